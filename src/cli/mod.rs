@@ -1,0 +1,132 @@
+//! Command-line definitions (clap derive) and dispatch. Each command has its
+//! own file holding its arguments and its `run` function; this file holds the
+//! global flags, the exit-code contract and error printing.
+
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use qcd::report::{ColorChoice, Output};
+
+pub mod assets;
+pub mod audit;
+pub mod decode;
+pub mod diagnose;
+pub mod secret;
+pub mod token;
+
+/// Quick Crash Detection (RFC 6290) for IKEv2 gateways: provision and rotate
+/// QCD secrets, derive and verify tokens, decode notifies and captures, audit
+/// cluster secret sharing, and diagnose failed crash detections.
+#[derive(Parser, Debug)]
+#[command(
+    name = "qcd",
+    version,
+    propagate_version = true,
+    max_term_width = 100,
+    after_help = "Exit status: 0 success, 1 negative answer (no token match, audit findings at or above the threshold, failed detection), 2 error."
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct GlobalArgs {
+    /// Print results as JSON (one object per line) instead of text.
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// Print only the answer itself (tokens, ids), no commentary.
+    #[arg(long, short = 'q', global = true)]
+    pub quiet: bool,
+    /// When to use colour; `auto` honours NO_COLOR and whether stdout is a terminal.
+    #[arg(long, global = true, value_enum, default_value_t = ColorArg::Auto, value_name = "WHEN")]
+    pub color: ColorArg,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ColorArg {
+    Auto,
+    Always,
+    Never,
+}
+
+impl From<ColorArg> for ColorChoice {
+    fn from(c: ColorArg) -> Self {
+        match c {
+            ColorArg::Auto => ColorChoice::Auto,
+            ColorArg::Always => ColorChoice::Always,
+            ColorArg::Never => ColorChoice::Never,
+        }
+    }
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Generate, rotate, list, export, import, prune and derive QCD secrets.
+    #[command(subcommand)]
+    Secret(secret::SecretCommand),
+    /// Derive and verify QCD tokens for given SPIs.
+    #[command(subcommand)]
+    Token(token::TokenCommand),
+    /// Decode IKEv2 messages and notify payloads from hex or captures.
+    Decode(decode::DecodeArgs),
+    /// Audit cluster QCD secret-sharing against an inventory.
+    Audit(audit::AuditArgs),
+    /// Diagnose a failed crash detection from a capture.
+    Diagnose(diagnose::DiagnoseArgs),
+    /// Regenerate shell completions and man pages (for maintainers).
+    #[command(hide = true)]
+    GenerateAssets(assets::AssetsArgs),
+}
+
+/// What a successful run answered; errors are `Err`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[allow(dead_code)] // Negative is first used by `qcd token verify`.
+pub enum Outcome {
+    /// Exit 0.
+    Success,
+    /// Exit 1: a well-formed negative answer.
+    Negative,
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let mut out = Output::stdout(cli.global.json, cli.global.quiet, cli.global.color.into());
+    let result = dispatch(cli, &mut out).and_then(|o| {
+        out.flush()?;
+        Ok(o)
+    });
+    match result {
+        Ok(Outcome::Success) => ExitCode::from(0),
+        Ok(Outcome::Negative) => ExitCode::from(1),
+        Err(err) => {
+            if is_broken_pipe(&err) {
+                // `qcd … | head`: the reader left; not an error worth reporting.
+                return ExitCode::from(0);
+            }
+            eprintln!("qcd: error: {err:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn dispatch(cli: Cli, out: &mut Output) -> anyhow::Result<Outcome> {
+    match cli.command {
+        Command::Secret(cmd) => secret::run(cmd, out),
+        Command::Token(cmd) => token::run(cmd, out),
+        Command::Decode(args) => decode::run(args, out),
+        Command::Audit(args) => audit::run(args, out),
+        Command::Diagnose(args) => diagnose::run(args, out),
+        Command::GenerateAssets(args) => assets::run(args),
+    }
+}
+
+fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|e| {
+        e.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}

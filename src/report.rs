@@ -1,0 +1,148 @@
+//! Output settings shared by every command: JSON or human text, colour, quiet.
+//!
+//! Commands build result structs (deriving `Serialize`) and hand them to an
+//! [`Output`]; with `--json` each result is one JSON object on one line
+//! (NDJSON), otherwise the command renders text or a table. Nothing here knows
+//! about IKE.
+
+use std::io::{self, IsTerminal, Write};
+
+use serde::Serialize;
+
+/// When to colour human output.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum ColorChoice {
+    #[default]
+    Auto,
+    Always,
+    Never,
+}
+
+impl ColorChoice {
+    /// Resolves `auto` against `NO_COLOR` (any non-empty value disables colour,
+    /// see no-color.org) and whether stdout is a terminal.
+    pub fn resolve(self) -> bool {
+        match self {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => {
+                let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+                !no_color && io::stdout().is_terminal()
+            }
+        }
+    }
+}
+
+/// Where and how a command prints its results.
+pub struct Output {
+    pub json: bool,
+    pub quiet: bool,
+    pub color: bool,
+    out: Box<dyn Write>,
+}
+
+impl Output {
+    pub fn new(json: bool, quiet: bool, color: bool, out: Box<dyn Write>) -> Self {
+        Output {
+            json,
+            quiet,
+            color,
+            out,
+        }
+    }
+
+    /// Standard output, line-buffered by a `BufWriter` that is flushed by [`Output::flush`].
+    pub fn stdout(json: bool, quiet: bool, color: ColorChoice) -> Self {
+        Output::new(
+            json,
+            quiet,
+            color.resolve(),
+            Box::new(io::BufWriter::new(io::stdout())),
+        )
+    }
+
+    /// Writes one JSON object on its own line.
+    pub fn json_line<T: Serialize + ?Sized>(&mut self, value: &T) -> io::Result<()> {
+        serde_json::to_writer(&mut self.out, value).map_err(io::Error::other)?;
+        self.out.write_all(b"\n")
+    }
+
+    /// Writes a line of human text unless `--quiet`.
+    pub fn line(&mut self, text: &str) -> io::Result<()> {
+        if self.quiet {
+            return Ok(());
+        }
+        self.out.write_all(text.as_bytes())?;
+        self.out.write_all(b"\n")
+    }
+
+    /// Writes a line of human text even with `--quiet`: the command's answer itself.
+    pub fn answer(&mut self, text: &str) -> io::Result<()> {
+        self.out.write_all(text.as_bytes())?;
+        self.out.write_all(b"\n")
+    }
+
+    /// The raw writer, for commands that stream (batch modes, exports).
+    pub fn writer(&mut self) -> &mut dyn Write {
+        &mut self.out
+    }
+
+    /// Wraps `text` in an ANSI style when colour is on.
+    pub fn paint(&self, style: Style, text: &str) -> String {
+        if !self.color {
+            return text.to_string();
+        }
+        let code = match style {
+            Style::Good => "32",
+            Style::Bad => "31;1",
+            Style::Warn => "33",
+            Style::Dim => "2",
+            Style::Bold => "1",
+        };
+        format!("\x1b[{code}m{text}\x1b[0m")
+    }
+
+    /// A table in qcd's house style; colour is applied by the caller via [`Output::paint`].
+    pub fn table(&self) -> comfy_table::Table {
+        let mut t = comfy_table::Table::new();
+        t.load_preset(comfy_table::presets::UTF8_FULL_CONDENSED);
+        t.set_content_arrangement(comfy_table::ContentArrangement::Dynamic);
+        if !self.color {
+            t.force_no_tty();
+        }
+        t
+    }
+
+    pub fn flush(&mut self) -> io::Result<()> {
+        self.out.flush()
+    }
+}
+
+#[derive(Clone, Copy, Debug)]
+pub enum Style {
+    Good,
+    Bad,
+    Warn,
+    Dim,
+    Bold,
+}
+
+/// In-memory output for tests.
+#[derive(Clone, Default)]
+pub struct SharedBuf(pub std::rc::Rc<std::cell::RefCell<Vec<u8>>>);
+
+impl Write for SharedBuf {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0.borrow_mut().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+impl SharedBuf {
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.borrow()).into_owned()
+    }
+}

@@ -1,0 +1,7 @@
+//! The QCD secret: the keyring model (numbered generations with states) and
+//! its file store (atomic, locked, 0600). Token computation lives in
+//! [`crate::token`]; this module only keeps and hands out secret bytes.
+
+pub mod bytes;
+
+pub use bytes::SecretBytes;
