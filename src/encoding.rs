@@ -55,7 +55,7 @@ pub fn decode_hex_lenient(text: &str) -> Result<Vec<u8>, EncodingError> {
         }
         i += 1;
     }
-    if nibbles.len() % 2 != 0 {
+    if !nibbles.len().is_multiple_of(2) {
         return Err(EncodingError::HexOdd {
             digits: nibbles.len(),
         });
