@@ -3,5 +3,9 @@
 //! [`crate::token`]; this module only keeps and hands out secret bytes.
 
 pub mod bytes;
+pub mod fingerprint;
+pub mod keyring;
 
 pub use bytes::SecretBytes;
+pub use fingerprint::{fingerprint, weakness, Weakness};
+pub use keyring::{Generation, Keyring, ModelError, Origin, State};
