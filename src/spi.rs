@@ -60,12 +60,41 @@ impl Spi {
         Ok(Spi(out))
     }
 
+    /// Parses ASCII bytes (a field of a batch line): the plain 16-hex-digit
+    /// form without allocating, every other form and every error through
+    /// [`Spi::parse`].
+    pub fn parse_ascii(input: &[u8]) -> Result<Spi, SpiError> {
+        if input.len() == 16 {
+            let mut out = [0u8; 8];
+            let mut ok = true;
+            for (o, pair) in out.iter_mut().zip(input.chunks_exact(2)) {
+                let (hi, lo) = (hex_value(pair[0]), hex_value(pair[1]));
+                ok &= hi < 16 && lo < 16;
+                *o = (hi << 4) | (lo & 0x0f);
+            }
+            if ok {
+                return Ok(Spi(out));
+            }
+        }
+        Spi::parse(&String::from_utf8_lossy(input))
+    }
+
     pub fn is_zero(&self) -> bool {
         self.0 == [0; 8]
     }
 
     pub fn to_hex(&self) -> String {
         hex::encode(self.0)
+    }
+}
+
+/// The value of an ASCII hex digit, or 0xff.
+fn hex_value(c: u8) -> u8 {
+    match c {
+        b'0'..=b'9' => c - b'0',
+        b'a'..=b'f' => c - b'a' + 10,
+        b'A'..=b'F' => c - b'A' + 10,
+        _ => 0xff,
     }
 }
 
@@ -131,6 +160,21 @@ mod tests {
             assert_eq!(Spi::parse(s).unwrap(), want, "{s}");
         }
         assert_eq!(want.to_string(), "0123456789abcdef");
+    }
+
+    #[test]
+    fn parse_ascii_agrees_with_parse() {
+        for s in [
+            "0123456789abcdef",
+            "0123456789ABCDEF",
+            "0x0123456789abcdef",
+            "01:23:45:67:89:ab:cd:ef",
+            "0123456789abcdeg",
+            "0123",
+            "+123456789abcdef",
+        ] {
+            assert_eq!(Spi::parse_ascii(s.as_bytes()), Spi::parse(s), "{s}");
+        }
     }
 
     #[test]

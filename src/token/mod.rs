@@ -1,9 +1,18 @@
 //! QCD tokens: the profiles real token makers use, derivation from a secret
-//! and an IKE SA's SPIs, verification, and the diagnosis of a mismatch.
+//! and an IKE SA's SPIs, verification, the diagnosis of a mismatch, and the
+//! batch line format.
 //!
 //! This module takes secret bytes and SPIs; it knows nothing of files or
 //! keyrings (see [`crate::secret`] for those).
 
+pub mod batch;
+pub mod derive;
 pub mod profile;
+pub mod verify;
 
+pub use derive::{derive, Deriver, TokenError, TokenInput};
 pub use profile::{Profile, ProfileError, TokenSpec};
+pub use verify::{
+    candidates, diagnose, verify, Candidate, Code, Explanation, Matched, Note, NoteCode,
+    Verification, Verifier,
+};
