@@ -11,6 +11,17 @@ pub enum TimeError {
     Timestamp { input: String, reason: String },
 }
 
+/// The environment variable that pins "now" (RFC 3339), for tests and what-if runs.
+pub const NOW_ENV: &str = "QCD_NOW";
+
+/// The current time, or the time in `QCD_NOW` when set (tests and what-if runs).
+pub fn now() -> Result<SystemTime, TimeError> {
+    match std::env::var(NOW_ENV) {
+        Ok(v) if !v.is_empty() => parse_rfc3339(&v),
+        _ => Ok(SystemTime::now()),
+    }
+}
+
 /// Parses a duration such as `90m`, `24h`, `7d` or `1h 30m`.
 pub fn parse_duration(input: &str) -> Result<Duration, TimeError> {
     humantime::parse_duration(input.trim()).map_err(|e| TimeError::Duration {

@@ -7,7 +7,7 @@
 //! a token costs, so a fingerprint reveals nothing a token does not.
 
 use hmac::{Hmac, Mac};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 
 /// Domain-separation label of fingerprint version 1.
@@ -21,7 +21,7 @@ pub fn fingerprint(secret: &[u8]) -> String {
 }
 
 /// A visible weakness in a secret's bytes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Weakness {
     /// Every byte has the same value (e.g. all zeros).

@@ -1,11 +1,16 @@
-//! The QCD secret: the keyring model (numbered generations with states) and
-//! its file store (atomic, locked, 0600). Token computation lives in
+//! The QCD secret: the keyring model (numbered generations with states), its
+//! file store (atomic, locked, 0600), per-member derivation and the manifest
+//! that describes a keyring without its secrets. Token computation lives in
 //! [`crate::token`]; this module only keeps and hands out secret bytes.
 
 pub mod bytes;
+pub mod derive;
 pub mod fingerprint;
 pub mod keyring;
+pub mod manifest;
+pub mod store;
 
 pub use bytes::SecretBytes;
 pub use fingerprint::{fingerprint, weakness, Weakness};
 pub use keyring::{Generation, Keyring, ModelError, Origin, State};
+pub use manifest::Manifest;
