@@ -228,6 +228,74 @@ Register-ArgumentCompleter -Native -CommandName 'qcd' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('derive', 'derive', [CompletionResultType]::ParameterValue, 'Print the token a gateway sends for an IKE SA, in lowercase hex')
+            [CompletionResult]::new('verify', 'verify', [CompletionResultType]::ParameterValue, 'Check a token against the generations in use; explain a mismatch')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'qcd;token;derive' {
+            [CompletionResult]::new('-k', '-k', [CompletionResultType]::ParameterName, 'Keyring file [env: QCD_KEYRING]')
+            [CompletionResult]::new('--keyring', '--keyring', [CompletionResultType]::ParameterName, 'Keyring file [env: QCD_KEYRING]')
+            [CompletionResult]::new('--secret-file', '--secret-file', [CompletionResultType]::ParameterName, 'Use a gateway''s own secret file instead of a keyring (`-` for stdin); needs --secret-format')
+            [CompletionResult]::new('--secret-format', '--secret-format', [CompletionResultType]::ParameterName, 'Encoding of --secret-file')
+            [CompletionResult]::new('--spi-i', '--spi-i', [CompletionResultType]::ParameterName, 'Initiator SPI: 16 hex digits (optional 0x) or Wireshark''s 01:23:…:ef form')
+            [CompletionResult]::new('--spi-r', '--spi-r', [CompletionResultType]::ParameterName, 'Responder SPI, same forms as --spi-i')
+            [CompletionResult]::new('--taker-addr', '--taker-addr', [CompletionResultType]::ParameterName, 'The token taker''s IP address, appended to the SPIs (required by generations that bind tokens to it)')
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Token profile [default: the generation''s; hmac-sha256 with --secret-file]')
+            [CompletionResult]::new('--length', '--length', [CompletionResultType]::ParameterName, 'Token length in bytes, 16 up to the profile''s digest size [default: the generation''s, or the profile''s]')
+            [CompletionResult]::new('-g', '-g', [CompletionResultType]::ParameterName, 'Use generation N [default: the active one]')
+            [CompletionResult]::new('--generation', '--generation', [CompletionResultType]::ParameterName, 'Use generation N [default: the active one]')
+            [CompletionResult]::new('--batch', '--batch', [CompletionResultType]::ParameterName, 'Read `SPI-I SPI-R [TAKER-ADDR]` lines from FILE (`-` for stdin); write one token per data line')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour; `auto` honours NO_COLOR and whether stdout is a terminal')
+            [CompletionResult]::new('--allow-insecure-permissions', '--allow-insecure-permissions', [CompletionResultType]::ParameterName, 'Accept a keyring or secret file readable or writable by group or others')
+            [CompletionResult]::new('--all', '--all', [CompletionResultType]::ParameterName, 'One line per generation a rebooted gateway still emits (active and previous): `ID STATE TOKEN`')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print results as JSON (one object per line) instead of text')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only the answer itself (tokens, ids), no commentary')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only the answer itself (tokens, ids), no commentary')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'qcd;token;verify' {
+            [CompletionResult]::new('-k', '-k', [CompletionResultType]::ParameterName, 'Keyring file [env: QCD_KEYRING]')
+            [CompletionResult]::new('--keyring', '--keyring', [CompletionResultType]::ParameterName, 'Keyring file [env: QCD_KEYRING]')
+            [CompletionResult]::new('--secret-file', '--secret-file', [CompletionResultType]::ParameterName, 'Use a gateway''s own secret file instead of a keyring (`-` for stdin); needs --secret-format')
+            [CompletionResult]::new('--secret-format', '--secret-format', [CompletionResultType]::ParameterName, 'Encoding of --secret-file')
+            [CompletionResult]::new('--spi-i', '--spi-i', [CompletionResultType]::ParameterName, 'Initiator SPI: 16 hex digits (optional 0x) or Wireshark''s 01:23:…:ef form')
+            [CompletionResult]::new('--spi-r', '--spi-r', [CompletionResultType]::ParameterName, 'Responder SPI, same forms as --spi-i')
+            [CompletionResult]::new('--token', '--token', [CompletionResultType]::ParameterName, 'The token to check, in hex (whitespace, colons and 0x allowed)')
+            [CompletionResult]::new('--taker-addr', '--taker-addr', [CompletionResultType]::ParameterName, 'The token taker''s IP address, appended to the SPIs')
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Token profile [default: the generation''s; hmac-sha256 with --secret-file]')
+            [CompletionResult]::new('--length', '--length', [CompletionResultType]::ParameterName, 'Token length in bytes, 16 up to the profile''s digest size [default: the generation''s, or the profile''s]')
+            [CompletionResult]::new('-g', '-g', [CompletionResultType]::ParameterName, 'Accept only generation N (the others are still tried to explain a mismatch)')
+            [CompletionResult]::new('--generation', '--generation', [CompletionResultType]::ParameterName, 'Accept only generation N (the others are still tried to explain a mismatch)')
+            [CompletionResult]::new('--batch', '--batch', [CompletionResultType]::ParameterName, 'Read `SPI-I SPI-R TOKEN [TAKER-ADDR]` lines from FILE (`-` for stdin); write one verdict per data line')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour; `auto` honours NO_COLOR and whether stdout is a terminal')
+            [CompletionResult]::new('--allow-insecure-permissions', '--allow-insecure-permissions', [CompletionResultType]::ParameterName, 'Accept a keyring or secret file readable or writable by group or others')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print results as JSON (one object per line) instead of text')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only the answer itself (tokens, ids), no commentary')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only the answer itself (tokens, ids), no commentary')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'qcd;token;help' {
+            [CompletionResult]::new('derive', 'derive', [CompletionResultType]::ParameterValue, 'Print the token a gateway sends for an IKE SA, in lowercase hex')
+            [CompletionResult]::new('verify', 'verify', [CompletionResultType]::ParameterValue, 'Check a token against the generations in use; explain a mismatch')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'qcd;token;help;derive' {
+            break
+        }
+        'qcd;token;help;verify' {
+            break
+        }
+        'qcd;token;help;help' {
             break
         }
         'qcd;decode' {
@@ -317,6 +385,14 @@ Register-ArgumentCompleter -Native -CommandName 'qcd' -ScriptBlock {
             break
         }
         'qcd;help;token' {
+            [CompletionResult]::new('derive', 'derive', [CompletionResultType]::ParameterValue, 'Print the token a gateway sends for an IKE SA, in lowercase hex')
+            [CompletionResult]::new('verify', 'verify', [CompletionResultType]::ParameterValue, 'Check a token against the generations in use; explain a mismatch')
+            break
+        }
+        'qcd;help;token;derive' {
+            break
+        }
+        'qcd;help;token;verify' {
             break
         }
         'qcd;help;decode' {

@@ -207,6 +207,68 @@ set edit:completion:arg-completer[qcd] = {|@words|
             cand --help 'Print help'
             cand -V 'Print version'
             cand --version 'Print version'
+            cand derive 'Print the token a gateway sends for an IKE SA, in lowercase hex'
+            cand verify 'Check a token against the generations in use; explain a mismatch'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'qcd;token;derive'= {
+            cand -k 'Keyring file [env: QCD_KEYRING]'
+            cand --keyring 'Keyring file [env: QCD_KEYRING]'
+            cand --secret-file 'Use a gateway''s own secret file instead of a keyring (`-` for stdin); needs --secret-format'
+            cand --secret-format 'Encoding of --secret-file'
+            cand --spi-i 'Initiator SPI: 16 hex digits (optional 0x) or Wireshark''s 01:23:…:ef form'
+            cand --spi-r 'Responder SPI, same forms as --spi-i'
+            cand --taker-addr 'The token taker''s IP address, appended to the SPIs (required by generations that bind tokens to it)'
+            cand --profile 'Token profile [default: the generation''s; hmac-sha256 with --secret-file]'
+            cand --length 'Token length in bytes, 16 up to the profile''s digest size [default: the generation''s, or the profile''s]'
+            cand -g 'Use generation N [default: the active one]'
+            cand --generation 'Use generation N [default: the active one]'
+            cand --batch 'Read `SPI-I SPI-R [TAKER-ADDR]` lines from FILE (`-` for stdin); write one token per data line'
+            cand --color 'When to use colour; `auto` honours NO_COLOR and whether stdout is a terminal'
+            cand --allow-insecure-permissions 'Accept a keyring or secret file readable or writable by group or others'
+            cand --all 'One line per generation a rebooted gateway still emits (active and previous): `ID STATE TOKEN`'
+            cand --json 'Print results as JSON (one object per line) instead of text'
+            cand -q 'Print only the answer itself (tokens, ids), no commentary'
+            cand --quiet 'Print only the answer itself (tokens, ids), no commentary'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'qcd;token;verify'= {
+            cand -k 'Keyring file [env: QCD_KEYRING]'
+            cand --keyring 'Keyring file [env: QCD_KEYRING]'
+            cand --secret-file 'Use a gateway''s own secret file instead of a keyring (`-` for stdin); needs --secret-format'
+            cand --secret-format 'Encoding of --secret-file'
+            cand --spi-i 'Initiator SPI: 16 hex digits (optional 0x) or Wireshark''s 01:23:…:ef form'
+            cand --spi-r 'Responder SPI, same forms as --spi-i'
+            cand --token 'The token to check, in hex (whitespace, colons and 0x allowed)'
+            cand --taker-addr 'The token taker''s IP address, appended to the SPIs'
+            cand --profile 'Token profile [default: the generation''s; hmac-sha256 with --secret-file]'
+            cand --length 'Token length in bytes, 16 up to the profile''s digest size [default: the generation''s, or the profile''s]'
+            cand -g 'Accept only generation N (the others are still tried to explain a mismatch)'
+            cand --generation 'Accept only generation N (the others are still tried to explain a mismatch)'
+            cand --batch 'Read `SPI-I SPI-R TOKEN [TAKER-ADDR]` lines from FILE (`-` for stdin); write one verdict per data line'
+            cand --color 'When to use colour; `auto` honours NO_COLOR and whether stdout is a terminal'
+            cand --allow-insecure-permissions 'Accept a keyring or secret file readable or writable by group or others'
+            cand --json 'Print results as JSON (one object per line) instead of text'
+            cand -q 'Print only the answer itself (tokens, ids), no commentary'
+            cand --quiet 'Print only the answer itself (tokens, ids), no commentary'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'qcd;token;help'= {
+            cand derive 'Print the token a gateway sends for an IKE SA, in lowercase hex'
+            cand verify 'Check a token against the generations in use; explain a mismatch'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'qcd;token;help;derive'= {
+        }
+        &'qcd;token;help;verify'= {
+        }
+        &'qcd;token;help;help'= {
         }
         &'qcd;decode'= {
             cand --color 'When to use colour; `auto` honours NO_COLOR and whether stdout is a terminal'
@@ -282,6 +344,12 @@ set edit:completion:arg-completer[qcd] = {|@words|
         &'qcd;help;secret;derive'= {
         }
         &'qcd;help;token'= {
+            cand derive 'Print the token a gateway sends for an IKE SA, in lowercase hex'
+            cand verify 'Check a token against the generations in use; explain a mismatch'
+        }
+        &'qcd;help;token;derive'= {
+        }
+        &'qcd;help;token;verify'= {
         }
         &'qcd;help;decode'= {
         }

@@ -157,13 +157,61 @@ complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcomma
 complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from help" -f -a "prune" -d 'Wipe the secret bytes of expired generations (their metadata stays)'
 complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from help" -f -a "derive" -d 'Derive a load-sharing member\'s own secret from a root keyring (HKDF-SHA-256)'
 complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c qcd -n "__fish_qcd_using_subcommand token" -l color -d 'When to use colour; `auto` honours NO_COLOR and whether stdout is a terminal' -r -f -a "auto\t''
+complete -c qcd -n "__fish_qcd_using_subcommand token; and not __fish_seen_subcommand_from derive verify help" -l color -d 'When to use colour; `auto` honours NO_COLOR and whether stdout is a terminal' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c qcd -n "__fish_qcd_using_subcommand token" -l json -d 'Print results as JSON (one object per line) instead of text'
-complete -c qcd -n "__fish_qcd_using_subcommand token" -s q -l quiet -d 'Print only the answer itself (tokens, ids), no commentary'
-complete -c qcd -n "__fish_qcd_using_subcommand token" -s h -l help -d 'Print help'
-complete -c qcd -n "__fish_qcd_using_subcommand token" -s V -l version -d 'Print version'
+complete -c qcd -n "__fish_qcd_using_subcommand token; and not __fish_seen_subcommand_from derive verify help" -l json -d 'Print results as JSON (one object per line) instead of text'
+complete -c qcd -n "__fish_qcd_using_subcommand token; and not __fish_seen_subcommand_from derive verify help" -s q -l quiet -d 'Print only the answer itself (tokens, ids), no commentary'
+complete -c qcd -n "__fish_qcd_using_subcommand token; and not __fish_seen_subcommand_from derive verify help" -s h -l help -d 'Print help'
+complete -c qcd -n "__fish_qcd_using_subcommand token; and not __fish_seen_subcommand_from derive verify help" -s V -l version -d 'Print version'
+complete -c qcd -n "__fish_qcd_using_subcommand token; and not __fish_seen_subcommand_from derive verify help" -f -a "derive" -d 'Print the token a gateway sends for an IKE SA, in lowercase hex'
+complete -c qcd -n "__fish_qcd_using_subcommand token; and not __fish_seen_subcommand_from derive verify help" -f -a "verify" -d 'Check a token against the generations in use; explain a mismatch'
+complete -c qcd -n "__fish_qcd_using_subcommand token; and not __fish_seen_subcommand_from derive verify help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c qcd -n "__fish_qcd_using_subcommand token; and __fish_seen_subcommand_from derive" -s k -l keyring -d 'Keyring file [env: QCD_KEYRING]' -r -F
+complete -c qcd -n "__fish_qcd_using_subcommand token; and __fish_seen_subcommand_from derive" -l secret-file -d 'Use a gateway\'s own secret file instead of a keyring (`-` for stdin); needs --secret-format' -r -F
+complete -c qcd -n "__fish_qcd_using_subcommand token; and __fish_seen_subcommand_from derive" -l secret-format -d 'Encoding of --secret-file' -r -f -a "raw\t'The bytes themselves (refused on a terminal)'
+hex\t'Lowercase hex, one line'
+base64\t'Standard base64, one line'"
+complete -c qcd -n "__fish_qcd_using_subcommand token; and __fish_seen_subcommand_from derive" -l spi-i -d 'Initiator SPI: 16 hex digits (optional 0x) or Wireshark\'s 01:23:…:ef form' -r
+complete -c qcd -n "__fish_qcd_using_subcommand token; and __fish_seen_subcommand_from derive" -l spi-r -d 'Responder SPI, same forms as --spi-i' -r
+complete -c qcd -n "__fish_qcd_using_subcommand token; and __fish_seen_subcommand_from derive" -l taker-addr -d 'The token taker\'s IP address, appended to the SPIs (required by generations that bind tokens to it)' -r
+complete -c qcd -n "__fish_qcd_using_subcommand token; and __fish_seen_subcommand_from derive" -l profile -d 'Token profile [default: the generation\'s; hmac-sha256 with --secret-file]' -r
+complete -c qcd -n "__fish_qcd_using_subcommand token; and __fish_seen_subcommand_from derive" -l length -d 'Token length in bytes, 16 up to the profile\'s digest size [default: the generation\'s, or the profile\'s]' -r
+complete -c qcd -n "__fish_qcd_using_subcommand token; and __fish_seen_subcommand_from derive" -s g -l generation -d 'Use generation N [default: the active one]' -r
+complete -c qcd -n "__fish_qcd_using_subcommand token; and __fish_seen_subcommand_from derive" -l batch -d 'Read `SPI-I SPI-R [TAKER-ADDR]` lines from FILE (`-` for stdin); write one token per data line' -r -F
+complete -c qcd -n "__fish_qcd_using_subcommand token; and __fish_seen_subcommand_from derive" -l color -d 'When to use colour; `auto` honours NO_COLOR and whether stdout is a terminal' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c qcd -n "__fish_qcd_using_subcommand token; and __fish_seen_subcommand_from derive" -l allow-insecure-permissions -d 'Accept a keyring or secret file readable or writable by group or others'
+complete -c qcd -n "__fish_qcd_using_subcommand token; and __fish_seen_subcommand_from derive" -l all -d 'One line per generation a rebooted gateway still emits (active and previous): `ID STATE TOKEN`'
+complete -c qcd -n "__fish_qcd_using_subcommand token; and __fish_seen_subcommand_from derive" -l json -d 'Print results as JSON (one object per line) instead of text'
+complete -c qcd -n "__fish_qcd_using_subcommand token; and __fish_seen_subcommand_from derive" -s q -l quiet -d 'Print only the answer itself (tokens, ids), no commentary'
+complete -c qcd -n "__fish_qcd_using_subcommand token; and __fish_seen_subcommand_from derive" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c qcd -n "__fish_qcd_using_subcommand token; and __fish_seen_subcommand_from derive" -s V -l version -d 'Print version'
+complete -c qcd -n "__fish_qcd_using_subcommand token; and __fish_seen_subcommand_from verify" -s k -l keyring -d 'Keyring file [env: QCD_KEYRING]' -r -F
+complete -c qcd -n "__fish_qcd_using_subcommand token; and __fish_seen_subcommand_from verify" -l secret-file -d 'Use a gateway\'s own secret file instead of a keyring (`-` for stdin); needs --secret-format' -r -F
+complete -c qcd -n "__fish_qcd_using_subcommand token; and __fish_seen_subcommand_from verify" -l secret-format -d 'Encoding of --secret-file' -r -f -a "raw\t'The bytes themselves (refused on a terminal)'
+hex\t'Lowercase hex, one line'
+base64\t'Standard base64, one line'"
+complete -c qcd -n "__fish_qcd_using_subcommand token; and __fish_seen_subcommand_from verify" -l spi-i -d 'Initiator SPI: 16 hex digits (optional 0x) or Wireshark\'s 01:23:…:ef form' -r
+complete -c qcd -n "__fish_qcd_using_subcommand token; and __fish_seen_subcommand_from verify" -l spi-r -d 'Responder SPI, same forms as --spi-i' -r
+complete -c qcd -n "__fish_qcd_using_subcommand token; and __fish_seen_subcommand_from verify" -l token -d 'The token to check, in hex (whitespace, colons and 0x allowed)' -r
+complete -c qcd -n "__fish_qcd_using_subcommand token; and __fish_seen_subcommand_from verify" -l taker-addr -d 'The token taker\'s IP address, appended to the SPIs' -r
+complete -c qcd -n "__fish_qcd_using_subcommand token; and __fish_seen_subcommand_from verify" -l profile -d 'Token profile [default: the generation\'s; hmac-sha256 with --secret-file]' -r
+complete -c qcd -n "__fish_qcd_using_subcommand token; and __fish_seen_subcommand_from verify" -l length -d 'Token length in bytes, 16 up to the profile\'s digest size [default: the generation\'s, or the profile\'s]' -r
+complete -c qcd -n "__fish_qcd_using_subcommand token; and __fish_seen_subcommand_from verify" -s g -l generation -d 'Accept only generation N (the others are still tried to explain a mismatch)' -r
+complete -c qcd -n "__fish_qcd_using_subcommand token; and __fish_seen_subcommand_from verify" -l batch -d 'Read `SPI-I SPI-R TOKEN [TAKER-ADDR]` lines from FILE (`-` for stdin); write one verdict per data line' -r -F
+complete -c qcd -n "__fish_qcd_using_subcommand token; and __fish_seen_subcommand_from verify" -l color -d 'When to use colour; `auto` honours NO_COLOR and whether stdout is a terminal' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c qcd -n "__fish_qcd_using_subcommand token; and __fish_seen_subcommand_from verify" -l allow-insecure-permissions -d 'Accept a keyring or secret file readable or writable by group or others'
+complete -c qcd -n "__fish_qcd_using_subcommand token; and __fish_seen_subcommand_from verify" -l json -d 'Print results as JSON (one object per line) instead of text'
+complete -c qcd -n "__fish_qcd_using_subcommand token; and __fish_seen_subcommand_from verify" -s q -l quiet -d 'Print only the answer itself (tokens, ids), no commentary'
+complete -c qcd -n "__fish_qcd_using_subcommand token; and __fish_seen_subcommand_from verify" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c qcd -n "__fish_qcd_using_subcommand token; and __fish_seen_subcommand_from verify" -s V -l version -d 'Print version'
+complete -c qcd -n "__fish_qcd_using_subcommand token; and __fish_seen_subcommand_from help" -f -a "derive" -d 'Print the token a gateway sends for an IKE SA, in lowercase hex'
+complete -c qcd -n "__fish_qcd_using_subcommand token; and __fish_seen_subcommand_from help" -f -a "verify" -d 'Check a token against the generations in use; explain a mismatch'
+complete -c qcd -n "__fish_qcd_using_subcommand token; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c qcd -n "__fish_qcd_using_subcommand decode" -l color -d 'When to use colour; `auto` honours NO_COLOR and whether stdout is a terminal' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -207,3 +255,5 @@ complete -c qcd -n "__fish_qcd_using_subcommand help; and __fish_seen_subcommand
 complete -c qcd -n "__fish_qcd_using_subcommand help; and __fish_seen_subcommand_from secret" -f -a "import" -d 'Add an existing secret (e.g. a hot-standby peer\'s) as a new generation'
 complete -c qcd -n "__fish_qcd_using_subcommand help; and __fish_seen_subcommand_from secret" -f -a "prune" -d 'Wipe the secret bytes of expired generations (their metadata stays)'
 complete -c qcd -n "__fish_qcd_using_subcommand help; and __fish_seen_subcommand_from secret" -f -a "derive" -d 'Derive a load-sharing member\'s own secret from a root keyring (HKDF-SHA-256)'
+complete -c qcd -n "__fish_qcd_using_subcommand help; and __fish_seen_subcommand_from token" -f -a "derive" -d 'Print the token a gateway sends for an IKE SA, in lowercase hex'
+complete -c qcd -n "__fish_qcd_using_subcommand help; and __fish_seen_subcommand_from token" -f -a "verify" -d 'Check a token against the generations in use; explain a mismatch'

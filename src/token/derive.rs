@@ -248,8 +248,10 @@ mod tests {
 
     #[test]
     fn taker_address_required_when_spec_says_so() {
-        let mut spec = TokenSpec::default();
-        spec.taker_addr = true;
+        let spec = TokenSpec {
+            taker_addr: true,
+            ..TokenSpec::default()
+        };
         let d = Deriver::new(&[7; 32], spec).unwrap();
         assert_eq!(
             d.derive(&TokenInput::new(spis(), None)).unwrap_err(),

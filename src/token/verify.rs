@@ -348,7 +348,7 @@ fn describe(
             ),
             Code::ExpiredGeneration => write!(
                 m,
-                "which has expired: the maker still uses a retired secret, or the overlap window was shorter than the IKE SA lifetime"
+                "past its overlap window: the maker still uses a retired secret, or the overlap (--overlap) was shorter than the IKE SA lifetime"
             ),
             Code::OtherGeneration => write!(m, "rather than the generation asked for"),
             Code::OtherProfile => write!(
@@ -543,8 +543,10 @@ mod tests {
     #[test]
     fn notes_for_destroyed_and_missing_address() {
         let s = sec(1);
-        let mut spec = TokenSpec::default();
-        spec.taker_addr = true;
+        let spec = TokenSpec {
+            taker_addr: true,
+            ..TokenSpec::default()
+        };
         let cands = vec![
             Candidate {
                 generation: 1,
