@@ -64,15 +64,15 @@ impl Spi {
     /// form without allocating, every other form and every error through
     /// [`Spi::parse`].
     pub fn parse_ascii(input: &[u8]) -> Result<Spi, SpiError> {
-        if input.len() == 16 {
+        if let Ok(digits) = <&[u8; 16]>::try_from(input) {
             let mut out = [0u8; 8];
-            let mut ok = true;
-            for (o, pair) in out.iter_mut().zip(input.chunks_exact(2)) {
+            let mut bad = 0u8;
+            for (o, pair) in out.iter_mut().zip(digits.chunks_exact(2)) {
                 let (hi, lo) = (hex_value(pair[0]), hex_value(pair[1]));
-                ok &= hi < 16 && lo < 16;
-                *o = (hi << 4) | (lo & 0x0f);
+                bad |= hi | lo;
+                *o = (hi << 4) | lo;
             }
-            if ok {
+            if bad < 16 {
                 return Ok(Spi(out));
             }
         }
@@ -88,14 +88,25 @@ impl Spi {
     }
 }
 
-/// The value of an ASCII hex digit, or 0xff.
-fn hex_value(c: u8) -> u8 {
-    match c {
-        b'0'..=b'9' => c - b'0',
-        b'a'..=b'f' => c - b'a' + 10,
-        b'A'..=b'F' => c - b'A' + 10,
-        _ => 0xff,
+/// The value of each ASCII hex digit; 0xff for every other byte.
+static HEX_VALUE: [u8; 256] = {
+    let mut t = [0xffu8; 256];
+    let mut i = 0;
+    while i < 10 {
+        t[b'0' as usize + i] = i as u8;
+        i += 1;
     }
+    let mut i = 0;
+    while i < 6 {
+        t[b'a' as usize + i] = 10 + i as u8;
+        t[b'A' as usize + i] = 10 + i as u8;
+        i += 1;
+    }
+    t
+};
+
+fn hex_value(c: u8) -> u8 {
+    HEX_VALUE[c as usize]
 }
 
 impl fmt::Display for Spi {

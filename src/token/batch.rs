@@ -62,11 +62,15 @@ impl LineError {
     }
 }
 
-/// Reads lines into one reused buffer; numbers them from 1.
+/// Reads lines from a `BufRead`, numbering them from 1. A line that lies
+/// wholly in the reader's buffer is returned in place (no copy); one that
+/// straddles the buffer's end is gathered into one reused buffer.
 pub struct LineReader<R> {
     reader: R,
     buf: Vec<u8>,
     line: u64,
+    /// Bytes of the reader's buffer to consume before the next line.
+    pending: usize,
 }
 
 impl<R: BufRead> LineReader<R> {
@@ -75,33 +79,50 @@ impl<R: BufRead> LineReader<R> {
             reader,
             buf: Vec::with_capacity(256),
             line: 0,
+            pending: 0,
         }
     }
 
-    /// The next line (without its end of line) and its number, or `None` at the end.
+    /// The next line (with its end of line, if any) and its number, or `None` at the end.
     pub fn next_line(&mut self) -> io::Result<Option<(u64, &[u8])>> {
-        self.buf.clear();
-        if self.reader.read_until(b'\n', &mut self.buf)? == 0 {
+        self.reader.consume(std::mem::take(&mut self.pending));
+        let available = self.reader.fill_buf()?;
+        if available.is_empty() {
             return Ok(None);
         }
         self.line += 1;
+        if let Some(i) = available.iter().position(|&b| b == b'\n') {
+            self.pending = i + 1;
+            // Re-borrow to tie the slice to `self`: fill_buf returns the same buffer.
+            let available = self.reader.fill_buf()?;
+            return Ok(Some((self.line, &available[..i + 1])));
+        }
+        self.buf.clear();
+        self.reader.read_until(b'\n', &mut self.buf)?;
         Ok(Some((self.line, &self.buf)))
     }
 }
 
 /// Up to `N` whitespace-separated fields before any `#`; returns how many there were in all.
 fn fields<'a, const N: usize>(line: &'a [u8], out: &mut [&'a [u8]; N]) -> usize {
-    let line = match line.iter().position(|&b| b == b'#') {
-        Some(i) => &line[..i],
-        None => line,
-    };
     let mut n = 0;
-    for f in line
-        .split(|b| b.is_ascii_whitespace())
-        .filter(|f| !f.is_empty())
-    {
+    let mut i = 0;
+    let len = line.len();
+    while i < len {
+        let c = line[i];
+        if c == b'#' {
+            break;
+        }
+        if c.is_ascii_whitespace() {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < len && !line[i].is_ascii_whitespace() && line[i] != b'#' {
+            i += 1;
+        }
         if n < N {
-            out[n] = f;
+            out[n] = &line[start..i];
         }
         n += 1;
     }
