@@ -310,7 +310,7 @@ pub fn qcd001(c: &Cluster) -> Vec<Finding> {
             .filter(|(m, _)| seen.insert(m.name.as_str()))
             .map(|(m, _)| {
                 format!(
-                    "on {}: `qcd secret derive --root ROOT.json --member {} -k {} --overlap {}`",
+                    "for {}: `qcd secret derive --root ROOT.json --member {} -k {} --overlap {}`",
                     m.name,
                     m.name,
                     keyring(m),
@@ -330,7 +330,7 @@ pub fn qcd001(c: &Cluster) -> Vec<Finding> {
             ),
             WHY_001,
             format!(
-                "Give each member its own secret derived from one root keyring (kept off the gateways): {}; then, once the shared generation has expired, `qcd secret prune -k KEYRING` on each.",
+                "Give each member its own secret derived from one root keyring ROOT.json, kept off the gateways (run each command where the root and that member's keyring are both at hand): {}; then, once the shared generation has expired, `qcd secret prune -k KEYRING` on each member.",
                 fixes.join("; ")
             ),
         );
@@ -623,8 +623,10 @@ pub fn qcd004(c: &Cluster) -> Vec<Finding> {
                 push(
                     Severity::High,
                     format!(
-                        "{}'s secret (fingerprint {}) is {} bytes long, under the 16-byte minimum",
-                        gen_label(m, g),
+                        "{}'s generation {} ({}, fingerprint {}) has a {}-byte secret, under the 16-byte minimum",
+                        m.name,
+                        g.id,
+                        g.state,
                         g.fingerprint,
                         g.secret_bytes
                     ),
@@ -633,8 +635,10 @@ pub fn qcd004(c: &Cluster) -> Vec<Finding> {
                 push(
                     Severity::Medium,
                     format!(
-                        "{}'s secret (fingerprint {}) is {} bytes long, under the policy minimum of {}",
-                        gen_label(m, g),
+                        "{}'s generation {} ({}, fingerprint {}) has a {}-byte secret, under the policy minimum of {} bytes",
+                        m.name,
+                        g.id,
+                        g.state,
                         g.fingerprint,
                         g.secret_bytes,
                         c.policy.min_secret_bytes
@@ -645,8 +649,10 @@ pub fn qcd004(c: &Cluster) -> Vec<Finding> {
                 push(
                     Severity::High,
                     format!(
-                        "{}'s secret (fingerprint {}) is not random: {}",
-                        gen_label(m, g),
+                        "{}'s generation {} ({}, fingerprint {}) has a secret that is not random: {}",
+                        m.name,
+                        g.id,
+                        g.state,
                         g.fingerprint,
                         w.describe()
                     ),

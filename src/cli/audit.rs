@@ -1,14 +1,147 @@
-//! `qcd audit` (placeholder until its issue lands; replaced wholesale).
+//! `qcd audit INVENTORY`: checks cluster QCD secret sharing against the
+//! inventory and prints findings (table, or NDJSON with --json).
 
-use clap::Args;
+use std::path::PathBuf;
 
-use qcd::report::Output;
+use anyhow::Context;
+use clap::{Args, ValueEnum};
+use comfy_table::Cell;
+
+use qcd::audit::{self, Finding, Inventory, Severity};
+use qcd::report::{Output, Style};
+use qcd::timefmt;
 
 use super::Outcome;
 
+/// Audit cluster QCD secret-sharing against an inventory.
+///
+/// Reads the inventory (TOML, or JSON when the name ends in .json) listing
+/// clusters, their mode (hot-standby, load-sharing, anycast, standalone), an
+/// optional policy and members, each with a keyring read here or a manifest
+/// (`qcd secret list --json`) collected from the gateway. Prints what is wrong,
+/// why it matters and the qcd command that fixes it. Never prints a secret.
+///
+/// Example: qcd audit /etc/qcd/inventory.toml --fail-on medium
 #[derive(Args, Debug)]
-pub struct AuditArgs {}
+#[command(
+    after_long_help = "Rules: QCD001 members that must not share a secret share one; QCD002 a hot-standby member cannot produce another's tokens; QCD003 hot-standby rotation drift; QCD004 short or weak secret; QCD005 keyring readable by group/others; QCD006 same secret in two clusters; QCD007 active generation older than max_age; QCD008 taker-address tokens behind NAT/MOBIKE; QCD009 token length or profile outside QCD; QCD010 expired generations not pruned; QCD011 never rotated, nothing to roll back to.\n\nExit status: 0 no finding at or above --fail-on, 1 some finding at or above it, 2 error (bad inventory, unreadable keyring or manifest)."
+)]
+pub struct AuditArgs {
+    /// The inventory file (TOML, or JSON by its .json extension).
+    #[arg(value_name = "INVENTORY")]
+    pub inventory: PathBuf,
+    /// Exit 1 when a finding has this severity or higher.
+    ///
+    /// Example: --fail-on medium fails on medium and high findings, reports the rest.
+    #[arg(long, value_enum, default_value_t = FailOn::High, value_name = "SEVERITY")]
+    pub fail_on: FailOn,
+}
 
-pub fn run(_args: AuditArgs, _out: &mut Output) -> anyhow::Result<Outcome> {
-    anyhow::bail!("`qcd audit` is not implemented yet")
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FailOn {
+    Info,
+    Low,
+    Medium,
+    High,
+}
+
+impl From<FailOn> for Severity {
+    fn from(f: FailOn) -> Self {
+        match f {
+            FailOn::Info => Severity::Info,
+            FailOn::Low => Severity::Low,
+            FailOn::Medium => Severity::Medium,
+            FailOn::High => Severity::High,
+        }
+    }
+}
+
+/// Table width when stdout is not a terminal (comfy-table cannot ask one).
+const DEFAULT_WIDTH: u16 = 160;
+
+pub fn run(args: AuditArgs, out: &mut Output) -> anyhow::Result<Outcome> {
+    let now = timefmt::now().context(timefmt::NOW_ENV)?;
+    let inventory = Inventory::read(&args.inventory)?;
+    let clusters = inventory.load(now)?;
+    let findings = audit::audit(&clusters, now);
+    let threshold = Severity::from(args.fail_on);
+
+    if out.json {
+        for f in &findings {
+            out.json_line(f)?;
+        }
+    } else {
+        if !findings.is_empty() {
+            let table = render_table(out, &findings);
+            out.answer(&table)?;
+        }
+        let members: usize = clusters.iter().map(|c| c.members.len()).sum();
+        out.line(&summary(&findings, clusters.len(), members, threshold))?;
+    }
+    Ok(if findings.iter().any(|f| f.severity >= threshold) {
+        Outcome::Negative
+    } else {
+        Outcome::Success
+    })
+}
+
+fn render_table(out: &Output, findings: &[Finding]) -> String {
+    let mut t = out.table();
+    if t.width().is_none() {
+        t.set_width(DEFAULT_WIDTH);
+    }
+    t.set_header(vec![
+        "ID",
+        "Severity",
+        "Cluster",
+        "Members",
+        "What is wrong",
+        "Why it matters",
+        "How to fix it",
+    ]);
+    for f in findings {
+        let style = match f.severity {
+            Severity::High => Style::Bad,
+            Severity::Medium => Style::Warn,
+            Severity::Low | Severity::Info => Style::Dim,
+        };
+        t.add_row(vec![
+            Cell::new(f.id),
+            Cell::new(out.paint(style, f.severity.name())),
+            Cell::new(&f.cluster),
+            Cell::new(f.members.join(", ")),
+            Cell::new(&f.message),
+            Cell::new(&f.why),
+            Cell::new(&f.fix),
+        ]);
+    }
+    t.to_string()
+}
+
+/// "2 findings (1 high, 1 low) in 2 clusters, 4 members" or "no findings in …".
+fn summary(findings: &[Finding], clusters: usize, members: usize, threshold: Severity) -> String {
+    let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
+    let scope = format!(
+        "in {}, {}",
+        plural(clusters, "cluster"),
+        plural(members, "member")
+    );
+    if findings.is_empty() {
+        return format!("no findings {scope}");
+    }
+    let counts: Vec<String> = Severity::ALL
+        .iter()
+        .rev()
+        .filter_map(|s| {
+            let n = findings.iter().filter(|f| f.severity == *s).count();
+            (n > 0).then(|| format!("{n} {s}"))
+        })
+        .collect();
+    let failing = findings.iter().filter(|f| f.severity >= threshold).count();
+    format!(
+        "{} ({}) {scope}; {} at or above --fail-on {threshold}",
+        plural(findings.len(), "finding"),
+        counts.join(", "),
+        failing
+    )
 }

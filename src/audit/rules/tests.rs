@@ -97,7 +97,11 @@ fn healthy_clusters_have_no_findings() {
         separate(Mode::Anycast),
         separate(Mode::Standalone),
     ] {
-        assert!(audit(std::slice::from_ref(&c), now()).is_empty(), "{:?}", c.mode);
+        assert!(
+            audit(std::slice::from_ref(&c), now()).is_empty(),
+            "{:?}",
+            c.mode
+        );
     }
 }
 
@@ -122,7 +126,7 @@ fn qcd001_shared_secret_in_load_sharing() {
     );
     assert!(
         f[0].fix
-            .contains("qcd secret derive --root ROOT.json --member gw2 -k /etc/qcd/gw2.json"),
+            .contains("for gw2: `qcd secret derive --root ROOT.json --member gw2 -k /etc/qcd/gw2.json --overlap 1d`"),
         "{}",
         f[0].fix
     );
@@ -266,10 +270,10 @@ fn qcd004_short_and_weak_secrets() {
     );
     assert!(f[0]
         .message
-        .contains("12 bytes long, under the 16-byte minimum"));
+        .contains("gw1's generation 1 (active, fingerprint aaaa) has a 12-byte secret, under the 16-byte minimum"));
     assert!(f[1]
         .message
-        .contains("24 bytes long, under the policy minimum of 32"));
+        .contains("24-byte secret, under the policy minimum of 32 bytes"));
     assert!(
         f[0].fix
             .contains("qcd secret rotate -k /etc/qcd/gw1.json --overlap 1d --bytes 32"),
