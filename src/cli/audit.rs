@@ -5,10 +5,10 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::{Args, ValueEnum};
-use comfy_table::Cell;
+use comfy_table::{Attribute, Cell, Color};
 
 use qcd::audit::{self, Finding, Inventory, Severity};
-use qcd::report::{Output, Style};
+use qcd::report::Output;
 use qcd::timefmt;
 
 use super::Outcome;
@@ -87,6 +87,9 @@ pub fn run(args: AuditArgs, out: &mut Output) -> anyhow::Result<Outcome> {
 
 fn render_table(out: &Output, findings: &[Finding]) -> String {
     let mut t = out.table();
+    if out.color {
+        t.enforce_styling();
+    }
     if t.width().is_none() {
         t.set_width(DEFAULT_WIDTH);
     }
@@ -100,14 +103,18 @@ fn render_table(out: &Output, findings: &[Finding]) -> String {
         "How to fix it",
     ]);
     for f in findings {
-        let style = match f.severity {
-            Severity::High => Style::Bad,
-            Severity::Medium => Style::Warn,
-            Severity::Low | Severity::Info => Style::Dim,
+        // comfy-table styles the cell itself (it ignores styles without a
+        // terminal or colour), so widths stay right; ANSI codes from
+        // `Output::paint` inside a cell would be counted as text.
+        let severity = Cell::new(f.severity.name());
+        let severity = match f.severity {
+            Severity::High => severity.fg(Color::Red).add_attribute(Attribute::Bold),
+            Severity::Medium => severity.fg(Color::Yellow),
+            Severity::Low | Severity::Info => severity.add_attribute(Attribute::Dim),
         };
         t.add_row(vec![
             Cell::new(f.id),
-            Cell::new(out.paint(style, f.severity.name())),
+            severity,
             Cell::new(&f.cluster),
             Cell::new(f.members.join(", ")),
             Cell::new(&f.message),
