@@ -27,7 +27,8 @@ use crate::timefmt;
 use crate::token::profile::{MAX_TOKEN_LEN, MIN_TOKEN_LEN};
 use crate::token::Profile;
 
-/// Every rule id with its severity (the highest it can report) and a one-line meaning.
+/// Every rule id with the highest severity it can report and a one-line meaning
+/// (`qcd audit --help` and the man page list them from here).
 pub const RULES: [(&str, Severity, &str); 11] = [
     (
         "QCD001",

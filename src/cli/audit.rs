@@ -23,9 +23,7 @@ use super::Outcome;
 ///
 /// Example: qcd audit /etc/qcd/inventory.toml --fail-on medium
 #[derive(Args, Debug)]
-#[command(
-    after_long_help = "Rules: QCD001 members that must not share a secret share one; QCD002 a hot-standby member cannot produce another's tokens; QCD003 hot-standby rotation drift; QCD004 short or weak secret; QCD005 keyring readable by group/others; QCD006 same secret in two clusters; QCD007 active generation older than max_age; QCD008 taker-address tokens behind NAT/MOBIKE; QCD009 token length or profile outside QCD; QCD010 expired generations not pruned; QCD011 never rotated, nothing to roll back to.\n\nExit status: 0 no finding at or above --fail-on, 1 some finding at or above it, 2 error (bad inventory, unreadable keyring or manifest)."
-)]
+#[command(after_long_help = long_help_tail())]
 pub struct AuditArgs {
     /// The inventory file (TOML, or JSON by its .json extension).
     #[arg(value_name = "INVENTORY")]
@@ -54,6 +52,16 @@ impl From<FailOn> for Severity {
             FailOn::High => Severity::High,
         }
     }
+}
+
+/// The rule list (from the library's table, so help and man page follow it) and exit codes.
+fn long_help_tail() -> String {
+    let mut text = String::from("Rules (highest severity each can report):\n");
+    for (id, severity, meaning) in audit::rules::RULES {
+        text.push_str(&format!("  {id}  {:<6}  {meaning}\n", severity.name()));
+    }
+    text.push_str("\nExit status: 0 no finding at or above --fail-on, 1 some finding at or above it, 2 error (bad inventory, unreadable keyring or manifest).");
+    text
 }
 
 /// Table width when stdout is not a terminal (comfy-table cannot ask one).
