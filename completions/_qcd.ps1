@@ -47,6 +47,176 @@ Register-ArgumentCompleter -Native -CommandName 'qcd' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('generate', 'generate', [CompletionResultType]::ParameterValue, 'Create a new keyring whose generation 1 is a fresh random secret')
+            [CompletionResult]::new('rotate', 'rotate', [CompletionResultType]::ParameterValue, 'Make a new active generation; the old active one stays valid as "previous" for --overlap')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List generations: id, state, times, fingerprint, length, profile; never the secret')
+            [CompletionResult]::new('export', 'export', [CompletionResultType]::ParameterValue, 'Write a generation''s secret in a format a gateway daemon reads')
+            [CompletionResult]::new('import', 'import', [CompletionResultType]::ParameterValue, 'Add an existing secret (e.g. a hot-standby peer''s) as a new generation')
+            [CompletionResult]::new('prune', 'prune', [CompletionResultType]::ParameterValue, 'Wipe the secret bytes of expired generations (their metadata stays)')
+            [CompletionResult]::new('derive', 'derive', [CompletionResultType]::ParameterValue, 'Derive a load-sharing member''s own secret from a root keyring (HKDF-SHA-256)')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'qcd;secret;generate' {
+            [CompletionResult]::new('-k', '-k', [CompletionResultType]::ParameterName, 'Keyring file [env: QCD_KEYRING]')
+            [CompletionResult]::new('--keyring', '--keyring', [CompletionResultType]::ParameterName, 'Keyring file [env: QCD_KEYRING]')
+            [CompletionResult]::new('--bytes', '--bytes', [CompletionResultType]::ParameterName, 'Secret length in bytes (16 to 1024)')
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Token profile of the new generation [default: hmac-sha256, or the active generation''s]')
+            [CompletionResult]::new('--length', '--length', [CompletionResultType]::ParameterName, 'Token length in bytes, 16 up to the profile''s digest size [default: the profile''s]')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour; `auto` honours NO_COLOR and whether stdout is a terminal')
+            [CompletionResult]::new('--allow-insecure-permissions', '--allow-insecure-permissions', [CompletionResultType]::ParameterName, 'Accept a keyring readable or writable by group or others')
+            [CompletionResult]::new('--bind-taker-addr', '--bind-taker-addr', [CompletionResultType]::ParameterName, 'The token also covers the token taker''s IP address (breaks with NAT rebinding and MOBIKE)')
+            [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Replace an existing keyring (its secrets are lost)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print results as JSON (one object per line) instead of text')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only the answer itself (tokens, ids), no commentary')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only the answer itself (tokens, ids), no commentary')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'qcd;secret;rotate' {
+            [CompletionResult]::new('-k', '-k', [CompletionResultType]::ParameterName, 'Keyring file [env: QCD_KEYRING]')
+            [CompletionResult]::new('--keyring', '--keyring', [CompletionResultType]::ParameterName, 'Keyring file [env: QCD_KEYRING]')
+            [CompletionResult]::new('--overlap', '--overlap', [CompletionResultType]::ParameterName, 'How long the old active generation stays valid as "previous" (e.g. 90m, 24h, 7d)')
+            [CompletionResult]::new('--if-older-than', '--if-older-than', [CompletionResultType]::ParameterName, 'Rotate only if the active generation is at least this old (e.g. 30d); otherwise do nothing, exit 0')
+            [CompletionResult]::new('--bytes', '--bytes', [CompletionResultType]::ParameterName, 'Secret length of the new generation [default: the active generation''s]')
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Token profile of the new generation [default: hmac-sha256, or the active generation''s]')
+            [CompletionResult]::new('--length', '--length', [CompletionResultType]::ParameterName, 'Token length in bytes, 16 up to the profile''s digest size [default: the profile''s]')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour; `auto` honours NO_COLOR and whether stdout is a terminal')
+            [CompletionResult]::new('--allow-insecure-permissions', '--allow-insecure-permissions', [CompletionResultType]::ParameterName, 'Accept a keyring readable or writable by group or others')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Say what would happen without changing the keyring')
+            [CompletionResult]::new('--bind-taker-addr', '--bind-taker-addr', [CompletionResultType]::ParameterName, 'The token also covers the token taker''s IP address (breaks with NAT rebinding and MOBIKE)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print results as JSON (one object per line) instead of text')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only the answer itself (tokens, ids), no commentary')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only the answer itself (tokens, ids), no commentary')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'qcd;secret;list' {
+            [CompletionResult]::new('-k', '-k', [CompletionResultType]::ParameterName, 'Keyring file [env: QCD_KEYRING]')
+            [CompletionResult]::new('--keyring', '--keyring', [CompletionResultType]::ParameterName, 'Keyring file [env: QCD_KEYRING]')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour; `auto` honours NO_COLOR and whether stdout is a terminal')
+            [CompletionResult]::new('--allow-insecure-permissions', '--allow-insecure-permissions', [CompletionResultType]::ParameterName, 'Accept a keyring readable or writable by group or others')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print results as JSON (one object per line) instead of text')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only the answer itself (tokens, ids), no commentary')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only the answer itself (tokens, ids), no commentary')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'qcd;secret;export' {
+            [CompletionResult]::new('-k', '-k', [CompletionResultType]::ParameterName, 'Keyring file [env: QCD_KEYRING]')
+            [CompletionResult]::new('--keyring', '--keyring', [CompletionResultType]::ParameterName, 'Keyring file [env: QCD_KEYRING]')
+            [CompletionResult]::new('-g', '-g', [CompletionResultType]::ParameterName, 'Generation to export [default: the active one]')
+            [CompletionResult]::new('--generation', '--generation', [CompletionResultType]::ParameterName, 'Generation to export [default: the active one]')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output encoding')
+            [CompletionResult]::new('--out', '--out', [CompletionResultType]::ParameterName, 'Write to FILE (mode 0600, atomically) instead of stdout')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour; `auto` honours NO_COLOR and whether stdout is a terminal')
+            [CompletionResult]::new('--allow-insecure-permissions', '--allow-insecure-permissions', [CompletionResultType]::ParameterName, 'Accept a keyring readable or writable by group or others')
+            [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'With --out: replace FILE even if it holds a different secret')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print results as JSON (one object per line) instead of text')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only the answer itself (tokens, ids), no commentary')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only the answer itself (tokens, ids), no commentary')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'qcd;secret;import' {
+            [CompletionResult]::new('-k', '-k', [CompletionResultType]::ParameterName, 'Keyring file [env: QCD_KEYRING]')
+            [CompletionResult]::new('--keyring', '--keyring', [CompletionResultType]::ParameterName, 'Keyring file [env: QCD_KEYRING]')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Encoding of the secret read')
+            [CompletionResult]::new('--in', '--in', [CompletionResultType]::ParameterName, 'Read the secret from FILE (`-` for stdin) [default: stdin, or a no-echo prompt on a terminal]')
+            [CompletionResult]::new('--as', '--as', [CompletionResultType]::ParameterName, 'The state of the imported generation')
+            [CompletionResult]::new('--overlap', '--overlap', [CompletionResultType]::ParameterName, 'How long a generation that stops being active (or the imported one, with --as previous) stays valid')
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Token profile of the new generation [default: hmac-sha256, or the active generation''s]')
+            [CompletionResult]::new('--length', '--length', [CompletionResultType]::ParameterName, 'Token length in bytes, 16 up to the profile''s digest size [default: the profile''s]')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour; `auto` honours NO_COLOR and whether stdout is a terminal')
+            [CompletionResult]::new('--allow-insecure-permissions', '--allow-insecure-permissions', [CompletionResultType]::ParameterName, 'Accept a keyring readable or writable by group or others')
+            [CompletionResult]::new('--bind-taker-addr', '--bind-taker-addr', [CompletionResultType]::ParameterName, 'The token also covers the token taker''s IP address (breaks with NAT rebinding and MOBIKE)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print results as JSON (one object per line) instead of text')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only the answer itself (tokens, ids), no commentary')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only the answer itself (tokens, ids), no commentary')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'qcd;secret;prune' {
+            [CompletionResult]::new('-k', '-k', [CompletionResultType]::ParameterName, 'Keyring file [env: QCD_KEYRING]')
+            [CompletionResult]::new('--keyring', '--keyring', [CompletionResultType]::ParameterName, 'Keyring file [env: QCD_KEYRING]')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour; `auto` honours NO_COLOR and whether stdout is a terminal')
+            [CompletionResult]::new('--allow-insecure-permissions', '--allow-insecure-permissions', [CompletionResultType]::ParameterName, 'Accept a keyring readable or writable by group or others')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Say what would be destroyed without changing the keyring')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print results as JSON (one object per line) instead of text')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only the answer itself (tokens, ids), no commentary')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only the answer itself (tokens, ids), no commentary')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'qcd;secret;derive' {
+            [CompletionResult]::new('--root', '--root', [CompletionResultType]::ParameterName, 'The root keyring (its active generation is the root secret)')
+            [CompletionResult]::new('--member', '--member', [CompletionResultType]::ParameterName, 'The member''s name, e.g. gw2 (part of the HKDF info)')
+            [CompletionResult]::new('-k', '-k', [CompletionResultType]::ParameterName, 'Keyring file [env: QCD_KEYRING]')
+            [CompletionResult]::new('--keyring', '--keyring', [CompletionResultType]::ParameterName, 'Keyring file [env: QCD_KEYRING]')
+            [CompletionResult]::new('--overlap', '--overlap', [CompletionResultType]::ParameterName, 'How long the member''s old active generation stays valid when the derived one replaces it')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour; `auto` honours NO_COLOR and whether stdout is a terminal')
+            [CompletionResult]::new('--allow-insecure-permissions', '--allow-insecure-permissions', [CompletionResultType]::ParameterName, 'Accept a keyring readable or writable by group or others')
+            [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Recreate the member keyring from scratch (its other generations are lost)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print results as JSON (one object per line) instead of text')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only the answer itself (tokens, ids), no commentary')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only the answer itself (tokens, ids), no commentary')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'qcd;secret;help' {
+            [CompletionResult]::new('generate', 'generate', [CompletionResultType]::ParameterValue, 'Create a new keyring whose generation 1 is a fresh random secret')
+            [CompletionResult]::new('rotate', 'rotate', [CompletionResultType]::ParameterValue, 'Make a new active generation; the old active one stays valid as "previous" for --overlap')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List generations: id, state, times, fingerprint, length, profile; never the secret')
+            [CompletionResult]::new('export', 'export', [CompletionResultType]::ParameterValue, 'Write a generation''s secret in a format a gateway daemon reads')
+            [CompletionResult]::new('import', 'import', [CompletionResultType]::ParameterValue, 'Add an existing secret (e.g. a hot-standby peer''s) as a new generation')
+            [CompletionResult]::new('prune', 'prune', [CompletionResultType]::ParameterValue, 'Wipe the secret bytes of expired generations (their metadata stays)')
+            [CompletionResult]::new('derive', 'derive', [CompletionResultType]::ParameterValue, 'Derive a load-sharing member''s own secret from a root keyring (HKDF-SHA-256)')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'qcd;secret;help;generate' {
+            break
+        }
+        'qcd;secret;help;rotate' {
+            break
+        }
+        'qcd;secret;help;list' {
+            break
+        }
+        'qcd;secret;help;export' {
+            break
+        }
+        'qcd;secret;help;import' {
+            break
+        }
+        'qcd;secret;help;prune' {
+            break
+        }
+        'qcd;secret;help;derive' {
+            break
+        }
+        'qcd;secret;help;help' {
             break
         }
         'qcd;token' {
@@ -117,6 +287,34 @@ Register-ArgumentCompleter -Native -CommandName 'qcd' -ScriptBlock {
             break
         }
         'qcd;help;secret' {
+            [CompletionResult]::new('generate', 'generate', [CompletionResultType]::ParameterValue, 'Create a new keyring whose generation 1 is a fresh random secret')
+            [CompletionResult]::new('rotate', 'rotate', [CompletionResultType]::ParameterValue, 'Make a new active generation; the old active one stays valid as "previous" for --overlap')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List generations: id, state, times, fingerprint, length, profile; never the secret')
+            [CompletionResult]::new('export', 'export', [CompletionResultType]::ParameterValue, 'Write a generation''s secret in a format a gateway daemon reads')
+            [CompletionResult]::new('import', 'import', [CompletionResultType]::ParameterValue, 'Add an existing secret (e.g. a hot-standby peer''s) as a new generation')
+            [CompletionResult]::new('prune', 'prune', [CompletionResultType]::ParameterValue, 'Wipe the secret bytes of expired generations (their metadata stays)')
+            [CompletionResult]::new('derive', 'derive', [CompletionResultType]::ParameterValue, 'Derive a load-sharing member''s own secret from a root keyring (HKDF-SHA-256)')
+            break
+        }
+        'qcd;help;secret;generate' {
+            break
+        }
+        'qcd;help;secret;rotate' {
+            break
+        }
+        'qcd;help;secret;list' {
+            break
+        }
+        'qcd;help;secret;export' {
+            break
+        }
+        'qcd;help;secret;import' {
+            break
+        }
+        'qcd;help;secret;prune' {
+            break
+        }
+        'qcd;help;secret;derive' {
             break
         }
         'qcd;help;token' {

@@ -43,6 +43,160 @@ set edit:completion:arg-completer[qcd] = {|@words|
             cand --help 'Print help'
             cand -V 'Print version'
             cand --version 'Print version'
+            cand generate 'Create a new keyring whose generation 1 is a fresh random secret'
+            cand rotate 'Make a new active generation; the old active one stays valid as "previous" for --overlap'
+            cand list 'List generations: id, state, times, fingerprint, length, profile; never the secret'
+            cand export 'Write a generation''s secret in a format a gateway daemon reads'
+            cand import 'Add an existing secret (e.g. a hot-standby peer''s) as a new generation'
+            cand prune 'Wipe the secret bytes of expired generations (their metadata stays)'
+            cand derive 'Derive a load-sharing member''s own secret from a root keyring (HKDF-SHA-256)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'qcd;secret;generate'= {
+            cand -k 'Keyring file [env: QCD_KEYRING]'
+            cand --keyring 'Keyring file [env: QCD_KEYRING]'
+            cand --bytes 'Secret length in bytes (16 to 1024)'
+            cand --profile 'Token profile of the new generation [default: hmac-sha256, or the active generation''s]'
+            cand --length 'Token length in bytes, 16 up to the profile''s digest size [default: the profile''s]'
+            cand --color 'When to use colour; `auto` honours NO_COLOR and whether stdout is a terminal'
+            cand --allow-insecure-permissions 'Accept a keyring readable or writable by group or others'
+            cand --bind-taker-addr 'The token also covers the token taker''s IP address (breaks with NAT rebinding and MOBIKE)'
+            cand --force 'Replace an existing keyring (its secrets are lost)'
+            cand --json 'Print results as JSON (one object per line) instead of text'
+            cand -q 'Print only the answer itself (tokens, ids), no commentary'
+            cand --quiet 'Print only the answer itself (tokens, ids), no commentary'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'qcd;secret;rotate'= {
+            cand -k 'Keyring file [env: QCD_KEYRING]'
+            cand --keyring 'Keyring file [env: QCD_KEYRING]'
+            cand --overlap 'How long the old active generation stays valid as "previous" (e.g. 90m, 24h, 7d)'
+            cand --if-older-than 'Rotate only if the active generation is at least this old (e.g. 30d); otherwise do nothing, exit 0'
+            cand --bytes 'Secret length of the new generation [default: the active generation''s]'
+            cand --profile 'Token profile of the new generation [default: hmac-sha256, or the active generation''s]'
+            cand --length 'Token length in bytes, 16 up to the profile''s digest size [default: the profile''s]'
+            cand --color 'When to use colour; `auto` honours NO_COLOR and whether stdout is a terminal'
+            cand --allow-insecure-permissions 'Accept a keyring readable or writable by group or others'
+            cand --dry-run 'Say what would happen without changing the keyring'
+            cand --bind-taker-addr 'The token also covers the token taker''s IP address (breaks with NAT rebinding and MOBIKE)'
+            cand --json 'Print results as JSON (one object per line) instead of text'
+            cand -q 'Print only the answer itself (tokens, ids), no commentary'
+            cand --quiet 'Print only the answer itself (tokens, ids), no commentary'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'qcd;secret;list'= {
+            cand -k 'Keyring file [env: QCD_KEYRING]'
+            cand --keyring 'Keyring file [env: QCD_KEYRING]'
+            cand --color 'When to use colour; `auto` honours NO_COLOR and whether stdout is a terminal'
+            cand --allow-insecure-permissions 'Accept a keyring readable or writable by group or others'
+            cand --json 'Print results as JSON (one object per line) instead of text'
+            cand -q 'Print only the answer itself (tokens, ids), no commentary'
+            cand --quiet 'Print only the answer itself (tokens, ids), no commentary'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'qcd;secret;export'= {
+            cand -k 'Keyring file [env: QCD_KEYRING]'
+            cand --keyring 'Keyring file [env: QCD_KEYRING]'
+            cand -g 'Generation to export [default: the active one]'
+            cand --generation 'Generation to export [default: the active one]'
+            cand --format 'Output encoding'
+            cand --out 'Write to FILE (mode 0600, atomically) instead of stdout'
+            cand --color 'When to use colour; `auto` honours NO_COLOR and whether stdout is a terminal'
+            cand --allow-insecure-permissions 'Accept a keyring readable or writable by group or others'
+            cand --force 'With --out: replace FILE even if it holds a different secret'
+            cand --json 'Print results as JSON (one object per line) instead of text'
+            cand -q 'Print only the answer itself (tokens, ids), no commentary'
+            cand --quiet 'Print only the answer itself (tokens, ids), no commentary'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'qcd;secret;import'= {
+            cand -k 'Keyring file [env: QCD_KEYRING]'
+            cand --keyring 'Keyring file [env: QCD_KEYRING]'
+            cand --format 'Encoding of the secret read'
+            cand --in 'Read the secret from FILE (`-` for stdin) [default: stdin, or a no-echo prompt on a terminal]'
+            cand --as 'The state of the imported generation'
+            cand --overlap 'How long a generation that stops being active (or the imported one, with --as previous) stays valid'
+            cand --profile 'Token profile of the new generation [default: hmac-sha256, or the active generation''s]'
+            cand --length 'Token length in bytes, 16 up to the profile''s digest size [default: the profile''s]'
+            cand --color 'When to use colour; `auto` honours NO_COLOR and whether stdout is a terminal'
+            cand --allow-insecure-permissions 'Accept a keyring readable or writable by group or others'
+            cand --bind-taker-addr 'The token also covers the token taker''s IP address (breaks with NAT rebinding and MOBIKE)'
+            cand --json 'Print results as JSON (one object per line) instead of text'
+            cand -q 'Print only the answer itself (tokens, ids), no commentary'
+            cand --quiet 'Print only the answer itself (tokens, ids), no commentary'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'qcd;secret;prune'= {
+            cand -k 'Keyring file [env: QCD_KEYRING]'
+            cand --keyring 'Keyring file [env: QCD_KEYRING]'
+            cand --color 'When to use colour; `auto` honours NO_COLOR and whether stdout is a terminal'
+            cand --allow-insecure-permissions 'Accept a keyring readable or writable by group or others'
+            cand --dry-run 'Say what would be destroyed without changing the keyring'
+            cand --json 'Print results as JSON (one object per line) instead of text'
+            cand -q 'Print only the answer itself (tokens, ids), no commentary'
+            cand --quiet 'Print only the answer itself (tokens, ids), no commentary'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'qcd;secret;derive'= {
+            cand --root 'The root keyring (its active generation is the root secret)'
+            cand --member 'The member''s name, e.g. gw2 (part of the HKDF info)'
+            cand -k 'Keyring file [env: QCD_KEYRING]'
+            cand --keyring 'Keyring file [env: QCD_KEYRING]'
+            cand --overlap 'How long the member''s old active generation stays valid when the derived one replaces it'
+            cand --color 'When to use colour; `auto` honours NO_COLOR and whether stdout is a terminal'
+            cand --allow-insecure-permissions 'Accept a keyring readable or writable by group or others'
+            cand --force 'Recreate the member keyring from scratch (its other generations are lost)'
+            cand --json 'Print results as JSON (one object per line) instead of text'
+            cand -q 'Print only the answer itself (tokens, ids), no commentary'
+            cand --quiet 'Print only the answer itself (tokens, ids), no commentary'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'qcd;secret;help'= {
+            cand generate 'Create a new keyring whose generation 1 is a fresh random secret'
+            cand rotate 'Make a new active generation; the old active one stays valid as "previous" for --overlap'
+            cand list 'List generations: id, state, times, fingerprint, length, profile; never the secret'
+            cand export 'Write a generation''s secret in a format a gateway daemon reads'
+            cand import 'Add an existing secret (e.g. a hot-standby peer''s) as a new generation'
+            cand prune 'Wipe the secret bytes of expired generations (their metadata stays)'
+            cand derive 'Derive a load-sharing member''s own secret from a root keyring (HKDF-SHA-256)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'qcd;secret;help;generate'= {
+        }
+        &'qcd;secret;help;rotate'= {
+        }
+        &'qcd;secret;help;list'= {
+        }
+        &'qcd;secret;help;export'= {
+        }
+        &'qcd;secret;help;import'= {
+        }
+        &'qcd;secret;help;prune'= {
+        }
+        &'qcd;secret;help;derive'= {
+        }
+        &'qcd;secret;help;help'= {
         }
         &'qcd;token'= {
             cand --color 'When to use colour; `auto` honours NO_COLOR and whether stdout is a terminal'
@@ -106,6 +260,27 @@ set edit:completion:arg-completer[qcd] = {|@words|
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'qcd;help;secret'= {
+            cand generate 'Create a new keyring whose generation 1 is a fresh random secret'
+            cand rotate 'Make a new active generation; the old active one stays valid as "previous" for --overlap'
+            cand list 'List generations: id, state, times, fingerprint, length, profile; never the secret'
+            cand export 'Write a generation''s secret in a format a gateway daemon reads'
+            cand import 'Add an existing secret (e.g. a hot-standby peer''s) as a new generation'
+            cand prune 'Wipe the secret bytes of expired generations (their metadata stays)'
+            cand derive 'Derive a load-sharing member''s own secret from a root keyring (HKDF-SHA-256)'
+        }
+        &'qcd;help;secret;generate'= {
+        }
+        &'qcd;help;secret;rotate'= {
+        }
+        &'qcd;help;secret;list'= {
+        }
+        &'qcd;help;secret;export'= {
+        }
+        &'qcd;help;secret;import'= {
+        }
+        &'qcd;help;secret;prune'= {
+        }
+        &'qcd;help;secret;derive'= {
         }
         &'qcd;help;token'= {
         }

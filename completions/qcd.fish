@@ -38,13 +38,125 @@ complete -c qcd -n "__fish_qcd_needs_command" -f -a "audit" -d 'Audit cluster QC
 complete -c qcd -n "__fish_qcd_needs_command" -f -a "diagnose" -d 'Diagnose a failed crash detection from a capture'
 complete -c qcd -n "__fish_qcd_needs_command" -f -a "generate-assets" -d 'Regenerate shell completions and man pages (for maintainers)'
 complete -c qcd -n "__fish_qcd_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c qcd -n "__fish_qcd_using_subcommand secret" -l color -d 'When to use colour; `auto` honours NO_COLOR and whether stdout is a terminal' -r -f -a "auto\t''
+complete -c qcd -n "__fish_qcd_using_subcommand secret; and not __fish_seen_subcommand_from generate rotate list export import prune derive help" -l color -d 'When to use colour; `auto` honours NO_COLOR and whether stdout is a terminal' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c qcd -n "__fish_qcd_using_subcommand secret" -l json -d 'Print results as JSON (one object per line) instead of text'
-complete -c qcd -n "__fish_qcd_using_subcommand secret" -s q -l quiet -d 'Print only the answer itself (tokens, ids), no commentary'
-complete -c qcd -n "__fish_qcd_using_subcommand secret" -s h -l help -d 'Print help'
-complete -c qcd -n "__fish_qcd_using_subcommand secret" -s V -l version -d 'Print version'
+complete -c qcd -n "__fish_qcd_using_subcommand secret; and not __fish_seen_subcommand_from generate rotate list export import prune derive help" -l json -d 'Print results as JSON (one object per line) instead of text'
+complete -c qcd -n "__fish_qcd_using_subcommand secret; and not __fish_seen_subcommand_from generate rotate list export import prune derive help" -s q -l quiet -d 'Print only the answer itself (tokens, ids), no commentary'
+complete -c qcd -n "__fish_qcd_using_subcommand secret; and not __fish_seen_subcommand_from generate rotate list export import prune derive help" -s h -l help -d 'Print help'
+complete -c qcd -n "__fish_qcd_using_subcommand secret; and not __fish_seen_subcommand_from generate rotate list export import prune derive help" -s V -l version -d 'Print version'
+complete -c qcd -n "__fish_qcd_using_subcommand secret; and not __fish_seen_subcommand_from generate rotate list export import prune derive help" -f -a "generate" -d 'Create a new keyring whose generation 1 is a fresh random secret'
+complete -c qcd -n "__fish_qcd_using_subcommand secret; and not __fish_seen_subcommand_from generate rotate list export import prune derive help" -f -a "rotate" -d 'Make a new active generation; the old active one stays valid as "previous" for --overlap'
+complete -c qcd -n "__fish_qcd_using_subcommand secret; and not __fish_seen_subcommand_from generate rotate list export import prune derive help" -f -a "list" -d 'List generations: id, state, times, fingerprint, length, profile; never the secret'
+complete -c qcd -n "__fish_qcd_using_subcommand secret; and not __fish_seen_subcommand_from generate rotate list export import prune derive help" -f -a "export" -d 'Write a generation\'s secret in a format a gateway daemon reads'
+complete -c qcd -n "__fish_qcd_using_subcommand secret; and not __fish_seen_subcommand_from generate rotate list export import prune derive help" -f -a "import" -d 'Add an existing secret (e.g. a hot-standby peer\'s) as a new generation'
+complete -c qcd -n "__fish_qcd_using_subcommand secret; and not __fish_seen_subcommand_from generate rotate list export import prune derive help" -f -a "prune" -d 'Wipe the secret bytes of expired generations (their metadata stays)'
+complete -c qcd -n "__fish_qcd_using_subcommand secret; and not __fish_seen_subcommand_from generate rotate list export import prune derive help" -f -a "derive" -d 'Derive a load-sharing member\'s own secret from a root keyring (HKDF-SHA-256)'
+complete -c qcd -n "__fish_qcd_using_subcommand secret; and not __fish_seen_subcommand_from generate rotate list export import prune derive help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from generate" -s k -l keyring -d 'Keyring file [env: QCD_KEYRING]' -r -F
+complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from generate" -l bytes -d 'Secret length in bytes (16 to 1024)' -r
+complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from generate" -l profile -d 'Token profile of the new generation [default: hmac-sha256, or the active generation\'s]' -r
+complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from generate" -l length -d 'Token length in bytes, 16 up to the profile\'s digest size [default: the profile\'s]' -r
+complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from generate" -l color -d 'When to use colour; `auto` honours NO_COLOR and whether stdout is a terminal' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from generate" -l allow-insecure-permissions -d 'Accept a keyring readable or writable by group or others'
+complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from generate" -l bind-taker-addr -d 'The token also covers the token taker\'s IP address (breaks with NAT rebinding and MOBIKE)'
+complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from generate" -l force -d 'Replace an existing keyring (its secrets are lost)'
+complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from generate" -l json -d 'Print results as JSON (one object per line) instead of text'
+complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from generate" -s q -l quiet -d 'Print only the answer itself (tokens, ids), no commentary'
+complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from generate" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from generate" -s V -l version -d 'Print version'
+complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from rotate" -s k -l keyring -d 'Keyring file [env: QCD_KEYRING]' -r -F
+complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from rotate" -l overlap -d 'How long the old active generation stays valid as "previous" (e.g. 90m, 24h, 7d)' -r
+complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from rotate" -l if-older-than -d 'Rotate only if the active generation is at least this old (e.g. 30d); otherwise do nothing, exit 0' -r
+complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from rotate" -l bytes -d 'Secret length of the new generation [default: the active generation\'s]' -r
+complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from rotate" -l profile -d 'Token profile of the new generation [default: hmac-sha256, or the active generation\'s]' -r
+complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from rotate" -l length -d 'Token length in bytes, 16 up to the profile\'s digest size [default: the profile\'s]' -r
+complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from rotate" -l color -d 'When to use colour; `auto` honours NO_COLOR and whether stdout is a terminal' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from rotate" -l allow-insecure-permissions -d 'Accept a keyring readable or writable by group or others'
+complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from rotate" -l dry-run -d 'Say what would happen without changing the keyring'
+complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from rotate" -l bind-taker-addr -d 'The token also covers the token taker\'s IP address (breaks with NAT rebinding and MOBIKE)'
+complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from rotate" -l json -d 'Print results as JSON (one object per line) instead of text'
+complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from rotate" -s q -l quiet -d 'Print only the answer itself (tokens, ids), no commentary'
+complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from rotate" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from rotate" -s V -l version -d 'Print version'
+complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from list" -s k -l keyring -d 'Keyring file [env: QCD_KEYRING]' -r -F
+complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from list" -l color -d 'When to use colour; `auto` honours NO_COLOR and whether stdout is a terminal' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from list" -l allow-insecure-permissions -d 'Accept a keyring readable or writable by group or others'
+complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from list" -l json -d 'Print results as JSON (one object per line) instead of text'
+complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Print only the answer itself (tokens, ids), no commentary'
+complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
+complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from export" -s k -l keyring -d 'Keyring file [env: QCD_KEYRING]' -r -F
+complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from export" -s g -l generation -d 'Generation to export [default: the active one]' -r
+complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from export" -l format -d 'Output encoding' -r -f -a "raw\t'The bytes themselves (refused on a terminal)'
+hex\t'Lowercase hex, one line'
+base64\t'Standard base64, one line'"
+complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from export" -l out -d 'Write to FILE (mode 0600, atomically) instead of stdout' -r -F
+complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from export" -l color -d 'When to use colour; `auto` honours NO_COLOR and whether stdout is a terminal' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from export" -l allow-insecure-permissions -d 'Accept a keyring readable or writable by group or others'
+complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from export" -l force -d 'With --out: replace FILE even if it holds a different secret'
+complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from export" -l json -d 'Print results as JSON (one object per line) instead of text'
+complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from export" -s q -l quiet -d 'Print only the answer itself (tokens, ids), no commentary'
+complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from export" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from export" -s V -l version -d 'Print version'
+complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from import" -s k -l keyring -d 'Keyring file [env: QCD_KEYRING]' -r -F
+complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from import" -l format -d 'Encoding of the secret read' -r -f -a "raw\t'The bytes themselves (refused on a terminal)'
+hex\t'Lowercase hex, one line'
+base64\t'Standard base64, one line'"
+complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from import" -l in -d 'Read the secret from FILE (`-` for stdin) [default: stdin, or a no-echo prompt on a terminal]' -r -F
+complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from import" -l as -d 'The state of the imported generation' -r -f -a "active\t'The new generation becomes active; the old active one becomes previous'
+previous\t'The new generation is accepted and emitted as previous until --overlap ends'"
+complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from import" -l overlap -d 'How long a generation that stops being active (or the imported one, with --as previous) stays valid' -r
+complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from import" -l profile -d 'Token profile of the new generation [default: hmac-sha256, or the active generation\'s]' -r
+complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from import" -l length -d 'Token length in bytes, 16 up to the profile\'s digest size [default: the profile\'s]' -r
+complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from import" -l color -d 'When to use colour; `auto` honours NO_COLOR and whether stdout is a terminal' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from import" -l allow-insecure-permissions -d 'Accept a keyring readable or writable by group or others'
+complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from import" -l bind-taker-addr -d 'The token also covers the token taker\'s IP address (breaks with NAT rebinding and MOBIKE)'
+complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from import" -l json -d 'Print results as JSON (one object per line) instead of text'
+complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from import" -s q -l quiet -d 'Print only the answer itself (tokens, ids), no commentary'
+complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from import" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from import" -s V -l version -d 'Print version'
+complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from prune" -s k -l keyring -d 'Keyring file [env: QCD_KEYRING]' -r -F
+complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from prune" -l color -d 'When to use colour; `auto` honours NO_COLOR and whether stdout is a terminal' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from prune" -l allow-insecure-permissions -d 'Accept a keyring readable or writable by group or others'
+complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from prune" -l dry-run -d 'Say what would be destroyed without changing the keyring'
+complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from prune" -l json -d 'Print results as JSON (one object per line) instead of text'
+complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from prune" -s q -l quiet -d 'Print only the answer itself (tokens, ids), no commentary'
+complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from prune" -s h -l help -d 'Print help'
+complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from prune" -s V -l version -d 'Print version'
+complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from derive" -l root -d 'The root keyring (its active generation is the root secret)' -r -F
+complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from derive" -l member -d 'The member\'s name, e.g. gw2 (part of the HKDF info)' -r
+complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from derive" -s k -l keyring -d 'Keyring file [env: QCD_KEYRING]' -r -F
+complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from derive" -l overlap -d 'How long the member\'s old active generation stays valid when the derived one replaces it' -r
+complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from derive" -l color -d 'When to use colour; `auto` honours NO_COLOR and whether stdout is a terminal' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from derive" -l allow-insecure-permissions -d 'Accept a keyring readable or writable by group or others'
+complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from derive" -l force -d 'Recreate the member keyring from scratch (its other generations are lost)'
+complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from derive" -l json -d 'Print results as JSON (one object per line) instead of text'
+complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from derive" -s q -l quiet -d 'Print only the answer itself (tokens, ids), no commentary'
+complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from derive" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from derive" -s V -l version -d 'Print version'
+complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from help" -f -a "generate" -d 'Create a new keyring whose generation 1 is a fresh random secret'
+complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from help" -f -a "rotate" -d 'Make a new active generation; the old active one stays valid as "previous" for --overlap'
+complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from help" -f -a "list" -d 'List generations: id, state, times, fingerprint, length, profile; never the secret'
+complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from help" -f -a "export" -d 'Write a generation\'s secret in a format a gateway daemon reads'
+complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from help" -f -a "import" -d 'Add an existing secret (e.g. a hot-standby peer\'s) as a new generation'
+complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from help" -f -a "prune" -d 'Wipe the secret bytes of expired generations (their metadata stays)'
+complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from help" -f -a "derive" -d 'Derive a load-sharing member\'s own secret from a root keyring (HKDF-SHA-256)'
+complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c qcd -n "__fish_qcd_using_subcommand token" -l color -d 'When to use colour; `auto` honours NO_COLOR and whether stdout is a terminal' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -92,3 +204,10 @@ complete -c qcd -n "__fish_qcd_using_subcommand help; and not __fish_seen_subcom
 complete -c qcd -n "__fish_qcd_using_subcommand help; and not __fish_seen_subcommand_from secret token decode audit diagnose generate-assets help" -f -a "diagnose" -d 'Diagnose a failed crash detection from a capture'
 complete -c qcd -n "__fish_qcd_using_subcommand help; and not __fish_seen_subcommand_from secret token decode audit diagnose generate-assets help" -f -a "generate-assets" -d 'Regenerate shell completions and man pages (for maintainers)'
 complete -c qcd -n "__fish_qcd_using_subcommand help; and not __fish_seen_subcommand_from secret token decode audit diagnose generate-assets help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c qcd -n "__fish_qcd_using_subcommand help; and __fish_seen_subcommand_from secret" -f -a "generate" -d 'Create a new keyring whose generation 1 is a fresh random secret'
+complete -c qcd -n "__fish_qcd_using_subcommand help; and __fish_seen_subcommand_from secret" -f -a "rotate" -d 'Make a new active generation; the old active one stays valid as "previous" for --overlap'
+complete -c qcd -n "__fish_qcd_using_subcommand help; and __fish_seen_subcommand_from secret" -f -a "list" -d 'List generations: id, state, times, fingerprint, length, profile; never the secret'
+complete -c qcd -n "__fish_qcd_using_subcommand help; and __fish_seen_subcommand_from secret" -f -a "export" -d 'Write a generation\'s secret in a format a gateway daemon reads'
+complete -c qcd -n "__fish_qcd_using_subcommand help; and __fish_seen_subcommand_from secret" -f -a "import" -d 'Add an existing secret (e.g. a hot-standby peer\'s) as a new generation'
+complete -c qcd -n "__fish_qcd_using_subcommand help; and __fish_seen_subcommand_from secret" -f -a "prune" -d 'Wipe the secret bytes of expired generations (their metadata stays)'
+complete -c qcd -n "__fish_qcd_using_subcommand help; and __fish_seen_subcommand_from secret" -f -a "derive" -d 'Derive a load-sharing member\'s own secret from a root keyring (HKDF-SHA-256)'

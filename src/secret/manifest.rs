@@ -8,7 +8,7 @@ use std::time::SystemTime;
 
 use serde::{Deserialize, Serialize};
 
-use super::keyring::{Keyring, Origin, State};
+use super::keyring::{Generation, Keyring, Origin, State};
 use super::store::FileInfo;
 use super::{weakness, Weakness};
 use crate::timefmt;
@@ -77,6 +77,25 @@ impl FileMeta {
     }
 }
 
+impl GenerationMeta {
+    /// The metadata of `g` as of `now`; never the secret.
+    pub fn from_generation(g: &Generation, now: SystemTime) -> Self {
+        GenerationMeta {
+            id: g.id,
+            state: g.state_at(now),
+            created: timefmt::format_rfc3339(g.created),
+            expires: g.expires.map(timefmt::format_rfc3339),
+            fingerprint: g.fingerprint.clone(),
+            secret_bytes: g.secret_len,
+            profile: g.spec.profile.name().to_string(),
+            token_length: g.spec.length,
+            taker_addr: g.spec.taker_addr,
+            origin: g.origin.clone(),
+            weak: g.secret().and_then(|s| weakness(s.expose())),
+        }
+    }
+}
+
 impl Manifest {
     pub fn from_keyring(keyring: &Keyring, path: &Path, info: FileInfo, now: SystemTime) -> Self {
         Manifest {
@@ -89,19 +108,7 @@ impl Manifest {
             generations: keyring
                 .generations()
                 .iter()
-                .map(|g| GenerationMeta {
-                    id: g.id,
-                    state: g.state_at(now),
-                    created: timefmt::format_rfc3339(g.created),
-                    expires: g.expires.map(timefmt::format_rfc3339),
-                    fingerprint: g.fingerprint.clone(),
-                    secret_bytes: g.secret_len,
-                    profile: g.spec.profile.name().to_string(),
-                    token_length: g.spec.length,
-                    taker_addr: g.spec.taker_addr,
-                    origin: g.origin.clone(),
-                    weak: g.secret().and_then(|s| weakness(s.expose())),
-                })
+                .map(|g| GenerationMeta::from_generation(g, now))
                 .collect(),
         }
     }

@@ -163,9 +163,40 @@ pub fn lock(path: &Path) -> Result<WriteLock, StoreError> {
     Ok(WriteLock { _file: file })
 }
 
+const TEMP_SUFFIX: &str = ".qcd-tmp";
+
+/// Temporary files for `path` are named `.NAME.XXXXXX.qcd-tmp` in its directory.
+fn temp_prefix(path: &Path) -> String {
+    format!(
+        ".{}.",
+        path.file_name().unwrap_or_default().to_string_lossy()
+    )
+}
+
+/// Removes temporary files left by writers of `path` that were killed
+/// mid-write (they may hold secrets). Only call with the write lock held:
+/// then no other writer of `path` can be between create and rename.
+fn remove_stale_temps(path: &Path) {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let prefix = temp_prefix(path);
+    if let Ok(entries) = fs::read_dir(dir) {
+        for entry in entries.flatten() {
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
+            if name.starts_with(&prefix) && name.ends_with(TEMP_SUFFIX) {
+                let _ = fs::remove_file(entry.path());
+            }
+        }
+    }
+}
+
 /// Creates a new keyring file (under the lock). Refuses to replace an existing one unless `force`.
 pub fn create(path: &Path, keyring: &Keyring, force: bool) -> Result<(), StoreError> {
     let _lock = lock(path)?;
+    remove_stale_temps(path);
     if !force && fs::symlink_metadata(path).is_ok() {
         return Err(StoreError::Exists {
             path: path.to_path_buf(),
@@ -186,6 +217,7 @@ where
     E: From<StoreError>,
 {
     let _lock = lock(path)?;
+    remove_stale_temps(path);
     let mut keyring = load(path, opts)?;
     let (value, modified) = change(&mut keyring)?;
     if modified {
@@ -209,9 +241,10 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
         _ => PathBuf::from("."),
     };
     let previous_owner = fs::metadata(path).ok().map(|m| (m.uid(), m.gid()));
+    let prefix = temp_prefix(path);
     let mut tmp = tempfile::Builder::new()
-        .prefix(".qcd-")
-        .suffix(".tmp")
+        .prefix(&prefix)
+        .suffix(TEMP_SUFFIX)
         .permissions(fs::Permissions::from_mode(0o600))
         .tempfile_in(&dir)
         .map_err(io_err(&dir, "cannot create a temporary file in"))?;
@@ -343,7 +376,7 @@ mod tests {
             .unwrap()
             .map(|e| e.unwrap().file_name().into_string().unwrap())
             .collect();
-        assert!(names.iter().all(|n| !n.ends_with(".tmp")), "{names:?}");
+        assert!(names.iter().all(|n| !n.ends_with(TEMP_SUFFIX)), "{names:?}");
     }
 
     #[test]
