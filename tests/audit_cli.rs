@@ -475,3 +475,154 @@ fn weak_keyring_secret_is_seen_locally() {
         "{v}"
     );
 }
+
+/// Runs `qcd ARGS…` in `dir` at time `now`, piping `stdin`; returns stdout, asserting success.
+fn qcd_in(dir: &Path, now: &str, args: &[&str], stdin: &[u8]) -> Vec<u8> {
+    let out = Command::cargo_bin("qcd")
+        .unwrap()
+        .current_dir(dir)
+        .env("QCD_NOW", now)
+        .args(args)
+        .write_stdin(stdin)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "qcd {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
+
+/// Finding ids of `qcd --json audit inventory.toml` run in `dir` at `now`.
+fn audit_in(dir: &Path, now: &str) -> Vec<String> {
+    let out = Command::cargo_bin("qcd")
+        .unwrap()
+        .current_dir(dir)
+        .env("QCD_NOW", now)
+        .args(["--json", "audit", "inventory.toml", "--fail-on", "info"])
+        .output()
+        .unwrap();
+    assert_ne!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["id"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect()
+}
+
+/// The commands the findings name, run with `qcd secret`, make the findings go away.
+#[test]
+fn the_fixes_named_by_findings_work() {
+    let t0 = "2026-11-01T00:00:00Z";
+    let t1 = "2026-11-02T00:00:00Z";
+
+    // Hot standby: gw1 rotates, gw2 is forgotten (QCD002); the named export | import fixes it.
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    inventory(
+        d,
+        "[[cluster]]\nname = \"dc1\"\nmode = \"hot-standby\"\n\
+         [[cluster.member]]\nname = \"gw1\"\nkeyring = \"gw1.json\"\n\
+         [[cluster.member]]\nname = \"gw2\"\nkeyring = \"gw2.json\"\n",
+    );
+    qcd_in(d, t0, &["secret", "generate", "-k", "gw1.json"], b"");
+    let hex = qcd_in(
+        d,
+        t0,
+        &["secret", "export", "-k", "gw1.json", "--format", "hex"],
+        b"",
+    );
+    qcd_in(
+        d,
+        t0,
+        &["secret", "import", "-k", "gw2.json", "--format", "hex"],
+        &hex,
+    );
+    assert!(audit_in(d, t0).is_empty());
+    qcd_in(
+        d,
+        t1,
+        &["secret", "rotate", "-k", "gw1.json", "--overlap", "48h"],
+        b"",
+    );
+    assert_eq!(audit_in(d, t1), ["QCD002"]);
+    let hex = qcd_in(
+        d,
+        t1,
+        &["secret", "export", "-k", "gw1.json", "--format", "hex"],
+        b"",
+    );
+    qcd_in(
+        d,
+        t1,
+        &[
+            "secret",
+            "import",
+            "-k",
+            "gw2.json",
+            "--format",
+            "hex",
+            "--profile",
+            "hmac-sha256",
+            "--length",
+            "32",
+            "--overlap",
+            "1d",
+        ],
+        &hex,
+    );
+    assert!(audit_in(d, t1).is_empty());
+
+    // Load sharing: a cloned secret (QCD001); derive per member, then prune after the overlap.
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    inventory(
+        d,
+        "[[cluster]]\nname = \"lb\"\nmode = \"load-sharing\"\n\
+         [[cluster.member]]\nname = \"lb1\"\nkeyring = \"lb1.json\"\n\
+         [[cluster.member]]\nname = \"lb2\"\nkeyring = \"lb2.json\"\n",
+    );
+    qcd_in(d, t0, &["secret", "generate", "-k", "lb1.json"], b"");
+    std::fs::copy(d.join("lb1.json"), d.join("lb2.json")).unwrap();
+    assert_eq!(audit_in(d, t0), ["QCD001"]);
+    qcd_in(d, t0, &["secret", "generate", "-k", "root.json"], b"");
+    for m in ["lb1", "lb2"] {
+        let k = format!("{m}.json");
+        qcd_in(
+            d,
+            t1,
+            &[
+                "secret",
+                "derive",
+                "--root",
+                "root.json",
+                "--member",
+                m,
+                "-k",
+                &k,
+                "--overlap",
+                "1d",
+            ],
+            b"",
+        );
+    }
+    // The old shared secret is still a previous generation on both for a day.
+    assert_eq!(audit_in(d, t1), ["QCD001"]);
+    let t2 = "2026-11-03T00:00:01Z";
+    assert_eq!(audit_in(d, t2), ["QCD001", "QCD010", "QCD010"]);
+    for k in ["lb1.json", "lb2.json"] {
+        qcd_in(d, t2, &["secret", "prune", "-k", k], b"");
+    }
+    assert!(audit_in(d, t2).is_empty());
+}
