@@ -494,8 +494,8 @@ fn qcd_in(dir: &Path, now: &str, args: &[&str], stdin: &[u8]) -> Vec<u8> {
     out.stdout
 }
 
-/// Finding ids of `qcd --json audit inventory.toml` run in `dir` at `now`.
-fn audit_in(dir: &Path, now: &str) -> Vec<String> {
+/// The findings of `qcd --json audit inventory.toml` run in `dir` at `now`.
+fn findings_in(dir: &Path, now: &str) -> Vec<serde_json::Value> {
     let out = Command::cargo_bin("qcd")
         .unwrap()
         .current_dir(dir)
@@ -512,30 +512,64 @@ fn audit_in(dir: &Path, now: &str) -> Vec<String> {
     String::from_utf8(out.stdout)
         .unwrap()
         .lines()
-        .map(|l| {
-            serde_json::from_str::<serde_json::Value>(l).unwrap()["id"]
-                .as_str()
-                .unwrap()
-                .to_string()
-        })
+        .map(|l| serde_json::from_str(l).unwrap())
         .collect()
 }
 
-/// The commands the findings name, run with `qcd secret`, make the findings go away.
-#[test]
-fn the_fixes_named_by_findings_work() {
-    let t0 = "2026-11-01T00:00:00Z";
-    let t1 = "2026-11-02T00:00:00Z";
+fn audit_in(dir: &Path, now: &str) -> Vec<String> {
+    findings_in(dir, now)
+        .iter()
+        .map(|f| f["id"].as_str().unwrap().to_string())
+        .collect()
+}
 
-    // Hot standby: gw1 rotates, gw2 is forgotten (QCD002); the named export | import fixes it.
-    let dir = tempfile::tempdir().unwrap();
-    let d = dir.path();
-    inventory(
-        d,
-        "[[cluster]]\nname = \"dc1\"\nmode = \"hot-standby\"\n\
-         [[cluster.member]]\nname = \"gw1\"\nkeyring = \"gw1.json\"\n\
-         [[cluster.member]]\nname = \"gw2\"\nkeyring = \"gw2.json\"\n",
+/// Runs every `command` quoted in a finding's fix, as given, with this build's
+/// qcd first in PATH (`ssh HOST ` dropped: all members live in `dir`).
+fn run_fix(dir: &Path, now: &str, finding: &serde_json::Value) {
+    let fix = finding["fix"].as_str().unwrap();
+    let bin_dir = Path::new(env!("CARGO_BIN_EXE_qcd")).parent().unwrap();
+    let path = format!(
+        "{}:{}",
+        bin_dir.display(),
+        std::env::var("PATH").unwrap_or_default()
     );
+    let commands: Vec<&str> = fix.split('`').skip(1).step_by(2).collect();
+    assert!(!commands.is_empty(), "no command in {fix}");
+    for cmd in commands {
+        let words: Vec<&str> = cmd.split(' ').collect();
+        let mut local = Vec::new();
+        let mut i = 0;
+        while i < words.len() {
+            if words[i] == "ssh" {
+                i += 2;
+                continue;
+            }
+            local.push(words[i]);
+            i += 1;
+        }
+        let local = local.join(" ");
+        let out = std::process::Command::new("sh")
+            .args(["-ec", &local])
+            .current_dir(dir)
+            .env("PATH", &path)
+            .env("QCD_NOW", now)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{local}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+const HOT_STANDBY: &str = "[[cluster]]\nname = \"dc1\"\nmode = \"hot-standby\"\n\
+     [[cluster.member]]\nname = \"gw1\"\nkeyring = \"gw1.json\"\n\
+     [[cluster.member]]\nname = \"gw2\"\nkeyring = \"gw2.json\"\n";
+
+/// A hot-standby pair sharing one freshly generated secret at `t0`.
+fn standby_pair(d: &Path, t0: &str) {
+    inventory(d, HOT_STANDBY);
     qcd_in(d, t0, &["secret", "generate", "-k", "gw1.json"], b"");
     let hex = qcd_in(
         d,
@@ -550,13 +584,40 @@ fn the_fixes_named_by_findings_work() {
         &hex,
     );
     assert!(audit_in(d, t0).is_empty());
+}
+
+/// The commands a finding names, run as given, make it go away.
+#[test]
+fn the_fixes_named_by_findings_work() {
+    let t0 = "2026-11-01T00:00:00Z";
+    let t1 = "2026-11-02T00:00:00Z";
+
+    // QCD002: gw1 rotates, gw2 is forgotten.
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    standby_pair(d, t0);
     qcd_in(
         d,
         t1,
         &["secret", "rotate", "-k", "gw1.json", "--overlap", "48h"],
         b"",
     );
-    assert_eq!(audit_in(d, t1), ["QCD002"]);
+    let f = findings_in(d, t1);
+    assert_eq!(f.len(), 1);
+    assert_eq!(f[0]["id"], "QCD002");
+    run_fix(d, t1, &f[0]);
+    assert!(audit_in(d, t1).is_empty());
+
+    // QCD003: gw2 took gw1's new secret only as previous (rotation drift).
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    standby_pair(d, t0);
+    qcd_in(
+        d,
+        t1,
+        &["secret", "rotate", "-k", "gw1.json", "--overlap", "48h"],
+        b"",
+    );
     let hex = qcd_in(
         d,
         t1,
@@ -573,18 +634,45 @@ fn the_fixes_named_by_findings_work() {
             "gw2.json",
             "--format",
             "hex",
-            "--profile",
-            "hmac-sha256",
-            "--length",
-            "32",
+            "--as",
+            "previous",
             "--overlap",
-            "1d",
+            "48h",
         ],
         &hex,
     );
+    let f = findings_in(d, t1);
+    assert_eq!(f.len(), 1);
+    assert_eq!(f[0]["id"], "QCD003");
+    run_fix(d, t1, &f[0]);
     assert!(audit_in(d, t1).is_empty());
 
-    // Load sharing: a cloned secret (QCD001); derive per member, then prune after the overlap.
+    // QCD005 and QCD010: a readable keyring keeping an expired generation.
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    inventory(d, "[[cluster]]\nname = \"s\"\nmode = \"standalone\"\n[[cluster.member]]\nname = \"gw1\"\nkeyring = \"gw1.json\"\n");
+    qcd_in(d, t0, &["secret", "generate", "-k", "gw1.json"], b"");
+    qcd_in(
+        d,
+        t0,
+        &["secret", "rotate", "-k", "gw1.json", "--overlap", "1h"],
+        b"",
+    );
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(d.join("gw1.json"), std::fs::Permissions::from_mode(0o644)).unwrap();
+    let f = findings_in(d, t1);
+    assert_eq!(
+        f.iter()
+            .map(|f| f["id"].as_str().unwrap())
+            .collect::<Vec<_>>(),
+        ["QCD005", "QCD010"]
+    );
+    for finding in &f {
+        run_fix(d, t1, finding);
+    }
+    assert!(audit_in(d, t1).is_empty());
+
+    // QCD001: a cloned secret in a load-sharing pair; derive per member, prune after the overlap.
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     inventory(
@@ -595,34 +683,20 @@ fn the_fixes_named_by_findings_work() {
     );
     qcd_in(d, t0, &["secret", "generate", "-k", "lb1.json"], b"");
     std::fs::copy(d.join("lb1.json"), d.join("lb2.json")).unwrap();
-    assert_eq!(audit_in(d, t0), ["QCD001"]);
-    qcd_in(d, t0, &["secret", "generate", "-k", "root.json"], b"");
-    for m in ["lb1", "lb2"] {
-        let k = format!("{m}.json");
-        qcd_in(
-            d,
-            t1,
-            &[
-                "secret",
-                "derive",
-                "--root",
-                "root.json",
-                "--member",
-                m,
-                "-k",
-                &k,
-                "--overlap",
-                "1d",
-            ],
-            b"",
-        );
-    }
-    // The old shared secret is still a previous generation on both for a day.
+    let f = findings_in(d, t0);
+    assert_eq!(f.len(), 1);
+    assert_eq!(f[0]["id"], "QCD001");
+    // The fix names a root keyring the operator keeps off the gateways.
+    qcd_in(d, t0, &["secret", "generate", "-k", "ROOT.json"], b"");
+    let fix = f[0]["fix"].as_str().unwrap().replace("KEYRING", "lb1.json");
+    let derive_only = serde_json::json!({ "fix": fix.split("; then").next().unwrap() });
+    run_fix(d, t1, &derive_only);
+    // The old shared secret stays a previous generation on both for the overlap.
     assert_eq!(audit_in(d, t1), ["QCD001"]);
     let t2 = "2026-11-03T00:00:01Z";
     assert_eq!(audit_in(d, t2), ["QCD001", "QCD010", "QCD010"]);
-    for k in ["lb1.json", "lb2.json"] {
-        qcd_in(d, t2, &["secret", "prune", "-k", k], b"");
+    for finding in findings_in(d, t2).iter().filter(|f| f["id"] == "QCD010") {
+        run_fix(d, t2, finding);
     }
     assert!(audit_in(d, t2).is_empty());
 }

@@ -163,6 +163,11 @@ fn in_use_with<'a>(m: &'a Member, fp: &str) -> Option<&'a GenerationMeta> {
         .find(|g| g.state.in_use() && g.fingerprint == fp)
 }
 
+/// The generation of `m` with this fingerprint, in any state.
+fn held<'a>(m: &'a Member, fp: &str) -> Option<&'a GenerationMeta> {
+    m.manifest.generations.iter().find(|g| g.fingerprint == fp)
+}
+
 fn created(g: &GenerationMeta) -> Option<SystemTime> {
     timefmt::parse_rfc3339(&g.created).ok()
 }
@@ -248,16 +253,19 @@ fn copy_cmd(
     )
 }
 
-/// How to give `m` a new active secret in cluster `c`, keeping the cluster's sharing rule.
-fn rotate_fix(c: &Cluster, m: &Member, flags: &str) -> String {
+/// How to give `m` a new active secret in cluster `c`, keeping the cluster's
+/// sharing rule. `spec` (`--profile … --length …`) fixes the new generation's
+/// token spec on every member, so a copy never inherits a standby's own spec;
+/// `extra` adds rotate-only flags (`--bytes N`).
+fn rotate_fix(c: &Cluster, m: &Member, spec: &str, extra: &str) -> String {
     let overlap = short_duration(c.policy.overlap);
-    let flags = if flags.is_empty() {
+    let extra = if extra.is_empty() {
         String::new()
     } else {
-        format!(" {flags}")
+        format!(" {extra}")
     };
     let rotate = format!(
-        "on {}: `qcd secret rotate -k {} --overlap {overlap}{flags}`",
+        "on {}: `qcd secret rotate -k {} --overlap {overlap} {spec}{extra}`",
         m.name,
         keyring(m)
     );
@@ -267,7 +275,7 @@ fn rotate_fix(c: &Cluster, m: &Member, flags: &str) -> String {
             .iter()
             .map(|o| {
                 format!(
-                    "`qcd secret export -k {} --format hex | ssh {} qcd secret import -k {} --format hex --overlap {overlap}`",
+                    "`qcd secret export -k {} --format hex | ssh {} qcd secret import -k {} --format hex {spec} --overlap {overlap}`",
                     keyring(m),
                     o.name,
                     keyring(o)
@@ -281,6 +289,12 @@ fn rotate_fix(c: &Cluster, m: &Member, flags: &str) -> String {
     } else {
         rotate
     }
+}
+
+/// `rotate_fix` keeping `m`'s active token spec.
+fn rotate_same_spec(c: &Cluster, m: &Member, extra: &str) -> String {
+    let spec = active(m).map(spec_flags).unwrap_or_default();
+    rotate_fix(c, m, &spec, extra)
 }
 
 // ---------------------------------------------------------------- rules
@@ -384,7 +398,7 @@ pub fn qcd002(c: &Cluster) -> Vec<Finding> {
                         WHY_002,
                         format!(
                             "Make one generation with one token profile and copy it: {}",
-                            rotate_fix(c, a, &spec_flags(ga))
+                            rotate_fix(c, a, &spec_flags(ga), "")
                         ),
                     );
                     f.generations = vec![gref(a, ga), gref(b, gb)];
@@ -399,18 +413,38 @@ pub fn qcd002(c: &Cluster) -> Vec<Finding> {
         let names: Vec<String> = missing.iter().map(|b| b.name.clone()).collect();
         let mut members = vec![a.name.clone()];
         members.extend(names.iter().cloned());
-        let fixes: Vec<String> = missing
+        // An import of a secret the member already holds (expired or
+        // destroyed) changes nothing: then only a new generation helps.
+        let stale: Vec<String> = missing
             .iter()
-            .map(|b| {
-                copy_cmd(
-                    a,
-                    ga,
-                    None,
-                    b,
-                    &format!(" --overlap {}", short_duration(c.policy.overlap)),
-                )
-            })
+            .filter_map(|b| held(b, &ga.fingerprint).map(|g| format!("{} ({})", b.name, g.state)))
             .collect();
+        let fix = if stale.is_empty() {
+            let fixes: Vec<String> = missing
+                .iter()
+                .map(|b| {
+                    copy_cmd(
+                        a,
+                        ga,
+                        None,
+                        b,
+                        &format!(" --overlap {}", short_duration(c.policy.overlap)),
+                    )
+                })
+                .collect();
+            format!(
+                "Copy {}'s active secret to the standby: {}",
+                a.name,
+                fixes.join("; ")
+            )
+        } else {
+            format!(
+                "{} still {} the secret but no longer in use, and importing it again changes nothing; make a new generation and copy it: {}",
+                and_list(&stale),
+                if stale.len() == 1 { "holds" } else { "hold" },
+                rotate_same_spec(c, a, "")
+            )
+        };
         let mut f = finding(
             "QCD002",
             Severity::High,
@@ -428,7 +462,7 @@ pub fn qcd002(c: &Cluster) -> Vec<Finding> {
                 a.name
             ),
             WHY_002,
-            format!("Copy {}'s active secret to the standby: {}", a.name, fixes.join("; ")),
+            fix,
         );
         f.generations = vec![gref(a, ga)];
         f.fingerprint = Some(ga.fingerprint.clone());
@@ -479,30 +513,13 @@ pub fn qcd003(c: &Cluster, now: SystemTime) -> Vec<Finding> {
             .iter()
             .max_by_key(|(_, g)| created(g))
             .map(|(m, g)| (*m, *g));
+        // Importing a secret a member already holds changes nothing, so the
+        // way back in step is a fresh generation, made once and copied.
         let fix = match newest {
-            Some((m, g)) => {
-                let copies: Vec<String> = actives
-                    .iter()
-                    .filter(|(o, og)| o.name != m.name && og.fingerprint != g.fingerprint)
-                    .map(|(o, _)| {
-                        format!(
-                            "on {}: `qcd secret export -k {} --format hex | ssh {} qcd secret import -k {} --format hex {} --overlap {}`",
-                            m.name,
-                            keyring(m),
-                            o.name,
-                            keyring(o),
-                            spec_flags(g),
-                            short_duration(c.policy.overlap)
-                        )
-                    })
-                    .collect();
-                format!(
-                    "Make {}'s active generation {} the active one everywhere: {}. Rotate on one member only and copy, from then on.",
-                    m.name,
-                    g.id,
-                    copies.join("; ")
-                )
-            }
+            Some((m, _)) => format!(
+                "Rotate on one member only and copy the new generation to the others, now and from then on: {}",
+                rotate_same_spec(c, m, "")
+            ),
             None => String::new(),
         };
         let mut f = finding(
@@ -545,14 +562,19 @@ pub fn qcd003(c: &Cluster, now: SystemTime) -> Vec<Finding> {
             let names: Vec<String> = lacking.iter().map(|b| b.name.clone()).collect();
             let fixes: Vec<String> = lacking
                 .iter()
-                .map(|b| {
-                    copy_cmd(
+                .map(|b| match held(b, &p.fingerprint) {
+                    // An import of a secret the member already holds changes nothing.
+                    Some(stale) => format!(
+                        "{} holds it only as {} and no qcd command puts it back in use: peers that hold such tokens are covered again once they rekey; next time copy each rotation to every member with the same --overlap",
+                        b.name, stale.state
+                    ),
+                    None => copy_cmd(
                         a,
                         p,
                         Some(p.id),
                         b,
                         &format!(" --as previous --overlap {}", short_duration(remaining)),
-                    )
+                    ),
                 })
                 .collect();
             let mut members = vec![a.name.clone()];
@@ -594,7 +616,7 @@ pub fn qcd004(c: &Cluster) -> Vec<Finding> {
             let fix = if g.state == State::Active {
                 format!(
                     "Replace it with a random secret: {}",
-                    rotate_fix(c, m, &format!("--bytes {bytes}"))
+                    rotate_same_spec(c, m, &format!("--bytes {bytes}"))
                 )
             } else {
                 format!(
@@ -734,7 +756,7 @@ pub fn qcd006(clusters: &[Cluster]) -> Vec<Finding> {
             .iter()
             .filter_map(|name| {
                 let (c, m, _) = holders.iter().find(|(c, _, _)| c.name == *name)?;
-                Some(format!("in {}: {}", c.name, rotate_fix(c, m, "")))
+                Some(format!("in {}: {}", c.name, rotate_same_spec(c, m, "")))
             })
             .collect();
         let mut f = finding(
@@ -792,7 +814,7 @@ pub fn qcd007(c: &Cluster, now: SystemTime) -> Vec<Finding> {
                 days(c.policy.max_age)
             ),
             "The longer a secret is used, the more tokens and backups expose it; a leaked old secret lets an attacker tear down SAs until it is rotated.",
-            format!("Rotate: {}", rotate_fix(c, m, "")),
+            format!("Rotate: {}", rotate_same_spec(c, m, "")),
         );
         f.generations = vec![gref(m, g)];
         f.fingerprint = Some(g.fingerprint.clone());
@@ -817,7 +839,12 @@ pub fn qcd008(c: &Cluster) -> Vec<Finding> {
             let fix = if g.state == State::Active {
                 format!(
                     "Rotate to a profile without the taker address (an explicit --profile drops it): {}",
-                    rotate_fix(c, m, &format!("--profile {}", g.profile))
+                    rotate_fix(
+                        c,
+                        m,
+                        &format!("--profile {} --length {}", g.profile, g.token_length),
+                        "",
+                    )
                 )
             } else {
                 format!(
@@ -886,7 +913,13 @@ pub fn qcd009(c: &Cluster) -> Vec<Finding> {
                     rotate_fix(
                         c,
                         m,
-                        &format!("--profile {} --length {}", known, known.default_len())
+                        &format!(
+                            "--profile {} --length {}{}",
+                            known,
+                            known.default_len(),
+                            if g.taker_addr { " --bind-taker-addr" } else { "" }
+                        ),
+                        "",
                     )
                 ),
             );
@@ -968,7 +1001,7 @@ pub fn qcd011(c: &Cluster, now: SystemTime) -> Vec<Finding> {
             if c.mode.must_share() {
                 format!(
                     "Rotate now, and from then on on a schedule, on one member only: {}",
-                    rotate_fix(c, m, "")
+                    rotate_same_spec(c, m, "")
                 )
             } else {
                 format!(

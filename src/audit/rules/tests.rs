@@ -164,9 +164,18 @@ fn qcd002_standby_lacks_active_secret() {
         .push(gen(0, State::Previous, "aaaa"));
     assert_eq!(f.len(), 2);
     assert_eq!(qcd002(&c).len(), 1); // gw1 still lacks gw2's active
-                                     // An expired generation is not.
+                                     // An expired generation is not, and importing it again would change
+                                     // nothing: the fix is a new generation, copied.
     c.members[1].manifest.generations[1].state = State::Expired;
-    assert_eq!(qcd002(&c).len(), 2);
+    let f = qcd002(&c);
+    assert_eq!(f.len(), 2);
+    assert!(
+        f[0].fix
+            .starts_with("gw2 (expired) still holds the secret but no longer in use"),
+        "{}",
+        f[0].fix
+    );
+    assert!(f[0].fix.contains("on gw1: `qcd secret rotate -k /etc/qcd/gw1.json --overlap 1d --profile hmac-sha256 --length 32`, then copy it to the standby: `qcd secret export -k /etc/qcd/gw1.json --format hex | ssh gw2 qcd secret import -k /etc/qcd/gw2.json --format hex --profile hmac-sha256 --length 32 --overlap 1d`"), "{}", f[0].fix);
     assert!(qcd002(&shared()).is_empty());
     assert!(qcd002(&separate(Mode::LoadSharing)).is_empty());
 }
@@ -215,11 +224,15 @@ fn qcd003_rotation_drift() {
             ),
         ],
     );
+    // gw1's active generation is the newest: it is the one to rotate from.
+    let mut c = c;
+    c.members[0].manifest.generations[1].created = "2026-05-20T00:00:00Z".into();
     let f = qcd003(&c, now());
     assert_eq!(ids(&f), ["QCD003"]);
     assert_eq!(f[0].severity, Severity::Medium);
     assert!(f[0].message.starts_with("rotation drift: gw1 is active on generation 2 (bbbb), gw2 is active on generation 1 (aaaa)"), "{}", f[0].message);
     assert!(qcd002(&c).is_empty());
+    assert!(f[0].fix.starts_with("Rotate on one member only and copy the new generation to the others, now and from then on: on gw1: `qcd secret rotate -k /etc/qcd/gw1.json"), "{}", f[0].fix);
     assert!(qcd003(&shared(), now()).is_empty());
 }
 
@@ -246,6 +259,19 @@ fn qcd003_previous_generation_missing_on_standby() {
         "{}",
         f[0].fix
     );
+    // Held only as expired on gw2: no import revives it, and the fix says so.
+    c.members[1]
+        .manifest
+        .generations
+        .push(gen(4, State::Expired, "cccc"));
+    let f = qcd003(&c, now());
+    assert!(
+        f[0].fix
+            .contains("gw2 holds it only as expired and no qcd command puts it back in use"),
+        "{}",
+        f[0].fix
+    );
+    c.members[1].manifest.generations.pop();
     // Once gw2 holds it too, nothing to say.
     c.members[1]
         .manifest
@@ -276,7 +302,7 @@ fn qcd004_short_and_weak_secrets() {
         .contains("24-byte secret, under the policy minimum of 32 bytes"));
     assert!(
         f[0].fix
-            .contains("qcd secret rotate -k /etc/qcd/gw1.json --overlap 1d --bytes 32"),
+            .contains("qcd secret rotate -k /etc/qcd/gw1.json --overlap 1d --profile hmac-sha256 --length 32 --bytes 32"),
         "{}",
         f[0].fix
     );
