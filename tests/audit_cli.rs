@@ -608,6 +608,23 @@ fn the_fixes_named_by_findings_work() {
     run_fix(d, t1, &f[0]);
     assert!(audit_in(d, t1).is_empty());
 
+    // QCD002 both ways: gw2 was set up with a secret of its own a day later;
+    // the two findings' fixes together leave one shared active generation.
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    inventory(d, HOT_STANDBY);
+    qcd_in(d, t0, &["secret", "generate", "-k", "gw1.json"], b"");
+    qcd_in(d, t1, &["secret", "generate", "-k", "gw2.json"], b"");
+    let f = findings_in(d, t1);
+    assert_eq!(audit_in(d, t1), ["QCD002", "QCD002"]);
+    assert!(f
+        .iter()
+        .any(|f| f["fix"].as_str().unwrap().contains("--as previous")));
+    for finding in &f {
+        run_fix(d, t1, finding);
+    }
+    assert!(audit_in(d, t1).is_empty());
+
     // QCD003: gw2 took gw1's new secret only as previous (rotation drift).
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();

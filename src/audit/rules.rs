@@ -420,16 +420,28 @@ pub fn qcd002(c: &Cluster) -> Vec<Finding> {
             .filter_map(|b| held(b, &ga.fingerprint).map(|g| format!("{} ({})", b.name, g.state)))
             .collect();
         let fix = if stale.is_empty() {
+            // A member whose own active generation is newer keeps it and
+            // takes this one as previous, so the fixes of both directions
+            // compose into one shared active generation.
+            let overlap = short_duration(c.policy.overlap);
             let fixes: Vec<String> = missing
                 .iter()
                 .map(|b| {
-                    copy_cmd(
-                        a,
-                        ga,
-                        None,
-                        b,
-                        &format!(" --overlap {}", short_duration(c.policy.overlap)),
-                    )
+                    let newer = active(b).and_then(created) > created(ga);
+                    let how = if newer {
+                        format!(" --as previous --overlap {overlap}")
+                    } else {
+                        format!(" --overlap {overlap}")
+                    };
+                    let cmd = copy_cmd(a, ga, None, b, &how);
+                    if newer {
+                        format!(
+                            "{cmd} (as previous: {}'s own active generation is newer)",
+                            b.name
+                        )
+                    } else {
+                        cmd
+                    }
                 })
                 .collect();
             format!(

@@ -156,6 +156,19 @@ fn qcd002_standby_lacks_active_secret() {
         f[0].message
     );
     assert!(f[0].fix.contains("on gw1: `qcd secret export -k /etc/qcd/gw1.json --format hex | ssh gw2 qcd secret import -k /etc/qcd/gw2.json --format hex --profile hmac-sha256 --length 32 --overlap 1d`"), "{}", f[0].fix);
+    // When gw2's own active generation is newer, gw2 takes gw1's as previous
+    // and gw1 takes gw2's as active: together, one shared active generation.
+    let mut newer = c.clone();
+    newer.members[1].manifest.generations[0].created = "2026-05-10T00:00:00Z".into();
+    let f = qcd002(&newer);
+    assert!(
+        f[0].fix.contains(
+            "--as previous --overlap 1d` (as previous: gw2's own active generation is newer)"
+        ),
+        "{}",
+        f[0].fix
+    );
+    assert!(!f[1].fix.contains("--as previous"), "{}", f[1].fix);
     // A previous generation on the standby is enough to produce the tokens.
     let mut c = c;
     c.members[1]
