@@ -4,6 +4,7 @@
 //! arguments, calls into these modules, renders results and maps errors to exit
 //! codes. Modules, by domain:
 //!
+//! - [`audit`]: cluster secret-sharing audit (inventory, rules, findings).
 //! - [`spi`]: IKE SPIs and SPI pairs, and how users write them.
 //! - [`encoding`]: lenient hex, base64 and raw encodings of byte strings.
 //! - [`secret`]: the keyring model (generations of the QCD secret) and its file store.
@@ -12,6 +13,7 @@
 //! - [`report`]: output settings (JSON or human, colour) shared by all commands.
 //! - [`timefmt`]: durations and timestamps as users write them.
 
+pub mod audit;
 pub mod diagnose;
 pub mod encoding;
 pub mod report;
