@@ -176,12 +176,16 @@ _qcd() {
             return 0
             ;;
         qcd__subcmd__audit)
-            opts="-q -h -V --json --quiet --color --help --version"
+            opts="-q -h -V --fail-on --json --quiet --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --fail-on)
+                    COMPREPLY=($(compgen -W "info low medium high" -- "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0

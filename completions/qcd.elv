@@ -281,12 +281,13 @@ set edit:completion:arg-completer[qcd] = {|@words|
             cand --version 'Print version'
         }
         &'qcd;audit'= {
+            cand --fail-on 'Exit 1 when a finding has this severity or higher'
             cand --color 'When to use colour; `auto` honours NO_COLOR and whether stdout is a terminal'
             cand --json 'Print results as JSON (one object per line) instead of text'
             cand -q 'Print only the answer itself (tokens, ids), no commentary'
             cand --quiet 'Print only the answer itself (tokens, ids), no commentary'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
             cand --version 'Print version'
         }

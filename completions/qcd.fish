@@ -219,12 +219,16 @@ complete -c qcd -n "__fish_qcd_using_subcommand decode" -l json -d 'Print result
 complete -c qcd -n "__fish_qcd_using_subcommand decode" -s q -l quiet -d 'Print only the answer itself (tokens, ids), no commentary'
 complete -c qcd -n "__fish_qcd_using_subcommand decode" -s h -l help -d 'Print help'
 complete -c qcd -n "__fish_qcd_using_subcommand decode" -s V -l version -d 'Print version'
+complete -c qcd -n "__fish_qcd_using_subcommand audit" -l fail-on -d 'Exit 1 when a finding has this severity or higher' -r -f -a "info\t''
+low\t''
+medium\t''
+high\t''"
 complete -c qcd -n "__fish_qcd_using_subcommand audit" -l color -d 'When to use colour; `auto` honours NO_COLOR and whether stdout is a terminal' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c qcd -n "__fish_qcd_using_subcommand audit" -l json -d 'Print results as JSON (one object per line) instead of text'
 complete -c qcd -n "__fish_qcd_using_subcommand audit" -s q -l quiet -d 'Print only the answer itself (tokens, ids), no commentary'
-complete -c qcd -n "__fish_qcd_using_subcommand audit" -s h -l help -d 'Print help'
+complete -c qcd -n "__fish_qcd_using_subcommand audit" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c qcd -n "__fish_qcd_using_subcommand audit" -s V -l version -d 'Print version'
 complete -c qcd -n "__fish_qcd_using_subcommand diagnose" -l color -d 'When to use colour; `auto` honours NO_COLOR and whether stdout is a terminal' -r -f -a "auto\t''
 always\t''

@@ -26,6 +26,12 @@ pub enum EncodingError {
 /// Decodes hex, ignoring ASCII whitespace, ':' separators and `0x`/`0X`
 /// prefixes (at the start of the text or of any whitespace/colon-separated group).
 /// Positions in errors are 1-based character positions in `text`.
+///
+/// ```
+/// use qcd::encoding::decode_hex_lenient;
+/// assert_eq!(decode_hex_lenient("0xDE:ad be\nEF").unwrap(), [0xde, 0xad, 0xbe, 0xef]);
+/// assert!(decode_hex_lenient("abc").is_err());
+/// ```
 pub fn decode_hex_lenient(text: &str) -> Result<Vec<u8>, EncodingError> {
     let mut nibbles: Vec<u8> = Vec::with_capacity(text.len());
     let chars: Vec<char> = text.chars().collect();

@@ -4,13 +4,17 @@
 //! arguments, calls into these modules, renders results and maps errors to exit
 //! codes. Modules, by domain:
 //!
+//! - [`audit`]: cluster secret-sharing audit (inventory, rules, findings).
 //! - [`spi`]: IKE SPIs and SPI pairs, and how users write them.
 //! - [`encoding`]: lenient hex, base64 and raw encodings of byte strings.
 //! - [`secret`]: the keyring model (generations of the QCD secret) and its file store.
 //! - [`token`]: token profiles, derivation, verification and mismatch diagnosis.
+//! - [`diagnose`]: which step of a crash detection failed, from packet summaries.
 //! - [`report`]: output settings (JSON or human, colour) shared by all commands.
 //! - [`timefmt`]: durations and timestamps as users write them.
 
+pub mod audit;
+pub mod diagnose;
 pub mod encoding;
 pub mod report;
 pub mod secret;

@@ -24,6 +24,15 @@ pub enum SpiError {
 
 impl Spi {
     /// Parses `0123456789abcdef`, `0x…`, upper case, or `01:23:…:ef`.
+    ///
+    /// ```
+    /// use qcd::spi::Spi;
+    /// let a = Spi::parse("0x0123456789ABCDEF").unwrap();
+    /// let b = Spi::parse("01:23:45:67:89:ab:cd:ef").unwrap();
+    /// assert_eq!(a, b);
+    /// assert_eq!(a.to_string(), "0123456789abcdef");
+    /// assert!(Spi::parse("0123").is_err());
+    /// ```
     pub fn parse(input: &str) -> Result<Spi, SpiError> {
         let err = |found: String| SpiError::Invalid {
             input: input.to_string(),

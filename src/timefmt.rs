@@ -40,6 +40,11 @@ pub fn format_rfc3339(t: SystemTime) -> String {
     humantime::format_rfc3339_seconds(t).to_string()
 }
 
+/// Formats a time as RFC 3339 UTC with microseconds: `2026-11-22T21:19:29.250000Z`.
+pub fn format_rfc3339_precise(t: SystemTime) -> String {
+    humantime::format_rfc3339_micros(t).to_string()
+}
+
 /// Parses an RFC 3339 UTC timestamp (`Z` suffix, optional fractional seconds).
 pub fn parse_rfc3339(input: &str) -> Result<SystemTime, TimeError> {
     humantime::parse_rfc3339_weak(input.trim()).map_err(|e| TimeError::Timestamp {

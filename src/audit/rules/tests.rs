@@ -1,0 +1,504 @@
+//! One test per rule at least: a cluster that triggers it and one that does not.
+
+use super::*;
+use crate::audit::inventory::{Mode, Policy, Source};
+use crate::secret::keyring::Origin;
+use crate::secret::manifest::{FileMeta, Manifest};
+use crate::secret::Weakness;
+
+fn now() -> SystemTime {
+    timefmt::parse_rfc3339("2026-06-01T00:00:00Z").unwrap()
+}
+
+/// A healthy generation: 32-byte secret, hmac-sha256, created a month before `now()`.
+fn gen(id: u32, state: State, fp: &str) -> GenerationMeta {
+    GenerationMeta {
+        id,
+        state,
+        created: "2026-05-01T00:00:00Z".into(),
+        expires: match state {
+            State::Active => None,
+            State::Previous => Some("2026-06-02T00:00:00Z".into()),
+            _ => Some("2026-05-02T00:00:00Z".into()),
+        },
+        fingerprint: fp.into(),
+        secret_bytes: 32,
+        profile: "hmac-sha256".into(),
+        token_length: 32,
+        taker_addr: false,
+        origin: Origin::Generated,
+        weak: None,
+    }
+}
+
+fn member(name: &str, generations: Vec<GenerationMeta>) -> Member {
+    Member {
+        name: name.into(),
+        source: Source::Manifest(format!("{name}.json").into()),
+        manifest: Manifest {
+            format: "qcd-manifest".into(),
+            version: 1,
+            keyring: format!("/etc/qcd/{name}.json"),
+            host: Some(name.into()),
+            listed_at: "2026-06-01T00:00:00Z".into(),
+            file: FileMeta {
+                mode: "0600".into(),
+                uid: 0,
+                gid: 0,
+                owner: Some("root".into()),
+            },
+            generations,
+        },
+    }
+}
+
+fn cluster(name: &str, mode: Mode, members: Vec<Member>) -> Cluster {
+    Cluster {
+        name: name.into(),
+        mode,
+        policy: Policy::default(),
+        members,
+    }
+}
+
+fn ids(findings: &[Finding]) -> Vec<&'static str> {
+    findings.iter().map(|f| f.id).collect()
+}
+
+/// Two members with their own secrets (fine for every mode but hot-standby).
+fn separate(mode: Mode) -> Cluster {
+    cluster(
+        "c",
+        mode,
+        vec![
+            member("gw1", vec![gen(1, State::Active, "aaaa")]),
+            member("gw2", vec![gen(1, State::Active, "bbbb")]),
+        ],
+    )
+}
+
+/// A hot-standby pair sharing one active secret.
+fn shared() -> Cluster {
+    cluster(
+        "c",
+        Mode::HotStandby,
+        vec![
+            member("gw1", vec![gen(3, State::Active, "aaaa")]),
+            member("gw2", vec![gen(7, State::Active, "aaaa")]),
+        ],
+    )
+}
+
+#[test]
+fn healthy_clusters_have_no_findings() {
+    for c in [
+        shared(),
+        separate(Mode::LoadSharing),
+        separate(Mode::Anycast),
+        separate(Mode::Standalone),
+    ] {
+        assert!(
+            audit(std::slice::from_ref(&c), now()).is_empty(),
+            "{:?}",
+            c.mode
+        );
+    }
+}
+
+#[test]
+fn qcd001_shared_secret_in_load_sharing() {
+    let mut c = separate(Mode::LoadSharing);
+    // gw2 still holds gw1's secret as an expired (not destroyed) generation.
+    c.members[1]
+        .manifest
+        .generations
+        .push(gen(0, State::Expired, "aaaa"));
+    let f = qcd001(&c);
+    assert_eq!(ids(&f), ["QCD001"]);
+    assert_eq!(f[0].severity, Severity::High);
+    assert_eq!(f[0].members, ["gw1", "gw2"]);
+    assert_eq!(f[0].fingerprint.as_deref(), Some("aaaa"));
+    assert!(
+        f[0].message
+            .contains("gw1 (generation 1, active) and gw2 (generation 0, expired)"),
+        "{}",
+        f[0].message
+    );
+    assert!(
+        f[0].fix
+            .contains("for gw2: `qcd secret derive --root ROOT.json --member gw2 -k /etc/qcd/gw2.json --overlap 1d`"),
+        "{}",
+        f[0].fix
+    );
+    // The same in anycast and between standalone gateways.
+    for mode in [Mode::Anycast, Mode::Standalone] {
+        c.mode = mode;
+        assert_eq!(ids(&qcd001(&c)), ["QCD001"]);
+    }
+    // Destroyed generations no longer hold the secret.
+    c.members[1].manifest.generations[1].state = State::Destroyed;
+    assert!(qcd001(&c).is_empty());
+    // Hot-standby members are meant to share.
+    assert!(qcd001(&shared()).is_empty());
+}
+
+#[test]
+fn qcd002_standby_lacks_active_secret() {
+    let c = separate(Mode::HotStandby);
+    let f = qcd002(&c);
+    // Both directions of failover fail.
+    assert_eq!(ids(&f), ["QCD002", "QCD002"]);
+    assert_eq!(f[0].members, ["gw1", "gw2"]);
+    assert!(
+        f[0].message
+            .starts_with("gw2 does not hold gw1's active generation 1 (fingerprint aaaa)"),
+        "{}",
+        f[0].message
+    );
+    assert!(f[0].fix.contains("on gw1: `qcd secret export -k /etc/qcd/gw1.json --format hex | ssh gw2 qcd secret import -k /etc/qcd/gw2.json --format hex --profile hmac-sha256 --length 32 --overlap 1d`"), "{}", f[0].fix);
+    // When gw2's own active generation is newer, gw2 takes gw1's as previous
+    // and gw1 takes gw2's as active: together, one shared active generation.
+    let mut newer = c.clone();
+    newer.members[1].manifest.generations[0].created = "2026-05-10T00:00:00Z".into();
+    let f = qcd002(&newer);
+    assert!(
+        f[0].fix.contains(
+            "--as previous --overlap 1d` (as previous: gw2's own active generation is newer)"
+        ),
+        "{}",
+        f[0].fix
+    );
+    assert!(!f[1].fix.contains("--as previous"), "{}", f[1].fix);
+    // A previous generation on the standby is enough to produce the tokens.
+    let mut c = c;
+    c.members[1]
+        .manifest
+        .generations
+        .push(gen(0, State::Previous, "aaaa"));
+    assert_eq!(f.len(), 2);
+    assert_eq!(qcd002(&c).len(), 1); // gw1 still lacks gw2's active
+                                     // An expired generation is not, and importing it again would change
+                                     // nothing: the fix is a new generation, copied.
+    c.members[1].manifest.generations[1].state = State::Expired;
+    let f = qcd002(&c);
+    assert_eq!(f.len(), 2);
+    assert!(
+        f[0].fix
+            .starts_with("gw2 (expired) still holds the secret but no longer in use"),
+        "{}",
+        f[0].fix
+    );
+    assert!(f[0].fix.contains("on gw1: `qcd secret rotate -k /etc/qcd/gw1.json --overlap 1d --profile hmac-sha256 --length 32`, then copy it to the standby: `qcd secret export -k /etc/qcd/gw1.json --format hex | ssh gw2 qcd secret import -k /etc/qcd/gw2.json --format hex --profile hmac-sha256 --length 32 --overlap 1d`"), "{}", f[0].fix);
+    assert!(qcd002(&shared()).is_empty());
+    assert!(qcd002(&separate(Mode::LoadSharing)).is_empty());
+}
+
+#[test]
+fn qcd002_shared_secret_with_different_token_profiles() {
+    for change in [
+        |g: &mut GenerationMeta| g.profile = "hmac-sha1".into(),
+        |g: &mut GenerationMeta| g.token_length = 16,
+        |g: &mut GenerationMeta| g.taker_addr = true,
+    ] {
+        let mut c = shared();
+        change(&mut c.members[1].manifest.generations[0]);
+        let f = qcd002(&c);
+        assert_eq!(ids(&f), ["QCD002"], "reported once per pair");
+        assert!(
+            f[0].message.contains("make tokens differently"),
+            "{}",
+            f[0].message
+        );
+        assert_eq!(f[0].generations.len(), 2);
+    }
+}
+
+#[test]
+fn qcd003_rotation_drift() {
+    // gw1 rotated to bbbb; gw2 is still active on aaaa but holds bbbb as previous,
+    // and gw1 keeps aaaa as previous: takeover works, until the previous ones expire.
+    let c = cluster(
+        "c",
+        Mode::HotStandby,
+        vec![
+            member(
+                "gw1",
+                vec![
+                    gen(1, State::Previous, "aaaa"),
+                    gen(2, State::Active, "bbbb"),
+                ],
+            ),
+            member(
+                "gw2",
+                vec![
+                    gen(1, State::Active, "aaaa"),
+                    gen(2, State::Previous, "bbbb"),
+                ],
+            ),
+        ],
+    );
+    // gw1's active generation is the newest: it is the one to rotate from.
+    let mut c = c;
+    c.members[0].manifest.generations[1].created = "2026-05-20T00:00:00Z".into();
+    let f = qcd003(&c, now());
+    assert_eq!(ids(&f), ["QCD003"]);
+    assert_eq!(f[0].severity, Severity::Medium);
+    assert!(f[0].message.starts_with("rotation drift: gw1 is active on generation 2 (bbbb), gw2 is active on generation 1 (aaaa)"), "{}", f[0].message);
+    assert!(qcd002(&c).is_empty());
+    assert!(f[0].fix.starts_with("Rotate on one member only and copy the new generation to the others, now and from then on: on gw1: `qcd secret rotate -k /etc/qcd/gw1.json"), "{}", f[0].fix);
+    assert!(qcd003(&shared(), now()).is_empty());
+}
+
+#[test]
+fn qcd003_previous_generation_missing_on_standby() {
+    let mut c = shared();
+    c.members[0]
+        .manifest
+        .generations
+        .push(gen(2, State::Previous, "cccc"));
+    let f = qcd003(&c, now());
+    assert_eq!(ids(&f), ["QCD003"]);
+    assert_eq!(f[0].members, ["gw1", "gw2"]);
+    assert!(f[0].message.contains("gw1's previous generation 2 (fingerprint cccc, in use until 2026-06-02T00:00:00Z) is not in use on gw2"), "{}", f[0].message);
+    // The remaining window (one day) is what the import keeps it for.
+    assert!(
+        f[0].fix
+            .contains("export -k /etc/qcd/gw1.json -g 2 --format hex"),
+        "{}",
+        f[0].fix
+    );
+    assert!(
+        f[0].fix.contains("--as previous --overlap 1d"),
+        "{}",
+        f[0].fix
+    );
+    // Held only as expired on gw2: no import revives it, and the fix says so.
+    c.members[1]
+        .manifest
+        .generations
+        .push(gen(4, State::Expired, "cccc"));
+    let f = qcd003(&c, now());
+    assert!(
+        f[0].fix
+            .contains("gw2 holds it only as expired and no qcd command puts it back in use"),
+        "{}",
+        f[0].fix
+    );
+    c.members[1].manifest.generations.pop();
+    // Once gw2 holds it too, nothing to say.
+    c.members[1]
+        .manifest
+        .generations
+        .push(gen(5, State::Previous, "cccc"));
+    assert!(qcd003(&c, now()).is_empty());
+    // Only hot-standby clusters must share.
+    c.mode = Mode::LoadSharing;
+    c.members[1].manifest.generations.pop();
+    assert!(qcd003(&c, now()).is_empty());
+}
+
+#[test]
+fn qcd004_short_and_weak_secrets() {
+    let mut c = separate(Mode::LoadSharing);
+    c.members[0].manifest.generations[0].secret_bytes = 12;
+    c.members[1].manifest.generations[0].secret_bytes = 24;
+    let f = qcd004(&c);
+    assert_eq!(
+        f.iter().map(|f| (f.id, f.severity)).collect::<Vec<_>>(),
+        [("QCD004", Severity::High), ("QCD004", Severity::Medium)]
+    );
+    assert!(f[0]
+        .message
+        .contains("gw1's generation 1 (active, fingerprint aaaa) has a 12-byte secret, under the 16-byte minimum"));
+    assert!(f[1]
+        .message
+        .contains("24-byte secret, under the policy minimum of 32 bytes"));
+    assert!(
+        f[0].fix
+            .contains("qcd secret rotate -k /etc/qcd/gw1.json --overlap 1d --profile hmac-sha256 --length 32 --bytes 32"),
+        "{}",
+        f[0].fix
+    );
+    // A lower policy minimum accepts 24 bytes; 16 is the floor anyway.
+    c.policy.min_secret_bytes = 16;
+    assert_eq!(qcd004(&c).len(), 1);
+
+    let mut c = separate(Mode::LoadSharing);
+    c.members[1].manifest.generations[0].weak = Some(Weakness::RepeatingPattern);
+    let f = qcd004(&c);
+    assert_eq!(f.len(), 1);
+    assert_eq!(
+        (f[0].severity, f[0].members[0].as_str()),
+        (Severity::High, "gw2")
+    );
+    assert!(
+        f[0].message.contains("repeat a short pattern"),
+        "{}",
+        f[0].message
+    );
+    // Destroyed generations have no secret left to be weak.
+    c.members[1].manifest.generations[0].state = State::Destroyed;
+    assert!(qcd004(&c).is_empty());
+}
+
+#[test]
+fn qcd005_insecure_permissions() {
+    let mut c = shared();
+    c.members[1].manifest.file.mode = "0640".into();
+    let f = qcd005(&c);
+    assert_eq!(ids(&f), ["QCD005"]);
+    assert_eq!(f[0].members, ["gw2"]);
+    assert!(f[0].message.contains("mode 0640") && f[0].message.contains("can read the QCD secret"));
+    assert_eq!(f[0].fix, "on gw2: `chmod 600 /etc/qcd/gw2.json`");
+    c.members[1].manifest.file.mode = "0602".into();
+    assert!(qcd005(&c)[0].message.contains("can write the QCD secret"));
+    c.members[1].manifest.file.mode = "0700".into();
+    assert!(qcd005(&c).is_empty());
+}
+
+#[test]
+fn qcd006_same_secret_in_two_clusters() {
+    let a = shared();
+    let mut b = separate(Mode::LoadSharing);
+    b.name = "lb".into();
+    b.members[0].manifest.generations[0].fingerprint = "dddd".into();
+    assert!(qcd006(&[a.clone(), b.clone()]).is_empty());
+    b.members[1].manifest.generations[0].fingerprint = "aaaa".into();
+    let f = qcd006(&[a, b]);
+    assert_eq!(ids(&f), ["QCD006"]);
+    assert_eq!(f[0].cluster, "c, lb");
+    assert_eq!(f[0].members, ["c/gw1", "c/gw2", "lb/gw2"]);
+    assert!(
+        f[0].fix
+            .contains("in lb: on gw2: `qcd secret rotate -k /etc/qcd/gw2.json"),
+        "{}",
+        f[0].fix
+    );
+    // Within one cluster it is not QCD006's business.
+    assert!(qcd006(&[shared()]).is_empty());
+}
+
+#[test]
+fn qcd007_and_qcd011_old_active_generation() {
+    let mut c = separate(Mode::LoadSharing);
+    c.members[0].manifest.generations[0].created = "2025-05-01T00:00:00Z".into();
+    let f = qcd007(&c, now());
+    assert_eq!(ids(&f), ["QCD007"]);
+    assert!(
+        f[0].message
+            .contains("396 days ago, beyond the policy's max age of 365 days"),
+        "{}",
+        f[0].message
+    );
+    // Only one generation with a secret: never rotated, nothing to roll back to.
+    let f = qcd011(&c, now());
+    assert_eq!(ids(&f), ["QCD011"]);
+    assert_eq!(f[0].severity, Severity::Info);
+    assert!(f[0].fix.contains("--if-older-than 365d"), "{}", f[0].fix);
+    // A destroyed older generation does not count as something to roll back to.
+    c.members[0]
+        .manifest
+        .generations
+        .push(gen(0, State::Destroyed, "0000"));
+    assert_eq!(qcd011(&c, now()).len(), 1);
+    // A previous generation does.
+    c.members[0]
+        .manifest
+        .generations
+        .push(gen(9, State::Previous, "9999"));
+    assert!(qcd011(&c, now()).is_empty());
+    assert_eq!(qcd007(&c, now()).len(), 1);
+    // A longer max age accepts it.
+    c.policy.max_age = Duration::from_secs(400 * 86400);
+    assert!(qcd007(&c, now()).is_empty());
+    assert!(qcd011(&separate(Mode::LoadSharing), now()).is_empty());
+}
+
+#[test]
+fn qcd008_taker_address_behind_nat() {
+    let mut c = separate(Mode::Anycast);
+    c.members[0].manifest.generations[0].taker_addr = true;
+    assert!(qcd008(&c).is_empty(), "no NAT in the policy");
+    c.policy.nat = true;
+    let f = qcd008(&c);
+    assert_eq!(ids(&f), ["QCD008"]);
+    assert!(
+        f[0].fix
+            .contains("rotate -k /etc/qcd/gw1.json --overlap 1d --profile hmac-sha256"),
+        "{}",
+        f[0].fix
+    );
+    c.members[0].manifest.generations[0].taker_addr = false;
+    assert!(qcd008(&c).is_empty());
+}
+
+#[test]
+fn qcd009_token_length_and_unknown_profile() {
+    let mut c = separate(Mode::Anycast);
+    c.members[0].manifest.generations[0].profile = "hmac-sha3-256".into();
+    c.members[1].manifest.generations[0].token_length = 12;
+    let f = qcd009(&c);
+    assert_eq!(ids(&f), ["QCD009", "QCD009"]);
+    assert!(
+        f[0].message
+            .contains("\"hmac-sha3-256\", unknown to this qcd"),
+        "{}",
+        f[0].message
+    );
+    assert!(
+        f[1].message
+            .contains("12-byte tokens, outside RFC 6290's 16 to 128 bytes"),
+        "{}",
+        f[1].message
+    );
+    // Longer than the digest can give.
+    c.members[0].manifest.generations[0].profile = "hmac-sha1".into();
+    c.members[0].manifest.generations[0].token_length = 32;
+    c.members[1].manifest.generations[0].token_length = 16;
+    let f = qcd009(&c);
+    assert_eq!(ids(&f), ["QCD009"]);
+    assert!(
+        f[0].message.contains("hmac-sha1 yields at most 20 bytes"),
+        "{}",
+        f[0].message
+    );
+    c.members[0].manifest.generations[0].token_length = 20;
+    assert!(qcd009(&c).is_empty());
+}
+
+#[test]
+fn qcd010_expired_not_pruned() {
+    let mut c = separate(Mode::Anycast);
+    c.members[0].manifest.generations.extend([
+        gen(0, State::Destroyed, "0000"),
+        gen(2, State::Expired, "2222"),
+    ]);
+    let f = qcd010(&c);
+    assert_eq!(ids(&f), ["QCD010"]);
+    assert_eq!(
+        f[0].generations,
+        [GenerationRef {
+            member: "gw1".into(),
+            generation: 2
+        }]
+    );
+    assert_eq!(f[0].fix, "on gw1: `qcd secret prune -k /etc/qcd/gw1.json`");
+    c.members[0].manifest.generations[2].state = State::Destroyed;
+    assert!(qcd010(&c).is_empty());
+}
+
+#[test]
+fn findings_are_sorted_most_severe_first() {
+    let mut c = separate(Mode::LoadSharing);
+    c.members[0].manifest.generations[0].created = "2020-01-01T00:00:00Z".into();
+    c.members[1].manifest.file.mode = "0644".into();
+    let f = audit(&[c], now());
+    assert_eq!(ids(&f), ["QCD005", "QCD007", "QCD011"]);
+}
+
+#[test]
+fn rule_table_lists_every_rule_once() {
+    let ids: Vec<&str> = RULES.iter().map(|r| r.0).collect();
+    let want: Vec<String> = (1..=11).map(|i| format!("QCD{i:03}")).collect();
+    assert_eq!(ids, want);
+}
