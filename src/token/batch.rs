@@ -380,4 +380,28 @@ mod tests {
         assert_eq!(lines[1], "error");
         assert_ne!(lines[0], lines[2]);
     }
+
+    proptest::proptest! {
+        #[test]
+        fn line_parsers_never_panic(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..300)) {
+            let _ = parse_derive_line(1, &bytes);
+            let mut t = [0u8; MAX_TOKEN_LEN];
+            let _ = parse_verify_line(1, &bytes, &mut t);
+        }
+
+        #[test]
+        fn line_reader_sees_every_line(lines in proptest::collection::vec("[a-z0-9 #]{0,40}", 0..50), cap in 1usize..64) {
+            let text = lines.join("\n");
+            let mut r = LineReader::new(std::io::BufReader::with_capacity(cap, text.as_bytes()));
+            let mut got = Vec::new();
+            while let Some((_, l)) = r.next_line().unwrap() {
+                got.push(String::from_utf8(l.strip_suffix(b"\n").unwrap_or(l).to_vec()).unwrap());
+            }
+            let mut want: Vec<String> = text.split('\n').map(str::to_string).collect();
+            if text.is_empty() || text.ends_with('\n') {
+                want.pop(); // no line after the last end of line
+            }
+            proptest::prop_assert_eq!(got, want);
+        }
+    }
 }

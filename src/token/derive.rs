@@ -8,6 +8,8 @@
 
 use std::net::IpAddr;
 
+use hmac::digest::generic_array::GenericArray;
+use hmac::digest::FixedOutput;
 use hmac::{Hmac, Mac};
 use sha1::Sha1;
 use sha2::{Digest, Sha256, Sha512};
@@ -143,29 +145,30 @@ impl Deriver {
     /// No policy: the caller decides what goes into the block.
     pub fn digest_into(&self, block: &Block, out: &mut [u8; MAX_DIGEST_LEN]) -> usize {
         let m = block.as_bytes();
+        // finalize_into writes straight into `out`, saving a copy per token.
         match &self.keyed {
             Keyed::HmacSha256(k) => {
                 let mut h = k.clone();
-                h.update(m);
-                out[..32].copy_from_slice(&h.finalize().into_bytes());
+                Mac::update(&mut h, m);
+                h.finalize_into(GenericArray::from_mut_slice(&mut out[..32]));
                 32
             }
             Keyed::HmacSha512(k) => {
                 let mut h = k.clone();
-                h.update(m);
-                out[..64].copy_from_slice(&h.finalize().into_bytes());
+                Mac::update(&mut h, m);
+                h.finalize_into(GenericArray::from_mut_slice(&mut out[..64]));
                 64
             }
             Keyed::HmacSha1(k) => {
                 let mut h = k.clone();
-                h.update(m);
-                out[..20].copy_from_slice(&h.finalize().into_bytes());
+                Mac::update(&mut h, m);
+                h.finalize_into(GenericArray::from_mut_slice(&mut out[..20]));
                 20
             }
             Keyed::Sha256Concat(k) => {
                 let mut h = k.clone();
-                h.update(m);
-                out[..32].copy_from_slice(&h.finalize());
+                Digest::update(&mut h, m);
+                Digest::finalize_into(h, GenericArray::from_mut_slice(&mut out[..32]));
                 32
             }
         }
