@@ -545,7 +545,7 @@ fn bad_arguments_are_named() {
             vec![
                 "token", "verify", "-k", &k, "--spi-i", SPI_I, "--spi-r", SPI_R, "--token", "abcz",
             ],
-            "for '--token <HEX>': invalid hex",
+            "qcd: error: --token: invalid hex: the character 'z' at position 4",
         ),
         (
             vec![
@@ -566,6 +566,18 @@ fn bad_arguments_are_named() {
             .code(2)
             .stderr(predicate::str::contains(want));
     }
+    // a malformed token is not echoed
+    let secretish = "5f1c0a9e3b7d2c4e6f8a1b3c5d7e9f00zz";
+    e.qcd(
+        NOW,
+        &[
+            "token", "verify", "-k", &k, "--spi-i", SPI_I, "--spi-r", SPI_R, "--token", secretish,
+        ],
+    )
+    .assert()
+    .code(2)
+    .stderr(predicate::str::contains("--token: invalid hex"))
+    .stderr(predicate::str::contains("5f1c0a9e").not());
     // a destroyed generation cannot be derived
     e.qcd(NOW, &["secret", "prune", "-k", &k])
         .assert()

@@ -16,7 +16,7 @@ use zeroize::Zeroizing;
 
 use qcd::encoding;
 use qcd::report::{Output, Style};
-use qcd::secret::store::{self, LoadOptions};
+use qcd::secret::store::{self, LoadOptions, StoreError};
 use qcd::secret::{Keyring, SecretBytes, State};
 use qcd::spi::{Spi, SpiPair};
 use qcd::timefmt;
@@ -145,13 +145,27 @@ pub struct VerifyArgs {
     pub batch: Option<PathBuf>,
 }
 
-/// A token given on the command line; its `Debug` hides the bytes.
+/// A token given on the command line, decoded at once. Decoding errors are
+/// reported by `run` rather than by clap, which would echo the value (tokens
+/// are secrets). `Debug` hides the bytes.
 #[derive(Clone)]
-pub struct TokenArg(SecretBytes);
+pub struct TokenArg(Result<SecretBytes, String>);
 
 impl std::fmt::Debug for TokenArg {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        self.0.fmt(f)
+        match &self.0 {
+            Ok(t) => t.fmt(f),
+            Err(e) => write!(f, "TokenArg(Err({e:?}))"),
+        }
+    }
+}
+
+impl TokenArg {
+    fn bytes(&self) -> anyhow::Result<&[u8]> {
+        match &self.0 {
+            Ok(t) => Ok(t.expose()),
+            Err(e) => bail!("--token: {e}"),
+        }
     }
 }
 
@@ -171,9 +185,13 @@ fn parse_profile(s: &str) -> Result<Profile, String> {
 }
 
 fn parse_token(s: &str) -> Result<TokenArg, String> {
-    let bytes = encoding::decode_hex_lenient(s).map_err(|e| e.to_string())?;
+    Ok(TokenArg(decode_token_arg(s)))
+}
+
+fn decode_token_arg(s: &str) -> Result<SecretBytes, String> {
+    let bytes = Zeroizing::new(encoding::decode_hex_lenient(s).map_err(|e| e.to_string())?);
     if bytes.is_empty() {
-        return Err("the token is empty".into());
+        return Err("the token is empty: give it in hex".into());
     }
     if bytes.len() > MAX_TOKEN_LEN {
         return Err(format!(
@@ -181,7 +199,7 @@ fn parse_token(s: &str) -> Result<TokenArg, String> {
             bytes.len()
         ));
     }
-    Ok(TokenArg(SecretBytes::new(bytes)))
+    Ok(SecretBytes::from_slice(&bytes))
 }
 
 pub fn run(cmd: TokenCommand, out: &mut Output) -> anyhow::Result<Outcome> {
@@ -216,7 +234,12 @@ impl SecretSource {
                     .context("cannot read the secret from stdin")?;
                 (raw, "stdin".to_string())
             } else {
-                let (raw, _) = store::read_private(path, &opts)?;
+                let (raw, _) = store::read_private(path, &opts).map_err(|e| match e {
+                    StoreError::NotFound { .. } => {
+                        anyhow::anyhow!("the secret file {} does not exist", path.display())
+                    }
+                    e => e.into(),
+                })?;
                 (raw, path.display().to_string())
             };
             let secret = SecretBytes::new(
@@ -550,7 +573,7 @@ fn verify(a: VerifyArgs, out: &mut Output) -> anyhow::Result<Outcome> {
         bail!("give --spi-i, --spi-r and --token, or --batch FILE");
     };
     let input = TokenInput::new(SpiPair::new(spi_i, spi_r), a.taker_addr);
-    let v = verifier.verify(&input, token.0.expose());
+    let v = verifier.verify(&input, token.bytes()?);
     if out.json {
         out.json_line(&VerdictJson::new(&v, None, from_file))?;
     } else if let Some(m) = &v.matched {
