@@ -27,9 +27,14 @@ use crate::spi::{Spi, SpiError, SpiPair};
 /// What `derive_text` writes for a malformed line, so output lines stay aligned with data lines.
 pub const ERROR_MARKER: &[u8] = b"error";
 
+/// The longest batch line accepted, in bytes (end of line included).
+pub const MAX_LINE_LEN: usize = 4096;
+
 /// Why one batch line was refused. Never contains token bytes.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum LineError {
+    #[error("line {line}: longer than {MAX_LINE_LEN} bytes")]
+    TooLong { line: u64 },
     #[error("line {line}: expected {expected}, found {found} fields")]
     Fields {
         line: u64,
@@ -54,6 +59,7 @@ impl LineError {
     pub fn line(&self) -> u64 {
         match self {
             LineError::Fields { line, .. }
+            | LineError::TooLong { line }
             | LineError::Spi { line, .. }
             | LineError::TakerAddr { line, .. }
             | LineError::Token { line, .. }
@@ -97,8 +103,26 @@ impl<R: BufRead> LineReader<R> {
             let available = self.reader.fill_buf()?;
             return Ok(Some((self.line, &available[..i + 1])));
         }
+        // The line straddles the buffer's end: gather it, keeping at most
+        // MAX_LINE_LEN + 1 bytes so memory stays bounded; the parsers refuse
+        // anything longer than MAX_LINE_LEN.
         self.buf.clear();
-        self.reader.read_until(b'\n', &mut self.buf)?;
+        loop {
+            let available = self.reader.fill_buf()?;
+            if available.is_empty() {
+                break;
+            }
+            let (take, done) = match available.iter().position(|&b| b == b'\n') {
+                Some(i) => (i + 1, true),
+                None => (available.len(), false),
+            };
+            let room = (MAX_LINE_LEN + 1).saturating_sub(self.buf.len());
+            self.buf.extend_from_slice(&available[..take.min(room)]);
+            self.reader.consume(take);
+            if done {
+                break;
+            }
+        }
         Ok(Some((self.line, &self.buf)))
     }
 }
@@ -149,6 +173,9 @@ fn taker(line: u64, field: &[u8]) -> Result<IpAddr, LineError> {
 
 /// Parses `SPI-I SPI-R [TAKER-ADDR]`; `None` for a blank or comment line.
 pub fn parse_derive_line(line: u64, bytes: &[u8]) -> Result<Option<TokenInput>, LineError> {
+    if bytes.len() > MAX_LINE_LEN {
+        return Err(LineError::TooLong { line });
+    }
     let mut f: [&[u8]; 3] = [&[]; 3];
     match fields(bytes, &mut f) {
         0 => Ok(None),
@@ -177,6 +204,9 @@ pub fn parse_verify_line(
     bytes: &[u8],
     token: &mut [u8; MAX_TOKEN_LEN],
 ) -> Result<Option<(TokenInput, usize)>, LineError> {
+    if bytes.len() > MAX_LINE_LEN {
+        return Err(LineError::TooLong { line });
+    }
     let mut f: [&[u8]; 4] = [&[]; 4];
     match fields(bytes, &mut f) {
         0 => Ok(None),
@@ -356,6 +386,28 @@ mod tests {
             (&t[..len], input.taker.is_some()),
             (&[0xab, 0xcd][..], true)
         );
+    }
+
+    #[test]
+    fn overlong_lines_are_refused_in_bounded_memory() {
+        let d = Deriver::new(&[3; 32], TokenSpec::default()).unwrap();
+        let mut input = b"0123456789abcdef fedcba9876543210".to_vec();
+        input.extend(std::iter::repeat_n(b' ', 100_000));
+        input.extend_from_slice(b"\n0123456789abcdef fedcba9876543210\n");
+        let reader = std::io::BufReader::with_capacity(64, &input[..]);
+        let mut out = Vec::new();
+        let mut errs = Vec::new();
+        let stats = derive_text(&d, reader, &mut out, |e| errs.push(e.to_string())).unwrap();
+        assert_eq!(
+            stats,
+            BatchStats {
+                lines: 2,
+                malformed: 1
+            }
+        );
+        assert_eq!(errs, vec!["line 1: longer than 4096 bytes".to_string()]);
+        let text = String::from_utf8(out).unwrap();
+        assert!(text.starts_with("error\n") && text.lines().nth(1).unwrap().len() == 64);
     }
 
     #[test]
