@@ -6,12 +6,14 @@
 //!
 //! - [`spi`]: IKE SPIs and SPI pairs, and how users write them.
 //! - [`encoding`]: lenient hex, base64 and raw encodings of byte strings.
+//! - [`ikecrypto`]: IKEv2 SK payload decryption with Wireshark/strongSwan key tables.
 //! - [`secret`]: the keyring model (generations of the QCD secret) and its file store.
 //! - [`token`]: token profiles, derivation, verification and mismatch diagnosis.
 //! - [`report`]: output settings (JSON or human, colour) shared by all commands.
 //! - [`timefmt`]: durations and timestamps as users write them.
 
 pub mod encoding;
+pub mod ikecrypto;
 pub mod report;
 pub mod secret;
 pub mod spi;
