@@ -520,9 +520,7 @@ mod tests {
             decrypt(&gcm, true, &msg[..msg.len() - 1], 3).unwrap_err(),
             CryptoError::Integrity
         ));
-        let e = decrypt(&cbc, true, &[0u8; 57], 10)
-            .unwrap_err()
-            .to_string();
+        let e = decrypt(&cbc, true, &[0u8; 57], 10).unwrap_err().to_string();
         assert!(e.contains("at byte 10 is 47 bytes"), "{e}");
     }
 
