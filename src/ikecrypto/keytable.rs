@@ -351,6 +351,20 @@ mod tests {
         assert!(problem.contains("quote"), "{problem}");
     }
 
+    proptest::proptest! {
+        /// The parser returns an error, never panics, on any text, including
+        /// valid lines with arbitrary edits.
+        #[test]
+        fn never_panics(text in "[ -~\n\t\"]{0,300}", cut in 0usize..400, junk in "[ -~]{0,12}") {
+            let _ = KeyTable::parse(&text, "fuzz");
+            let mut line = CBC_LINE.to_string();
+            let at = (cut % (line.len() + 1)..).find(|i| line.is_char_boundary(*i)).unwrap_or(0);
+            line.insert_str(at, &junk);
+            let _ = KeyTable::parse(&line, "fuzz");
+            let _ = KeyTable::parse(&GCM_LINE[..cut.min(GCM_LINE.len())], "fuzz");
+        }
+    }
+
     #[test]
     fn error_message_format() {
         let e = KeyTable::parse("a,b", "/etc/x.keys")
