@@ -366,6 +366,18 @@ mod tests {
     }
 
     #[test]
+    fn load_reads_files_and_names_missing_ones() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ikev2_decryption_table");
+        std::fs::write(&path, format!("{GCM_LINE}\n")).unwrap();
+        assert_eq!(KeyTable::load(&path).unwrap().len(), 1);
+        let missing = dir.path().join("nope.keys");
+        let e = KeyTable::load(&missing).unwrap_err().to_string();
+        assert!(e.starts_with("cannot read key table "), "{e}");
+        assert!(e.contains("nope.keys"), "{e}");
+    }
+
+    #[test]
     fn error_message_format() {
         let e = KeyTable::parse("a,b", "/etc/x.keys")
             .unwrap_err()
