@@ -33,8 +33,9 @@ pub enum EncodingError {
 /// assert!(decode_hex_lenient("abc").is_err());
 /// ```
 pub fn decode_hex_lenient(text: &str) -> Result<Vec<u8>, EncodingError> {
-    let mut nibbles: Vec<u8> = Vec::with_capacity(text.len());
-    let chars: Vec<char> = text.chars().collect();
+    // Secrets and keys pass through here: wipe the intermediate buffers.
+    let mut nibbles = zeroize::Zeroizing::new(Vec::<u8>::with_capacity(text.len()));
+    let chars = zeroize::Zeroizing::new(text.chars().collect::<Vec<char>>());
     let mut i = 0;
     let mut at_group_start = true;
     while i < chars.len() {
@@ -71,7 +72,11 @@ pub fn decode_hex_lenient(text: &str) -> Result<Vec<u8>, EncodingError> {
 
 /// Decodes standard base64 (padding optional), ignoring ASCII whitespace.
 pub fn decode_base64_lenient(text: &str) -> Result<Vec<u8>, EncodingError> {
-    let compact: String = text.chars().filter(|c| !c.is_ascii_whitespace()).collect();
+    let compact = zeroize::Zeroizing::new(
+        text.chars()
+            .filter(|c| !c.is_ascii_whitespace())
+            .collect::<String>(),
+    );
     let engine = base64::engine::GeneralPurpose::new(
         &base64::alphabet::STANDARD,
         base64::engine::GeneralPurposeConfig::new()

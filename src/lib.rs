@@ -7,6 +7,7 @@
 //! - [`audit`]: cluster secret-sharing audit (inventory, rules, findings).
 //! - [`spi`]: IKE SPIs and SPI pairs, and how users write them.
 //! - [`encoding`]: lenient hex, base64 and raw encodings of byte strings.
+//! - [`ikecrypto`]: IKEv2 SK payload decryption with Wireshark/strongSwan key tables.
 //! - [`secret`]: the keyring model (generations of the QCD secret) and its file store.
 //! - [`token`]: token profiles, derivation, verification and mismatch diagnosis.
 //! - [`diagnose`]: which step of a crash detection failed, from packet summaries.
@@ -16,6 +17,7 @@
 pub mod audit;
 pub mod diagnose;
 pub mod encoding;
+pub mod ikecrypto;
 pub mod report;
 pub mod secret;
 pub mod spi;
