@@ -84,7 +84,6 @@ pub enum Command {
 
 /// What a successful run answered; errors are `Err`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[allow(dead_code)] // Negative is first used by `qcd token verify`.
 pub enum Outcome {
     /// Exit 0.
     Success,
