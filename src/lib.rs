@@ -10,10 +10,14 @@
 //! - [`token`]: token profiles, derivation, verification and mismatch diagnosis.
 //! - [`report`]: output settings (JSON or human, colour) shared by all commands.
 //! - [`timefmt`]: durations and timestamps as users write them.
+//! - [`wire`]: IKEv2 bytes: zero-copy views and owned `Repr`s that parse and build messages.
+//! - [`decode`]: turns hex text into decoded IKEv2 messages or payloads, with QCD warnings.
 
+pub mod decode;
 pub mod encoding;
 pub mod report;
 pub mod secret;
 pub mod spi;
 pub mod timefmt;
 pub mod token;
+pub mod wire;
