@@ -256,6 +256,11 @@ fn malformed_inputs_name_offset_and_field() {
             "truncated at byte offset 0, field `IKE header`: needs 28 bytes, only 20 present",
         ),
         (
+            patched(|b| b.truncate(27)),
+            vec![],
+            "truncated at byte offset 0, field `IKE header`: needs 28 bytes, only 27 present",
+        ),
+        (
             patched(|b| b[27] = 0x4d),
             vec![],
             "malformed at byte offset 24, field `length`: the header says the message is 77 bytes but 76 bytes were given",

@@ -31,7 +31,7 @@ pub struct DecodeArgs {
 
     /// The bytes as hex on the command line.
     ///
-    /// Example: --hex '29000008 01000004 0000002401004023 …'
+    /// Example: --hex '0000000c 01004023 aabbccdd' (a Notify payload)
     #[arg(long, value_name = "HEX")]
     pub hex: Option<String>,
 

@@ -147,13 +147,20 @@ pub struct DecodedPayloadUnit {
     pub warnings: Vec<String>,
 }
 
+/// Version 2.0 and an assigned exchange type where the header has them: a
+/// message, perhaps truncated or with a wrong length (reported as such).
 fn looks_like_message(b: &[u8]) -> bool {
-    b.len() >= HEADER_LEN && {
+    const VERSION: usize = 17;
+    const EXCHANGE: usize = 18;
+    if b.len() >= HEADER_LEN && {
         let h = Header::new_unchecked(b);
-        h.major_version() == 2
-            && (h.length() as usize == b.len()
-                || (b[17] == 0x20 && h.exchange_type().name().is_some()))
+        h.major_version() == 2 && h.length() as usize == b.len()
+    } {
+        return true;
     }
+    b.len() > EXCHANGE
+        && b[VERSION] == 0x20
+        && crate::wire::ExchangeType(b[EXCHANGE]).name().is_some()
 }
 
 /// Decides what `bytes` are, honouring `forced`.
@@ -399,6 +406,11 @@ mod tests {
         let mut bad = m.clone();
         bad[27] += 1;
         assert_eq!(decode_bytes(&bad, None).unwrap_err().field(), "length");
+        // and a truncated header as a truncated header
+        assert_eq!(
+            decode_bytes(&m[..27], None).unwrap_err().field(),
+            "IKE header"
+        );
     }
 
     #[test]
