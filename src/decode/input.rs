@@ -117,6 +117,10 @@ fn hexdump_line(line: &str) -> Option<(usize, &str)> {
     (first.len() == 2).then_some((off, hex))
 }
 
+/// The most bytes a dump may expand to (`*` lines repeat the line before;
+/// an IKE message fits in a UDP datagram, far below this).
+pub const MAX_DUMP_BYTES: usize = 1 << 20;
+
 fn parse_dump(text: &str, format: TextFormat) -> Result<Vec<u8>, InputError> {
     let name = match format {
         TextFormat::Xxd => "xxd",
@@ -149,7 +153,9 @@ fn parse_dump(text: &str, format: TextFormat) -> Result<Vec<u8>, InputError> {
             return Err(err(n, format!("not a {name} line: {t:?}")));
         };
         let base = *start.get_or_insert(off);
-        let expect = base + out.len();
+        let Some(expect) = base.checked_add(out.len()) else {
+            return Err(err(n, format!("offset 0x{base:x} is too large")));
+        };
         if repeat {
             repeat = false;
             if last_line.is_empty()
@@ -159,6 +165,12 @@ fn parse_dump(text: &str, format: TextFormat) -> Result<Vec<u8>, InputError> {
                 return Err(err(
                     n,
                     format!("offset 0x{off:x} does not continue the repeated line before it"),
+                ));
+            }
+            if off - base > MAX_DUMP_BYTES {
+                return Err(err(
+                    n,
+                    format!("offset 0x{off:x} would expand the dump beyond {MAX_DUMP_BYTES} bytes"),
                 ));
             }
             while base + out.len() < off {
@@ -215,6 +227,28 @@ mod tests {
         let b = parse_text(t).unwrap().1;
         assert_eq!(b.len(), 49);
         assert_eq!(b[48], 1);
+    }
+
+    #[test]
+    fn hexdump_star_cannot_blow_up() {
+        let t = "00000000  00 00 00 00 00 00 00 00  00 00 00 00 00 00 00 00  |................|\n\
+                 *\n\
+                 fffffff0\n";
+        assert!(matches!(
+            parse_text(t).unwrap_err(),
+            InputError::Dump { line: 3, .. }
+        ));
+        let t = "ffffffffffffffff  00 01  |..|\nffffffffffffffff  00  |.|\n";
+        assert!(parse_text(t).is_err());
+    }
+
+    /// cargo-fuzz found this: a `*` line followed by a far offset expanded
+    /// to gigabytes (out of memory) before the expansion was capped.
+    #[test]
+    fn fuzz_regression_oom_star_expansion() {
+        let input = b"00000000  c0|\x0a000001\x0a\x0a0000001\x0a\x0a\x0a\x0a\x0a\x0a\x0a\x0a\x0a*\x0a000c04567895a5a5a5";
+        let e = bytes_from_contents(input).unwrap_err().to_string();
+        assert!(e.contains("would expand the dump beyond"), "{e}");
     }
 
     #[test]
