@@ -25,7 +25,7 @@ pub const CRITICAL: u8 = 0x80;
 
 /// A view of one payload (generic header and body) inside a chain.
 ///
-/// Produced by [`PayloadIter`] (and [`Payload::single`]), which have checked
+/// Produced by [`PayloadIter`] (and [`Payload::parse_at`]), which have checked
 /// that the length field is at least 4 and within the data.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Payload<'a> {
