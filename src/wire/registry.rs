@@ -6,8 +6,9 @@
 //! `Display` prints the name or, for a value without one, the range it falls
 //! in ("unassigned status type 20000", "private-use payload type 200").
 //!
-//! Source: the IANA registry as listed by current public tables (checked
-//! against Wireshark's packet-isakmp.c and other dissectors, 2025). One
+//! Source: the IANA registry as carried by public dissector tables
+//! (Wireshark's packet-isakmp.c up to status type 16431, newer public tables
+//! up to 16447, exchange types up to IKE_FOLLOWUP_KE = 44). One
 //! deliberate difference: IANA lists 16419 as QUICK_CRASH_DETECTION; qcd
 //! calls it QCD_TOKEN, the name RFC 6290 gives the notification.
 //!
