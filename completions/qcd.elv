@@ -271,12 +271,15 @@ set edit:completion:arg-completer[qcd] = {|@words|
         &'qcd;token;help;help'= {
         }
         &'qcd;decode'= {
+            cand --hex 'The bytes as hex on the command line'
+            cand --as 'What the bytes are, instead of detecting it'
             cand --color 'When to use colour; `auto` honours NO_COLOR and whether stdout is a terminal'
+            cand --offsets 'Show each payload''s byte offset in the input'
             cand --json 'Print results as JSON (one object per line) instead of text'
             cand -q 'Print only the answer itself (tokens, ids), no commentary'
             cand --quiet 'Print only the answer itself (tokens, ids), no commentary'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
             cand --version 'Print version'
         }

@@ -212,12 +212,16 @@ complete -c qcd -n "__fish_qcd_using_subcommand token; and __fish_seen_subcomman
 complete -c qcd -n "__fish_qcd_using_subcommand token; and __fish_seen_subcommand_from help" -f -a "derive" -d 'Print the token a gateway sends for an IKE SA, in lowercase hex'
 complete -c qcd -n "__fish_qcd_using_subcommand token; and __fish_seen_subcommand_from help" -f -a "verify" -d 'Check a token against the generations in use; explain a mismatch'
 complete -c qcd -n "__fish_qcd_using_subcommand token; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c qcd -n "__fish_qcd_using_subcommand decode" -l hex -d 'The bytes as hex on the command line' -r
+complete -c qcd -n "__fish_qcd_using_subcommand decode" -l as -d 'What the bytes are, instead of detecting it' -r -f -a "message\t''
+payload\t''"
 complete -c qcd -n "__fish_qcd_using_subcommand decode" -l color -d 'When to use colour; `auto` honours NO_COLOR and whether stdout is a terminal' -r -f -a "auto\t''
 always\t''
 never\t''"
+complete -c qcd -n "__fish_qcd_using_subcommand decode" -l offsets -d 'Show each payload\'s byte offset in the input'
 complete -c qcd -n "__fish_qcd_using_subcommand decode" -l json -d 'Print results as JSON (one object per line) instead of text'
 complete -c qcd -n "__fish_qcd_using_subcommand decode" -s q -l quiet -d 'Print only the answer itself (tokens, ids), no commentary'
-complete -c qcd -n "__fish_qcd_using_subcommand decode" -s h -l help -d 'Print help'
+complete -c qcd -n "__fish_qcd_using_subcommand decode" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c qcd -n "__fish_qcd_using_subcommand decode" -s V -l version -d 'Print version'
 complete -c qcd -n "__fish_qcd_using_subcommand audit" -l fail-on -d 'Exit 1 when a finding has this severity or higher' -r -f -a "info\t''
 low\t''

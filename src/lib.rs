@@ -13,8 +13,11 @@
 //! - [`diagnose`]: which step of a crash detection failed, from packet summaries.
 //! - [`report`]: output settings (JSON or human, colour) shared by all commands.
 //! - [`timefmt`]: durations and timestamps as users write them.
+//! - [`wire`]: IKEv2 bytes: zero-copy views and owned `Repr`s that parse and build messages.
+//! - [`decode`]: turns hex text into decoded IKEv2 messages or payloads, with QCD warnings.
 
 pub mod audit;
+pub mod decode;
 pub mod diagnose;
 pub mod encoding;
 pub mod ikecrypto;
@@ -23,3 +26,4 @@ pub mod secret;
 pub mod spi;
 pub mod timefmt;
 pub mod token;
+pub mod wire;

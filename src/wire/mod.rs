@@ -1,0 +1,113 @@
+//! IKEv2 on the wire: zero-copy views over byte slices and owned `Repr`s that
+//! parse from and emit to those views, in the manner of smoltcp's `wire`.
+//!
+//! This module owns every byte offset of the IKEv2 formats qcd touches: the
+//! IKE header ([`header`]), the generic payload header and the payload chain
+//! ([`payload`]), the Notify payload ([`notify`]) and the Encrypted (SK) and
+//! Encrypted Fragment (SKF) payloads ([`sk`]); [`registry`] names the numbers
+//! from the IANA IKEv2 registries. Views check the length once in
+//! `new_checked` and then read fields straight from the bytes; `Repr`s build
+//! messages for tests, fixtures, scenarios and the capture generator.
+//!
+//! Not here: reading hex or captures, QCD policy checks and rendering (see
+//! `qcd::decode`), and decryption (the SK view only exposes where the
+//! ciphertext is). Nothing here allocates on the parse path, except the
+//! reason text of an error.
+
+pub mod header;
+pub mod notify;
+pub mod payload;
+pub mod registry;
+pub mod sk;
+
+pub use header::{Flags, Header, MessageRepr, HEADER_LEN};
+pub use notify::{Notify, NotifyRepr};
+pub use payload::{Payload, PayloadContent, PayloadIter, PayloadRepr, GENERIC_HEADER_LEN};
+pub use registry::{ExchangeType, NotifyType, PayloadType, ProtocolId};
+pub use sk::{EncryptedPayload, EncryptedRepr, Fragment};
+
+/// A byte range of a field, as in smoltcp.
+pub(crate) type Field = std::ops::Range<usize>;
+
+/// Why bytes are not a well-formed IKEv2 structure. Every variant names the
+/// byte offset (from the start of the decoded input) and the field.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum WireError {
+    /// The data ends before a field or structure is complete.
+    #[error("truncated at byte offset {offset}, field `{field}`: needs {needed} bytes, only {available} present")]
+    Truncated {
+        offset: usize,
+        field: &'static str,
+        needed: usize,
+        available: usize,
+    },
+    /// A field holds a value the format does not allow.
+    #[error("malformed at byte offset {offset}, field `{field}`: {reason}")]
+    Malformed {
+        offset: usize,
+        field: &'static str,
+        reason: String,
+    },
+    /// A value does not fit its field when building a message.
+    #[error("cannot build: field `{field}` would be {value}, the most it can hold is {max}")]
+    TooLong {
+        field: &'static str,
+        value: usize,
+        max: usize,
+    },
+}
+
+impl WireError {
+    /// The byte offset the error refers to (0 for build errors).
+    pub fn offset(&self) -> usize {
+        match self {
+            WireError::Truncated { offset, .. } | WireError::Malformed { offset, .. } => *offset,
+            WireError::TooLong { .. } => 0,
+        }
+    }
+
+    /// The name of the field at fault.
+    pub fn field(&self) -> &'static str {
+        match self {
+            WireError::Truncated { field, .. }
+            | WireError::Malformed { field, .. }
+            | WireError::TooLong { field, .. } => field,
+        }
+    }
+
+    /// The same error with its offset moved by `by` bytes (when a view over a
+    /// sub-slice reports an error relative to the whole input).
+    pub fn shifted(self, by: usize) -> WireError {
+        match self {
+            WireError::Truncated {
+                offset,
+                field,
+                needed,
+                available,
+            } => WireError::Truncated {
+                offset: offset + by,
+                field,
+                needed,
+                available,
+            },
+            WireError::Malformed {
+                offset,
+                field,
+                reason,
+            } => WireError::Malformed {
+                offset: offset + by,
+                field,
+                reason,
+            },
+            e @ WireError::TooLong { .. } => e,
+        }
+    }
+}
+
+pub(crate) fn read_u16(b: &[u8], f: Field) -> u16 {
+    u16::from_be_bytes([b[f.start], b[f.start + 1]])
+}
+
+pub(crate) fn read_u32(b: &[u8], f: Field) -> u32 {
+    u32::from_be_bytes([b[f.start], b[f.start + 1], b[f.start + 2], b[f.start + 3]])
+}
