@@ -17,6 +17,8 @@ pub mod text;
 
 use serde::Serialize;
 
+use crate::ikecrypto::{self, KeyTable};
+use crate::spi::SpiPair;
 use crate::wire::{
     Header, NotifyType, Payload, PayloadIter, PayloadType, ProtocolId, WireError, HEADER_LEN,
 };
@@ -134,9 +136,14 @@ pub struct DecodedEncrypted {
     pub fragment_number: Option<u16>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub total_fragments: Option<u16>,
-    /// The decrypted inner payloads, once a decryption module provides them.
+    /// The decrypted inner payloads (with `--keys` and a key for this SA).
+    /// Their offsets count from the start of the decrypted plaintext.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub payloads: Option<Vec<DecodedPayload>>,
+    /// Why the payload could not be decrypted (with `--keys`): no key for
+    /// this SA, integrity check failed, bad padding, malformed inner payloads.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub decrypt_error: Option<String>,
 }
 
 /// A lone payload as a decoded unit: the payload's fields plus warnings.
@@ -203,19 +210,100 @@ pub fn detect(bytes: &[u8], forced: Option<As>) -> Detected {
 
 /// Detects and decodes one unit. A lone payload is taken as a Notify payload.
 pub fn decode_bytes(bytes: &[u8], forced: Option<As>) -> Result<Decoded, WireError> {
+    decode_bytes_with_keys(bytes, forced, None)
+}
+
+/// [`decode_bytes`], decrypting SK payloads whose IKE SA is in `keys`.
+pub fn decode_bytes_with_keys(
+    bytes: &[u8],
+    forced: Option<As>,
+    keys: Option<&KeyTable>,
+) -> Result<Decoded, WireError> {
     match detect(bytes, forced) {
-        Detected::Message => decode_message(bytes).map(Decoded::Message),
-        Detected::MarkedMessage => decode_message_at(&bytes[4..], 4, true).map(Decoded::Message),
+        Detected::Message => decode_message_at(bytes, 0, false, keys).map(Decoded::Message),
+        Detected::MarkedMessage => {
+            decode_message_at(&bytes[4..], 4, true, keys).map(Decoded::Message)
+        }
         Detected::Payload => decode_payload(bytes, PayloadType::NOTIFY).map(Decoded::Payload),
     }
 }
 
-/// Decodes a complete unencrypted IKEv2 message (no non-ESP marker).
+/// Decodes a complete IKEv2 message (no non-ESP marker); SK stays opaque.
 pub fn decode_message(bytes: &[u8]) -> Result<DecodedMessage, WireError> {
-    decode_message_at(bytes, 0, false)
+    decode_message_at(bytes, 0, false, None)
 }
 
-fn decode_message_at(bytes: &[u8], base: usize, marker: bool) -> Result<DecodedMessage, WireError> {
+/// Decodes a complete IKEv2 message (no non-ESP marker), decrypting its SK
+/// payload when `keys` holds the IKE SA's keys. A failed decryption is not an
+/// error of the message: it is reported in the SK payload's `decrypt_error`
+/// and as a warning.
+pub fn decode_message_with_keys(
+    bytes: &[u8],
+    keys: Option<&KeyTable>,
+) -> Result<DecodedMessage, WireError> {
+    decode_message_at(bytes, 0, false, keys)
+}
+
+/// Decrypts the SK payload `sk` of the message in `bytes` (offsets in `sk`
+/// count from `base`) and decodes its inner payloads.
+fn open_sk(
+    bytes: &[u8],
+    base: usize,
+    sk: &mut DecodedEncrypted,
+    keys: &KeyTable,
+    warnings: &mut Vec<String>,
+) {
+    if sk.fragment_number.is_some() {
+        sk.decrypt_error = Some(
+            "SKF fragments are not reassembled; qcd decrypts whole SK payloads only".to_string(),
+        );
+        return;
+    }
+    let h = Header::new_unchecked(bytes);
+    let spis = SpiPair::new(h.spi_i(), h.spi_r());
+    let Some(sa) = keys.get(&spis) else {
+        sk.decrypt_error = Some(format!(
+            "no key table line for SPI-I {} SPI-R {}",
+            spis.initiator, spis.responder
+        ));
+        return;
+    };
+    let result = ikecrypto::decrypt(sa, h.flags().initiator(), bytes, sk.body_offset - base)
+        .map_err(|e| e.to_string())
+        .and_then(|plain| {
+            PayloadIter::new(plain.expose(), PayloadType(sk.first_inner_payload), 0)
+                .map(|p| {
+                    p.and_then(|p| decode_one(&p))
+                        .map_err(|e| format!("inside the decrypted SK payload: {e}"))
+                })
+                .collect::<Result<Vec<_>, String>>()
+        });
+    match result {
+        Ok(inner) => {
+            warnings.extend(
+                inner
+                    .iter()
+                    .flat_map(payload_warnings)
+                    .map(|w| format!("inside SK: {w}")),
+            );
+            sk.payloads = Some(inner);
+        }
+        Err(e) => {
+            warnings.push(format!(
+                "SK payload at byte {} not decrypted: {e}",
+                sk.body_offset - 4
+            ));
+            sk.decrypt_error = Some(e);
+        }
+    }
+}
+
+fn decode_message_at(
+    bytes: &[u8],
+    base: usize,
+    marker: bool,
+    keys: Option<&KeyTable>,
+) -> Result<DecodedMessage, WireError> {
     let h = Header::new_checked(bytes).map_err(|e| e.shifted(base))?;
     h.check_message().map_err(|e| e.shifted(base))?;
     let mut payloads = Vec::new();
@@ -242,6 +330,13 @@ fn decode_message_at(bytes: &[u8], base: usize, marker: bool) -> Result<DecodedM
         warnings: Vec::new(),
     };
     m.warnings = message_warnings(&m.payloads);
+    if let Some(keys) = keys {
+        for p in &mut m.payloads {
+            if let Some(sk) = p.encrypted.as_mut() {
+                open_sk(bytes, base, sk, keys, &mut m.warnings);
+            }
+        }
+    }
     Ok(m)
 }
 
@@ -304,6 +399,7 @@ fn decode_one(p: &Payload<'_>) -> Result<DecodedPayload, WireError> {
             fragment_number: frag.map(|f| f.number),
             total_fragments: frag.map(|f| f.total),
             payloads: None,
+            decrypt_error: None,
         });
     } else {
         d.body = Some(hex::encode(p.body()));
@@ -452,5 +548,128 @@ mod tests {
         assert_eq!(v["notify"]["name"], "QCD_TOKEN");
         assert_eq!(v["notify"]["data"], "aabbccdd");
         assert_eq!(v["warnings"].as_array().unwrap().len(), 1);
+    }
+}
+
+#[cfg(test)]
+mod keyed_tests {
+    use super::*;
+    use crate::ikecrypto::{seal, KeyTable, SealHeader};
+    use crate::spi::Spi;
+    use crate::wire::{ExchangeType, Flags, NotifyRepr, PayloadRepr};
+
+    const SPI_I: &str = "1111111111111111";
+    const SPI_R: &str = "2222222222222222";
+
+    /// Keys for the test SA; responder messages use SK_er and SK_ar (`sk_ar`).
+    fn table_with(sk_er: &str, sk_ar: &str) -> KeyTable {
+        let line = format!(
+            "{SPI_I},{SPI_R},{},{sk_er},\"AES-CBC-128 [RFC3602]\",{},{sk_ar},\"HMAC_SHA2_256_128 [RFC4868]\"\n",
+            "22".repeat(16),
+            "33".repeat(32),
+        );
+        KeyTable::parse(&line, "test.keys").unwrap()
+    }
+
+    fn table(sk_er: &str) -> KeyTable {
+        table_with(sk_er, &"44".repeat(32))
+    }
+
+    fn ike_auth_response(t: &KeyTable, token: &[u8]) -> Vec<u8> {
+        let spis = SpiPair::new(Spi::parse(SPI_I).unwrap(), Spi::parse(SPI_R).unwrap());
+        seal(
+            SealHeader {
+                spis,
+                exchange: ExchangeType::IKE_AUTH,
+                flags: Flags::RESPONSE,
+                message_id: 1,
+            },
+            &[
+                PayloadRepr::other(PayloadType(36), vec![2, 0, 0, 0, b'g', b'w']),
+                PayloadRepr::notify(NotifyRepr::qcd_token(token)),
+            ],
+            t.get(&spis).unwrap(),
+            &[7; 16],
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn sk_payloads_are_opened_with_the_right_keys() {
+        let t = table(&"11".repeat(16));
+        let token = [0xab; 32];
+        let msg = ike_auth_response(&t, &token);
+        let d = decode_message_with_keys(&msg, Some(&t)).unwrap();
+        let sk = d.payloads[0].encrypted.as_ref().unwrap();
+        assert_eq!(sk.decrypt_error, None);
+        let inner = sk.payloads.as_ref().unwrap();
+        assert_eq!(inner.len(), 2);
+        assert_eq!(inner[0].name, "IDr");
+        let n = inner[1].notify.as_ref().unwrap();
+        assert_eq!(n.notify_type, NotifyType::QCD_TOKEN.0);
+        assert_eq!(n.data, hex::encode(token));
+        // Without keys the SK payload stays opaque.
+        let d = decode_message(&msg).unwrap();
+        assert!(d.payloads[0].encrypted.as_ref().unwrap().payloads.is_none());
+    }
+
+    #[test]
+    fn wrong_keys_and_missing_keys_are_reported_not_fatal() {
+        let right = table(&"11".repeat(16));
+        let msg = ike_auth_response(&right, &[1; 16]);
+        let wrong = table_with(&"99".repeat(16), &"98".repeat(32));
+        let d = decode_message_with_keys(&msg, Some(&wrong)).unwrap();
+        let e = d.payloads[0]
+            .encrypted
+            .as_ref()
+            .unwrap()
+            .decrypt_error
+            .clone()
+            .unwrap();
+        assert!(e.contains("integrity check failed"), "{e}");
+        assert!(d.warnings.iter().any(|w| w.contains("not decrypted")));
+        // Right SK_ar, wrong SK_er: the ICV passes but the plaintext is garbage.
+        let wrong_e = table(&"99".repeat(16));
+        let d = decode_message_with_keys(&msg, Some(&wrong_e)).unwrap();
+        let sk = d.payloads[0].encrypted.as_ref().unwrap();
+        assert!(sk.payloads.is_none());
+        assert!(sk.decrypt_error.is_some());
+        let other = KeyTable::parse(
+            &format!(
+                "0000000000000001,0000000000000002,{},{},\"AES-CBC-128 [RFC3602]\",{},{},\"HMAC_SHA2_256_128 [RFC4868]\"",
+                "11".repeat(16),
+                "22".repeat(16),
+                "33".repeat(32),
+                "44".repeat(32)
+            ),
+            "other.keys",
+        )
+        .unwrap();
+        let d = decode_message_with_keys(&msg, Some(&other)).unwrap();
+        let e = d.payloads[0]
+            .encrypted
+            .as_ref()
+            .unwrap()
+            .decrypt_error
+            .clone()
+            .unwrap();
+        assert!(
+            e.contains("no key table line for SPI-I 1111111111111111"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn inner_qcd_warnings_are_reported() {
+        let t = table(&"11".repeat(16));
+        let msg = ike_auth_response(&t, &[1; 8]);
+        let d = decode_message_with_keys(&msg, Some(&t)).unwrap();
+        assert!(
+            d.warnings
+                .iter()
+                .any(|w| w.starts_with("inside SK:") && w.contains("8 octets")),
+            "{:?}",
+            d.warnings
+        );
     }
 }

@@ -10,10 +10,12 @@
 
 pub mod alg;
 pub mod keytable;
+pub mod seal;
 pub mod sk;
 
 pub use alg::{EncrAlg, IntegAlg};
 pub use keytable::{KeyTable, KeyTableError};
+pub use seal::{seal, SealError, SealHeader};
 pub use sk::{body_len, decrypt, encrypt, SaKeys};
 
 /// Why an SK payload could not be checked, decrypted or built.
@@ -43,7 +45,7 @@ pub enum CryptoError {
         body_start: usize,
         message_len: usize,
     },
-    #[error("bad padding after decryption: pad length octet says {pad_len} but only {padded_len} bytes were decrypted (the ICV matched, so the sender built a malformed SK payload)")]
+    #[error("bad padding after decryption: pad length octet says {pad_len} but only {padded_len} bytes were decrypted (the ICV matched, so either SK_e in the key table is wrong while SK_a is right, or the sender built a malformed SK payload)")]
     BadPadding { pad_len: usize, padded_len: usize },
     #[error("{field} is {found} bytes but {alg} needs {expected}")]
     KeyLength {
