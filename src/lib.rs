@@ -10,7 +10,9 @@
 //! - [`token`]: token profiles, derivation, verification and mismatch diagnosis.
 //! - [`report`]: output settings (JSON or human, colour) shared by all commands.
 //! - [`timefmt`]: durations and timestamps as users write them.
+//! - [`capture`]: pcap/pcapng files as a stream of IKE and ESP sightings.
 
+pub mod capture;
 pub mod encoding;
 pub mod report;
 pub mod secret;
