@@ -30,7 +30,7 @@ pub mod write;
 pub use defrag::DefragLimits;
 pub use esp::{EspFlow, EspKey, EspStats};
 pub use link::LinkType;
-pub use reader::{CaptureError, CaptureReader, Event, Options, Warning, WarningKind};
+pub use reader::{CaptureError, CaptureReader, Counters, Event, Options, Warning, WarningKind};
 pub use time::{Precision, Timestamp};
 
 use std::net::SocketAddr;

@@ -794,6 +794,16 @@ fn describe<I>(e: &PcapError<I>) -> String {
     }
 }
 
+/// (identification, offset in 8-byte units, more fragments) of an IPv6
+/// Fragment header, decoded here per RFC 8200 §4.5: etherparse 0.16's
+/// `Ipv6FragmentHeaderSlice::fragment_offset`/`more_fragments` read the
+/// bits in the wrong places.
+fn ipv6_fragment_fields(h: &[u8]) -> Option<(u32, u16, bool)> {
+    let field = u16::from_be_bytes([*h.get(2)?, *h.get(3)?]);
+    let id = read_u32(h, 4, true)?;
+    Some((id, field >> 3, field & 1 == 1))
+}
+
 fn read_u32(data: &[u8], at: usize, big_endian: bool) -> Option<u32> {
     let b: [u8; 4] = data.get(at..at + 4)?.try_into().ok()?;
     Some(if big_endian {
@@ -838,7 +848,8 @@ impl State {
             }
             Format::Ng { big_endian } => {
                 let len = read_u32(data, 4, big_endian)?;
-                (len < 12 || !len.is_multiple_of(4)).then(|| format!("block length {len} is invalid"))
+                (len < 12 || !len.is_multiple_of(4))
+                    .then(|| format!("block length {len} is invalid"))
             }
             Format::Unknown => None,
         }
@@ -1124,11 +1135,7 @@ impl State {
                 let p = v6.payload();
                 let frag = if p.fragmented {
                     v6.extensions().clone().into_iter().find_map(|e| match e {
-                        Ipv6ExtensionSlice::Fragment(f) => Some((
-                            f.identification(),
-                            f.fragment_offset().value(),
-                            f.more_fragments(),
-                        )),
+                        Ipv6ExtensionSlice::Fragment(f) => ipv6_fragment_fields(f.slice()),
                         _ => None,
                     })
                 } else {
