@@ -19,6 +19,8 @@ use std::path::{Path, PathBuf};
 
 /// Largest record or block qcd accepts (and grows its buffer to): 16 MiB.
 const MAX_RECORD: usize = 16 << 20;
+/// Largest record a resynchronisation scan accepts as the next one.
+const RESYNC_KEEP: usize = 256 * 1024 + 64;
 /// Classic pcap records larger than this and than the snaplen are damage.
 const MAX_PLAUSIBLE_CAPLEN: u32 = 256 * 1024;
 
@@ -709,11 +711,18 @@ impl<'r> CaptureReader<'r> {
                 return;
             }
         }
-        self.st.warn(
-            Some(self.st.frame + 1),
-            offset,
-            WarningKind::BadRecord { reason },
-        );
+        // Count the damaged record as one frame (a pcapng block only if its
+        // type says packet), so later frame numbers stay those of the file.
+        let counts = match self.st.format {
+            Format::Ng { big_endian } => is_packet_block(data, big_endian),
+            _ => true,
+        };
+        if counts {
+            self.st.frame += 1;
+        }
+        let frame = self.st.frame.max(1);
+        self.st
+            .warn(Some(frame), offset, WarningKind::BadRecord { reason });
         self.resync(offset);
     }
 
@@ -739,8 +748,10 @@ impl<'r> CaptureReader<'r> {
                 self.done = true;
                 return;
             }
-            // Keep a tail that may hold the start of the next record.
-            self.reader.consume_noshift(len - 64.min(len));
+            // Keep a tail that may hold the start of the next record, so a
+            // record cut by the end of the buffer is seen whole next time.
+            self.reader
+                .consume_noshift(len - (len / 2).min(RESYNC_KEEP));
             self.refill();
             if self.done {
                 return;
@@ -903,7 +914,7 @@ impl State {
                         continue;
                     };
                     // Confirm with the record after it when it is in view.
-                    if next + 16 > data.len() || self.plausible_legacy(data, next).is_some() {
+                    if next == data.len() || self.plausible_legacy(data, next).is_some() {
                         return Some(k);
                     }
                 }
@@ -911,19 +922,18 @@ impl State {
                     let Some(t) = read_u32(data, k, big_endian) else {
                         continue;
                     };
-                    if !matches!(t, 1 | 2 | 3 | 4 | 5 | 6 | 0x0a0d0d0a) {
+                    if !matches!(t, 1 | 3 | 4 | 5 | 6 | 0x0a0d0d0a) {
                         continue;
                     }
                     let Some(len) = read_u32(data, k + 4, big_endian).map(|l| l as usize) else {
                         continue;
                     };
-                    if len < 12 || !len.is_multiple_of(4) || len > MAX_RECORD {
+                    if len < 12 || !len.is_multiple_of(4) || len > RESYNC_KEEP {
                         continue;
                     }
-                    match read_u32(data, k + len - 4, big_endian) {
-                        Some(l2) if l2 as usize == len => return Some(k),
-                        None if k + 8 <= data.len() => return Some(k),
-                        _ => {}
+                    // The trailing copy of the length must be in view and agree.
+                    if read_u32(data, k + len - 4, big_endian) == Some(len as u32) {
+                        return Some(k);
                     }
                 }
                 Format::Unknown => return None,
