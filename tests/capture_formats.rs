@@ -284,3 +284,50 @@ fn not_a_capture_and_empty() {
     );
     assert!(matches!(e, Err(CaptureError::BadHeader { .. })));
 }
+
+#[test]
+fn synthetic_captures_read_back_exactly() {
+    use qcd::capture::synth::{synth, SynthSpec};
+    use qcd::capture::write::Format;
+    let ike = vec![ike_samples::qcd_reply(), ike_samples::ike_auth(600)];
+    for format in [
+        Format::Pcap {
+            big_endian: true,
+            nanos: true,
+        },
+        Format::PcapNg,
+    ] {
+        for encap in [
+            Encap::Ethernet,
+            Encap::Vlan(5),
+            Encap::QinQ(6, 7),
+            Encap::LinuxSll,
+            Encap::Null,
+            Encap::Raw,
+        ] {
+            for ipv6 in [false, true] {
+                let spec = SynthSpec {
+                    size: 1 << 20,
+                    esp_size: 1400,
+                    ike_count: 20,
+                    encap,
+                    format,
+                    ipv6,
+                };
+                let mut bytes = Vec::new();
+                let sum = synth(&mut bytes, &spec, &ike).unwrap();
+                let r = read_with(&bytes, Options::default());
+                let what = format!("{format:?} {encap:?} v6={ipv6}");
+                assert!(r.warnings.is_empty(), "{what}: {:?}", r.warnings);
+                assert_eq!(r.counters.frames, sum.frames, "{what}");
+                assert_eq!(r.counters.esp, sum.esp + sum.esp_udp, "{what}");
+                assert_eq!(r.stats.len(), 4, "{what}");
+                assert_eq!(r.ike.len() as u64, sum.ike, "{what}");
+                assert_eq!(sum.ike, 20, "{what}");
+                for (i, e) in r.ike.iter().enumerate() {
+                    assert_eq!(e.payload, ike[i % 2], "{what}");
+                }
+            }
+        }
+    }
+}

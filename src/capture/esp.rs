@@ -3,7 +3,42 @@
 
 use super::Timestamp;
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::net::SocketAddr;
+
+/// A multiplicative hasher (the FxHash construction) for [`EspKey`]s: keys
+/// come from the capture, but a slow bucket only costs time, and SipHash
+/// costs a measurable share of the per-packet budget.
+#[derive(Default, Clone, Copy)]
+pub(crate) struct KeyHasher(u64);
+
+impl Hasher for KeyHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut b = [0u8; 8];
+            b[..chunk.len()].copy_from_slice(chunk);
+            self.write_u64(u64::from_le_bytes(b));
+        }
+    }
+    fn write_u8(&mut self, i: u8) {
+        self.write_u64(u64::from(i));
+    }
+    fn write_u16(&mut self, i: u16) {
+        self.write_u64(u64::from(i));
+    }
+    fn write_u32(&mut self, i: u32) {
+        self.write_u64(u64::from(i));
+    }
+    fn write_u64(&mut self, i: u64) {
+        self.0 = (self.0.rotate_left(5) ^ i).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+    fn write_usize(&mut self, i: usize) {
+        self.write_u64(i as u64);
+    }
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
 
 /// One direction of one SA: the SPI and the endpoints. For ESP carried
 /// directly in IP (protocol 50) both ports are 0; for ESP-in-UDP (RFC 3948)
@@ -31,7 +66,7 @@ pub struct EspFlow {
 /// when a new SA direction appears.
 #[derive(Debug, Clone, Default)]
 pub struct EspStats {
-    flows: HashMap<EspKey, EspFlow>,
+    flows: HashMap<EspKey, EspFlow, BuildHasherDefault<KeyHasher>>,
     packets: u64,
 }
 

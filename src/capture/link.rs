@@ -80,6 +80,31 @@ fn is_af(v: u32) -> bool {
     v == AF_INET || AF_INET6.contains(&v)
 }
 
+/// Where the IP header starts in a frame, for the fast path: only the
+/// common cases (Ethernet without or with one 802.1Q tag, raw IP, SLL,
+/// SLL2, NULL/LOOP); `None` sends the frame down the full path.
+#[inline]
+pub(crate) fn ip_offset(link: LinkType, frame: &[u8]) -> Option<usize> {
+    let be16 = |at: usize| -> Option<u16> {
+        Some(u16::from_be_bytes([*frame.get(at)?, *frame.get(at + 1)?]))
+    };
+    let is_ip = |t: u16| t == ETHERTYPE_IPV4 || t == ETHERTYPE_IPV6;
+    match link {
+        LinkType::ETHERNET => match be16(12)? {
+            t if is_ip(t) => Some(14),
+            0x8100 if is_ip(be16(16)?) => Some(18),
+            _ => None,
+        },
+        LinkType::RAW | LinkType::RAW_12 | LinkType::RAW_14 | LinkType::IPV4 | LinkType::IPV6 => {
+            Some(0)
+        }
+        LinkType::LINUX_SLL if is_ip(be16(14)?) => Some(16),
+        LinkType::LINUX_SLL2 if is_ip(be16(0)?) => Some(20),
+        LinkType::NULL | LinkType::LOOP if frame.len() >= 4 => Some(4),
+        _ => None,
+    }
+}
+
 /// Slices a frame down to its network layer. `Ok(packet)` has `net` set
 /// unless the IP header itself did not parse (then `stop_err` says why).
 pub(crate) fn slice_frame(link: LinkType, frame: &[u8]) -> Result<LaxSlicedPacket<'_>, LinkIssue> {

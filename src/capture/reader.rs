@@ -1083,6 +1083,9 @@ impl State {
         if !self.defrag.is_empty() {
             self.defrag.expire(time, &mut self.warnings);
         }
+        if let Some(step) = self.fast_path(iface.link, data, frame, time) {
+            return step;
+        }
         let pkt = match link::slice_frame(iface.link, data) {
             Ok(p) => p,
             Err(LinkIssue::NotIp) => {
@@ -1234,6 +1237,85 @@ impl State {
                 spi,
                 seq,
             } => self.esp(frame, time, src, dst, sport, dport, spi, seq),
+        }
+    }
+
+    /// The common cases decided from fixed offsets, without etherparse:
+    /// unfragmented IPv4 (any header length) or IPv6 (no extension header)
+    /// carrying ESP, or UDP on ports that are not IKE's. `None` when the
+    /// packet needs the full path (IKE ports, fragments, extension headers,
+    /// anything short or odd).
+    #[inline]
+    fn fast_path(
+        &mut self,
+        link: LinkType,
+        data: &[u8],
+        frame: u64,
+        time: Option<Timestamp>,
+    ) -> Option<Step> {
+        let at = link::ip_offset(link, data)?;
+        let ip = data.get(at..)?;
+        let (proto, l4, src, dst) = match ip.first()? >> 4 {
+            4 => {
+                let ihl = usize::from(ip[0] & 0x0f) * 4;
+                let total = usize::from(u16::from_be_bytes([*ip.get(2)?, *ip.get(3)?]));
+                let frag = u16::from_be_bytes([*ip.get(6)?, *ip.get(7)?]) & 0x3fff;
+                if ihl < 20 || total < ihl || total > ip.len() || frag != 0 {
+                    return None;
+                }
+                let src: [u8; 4] = ip.get(12..16)?.try_into().ok()?;
+                let dst: [u8; 4] = ip.get(16..20)?.try_into().ok()?;
+                (ip[9], &ip[ihl..total], IpAddr::from(src), IpAddr::from(dst))
+            }
+            6 => {
+                let plen = usize::from(u16::from_be_bytes([*ip.get(4)?, *ip.get(5)?]));
+                if 40 + plen > ip.len() || plen == 0 {
+                    return None;
+                }
+                let src: [u8; 16] = ip.get(8..24)?.try_into().ok()?;
+                let dst: [u8; 16] = ip.get(24..40)?.try_into().ok()?;
+                (
+                    ip[6],
+                    &ip[40..40 + plen],
+                    IpAddr::from(src),
+                    IpAddr::from(dst),
+                )
+            }
+            _ => return None,
+        };
+        let be32 = |b: &[u8], at: usize| -> Option<u32> {
+            Some(u32::from_be_bytes(b.get(at..at + 4)?.try_into().ok()?))
+        };
+        match proto {
+            50 => {
+                let (spi, seq) = (be32(l4, 0)?, be32(l4, 4)?);
+                Some(self.esp(frame, time, src, dst, 0, 0, spi, seq))
+            }
+            17 => {
+                let sport = u16::from_be_bytes([*l4.first()?, *l4.get(1)?]);
+                let dport = u16::from_be_bytes([*l4.get(2)?, *l4.get(3)?]);
+                let ike =
+                    |p: u16| p == IKE_PORT || p == NAT_T_PORT || self.opts.extra_ports.contains(&p);
+                if ike(sport) || ike(dport) {
+                    // ESP-in-UDP is the bulk of NAT-T traffic: take it here too.
+                    let natt = sport == NAT_T_PORT || dport == NAT_T_PORT;
+                    let ulen = usize::from(u16::from_be_bytes([*l4.get(4)?, *l4.get(5)?]));
+                    if natt && ulen >= 16 && ulen <= l4.len() {
+                        let spi = be32(l4, 8)?;
+                        if spi != 0 {
+                            let seq = be32(l4, 12)?;
+                            return Some(self.esp(frame, time, src, dst, sport, dport, spi, seq));
+                        }
+                    }
+                    None
+                } else {
+                    Some(Step::Continue)
+                }
+            }
+            // Other protocols are skipped by the full path too, except
+            // IPv6 extension headers, which it walks.
+            0 | 43 | 44 | 51 | 60 | 135 | 139 | 140 => None,
+            _ => Some(Step::Continue),
         }
     }
 

@@ -121,7 +121,13 @@ pub fn synth<W: Write>(out: W, spec: &SynthSpec, ike: &[Vec<u8>]) -> io::Result<
         templates.push((frame, ip_header + 8 + 4));
     }
     let link_len = spec.encap.frame(&[]).len();
-    let est_frame = templates[0].0.len() as u64 + 16;
+    // Record overhead: 16 bytes in pcap, 32 and padding in pcapng; erring
+    // high keeps every IKE message inside the file.
+    let overhead = match spec.format {
+        Format::Pcap { .. } => 16,
+        Format::PcapNg => 40,
+    };
+    let est_frame = templates[0].0.len() as u64 + overhead;
     let total_frames = (spec.size / est_frame).max(1);
     let ike_every = if spec.ike_count == 0 || ike.is_empty() {
         u64::MAX
