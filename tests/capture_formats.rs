@@ -316,7 +316,14 @@ fn synthetic_captures_read_back_exactly() {
                 };
                 let mut bytes = Vec::new();
                 let sum = synth(&mut bytes, &spec, &ike).unwrap();
-                let r = read_with(&bytes, Options::default());
+                // A small buffer: many refills, records straddling them.
+                let r = read_with(
+                    &bytes,
+                    Options {
+                        buffer_size: 64 * 1024,
+                        ..Options::default()
+                    },
+                );
                 let what = format!("{format:?} {encap:?} v6={ipv6}");
                 assert!(r.warnings.is_empty(), "{what}: {:?}", r.warnings);
                 assert_eq!(r.counters.frames, sum.frames, "{what}");
@@ -329,5 +336,38 @@ fn synthetic_captures_read_back_exactly() {
                 }
             }
         }
+    }
+}
+
+#[test]
+fn records_larger_than_the_read_buffer() {
+    let mut big = vec![0u8; 200_000];
+    big[12] = 0x88;
+    big[13] = 0xb5; // local experimental ethertype: not IP
+    let ike = Encap::Ethernet.frame(&ip_udp(
+        sa("192.0.2.1:500"),
+        sa("198.51.100.2:500"),
+        &ike_samples::qcd_reply(),
+    ));
+    let frames = vec![ike.clone(), big.clone(), ike.clone(), big, ike];
+    let small = Options {
+        buffer_size: 64 * 1024,
+        ..Options::default()
+    };
+    let ng = pcapng(
+        &[Interface {
+            link: LinkType::ETHERNET,
+            tsresol: 6,
+        }],
+        &frames.iter().map(|f| (0, f.clone())).collect::<Vec<_>>(),
+    );
+    for bytes in [pcap(LinkType::ETHERNET, &frames), ng] {
+        let r = read_with(&bytes, small.clone());
+        assert!(r.warnings.is_empty(), "{:?}", r.warnings);
+        assert_eq!(
+            r.ike.iter().map(|e| e.frame).collect::<Vec<_>>(),
+            vec![1, 3, 5]
+        );
+        assert!(!r.damaged);
     }
 }

@@ -17,8 +17,9 @@ use std::net::{IpAddr, SocketAddr};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
-/// Largest record or block qcd accepts (and grows its buffer to): 16 MiB.
-const MAX_RECORD: usize = 16 << 20;
+/// Largest record or block qcd accepts: 8 MiB (the read buffer grows to at
+/// most twice that, keeping peak memory well under 64 MiB).
+const MAX_RECORD: usize = 8 << 20;
 /// Largest record a resynchronisation scan accepts as the next one.
 const RESYNC_KEEP: usize = 256 * 1024 + 64;
 /// Classic pcap records larger than this and than the snaplen are damage.
