@@ -371,3 +371,31 @@ fn records_larger_than_the_read_buffer() {
         assert!(!r.damaged);
     }
 }
+
+#[test]
+fn pcapng_sections_concatenated() {
+    // `cat a.pcapng b.pcapng` is a valid pcapng: each section has its own interfaces.
+    let one = two_interfaces();
+    let eth_only = pcapng(
+        &[Interface {
+            link: LinkType::IPV6,
+            tsresol: 9,
+        }],
+        &conversation(true)
+            .into_iter()
+            .map(|p| (0, p))
+            .collect::<Vec<_>>(),
+    );
+    let mut both = one.clone();
+    both.extend_from_slice(&eth_only);
+    let r = read(&both);
+    assert!(r.warnings.is_empty(), "{:?}", r.warnings);
+    assert_eq!(r.counters.frames, 21);
+    let tail: Vec<_> = r
+        .ike
+        .iter()
+        .filter(|e| e.frame > 14)
+        .map(|e| (e.frame - 14, e.src, e.dst, e.payload.clone()))
+        .collect();
+    assert_eq!(tail, conversation_ike(true));
+}
