@@ -217,3 +217,37 @@ fn snaplen_cut_fragment_warns_once() {
     assert_eq!(r.warnings.len(), 1, "{:?}", r.warnings);
     assert_eq!(r.warnings[0].kind, WarningKind::TruncatedFragment);
 }
+
+#[test]
+fn memory_bound_evicts_oldest() {
+    // Two datagrams of ~3 KB each with a 4 KB bound: the second's growth evicts the first.
+    let (a, _) = big_ike_fragments(false, 1);
+    let (b, msg_b) = big_ike_fragments(false, 2);
+    let frames = vec![
+        a[0].clone(),
+        a[1].clone(),
+        b[0].clone(),
+        b[1].clone(),
+        b[2].clone(),
+        a[2].clone(),
+    ];
+    let r = read_with(
+        &pcap(LinkType::ETHERNET, &eth(&frames)),
+        Options {
+            defrag: DefragLimits {
+                max_bytes: 4000,
+                ..DefragLimits::default()
+            },
+            ..Options::default()
+        },
+    );
+    assert_eq!(r.ike.len(), 1, "{:?}", r.warnings);
+    assert_eq!(r.ike[0].payload, msg_b);
+    let msgs: Vec<_> = r.warnings.iter().map(|w| w.to_string()).collect();
+    assert!(
+        msgs[0].contains("memory bound") || msgs[0].contains("too many"),
+        "{msgs:?}"
+    );
+    // a[2] then opens a new datagram that never completes.
+    assert_eq!(msgs.len(), 2, "{msgs:?}");
+}

@@ -5,8 +5,9 @@
 //! bounds and the overlap policy that its `IpDefragPool` leaves to the user:
 //!
 //! - at most [`DefragLimits::max_datagrams`] datagrams and
-//!   [`DefragLimits::max_bytes`] bytes pending; past that the oldest pending
-//!   datagram is dropped with a warning;
+//!   [`DefragLimits::max_bytes`] bytes pending (plus the one datagram being
+//!   added to, at most 64 KiB); past that the oldest pending datagram is
+//!   dropped with a warning;
 //! - a datagram with no new fragment for [`DefragLimits::timeout`] of capture
 //!   time is dropped with a warning (Linux's `ipfrag_time` is 30 s);
 //! - overlaps: a fragment that repeats bytes already held, identically, is a
@@ -293,6 +294,24 @@ impl Defragmenter {
                 proto: frag.key.proto,
                 payload,
             });
+        }
+        // A datagram that grew past the memory bound makes room by evicting
+        // the oldest others.
+        while self.bytes > self.limits.max_bytes {
+            let oldest = self
+                .pending
+                .iter()
+                .filter(|(k, _)| **k != frag.key)
+                .min_by_key(|(_, p)| p.seq)
+                .map(|(k, _)| *k);
+            match oldest {
+                Some(k) => self.drop_datagram(
+                    &k,
+                    "reassembly memory bound reached (oldest dropped)",
+                    warnings,
+                ),
+                None => break,
+            }
         }
         None
     }

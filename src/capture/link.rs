@@ -80,27 +80,39 @@ fn is_af(v: u32) -> bool {
     v == AF_INET || AF_INET6.contains(&v)
 }
 
-/// Where the IP header starts in a frame, for the fast path: only the
-/// common cases (Ethernet without or with one 802.1Q tag, raw IP, SLL,
+/// Where the IP header starts in a frame, for the fast path, and the IP
+/// version the link header announces (`None`: raw IP, any version). Only
+/// the common cases (Ethernet without or with one 802.1Q tag, raw IP, SLL,
 /// SLL2, NULL/LOOP); `None` sends the frame down the full path.
 #[inline]
-pub(crate) fn ip_offset(link: LinkType, frame: &[u8]) -> Option<usize> {
+pub(crate) fn ip_offset(link: LinkType, frame: &[u8]) -> Option<(usize, Option<u8>)> {
     let be16 = |at: usize| -> Option<u16> {
         Some(u16::from_be_bytes([*frame.get(at)?, *frame.get(at + 1)?]))
     };
-    let is_ip = |t: u16| t == ETHERTYPE_IPV4 || t == ETHERTYPE_IPV6;
+    let version = |t: u16| match t {
+        ETHERTYPE_IPV4 => Some(4),
+        ETHERTYPE_IPV6 => Some(6),
+        _ => None,
+    };
     match link {
         LinkType::ETHERNET => match be16(12)? {
-            t if is_ip(t) => Some(14),
-            0x8100 if is_ip(be16(16)?) => Some(18),
-            _ => None,
+            0x8100 => Some((18, Some(version(be16(16)?)?))),
+            t => Some((14, Some(version(t)?))),
         },
         LinkType::RAW | LinkType::RAW_12 | LinkType::RAW_14 | LinkType::IPV4 | LinkType::IPV6 => {
-            Some(0)
+            Some((0, None))
         }
-        LinkType::LINUX_SLL if is_ip(be16(14)?) => Some(16),
-        LinkType::LINUX_SLL2 if is_ip(be16(0)?) => Some(20),
-        LinkType::NULL | LinkType::LOOP if frame.len() >= 4 => Some(4),
+        LinkType::LINUX_SLL => Some((16, Some(version(be16(14)?)?))),
+        LinkType::LINUX_SLL2 => Some((20, Some(version(be16(0)?)?))),
+        LinkType::NULL | LinkType::LOOP => {
+            let head: [u8; 4] = frame.get(..4)?.try_into().ok()?;
+            let (be, le) = (u32::from_be_bytes(head), u32::from_le_bytes(head));
+            if is_af(be) || is_af(le) {
+                Some((4, None))
+            } else {
+                None
+            }
+        }
         _ => None,
     }
 }

@@ -1254,9 +1254,13 @@ impl State {
         frame: u64,
         time: Option<Timestamp>,
     ) -> Option<Step> {
-        let at = link::ip_offset(link, data)?;
+        let (at, announced) = link::ip_offset(link, data)?;
         let ip = data.get(at..)?;
-        let (proto, l4, src, dst) = match ip.first()? >> 4 {
+        let version = ip.first()? >> 4;
+        if announced.is_some_and(|v| v != version) {
+            return None;
+        }
+        let (proto, l4, src, dst) = match version {
             4 => {
                 let ihl = usize::from(ip[0] & 0x0f) * 4;
                 let total = usize::from(u16::from_be_bytes([*ip.get(2)?, *ip.get(3)?]));
