@@ -37,7 +37,7 @@ impl LinkType {
         })
     }
 
-    /// Whether [`slice_frame`] understands this link type.
+    /// Whether qcd decodes frames of this link type.
     pub fn is_supported(self) -> bool {
         self.name().is_some()
     }

@@ -13,7 +13,7 @@
 //! non-ESP marker; the payload bytes are handed over untouched for
 //! `qcd::wire` to parse. It does not follow TCP (RFC 8229 IKE over TCP is not
 //! decoded) and it does not write captures except for tests and benchmarks
-//! ([`write`], [`synth`]).
+//! ([`mod@write`], [`synth`]).
 //!
 //! File formats are read with `pcap-parser`'s streaming reader and packets
 //! are sliced with `etherparse`; see [`CaptureReader`] for the supported link
