@@ -15,8 +15,10 @@
 //! - [`timefmt`]: durations and timestamps as users write them.
 //! - [`wire`]: IKEv2 bytes: zero-copy views and owned `Repr`s that parse and build messages.
 //! - [`decode`]: turns hex text into decoded IKEv2 messages or payloads, with QCD warnings.
+//! - [`capture`]: pcap/pcapng files as a stream of IKE and ESP sightings.
 
 pub mod audit;
+pub mod capture;
 pub mod decode;
 pub mod diagnose;
 pub mod encoding;

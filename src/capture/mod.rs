@@ -1,0 +1,96 @@
+//! Packet captures (pcap and pcapng) turned into a stream of IKE and ESP
+//! sightings.
+//!
+//! What it is for: reading a capture file of any size in constant memory and
+//! yielding, in file order, every UDP payload that travelled on an IKE port
+//! ([`Event::Ike`], with the RFC 3948 non-ESP marker stripped), every ESP
+//! packet ([`Event::Esp`], aggregated per SPI and direction in [`EspStats`]),
+//! and a [`Warning`] for everything in the file that could not be used
+//! (damaged records, unparsable packets, IP datagrams never reassembled).
+//! Link layers, IP fragments, NAT-T framing and keepalives are handled here.
+//!
+//! What it is not for: it knows nothing of IKE beyond its ports and the
+//! non-ESP marker; the payload bytes are handed over untouched for
+//! `qcd::wire` to parse. It does not follow TCP (RFC 8229 IKE over TCP is not
+//! decoded) and it does not write captures except for tests and benchmarks
+//! ([`mod@write`], [`synth`]).
+//!
+//! File formats are read with `pcap-parser`'s streaming reader and packets
+//! are sliced with `etherparse`; see [`CaptureReader`] for the supported link
+//! types and the limits.
+
+mod defrag;
+mod esp;
+mod link;
+mod reader;
+pub mod synth;
+mod time;
+pub mod write;
+
+pub use defrag::DefragLimits;
+pub use esp::{EspFlow, EspKey, EspStats};
+pub use link::LinkType;
+pub use reader::{CaptureError, CaptureReader, Counters, Event, Options, Warning, WarningKind};
+pub use time::{Precision, Timestamp};
+
+use std::net::SocketAddr;
+
+/// UDP port of IKE (RFC 7296).
+pub const IKE_PORT: u16 = 500;
+/// UDP port of IKE and ESP behind NAT (RFC 3948), with the non-ESP marker.
+pub const NAT_T_PORT: u16 = 4500;
+
+/// What a file looks like from its first bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileKind {
+    /// Classic libpcap format (either byte order, micro- or nanosecond).
+    Pcap,
+    /// pcapng (a Section Header Block first).
+    PcapNg,
+    /// Anything else (for `qcd decode`, hex text).
+    Other,
+}
+
+/// Recognises a capture by its magic number. Four bytes are enough; fewer
+/// give [`FileKind::Other`].
+pub fn sniff(head: &[u8]) -> FileKind {
+    match head.get(..4) {
+        Some([0xd4, 0xc3, 0xb2, 0xa1])
+        | Some([0xa1, 0xb2, 0xc3, 0xd4])
+        | Some([0x4d, 0x3c, 0xb2, 0xa1])
+        | Some([0xa1, 0xb2, 0x3c, 0x4d]) => FileKind::Pcap,
+        Some([0x0a, 0x0d, 0x0d, 0x0a]) => FileKind::PcapNg,
+        _ => FileKind::Other,
+    }
+}
+
+/// Formats an endpoint as `192.0.2.1:500` or `[2001:db8::1]:4500`.
+pub fn format_endpoint(addr: &SocketAddr) -> String {
+    // std's Display already brackets IPv6; this names the convention.
+    addr.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sniffs_magics() {
+        assert_eq!(sniff(&[0xd4, 0xc3, 0xb2, 0xa1, 2, 0]), FileKind::Pcap);
+        assert_eq!(sniff(&[0xa1, 0xb2, 0xc3, 0xd4]), FileKind::Pcap);
+        assert_eq!(sniff(&[0x4d, 0x3c, 0xb2, 0xa1]), FileKind::Pcap);
+        assert_eq!(sniff(&[0xa1, 0xb2, 0x3c, 0x4d]), FileKind::Pcap);
+        assert_eq!(sniff(&[0x0a, 0x0d, 0x0d, 0x0a, 0x1c]), FileKind::PcapNg);
+        assert_eq!(sniff(b"a1b2c3d4"), FileKind::Other);
+        assert_eq!(sniff(&[0xd4, 0xc3, 0xb2]), FileKind::Other);
+        assert_eq!(sniff(&[]), FileKind::Other);
+    }
+
+    #[test]
+    fn endpoints() {
+        let v4: SocketAddr = "192.0.2.1:500".parse().unwrap();
+        let v6: SocketAddr = "[2001:db8::1]:4500".parse().unwrap();
+        assert_eq!(format_endpoint(&v4), "192.0.2.1:500");
+        assert_eq!(format_endpoint(&v6), "[2001:db8::1]:4500");
+    }
+}

@@ -1,0 +1,88 @@
+//! Capture timestamps at the precision the capture recorded them.
+
+use std::fmt;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// How finely the capture recorded a time: it decides how many fractional
+/// digits are printed (6 or 9), so nothing is invented or lost.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Precision {
+    /// Microseconds or coarser (classic pcap, pcapng default `if_tsresol` 6).
+    Micro,
+    /// Finer than microseconds (nanosecond pcap, pcapng `if_tsresol` 9).
+    Nano,
+}
+
+/// A packet's capture time: seconds since the Unix epoch (UTC) plus
+/// nanoseconds, and the precision of the source.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Timestamp {
+    pub secs: i64,
+    pub nanos: u32,
+    pub precision: Precision,
+}
+
+impl Timestamp {
+    /// Builds a timestamp, carrying whole seconds out of `nanos`.
+    pub fn new(secs: i64, nanos: u64, precision: Precision) -> Timestamp {
+        let carry = (nanos / 1_000_000_000) as i64;
+        Timestamp {
+            secs: secs.saturating_add(carry),
+            nanos: (nanos % 1_000_000_000) as u32,
+            precision,
+        }
+    }
+
+    /// Nanoseconds since the epoch, for arithmetic.
+    pub fn as_nanos(&self) -> i128 {
+        i128::from(self.secs) * 1_000_000_000 + i128::from(self.nanos)
+    }
+
+    /// As a `SystemTime` (`None` outside its range).
+    pub fn to_system_time(&self) -> Option<SystemTime> {
+        if self.secs >= 0 {
+            UNIX_EPOCH.checked_add(Duration::new(self.secs as u64, self.nanos))
+        } else {
+            UNIX_EPOCH
+                .checked_sub(Duration::from_secs(self.secs.unsigned_abs()))?
+                .checked_add(Duration::from_nanos(u64::from(self.nanos)))
+        }
+    }
+
+    /// RFC 3339 UTC with 6 or 9 fractional digits according to the
+    /// precision: `2026-11-22T21:19:29.123456Z`.
+    pub fn format_rfc3339(&self) -> String {
+        self.to_string()
+    }
+}
+
+impl fmt::Display for Timestamp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.to_system_time() {
+            // humantime formats 1970..=9999 only; outside, print raw seconds.
+            Some(t) if (0..253_402_300_800).contains(&self.secs) => match self.precision {
+                Precision::Micro => write!(f, "{}", humantime::format_rfc3339_micros(t)),
+                Precision::Nano => write!(f, "{}", humantime::format_rfc3339_nanos(t)),
+            },
+            _ => write!(f, "{}.{:09}s-since-epoch", self.secs, self.nanos),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_at_capture_precision() {
+        let t = Timestamp::new(1_700_000_000, 123_456_000, Precision::Micro);
+        assert_eq!(t.format_rfc3339(), "2023-11-14T22:13:20.123456Z");
+        let t = Timestamp::new(1_700_000_000, 123_456_789, Precision::Nano);
+        assert_eq!(t.format_rfc3339(), "2023-11-14T22:13:20.123456789Z");
+        let t = Timestamp::new(0, 1_500_000_000, Precision::Micro);
+        assert_eq!((t.secs, t.nanos), (1, 500_000_000));
+        assert_eq!(t.format_rfc3339(), "1970-01-01T00:00:01.500000Z");
+        let t = Timestamp::new(-1, 0, Precision::Micro);
+        assert_eq!(t.format_rfc3339(), "-1.000000000s-since-epoch");
+    }
+}
