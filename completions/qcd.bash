@@ -28,6 +28,9 @@ _qcd() {
             qcd,generate-assets)
                 cmd="qcd__subcmd__generate__subcmd__assets"
                 ;;
+            qcd,generate-scenarios)
+                cmd="qcd__subcmd__generate__subcmd__scenarios"
+                ;;
             qcd,help)
                 cmd="qcd__subcmd__help"
                 ;;
@@ -48,6 +51,9 @@ _qcd() {
                 ;;
             qcd__subcmd__help,generate-assets)
                 cmd="qcd__subcmd__help__subcmd__generate__subcmd__assets"
+                ;;
+            qcd__subcmd__help,generate-scenarios)
+                cmd="qcd__subcmd__help__subcmd__generate__subcmd__scenarios"
                 ;;
             qcd__subcmd__help,help)
                 cmd="qcd__subcmd__help__subcmd__help"
@@ -158,7 +164,7 @@ _qcd() {
 
     case "${cmd}" in
         qcd)
-            opts="-q -h -V --json --quiet --color --help --version secret token decode audit diagnose generate-assets help"
+            opts="-q -h -V --json --quiet --color --help --version secret token decode audit diagnose generate-assets generate-scenarios help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -224,12 +230,32 @@ _qcd() {
             return 0
             ;;
         qcd__subcmd__diagnose)
-            opts="-q -h -V --json --quiet --color --help --version"
+            opts="-k -q -h -V --keyring --allow-insecure-permissions --keys --port --silence --json --quiet --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --keyring)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -k)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --keys)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --port)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --silence)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -263,8 +289,30 @@ _qcd() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        qcd__subcmd__generate__subcmd__scenarios)
+            opts="-q -h -V --out --json --quiet --color --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --out)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         qcd__subcmd__help)
-            opts="secret token decode audit diagnose generate-assets help"
+            opts="secret token decode audit diagnose generate-assets generate-scenarios help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -320,6 +368,20 @@ _qcd() {
             return 0
             ;;
         qcd__subcmd__help__subcmd__generate__subcmd__assets)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        qcd__subcmd__help__subcmd__generate__subcmd__scenarios)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

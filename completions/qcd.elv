@@ -32,6 +32,7 @@ set edit:completion:arg-completer[qcd] = {|@words|
             cand audit 'Audit cluster QCD secret-sharing against an inventory'
             cand diagnose 'Diagnose a failed crash detection from a capture'
             cand generate-assets 'Regenerate shell completions and man pages (for maintainers)'
+            cand generate-scenarios 'Write the synthetic QCD scenario captures (for maintainers)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'qcd;secret'= {
@@ -295,7 +296,13 @@ set edit:completion:arg-completer[qcd] = {|@words|
             cand --version 'Print version'
         }
         &'qcd;diagnose'= {
+            cand -k 'The token maker''s keyring: verify each QCD_TOKEN seen against it and explain mismatches [env: QCD_KEYRING]'
+            cand --keyring 'The token maker''s keyring: verify each QCD_TOKEN seen against it and explain mismatches [env: QCD_KEYRING]'
+            cand --keys 'Key table (Wireshark''s ikev2_decryption_table format) to decrypt IKE_AUTH and read the token given there'
+            cand --port 'Another UDP port carrying IKE (besides 500 and 4500); repeatable'
+            cand --silence 'How long one side may stay silent while the other keeps sending before it counts as an outage'
             cand --color 'When to use colour; `auto` honours NO_COLOR and whether stdout is a terminal'
+            cand --allow-insecure-permissions 'Accept a keyring readable or writable by group or others'
             cand --json 'Print results as JSON (one object per line) instead of text'
             cand -q 'Print only the answer itself (tokens, ids), no commentary'
             cand --quiet 'Print only the answer itself (tokens, ids), no commentary'
@@ -315,6 +322,17 @@ set edit:completion:arg-completer[qcd] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'qcd;generate-scenarios'= {
+            cand --out 'Directory to write NAME.pcap, scenarios.keys and maker.keyring.json into'
+            cand --color 'When to use colour; `auto` honours NO_COLOR and whether stdout is a terminal'
+            cand --json 'Print results as JSON (one object per line) instead of text'
+            cand -q 'Print only the answer itself (tokens, ids), no commentary'
+            cand --quiet 'Print only the answer itself (tokens, ids), no commentary'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'qcd;help'= {
             cand secret 'Generate, rotate, list, export, import, prune and derive QCD secrets'
             cand token 'Derive and verify QCD tokens for given SPIs'
@@ -322,6 +340,7 @@ set edit:completion:arg-completer[qcd] = {|@words|
             cand audit 'Audit cluster QCD secret-sharing against an inventory'
             cand diagnose 'Diagnose a failed crash detection from a capture'
             cand generate-assets 'Regenerate shell completions and man pages (for maintainers)'
+            cand generate-scenarios 'Write the synthetic QCD scenario captures (for maintainers)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'qcd;help;secret'= {
@@ -362,6 +381,8 @@ set edit:completion:arg-completer[qcd] = {|@words|
         &'qcd;help;diagnose'= {
         }
         &'qcd;help;generate-assets'= {
+        }
+        &'qcd;help;generate-scenarios'= {
         }
         &'qcd;help;help'= {
         }

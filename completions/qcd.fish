@@ -37,6 +37,7 @@ complete -c qcd -n "__fish_qcd_needs_command" -f -a "decode" -d 'Decode IKEv2 me
 complete -c qcd -n "__fish_qcd_needs_command" -f -a "audit" -d 'Audit cluster QCD secret-sharing against an inventory'
 complete -c qcd -n "__fish_qcd_needs_command" -f -a "diagnose" -d 'Diagnose a failed crash detection from a capture'
 complete -c qcd -n "__fish_qcd_needs_command" -f -a "generate-assets" -d 'Regenerate shell completions and man pages (for maintainers)'
+complete -c qcd -n "__fish_qcd_needs_command" -f -a "generate-scenarios" -d 'Write the synthetic QCD scenario captures (for maintainers)'
 complete -c qcd -n "__fish_qcd_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c qcd -n "__fish_qcd_using_subcommand secret; and not __fish_seen_subcommand_from generate rotate list export import prune derive help" -l color -d 'When to use colour; `auto` honours NO_COLOR and whether stdout is a terminal' -r -f -a "auto\t''
 always\t''
@@ -234,9 +235,14 @@ complete -c qcd -n "__fish_qcd_using_subcommand audit" -l json -d 'Print results
 complete -c qcd -n "__fish_qcd_using_subcommand audit" -s q -l quiet -d 'Print only the answer itself (tokens, ids), no commentary'
 complete -c qcd -n "__fish_qcd_using_subcommand audit" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c qcd -n "__fish_qcd_using_subcommand audit" -s V -l version -d 'Print version'
+complete -c qcd -n "__fish_qcd_using_subcommand diagnose" -s k -l keyring -d 'The token maker\'s keyring: verify each QCD_TOKEN seen against it and explain mismatches [env: QCD_KEYRING]' -r -F
+complete -c qcd -n "__fish_qcd_using_subcommand diagnose" -l keys -d 'Key table (Wireshark\'s ikev2_decryption_table format) to decrypt IKE_AUTH and read the token given there' -r -F
+complete -c qcd -n "__fish_qcd_using_subcommand diagnose" -l port -d 'Another UDP port carrying IKE (besides 500 and 4500); repeatable' -r
+complete -c qcd -n "__fish_qcd_using_subcommand diagnose" -l silence -d 'How long one side may stay silent while the other keeps sending before it counts as an outage' -r
 complete -c qcd -n "__fish_qcd_using_subcommand diagnose" -l color -d 'When to use colour; `auto` honours NO_COLOR and whether stdout is a terminal' -r -f -a "auto\t''
 always\t''
 never\t''"
+complete -c qcd -n "__fish_qcd_using_subcommand diagnose" -l allow-insecure-permissions -d 'Accept a keyring readable or writable by group or others'
 complete -c qcd -n "__fish_qcd_using_subcommand diagnose" -l json -d 'Print results as JSON (one object per line) instead of text'
 complete -c qcd -n "__fish_qcd_using_subcommand diagnose" -s q -l quiet -d 'Print only the answer itself (tokens, ids), no commentary'
 complete -c qcd -n "__fish_qcd_using_subcommand diagnose" -s h -l help -d 'Print help'
@@ -249,13 +255,22 @@ complete -c qcd -n "__fish_qcd_using_subcommand generate-assets" -l json -d 'Pri
 complete -c qcd -n "__fish_qcd_using_subcommand generate-assets" -s q -l quiet -d 'Print only the answer itself (tokens, ids), no commentary'
 complete -c qcd -n "__fish_qcd_using_subcommand generate-assets" -s h -l help -d 'Print help'
 complete -c qcd -n "__fish_qcd_using_subcommand generate-assets" -s V -l version -d 'Print version'
-complete -c qcd -n "__fish_qcd_using_subcommand help; and not __fish_seen_subcommand_from secret token decode audit diagnose generate-assets help" -f -a "secret" -d 'Generate, rotate, list, export, import, prune and derive QCD secrets'
-complete -c qcd -n "__fish_qcd_using_subcommand help; and not __fish_seen_subcommand_from secret token decode audit diagnose generate-assets help" -f -a "token" -d 'Derive and verify QCD tokens for given SPIs'
-complete -c qcd -n "__fish_qcd_using_subcommand help; and not __fish_seen_subcommand_from secret token decode audit diagnose generate-assets help" -f -a "decode" -d 'Decode IKEv2 messages and notify payloads from hex or captures'
-complete -c qcd -n "__fish_qcd_using_subcommand help; and not __fish_seen_subcommand_from secret token decode audit diagnose generate-assets help" -f -a "audit" -d 'Audit cluster QCD secret-sharing against an inventory'
-complete -c qcd -n "__fish_qcd_using_subcommand help; and not __fish_seen_subcommand_from secret token decode audit diagnose generate-assets help" -f -a "diagnose" -d 'Diagnose a failed crash detection from a capture'
-complete -c qcd -n "__fish_qcd_using_subcommand help; and not __fish_seen_subcommand_from secret token decode audit diagnose generate-assets help" -f -a "generate-assets" -d 'Regenerate shell completions and man pages (for maintainers)'
-complete -c qcd -n "__fish_qcd_using_subcommand help; and not __fish_seen_subcommand_from secret token decode audit diagnose generate-assets help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c qcd -n "__fish_qcd_using_subcommand generate-scenarios" -l out -d 'Directory to write NAME.pcap, scenarios.keys and maker.keyring.json into' -r -F
+complete -c qcd -n "__fish_qcd_using_subcommand generate-scenarios" -l color -d 'When to use colour; `auto` honours NO_COLOR and whether stdout is a terminal' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c qcd -n "__fish_qcd_using_subcommand generate-scenarios" -l json -d 'Print results as JSON (one object per line) instead of text'
+complete -c qcd -n "__fish_qcd_using_subcommand generate-scenarios" -s q -l quiet -d 'Print only the answer itself (tokens, ids), no commentary'
+complete -c qcd -n "__fish_qcd_using_subcommand generate-scenarios" -s h -l help -d 'Print help'
+complete -c qcd -n "__fish_qcd_using_subcommand generate-scenarios" -s V -l version -d 'Print version'
+complete -c qcd -n "__fish_qcd_using_subcommand help; and not __fish_seen_subcommand_from secret token decode audit diagnose generate-assets generate-scenarios help" -f -a "secret" -d 'Generate, rotate, list, export, import, prune and derive QCD secrets'
+complete -c qcd -n "__fish_qcd_using_subcommand help; and not __fish_seen_subcommand_from secret token decode audit diagnose generate-assets generate-scenarios help" -f -a "token" -d 'Derive and verify QCD tokens for given SPIs'
+complete -c qcd -n "__fish_qcd_using_subcommand help; and not __fish_seen_subcommand_from secret token decode audit diagnose generate-assets generate-scenarios help" -f -a "decode" -d 'Decode IKEv2 messages and notify payloads from hex or captures'
+complete -c qcd -n "__fish_qcd_using_subcommand help; and not __fish_seen_subcommand_from secret token decode audit diagnose generate-assets generate-scenarios help" -f -a "audit" -d 'Audit cluster QCD secret-sharing against an inventory'
+complete -c qcd -n "__fish_qcd_using_subcommand help; and not __fish_seen_subcommand_from secret token decode audit diagnose generate-assets generate-scenarios help" -f -a "diagnose" -d 'Diagnose a failed crash detection from a capture'
+complete -c qcd -n "__fish_qcd_using_subcommand help; and not __fish_seen_subcommand_from secret token decode audit diagnose generate-assets generate-scenarios help" -f -a "generate-assets" -d 'Regenerate shell completions and man pages (for maintainers)'
+complete -c qcd -n "__fish_qcd_using_subcommand help; and not __fish_seen_subcommand_from secret token decode audit diagnose generate-assets generate-scenarios help" -f -a "generate-scenarios" -d 'Write the synthetic QCD scenario captures (for maintainers)'
+complete -c qcd -n "__fish_qcd_using_subcommand help; and not __fish_seen_subcommand_from secret token decode audit diagnose generate-assets generate-scenarios help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c qcd -n "__fish_qcd_using_subcommand help; and __fish_seen_subcommand_from secret" -f -a "generate" -d 'Create a new keyring whose generation 1 is a fresh random secret'
 complete -c qcd -n "__fish_qcd_using_subcommand help; and __fish_seen_subcommand_from secret" -f -a "rotate" -d 'Make a new active generation; the old active one stays valid as "previous" for --overlap'
 complete -c qcd -n "__fish_qcd_using_subcommand help; and __fish_seen_subcommand_from secret" -f -a "list" -d 'List generations: id, state, times, fingerprint, length, profile; never the secret'

@@ -1,14 +1,160 @@
-//! `qcd diagnose` (placeholder until its issue lands; replaced wholesale).
+//! `qcd diagnose CAPTURE`: which step of a crash detection failed, per IKE SA.
 
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::Context as _;
 use clap::Args;
 
-use qcd::report::Output;
+use qcd::diagnose::{self, KeyringChecker, SaReport, TokenChecker, Verdict};
+use qcd::ikecrypto::KeyTable;
+use qcd::report::{Output, Style};
+use qcd::secret::store::{self, LoadOptions};
+use qcd::timefmt;
 
 use super::Outcome;
 
+/// Reads a capture of the QCD story — IKE_SA_INIT and IKE_AUTH, ESP, the
+/// gateway's reboot, INVALID_SPI, the peer's liveness check, INVALID_IKE_SPI
+/// with QCD_TOKEN, a new IKE SA — and says for each IKE SA whether detection
+/// worked and, if not, which step failed and why.
+///
+/// Verdicts: healthy, recovered, not-rekeyed, no-token, token-mismatch,
+/// no-liveness-check. Exit 0 when every IKE SA is healthy or recovered, 1 when
+/// a failed step was found, 2 on error (including a damaged capture).
+///
+/// Example: qcd diagnose gw.pcap --keys ikev2_decryption_table --keyring /etc/qcd/keyring.json
 #[derive(Args, Debug)]
-pub struct DiagnoseArgs {}
+pub struct DiagnoseArgs {
+    /// The capture (pcap or pcapng) taken on either peer or in between.
+    #[arg(value_name = "CAPTURE")]
+    pub capture: PathBuf,
+    /// The token maker's keyring: verify each QCD_TOKEN seen against it and explain mismatches [env: QCD_KEYRING].
+    #[arg(
+        long,
+        short = 'k',
+        env = "QCD_KEYRING",
+        value_name = "PATH",
+        hide_env = true
+    )]
+    pub keyring: Option<PathBuf>,
+    /// Accept a keyring readable or writable by group or others.
+    #[arg(long)]
+    pub allow_insecure_permissions: bool,
+    /// Key table (Wireshark's ikev2_decryption_table format) to decrypt IKE_AUTH and read the token given there.
+    #[arg(long, value_name = "TABLE")]
+    pub keys: Option<PathBuf>,
+    /// Another UDP port carrying IKE (besides 500 and 4500); repeatable.
+    #[arg(long, value_name = "N")]
+    pub port: Vec<u16>,
+    /// How long one side may stay silent while the other keeps sending before it counts as an outage.
+    #[arg(long, default_value = "10s", value_parser = parse_duration, value_name = "DURATION")]
+    pub silence: Duration,
+}
 
-pub fn run(_args: DiagnoseArgs, _out: &mut Output) -> anyhow::Result<Outcome> {
-    anyhow::bail!("`qcd diagnose` is not implemented yet")
+fn parse_duration(s: &str) -> Result<Duration, String> {
+    timefmt::parse_duration(s).map_err(|e| e.to_string())
+}
+
+pub fn run(args: DiagnoseArgs, out: &mut Output) -> anyhow::Result<Outcome> {
+    let now = timefmt::now()?;
+    let keyring = args
+        .keyring
+        .as_ref()
+        .map(|p| {
+            store::load(
+                p,
+                &LoadOptions {
+                    allow_insecure_permissions: args.allow_insecure_permissions,
+                },
+            )
+        })
+        .transpose()?;
+    let keys = args.keys.as_ref().map(|p| KeyTable::load(p)).transpose()?;
+    let input = diagnose::read_capture(&args.capture, args.port.clone(), keys.as_ref())
+        .with_context(|| format!("cannot read {}", args.capture.display()))?;
+    for w in &input.warnings {
+        eprintln!("qcd: warning: {}: {w}", args.capture.display());
+    }
+    let checker = keyring.as_ref().map(|k| KeyringChecker::new(k, now));
+    let reports = diagnose::diagnose(
+        &input.packets,
+        &diagnose::Options {
+            checker: checker.as_ref().map(|c| c as &dyn TokenChecker),
+            silence: args.silence,
+        },
+    );
+    if out.json {
+        for r in &reports {
+            out.json_line(r)?;
+        }
+    } else {
+        render(out, &reports)?;
+    }
+    if input.damaged {
+        anyhow::bail!(
+            "{} is damaged (see the warnings above); the diagnosis covers what could be read",
+            args.capture.display()
+        );
+    }
+    Ok(if reports.iter().all(|r| r.verdict.is_ok()) {
+        Outcome::Success
+    } else {
+        Outcome::Negative
+    })
+}
+
+fn render(out: &mut Output, reports: &[SaReport]) -> anyhow::Result<()> {
+    if reports.is_empty() {
+        out.answer("no IKE SA in this capture (IKE on UDP 500/4500; use --port for others)")?;
+        return Ok(());
+    }
+    for r in reports {
+        let style = if r.verdict.is_ok() {
+            Style::Good
+        } else {
+            Style::Bad
+        };
+        out.answer(&format!(
+            "IKE SA {} {}  {} → {}: {}",
+            r.spi_i,
+            r.spi_r,
+            r.initiator.as_deref().unwrap_or("?"),
+            r.responder.as_deref().unwrap_or("?"),
+            out.paint(style, r.verdict.name())
+        ))?;
+        out.answer(&format!("  {}", r.reason))?;
+        if !out.quiet {
+            for e in &r.events {
+                out.line(&format!(
+                    "  {}  {:>6}  {}",
+                    out.paint(Style::Dim, &e.time),
+                    format!("#{}", e.frame),
+                    e.what
+                ))?;
+            }
+            for n in &r.notes {
+                out.line(&format!("  note: {n}"))?;
+            }
+        }
+        out.line("")?;
+    }
+    let mut counts: Vec<(Verdict, usize)> = Vec::new();
+    for r in reports {
+        match counts.iter_mut().find(|(v, _)| *v == r.verdict) {
+            Some((_, n)) => *n += 1,
+            None => counts.push((r.verdict, 1)),
+        }
+    }
+    let parts: Vec<String> = counts
+        .iter()
+        .map(|(v, n)| format!("{n} {}", v.name()))
+        .collect();
+    out.line(&format!(
+        "{} IKE SA{}: {}",
+        reports.len(),
+        if reports.len() == 1 { "" } else { "s" },
+        parts.join(", ")
+    ))?;
+    Ok(())
 }

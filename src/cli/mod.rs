@@ -12,6 +12,7 @@ pub mod assets;
 pub mod audit;
 pub mod decode;
 pub mod diagnose;
+pub mod scenarios;
 pub mod secret;
 pub mod token;
 
@@ -80,6 +81,9 @@ pub enum Command {
     /// Regenerate shell completions and man pages (for maintainers).
     #[command(hide = true)]
     GenerateAssets(assets::AssetsArgs),
+    /// Write the synthetic QCD scenario captures (for maintainers).
+    #[command(hide = true)]
+    GenerateScenarios(scenarios::ScenariosArgs),
 }
 
 /// What a successful run answered; errors are `Err`.
@@ -120,6 +124,7 @@ fn dispatch(cli: Cli, out: &mut Output) -> anyhow::Result<Outcome> {
         Command::Audit(args) => audit::run(args, out),
         Command::Diagnose(args) => diagnose::run(args, out),
         Command::GenerateAssets(args) => assets::run(args),
+        Command::GenerateScenarios(args) => scenarios::run(args),
     }
 }
 

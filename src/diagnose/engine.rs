@@ -355,10 +355,38 @@ fn analyse(sa: &Sa, all: &[Sa], packets: &[Packet], opts: &Options) -> SaReport 
         }
     }
 
+    // Unanswered IKE requests: the peer stopped answering (e.g. a rebooted
+    // strongSwan drops messages for unknown SPIs instead of sending INVALID_IKE_SPI).
+    if outage.is_none() {
+        let unanswered = sa.ike.iter().copied().find(|&i| {
+            let (p, m) = (&packets[i], ike(&packets[i]).expect("ike"));
+            !m.response
+                && m.exchange != IKE_SA_INIT
+                && !sa.ike.iter().any(|&j| {
+                    let (q, n) = (&packets[j], ike(&packets[j]).expect("ike"));
+                    n.response && n.message_id == m.message_id && q.src.ip() == p.dst.ip()
+                })
+        });
+        if let Some(i) = unanswered {
+            let p = &packets[i];
+            maker_ip = Some(p.dst.ip());
+            outage = Some((
+                p.time,
+                p.frame,
+                format!(
+                    "{} stopped answering IKE requests (message id {} from {} got no response)",
+                    p.dst.ip(),
+                    ike(p).expect("ike").message_id,
+                    p.src.ip()
+                ),
+            ));
+        }
+    }
+
     let (verdict, reason) = match (outage, maker_ip) {
         (None, _) | (_, None) => (
             Verdict::Healthy,
-            "no outage seen: no INVALID_SPI or INVALID_IKE_SPI, and neither side fell silent"
+            "no outage seen: no INVALID_SPI or INVALID_IKE_SPI, every IKE request was answered, and neither side fell silent"
                 .to_string(),
         ),
         (Some((t_out, _frame, what)), Some(b)) => {
@@ -390,15 +418,23 @@ fn analyse(sa: &Sa, all: &[Sa], packets: &[Packet], opts: &Options) -> SaReport 
                         &mut events,
                         &packets[after[0]],
                         format!(
-                            "ESP {src} → {dst} SPI {spi:08x} goes on after the outage: {} packets until frame {} (+{})",
+                            "ESP {src} → {dst} SPI {spi:08x} goes on after the outage: {} packet{} until frame {} (+{})",
                             after.len(),
+                            if after.len() == 1 { "" } else { "s" },
                             lp.frame,
                             secs(since(lp.time, t_out))
                         ),
                     );
                 }
             }
-            if let Some(lb) = last_from(b).filter(|&i| packets[i].time <= t_out) {
+            let last_before = sa
+                .ike
+                .iter()
+                .chain(sa.esp.iter())
+                .copied()
+                .filter(|&i| packets[i].src.ip() == b && packets[i].time < t_out)
+                .max_by_key(|&i| (packets[i].time, i));
+            if let Some(lb) = last_before {
                 push(
                     &mut events,
                     &packets[lb],
@@ -424,6 +460,8 @@ fn analyse(sa: &Sa, all: &[Sa], packets: &[Packet], opts: &Options) -> SaReport 
         }
     };
     events.sort_by_key(|e| (e.at, e.frame));
+    let mut seen = std::collections::HashSet::new();
+    notes.retain(|n| seen.insert(n.clone()));
     SaReport {
         spi_i: sa.spis.initiator.to_string(),
         spi_r: sa.spis.responder.to_string(),
@@ -506,8 +544,9 @@ fn judge(
         return (
             Verdict::NoToken,
             format!(
-                "{b} never answered {a}'s {} liveness check(s): it is down or unreachable, or drops IKE messages for unknown SPIs instead of answering INVALID_IKE_SPI",
-                checks.len()
+                "{b} never answered {a}'s {} liveness check{} (retransmissions included): it is down or unreachable, or drops IKE messages for unknown SPIs instead of answering INVALID_IKE_SPI with a QCD_TOKEN",
+                checks.len(),
+                if checks.len() == 1 { "" } else { "s" }
             ),
         );
     };

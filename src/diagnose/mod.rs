@@ -12,9 +12,12 @@
 //! why. It knows nothing of pcap, byte offsets or secrets.
 
 pub mod engine;
+pub mod input;
 pub mod model;
+pub mod scenario;
 
-pub use engine::diagnose;
+pub use engine::{diagnose, Options};
+pub use input::{read_capture, CaptureInput, KeyringChecker};
 pub use model::{
     Event, IkeSummary, NotifySummary, Packet, PacketKind, SaReport, TokenCheck, TokenChecker,
     Verdict,

@@ -1,0 +1,479 @@
+//! Synthetic captures of the QCD recovery story, one per way it can fail,
+//! built with qcd's own emit code ([`crate::wire`] Reprs, [`crate::ikecrypto::seal`]
+//! and [`crate::capture::write`]). Used by the tests, by `qcd
+//! generate-scenarios`, and as the example data shipped in `tests/data/scenarios/`.
+//!
+//! Peer A (192.0.2.1, token taker, initiator) and gateway B (198.51.100.2,
+//! token maker, responder) set up IKE SA 1 (AES-CBC-256 + HMAC-SHA2-256-128);
+//! B gives A its QCD token inside IKE_AUTH; ESP flows both ways; B reboots at
+//! 10.5 s. What follows depends on the [`Scenario`]. Everything is
+//! deterministic (fixed keys, IVs, SPIs and times), so the files are
+//! reproducible byte for byte.
+
+use std::net::SocketAddr;
+
+use crate::capture::write::{esp_body, ip_raw, ip_udp, CaptureWriter, Encap};
+use crate::capture::{Precision, Timestamp};
+use crate::ikecrypto::{seal, KeyTable, SaKeys, SealError, SealHeader};
+use crate::secret::{Keyring, Origin, SecretBytes};
+use crate::spi::{Spi, SpiPair};
+use crate::token::{self, TokenInput, TokenSpec};
+use crate::wire::{
+    ExchangeType, Flags, MessageRepr, NotifyRepr, NotifyType, PayloadRepr, PayloadType, ProtocolId,
+};
+
+/// The ways a crash detection can go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scenario {
+    /// No reboot at all.
+    Healthy,
+    /// B answers with the right token; A starts a new IKE SA 0.8 s later.
+    Recovered,
+    /// B answers INVALID_IKE_SPI without QCD_TOKEN.
+    NoToken,
+    /// B regenerated its QCD secret at boot: the token matches nothing.
+    SecretChanged,
+    /// After the reboot B puts SPI-R first when computing the token.
+    SpisSwapped,
+    /// B sends the right token with protocol id 0; A ignores it.
+    ProtocolIdZero,
+    /// A never sends a liveness check after INVALID_SPI.
+    NoLivenessCheck,
+}
+
+impl Scenario {
+    pub const ALL: [Scenario; 7] = [
+        Scenario::Healthy,
+        Scenario::Recovered,
+        Scenario::NoToken,
+        Scenario::SecretChanged,
+        Scenario::SpisSwapped,
+        Scenario::ProtocolIdZero,
+        Scenario::NoLivenessCheck,
+    ];
+
+    /// File stem, e.g. `secret-changed`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Scenario::Healthy => "healthy",
+            Scenario::Recovered => "recovered",
+            Scenario::NoToken => "no-token",
+            Scenario::SecretChanged => "secret-changed",
+            Scenario::SpisSwapped => "spis-swapped",
+            Scenario::ProtocolIdZero => "protocol-id-zero",
+            Scenario::NoLivenessCheck => "no-liveness-check",
+        }
+    }
+
+    /// The verdict `qcd diagnose` must give for the first IKE SA.
+    pub fn expected_verdict(self) -> &'static str {
+        match self {
+            Scenario::Healthy => "healthy",
+            Scenario::Recovered => "recovered",
+            Scenario::NoToken => "no-token",
+            Scenario::SecretChanged | Scenario::SpisSwapped => "token-mismatch",
+            Scenario::ProtocolIdZero => "not-rekeyed",
+            Scenario::NoLivenessCheck => "no-liveness-check",
+        }
+    }
+}
+
+const A: &str = "192.0.2.1:500";
+const B: &str = "198.51.100.2:500";
+/// 2026-11-01T12:00:00Z.
+const BASE_SECS: i64 = 1_793_534_400;
+const SA1: (u64, u64) = (0xa1a1_a1a1_0000_0001, 0xb1b1_b1b1_0000_0001);
+const SA2: (u64, u64) = (0xa2a2_a2a2_0000_0002, 0xb2b2_b2b2_0000_0002);
+const ESP_A_TO_B: u32 = 0xc100_0001;
+const ESP_B_TO_A: u32 = 0xc200_0002;
+const ESP2_A_TO_B: u32 = 0xc300_0003;
+const ESP2_B_TO_A: u32 = 0xc400_0004;
+
+/// The key table (Wireshark's ikev2_decryption_table format) of both IKE SAs.
+pub const KEY_TABLE: &str = "\
+# qcd diagnose scenarios: IKE SA 1 (AES-CBC-256 + HMAC-SHA2-256-128) and IKE SA 2 (AES-GCM-256, 16-octet ICV)
+a1a1a1a100000001,b1b1b1b100000001,1111111111111111111111111111111111111111111111111111111111111111,2222222222222222222222222222222222222222222222222222222222222222,\"AES-CBC-256 [RFC3602]\",3333333333333333333333333333333333333333333333333333333333333333,4444444444444444444444444444444444444444444444444444444444444444,\"HMAC_SHA2_256_128 [RFC4868]\"
+a2a2a2a200000002,b2b2b2b200000002,555555555555555555555555555555555555555555555555555555555555555555555555,666666666666666666666666666666666666666666666666666666666666666666666666,\"AES-GCM-256 with 16 octet ICV [RFC5282]\",,,\"NONE [RFC4306]\"
+";
+
+/// B's QCD secret (32 bytes), as persisted in its keyring.
+pub fn maker_secret() -> SecretBytes {
+    SecretBytes::new(
+        (0u8..32)
+            .map(|i| i.wrapping_mul(37).wrapping_add(11))
+            .collect(),
+    )
+}
+
+/// The secret B made up at boot in [`Scenario::SecretChanged`].
+fn rebooted_secret() -> SecretBytes {
+    SecretBytes::new(
+        (0u8..32)
+            .map(|i| i.wrapping_mul(53).wrapping_add(7))
+            .collect(),
+    )
+}
+
+/// B's keyring: generation 1 holds [`maker_secret`], hmac-sha256, 32-byte tokens.
+pub fn maker_keyring() -> Keyring {
+    Keyring::new(
+        maker_secret(),
+        TokenSpec::default(),
+        std::time::SystemTime::UNIX_EPOCH
+            + std::time::Duration::from_secs(BASE_SECS as u64 - 86_400),
+        Origin::Generated,
+    )
+}
+
+fn spis((i, r): (u64, u64)) -> SpiPair {
+    SpiPair::new(Spi(i.to_be_bytes()), Spi(r.to_be_bytes()))
+}
+
+fn qcd_token(secret: &SecretBytes, pair: SpiPair) -> Vec<u8> {
+    token::derive(
+        secret.expose(),
+        TokenSpec::default(),
+        &TokenInput::new(pair, None),
+    )
+    .expect("the default spec is valid")
+    .expose()
+    .to_vec()
+}
+
+/// Why a scenario could not be built (never expected: the inputs are fixed).
+#[derive(Debug, thiserror::Error)]
+pub enum ScenarioError {
+    #[error(transparent)]
+    Seal(#[from] SealError),
+    #[error(transparent)]
+    Wire(#[from] crate::wire::WireError),
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+}
+
+struct Builder {
+    writer: CaptureWriter<Vec<u8>>,
+    table: KeyTable,
+    iv: u8,
+}
+
+impl Builder {
+    fn new() -> Result<Self, ScenarioError> {
+        Ok(Builder {
+            writer: CaptureWriter::pcap(
+                Vec::new(),
+                Encap::Ethernet.link_type(false),
+                false,
+                false,
+            )?,
+            table: KeyTable::parse(KEY_TABLE, "scenario key table")
+                .expect("the scenario key table is valid"),
+            iv: 0,
+        })
+    }
+
+    fn at(ms: u64) -> Timestamp {
+        Timestamp::new(
+            BASE_SECS + (ms / 1000) as i64,
+            (ms % 1000) * 1_000_000,
+            Precision::Micro,
+        )
+    }
+
+    fn udp(&mut self, ms: u64, from: &str, to: &str, msg: &[u8]) -> Result<(), ScenarioError> {
+        let (src, dst): (SocketAddr, SocketAddr) =
+            (from.parse().expect("fixed"), to.parse().expect("fixed"));
+        let frame = Encap::Ethernet.frame(&ip_udp(src, dst, msg));
+        self.writer.write_packet(0, Self::at(ms), &frame)?;
+        Ok(())
+    }
+
+    fn esp(
+        &mut self,
+        ms: u64,
+        from: &str,
+        to: &str,
+        spi: u32,
+        seq: u32,
+    ) -> Result<(), ScenarioError> {
+        let (src, dst): (SocketAddr, SocketAddr) =
+            (from.parse().expect("fixed"), to.parse().expect("fixed"));
+        let ip = ip_raw(src.ip(), dst.ip(), 50, &esp_body(spi, seq, 120));
+        self.writer
+            .write_packet(0, Self::at(ms), &Encap::Ethernet.frame(&ip))?;
+        Ok(())
+    }
+
+    fn keys(&self, pair: SpiPair) -> &SaKeys {
+        self.table.get(&pair).expect("both SAs are in the table")
+    }
+
+    fn next_iv(&mut self, len: usize) -> Vec<u8> {
+        self.iv = self.iv.wrapping_add(1);
+        vec![self.iv; len]
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn sealed(
+        &mut self,
+        ms: u64,
+        from: &str,
+        to: &str,
+        pair: SpiPair,
+        exchange: ExchangeType,
+        flags: Flags,
+        message_id: u32,
+        inner: &[PayloadRepr],
+    ) -> Result<(), ScenarioError> {
+        let iv_len = self.keys(pair).encr.iv_len();
+        let iv = self.next_iv(iv_len);
+        let msg = seal(
+            SealHeader {
+                spis: pair,
+                exchange,
+                flags,
+                message_id,
+            },
+            inner,
+            self.keys(pair),
+            &iv,
+        )?;
+        self.udp(ms, from, to, &msg)
+    }
+
+    fn plain(
+        &mut self,
+        ms: u64,
+        from: &str,
+        to: &str,
+        repr: MessageRepr,
+    ) -> Result<(), ScenarioError> {
+        let bytes = repr.to_bytes()?;
+        self.udp(ms, from, to, &bytes)
+    }
+
+    /// IKE_SA_INIT, IKE_AUTH (B gives `token`) and ESP both ways until `until_ms`.
+    fn establish(
+        &mut self,
+        ms: u64,
+        pair: SpiPair,
+        token: &[u8],
+        esp: (u32, u32),
+        until_ms: u64,
+    ) -> Result<(), ScenarioError> {
+        let nonce = |b: u8| PayloadRepr::other(PayloadType::NONCE, vec![b; 32]);
+        self.plain(
+            ms,
+            A,
+            B,
+            MessageRepr {
+                spi_i: pair.initiator,
+                spi_r: Spi::default(),
+                exchange: ExchangeType::IKE_SA_INIT,
+                flags: Flags::INITIATOR,
+                message_id: 0,
+                payloads: vec![nonce(0x0a)],
+            },
+        )?;
+        self.plain(
+            ms + 10,
+            B,
+            A,
+            MessageRepr {
+                spi_i: pair.initiator,
+                spi_r: pair.responder,
+                exchange: ExchangeType::IKE_SA_INIT,
+                flags: Flags::RESPONSE,
+                message_id: 0,
+                payloads: vec![nonce(0x0b)],
+            },
+        )?;
+        let id = |ip: [u8; 4]| vec![1, 0, 0, 0, ip[0], ip[1], ip[2], ip[3]];
+        let auth = |b: u8| {
+            let mut v = vec![2, 0, 0, 0];
+            v.extend([b; 32]);
+            v
+        };
+        self.sealed(
+            ms + 20,
+            A,
+            B,
+            pair,
+            ExchangeType::IKE_AUTH,
+            Flags::INITIATOR,
+            1,
+            &[
+                PayloadRepr::other(PayloadType::IDI, id([192, 0, 2, 1])),
+                PayloadRepr::other(PayloadType::AUTH, auth(0xa0)),
+            ],
+        )?;
+        self.sealed(
+            ms + 30,
+            B,
+            A,
+            pair,
+            ExchangeType::IKE_AUTH,
+            Flags::RESPONSE,
+            1,
+            &[
+                PayloadRepr::other(PayloadType::IDR, id([198, 51, 100, 2])),
+                PayloadRepr::other(PayloadType::AUTH, auth(0xb0)),
+                PayloadRepr::notify(NotifyRepr::qcd_token(token)),
+            ],
+        )?;
+        let mut t = ms + 1000;
+        let mut seq = 1;
+        while t <= until_ms {
+            self.esp(t, A, B, esp.0, seq)?;
+            self.esp(t + 5, B, A, esp.1, seq)?;
+            t += 1000;
+            seq += 1;
+        }
+        Ok(())
+    }
+
+    /// B, rebooted, answers A's ESP with an unprotected INVALID_SPI.
+    fn invalid_spi(&mut self, ms: u64, seq: u32) -> Result<(), ScenarioError> {
+        self.esp(ms, A, B, ESP_A_TO_B, seq)?;
+        self.plain(
+            ms + 1,
+            B,
+            A,
+            MessageRepr {
+                spi_i: Spi([0x5e; 8]),
+                spi_r: Spi::default(),
+                exchange: ExchangeType::INFORMATIONAL,
+                flags: Flags(0),
+                message_id: 0,
+                payloads: vec![PayloadRepr::notify(NotifyRepr {
+                    protocol_id: ProtocolId(3),
+                    spi: ESP_A_TO_B.to_be_bytes().to_vec(),
+                    notify_type: NotifyType::INVALID_SPI,
+                    data: vec![],
+                })],
+            },
+        )
+    }
+
+    /// A's liveness check on the old SA and B's INVALID_IKE_SPI reply.
+    fn probe(
+        &mut self,
+        ms: u64,
+        message_id: u32,
+        token: Option<NotifyRepr>,
+    ) -> Result<(), ScenarioError> {
+        let sa1 = spis(SA1);
+        self.sealed(
+            ms,
+            A,
+            B,
+            sa1,
+            ExchangeType::INFORMATIONAL,
+            Flags::INITIATOR,
+            message_id,
+            &[],
+        )?;
+        let mut payloads = vec![PayloadRepr::notify(NotifyRepr::new(
+            ProtocolId::IKE.0,
+            NotifyType::INVALID_IKE_SPI,
+            vec![],
+        ))];
+        payloads.extend(token.map(PayloadRepr::notify));
+        self.plain(
+            ms + 1,
+            B,
+            A,
+            MessageRepr {
+                spi_i: sa1.initiator,
+                spi_r: sa1.responder,
+                exchange: ExchangeType::INFORMATIONAL,
+                flags: Flags::RESPONSE,
+                message_id,
+                payloads,
+            },
+        )
+    }
+}
+
+/// The capture (classic pcap, Ethernet, microseconds) of `scenario`.
+pub fn build(scenario: Scenario) -> Result<Vec<u8>, ScenarioError> {
+    let mut b = Builder::new()?;
+    let sa1 = spis(SA1);
+    let secret = maker_secret();
+    let token1 = qcd_token(&secret, sa1);
+    b.establish(0, sa1, &token1, (ESP_A_TO_B, ESP_B_TO_A), 10_000)?;
+    if scenario == Scenario::Healthy {
+        return Ok(b.writer.into_inner());
+    }
+    // B reboots at 10.5 s; A's next ESP draws INVALID_SPI.
+    b.invalid_spi(11_000, 11)?;
+    let reply_token = match scenario {
+        Scenario::Recovered | Scenario::ProtocolIdZero => Some(token1.clone()),
+        Scenario::SecretChanged => Some(qcd_token(&rebooted_secret(), sa1)),
+        Scenario::SpisSwapped => Some(qcd_token(&secret, sa1.swapped())),
+        _ => None,
+    };
+    let notify = |t: &Vec<u8>| {
+        let mut n = NotifyRepr::qcd_token(t);
+        if scenario == Scenario::ProtocolIdZero {
+            n.protocol_id = ProtocolId(0);
+        }
+        n
+    };
+    match scenario {
+        Scenario::NoLivenessCheck => {
+            for (i, t) in (12_000..=20_000).step_by(1000).enumerate() {
+                b.esp(t, A, B, ESP_A_TO_B, 12 + i as u32)?;
+            }
+        }
+        Scenario::Recovered => {
+            b.probe(11_500, 2, reply_token.as_ref().map(notify))?;
+            let sa2 = spis(SA2);
+            let token2 = qcd_token(&secret, sa2);
+            b.establish(12_300, sa2, &token2, (ESP2_A_TO_B, ESP2_B_TO_A), 15_300)?;
+        }
+        _ => {
+            // A probes, gets a reply it cannot use, and probes again.
+            for (i, t) in [11_500u64, 13_500, 17_500].into_iter().enumerate() {
+                b.probe(t, 2 + i as u32, reply_token.as_ref().map(notify))?;
+            }
+            b.esp(19_000, A, B, ESP_A_TO_B, 12)?;
+        }
+    }
+    Ok(b.writer.into_inner())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::decode::decode_message_with_keys;
+
+    #[test]
+    fn scenarios_are_deterministic_and_read_back() {
+        for s in Scenario::ALL {
+            let a = build(s).unwrap();
+            assert_eq!(a, build(s).unwrap(), "{}", s.name());
+            let mut r = crate::capture::CaptureReader::new(
+                std::io::Cursor::new(a),
+                s.name(),
+                crate::capture::Options::default(),
+            )
+            .unwrap();
+            let table = KeyTable::parse(KEY_TABLE, "t").unwrap();
+            let mut decrypted = 0;
+            while let Some(e) = r.next_event() {
+                if let crate::capture::Event::Ike { payload, .. } = e {
+                    let m = decode_message_with_keys(&payload, Some(&table)).unwrap();
+                    for p in &m.payloads {
+                        if let Some(sk) = &p.encrypted {
+                            assert_eq!(sk.decrypt_error, None, "{}", s.name());
+                            decrypted += 1;
+                        }
+                    }
+                }
+            }
+            assert!(!r.damaged());
+            assert!(decrypted >= 2, "{}: {decrypted}", s.name());
+        }
+    }
+}
