@@ -677,6 +677,141 @@ fn read_import_secret(a: &ImportArgs) -> anyhow::Result<SecretBytes> {
     Ok(secret)
 }
 
+/// Where an adopted secret goes when the keyring already exists.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Placement {
+    /// New active generation; the old active one becomes previous.
+    Active,
+    /// A previous generation expiring after the overlap.
+    Previous,
+}
+
+/// What [`adopt`] did.
+enum Adopted {
+    /// The keyring was created with the secret as generation 1.
+    Created(GenerationMeta),
+    /// The secret was already there; nothing changed.
+    Present(GenerationMeta),
+    /// The secret was added to the existing keyring.
+    Added {
+        generation: GenerationMeta,
+        previous: Option<GenerationMeta>,
+    },
+}
+
+/// Puts `secret` into the keyring at `keyring.keyring`: creates the keyring
+/// (replacing it when `recreate`) or, when it exists, adds the secret unless a
+/// generation already has its fingerprint. `spec` gives the token spec from
+/// the keyring's active one (the default spec for a new keyring).
+#[allow(clippy::too_many_arguments)]
+fn adopt(
+    keyring: &KeyringArgs,
+    secret: SecretBytes,
+    spec: impl Fn(TokenSpec) -> anyhow::Result<TokenSpec>,
+    placement: Placement,
+    overlap: Duration,
+    origin: Origin,
+    recreate: bool,
+    now: SystemTime,
+) -> anyhow::Result<Adopted> {
+    let path = &keyring.keyring;
+    if recreate || std::fs::symlink_metadata(path).is_err() {
+        if placement == Placement::Previous {
+            bail!(
+                "{} does not exist, and a new keyring needs an active generation: import with --as active, or create the keyring first with `qcd secret generate`",
+                path.display()
+            );
+        }
+        let k = Keyring::new(secret, spec(TokenSpec::default())?, now, origin);
+        store::create(path, &k, recreate)?;
+        return Ok(Adopted::Created(GenerationMeta::from_generation(
+            k.active(),
+            now,
+        )));
+    }
+    store::update(path, &keyring.load_options(), |k| {
+        let fp = qcd::secret::fingerprint(secret.expose());
+        if let Some(g) = k.find_fingerprint(&fp) {
+            let present = Adopted::Present(GenerationMeta::from_generation(g, now));
+            return Ok::<_, anyhow::Error>((present, false));
+        }
+        let spec = spec(k.active().spec)?;
+        let old = k.active().id;
+        let (id, previous) = match placement {
+            Placement::Active => (
+                k.rotate(secret.clone(), spec, now, overlap, origin.clone()),
+                Some(old),
+            ),
+            Placement::Previous => (
+                k.add_previous(secret.clone(), spec, now, overlap, origin.clone()),
+                None,
+            ),
+        };
+        let meta =
+            |id: u32| GenerationMeta::from_generation(k.generation(id).expect("exists"), now);
+        let added = Adopted::Added {
+            generation: meta(id),
+            previous: previous.map(meta),
+        };
+        Ok((added, true))
+    })
+}
+
+/// The change report of an [`adopt`], worded by the command.
+fn adopted_report(
+    path: &Path,
+    adopted: Adopted,
+    action: &'static str,
+    unchanged_action: &'static str,
+    created: impl FnOnce(&GenerationMeta) -> String,
+    present: impl FnOnce(&GenerationMeta) -> String,
+    added: impl FnOnce(&GenerationMeta) -> String,
+) -> ChangeReport {
+    let keyring = path.display().to_string();
+    match adopted {
+        Adopted::Created(g) => ChangeReport {
+            action,
+            changed: true,
+            dry_run: false,
+            keyring,
+            message: created(&g),
+            generation: Some(g),
+            previous: None,
+        },
+        Adopted::Present(g) => ChangeReport {
+            action: unchanged_action,
+            changed: false,
+            dry_run: false,
+            keyring,
+            message: present(&g),
+            generation: Some(g),
+            previous: None,
+        },
+        Adopted::Added {
+            generation,
+            previous,
+        } => {
+            let mut message = added(&generation);
+            if let Some(p) = &previous {
+                message.push_str(&format!(
+                    "\n  previous: generation {} is still accepted until {}",
+                    p.id,
+                    p.expires.as_deref().unwrap_or("?")
+                ));
+            }
+            ChangeReport {
+                action,
+                changed: true,
+                dry_run: false,
+                keyring,
+                message,
+                generation: Some(generation),
+                previous,
+            }
+        }
+    }
+}
+
 fn import(a: ImportArgs, now: SystemTime, out: &mut Output) -> anyhow::Result<Outcome> {
     let secret = read_import_secret(&a)?;
     if let Some(w) = weakness(secret.expose()) {
@@ -685,79 +820,36 @@ fn import(a: ImportArgs, now: SystemTime, out: &mut Output) -> anyhow::Result<Ou
             w.describe()
         );
     }
-    let path = a.keyring.keyring.clone();
-    let exists = std::fs::symlink_metadata(&path).is_ok();
-    let report = if !exists {
-        if a.as_state == ImportAs::Previous {
-            bail!(
-                "{} does not exist, and a new keyring needs an active generation: import with --as active, or create the keyring first with `qcd secret generate`",
-                path.display()
-            );
-        }
-        let spec = a.spec.resolve(TokenSpec::default())?;
-        let k = Keyring::new(secret, spec, now, Origin::Imported);
-        store::create(&path, &k, false)?;
-        let g = GenerationMeta::from_generation(k.active(), now);
-        ChangeReport {
-            action: "imported",
-            changed: true,
-            dry_run: false,
-            keyring: path.display().to_string(),
-            message: format!(
+    let placement = match a.as_state {
+        ImportAs::Active => Placement::Active,
+        ImportAs::Previous => Placement::Previous,
+    };
+    let adopted = adopt(
+        &a.keyring,
+        secret,
+        |base| a.spec.resolve(base),
+        placement,
+        a.overlap,
+        Origin::Imported,
+        false,
+        now,
+    )?;
+    let path = &a.keyring.keyring;
+    let report = adopted_report(
+        path,
+        adopted,
+        "imported",
+        "already-present",
+        |g| {
+            format!(
                 "created {} with the imported secret: {}",
                 path.display(),
-                describe(&g)
-            ),
-            generation: Some(g),
-            previous: None,
-        }
-    } else {
-        store::update(&path, &a.keyring.load_options(), |k| {
-            let fp = qcd::secret::fingerprint(secret.expose());
-            if let Some(g) = k.find_fingerprint(&fp) {
-                let g = GenerationMeta::from_generation(g, now);
-                return Ok::<_, anyhow::Error>((
-                    ChangeReport {
-                        action: "already-present",
-                        changed: false,
-                        dry_run: false,
-                        keyring: path.display().to_string(),
-                        message: format!("already present: {}; nothing changed", describe(&g)),
-                        generation: Some(g),
-                        previous: None,
-                    },
-                    false,
-                ));
-            }
-            let spec = a.spec.resolve(k.active().spec)?;
-            let old = k.active().id;
-            let (id, previous) = match a.as_state {
-                ImportAs::Active => (
-                    k.rotate(secret.clone(), spec, now, a.overlap, Origin::Imported),
-                    Some(old),
-                ),
-                ImportAs::Previous => (
-                    k.add_previous(secret.clone(), spec, now, a.overlap, Origin::Imported),
-                    None,
-                ),
-            };
-            let g = GenerationMeta::from_generation(k.generation(id).expect("just added"), now);
-            let p = previous
-                .map(|p| GenerationMeta::from_generation(k.generation(p).expect("exists"), now));
-            Ok((
-                ChangeReport {
-                    action: "imported",
-                    changed: true,
-                    dry_run: false,
-                    keyring: path.display().to_string(),
-                    message: format!("imported: {}", describe(&g)),
-                    generation: Some(g),
-                    previous: p,
-                },
-                true,
-            ))
-        })?
-    };
+                describe(g)
+            )
+        },
+        |g| format!("already present: {}; nothing changed", describe(g)),
+        |g| format!("imported: {}", describe(g)),
+    );
     report_change(out, &report)?;
     Ok(Outcome::Success)
 }
@@ -817,76 +909,48 @@ fn derive(a: DeriveArgs, now: SystemTime, out: &mut Output) -> anyhow::Result<Ou
         root_generation: rg.id,
         root_fingerprint: rg.fingerprint.clone(),
     };
-    let spec = rg.spec;
-    let path = a.keyring.keyring.clone();
-    let exists = std::fs::symlink_metadata(&path).is_ok();
-    let report = if !exists || a.force {
-        let k = Keyring::new(secret, spec, now, origin);
-        store::create(&path, &k, a.force)?;
-        let g = GenerationMeta::from_generation(k.active(), now);
-        ChangeReport {
-            action: "derived",
-            changed: true,
-            dry_run: false,
-            keyring: path.display().to_string(),
-            message: format!(
+    let adopted = adopt(
+        &a.keyring,
+        secret,
+        |_| Ok(rg.spec),
+        Placement::Active,
+        a.overlap,
+        origin,
+        a.force,
+        now,
+    )?;
+    let path = &a.keyring.keyring;
+    let report = adopted_report(
+        path,
+        adopted,
+        "derived",
+        "up-to-date",
+        |g| {
+            format!(
                 "created {} for member {} from root generation {}: {}",
                 path.display(),
                 a.member,
                 rg.id,
-                describe(&g)
-            ),
-            generation: Some(g),
-            previous: None,
-        }
-    } else {
-        store::update(&path, &a.keyring.load_options(), |k| {
-            let fp = qcd::secret::fingerprint(secret.expose());
-            if let Some(g) = k.find_fingerprint(&fp) {
-                let g = GenerationMeta::from_generation(g, now);
-                return Ok::<_, anyhow::Error>((
-                    ChangeReport {
-                        action: "up-to-date",
-                        changed: false,
-                        dry_run: false,
-                        keyring: path.display().to_string(),
-                        message: format!(
-                            "up to date: member {} already has root generation {}'s derived secret as {}",
-                            a.member,
-                            rg.id,
-                            describe(&g)
-                        ),
-                        generation: Some(g),
-                        previous: None,
-                    },
-                    false,
-                ));
-            }
-            let old = k.active().id;
-            let id = k.rotate(secret.clone(), spec, now, a.overlap, origin.clone());
-            let g = GenerationMeta::from_generation(k.generation(id).expect("just added"), now);
-            let p = GenerationMeta::from_generation(k.generation(old).expect("exists"), now);
-            Ok((
-                ChangeReport {
-                    action: "derived",
-                    changed: true,
-                    dry_run: false,
-                    keyring: path.display().to_string(),
-                    message: format!(
-                        "derived member {}'s secret from root generation {}: {}\n  previous: generation {} is still accepted until {}",
-                        a.member,
-                        rg.id,
-                        describe(&g),
-                        old,
-                        p.expires.as_deref().unwrap_or("?")
-                    ),
-                    generation: Some(g),
-                    previous: Some(p),
-                },
-                true,
-            ))
-        })?
-    };
+                describe(g)
+            )
+        },
+        |g| {
+            format!(
+                "up to date: member {} already has root generation {}'s derived secret as {}",
+                a.member,
+                rg.id,
+                describe(g)
+            )
+        },
+        |g| {
+            format!(
+                "derived member {}'s secret from root generation {}: {}",
+                a.member,
+                rg.id,
+                describe(g)
+            )
+        },
+    );
     report_change(out, &report)?;
     Ok(Outcome::Success)
 }
