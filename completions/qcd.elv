@@ -306,8 +306,8 @@ set edit:completion:arg-completer[qcd] = {|@words|
             cand --json 'Print results as JSON (one object per line) instead of text'
             cand -q 'Print only the answer itself (tokens, ids), no commentary'
             cand --quiet 'Print only the answer itself (tokens, ids), no commentary'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
             cand --version 'Print version'
         }

@@ -245,7 +245,7 @@ never\t''"
 complete -c qcd -n "__fish_qcd_using_subcommand diagnose" -l allow-insecure-permissions -d 'Accept a keyring readable or writable by group or others'
 complete -c qcd -n "__fish_qcd_using_subcommand diagnose" -l json -d 'Print results as JSON (one object per line) instead of text'
 complete -c qcd -n "__fish_qcd_using_subcommand diagnose" -s q -l quiet -d 'Print only the answer itself (tokens, ids), no commentary'
-complete -c qcd -n "__fish_qcd_using_subcommand diagnose" -s h -l help -d 'Print help'
+complete -c qcd -n "__fish_qcd_using_subcommand diagnose" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c qcd -n "__fish_qcd_using_subcommand diagnose" -s V -l version -d 'Print version'
 complete -c qcd -n "__fish_qcd_using_subcommand generate-assets" -l out -d 'Directory under which `completions/` and `man/` are written' -r -F
 complete -c qcd -n "__fish_qcd_using_subcommand generate-assets" -l color -d 'When to use colour; `auto` honours NO_COLOR and whether stdout is a terminal' -r -f -a "auto\t''

@@ -14,16 +14,7 @@ use qcd::timefmt;
 
 use super::Outcome;
 
-/// Reads a capture of the QCD story — IKE_SA_INIT and IKE_AUTH, ESP, the
-/// gateway's reboot, INVALID_SPI, the peer's liveness check, INVALID_IKE_SPI
-/// with QCD_TOKEN, a new IKE SA — and says for each IKE SA whether detection
-/// worked and, if not, which step failed and why.
-///
-/// Verdicts: healthy, recovered, not-rekeyed, no-token, token-mismatch,
-/// no-liveness-check. Exit 0 when every IKE SA is healthy or recovered, 1 when
-/// a failed step was found, 2 on error (including a damaged capture).
-///
-/// Example: qcd diagnose gw.pcap --keys ikev2_decryption_table --keyring /etc/qcd/keyring.json
+/// Arguments of `qcd diagnose` (its help text is on the `Diagnose` command).
 #[derive(Args, Debug)]
 pub struct DiagnoseArgs {
     /// The capture (pcap or pcapng) taken on either peer or in between.
