@@ -12,6 +12,7 @@ pub mod assets;
 pub mod audit;
 pub mod decode;
 pub mod diagnose;
+pub mod generate_capture;
 pub mod secret;
 pub mod token;
 
@@ -80,6 +81,9 @@ pub enum Command {
     /// Regenerate shell completions and man pages (for maintainers).
     #[command(hide = true)]
     GenerateAssets(assets::AssetsArgs),
+    /// Write a synthetic capture (mostly ESP, some IKE) for benchmarks.
+    #[command(hide = true)]
+    GenerateCapture(generate_capture::GenerateCaptureArgs),
 }
 
 /// What a successful run answered; errors are `Err`.
@@ -120,6 +124,7 @@ fn dispatch(cli: Cli, out: &mut Output) -> anyhow::Result<Outcome> {
         Command::Audit(args) => audit::run(args, out),
         Command::Diagnose(args) => diagnose::run(args, out),
         Command::GenerateAssets(args) => assets::run(args),
+        Command::GenerateCapture(args) => generate_capture::run(args, out),
     }
 }
 
