@@ -457,7 +457,7 @@ struct SaRow {
     first_time: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     last_time: Option<String>,
-    /// Exchange name → messages, in order of first appearance.
+    /// Exchange name → messages, sorted by name.
     exchanges: serde_json::Map<String, serde_json::Value>,
     /// Notify type names, each once, in order of first appearance (inside SK too when decrypted).
     notifies: Vec<String>,
