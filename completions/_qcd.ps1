@@ -36,6 +36,7 @@ Register-ArgumentCompleter -Native -CommandName 'qcd' -ScriptBlock {
             [CompletionResult]::new('diagnose', 'diagnose', [CompletionResultType]::ParameterValue, 'Diagnose a failed crash detection from a capture')
             [CompletionResult]::new('generate-assets', 'generate-assets', [CompletionResultType]::ParameterValue, 'Regenerate shell completions and man pages (for maintainers)')
             [CompletionResult]::new('generate-scenarios', 'generate-scenarios', [CompletionResultType]::ParameterValue, 'Write the synthetic QCD scenario captures (for maintainers)')
+            [CompletionResult]::new('generate-capture', 'generate-capture', [CompletionResultType]::ParameterValue, 'Write a synthetic capture (mostly ESP, some IKE) for benchmarks')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -301,9 +302,14 @@ Register-ArgumentCompleter -Native -CommandName 'qcd' -ScriptBlock {
         }
         'qcd;decode' {
             [CompletionResult]::new('--hex', '--hex', [CompletionResultType]::ParameterName, 'The bytes as hex on the command line')
-            [CompletionResult]::new('--as', '--as', [CompletionResultType]::ParameterName, 'What the bytes are, instead of detecting it')
+            [CompletionResult]::new('--as', '--as', [CompletionResultType]::ParameterName, 'What the bytes are, instead of detecting it (hex input)')
+            [CompletionResult]::new('--keys', '--keys', [CompletionResultType]::ParameterName, 'Decrypt SK payloads with this key table (Wireshark''s ikev2_decryption_table format, also written by strongSwan''s save-keys)')
+            [CompletionResult]::new('--port', '--port', [CompletionResultType]::ParameterName, 'Capture: a UDP port carrying IKE besides 500 and 4500 (repeatable)')
+            [CompletionResult]::new('--spi', '--spi', [CompletionResultType]::ParameterName, 'Capture: only the messages of one IKE SA (SPI-I or SPI-R, 16 hex digits)')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour; `auto` honours NO_COLOR and whether stdout is a terminal')
-            [CompletionResult]::new('--offsets', '--offsets', [CompletionResultType]::ParameterName, 'Show each payload''s byte offset in the input')
+            [CompletionResult]::new('--offsets', '--offsets', [CompletionResultType]::ParameterName, 'Show each payload''s byte offset in the input (in a capture: in the IKE message)')
+            [CompletionResult]::new('--qcd', '--qcd', [CompletionResultType]::ParameterName, 'Capture: only messages carrying QCD_TOKEN, INVALID_IKE_SPI or INVALID_SPI (also inside SK when decrypted with --keys)')
+            [CompletionResult]::new('--summary', '--summary', [CompletionResultType]::ParameterName, 'Capture: one row per IKE SA (exchanges, notifies, QCD tokens, ESP SPIs) instead of each message')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print results as JSON (one object per line) instead of text')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only the answer itself (tokens, ids), no commentary')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only the answer itself (tokens, ids), no commentary')
@@ -366,6 +372,23 @@ Register-ArgumentCompleter -Native -CommandName 'qcd' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'qcd;generate-capture' {
+            [CompletionResult]::new('--out', '--out', [CompletionResultType]::ParameterName, 'Where to write the capture')
+            [CompletionResult]::new('--size', '--size', [CompletionResultType]::ParameterName, 'File size to reach, e.g. 1G, 64M, 500k (powers of 1024)')
+            [CompletionResult]::new('--esp-size', '--esp-size', [CompletionResultType]::ParameterName, 'IP packet size of each ESP packet')
+            [CompletionResult]::new('--ike-count', '--ike-count', [CompletionResultType]::ParameterName, 'Number of IKE messages spread through the capture')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'format')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour; `auto` honours NO_COLOR and whether stdout is a terminal')
+            [CompletionResult]::new('--ipv6', '--ipv6', [CompletionResultType]::ParameterName, 'IPv6 addresses instead of IPv4')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print results as JSON (one object per line) instead of text')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only the answer itself (tokens, ids), no commentary')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only the answer itself (tokens, ids), no commentary')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'qcd;help' {
             [CompletionResult]::new('secret', 'secret', [CompletionResultType]::ParameterValue, 'Generate, rotate, list, export, import, prune and derive QCD secrets')
             [CompletionResult]::new('token', 'token', [CompletionResultType]::ParameterValue, 'Derive and verify QCD tokens for given SPIs')
@@ -374,6 +397,7 @@ Register-ArgumentCompleter -Native -CommandName 'qcd' -ScriptBlock {
             [CompletionResult]::new('diagnose', 'diagnose', [CompletionResultType]::ParameterValue, 'Diagnose a failed crash detection from a capture')
             [CompletionResult]::new('generate-assets', 'generate-assets', [CompletionResultType]::ParameterValue, 'Regenerate shell completions and man pages (for maintainers)')
             [CompletionResult]::new('generate-scenarios', 'generate-scenarios', [CompletionResultType]::ParameterValue, 'Write the synthetic QCD scenario captures (for maintainers)')
+            [CompletionResult]::new('generate-capture', 'generate-capture', [CompletionResultType]::ParameterValue, 'Write a synthetic capture (mostly ESP, some IKE) for benchmarks')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -432,6 +456,9 @@ Register-ArgumentCompleter -Native -CommandName 'qcd' -ScriptBlock {
             break
         }
         'qcd;help;generate-scenarios' {
+            break
+        }
+        'qcd;help;generate-capture' {
             break
         }
         'qcd;help;help' {

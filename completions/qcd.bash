@@ -28,6 +28,9 @@ _qcd() {
             qcd,generate-assets)
                 cmd="qcd__subcmd__generate__subcmd__assets"
                 ;;
+            qcd,generate-capture)
+                cmd="qcd__subcmd__generate__subcmd__capture"
+                ;;
             qcd,generate-scenarios)
                 cmd="qcd__subcmd__generate__subcmd__scenarios"
                 ;;
@@ -51,6 +54,9 @@ _qcd() {
                 ;;
             qcd__subcmd__help,generate-assets)
                 cmd="qcd__subcmd__help__subcmd__generate__subcmd__assets"
+                ;;
+            qcd__subcmd__help,generate-capture)
+                cmd="qcd__subcmd__help__subcmd__generate__subcmd__capture"
                 ;;
             qcd__subcmd__help,generate-scenarios)
                 cmd="qcd__subcmd__help__subcmd__generate__subcmd__scenarios"
@@ -164,7 +170,7 @@ _qcd() {
 
     case "${cmd}" in
         qcd)
-            opts="-q -h -V --json --quiet --color --help --version secret token decode audit diagnose generate-assets generate-scenarios help"
+            opts="-q -h -V --json --quiet --color --help --version secret token decode audit diagnose generate-assets generate-scenarios generate-capture help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -204,7 +210,7 @@ _qcd() {
             return 0
             ;;
         qcd__subcmd__decode)
-            opts="-q -h -V --hex --as --offsets --json --quiet --color --help --version"
+            opts="-q -h -V --hex --as --offsets --keys --port --qcd --spi --summary --json --quiet --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -216,6 +222,18 @@ _qcd() {
                     ;;
                 --as)
                     COMPREPLY=($(compgen -W "message payload" -- "${cur}"))
+                    return 0
+                    ;;
+                --keys)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --port)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --spi)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -289,6 +307,44 @@ _qcd() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        qcd__subcmd__generate__subcmd__capture)
+            opts="-q -h -V --out --size --esp-size --ike-count --format --ipv6 --json --quiet --color --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --out)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --size)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --esp-size)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ike-count)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "pcap pcapng" -- "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         qcd__subcmd__generate__subcmd__scenarios)
             opts="-q -h -V --out --json --quiet --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -312,7 +368,7 @@ _qcd() {
             return 0
             ;;
         qcd__subcmd__help)
-            opts="secret token decode audit diagnose generate-assets generate-scenarios help"
+            opts="secret token decode audit diagnose generate-assets generate-scenarios generate-capture help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -368,6 +424,20 @@ _qcd() {
             return 0
             ;;
         qcd__subcmd__help__subcmd__generate__subcmd__assets)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        qcd__subcmd__help__subcmd__generate__subcmd__capture)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

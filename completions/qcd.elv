@@ -33,6 +33,7 @@ set edit:completion:arg-completer[qcd] = {|@words|
             cand diagnose 'Diagnose a failed crash detection from a capture'
             cand generate-assets 'Regenerate shell completions and man pages (for maintainers)'
             cand generate-scenarios 'Write the synthetic QCD scenario captures (for maintainers)'
+            cand generate-capture 'Write a synthetic capture (mostly ESP, some IKE) for benchmarks'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'qcd;secret'= {
@@ -273,9 +274,14 @@ set edit:completion:arg-completer[qcd] = {|@words|
         }
         &'qcd;decode'= {
             cand --hex 'The bytes as hex on the command line'
-            cand --as 'What the bytes are, instead of detecting it'
+            cand --as 'What the bytes are, instead of detecting it (hex input)'
+            cand --keys 'Decrypt SK payloads with this key table (Wireshark''s ikev2_decryption_table format, also written by strongSwan''s save-keys)'
+            cand --port 'Capture: a UDP port carrying IKE besides 500 and 4500 (repeatable)'
+            cand --spi 'Capture: only the messages of one IKE SA (SPI-I or SPI-R, 16 hex digits)'
             cand --color 'When to use colour; `auto` honours NO_COLOR and whether stdout is a terminal'
-            cand --offsets 'Show each payload''s byte offset in the input'
+            cand --offsets 'Show each payload''s byte offset in the input (in a capture: in the IKE message)'
+            cand --qcd 'Capture: only messages carrying QCD_TOKEN, INVALID_IKE_SPI or INVALID_SPI (also inside SK when decrypted with --keys)'
+            cand --summary 'Capture: one row per IKE SA (exchanges, notifies, QCD tokens, ESP SPIs) instead of each message'
             cand --json 'Print results as JSON (one object per line) instead of text'
             cand -q 'Print only the answer itself (tokens, ids), no commentary'
             cand --quiet 'Print only the answer itself (tokens, ids), no commentary'
@@ -333,6 +339,22 @@ set edit:completion:arg-completer[qcd] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'qcd;generate-capture'= {
+            cand --out 'Where to write the capture'
+            cand --size 'File size to reach, e.g. 1G, 64M, 500k (powers of 1024)'
+            cand --esp-size 'IP packet size of each ESP packet'
+            cand --ike-count 'Number of IKE messages spread through the capture'
+            cand --format 'format'
+            cand --color 'When to use colour; `auto` honours NO_COLOR and whether stdout is a terminal'
+            cand --ipv6 'IPv6 addresses instead of IPv4'
+            cand --json 'Print results as JSON (one object per line) instead of text'
+            cand -q 'Print only the answer itself (tokens, ids), no commentary'
+            cand --quiet 'Print only the answer itself (tokens, ids), no commentary'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'qcd;help'= {
             cand secret 'Generate, rotate, list, export, import, prune and derive QCD secrets'
             cand token 'Derive and verify QCD tokens for given SPIs'
@@ -341,6 +363,7 @@ set edit:completion:arg-completer[qcd] = {|@words|
             cand diagnose 'Diagnose a failed crash detection from a capture'
             cand generate-assets 'Regenerate shell completions and man pages (for maintainers)'
             cand generate-scenarios 'Write the synthetic QCD scenario captures (for maintainers)'
+            cand generate-capture 'Write a synthetic capture (mostly ESP, some IKE) for benchmarks'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'qcd;help;secret'= {
@@ -383,6 +406,8 @@ set edit:completion:arg-completer[qcd] = {|@words|
         &'qcd;help;generate-assets'= {
         }
         &'qcd;help;generate-scenarios'= {
+        }
+        &'qcd;help;generate-capture'= {
         }
         &'qcd;help;help'= {
         }

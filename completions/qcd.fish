@@ -38,6 +38,7 @@ complete -c qcd -n "__fish_qcd_needs_command" -f -a "audit" -d 'Audit cluster QC
 complete -c qcd -n "__fish_qcd_needs_command" -f -a "diagnose" -d 'Diagnose a failed crash detection from a capture'
 complete -c qcd -n "__fish_qcd_needs_command" -f -a "generate-assets" -d 'Regenerate shell completions and man pages (for maintainers)'
 complete -c qcd -n "__fish_qcd_needs_command" -f -a "generate-scenarios" -d 'Write the synthetic QCD scenario captures (for maintainers)'
+complete -c qcd -n "__fish_qcd_needs_command" -f -a "generate-capture" -d 'Write a synthetic capture (mostly ESP, some IKE) for benchmarks'
 complete -c qcd -n "__fish_qcd_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c qcd -n "__fish_qcd_using_subcommand secret; and not __fish_seen_subcommand_from generate rotate list export import prune derive help" -l color -d 'When to use colour; `auto` honours NO_COLOR and whether stdout is a terminal' -r -f -a "auto\t''
 always\t''
@@ -214,12 +215,17 @@ complete -c qcd -n "__fish_qcd_using_subcommand token; and __fish_seen_subcomman
 complete -c qcd -n "__fish_qcd_using_subcommand token; and __fish_seen_subcommand_from help" -f -a "verify" -d 'Check a token against the generations in use; explain a mismatch'
 complete -c qcd -n "__fish_qcd_using_subcommand token; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c qcd -n "__fish_qcd_using_subcommand decode" -l hex -d 'The bytes as hex on the command line' -r
-complete -c qcd -n "__fish_qcd_using_subcommand decode" -l as -d 'What the bytes are, instead of detecting it' -r -f -a "message\t''
+complete -c qcd -n "__fish_qcd_using_subcommand decode" -l as -d 'What the bytes are, instead of detecting it (hex input)' -r -f -a "message\t''
 payload\t''"
+complete -c qcd -n "__fish_qcd_using_subcommand decode" -l keys -d 'Decrypt SK payloads with this key table (Wireshark\'s ikev2_decryption_table format, also written by strongSwan\'s save-keys)' -r -F
+complete -c qcd -n "__fish_qcd_using_subcommand decode" -l port -d 'Capture: a UDP port carrying IKE besides 500 and 4500 (repeatable)' -r
+complete -c qcd -n "__fish_qcd_using_subcommand decode" -l spi -d 'Capture: only the messages of one IKE SA (SPI-I or SPI-R, 16 hex digits)' -r
 complete -c qcd -n "__fish_qcd_using_subcommand decode" -l color -d 'When to use colour; `auto` honours NO_COLOR and whether stdout is a terminal' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c qcd -n "__fish_qcd_using_subcommand decode" -l offsets -d 'Show each payload\'s byte offset in the input'
+complete -c qcd -n "__fish_qcd_using_subcommand decode" -l offsets -d 'Show each payload\'s byte offset in the input (in a capture: in the IKE message)'
+complete -c qcd -n "__fish_qcd_using_subcommand decode" -l qcd -d 'Capture: only messages carrying QCD_TOKEN, INVALID_IKE_SPI or INVALID_SPI (also inside SK when decrypted with --keys)'
+complete -c qcd -n "__fish_qcd_using_subcommand decode" -l summary -d 'Capture: one row per IKE SA (exchanges, notifies, QCD tokens, ESP SPIs) instead of each message'
 complete -c qcd -n "__fish_qcd_using_subcommand decode" -l json -d 'Print results as JSON (one object per line) instead of text'
 complete -c qcd -n "__fish_qcd_using_subcommand decode" -s q -l quiet -d 'Print only the answer itself (tokens, ids), no commentary'
 complete -c qcd -n "__fish_qcd_using_subcommand decode" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -263,14 +269,29 @@ complete -c qcd -n "__fish_qcd_using_subcommand generate-scenarios" -l json -d '
 complete -c qcd -n "__fish_qcd_using_subcommand generate-scenarios" -s q -l quiet -d 'Print only the answer itself (tokens, ids), no commentary'
 complete -c qcd -n "__fish_qcd_using_subcommand generate-scenarios" -s h -l help -d 'Print help'
 complete -c qcd -n "__fish_qcd_using_subcommand generate-scenarios" -s V -l version -d 'Print version'
-complete -c qcd -n "__fish_qcd_using_subcommand help; and not __fish_seen_subcommand_from secret token decode audit diagnose generate-assets generate-scenarios help" -f -a "secret" -d 'Generate, rotate, list, export, import, prune and derive QCD secrets'
-complete -c qcd -n "__fish_qcd_using_subcommand help; and not __fish_seen_subcommand_from secret token decode audit diagnose generate-assets generate-scenarios help" -f -a "token" -d 'Derive and verify QCD tokens for given SPIs'
-complete -c qcd -n "__fish_qcd_using_subcommand help; and not __fish_seen_subcommand_from secret token decode audit diagnose generate-assets generate-scenarios help" -f -a "decode" -d 'Decode IKEv2 messages and notify payloads from hex or captures'
-complete -c qcd -n "__fish_qcd_using_subcommand help; and not __fish_seen_subcommand_from secret token decode audit diagnose generate-assets generate-scenarios help" -f -a "audit" -d 'Audit cluster QCD secret-sharing against an inventory'
-complete -c qcd -n "__fish_qcd_using_subcommand help; and not __fish_seen_subcommand_from secret token decode audit diagnose generate-assets generate-scenarios help" -f -a "diagnose" -d 'Diagnose a failed crash detection from a capture'
-complete -c qcd -n "__fish_qcd_using_subcommand help; and not __fish_seen_subcommand_from secret token decode audit diagnose generate-assets generate-scenarios help" -f -a "generate-assets" -d 'Regenerate shell completions and man pages (for maintainers)'
-complete -c qcd -n "__fish_qcd_using_subcommand help; and not __fish_seen_subcommand_from secret token decode audit diagnose generate-assets generate-scenarios help" -f -a "generate-scenarios" -d 'Write the synthetic QCD scenario captures (for maintainers)'
-complete -c qcd -n "__fish_qcd_using_subcommand help; and not __fish_seen_subcommand_from secret token decode audit diagnose generate-assets generate-scenarios help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c qcd -n "__fish_qcd_using_subcommand generate-capture" -l out -d 'Where to write the capture' -r -F
+complete -c qcd -n "__fish_qcd_using_subcommand generate-capture" -l size -d 'File size to reach, e.g. 1G, 64M, 500k (powers of 1024)' -r
+complete -c qcd -n "__fish_qcd_using_subcommand generate-capture" -l esp-size -d 'IP packet size of each ESP packet' -r
+complete -c qcd -n "__fish_qcd_using_subcommand generate-capture" -l ike-count -d 'Number of IKE messages spread through the capture' -r
+complete -c qcd -n "__fish_qcd_using_subcommand generate-capture" -l format -r -f -a "pcap\t''
+pcapng\t''"
+complete -c qcd -n "__fish_qcd_using_subcommand generate-capture" -l color -d 'When to use colour; `auto` honours NO_COLOR and whether stdout is a terminal' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c qcd -n "__fish_qcd_using_subcommand generate-capture" -l ipv6 -d 'IPv6 addresses instead of IPv4'
+complete -c qcd -n "__fish_qcd_using_subcommand generate-capture" -l json -d 'Print results as JSON (one object per line) instead of text'
+complete -c qcd -n "__fish_qcd_using_subcommand generate-capture" -s q -l quiet -d 'Print only the answer itself (tokens, ids), no commentary'
+complete -c qcd -n "__fish_qcd_using_subcommand generate-capture" -s h -l help -d 'Print help'
+complete -c qcd -n "__fish_qcd_using_subcommand generate-capture" -s V -l version -d 'Print version'
+complete -c qcd -n "__fish_qcd_using_subcommand help; and not __fish_seen_subcommand_from secret token decode audit diagnose generate-assets generate-scenarios generate-capture help" -f -a "secret" -d 'Generate, rotate, list, export, import, prune and derive QCD secrets'
+complete -c qcd -n "__fish_qcd_using_subcommand help; and not __fish_seen_subcommand_from secret token decode audit diagnose generate-assets generate-scenarios generate-capture help" -f -a "token" -d 'Derive and verify QCD tokens for given SPIs'
+complete -c qcd -n "__fish_qcd_using_subcommand help; and not __fish_seen_subcommand_from secret token decode audit diagnose generate-assets generate-scenarios generate-capture help" -f -a "decode" -d 'Decode IKEv2 messages and notify payloads from hex or captures'
+complete -c qcd -n "__fish_qcd_using_subcommand help; and not __fish_seen_subcommand_from secret token decode audit diagnose generate-assets generate-scenarios generate-capture help" -f -a "audit" -d 'Audit cluster QCD secret-sharing against an inventory'
+complete -c qcd -n "__fish_qcd_using_subcommand help; and not __fish_seen_subcommand_from secret token decode audit diagnose generate-assets generate-scenarios generate-capture help" -f -a "diagnose" -d 'Diagnose a failed crash detection from a capture'
+complete -c qcd -n "__fish_qcd_using_subcommand help; and not __fish_seen_subcommand_from secret token decode audit diagnose generate-assets generate-scenarios generate-capture help" -f -a "generate-assets" -d 'Regenerate shell completions and man pages (for maintainers)'
+complete -c qcd -n "__fish_qcd_using_subcommand help; and not __fish_seen_subcommand_from secret token decode audit diagnose generate-assets generate-scenarios generate-capture help" -f -a "generate-scenarios" -d 'Write the synthetic QCD scenario captures (for maintainers)'
+complete -c qcd -n "__fish_qcd_using_subcommand help; and not __fish_seen_subcommand_from secret token decode audit diagnose generate-assets generate-scenarios generate-capture help" -f -a "generate-capture" -d 'Write a synthetic capture (mostly ESP, some IKE) for benchmarks'
+complete -c qcd -n "__fish_qcd_using_subcommand help; and not __fish_seen_subcommand_from secret token decode audit diagnose generate-assets generate-scenarios generate-capture help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c qcd -n "__fish_qcd_using_subcommand help; and __fish_seen_subcommand_from secret" -f -a "generate" -d 'Create a new keyring whose generation 1 is a fresh random secret'
 complete -c qcd -n "__fish_qcd_using_subcommand help; and __fish_seen_subcommand_from secret" -f -a "rotate" -d 'Make a new active generation; the old active one stays valid as "previous" for --overlap'
 complete -c qcd -n "__fish_qcd_using_subcommand help; and __fish_seen_subcommand_from secret" -f -a "list" -d 'List generations: id, state, times, fingerprint, length, profile; never the secret'

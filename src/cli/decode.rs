@@ -1,27 +1,49 @@
 //! `qcd decode`: decode IKEv2 messages and payloads from hex, xxd or
-//! hexdump -C text given on the command line, in a file, or on stdin.
+//! hexdump -C text given on the command line, in a file, or on stdin, and
+//! every IKE message of a pcap or pcapng capture (with frame, time and
+//! endpoints, filters and a per-IKE-SA summary). SK payloads are opened with
+//! `--keys`.
 
-use std::io::Read;
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::{IsTerminal, Read};
+use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 
-use anyhow::Context;
+use anyhow::{bail, Context};
 use clap::{Args, ValueEnum};
+use serde::Serialize;
 
-use qcd::decode::{self, input, text, As};
+use qcd::capture::{self, CaptureReader, Event, Options, Timestamp};
+use qcd::decode::{self, input, text, As, Decoded, DecodedMessage, DecodedPayload};
+use qcd::ikecrypto::KeyTable;
 use qcd::report::{Output, Style};
+use qcd::spi::Spi;
+use qcd::wire::NotifyType;
 
 use super::Outcome;
+
+/// Captures at least this large get a progress bar (when stderr is a terminal).
+const PROGRESS_MIN_BYTES: u64 = 64 << 20;
 
 #[derive(Args, Debug)]
 #[command(after_long_help = "Examples:\n  \
     qcd decode --hex '0000000801000004'\n  \
     xxd reply.bin | qcd decode -\n  \
-    qcd decode --json --offsets reply.hex")]
+    qcd decode --json --offsets reply.hex\n  \
+    qcd decode gateway.pcapng\n  \
+    qcd decode --qcd --port 4501 gateway.pcap\n  \
+    qcd decode --summary --keys ikev2_decryption_table gateway.pcap\n\n\
+    Exit status: 0 when everything was read (an IKE message that does not parse is a warning \
+    on stderr), 2 on errors and when the capture file itself is damaged (everything readable \
+    is still decoded).")]
 pub struct DecodeArgs {
-    /// File of hex, xxd or hexdump -C text; `-` reads stdin.
+    /// A pcap or pcapng capture, or a file of hex, xxd or hexdump -C text;
+    /// `-` reads stdin.
     ///
-    /// Whitespace, newlines, colons and 0x prefixes are ignored; xxd and
-    /// hexdump -C dumps lose their offset and ASCII columns.
+    /// Captures are recognised by their magic number. In text, whitespace,
+    /// newlines, colons and 0x prefixes are ignored; xxd and hexdump -C dumps
+    /// lose their offset and ASCII columns.
     #[arg(
         value_name = "FILE",
         required_unless_present = "hex",
@@ -35,7 +57,7 @@ pub struct DecodeArgs {
     #[arg(long, value_name = "HEX")]
     pub hex: Option<String>,
 
-    /// What the bytes are, instead of detecting it.
+    /// What the bytes are, instead of detecting it (hex input).
     ///
     /// `message`: an IKEv2 message (optionally after the 4-byte non-ESP
     /// marker of UDP 4500); `payload`: one Notify payload with its generic
@@ -44,9 +66,35 @@ pub struct DecodeArgs {
     #[arg(long = "as", value_enum, value_name = "KIND")]
     pub as_kind: Option<AsKind>,
 
-    /// Show each payload's byte offset in the input.
+    /// Show each payload's byte offset in the input (in a capture: in the IKE message).
     #[arg(long)]
     pub offsets: bool,
+
+    /// Decrypt SK payloads with this key table (Wireshark's
+    /// ikev2_decryption_table format, also written by strongSwan's save-keys).
+    ///
+    /// One line per IKE SA: SPI-I,SPI-R,SK_ei,SK_er,"encryption",SK_ai,SK_ar,"integrity".
+    /// The table holds secrets: keep it private.
+    #[arg(long, value_name = "TABLE")]
+    pub keys: Option<PathBuf>,
+
+    /// Capture: a UDP port carrying IKE besides 500 and 4500 (repeatable).
+    #[arg(long = "port", value_name = "N")]
+    pub ports: Vec<u16>,
+
+    /// Capture: only messages carrying QCD_TOKEN, INVALID_IKE_SPI or
+    /// INVALID_SPI (also inside SK when decrypted with --keys).
+    #[arg(long)]
+    pub qcd: bool,
+
+    /// Capture: only the messages of one IKE SA (SPI-I or SPI-R, 16 hex digits).
+    #[arg(long, value_name = "HEX")]
+    pub spi: Option<String>,
+
+    /// Capture: one row per IKE SA (exchanges, notifies, QCD tokens, ESP SPIs)
+    /// instead of each message.
+    #[arg(long)]
+    pub summary: bool,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -65,47 +113,617 @@ impl From<AsKind> for As {
 }
 
 pub fn run(args: DecodeArgs, out: &mut Output) -> anyhow::Result<Outcome> {
-    let (source, bytes) = read_bytes(&args)?;
-    let decoded = decode::decode_bytes(&bytes, args.as_kind.map(As::from))
+    let keys = match &args.keys {
+        Some(p) => Some(KeyTable::load(p).context("cannot load --keys")?),
+        None => None,
+    };
+    let spi = match &args.spi {
+        Some(s) => Some(Spi::parse(s).context("bad --spi")?),
+        None => None,
+    };
+    let (source, contents) = match open_input(&args)? {
+        Input::Capture(source) => return run_capture(&args, source, keys.as_ref(), spi, out),
+        Input::Text(name, contents) => (name, contents),
+    };
+    if args.summary || args.qcd || args.spi.is_some() || !args.ports.is_empty() {
+        bail!("--summary, --qcd, --spi and --port apply to capture files (pcap, pcapng), not to hex input");
+    }
+    let bytes = if args.hex.is_some() {
+        input::parse_text(&String::from_utf8_lossy(&contents))
+            .context("cannot read --hex")?
+            .1
+    } else {
+        input::bytes_from_contents(&contents)
+            .with_context(|| format!("cannot read {source}"))?
+            .1
+    };
+    let decoded = decode::decode_bytes_with_keys(&bytes, args.as_kind.map(As::from), keys.as_ref())
         .with_context(|| format!("cannot decode {source}"))?;
     if out.json {
         out.json_line(&decoded)?;
     } else {
-        let opts = text::TreeOptions {
-            offsets: args.offsets,
-        };
-        for line in text::tree(&decoded, opts) {
-            if line.warning {
-                let t = out.paint(Style::Warn, &line.text);
-                out.answer(&t)?;
-            } else {
-                out.answer(&line.text)?;
-            }
-        }
+        print_tree(&decoded, args.offsets, out)?;
     }
     Ok(Outcome::Success)
 }
 
-fn read_bytes(args: &DecodeArgs) -> anyhow::Result<(String, Vec<u8>)> {
+fn print_tree(decoded: &Decoded, offsets: bool, out: &mut Output) -> anyhow::Result<()> {
+    for line in text::tree(decoded, text::TreeOptions { offsets }) {
+        if line.warning {
+            let t = out.paint(Style::Warn, &line.text);
+            out.answer(&t)?;
+        } else {
+            out.answer(&line.text)?;
+        }
+    }
+    Ok(())
+}
+
+/// A capture to read: its name, the byte stream and its size when known.
+struct CaptureSource {
+    name: String,
+    input: Box<dyn Read>,
+    size: Option<u64>,
+}
+
+/// What FILE (or stdin, or --hex) holds.
+enum Input {
+    Capture(CaptureSource),
+    /// Text: its name and contents.
+    Text(String, Vec<u8>),
+}
+
+/// Opens FILE (or stdin) as a capture when its first bytes are a pcap or
+/// pcapng magic, or reads it whole as text.
+fn open_input(args: &DecodeArgs) -> anyhow::Result<Input> {
     if let Some(hex) = &args.hex {
-        let (_, b) = input::parse_text(hex).context("cannot read --hex")?;
-        return Ok(("--hex".to_string(), b));
+        return Ok(Input::Text("--hex".to_string(), hex.as_bytes().to_vec()));
     }
     let path = args
         .file
         .as_ref()
         .context("give a FILE, `-` for stdin, or --hex")?;
-    let (name, contents) = if path.as_os_str() == "-" {
-        let mut buf = Vec::new();
-        std::io::stdin()
-            .read_to_end(&mut buf)
-            .context("cannot read stdin")?;
-        ("stdin".to_string(), buf)
+    let (name, mut input, size): (String, Box<dyn Read>, Option<u64>) = if path.as_os_str() == "-" {
+        ("stdin".to_string(), Box::new(std::io::stdin().lock()), None)
     } else {
-        let buf = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-        (path.display().to_string(), buf)
+        let file = File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
+        let size = file.metadata().ok().map(|m| m.len());
+        (path.display().to_string(), Box::new(file), size)
     };
-    let (_, b) =
-        input::bytes_from_contents(&contents).with_context(|| format!("cannot read {name}"))?;
-    Ok((name, b))
+    let mut head = [0u8; 4];
+    let n = read_head(&mut input, &mut head).with_context(|| format!("cannot read {name}"))?;
+    let input: Box<dyn Read> = Box::new(std::io::Cursor::new(head[..n].to_vec()).chain(input));
+    match input::file_kind(&head[..n]) {
+        input::FileKind::Pcap | input::FileKind::PcapNg => {
+            Ok(Input::Capture(CaptureSource { name, input, size }))
+        }
+        _ => {
+            let mut buf = Vec::new();
+            let mut input = input;
+            input
+                .read_to_end(&mut buf)
+                .with_context(|| format!("cannot read {name}"))?;
+            Ok(Input::Text(name, buf))
+        }
+    }
+}
+
+fn read_head(r: &mut impl Read, head: &mut [u8; 4]) -> std::io::Result<usize> {
+    let mut got = 0;
+    while got < head.len() {
+        match r.read(&mut head[got..]) {
+            Ok(0) => break,
+            Ok(n) => got += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(got)
+}
+
+/// Counts the bytes read for the progress bar; costs one branch per read
+/// (reads are megabytes long) when there is no bar.
+struct Progress<R> {
+    inner: R,
+    read: u64,
+    bar: Option<indicatif::ProgressBar>,
+}
+
+impl<R: Read> Read for Progress<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if let Some(bar) = &self.bar {
+            self.read += n as u64;
+            bar.set_position(self.read);
+        }
+        Ok(n)
+    }
+}
+
+fn progress_bar(size: Option<u64>) -> Option<indicatif::ProgressBar> {
+    let size = size.filter(|&s| s >= PROGRESS_MIN_BYTES)?;
+    if !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let bar = indicatif::ProgressBar::new(size);
+    if let Ok(style) = indicatif::ProgressStyle::with_template(
+        "{bar:40} {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
+    ) {
+        bar.set_style(style);
+    }
+    Some(bar)
+}
+
+/// One IKE message of a capture, as `--json` prints it: the hex decoder's
+/// object plus where and when it was seen.
+#[derive(Serialize)]
+struct CaptureMessage<'a> {
+    #[serde(flatten)]
+    decoded: &'a Decoded,
+    /// 1-based frame number, as Wireshark counts.
+    frame: u64,
+    /// RFC 3339 UTC at the capture's precision; absent for pcapng simple packet blocks.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    time: Option<String>,
+    src: String,
+    dst: String,
+    /// Reassembled from IP fragments (then `frame` is the last fragment's).
+    reassembled: bool,
+}
+
+const QCD_NOTIFIES: [NotifyType; 3] = [
+    NotifyType::QCD_TOKEN,
+    NotifyType::INVALID_IKE_SPI,
+    NotifyType::INVALID_SPI,
+];
+
+/// The notifies of a message, outside and (decrypted) inside SK.
+fn notifies(m: &DecodedMessage) -> impl Iterator<Item = &DecodedPayload> {
+    m.payloads
+        .iter()
+        .flat_map(|p| {
+            std::iter::once(p).chain(
+                p.encrypted
+                    .as_ref()
+                    .and_then(|e| e.payloads.as_ref())
+                    .into_iter()
+                    .flatten(),
+            )
+        })
+        .filter(|p| p.notify.is_some())
+}
+
+fn is_qcd_related(m: &DecodedMessage) -> bool {
+    notifies(m).any(|p| {
+        p.notify
+            .as_ref()
+            .is_some_and(|n| QCD_NOTIFIES.iter().any(|t| t.0 == n.notify_type))
+    })
+}
+
+fn run_capture(
+    args: &DecodeArgs,
+    source: CaptureSource,
+    keys: Option<&KeyTable>,
+    spi: Option<Spi>,
+    out: &mut Output,
+) -> anyhow::Result<Outcome> {
+    if args.hex.is_some() || args.as_kind.is_some() {
+        bail!("--as applies to hex input, not to capture files");
+    }
+    let bar = progress_bar(source.size);
+    let input = Progress {
+        inner: source.input,
+        read: 0,
+        bar: bar.clone(),
+    };
+    let opts = Options {
+        extra_ports: args.ports.clone(),
+        ..Options::default()
+    };
+    let name = source.name;
+    let mut reader = CaptureReader::new(input, &name, opts)?;
+    let spi_hex = spi.map(|s| s.to_hex());
+    let mut summary = Summary::default();
+    let mut first = true;
+    let warn = |text: &str| match &bar {
+        Some(b) => b.suspend(|| eprintln!("qcd: warning: {name}: {text}")),
+        None => eprintln!("qcd: warning: {name}: {text}"),
+    };
+    while let Some(ev) = reader.next_event() {
+        let (frame, time, src, dst, payload, truncated, reassembled) = match ev {
+            Event::Warning(w) => {
+                warn(&w.to_string());
+                continue;
+            }
+            Event::Esp { .. } => continue,
+            Event::Ike {
+                frame,
+                time,
+                src,
+                dst,
+                payload,
+                truncated,
+                reassembled,
+            } => (frame, time, src, dst, payload, truncated, reassembled),
+        };
+        let m = match decode::decode_message_with_keys(&payload, keys) {
+            Ok(m) => m,
+            Err(e) => {
+                warn(&format!(
+                    "frame {frame} ({} -> {}): IKE message not decoded: {e}{}",
+                    capture::format_endpoint(&src),
+                    capture::format_endpoint(&dst),
+                    if truncated {
+                        " (the capture holds only part of this datagram: snapshot length)"
+                    } else {
+                        ""
+                    }
+                ));
+                continue;
+            }
+        };
+        if args.qcd && !is_qcd_related(&m) {
+            continue;
+        }
+        if let Some(s) = &spi_hex {
+            if &m.spi_i != s && &m.spi_r != s {
+                continue;
+            }
+        }
+        if args.summary {
+            summary.add(&m, frame, time, src, dst);
+            continue;
+        }
+        let decoded = Decoded::Message(m);
+        let time = time.map(|t| t.format_rfc3339());
+        let src = capture::format_endpoint(&src);
+        let dst = capture::format_endpoint(&dst);
+        if out.json {
+            out.json_line(&CaptureMessage {
+                decoded: &decoded,
+                frame,
+                time,
+                src,
+                dst,
+                reassembled,
+            })?;
+        } else {
+            if !first {
+                out.answer("")?;
+            }
+            first = false;
+            let head = format!(
+                "frame {frame}  {}  {src} -> {dst}{}",
+                time.as_deref().unwrap_or("(no time)"),
+                if reassembled { "  (reassembled)" } else { "" }
+            );
+            let head = out.paint(Style::Bold, &head);
+            out.answer(&head)?;
+            print_tree(&decoded, args.offsets, out)?;
+        }
+    }
+    if let Some(b) = &bar {
+        b.finish_and_clear();
+    }
+    if args.summary {
+        let filtered = args.qcd || spi.is_some();
+        summary.attach_esp(reader.esp_stats().flows(), filtered);
+        summary.print(out)?;
+    }
+    if reader.damaged() {
+        out.flush()?;
+        bail!("{name} is damaged (see the warnings above); everything readable was decoded");
+    }
+    Ok(Outcome::Success)
+}
+
+/// ESP packets of one SPI and direction, as the summary shows them.
+#[derive(Serialize, Clone)]
+struct EspRow {
+    /// 8 lowercase hex digits.
+    spi: String,
+    src: String,
+    dst: String,
+    packets: u64,
+    first_frame: u64,
+    last_frame: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    first_time: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    last_time: Option<String>,
+}
+
+/// One IKE SA of `--summary --json`.
+#[derive(Serialize)]
+struct SaRow {
+    /// `"ike_sa"`, or `"esp_without_ike_sa"` for ESP flows whose hosts had no IKE message.
+    kind: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    spi_i: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    spi_r: Option<String>,
+    /// Endpoint of the original initiator (from its messages' Initiator flag).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    initiator: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    responder: Option<String>,
+    messages: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    first_frame: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    last_frame: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    first_time: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    last_time: Option<String>,
+    /// Exchange name → messages, sorted by name.
+    exchanges: serde_json::Map<String, serde_json::Value>,
+    /// Notify type names, each once, in order of first appearance (inside SK too when decrypted).
+    notifies: Vec<String>,
+    /// QCD_TOKEN notification data (hex), each once.
+    qcd_tokens: Vec<String>,
+    esp: Vec<EspRow>,
+}
+
+struct SaAcc {
+    spi_i: String,
+    spi_r: String,
+    initiator: SocketAddr,
+    responder: SocketAddr,
+    messages: u64,
+    first_frame: u64,
+    last_frame: u64,
+    first_time: Option<Timestamp>,
+    last_time: Option<Timestamp>,
+    exchanges: Vec<(String, u64)>,
+    notifies: Vec<String>,
+    qcd_tokens: Vec<String>,
+    esp: Vec<EspRow>,
+}
+
+impl SaAcc {
+    fn hosts(&self) -> (IpAddr, IpAddr) {
+        host_pair(self.initiator.ip(), self.responder.ip())
+    }
+}
+
+fn host_pair(a: IpAddr, b: IpAddr) -> (IpAddr, IpAddr) {
+    if a <= b {
+        (a, b)
+    } else {
+        (b, a)
+    }
+}
+
+#[derive(Default)]
+struct Summary {
+    sas: Vec<SaAcc>,
+    by_spi_i: HashMap<String, usize>,
+    orphan_esp: Vec<EspRow>,
+}
+
+fn fmt_time(t: Option<Timestamp>) -> Option<String> {
+    t.map(|t| t.format_rfc3339())
+}
+
+impl Summary {
+    fn add(
+        &mut self,
+        m: &DecodedMessage,
+        frame: u64,
+        time: Option<Timestamp>,
+        src: SocketAddr,
+        dst: SocketAddr,
+    ) {
+        // An IKE SA is named by SPI-I (SPI-R is still zero in the first request).
+        let (initiator, responder) = if m.initiator { (src, dst) } else { (dst, src) };
+        let i = *self.by_spi_i.entry(m.spi_i.clone()).or_insert_with(|| {
+            self.sas.push(SaAcc {
+                spi_i: m.spi_i.clone(),
+                spi_r: m.spi_r.clone(),
+                initiator,
+                responder,
+                messages: 0,
+                first_frame: frame,
+                last_frame: frame,
+                first_time: time,
+                last_time: time,
+                exchanges: Vec::new(),
+                notifies: Vec::new(),
+                qcd_tokens: Vec::new(),
+                esp: Vec::new(),
+            });
+            self.sas.len() - 1
+        });
+        let sa = &mut self.sas[i];
+        if sa.spi_r.bytes().all(|c| c == b'0') {
+            sa.spi_r = m.spi_r.clone();
+        }
+        sa.messages += 1;
+        sa.last_frame = frame;
+        if time.is_some() {
+            sa.last_time = time;
+        }
+        match sa.exchanges.iter_mut().find(|(n, _)| *n == m.exchange) {
+            Some((_, c)) => *c += 1,
+            None => sa.exchanges.push((m.exchange.clone(), 1)),
+        }
+        for p in notifies(m) {
+            let Some(n) = &p.notify else { continue };
+            if !sa.notifies.contains(&n.name) {
+                sa.notifies.push(n.name.clone());
+            }
+            if n.notify_type == NotifyType::QCD_TOKEN.0 && !sa.qcd_tokens.contains(&n.data) {
+                sa.qcd_tokens.push(n.data.clone());
+            }
+        }
+    }
+
+    /// Each ESP flow goes to the IKE SA between the same two hosts that was
+    /// the latest to start before the flow's first packet (else the first
+    /// one between them). With a filter (--qcd, --spi) flows whose hosts
+    /// have no listed SA are left out.
+    fn attach_esp(&mut self, flows: Vec<(capture::EspKey, capture::EspFlow)>, filtered: bool) {
+        for (k, f) in flows {
+            let row = EspRow {
+                spi: format!("{:08x}", k.spi),
+                src: capture::format_endpoint(&k.src),
+                dst: capture::format_endpoint(&k.dst),
+                packets: f.packets,
+                first_frame: f.first_frame,
+                last_frame: f.last_frame,
+                first_time: fmt_time(f.first_time),
+                last_time: fmt_time(f.last_time),
+            };
+            let hosts = host_pair(k.src.ip(), k.dst.ip());
+            let candidates: Vec<usize> = (0..self.sas.len())
+                .filter(|&i| self.sas[i].hosts() == hosts)
+                .collect();
+            let chosen = candidates
+                .iter()
+                .rev()
+                .find(|&&i| self.sas[i].first_frame <= f.first_frame)
+                .or(candidates.first());
+            match chosen {
+                Some(&i) => self.sas[i].esp.push(row),
+                None if !filtered => self.orphan_esp.push(row),
+                None => {}
+            }
+        }
+    }
+
+    fn rows(&self) -> Vec<SaRow> {
+        let mut rows: Vec<SaRow> = self
+            .sas
+            .iter()
+            .map(|sa| SaRow {
+                kind: "ike_sa",
+                spi_i: Some(sa.spi_i.clone()),
+                spi_r: Some(sa.spi_r.clone()),
+                initiator: Some(capture::format_endpoint(&sa.initiator)),
+                responder: Some(capture::format_endpoint(&sa.responder)),
+                messages: sa.messages,
+                first_frame: Some(sa.first_frame),
+                last_frame: Some(sa.last_frame),
+                first_time: fmt_time(sa.first_time),
+                last_time: fmt_time(sa.last_time),
+                exchanges: sa
+                    .exchanges
+                    .iter()
+                    .map(|(n, c)| (n.clone(), serde_json::Value::from(*c)))
+                    .collect(),
+                notifies: sa.notifies.clone(),
+                qcd_tokens: sa.qcd_tokens.clone(),
+                esp: sa.esp.clone(),
+            })
+            .collect();
+        if !self.orphan_esp.is_empty() {
+            rows.push(SaRow {
+                kind: "esp_without_ike_sa",
+                spi_i: None,
+                spi_r: None,
+                initiator: None,
+                responder: None,
+                messages: 0,
+                first_frame: None,
+                last_frame: None,
+                first_time: None,
+                last_time: None,
+                exchanges: serde_json::Map::new(),
+                notifies: Vec::new(),
+                qcd_tokens: Vec::new(),
+                esp: self.orphan_esp.clone(),
+            });
+        }
+        rows
+    }
+
+    fn print(&self, out: &mut Output) -> anyhow::Result<()> {
+        let rows = self.rows();
+        if out.json {
+            for r in &rows {
+                out.json_line(r)?;
+            }
+            return Ok(());
+        }
+        if rows.is_empty() {
+            out.line("no IKE message or ESP packet matched")?;
+            return Ok(());
+        }
+        let mut table = out.table();
+        table.set_header(vec![
+            "IKE SA (SPI-I / SPI-R)",
+            "initiator → responder",
+            "messages",
+            "exchanges",
+            "notifies",
+            "QCD tokens",
+            "ESP SPIs",
+        ]);
+        for r in &rows {
+            let sa = match (&r.spi_i, &r.spi_r) {
+                (Some(i), Some(rr)) => format!("{i}\n{rr}"),
+                _ => "(no IKE message)".to_string(),
+            };
+            let peers = match (&r.initiator, &r.responder) {
+                (Some(i), Some(rr)) => format!("{i}\n→ {rr}"),
+                _ => String::new(),
+            };
+            let messages = match (r.first_frame, r.last_frame) {
+                (Some(a), Some(b)) => format!(
+                    "{} (frames {a}–{b})\n{}\n{}",
+                    r.messages,
+                    r.first_time.as_deref().unwrap_or(""),
+                    r.last_time.as_deref().unwrap_or("")
+                ),
+                _ => String::new(),
+            };
+            let exchanges = r
+                .exchanges
+                .iter()
+                .map(|(n, c)| format!("{n} ×{c}"))
+                .collect::<Vec<_>>()
+                .join("\n");
+            let tokens = r
+                .qcd_tokens
+                .iter()
+                .map(|t| {
+                    if t.len() > 16 {
+                        format!("{}… ({} bytes)", &t[..16], t.len() / 2)
+                    } else {
+                        t.clone()
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join("\n");
+            let esp = r
+                .esp
+                .iter()
+                .map(|e| {
+                    format!(
+                        "{} {} → {}: {} packets\n  {} – {}",
+                        e.spi,
+                        e.src,
+                        e.dst,
+                        e.packets,
+                        e.first_time.as_deref().unwrap_or("?"),
+                        e.last_time.as_deref().unwrap_or("?")
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("\n");
+            table.add_row(vec![
+                sa,
+                peers,
+                messages,
+                exchanges,
+                r.notifies.join("\n"),
+                tokens,
+                esp,
+            ]);
+        }
+        out.line(&table.to_string())?;
+        Ok(())
+    }
 }

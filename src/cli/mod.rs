@@ -12,6 +12,7 @@ pub mod assets;
 pub mod audit;
 pub mod decode;
 pub mod diagnose;
+pub mod generate_capture;
 pub mod scenarios;
 pub mod secret;
 pub mod token;
@@ -95,6 +96,9 @@ pub enum Command {
     /// Write the synthetic QCD scenario captures (for maintainers).
     #[command(hide = true)]
     GenerateScenarios(scenarios::ScenariosArgs),
+    /// Write a synthetic capture (mostly ESP, some IKE) for benchmarks.
+    #[command(hide = true)]
+    GenerateCapture(generate_capture::GenerateCaptureArgs),
 }
 
 /// What a successful run answered; errors are `Err`.
@@ -136,6 +140,7 @@ fn dispatch(cli: Cli, out: &mut Output) -> anyhow::Result<Outcome> {
         Command::Diagnose(args) => diagnose::run(args, out),
         Command::GenerateAssets(args) => assets::run(args),
         Command::GenerateScenarios(args) => scenarios::run(args),
+        Command::GenerateCapture(args) => generate_capture::run(args, out),
     }
 }
 

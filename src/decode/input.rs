@@ -2,9 +2,9 @@
 //! colons, `0x` prefixes), `xxd` dumps and `hexdump -C` dumps (offset and
 //! ASCII columns ignored, `*` repeat lines expanded).
 //!
-//! [`file_kind`] is the single place that decides what a file holds; today
-//! only text is decoded, capture files are recognised and refused with a
-//! clear message (a later issue adds them).
+//! [`file_kind`] is the single place that decides what a file holds: text is
+//! decoded here, captures are read by `qcd::capture` (the CLI sends them
+//! there; [`bytes_from_contents`] refuses them).
 //!
 //! Not here: what the bytes mean (see the parent module).
 
@@ -44,7 +44,9 @@ pub enum InputError {
     },
     #[error("no hex digits in the input")]
     Empty,
-    #[error("this is a {0} capture file; decoding captures is not supported yet (extract the UDP payload as hex, e.g. with `tshark -T fields -e udp.payload`)")]
+    #[error(
+        "this is a {0} capture file, not text: read it with qcd::capture (`qcd decode FILE` does)"
+    )]
     Capture(&'static str),
     #[error("the input is neither text (hex, xxd or hexdump -C) nor a known capture format")]
     Binary,

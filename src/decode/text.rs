@@ -161,14 +161,23 @@ fn payload_lines(
             e.first_inner_name, e.first_inner_payload
         ));
         push(format!(
-            "{ind}IV, ciphertext and ICV: {} bytes at byte {} (content needs keys)",
-            e.body_length, e.body_offset
+            "{ind}IV, ciphertext and ICV: {} bytes at byte {}{}",
+            e.body_length,
+            e.body_offset,
+            if e.payloads.is_none() && e.decrypt_error.is_none() {
+                " (content needs keys)"
+            } else {
+                ""
+            }
         ));
         if let Some(inner) = &e.payloads {
             push(format!("{ind}decrypted:"));
             for q in inner {
                 payload_lines(q, depth + 2, opts, push);
             }
+        }
+        if let Some(err) = &e.decrypt_error {
+            push(format!("{ind}not decrypted: {err}"));
         }
     }
 }

@@ -1,0 +1,240 @@
+//! Hidden `qcd generate-capture`: writes a synthetic capture (mostly ESP,
+//! a few hundred IKE messages) so anyone can reproduce the `qcd decode`
+//! benchmark. Not for tests of real traffic: the IKE messages are built with
+//! the wire Reprs and the ESP bodies are filler.
+
+use std::io::BufWriter;
+use std::path::PathBuf;
+
+use anyhow::{bail, Context};
+use clap::{Args, ValueEnum};
+
+use qcd::capture::synth::{synth, SynthSpec};
+use qcd::capture::write::{Encap, Format};
+use qcd::report::Output;
+use qcd::spi::Spi;
+use qcd::wire::{
+    EncryptedRepr, ExchangeType, Flags, MessageRepr, NotifyRepr, NotifyType, PayloadRepr,
+    PayloadType,
+};
+
+use super::Outcome;
+
+#[derive(Args, Debug)]
+pub struct GenerateCaptureArgs {
+    /// Where to write the capture.
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+    /// File size to reach, e.g. 1G, 64M, 500k (powers of 1024).
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub size: u64,
+    /// IP packet size of each ESP packet.
+    #[arg(long, default_value_t = 1400, value_name = "BYTES")]
+    pub esp_size: usize,
+    /// Number of IKE messages spread through the capture.
+    #[arg(long, default_value_t = 300, value_name = "N")]
+    pub ike_count: u64,
+    #[arg(long, value_enum, default_value_t = CaptureFormat::Pcap)]
+    pub format: CaptureFormat,
+    /// IPv6 addresses instead of IPv4.
+    #[arg(long)]
+    pub ipv6: bool,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CaptureFormat {
+    Pcap,
+    Pcapng,
+}
+
+/// `1G`, `64M`, `500k`, `123` (bytes); powers of 1024.
+pub fn parse_size(s: &str) -> Result<u64, String> {
+    let s = s.trim();
+    let (digits, mult) = match s.char_indices().last() {
+        Some((i, c)) if c.is_ascii_alphabetic() => {
+            let m: u64 = match c.to_ascii_lowercase() {
+                'k' => 1 << 10,
+                'm' => 1 << 20,
+                'g' => 1 << 30,
+                't' => 1 << 40,
+                _ => return Err(format!("unknown size suffix {c:?}; use k, M, G or T")),
+            };
+            (&s[..i], m)
+        }
+        _ => (s, 1),
+    };
+    let n: u64 = digits
+        .parse()
+        .map_err(|_| format!("{s:?} is not a size like 1G, 64M or 500k"))?;
+    n.checked_mul(mult)
+        .ok_or_else(|| format!("{s:?} is too large"))
+}
+
+/// A realistic exchange mix between the generator's two gateways: IKE_SA_INIT
+/// request and response, IKE_AUTH request and response (SK, opaque), a DPD
+/// INFORMATIONAL (empty SK) and, after a reboot of the responder, the
+/// unprotected reply INVALID_IKE_SPI + QCD_TOKEN.
+pub fn sample_messages() -> anyhow::Result<Vec<Vec<u8>>> {
+    let spi_i = Spi([0x5a, 0x1e, 0x0c, 0x7f, 0x3b, 0x92, 0x40, 0x11]);
+    let spi_r = Spi([0xc3, 0x08, 0x66, 0x2d, 0x91, 0xe4, 0x7a, 0x05]);
+    let filler = |n: usize, seed: u8| -> Vec<u8> {
+        (0..n)
+            .map(|i| (i as u8).wrapping_mul(31).wrapping_add(seed))
+            .collect()
+    };
+    let sk = |first: PayloadType, n: usize, seed: u8| {
+        PayloadRepr::encrypted(EncryptedRepr {
+            fragment: None,
+            first_inner: first,
+            body: filler(n, seed),
+        })
+    };
+    let msg = |spi_r: Spi, exchange, flags, message_id, payloads| MessageRepr {
+        spi_i,
+        spi_r,
+        exchange,
+        flags,
+        message_id,
+        payloads,
+    };
+    let token: Vec<u8> = filler(32, 0x42);
+    let sa_body = hex::decode(
+        "0000002c010100040300000c0100000c800e0100030000080200000503000008030000020000000804000013",
+    )
+    .context("SA proposal")?;
+    let mut ke = vec![0, 19, 0, 0];
+    ke.extend(filler(32, 7));
+    let messages = [
+        msg(
+            Spi([0; 8]),
+            ExchangeType::IKE_SA_INIT,
+            Flags::INITIATOR,
+            0,
+            vec![
+                PayloadRepr::other(PayloadType::SA, sa_body.clone()),
+                PayloadRepr::other(PayloadType::KE, ke.clone()),
+                PayloadRepr::other(PayloadType::NONCE, filler(32, 1)),
+                PayloadRepr::notify(NotifyRepr::new(
+                    0,
+                    NotifyType::NAT_DETECTION_SOURCE_IP,
+                    filler(20, 2),
+                )),
+            ],
+        ),
+        msg(
+            spi_r,
+            ExchangeType::IKE_SA_INIT,
+            Flags::RESPONSE,
+            0,
+            vec![
+                PayloadRepr::other(PayloadType::SA, sa_body),
+                PayloadRepr::other(PayloadType::KE, ke),
+                PayloadRepr::other(PayloadType::NONCE, filler(32, 3)),
+            ],
+        ),
+        msg(
+            spi_r,
+            ExchangeType::IKE_AUTH,
+            Flags::INITIATOR,
+            1,
+            vec![sk(PayloadType::IDI, 240, 4)],
+        ),
+        msg(
+            spi_r,
+            ExchangeType::IKE_AUTH,
+            Flags::RESPONSE,
+            1,
+            vec![sk(PayloadType::IDR, 208, 5)],
+        ),
+        msg(
+            spi_r,
+            ExchangeType::INFORMATIONAL,
+            Flags::INITIATOR,
+            2,
+            vec![sk(PayloadType::NONE, 32, 6)],
+        ),
+        msg(
+            spi_r,
+            ExchangeType::INFORMATIONAL,
+            Flags::RESPONSE,
+            2,
+            vec![
+                PayloadRepr::notify(NotifyRepr::new(0, NotifyType::INVALID_IKE_SPI, vec![])),
+                PayloadRepr::notify(NotifyRepr::qcd_token(&token)),
+            ],
+        ),
+    ];
+    messages
+        .iter()
+        .map(|m| m.to_bytes().context("cannot build a sample IKE message"))
+        .collect()
+}
+
+pub fn run(args: GenerateCaptureArgs, out: &mut Output) -> anyhow::Result<Outcome> {
+    if args.esp_size < 60 || args.esp_size > 65_000 {
+        bail!("--esp-size must be between 60 and 65000 bytes");
+    }
+    let spec = SynthSpec {
+        size: args.size,
+        esp_size: args.esp_size,
+        ike_count: args.ike_count,
+        encap: Encap::Ethernet,
+        format: match args.format {
+            CaptureFormat::Pcap => Format::Pcap {
+                big_endian: false,
+                nanos: false,
+            },
+            CaptureFormat::Pcapng => Format::PcapNg,
+        },
+        ipv6: args.ipv6,
+    };
+    let ike = sample_messages()?;
+    let file = std::fs::File::create(&args.out)
+        .with_context(|| format!("cannot create {}", args.out.display()))?;
+    let summary = synth(BufWriter::with_capacity(1 << 20, file), &spec, &ike)
+        .with_context(|| format!("cannot write {}", args.out.display()))?;
+    if out.json {
+        out.json_line(&serde_json::json!({
+            "file": args.out.display().to_string(),
+            "bytes": summary.bytes,
+            "frames": summary.frames,
+            "ike": summary.ike,
+            "esp": summary.esp,
+            "esp_udp": summary.esp_udp,
+        }))?;
+    } else {
+        out.line(&format!(
+            "{}: {} bytes, {} frames ({} IKE, {} ESP, {} ESP in UDP)",
+            args.out.display(),
+            summary.bytes,
+            summary.frames,
+            summary.ike,
+            summary.esp,
+            summary.esp_udp
+        ))?;
+    }
+    Ok(Outcome::Success)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("1G"), Ok(1 << 30));
+        assert_eq!(parse_size("64M"), Ok(64 << 20));
+        assert_eq!(parse_size("500k"), Ok(500 << 10));
+        assert_eq!(parse_size("123"), Ok(123));
+        assert!(parse_size("1X").is_err());
+        assert!(parse_size("G").is_err());
+        assert!(parse_size("99999999999T").is_err());
+    }
+
+    #[test]
+    fn samples_decode() {
+        for m in sample_messages().unwrap() {
+            qcd::decode::decode_message(&m).unwrap();
+        }
+    }
+}
