@@ -22,6 +22,7 @@
 mod defrag;
 mod esp;
 mod link;
+mod mapped;
 mod reader;
 pub mod synth;
 mod time;
