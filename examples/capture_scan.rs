@@ -1,5 +1,5 @@
-//! Drives `qcd::capture` over a file, for measurements until `qcd decode`
-//! integrates it.
+//! Drives `qcd::capture` alone over a file (no IKE decoding), to measure
+//! the reader by itself; `benches/capture.sh` measures `qcd decode`.
 //!
 //! ```text
 //! cargo run --release --example capture_scan -- scan FILE [--esp-events]

@@ -802,3 +802,29 @@ fn qcd_decode_json_agrees_with_tshark_on_every_capture() {
         files.len()
     );
 }
+
+#[test]
+fn offsets_apply_to_captures_and_as_does_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = write(
+        dir.path(),
+        "conv.pcap",
+        &pcap(LinkType::ETHERNET, &eth(&conversation(false))),
+    );
+    let r = run(&["decode", "--offsets", &f]);
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    // Offsets count from the IKE header, also on UDP 4500 (marker removed).
+    assert!(
+        r.stdout.contains("  [  28] N (Notify), 8 bytes\n"),
+        "{}",
+        r.stdout
+    );
+    assert!(!r.stdout.contains("[  32]"), "{}", r.stdout);
+    let r = run(&["decode", "--as", "message", &f]);
+    assert_eq!(r.code, Some(2));
+    assert!(
+        r.stderr.contains("--as applies to hex input"),
+        "{}",
+        r.stderr
+    );
+}

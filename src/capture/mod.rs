@@ -15,13 +15,16 @@
 //! decoded) and it does not write captures except for tests and benchmarks
 //! ([`mod@write`], [`synth`]).
 //!
-//! File formats are read with `pcap-parser`'s streaming reader and packets
-//! are sliced with `etherparse`; see [`CaptureReader`] for the supported link
+//! File formats are read with `pcap-parser`'s streaming reader (or, for a
+//! regular file opened with [`CaptureReader::open`], its slice parsers over
+//! memory-mapped windows of the file: no copy) and packets are sliced with
+//! `etherparse`; see [`CaptureReader`] for the supported link
 //! types and the limits.
 
 mod defrag;
 mod esp;
 mod link;
+mod mapped;
 mod reader;
 pub mod synth;
 mod time;

@@ -3,6 +3,7 @@
 
 use super::defrag::{Defragmenter, FragKey, Fragment};
 use super::link::{self, LinkIssue, LinkType};
+use super::mapped::{MapError, MappedReader};
 use super::{DefragLimits, EspKey, EspStats, FileKind, Precision, Timestamp, IKE_PORT, NAT_T_PORT};
 use etherparse::{Ipv6ExtensionSlice, LaxNetSlice};
 use pcap_parser::pcapng::Block;
@@ -371,6 +372,7 @@ struct State {
 /// ```
 pub struct CaptureReader<'r> {
     reader: Box<dyn PcapReaderIterator + 'r>,
+    mapped: bool,
     st: State,
     kind: FileKind,
     to_consume: usize,
@@ -383,12 +385,38 @@ pub struct CaptureReader<'r> {
 
 impl CaptureReader<'static> {
     /// Opens a capture file.
+    ///
+    /// A regular file is mapped into memory a window at a time and parsed in
+    /// place (no copy into a read buffer); anything else, or when mapping
+    /// fails or `QCD_NO_MMAP` is set, is read with `read`. See the `mapped`
+    /// module for the one risk of mapping (another process truncating the
+    /// file while it is read).
     pub fn open(path: &Path, opts: Options) -> Result<CaptureReader<'static>, CaptureError> {
-        let file = File::open(path).map_err(|source| CaptureError::Open {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        CaptureReader::new(file, &path.display().to_string(), opts)
+        let open = || {
+            File::open(path).map_err(|source| CaptureError::Open {
+                path: path.to_path_buf(),
+                source,
+            })
+        };
+        let name = path.display().to_string();
+        let mut head = [0u8; 4];
+        let mut f = open()?;
+        let got = read_head(&mut f, &mut head).unwrap_or(0);
+        let kind = super::sniff(&head[..got]);
+        if got > 0 && kind != FileKind::Other {
+            match MappedReader::new(f, opts.buffer_size) {
+                Ok(m) => {
+                    let mut r = CaptureReader::with_reader(Box::new(m), kind, opts);
+                    r.mapped = true;
+                    return Ok(r);
+                }
+                Err(MapError::Header(reason)) => {
+                    return Err(CaptureError::BadHeader { name, reason })
+                }
+                Err(MapError::Unsupported) => {}
+            }
+        }
+        CaptureReader::new(open()?, &name, opts)
     }
 }
 
@@ -436,9 +464,18 @@ impl<'r> CaptureReader<'r> {
             name: name.to_string(),
             reason: describe(&e),
         })?;
+        Ok(CaptureReader::with_reader(reader, kind, opts))
+    }
+
+    fn with_reader(
+        reader: Box<dyn PcapReaderIterator + 'r>,
+        kind: FileKind,
+        opts: Options,
+    ) -> CaptureReader<'r> {
         let defrag = Defragmenter::new(opts.defrag);
-        Ok(CaptureReader {
+        CaptureReader {
             reader,
+            mapped: false,
             st: State {
                 opts,
                 format: Format::Unknown,
@@ -460,7 +497,13 @@ impl<'r> CaptureReader<'r> {
             done: false,
             finished: false,
             stalls: 0,
-        })
+        }
+    }
+
+    /// Whether the file is read through a memory map (zero copy) rather
+    /// than `read`.
+    pub fn is_mapped(&self) -> bool {
+        self.mapped
     }
 
     /// Pcap or pcapng.
@@ -761,6 +804,19 @@ impl<'r> CaptureReader<'r> {
     }
 }
 
+fn read_head(r: &mut impl Read, head: &mut [u8; 4]) -> std::io::Result<usize> {
+    let mut got = 0;
+    while got < head.len() {
+        match r.read(&mut head[got..]) {
+            Ok(0) => break,
+            Ok(n) => got += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(got)
+}
+
 /// Hands back the sniffed bytes, then fills each buffer as far as the input
 /// allows: pcap-parser reads the file header with a single `read`, and full
 /// reads keep the number of refills low.
@@ -792,7 +848,7 @@ impl<R: Read> Read for FillReader<R> {
     }
 }
 
-fn describe<I>(e: &PcapError<I>) -> String {
+pub(super) fn describe<I>(e: &PcapError<I>) -> String {
     match e {
         PcapError::Eof => "end of file".into(),
         PcapError::BufferTooSmall => "record larger than the read buffer".into(),

@@ -162,6 +162,8 @@ fn print_tree(decoded: &Decoded, offsets: bool, out: &mut Output) -> anyhow::Res
 /// A capture to read: its name, the byte stream and its size when known.
 struct CaptureSource {
     name: String,
+    /// The file, when FILE is not stdin: read through a memory map.
+    path: Option<PathBuf>,
     input: Box<dyn Read>,
     size: Option<u64>,
 }
@@ -183,6 +185,7 @@ fn open_input(args: &DecodeArgs) -> anyhow::Result<Input> {
         .file
         .as_ref()
         .context("give a FILE, `-` for stdin, or --hex")?;
+    let file_path = (path.as_os_str() != "-").then(|| path.clone());
     let (name, mut input, size): (String, Box<dyn Read>, Option<u64>) = if path.as_os_str() == "-" {
         ("stdin".to_string(), Box::new(std::io::stdin().lock()), None)
     } else {
@@ -194,9 +197,12 @@ fn open_input(args: &DecodeArgs) -> anyhow::Result<Input> {
     let n = read_head(&mut input, &mut head).with_context(|| format!("cannot read {name}"))?;
     let input: Box<dyn Read> = Box::new(std::io::Cursor::new(head[..n].to_vec()).chain(input));
     match input::file_kind(&head[..n]) {
-        input::FileKind::Pcap | input::FileKind::PcapNg => {
-            Ok(Input::Capture(CaptureSource { name, input, size }))
-        }
+        input::FileKind::Pcap | input::FileKind::PcapNg => Ok(Input::Capture(CaptureSource {
+            name,
+            path: file_path,
+            input,
+            size,
+        })),
         _ => {
             let mut buf = Vec::new();
             let mut input = input;
@@ -312,17 +318,27 @@ fn run_capture(
         bail!("--as applies to hex input, not to capture files");
     }
     let bar = progress_bar(source.size);
-    let input = Progress {
-        inner: source.input,
-        read: 0,
-        bar: bar.clone(),
-    };
     let opts = Options {
         extra_ports: args.ports.clone(),
         ..Options::default()
     };
     let name = source.name;
-    let mut reader = CaptureReader::new(input, &name, opts)?;
+    // A file is mapped (zero copy) unless a progress bar needs the byte
+    // count of a plain read; stdin is always read.
+    let mut reader = match (&source.path, &bar) {
+        (Some(path), None) => {
+            drop(source.input);
+            CaptureReader::open(path, opts)?
+        }
+        _ => {
+            let input = Progress {
+                inner: source.input,
+                read: 0,
+                bar: bar.clone(),
+            };
+            CaptureReader::new(input, &name, opts)?
+        }
+    };
     let spi_hex = spi.map(|s| s.to_hex());
     let mut summary = Summary::default();
     let mut first = true;
