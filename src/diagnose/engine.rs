@@ -737,7 +737,7 @@ mod tests {
                 time: at(ms),
                 src: from.parse().unwrap(),
                 dst: to.parse().unwrap(),
-                kind: PacketKind::Ike(IkeSummary {
+                kind: PacketKind::Ike(Box::new(IkeSummary {
                     spis: s,
                     exchange,
                     initiator,
@@ -747,7 +747,7 @@ mod tests {
                     notifies,
                     inner_notifies: inner,
                     decrypt_error: None,
-                }),
+                })),
             });
             self
         }

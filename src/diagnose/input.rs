@@ -97,7 +97,7 @@ pub fn read_capture(
                         time,
                         src,
                         dst,
-                        kind: PacketKind::Ike(summarize(&m)),
+                        kind: PacketKind::Ike(Box::new(summarize(&m))),
                     }),
                     Err(e) => input
                         .warnings

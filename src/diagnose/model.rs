@@ -54,8 +54,11 @@ impl IkeSummary {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PacketKind {
-    Ike(IkeSummary),
-    Esp { spi: u32 },
+    /// Boxed: captures hold far more ESP sightings than IKE messages.
+    Ike(Box<IkeSummary>),
+    Esp {
+        spi: u32,
+    },
 }
 
 /// One packet of interest, in capture order.
