@@ -71,15 +71,23 @@ fn group(packets: &[Packet]) -> Vec<Sa> {
     let mut sas: Vec<Sa> = Vec::new();
     let mut by_pair: HashMap<SpiPair, usize> = HashMap::new();
     let mut pending: HashMap<Spi, usize> = HashMap::new();
+    let mut by_initiator: HashMap<Spi, usize> = HashMap::new();
     for (i, p) in packets.iter().enumerate() {
         let Some(m) = ike(p) else { continue };
         let idx = if let Some(&s) = by_pair.get(&m.spis) {
+            s
+        } else if let Some(&s) = by_initiator
+            .get(&m.spis.initiator)
+            .filter(|_| m.spis.responder.is_zero())
+        {
+            // A retransmitted IKE_SA_INIT request after the response.
             s
         } else if let Some(&s) = pending.get(&m.spis.initiator) {
             if !m.spis.responder.is_zero() {
                 pending.remove(&m.spis.initiator);
                 sas[s].spis = m.spis;
                 by_pair.insert(m.spis, s);
+                by_initiator.insert(m.spis.initiator, s);
             }
             s
         } else if let Some(s) = orphan_owner(&sas, p, m) {
@@ -105,6 +113,7 @@ fn group(packets: &[Packet]) -> Vec<Sa> {
                 pending.insert(m.spis.initiator, s);
             } else {
                 by_pair.insert(m.spis, s);
+                by_initiator.insert(m.spis.initiator, s);
             }
             s
         };
@@ -1042,6 +1051,27 @@ mod tests {
             .esp(5_000, A, B, 0xc1)
             .run(None);
         assert_eq!(r[0].verdict, Verdict::Healthy);
+    }
+
+    #[test]
+    fn a_retransmitted_ike_sa_init_request_joins_its_sa() {
+        let s = spis(0xa1, 0xb1);
+        let r = Script::new()
+            .establish(0, s, Some(&TOKEN))
+            .ike(
+                200,
+                A,
+                B,
+                spis(0xa1, 0),
+                IKE_SA_INIT,
+                true,
+                false,
+                vec![],
+                None,
+            )
+            .run(None);
+        assert_eq!(r.len(), 1, "{r:#?}");
+        assert_eq!(r[0].events.len(), 5);
     }
 
     #[test]
