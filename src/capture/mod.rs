@@ -33,7 +33,9 @@ pub mod write;
 pub use defrag::DefragLimits;
 pub use esp::{EspFlow, EspKey, EspStats};
 pub use link::LinkType;
-pub use reader::{CaptureError, CaptureReader, Counters, Event, Options, Warning, WarningKind};
+pub use reader::{
+    read_head, CaptureError, CaptureReader, Counters, Event, Options, Warning, WarningKind,
+};
 pub use time::{Precision, Timestamp};
 
 use std::net::SocketAddr;

@@ -804,7 +804,9 @@ impl<'r> CaptureReader<'r> {
     }
 }
 
-fn read_head(r: &mut impl Read, head: &mut [u8; 4]) -> std::io::Result<usize> {
+/// Reads up to 4 bytes (a capture's magic number) from `r`, retrying short
+/// and interrupted reads; returns how many were read (fewer at end of input).
+pub fn read_head(r: &mut impl Read, head: &mut [u8; 4]) -> std::io::Result<usize> {
     let mut got = 0;
     while got < head.len() {
         match r.read(&mut head[got..]) {

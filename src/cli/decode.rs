@@ -14,7 +14,7 @@ use anyhow::{bail, Context};
 use clap::{Args, ValueEnum};
 use serde::Serialize;
 
-use qcd::capture::{self, CaptureReader, Event, Options, Timestamp};
+use qcd::capture::{self, read_head, CaptureReader, Event, Options, Timestamp};
 use qcd::decode::{self, input, text, As, Decoded, DecodedMessage, DecodedPayload};
 use qcd::ikecrypto::KeyTable;
 use qcd::report::{Output, Style};
@@ -212,19 +212,6 @@ fn open_input(args: &DecodeArgs) -> anyhow::Result<Input> {
             Ok(Input::Text(name, buf))
         }
     }
-}
-
-fn read_head(r: &mut impl Read, head: &mut [u8; 4]) -> std::io::Result<usize> {
-    let mut got = 0;
-    while got < head.len() {
-        match r.read(&mut head[got..]) {
-            Ok(0) => break,
-            Ok(n) => got += n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(got)
 }
 
 /// Counts the bytes read for the progress bar; costs one branch per read
