@@ -9,7 +9,8 @@ use std::process::Command;
 
 use util::Dir;
 
-const SCENARIOS: [(&str, &str); 7] = [
+/// (file stem, verdict for the IKE SA in use at the reboot, its SPI-I).
+const SCENARIOS: [(&str, &str); 8] = [
     ("healthy", "healthy"),
     ("recovered", "recovered"),
     ("no-token", "no-token"),
@@ -17,7 +18,17 @@ const SCENARIOS: [(&str, &str); 7] = [
     ("spis-swapped", "token-mismatch"),
     ("protocol-id-zero", "not-rekeyed"),
     ("no-liveness-check", "no-liveness-check"),
+    ("rekeyed", "recovered"),
 ];
+
+/// The IKE SA in use when B reboots: SA 3 after the rekey, else SA 1.
+fn live_spi(name: &str) -> &'static str {
+    if name == "rekeyed" {
+        "a3a3a3a300000003"
+    } else {
+        "a1a1a1a100000001"
+    }
+}
 
 fn data(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -58,13 +69,16 @@ fn every_scenario_gets_its_verdict_and_exit_code() {
         };
         assert_eq!(r.code, Some(want_code), "{name}: {}", r.stderr);
         let reps = reports(&r.stdout);
-        assert_eq!(reps[0]["verdict"], verdict, "{name}: {}", reps[0]["reason"]);
+        let live = reps
+            .iter()
+            .find(|r| r["spi_i"] == live_spi(name))
+            .unwrap_or_else(|| panic!("{name}: no report for {}", live_spi(name)));
+        assert_eq!(live["verdict"], verdict, "{name}: {}", live["reason"]);
         for key in ["spi_i", "spi_r", "verdict", "reason", "events", "notes"] {
-            assert!(reps[0].get(key).is_some(), "{name}: no {key}");
+            assert!(live.get(key).is_some(), "{name}: no {key}");
         }
-        assert_eq!(reps[0]["spi_i"], "a1a1a1a100000001");
-        assert_eq!(reps[0]["spi_r"], "b1b1b1b100000001");
-        let events = reps[0]["events"].as_array().unwrap();
+        assert_eq!(live["spi_r"].as_str().unwrap().len(), 16);
+        let events = live["events"].as_array().unwrap();
         let frames: Vec<u64> = events
             .iter()
             .map(|e| e["frame"].as_u64().unwrap())
@@ -98,6 +112,59 @@ fn reasons_name_the_failed_step() {
     assert!(!reason("spis-swapped").contains("taker address"));
     assert!(reason("protocol-id-zero").contains("protocol id 0"));
     assert!(reason("no-liveness-check").contains("never sent a liveness check"));
+}
+
+#[test]
+fn a_rekeyed_sa_is_checked_against_the_token_given_in_the_rekey() {
+    let d = Dir::new();
+    let keys = data("scenarios.keys").display().to_string();
+    let r = d
+        .run(&["diagnose", &pcap("rekeyed"), "--keys", &keys, "--json"])
+        .ok();
+    let reps = reports(&r.stdout);
+    assert_eq!(reps.len(), 3);
+    assert_eq!(reps[0]["spi_i"], "a1a1a1a100000001");
+    assert_eq!(reps[0]["verdict"], "healthy");
+    assert!(reps[0]["reason"]
+        .as_str()
+        .unwrap()
+        .contains("rekeyed into IKE SA a3a3a3a300000003"));
+    let sa3 = reps[1].to_string();
+    assert!(sa3.contains("replaces IKE SA a1a1a1a100000001"), "{sa3}");
+    assert!(
+        sa3.contains("byte for byte the token given in the IKE SA rekey"),
+        "{sa3}"
+    );
+    // With a wrong key for SA 1 the rekey cannot be read, and the keyring decides instead.
+    let table = std::fs::read_to_string(data("scenarios.keys"))
+        .unwrap()
+        .replace("4444", "4545");
+    std::fs::write(d.path("wrong.keys"), table).unwrap();
+    let k = keyring(&d);
+    let r = d.run(&[
+        "diagnose",
+        &pcap("rekeyed"),
+        "--keys",
+        "wrong.keys",
+        "-k",
+        &k,
+        "--json",
+    ]);
+    let reps = reports(&r.stdout);
+    let sa3 = reps
+        .iter()
+        .find(|r| r["spi_i"] == "a3a3a3a300000003")
+        .unwrap();
+    assert_eq!(sa3["verdict"], "recovered");
+    assert!(
+        sa3.to_string().contains("matches keyring generation 1"),
+        "{sa3}"
+    );
+    // SA 1's rekey is unreadable, so SA 1 looks abandoned; the timeline says why.
+    assert_eq!(r.code, Some(1));
+    assert!(reps[0]
+        .to_string()
+        .contains("SK not decrypted: integrity check failed"));
 }
 
 #[test]

@@ -125,7 +125,7 @@ pub fn main() -> ExitCode {
                 // `qcd … | head`: the reader left; not an error worth reporting.
                 return ExitCode::from(0);
             }
-            eprintln!("qcd: error: {err:#}");
+            eprintln!("qcd: error: {}", error_message(&err));
             ExitCode::from(2)
         }
     }
@@ -142,6 +142,21 @@ fn dispatch(cli: Cli, out: &mut Output) -> anyhow::Result<Outcome> {
         Command::GenerateScenarios(args) => scenarios::run(args),
         Command::GenerateCapture(args) => generate_capture::run(args, out),
     }
+}
+
+/// The error and its causes on one line. Library errors often say their
+/// cause already (`cannot open X: No such file…`); a cause whose text is
+/// already in the message is not repeated.
+fn error_message(err: &anyhow::Error) -> String {
+    let mut msg = err.to_string();
+    for cause in err.chain().skip(1) {
+        let text = cause.to_string();
+        if !msg.contains(&text) {
+            msg.push_str(": ");
+            msg.push_str(&text);
+        }
+    }
+    msg
 }
 
 fn is_broken_pipe(err: &anyhow::Error) -> bool {

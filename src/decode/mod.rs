@@ -104,6 +104,21 @@ pub struct DecodedPayload {
     pub encrypted: Option<DecodedEncrypted>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub body: Option<String>,
+    /// For an SA payload whose proposals parse: each proposal's number,
+    /// protocol and SPI (transforms stay in `body`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub proposals: Option<Vec<DecodedProposal>>,
+}
+
+/// One proposal of an SA payload.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DecodedProposal {
+    pub number: u8,
+    pub protocol_id: u8,
+    pub protocol: String,
+    /// Lowercase hex; for an IKE SA rekey, the new IKE SA's SPI.
+    pub spi: String,
+    pub transforms: u8,
 }
 
 /// The fields of a Notify payload.
@@ -375,6 +390,7 @@ fn decode_one(p: &Payload<'_>) -> Result<DecodedPayload, WireError> {
         notify: None,
         encrypted: None,
         body: None,
+        proposals: None,
     };
     if t == PayloadType::NOTIFY {
         let n = p.notify()?;
@@ -403,6 +419,20 @@ fn decode_one(p: &Payload<'_>) -> Result<DecodedPayload, WireError> {
         });
     } else {
         d.body = Some(hex::encode(p.body()));
+        if t == PayloadType::SA {
+            d.proposals = crate::wire::proposals(p.body(), p.body_offset())
+                .map(|r| {
+                    r.map(|q| DecodedProposal {
+                        number: q.number,
+                        protocol_id: q.protocol_id.0,
+                        protocol: q.protocol_id.to_string(),
+                        spi: hex::encode(q.spi),
+                        transforms: q.transform_count,
+                    })
+                })
+                .collect::<Result<Vec<_>, _>>()
+                .ok();
+        }
     }
     Ok(d)
 }
@@ -657,6 +687,40 @@ mod keyed_tests {
             e.contains("no key table line for SPI-I 1111111111111111"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn sa_proposals_show_the_new_ike_spi_of_a_rekey() {
+        use crate::wire::{emit_proposals, ProposalRepr};
+        let t = table(&"11".repeat(16));
+        let spis = SpiPair::new(Spi::parse(SPI_I).unwrap(), Spi::parse(SPI_R).unwrap());
+        let sa = emit_proposals(&[ProposalRepr::ike_rekey([0x5a; 8])]).unwrap();
+        let msg = seal(
+            SealHeader {
+                spis,
+                exchange: ExchangeType::CREATE_CHILD_SA,
+                flags: Flags::RESPONSE,
+                message_id: 2,
+            },
+            &[PayloadRepr::other(PayloadType::SA, sa)],
+            t.get(&spis).unwrap(),
+            &[9; 16],
+        )
+        .unwrap();
+        let d = decode_message_with_keys(&msg, Some(&t)).unwrap();
+        let inner = d.payloads[0]
+            .encrypted
+            .as_ref()
+            .unwrap()
+            .payloads
+            .clone()
+            .unwrap();
+        let p = &inner[0].proposals.as_ref().unwrap()[0];
+        assert_eq!((p.number, p.protocol_id, p.transforms), (1, 1, 1));
+        assert_eq!(p.spi, "5a".repeat(8));
+        assert_eq!(p.protocol, "IKE");
+        let json = serde_json::to_value(&inner[0]).unwrap();
+        assert_eq!(json["proposals"][0]["spi"], "5a".repeat(8));
     }
 
     #[test]

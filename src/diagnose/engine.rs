@@ -39,9 +39,34 @@ struct Sa {
     esp: Vec<usize>,
     /// Whether the first message seen was an IKE_SA_INIT request.
     starts_with_init: bool,
+    /// For an IKE SA created by rekeying another: the index of the
+    /// CREATE_CHILD_SA response (in the old SA's messages) that created it.
+    rekeyed_from: Option<usize>,
+    /// For an IKE SA replaced by a rekey: when, and by which SA.
+    replaced: Option<(SystemTime, usize)>,
 }
 
 impl Sa {
+    /// An SA first seen in message `m` of packet `p`.
+    fn new(p: &Packet, m: &IkeSummary) -> Sa {
+        let (initiator, responder) = if m.initiator {
+            (Some(p.src), Some(p.dst))
+        } else {
+            (Some(p.dst), Some(p.src))
+        };
+        Sa {
+            spis: m.spis,
+            initiator,
+            responder,
+            first: p.time,
+            ike: Vec::new(),
+            esp: Vec::new(),
+            starts_with_init: m.exchange == IKE_SA_INIT && !m.response,
+            rekeyed_from: None,
+            replaced: None,
+        }
+    }
+
     fn hosts(&self) -> Option<(IpAddr, IpAddr)> {
         Some((self.initiator?.ip(), self.responder?.ip()))
     }
@@ -72,6 +97,7 @@ fn group(packets: &[Packet]) -> Vec<Sa> {
     let mut by_pair: HashMap<SpiPair, usize> = HashMap::new();
     let mut pending: HashMap<Spi, usize> = HashMap::new();
     let mut by_initiator: HashMap<Spi, usize> = HashMap::new();
+    let mut orphans = Vec::new();
     for (i, p) in packets.iter().enumerate() {
         let Some(m) = ike(p) else { continue };
         let idx = if let Some(&s) = by_pair.get(&m.spis) {
@@ -90,24 +116,11 @@ fn group(packets: &[Packet]) -> Vec<Sa> {
                 by_initiator.insert(m.spis.initiator, s);
             }
             s
-        } else if let Some(s) = orphan_owner(&sas, p, m) {
-            s
+        } else if is_orphan(m) {
+            orphans.push(i);
+            continue;
         } else {
-            let is_init_request = m.exchange == IKE_SA_INIT && !m.response;
-            let (initiator, responder) = if m.initiator {
-                (Some(p.src), Some(p.dst))
-            } else {
-                (Some(p.dst), Some(p.src))
-            };
-            sas.push(Sa {
-                spis: m.spis,
-                initiator,
-                responder,
-                first: p.time,
-                ike: Vec::new(),
-                esp: Vec::new(),
-                starts_with_init: is_init_request,
-            });
+            sas.push(Sa::new(p, m));
             let s = sas.len() - 1;
             if m.spis.responder.is_zero() {
                 pending.insert(m.spis.initiator, s);
@@ -119,6 +132,23 @@ fn group(packets: &[Packet]) -> Vec<Sa> {
         };
         sas[idx].ike.push(i);
     }
+    link_rekeys(&mut sas, packets, &by_pair);
+    // Orphans go to the SA between the same hosts current at their time,
+    // which the rekey links above may have changed.
+    for i in orphans {
+        let p = &packets[i];
+        match sa_for_hosts(&sas, p.src.ip(), p.dst.ip(), p.time) {
+            Some(s) => {
+                sas[s].ike.push(i);
+                sas[s].ike.sort_unstable();
+            }
+            None => {
+                let mut sa = Sa::new(p, ike(p).expect("ike"));
+                sa.ike.push(i);
+                sas.push(sa);
+            }
+        }
+    }
     for (i, p) in packets.iter().enumerate() {
         if let PacketKind::Esp { .. } = p.kind {
             if let Some(s) = sa_for_hosts(&sas, p.src.ip(), p.dst.ip(), p.time) {
@@ -129,13 +159,52 @@ fn group(packets: &[Packet]) -> Vec<Sa> {
     sas
 }
 
+/// An IKE SA rekey (RFC 7296 §1.3.2) is a CREATE_CHILD_SA on the old SA
+/// whose request and response each carry an IKE proposal with the sender's
+/// new SPI: the new IKE SA is (request SPI, response SPI). Links that SA to
+/// the response, where the maker gives the token for the new SA.
+fn link_rekeys(sas: &mut [Sa], packets: &[Packet], by_pair: &HashMap<SpiPair, usize>) {
+    let mut links = Vec::new();
+    for (old, sa) in sas.iter().enumerate() {
+        for &i in &sa.ike {
+            let m = ike(&packets[i]).expect("ike");
+            let Some(new_i) = m
+                .new_ike_spi
+                .filter(|_| m.exchange == CREATE_CHILD_SA && !m.response)
+            else {
+                continue;
+            };
+            let response = sa.ike.iter().copied().find(|&j| {
+                let n = ike(&packets[j]).expect("ike");
+                n.exchange == CREATE_CHILD_SA
+                    && n.response
+                    && n.message_id == m.message_id
+                    && n.new_ike_spi.is_some()
+            });
+            if let Some(j) = response {
+                let new_r = ike(&packets[j]).expect("ike").new_ike_spi.expect("checked");
+                if let Some(&n) = by_pair.get(&SpiPair::new(new_i, new_r)) {
+                    links.push((old, n, j, packets[i].src, packets[i].dst));
+                }
+            }
+        }
+    }
+    for (old, n, j, from, to) in links {
+        let t = packets[j].time;
+        let sa = &mut sas[n];
+        sa.rekeyed_from = Some(j);
+        sa.initiator = Some(from);
+        sa.responder = Some(to);
+        // The new SA is in force from the rekey on (for ESP and orphans).
+        sa.first = sa.first.min(t);
+        sas[old].replaced = Some((t, n));
+    }
+}
+
 /// An unprotected INVALID_SPI notify from a gateway that lost its SAs may
 /// carry IKE SPIs nobody knows: it belongs to the SA between the same hosts.
-fn orphan_owner(sas: &[Sa], p: &Packet, m: &IkeSummary) -> Option<usize> {
-    if m.encrypted || m.notify(INVALID_SPI).is_none() {
-        return None;
-    }
-    sa_for_hosts(sas, p.src.ip(), p.dst.ip(), p.time)
+fn is_orphan(m: &IkeSummary) -> bool {
+    !m.encrypted && m.notify(INVALID_SPI).is_some()
 }
 
 /// The latest SA between two hosts that started no later than `t` (else the earliest).
@@ -147,6 +216,16 @@ fn sa_for_hosts(sas: &[Sa], a: IpAddr, b: IpAddr, t: SystemTime) -> Option<usize
         .filter(|&s| sas[s].first <= t)
         .max_by_key(|&s| sas[s].first)
         .or_else(|| candidates.first().copied())
+}
+
+/// The token(s) the maker gave the taker when the IKE SA was set up.
+struct Given {
+    /// (sender, token) pairs.
+    tokens: Vec<(IpAddr, Vec<u8>)>,
+    /// Whether that exchange was decrypted (so "no token" is known, not guessed).
+    decrypted: bool,
+    /// "IKE_AUTH" or "the IKE SA rekey", for messages.
+    source: &'static str,
 }
 
 /// (source, destination, ESP SPI).
@@ -240,8 +319,31 @@ fn analyse(sa: &Sa, all: &[Sa], packets: &[Packet], opts: &Options) -> SaReport 
     // Who is the token maker (B)? Whoever answers INVALID_SPI / INVALID_IKE_SPI.
     let mut maker_ip: Option<IpAddr> = None;
     let mut outage: Option<(SystemTime, u64, String)> = None;
-    let mut auth_tokens: Vec<(IpAddr, Vec<u8>)> = Vec::new();
-    let mut auth_decrypted = false;
+    let mut given = Given {
+        tokens: Vec::new(),
+        decrypted: false,
+        source: "IKE_AUTH",
+    };
+    if let Some(j) = sa.rekeyed_from {
+        let p = &packets[j];
+        let m = ike(p).expect("ike");
+        given.source = "the IKE SA rekey";
+        given.decrypted = m.inner_notifies.is_some();
+        let mut what = format!(
+            "this IKE SA replaces IKE SA {} {} (CREATE_CHILD_SA rekey response from {})",
+            m.spis.initiator, m.spis.responder, p.src
+        );
+        for n in m
+            .inner_notifies
+            .iter()
+            .flatten()
+            .filter(|n| n.notify_type == QCD_TOKEN)
+        {
+            what.push_str(&format!("; gives QCD_TOKEN {}", short_hex(&n.data)));
+            given.tokens.push((p.src.ip(), n.data.clone()));
+        }
+        push(&mut events, p, what);
+    }
     for &i in &sa.ike {
         let p = &packets[i];
         let m = ike(p).expect("ike index");
@@ -258,11 +360,13 @@ fn analyse(sa: &Sa, all: &[Sa], packets: &[Packet], opts: &Options) -> SaReport 
         if m.exchange == IKE_AUTH || (m.exchange == CREATE_CHILD_SA && m.encrypted) {
             match (&m.inner_notifies, &m.decrypt_error) {
                 (Some(inner), _) => {
-                    auth_decrypted = auth_decrypted || m.exchange == IKE_AUTH;
+                    if m.exchange == IKE_AUTH && sa.rekeyed_from.is_none() {
+                        given.decrypted = true;
+                    }
                     for n in inner.iter().filter(|n| n.notify_type == QCD_TOKEN) {
                         what.push_str(&format!("; gives QCD_TOKEN {}", short_hex(&n.data)));
-                        if m.exchange == IKE_AUTH {
-                            auth_tokens.push((p.src.ip(), n.data.clone()));
+                        if m.exchange == IKE_AUTH && sa.rekeyed_from.is_none() {
+                            given.tokens.push((p.src.ip(), n.data.clone()));
                         }
                     }
                 }
@@ -305,8 +409,18 @@ fn analyse(sa: &Sa, all: &[Sa], packets: &[Packet], opts: &Options) -> SaReport 
             }
             maker_ip.get_or_insert(p.src.ip());
             if outage.is_none() {
+                // The reply is evidence; the outage showed at the request it answers.
+                let asked = sa
+                    .ike
+                    .iter()
+                    .map(|&j| &packets[j])
+                    .filter(|q| q.time <= p.time && q.src.ip() == p.dst.ip())
+                    .filter(|q| ike(q).is_some_and(|n| !n.response && n.message_id == m.message_id))
+                    .map(|q| q.time)
+                    .min()
+                    .unwrap_or(p.time);
                 outage = Some((
-                    p.time,
+                    asked,
                     p.frame,
                     format!("INVALID_IKE_SPI from {}", p.src.ip()),
                 ));
@@ -392,7 +506,27 @@ fn analyse(sa: &Sa, all: &[Sa], packets: &[Packet], opts: &Options) -> SaReport 
         }
     }
 
+    // An SA replaced by a rekey is no longer in use: later evidence concerns its successor.
+    if let (Some((t_rep, n)), Some((t_out, ..))) = (sa.replaced, &outage) {
+        if *t_out >= t_rep {
+            outage = None;
+            notes.push(format!(
+                "replaced by IKE SA {} {} in a rekey; what follows concerns that SA",
+                all[n].spis.initiator, all[n].spis.responder
+            ));
+        }
+    }
     let (verdict, reason) = match (outage, maker_ip) {
+        (None, _) | (_, None) if sa.replaced.is_some() => {
+            let (_, n) = sa.replaced.expect("checked");
+            (
+                Verdict::Healthy,
+                format!(
+                    "rekeyed into IKE SA {} {} before any outage",
+                    all[n].spis.initiator, all[n].spis.responder
+                ),
+            )
+        }
         (None, _) | (_, None) => (
             Verdict::Healthy,
             "no outage seen: no INVALID_SPI or INVALID_IKE_SPI, every IKE request was answered, and neither side fell silent"
@@ -461,8 +595,7 @@ fn analyse(sa: &Sa, all: &[Sa], packets: &[Packet], opts: &Options) -> SaReport 
                 a,
                 b,
                 t_out,
-                &auth_tokens,
-                auth_decrypted,
+                &given,
                 &mut events,
                 &mut notes,
             )
@@ -494,8 +627,7 @@ fn judge(
     a: IpAddr,
     b: IpAddr,
     t_out: SystemTime,
-    auth_tokens: &[(IpAddr, Vec<u8>)],
-    auth_decrypted: bool,
+    given: &Given,
     events: &mut Vec<Event>,
     notes: &mut Vec<String>,
 ) -> (Verdict, String) {
@@ -574,33 +706,37 @@ fn judge(
             notes.push(w);
         }
     }
-    // What the taker holds: the token B gave in IKE_AUTH.
-    let given: Vec<&Vec<u8>> = auth_tokens
+    // What the taker holds: the token B gave in IKE_AUTH (or in the rekey).
+    let src = given.source;
+    let given_tokens: Vec<&Vec<u8>> = given
+        .tokens
         .iter()
         .filter(|(ip, _)| *ip == b)
         .map(|(_, t)| t)
         .collect();
-    let by_auth: Option<bool> = if !given.is_empty() {
-        let same = tokens.iter().any(|t| given.iter().any(|g| **g == t.data));
+    let by_auth: Option<bool> = if !given_tokens.is_empty() {
+        let same = tokens
+            .iter()
+            .any(|t| given_tokens.iter().any(|g| **g == t.data));
         events.push(Event {
             frame: first_reply.frame,
             time: crate::timefmt::format_rfc3339_precise(first_reply.time),
             what: if same {
-                "the token after the reboot is byte for byte the token given in IKE_AUTH".into()
+                format!("the token after the reboot is byte for byte the token given in {src}")
             } else {
                 format!(
-                    "the token after the reboot differs from the token given in IKE_AUTH ({})",
-                    short_hex(given[0])
+                    "the token after the reboot differs from the token given in {src} ({})",
+                    short_hex(given_tokens[0])
                 )
             },
             at: first_reply.time,
         });
         Some(same)
     } else {
-        if auth_decrypted {
+        if given.decrypted {
             return (
                 Verdict::NoToken,
-                format!("{b} gave no QCD_TOKEN in IKE_AUTH, so {a} holds no token to compare the reply's token with"),
+                format!("{b} gave no QCD_TOKEN in {src}, so {a} holds no token to compare the reply's token with"),
             );
         }
         None
@@ -637,13 +773,13 @@ fn judge(
     if valid == Some(false) {
         let mut reason = match (by_auth, &by_keyring) {
             (Some(false), Some(k)) if !k.matched && k.explanations.is_empty() => format!(
-                "{b}'s token after the reboot matches neither the token it gave in IKE_AUTH nor any generation of the keyring: its QCD secret changed at the reboot (not persisted, or regenerated at boot)"
+                "{b}'s token after the reboot matches neither the token it gave in {src} nor any generation of the keyring: its QCD secret changed at the reboot (not persisted, or regenerated at boot)"
             ),
             (Some(false), Some(k)) if k.matched => format!(
-                "{b}'s token after the reboot matches keyring generation {} but not the token it gave in IKE_AUTH: {b} made the IKE_AUTH token with another secret (rotated without overlap, or a different member's secret)",
+                "{b}'s token after the reboot matches keyring generation {} but not the token it gave in {src}: {b} made that token with another secret (rotated without overlap, or a different member's secret)",
                 k.generation.unwrap_or(0)
             ),
-            (Some(false), _) => format!("{b}'s token after the reboot differs from the token it gave in IKE_AUTH, so {a} rejects it: the secret or the token construction changed across the reboot"),
+            (Some(false), _) => format!("{b}'s token after the reboot differs from the token it gave in {src}, so {a} rejects it: the secret or the token construction changed across the reboot"),
             (None, Some(k)) if k.explanations.is_empty() => format!("{b}'s token matches no generation of the keyring (nor any other profile, length, SPI order or taker address tried): the secret was probably not persisted across the reboot"),
             (None, Some(k)) => format!("{b}'s token matches no active or previous generation: {}", k.explanations.join("; ")),
             _ => unreachable!("valid == Some(false) needs a comparison"),
@@ -681,7 +817,7 @@ fn judge(
         }
         None => {
             let mut reason = match valid {
-                Some(true) => format!("{b} sent a valid QCD_TOKEN, but {a} never started a new IKE SA: {a} does not act as token taker, or did not keep the token from IKE_AUTH"),
+                Some(true) => format!("{b} sent a valid QCD_TOKEN, but {a} never started a new IKE SA: {a} does not act as token taker, or did not keep the token from {src}"),
                 _ => format!("{b} sent a QCD_TOKEN, but {a} never started a new IKE SA; the token could not be checked (give --keyring or --keys), so {a} may have rejected it"),
             };
             if proto_zero {
@@ -756,6 +892,7 @@ mod tests {
                     notifies,
                     inner_notifies: inner,
                     decrypt_error: None,
+                    new_ike_spi: None,
                 })),
             });
             self
@@ -1072,6 +1209,19 @@ mod tests {
             .run(None);
         assert_eq!(r.len(), 1, "{r:#?}");
         assert_eq!(r[0].events.len(), 5);
+    }
+
+    #[test]
+    fn invalid_ike_spi_as_first_evidence_counts_the_check_that_drew_it() {
+        // No INVALID_SPI: the liveness check itself finds the reboot.
+        let s = spis(0xa1, 0xb1);
+        let r = Script::new()
+            .establish(0, s, Some(&TOKEN))
+            .liveness(5_000, s)
+            .invalid_ike_spi(5_001, s, Some(token_notify(&TOKEN, 1)))
+            .establish(5_800, spis(0xa2, 0xb2), Some(&OTHER))
+            .run(None);
+        assert_eq!(r[0].verdict, Verdict::Recovered, "{}", r[0].reason);
     }
 
     #[test]

@@ -60,7 +60,18 @@ pub fn summarize(m: &DecodedMessage) -> IkeSummary {
         encrypted: sk.is_some(),
         inner_notifies: sk.and_then(|e| e.payloads.as_deref()).map(notifies),
         decrypt_error: sk.and_then(|e| e.decrypt_error.clone()),
+        new_ike_spi: sk.and_then(|e| e.payloads.as_deref()).and_then(new_ike_spi),
     }
+}
+
+/// The 8-byte SPI of an IKE proposal in an SA payload among `payloads`.
+fn new_ike_spi(payloads: &[DecodedPayload]) -> Option<Spi> {
+    payloads
+        .iter()
+        .filter_map(|p| p.proposals.as_ref())
+        .flatten()
+        .find(|q| q.protocol_id == crate::wire::ProtocolId::IKE.0 && q.spi.len() == 16)
+        .and_then(|q| Spi::parse(&q.spi).ok())
 }
 
 /// Reads every IKE message (decrypting SK with `keys`) and ESP packet of a capture.

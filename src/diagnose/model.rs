@@ -5,7 +5,7 @@ use std::time::SystemTime;
 
 use serde::Serialize;
 
-use crate::spi::SpiPair;
+use crate::spi::{Spi, SpiPair};
 
 /// IKEv2 numbers the diagnosis needs (IANA IKEv2 registries).
 pub mod numbers {
@@ -44,6 +44,9 @@ pub struct IkeSummary {
     pub inner_notifies: Option<Vec<NotifySummary>>,
     /// Why SK could not be decrypted (wrong key, no key for this SA…), if it was tried.
     pub decrypt_error: Option<String>,
+    /// In a decrypted CREATE_CHILD_SA that rekeys the IKE SA: the SPI its
+    /// sender chose for the new IKE SA (from the SA payload's IKE proposal).
+    pub new_ike_spi: Option<Spi>,
 }
 
 impl IkeSummary {

@@ -19,7 +19,8 @@ use crate::secret::{Keyring, Origin, SecretBytes};
 use crate::spi::{Spi, SpiPair};
 use crate::token::{self, TokenInput, TokenSpec};
 use crate::wire::{
-    ExchangeType, Flags, MessageRepr, NotifyRepr, NotifyType, PayloadRepr, PayloadType, ProtocolId,
+    emit_proposals, ExchangeType, Flags, MessageRepr, NotifyRepr, NotifyType, PayloadRepr,
+    PayloadType, ProposalRepr, ProtocolId,
 };
 
 /// The ways a crash detection can go.
@@ -39,10 +40,13 @@ pub enum Scenario {
     ProtocolIdZero,
     /// A never sends a liveness check after INVALID_SPI.
     NoLivenessCheck,
+    /// IKE SA 1 is rekeyed into IKE SA 3 (new token in CREATE_CHILD_SA);
+    /// after the reboot B answers with SA 3's token and A recovers.
+    Rekeyed,
 }
 
 impl Scenario {
-    pub const ALL: [Scenario; 7] = [
+    pub const ALL: [Scenario; 8] = [
         Scenario::Healthy,
         Scenario::Recovered,
         Scenario::NoToken,
@@ -50,6 +54,7 @@ impl Scenario {
         Scenario::SpisSwapped,
         Scenario::ProtocolIdZero,
         Scenario::NoLivenessCheck,
+        Scenario::Rekeyed,
     ];
 
     /// File stem, e.g. `secret-changed`.
@@ -62,14 +67,23 @@ impl Scenario {
             Scenario::SpisSwapped => "spis-swapped",
             Scenario::ProtocolIdZero => "protocol-id-zero",
             Scenario::NoLivenessCheck => "no-liveness-check",
+            Scenario::Rekeyed => "rekeyed",
         }
     }
 
-    /// The verdict `qcd diagnose` must give for the first IKE SA.
+    /// SPI-I of the IKE SA in use when B reboots (the one [`Self::expected_verdict`] is about).
+    pub fn live_spi_i(self) -> &'static str {
+        match self {
+            Scenario::Rekeyed => "a3a3a3a300000003",
+            _ => "a1a1a1a100000001",
+        }
+    }
+
+    /// The verdict `qcd diagnose` must give for the IKE SA in use at the reboot.
     pub fn expected_verdict(self) -> &'static str {
         match self {
             Scenario::Healthy => "healthy",
-            Scenario::Recovered => "recovered",
+            Scenario::Recovered | Scenario::Rekeyed => "recovered",
             Scenario::NoToken => "no-token",
             Scenario::SecretChanged | Scenario::SpisSwapped => "token-mismatch",
             Scenario::ProtocolIdZero => "not-rekeyed",
@@ -84,16 +98,18 @@ const B: &str = "198.51.100.2:500";
 const BASE_SECS: i64 = 1_793_534_400;
 const SA1: (u64, u64) = (0xa1a1_a1a1_0000_0001, 0xb1b1_b1b1_0000_0001);
 const SA2: (u64, u64) = (0xa2a2_a2a2_0000_0002, 0xb2b2_b2b2_0000_0002);
+const SA3: (u64, u64) = (0xa3a3_a3a3_0000_0003, 0xb3b3_b3b3_0000_0003);
 const ESP_A_TO_B: u32 = 0xc100_0001;
 const ESP_B_TO_A: u32 = 0xc200_0002;
 const ESP2_A_TO_B: u32 = 0xc300_0003;
 const ESP2_B_TO_A: u32 = 0xc400_0004;
 
-/// The key table (Wireshark's ikev2_decryption_table format) of both IKE SAs.
+/// The key table (Wireshark's ikev2_decryption_table format) of the IKE SAs.
 pub const KEY_TABLE: &str = "\
-# qcd diagnose scenarios: IKE SA 1 (AES-CBC-256 + HMAC-SHA2-256-128) and IKE SA 2 (AES-GCM-256, 16-octet ICV)
+# qcd diagnose scenarios: IKE SA 1 and 3 (AES-CBC-256 + HMAC-SHA2-256-128), IKE SA 2 (AES-GCM-256, 16-octet ICV)
 a1a1a1a100000001,b1b1b1b100000001,1111111111111111111111111111111111111111111111111111111111111111,2222222222222222222222222222222222222222222222222222222222222222,\"AES-CBC-256 [RFC3602]\",3333333333333333333333333333333333333333333333333333333333333333,4444444444444444444444444444444444444444444444444444444444444444,\"HMAC_SHA2_256_128 [RFC4868]\"
 a2a2a2a200000002,b2b2b2b200000002,555555555555555555555555555555555555555555555555555555555555555555555555,666666666666666666666666666666666666666666666666666666666666666666666666,\"AES-GCM-256 with 16 octet ICV [RFC5282]\",,,\"NONE [RFC4306]\"
+a3a3a3a300000003,b3b3b3b300000003,7777777777777777777777777777777777777777777777777777777777777777,8888888888888888888888888888888888888888888888888888888888888888,\"AES-CBC-256 [RFC3602]\",9999999999999999999999999999999999999999999999999999999999999999,aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa,\"HMAC_SHA2_256_128 [RFC4868]\"
 ";
 
 /// B's QCD secret (32 bytes), as persisted in its keyring.
@@ -321,8 +337,18 @@ impl Builder {
                 PayloadRepr::notify(NotifyRepr::qcd_token(token)),
             ],
         )?;
-        let mut t = ms + 1000;
-        let mut seq = 1;
+        self.esp_both(ms + 1000, until_ms, esp, 1)
+    }
+
+    /// ESP both ways once a second from `from_ms` to `until_ms`.
+    fn esp_both(
+        &mut self,
+        from_ms: u64,
+        until_ms: u64,
+        esp: (u32, u32),
+        first_seq: u32,
+    ) -> Result<(), ScenarioError> {
+        let (mut t, mut seq) = (from_ms, first_seq);
         while t <= until_ms {
             self.esp(t, A, B, esp.0, seq)?;
             self.esp(t + 5, B, A, esp.1, seq)?;
@@ -330,6 +356,49 @@ impl Builder {
             seq += 1;
         }
         Ok(())
+    }
+
+    /// Rekeys IKE SA `old` into `new` (CREATE_CHILD_SA, message id 2); B gives `token`.
+    fn rekey(
+        &mut self,
+        ms: u64,
+        old: SpiPair,
+        new: SpiPair,
+        token: &[u8],
+    ) -> Result<(), ScenarioError> {
+        let sa = |spi: Spi| -> Result<PayloadRepr, ScenarioError> {
+            Ok(PayloadRepr::other(
+                PayloadType::SA,
+                emit_proposals(&[ProposalRepr::ike_rekey(spi.0)])?,
+            ))
+        };
+        let nonce = |b: u8| PayloadRepr::other(PayloadType::NONCE, vec![b; 32]);
+        let request = [sa(new.initiator)?, nonce(0x1a)];
+        self.sealed(
+            ms,
+            A,
+            B,
+            old,
+            ExchangeType::CREATE_CHILD_SA,
+            Flags::INITIATOR,
+            2,
+            &request,
+        )?;
+        let response = [
+            sa(new.responder)?,
+            nonce(0x1b),
+            PayloadRepr::notify(NotifyRepr::qcd_token(token)),
+        ];
+        self.sealed(
+            ms + 10,
+            B,
+            A,
+            old,
+            ExchangeType::CREATE_CHILD_SA,
+            Flags::RESPONSE,
+            2,
+            &response,
+        )
     }
 
     /// B, rebooted, answers A's ESP with an unprotected INVALID_SPI.
@@ -362,7 +431,16 @@ impl Builder {
         message_id: u32,
         token: Option<NotifyRepr>,
     ) -> Result<(), ScenarioError> {
-        let sa1 = spis(SA1);
+        self.probe_sa(ms, spis(SA1), message_id, token)
+    }
+
+    fn probe_sa(
+        &mut self,
+        ms: u64,
+        sa1: SpiPair,
+        message_id: u32,
+        token: Option<NotifyRepr>,
+    ) -> Result<(), ScenarioError> {
         self.sealed(
             ms,
             A,
@@ -401,6 +479,24 @@ pub fn build(scenario: Scenario) -> Result<Vec<u8>, ScenarioError> {
     let sa1 = spis(SA1);
     let secret = maker_secret();
     let token1 = qcd_token(&secret, sa1);
+    if scenario == Scenario::Rekeyed {
+        let sa3 = spis(SA3);
+        let token3 = qcd_token(&secret, sa3);
+        b.establish(0, sa1, &token1, (ESP_A_TO_B, ESP_B_TO_A), 4_000)?;
+        b.rekey(4_500, sa1, sa3, &token3)?;
+        b.esp_both(5_000, 10_000, (ESP_A_TO_B, ESP_B_TO_A), 5)?;
+        b.invalid_spi(11_000, 11)?;
+        b.probe_sa(11_500, sa3, 0, Some(NotifyRepr::qcd_token(&token3)))?;
+        let sa2 = spis(SA2);
+        b.establish(
+            12_300,
+            sa2,
+            &qcd_token(&secret, sa2),
+            (ESP2_A_TO_B, ESP2_B_TO_A),
+            15_300,
+        )?;
+        return Ok(b.writer.into_inner());
+    }
     b.establish(0, sa1, &token1, (ESP_A_TO_B, ESP_B_TO_A), 10_000)?;
     if scenario == Scenario::Healthy {
         return Ok(b.writer.into_inner());

@@ -18,12 +18,14 @@ pub mod header;
 pub mod notify;
 pub mod payload;
 pub mod registry;
+pub mod sa;
 pub mod sk;
 
 pub use header::{Flags, Header, MessageRepr, HEADER_LEN};
 pub use notify::{Notify, NotifyRepr};
 pub use payload::{Payload, PayloadContent, PayloadIter, PayloadRepr, GENERIC_HEADER_LEN};
 pub use registry::{ExchangeType, NotifyType, PayloadType, ProtocolId};
+pub use sa::{emit_proposals, proposals, Proposal, ProposalRepr};
 pub use sk::{EncryptedPayload, EncryptedRepr, Fragment};
 
 /// A byte range of a field, as in smoltcp.
