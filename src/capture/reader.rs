@@ -268,22 +268,8 @@ enum Format {
 /// What one step of the reader found, without borrowing the buffer.
 enum Step {
     Continue,
-    Ike {
-        frame: u64,
-        time: Option<Timestamp>,
-        src: SocketAddr,
-        dst: SocketAddr,
-        payload: Payload,
-        truncated: bool,
-    },
-    Esp {
-        frame: u64,
-        time: Option<Timestamp>,
-        src: SocketAddr,
-        dst: SocketAddr,
-        spi: u32,
-        seq: u32,
-    },
+    /// An IKE message or ESP sighting (never a warning: those are queued).
+    Found(Ready),
     Refill,
     Eof,
     TooSmall,
@@ -614,45 +600,16 @@ impl<'r> CaptureReader<'r> {
             };
             match step {
                 Step::Continue => {}
-                Step::Ike {
-                    frame,
-                    time,
-                    src,
-                    dst,
-                    payload,
-                    truncated,
-                } => {
-                    if let Payload::InBuffer(r) = &payload {
-                        if r.end > self.reader.data().len() {
-                            continue;
+                Step::Found(ready) => {
+                    if let Ready::Ike { payload, .. } = &ready {
+                        if let Payload::InBuffer(r) = payload {
+                            if r.end > self.reader.data().len() {
+                                continue;
+                            }
                         }
+                        self.st.counters.ike += 1;
                     }
-                    self.st.counters.ike += 1;
-                    return Some(Ready::Ike {
-                        frame,
-                        time,
-                        src,
-                        dst,
-                        payload,
-                        truncated,
-                    });
-                }
-                Step::Esp {
-                    frame,
-                    time,
-                    src,
-                    dst,
-                    spi,
-                    seq,
-                } => {
-                    return Some(Ready::Esp {
-                        frame,
-                        time,
-                        src,
-                        dst,
-                        spi,
-                        seq,
-                    })
+                    return Some(ready);
                 }
                 Step::Refill => match self.st.implausible_header(self.reader.data()) {
                     Some(reason) => self.bad_record(offset, reason),
@@ -1255,14 +1212,14 @@ impl State {
                     dport,
                     range,
                     truncated,
-                } => Step::Ike {
+                } => Step::Found(Ready::Ike {
                     frame,
                     time,
                     src: SocketAddr::new(src, sport),
                     dst: SocketAddr::new(dst, dport),
                     payload: Payload::Owned(dg.payload.get(range).unwrap_or_default().to_vec()),
                     truncated,
-                },
+                }),
                 Hit::Esp {
                     sport,
                     dport,
@@ -1281,14 +1238,14 @@ impl State {
                 truncated,
             } => {
                 let start = (bytes.as_ptr() as usize).wrapping_sub(base) + range.start;
-                Step::Ike {
+                Step::Found(Ready::Ike {
                     frame,
                     time,
                     src: SocketAddr::new(src, sport),
                     dst: SocketAddr::new(dst, dport),
                     payload: Payload::InBuffer(start..start + range.len()),
                     truncated,
-                }
+                })
             }
             Hit::Esp {
                 sport,
@@ -1398,14 +1355,14 @@ impl State {
         self.counters.esp += 1;
         self.esp.record(EspKey { spi, src, dst }, frame, time, seq);
         if self.opts.esp_events {
-            Step::Esp {
+            Step::Found(Ready::Esp {
                 frame,
                 time,
                 src,
                 dst,
                 spi,
                 seq,
-            }
+            })
         } else {
             Step::Continue
         }
