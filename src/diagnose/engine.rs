@@ -218,6 +218,22 @@ fn sa_for_hosts(sas: &[Sa], a: IpAddr, b: IpAddr, t: SystemTime) -> Option<usize
         .or_else(|| candidates.first().copied())
 }
 
+/// What every SA's judgement may look at.
+#[derive(Clone, Copy)]
+struct Ctx<'a> {
+    all: &'a [Sa],
+    packets: &'a [Packet],
+    opts: &'a Options<'a>,
+}
+
+/// Who lost state, who should notice, and when the outage showed.
+#[derive(Clone, Copy)]
+struct Outage {
+    taker: IpAddr,
+    maker: IpAddr,
+    at: SystemTime,
+}
+
 /// The token(s) the maker gave the taker when the IKE SA was set up.
 struct Given {
     /// (sender, token) pairs.
@@ -588,13 +604,13 @@ fn analyse(sa: &Sa, all: &[Sa], packets: &[Packet], opts: &Options) -> SaReport 
                 "outage: {what}; token maker (B) = {b}, token taker (A) = {a}"
             ));
             judge(
+                &Ctx { all, packets, opts },
                 sa,
-                all,
-                packets,
-                opts,
-                a,
-                b,
-                t_out,
+                Outage {
+                    taker: a,
+                    maker: b,
+                    at: t_out,
+                },
                 &given,
                 &mut events,
                 &mut notes,
@@ -618,19 +634,20 @@ fn analyse(sa: &Sa, all: &[Sa], packets: &[Packet], opts: &Options) -> SaReport 
 
 /// Walks the recovery steps after the outage at `t_out`: liveness check,
 /// INVALID_IKE_SPI + QCD_TOKEN, token validity, new IKE SA.
-#[allow(clippy::too_many_arguments)]
 fn judge(
+    ctx: &Ctx,
     sa: &Sa,
-    all: &[Sa],
-    packets: &[Packet],
-    opts: &Options,
-    a: IpAddr,
-    b: IpAddr,
-    t_out: SystemTime,
+    outage: Outage,
     given: &Given,
     events: &mut Vec<Event>,
     notes: &mut Vec<String>,
 ) -> (Verdict, String) {
+    let Ctx { all, packets, opts } = *ctx;
+    let Outage {
+        taker: a,
+        maker: b,
+        at: t_out,
+    } = outage;
     let msgs = || {
         sa.ike
             .iter()
