@@ -64,7 +64,7 @@ pub enum CaptureError {
     Empty { name: String },
     #[error(
         "{name} is not a pcap or pcapng capture (no pcap magic at byte 0); \
-         convert it with `editcap -F pcapng` or pass hex text"
+         if it is a capture in another format, convert it with `editcap -F pcapng IN OUT`"
     )]
     NotACapture { name: String },
     #[error("{name}: the capture header at byte 0 is cut short or unreadable ({reason})")]

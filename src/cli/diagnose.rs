@@ -3,7 +3,6 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use anyhow::Context as _;
 use clap::Args;
 
 use qcd::diagnose::{self, KeyringChecker, SaReport, TokenChecker, Verdict};
@@ -62,8 +61,8 @@ pub fn run(args: DiagnoseArgs, out: &mut Output) -> anyhow::Result<Outcome> {
         })
         .transpose()?;
     let keys = args.keys.as_ref().map(|p| KeyTable::load(p)).transpose()?;
-    let input = diagnose::read_capture(&args.capture, args.port.clone(), keys.as_ref())
-        .with_context(|| format!("cannot read {}", args.capture.display()))?;
+    // Every capture error names the file already.
+    let input = diagnose::read_capture(&args.capture, args.port.clone(), keys.as_ref())?;
     for w in &input.warnings {
         eprintln!("qcd: warning: {}: {w}", args.capture.display());
     }
