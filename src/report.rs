@@ -127,22 +127,62 @@ pub enum Style {
     Bold,
 }
 
-/// In-memory output for tests.
-#[derive(Clone, Default)]
-pub struct SharedBuf(pub std::rc::Rc<std::cell::RefCell<Vec<u8>>>);
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-impl Write for SharedBuf {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.0.borrow_mut().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
+    /// In-memory output that the test can read back.
+    #[derive(Clone, Default)]
+    struct SharedBuf(std::rc::Rc<std::cell::RefCell<Vec<u8>>>);
 
-impl SharedBuf {
-    pub fn text(&self) -> String {
-        String::from_utf8_lossy(&self.0.borrow()).into_owned()
+    impl Write for SharedBuf {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            self.0.borrow_mut().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    impl SharedBuf {
+        fn text(&self) -> String {
+            String::from_utf8_lossy(&self.0.borrow()).into_owned()
+        }
+    }
+
+    fn output(json: bool, quiet: bool, color: bool) -> (Output, SharedBuf) {
+        let buf = SharedBuf::default();
+        (Output::new(json, quiet, color, Box::new(buf.clone())), buf)
+    }
+
+    #[test]
+    fn quiet_keeps_answers_and_drops_commentary() {
+        let (mut out, buf) = output(false, true, false);
+        out.line("commentary").unwrap();
+        out.answer("42").unwrap();
+        assert_eq!(buf.text(), "42\n");
+        let (mut out, buf) = output(false, false, false);
+        out.line("commentary").unwrap();
+        out.answer("42").unwrap();
+        assert_eq!(buf.text(), "commentary\n42\n");
+    }
+
+    #[test]
+    fn json_lines_are_one_object_per_line() {
+        let (mut out, buf) = output(true, false, false);
+        out.json_line(&serde_json::json!({"a": 1})).unwrap();
+        out.json_line(&serde_json::json!({"b": [1, 2]})).unwrap();
+        assert_eq!(buf.text(), "{\"a\":1}\n{\"b\":[1,2]}\n");
+    }
+
+    #[test]
+    fn colour_only_when_on() {
+        let (plain, _) = output(false, false, false);
+        assert_eq!(plain.paint(Style::Bad, "x"), "x");
+        let (coloured, _) = output(false, false, true);
+        assert_eq!(coloured.paint(Style::Bad, "x"), "\x1b[31;1mx\x1b[0m");
+        assert!(!ColorChoice::Never.resolve());
+        assert!(ColorChoice::Always.resolve());
     }
 }
