@@ -112,7 +112,7 @@ impl FragBuf {
                 payload.len()
             ));
         };
-        if more && payload.len() % 8 != 0 {
+        if more && !payload.len().is_multiple_of(8) {
             return Err(format!(
                 "a fragment that is not the last has {} bytes, not a multiple of 8",
                 payload.len()
