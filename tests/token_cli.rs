@@ -1001,3 +1001,68 @@ fn spis_as_operators_copy_them() {
         "qcd: warning: -: 2 line(s) (the first is line 2) gave the responder's SPI (_r) first: their SPIs were used as labelled, the initiator's (_i) as SPI-I\n"
     );
 }
+
+/// Issue 12, item 19: a gateway's secret is bounded (1024 bytes decoded,
+/// 64 KiB of text) on stdin and in a file.
+#[test]
+fn secret_files_are_bounded() {
+    let e = Env::new();
+    let args = |f: &str, fmt: &'static str| {
+        vec![
+            "token".to_string(),
+            "derive".into(),
+            "--secret-file".into(),
+            f.to_string(),
+            "--secret-format".into(),
+            fmt.into(),
+            "--spi-i".into(),
+            SPI_I.into(),
+            "--spi-r".into(),
+            SPI_R.into(),
+        ]
+    };
+    let big = e.write_private("big.key", &[7u8; 1025]);
+    let o = e
+        .qcd(
+            NOW,
+            &args(big.to_str().unwrap(), "raw")
+                .iter()
+                .map(String::as_str)
+                .collect::<Vec<_>>(),
+        )
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8(o.stderr).unwrap();
+    assert!(
+        err.contains("has 1025 bytes: a QCD secret is at most 1024 bytes"),
+        "{err}"
+    );
+    let ok = e.write_private("ok.key", &[7u8; 1024]);
+    e.qcd(
+        NOW,
+        &args(ok.to_str().unwrap(), "raw")
+            .iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>(),
+    )
+    .assert()
+    .success();
+    let o = e
+        .qcd(
+            NOW,
+            &args("-", "hex")
+                .iter()
+                .map(String::as_str)
+                .collect::<Vec<_>>(),
+        )
+        .write_stdin(" ".repeat(1 << 20))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8(o.stderr).unwrap();
+    assert!(
+        err.contains("the secret in stdin is longer than 65536 bytes"),
+        "{err}"
+    );
+}

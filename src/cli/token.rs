@@ -16,6 +16,7 @@ use zeroize::Zeroizing;
 
 use qcd::encoding;
 use qcd::report::{Output, Style};
+use qcd::secret::keyring::MAX_SECRET_BYTES;
 use qcd::secret::store::{self, LoadOptions, StoreError};
 use qcd::secret::{Keyring, SecretBytes, State};
 use qcd::spi::{Spi, SpiError, SpiPair, SpiText};
@@ -254,6 +255,10 @@ pub fn run(cmd: TokenCommand, out: &mut Output) -> anyhow::Result<Outcome> {
     }
 }
 
+/// The most text a gateway's secret file may hold: a secret of
+/// [`MAX_SECRET_BYTES`] in hex with separators fits many times over.
+const MAX_SECRET_TEXT: usize = 64 << 10;
+
 /// The secrets to work with: a keyring (with "now"), or one secret from a file.
 enum Secrets {
     Keyring(Keyring, SystemTime),
@@ -273,8 +278,10 @@ impl SecretSource {
                 if batch_on_stdin {
                     bail!("--secret-file - and --batch - cannot both read stdin: put one of them in a file");
                 }
-                let mut raw = Zeroizing::new(Vec::new());
+                // Sized once: growing would leave copies of the secret behind.
+                let mut raw = Zeroizing::new(Vec::with_capacity(MAX_SECRET_TEXT + 1));
                 io::stdin()
+                    .take(MAX_SECRET_TEXT as u64 + 1)
                     .read_to_end(&mut raw)
                     .context("cannot read the secret from stdin")?;
                 (raw, "stdin".to_string())
@@ -287,12 +294,21 @@ impl SecretSource {
                 })?;
                 (raw, path.display().to_string())
             };
+            if raw.len() > MAX_SECRET_TEXT {
+                bail!("the secret in {source} is longer than {MAX_SECRET_TEXT} bytes: a QCD secret is at most {MAX_SECRET_BYTES} bytes (is this the right file?)");
+            }
             let secret = SecretBytes::new(
                 encoding::decode(format.into(), &raw)
                     .with_context(|| format!("the secret in {source}"))?,
             );
             if secret.is_empty() {
                 bail!("the secret in {source} is empty");
+            }
+            if secret.len() > MAX_SECRET_BYTES {
+                bail!(
+                    "the secret in {source} has {} bytes: a QCD secret is at most {MAX_SECRET_BYTES} bytes (check --secret-format)",
+                    secret.len()
+                );
             }
             return Ok(Secrets::File(secret));
         }
