@@ -504,9 +504,17 @@ pub struct BatchStats {
 /// Output gathered in one buffer and written in large pieces.
 struct Out<W: Write> {
     w: W,
-    /// `buf[..pos]` is pending; `buf` is wiped on drop (it holds tokens).
-    buf: zeroize::Zeroizing<Vec<u8>>,
+    /// `buf[..pos]` is pending; `buf[..used]` is wiped on drop (it held tokens).
+    buf: Vec<u8>,
     pos: usize,
+    /// The most of `buf` ever written.
+    used: usize,
+}
+
+impl<W: Write> Drop for Out<W> {
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.buf[..self.used]);
+    }
 }
 
 impl<W: Write> Out<W> {
@@ -518,13 +526,15 @@ impl<W: Write> Out<W> {
     fn new(w: W) -> Self {
         Out {
             w,
-            buf: zeroize::Zeroizing::new(vec![0u8; Self::CAP + Self::SLACK]),
+            buf: vec![0u8; Self::CAP + Self::SLACK],
             pos: 0,
+            used: 0,
         }
     }
 
     #[inline]
     fn flush_full(&mut self) -> io::Result<()> {
+        self.used = self.used.max(self.pos);
         if self.pos >= Self::CAP {
             self.w.write_all(&self.buf[..self.pos])?;
             self.pos = 0;
@@ -552,8 +562,8 @@ impl<W: Write> Out<W> {
     }
 
     fn finish(mut self) -> io::Result<()> {
-        self.w.write_all(&self.buf[..self.pos])?;
-        self.pos = 0;
+        let pos = std::mem::take(&mut self.pos);
+        self.w.write_all(&self.buf[..pos])?;
         self.w.flush()
     }
 }
