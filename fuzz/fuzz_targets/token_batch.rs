@@ -14,8 +14,8 @@ use qcd::timefmt::{parse_duration, parse_rfc3339};
 use qcd::token::batch::{
     decode_token, derive_text, parse_derive_line, parse_verify_line, LineReader, MAX_LINE_LEN,
 };
-use qcd::token::{Deriver, TokenSpec};
 use qcd::token::profile::MAX_TOKEN_LEN;
+use qcd::token::{Deriver, TokenSpec};
 
 fuzz_target!(|data: &[u8]| {
     // Batch input, through a reader buffer of 1..=64 bytes (data[0] picks it)
