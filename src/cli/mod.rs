@@ -160,9 +160,14 @@ fn error_message(err: &anyhow::Error) -> String {
     msg
 }
 
+/// Whether the error is (or was caused by) a write to a closed pipe, as an
+/// `io::Error` or wrapped by serde_json while serializing to stdout.
 fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    use std::io::ErrorKind::BrokenPipe;
     err.chain().any(|e| {
         e.downcast_ref::<std::io::Error>()
-            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            .is_some_and(|io| io.kind() == BrokenPipe)
+            || e.downcast_ref::<serde_json::Error>()
+                .is_some_and(|j| j.io_error_kind() == Some(BrokenPipe))
     })
 }
