@@ -376,6 +376,7 @@ Register-ArgumentCompleter -Native -CommandName 'qcd' -ScriptBlock {
         'qcd;generate-capture' {
             [CompletionResult]::new('--out', '--out', [CompletionResultType]::ParameterName, 'Where to write the capture')
             [CompletionResult]::new('--size', '--size', [CompletionResultType]::ParameterName, 'File size to reach, e.g. 1G, 64M, 500k (powers of 1024)')
+            [CompletionResult]::new('--ike-sas', '--ike-sas', [CompletionResultType]::ParameterName, 'Instead of an ESP-heavy capture, an IKE-heavy one with N IKE SAs (one peer each: IKE_SA_INIT, IKE_AUTH, a liveness check, ESP both ways; every 4th with the QCD reply, 5th on IPv6, 3rd on NAT-T, 7th fragmented)')
             [CompletionResult]::new('--esp-size', '--esp-size', [CompletionResultType]::ParameterName, 'IP packet size of each ESP packet')
             [CompletionResult]::new('--ike-count', '--ike-count', [CompletionResultType]::ParameterName, 'Number of IKE messages spread through the capture')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'format')

@@ -312,7 +312,7 @@ _qcd() {
             return 0
             ;;
         qcd__subcmd__generate__subcmd__capture)
-            opts="-q -h -V --out --size --esp-size --ike-count --format --ipv6 --json --quiet --color --help --version"
+            opts="-q -h -V --out --size --ike-sas --esp-size --ike-count --format --ipv6 --json --quiet --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -323,6 +323,10 @@ _qcd() {
                     return 0
                     ;;
                 --size)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ike-sas)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

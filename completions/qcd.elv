@@ -343,6 +343,7 @@ set edit:completion:arg-completer[qcd] = {|@words|
         &'qcd;generate-capture'= {
             cand --out 'Where to write the capture'
             cand --size 'File size to reach, e.g. 1G, 64M, 500k (powers of 1024)'
+            cand --ike-sas 'Instead of an ESP-heavy capture, an IKE-heavy one with N IKE SAs (one peer each: IKE_SA_INIT, IKE_AUTH, a liveness check, ESP both ways; every 4th with the QCD reply, 5th on IPv6, 3rd on NAT-T, 7th fragmented)'
             cand --esp-size 'IP packet size of each ESP packet'
             cand --ike-count 'Number of IKE messages spread through the capture'
             cand --format 'format'

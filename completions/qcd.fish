@@ -274,6 +274,7 @@ complete -c qcd -n "__fish_qcd_using_subcommand generate-scenarios" -s h -l help
 complete -c qcd -n "__fish_qcd_using_subcommand generate-scenarios" -s V -l version -d 'Print version'
 complete -c qcd -n "__fish_qcd_using_subcommand generate-capture" -l out -d 'Where to write the capture' -r -F
 complete -c qcd -n "__fish_qcd_using_subcommand generate-capture" -l size -d 'File size to reach, e.g. 1G, 64M, 500k (powers of 1024)' -r
+complete -c qcd -n "__fish_qcd_using_subcommand generate-capture" -l ike-sas -d 'Instead of an ESP-heavy capture, an IKE-heavy one with N IKE SAs (one peer each: IKE_SA_INIT, IKE_AUTH, a liveness check, ESP both ways; every 4th with the QCD reply, 5th on IPv6, 3rd on NAT-T, 7th fragmented)' -r
 complete -c qcd -n "__fish_qcd_using_subcommand generate-capture" -l esp-size -d 'IP packet size of each ESP packet' -r
 complete -c qcd -n "__fish_qcd_using_subcommand generate-capture" -l ike-count -d 'Number of IKE messages spread through the capture' -r
 complete -c qcd -n "__fish_qcd_using_subcommand generate-capture" -l format -r -f -a "pcap\t''

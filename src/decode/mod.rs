@@ -13,6 +13,7 @@
 //! until a decryption module fills it), command-line handling.
 
 pub mod input;
+pub mod summary;
 pub mod text;
 
 use serde::Serialize;
