@@ -7,6 +7,7 @@
 //! - [`audit`]: cluster secret-sharing audit (inventory, rules, findings).
 //! - [`spi`]: IKE SPIs and SPI pairs, and how users write them.
 //! - [`encoding`]: lenient hex, base64 and raw encodings of byte strings.
+//! - [`fsio`]: safe file access (regular files only, size caps, ownership checks).
 //! - [`ikecrypto`]: IKEv2 SK payload decryption with Wireshark/strongSwan key tables.
 //! - [`secret`]: the keyring model (generations of the QCD secret) and its file store.
 //! - [`token`]: token profiles, derivation, verification and mismatch diagnosis.
@@ -22,6 +23,7 @@ pub mod capture;
 pub mod decode;
 pub mod diagnose;
 pub mod encoding;
+pub mod fsio;
 pub mod ikecrypto;
 pub mod report;
 pub mod secret;
