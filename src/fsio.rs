@@ -109,6 +109,8 @@ pub struct Privacy {
 pub enum FileError {
     #[error("{path} does not exist")]
     NotFound { path: PathBuf },
+    #[error("the directory {dir} does not exist: create it first (`mkdir -m 700 {dir}`)")]
+    NoDirectory { dir: PathBuf },
     #[error("{path} is {kind}, not a regular file: qcd reads and writes regular files only (use `-` for stdin)")]
     NotRegular { path: PathBuf, kind: &'static str },
     #[error("{path} is {size} bytes, over the {limit} limit for a {what}: this is not a {what}, or it is damaged")]
@@ -176,6 +178,21 @@ impl FileError {
                 format!("it is {size} bytes, over the {limit} limit for a {what}"),
             ),
             e => io::Error::other(e.to_string()),
+        }
+    }
+
+    /// A directory on the way to a file could not be resolved.
+    fn dir(dir: &Path, source: io::Error) -> FileError {
+        if source.kind() == io::ErrorKind::NotFound {
+            FileError::NoDirectory {
+                dir: dir.to_path_buf(),
+            }
+        } else {
+            FileError::Io {
+                path: dir.to_path_buf(),
+                action: "cannot resolve the directory",
+                source,
+            }
         }
     }
 
@@ -395,8 +412,7 @@ pub fn check_directories(path: &Path, owners: Owners) -> Result<(), FileError> {
         return Ok(());
     }
     let lexical = parent_dir(path);
-    let mut dirs = vec![fs::canonicalize(lexical)
-        .map_err(|e| FileError::io(lexical, "cannot resolve the directory", e))?];
+    let mut dirs = vec![fs::canonicalize(lexical).map_err(|e| FileError::dir(lexical, e))?];
     if let Ok(target) = fs::canonicalize(path) {
         let d = parent_dir(&target).to_path_buf();
         if d != dirs[0] {
@@ -488,7 +504,7 @@ pub fn resolve_for_write(path: &Path) -> Result<PathBuf, FileError> {
                 resolved = candidate;
                 break;
             }
-            Err(e) => return Err(FileError::io(&candidate, "cannot resolve", e)),
+            Err(e) => return Err(FileError::dir(&candidate, e)),
         };
         if !meta.file_type().is_symlink() {
             resolved = candidate;

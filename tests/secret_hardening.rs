@@ -289,6 +289,22 @@ fn keyrings_in_directories_others_can_write_are_refused_unless_sticky() {
         "open/s.hex",
     ])
     .ok();
+    // a missing directory is named as such, not as a missing keyring
+    d.run(&["secret", "generate", "-k", "nodir/k.json"])
+        .code(2)
+        .stderr_has("the directory nodir does not exist");
+    d.run(&[
+        "secret",
+        "import",
+        "-k",
+        "no/dir/k.json",
+        "--format",
+        "hex",
+        "--in",
+        "open/s.hex",
+    ])
+    .code(2)
+    .stderr_has("does not exist: create it first");
     // group-writable is no better than world-writable
     fs::set_permissions(d.path("open"), fs::Permissions::from_mode(0o770)).unwrap();
     d.run(&["secret", "list", "-k", "open/k.json"]).code(2);
@@ -363,6 +379,22 @@ fn export_onto_a_loose_file_holding_the_secret_fixes_its_mode() {
 #[test]
 fn a_running_qcd_cannot_dump_core() {
     let d = Dir::new();
+    // Give the child a core limit to lose: raise our soft limit to the hard one.
+    use rustix::process::{getrlimit, setrlimit, Resource, Rlimit};
+    let ours = getrlimit(Resource::Core);
+    let testable = ours.maximum != Some(0);
+    if testable {
+        setrlimit(
+            Resource::Core,
+            Rlimit {
+                current: ours.maximum,
+                maximum: ours.maximum,
+            },
+        )
+        .unwrap();
+    } else {
+        eprintln!("note: the hard core limit is already 0 here; only the soft limit is checked");
+    }
     // `import` blocks reading stdin: look at the live process meanwhile.
     let mut child = d
         .cmd(&["secret", "import", "-k", "k.json", "--format", "hex"])
