@@ -62,7 +62,7 @@ complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcomma
 complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from generate" -l color -d 'When to use colour; `auto` honours NO_COLOR and whether stdout is a terminal' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from generate" -l allow-insecure-permissions -d 'Accept a keyring readable or writable by group or others'
+complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from generate" -l allow-insecure-permissions -d 'Accept keyrings and secret files readable or writable by group or others'
 complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from generate" -l bind-taker-addr -d 'The token also covers the token taker\'s IP address (breaks with NAT rebinding and MOBIKE)'
 complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from generate" -l force -d 'Replace an existing keyring (its secrets are lost)'
 complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from generate" -l json -d 'Print results as JSON (one object per line) instead of text'
@@ -70,7 +70,7 @@ complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcomma
 complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from generate" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from generate" -s V -l version -d 'Print version'
 complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from rotate" -s k -l keyring -d 'Keyring file [env: QCD_KEYRING]' -r -F
-complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from rotate" -l overlap -d 'How long the old active generation stays valid as "previous" (e.g. 90m, 24h, 7d)' -r
+complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from rotate" -l overlap -d 'How long the old active generation stays valid as "previous" (e.g. 90m, 24h, 7d; at most 100y)' -r
 complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from rotate" -l if-older-than -d 'Rotate only if the active generation is at least this old (e.g. 30d); otherwise do nothing, exit 0' -r
 complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from rotate" -l bytes -d 'Secret length of the new generation [default: the active generation\'s]' -r
 complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from rotate" -l profile -d 'Token profile of the new generation [default: hmac-sha256, or the active generation\'s]' -r
@@ -78,7 +78,7 @@ complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcomma
 complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from rotate" -l color -d 'When to use colour; `auto` honours NO_COLOR and whether stdout is a terminal' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from rotate" -l allow-insecure-permissions -d 'Accept a keyring readable or writable by group or others'
+complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from rotate" -l allow-insecure-permissions -d 'Accept keyrings and secret files readable or writable by group or others'
 complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from rotate" -l dry-run -d 'Say what would happen without changing the keyring'
 complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from rotate" -l bind-taker-addr -d 'The token also covers the token taker\'s IP address (breaks with NAT rebinding and MOBIKE)'
 complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from rotate" -l json -d 'Print results as JSON (one object per line) instead of text'
@@ -89,7 +89,7 @@ complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcomma
 complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from list" -l color -d 'When to use colour; `auto` honours NO_COLOR and whether stdout is a terminal' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from list" -l allow-insecure-permissions -d 'Accept a keyring readable or writable by group or others'
+complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from list" -l allow-insecure-permissions -d 'Accept keyrings and secret files readable or writable by group or others'
 complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from list" -l json -d 'Print results as JSON (one object per line) instead of text'
 complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Print only the answer itself (tokens, ids), no commentary'
 complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -103,7 +103,7 @@ complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcomma
 complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from export" -l color -d 'When to use colour; `auto` honours NO_COLOR and whether stdout is a terminal' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from export" -l allow-insecure-permissions -d 'Accept a keyring readable or writable by group or others'
+complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from export" -l allow-insecure-permissions -d 'Accept keyrings and secret files readable or writable by group or others'
 complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from export" -l force -d 'With --out: replace FILE even if it holds a different secret'
 complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from export" -l json -d 'Print results as JSON (one object per line) instead of text'
 complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from export" -s q -l quiet -d 'Print only the answer itself (tokens, ids), no commentary'
@@ -122,7 +122,7 @@ complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcomma
 complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from import" -l color -d 'When to use colour; `auto` honours NO_COLOR and whether stdout is a terminal' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from import" -l allow-insecure-permissions -d 'Accept a keyring readable or writable by group or others'
+complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from import" -l allow-insecure-permissions -d 'Accept keyrings and secret files readable or writable by group or others'
 complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from import" -l bind-taker-addr -d 'The token also covers the token taker\'s IP address (breaks with NAT rebinding and MOBIKE)'
 complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from import" -l json -d 'Print results as JSON (one object per line) instead of text'
 complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from import" -s q -l quiet -d 'Print only the answer itself (tokens, ids), no commentary'
@@ -132,7 +132,7 @@ complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcomma
 complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from prune" -l color -d 'When to use colour; `auto` honours NO_COLOR and whether stdout is a terminal' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from prune" -l allow-insecure-permissions -d 'Accept a keyring readable or writable by group or others'
+complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from prune" -l allow-insecure-permissions -d 'Accept keyrings and secret files readable or writable by group or others'
 complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from prune" -l dry-run -d 'Say what would be destroyed without changing the keyring'
 complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from prune" -l json -d 'Print results as JSON (one object per line) instead of text'
 complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from prune" -s q -l quiet -d 'Print only the answer itself (tokens, ids), no commentary'
@@ -145,7 +145,7 @@ complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcomma
 complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from derive" -l color -d 'When to use colour; `auto` honours NO_COLOR and whether stdout is a terminal' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from derive" -l allow-insecure-permissions -d 'Accept a keyring readable or writable by group or others'
+complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from derive" -l allow-insecure-permissions -d 'Accept keyrings and secret files readable or writable by group or others'
 complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from derive" -l force -d 'Recreate the member keyring from scratch (its other generations are lost)'
 complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from derive" -l json -d 'Print results as JSON (one object per line) instead of text'
 complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from derive" -s q -l quiet -d 'Print only the answer itself (tokens, ids), no commentary'

@@ -112,7 +112,21 @@ pub enum Outcome {
 }
 
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    // Before anything holds a secret: no core dumps, no ptrace by peers.
+    qcd::secret::guard::harden_process();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            if e.kind() == clap::error::ErrorKind::UnknownArgument {
+                let args: Vec<String> = std::env::args().collect();
+                if let Some(hint) = qcd::timefmt::shell_split_hint(&args) {
+                    eprintln!("{hint}");
+                }
+            }
+            return ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2));
+        }
+    };
     let mut out = Output::stdout(cli.global.json, cli.global.quiet, cli.global.color.into());
     let result = dispatch(cli, &mut out).and_then(|o| {
         out.flush()?;

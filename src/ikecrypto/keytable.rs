@@ -59,9 +59,11 @@ pub struct KeyTable {
 impl KeyTable {
     /// Reads and parses a key table file.
     pub fn load(path: &Path) -> Result<KeyTable, KeyTableError> {
-        let text = std::fs::read_to_string(path).map_err(|source| KeyTableError::Io {
-            path: path.display().to_string(),
-            source,
+        let text = crate::fsio::read_string(path, &crate::fsio::KEY_TABLE).map_err(|e| {
+            KeyTableError::Io {
+                path: path.display().to_string(),
+                source: e.into_io(),
+            }
         })?;
         KeyTable::parse(&text, &path.display().to_string())
     }
