@@ -67,7 +67,7 @@ impl From<TakerArg> for Taker {
 }
 
 fn parse_duration(s: &str) -> Result<Duration, String> {
-    timefmt::parse_duration(s).map_err(|e| e.to_string())
+    timefmt::parse_duration_arg(s).map_err(|e| e.to_string())
 }
 
 pub fn run(args: DiagnoseArgs, out: &mut Output) -> anyhow::Result<Outcome> {
