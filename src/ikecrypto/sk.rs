@@ -420,12 +420,29 @@ fn hmac_truncated(
 }
 
 /// `salt ‖ iv`, the 12-octet AEAD nonce (GCM, ChaCha20-Poly1305) or the
-/// 11-octet CCM nonce.
-fn aead_nonce(salt: &[u8], iv: &[u8]) -> Vec<u8> {
-    let mut nonce = Vec::with_capacity(salt.len() + iv.len());
-    nonce.extend_from_slice(salt);
-    nonce.extend_from_slice(iv);
-    nonce
+/// 11-octet CCM nonce, in a fixed buffer (no allocation per message).
+fn aead_nonce(salt: &[u8], iv: &[u8]) -> Result<([u8; 12], usize), CryptoError> {
+    let len = salt.len() + iv.len();
+    let mut nonce = [0u8; 12];
+    if len > nonce.len() {
+        return Err(CryptoError::CipherFailure { what: "AEAD nonce" });
+    }
+    nonce[..salt.len()].copy_from_slice(salt);
+    nonce[salt.len()..len].copy_from_slice(iv);
+    Ok((nonce, len))
+}
+
+/// An AEAD tag of at most 16 octets.
+struct Tag {
+    bytes: [u8; 16],
+    len: usize,
+}
+
+impl std::ops::Deref for Tag {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        &self.bytes[..self.len]
+    }
 }
 
 /// AEAD encryption in place; returns the full tag (16 octets for GCM and
@@ -438,13 +455,13 @@ fn aead_seal(
     iv: &[u8],
     aad: &[u8],
     buf: &mut [u8],
-) -> Result<Vec<u8>, CryptoError> {
+) -> Result<Tag, CryptoError> {
     fn seal<C: AeadInPlace + KeyInit>(
         key: &[u8],
         nonce: &[u8],
         aad: &[u8],
         buf: &mut [u8],
-    ) -> Option<Vec<u8>> {
+    ) -> Option<Tag> {
         if nonce.len() != <<C as AeadCore>::NonceSize as aes_gcm::aead::generic_array::typenum::Unsigned>::USIZE {
             return None;
         }
@@ -452,28 +469,34 @@ fn aead_seal(
         let tag = cipher
             .encrypt_in_place_detached(aes_gcm::aead::Nonce::<C>::from_slice(nonce), aad, buf)
             .ok()?;
-        Some(tag.to_vec())
+        let mut out = Tag {
+            bytes: [0; 16],
+            len: tag.len(),
+        };
+        out.bytes.get_mut(..tag.len())?.copy_from_slice(&tag);
+        Some(out)
     }
     type Ccm<A, T> = ccm::Ccm<A, T, U11>;
-    let nonce = aead_nonce(salt, iv);
+    let (nonce_buf, nonce_len) = aead_nonce(salt, iv)?;
+    let nonce = &nonce_buf[..nonce_len];
     let tag = match encr {
-        EncrAlg::AesGcm { key_len: 16, .. } => seal::<AesGcm<Aes128, U12>>(key, &nonce, aad, buf),
-        EncrAlg::AesGcm { key_len: 24, .. } => seal::<AesGcm<Aes192, U12>>(key, &nonce, aad, buf),
-        EncrAlg::AesGcm { key_len: 32, .. } => seal::<AesGcm<Aes256, U12>>(key, &nonce, aad, buf),
+        EncrAlg::AesGcm { key_len: 16, .. } => seal::<AesGcm<Aes128, U12>>(key, nonce, aad, buf),
+        EncrAlg::AesGcm { key_len: 24, .. } => seal::<AesGcm<Aes192, U12>>(key, nonce, aad, buf),
+        EncrAlg::AesGcm { key_len: 32, .. } => seal::<AesGcm<Aes256, U12>>(key, nonce, aad, buf),
         EncrAlg::AesCcm { key_len, icv_len } => match (key_len, icv_len) {
-            (16, 8) => seal::<Ccm<Aes128, U8>>(key, &nonce, aad, buf),
-            (16, 12) => seal::<Ccm<Aes128, U12>>(key, &nonce, aad, buf),
-            (16, 16) => seal::<Ccm<Aes128, U16>>(key, &nonce, aad, buf),
-            (24, 8) => seal::<Ccm<Aes192, U8>>(key, &nonce, aad, buf),
-            (24, 12) => seal::<Ccm<Aes192, U12>>(key, &nonce, aad, buf),
-            (24, 16) => seal::<Ccm<Aes192, U16>>(key, &nonce, aad, buf),
-            (32, 8) => seal::<Ccm<Aes256, U8>>(key, &nonce, aad, buf),
-            (32, 12) => seal::<Ccm<Aes256, U12>>(key, &nonce, aad, buf),
-            (32, 16) => seal::<Ccm<Aes256, U16>>(key, &nonce, aad, buf),
+            (16, 8) => seal::<Ccm<Aes128, U8>>(key, nonce, aad, buf),
+            (16, 12) => seal::<Ccm<Aes128, U12>>(key, nonce, aad, buf),
+            (16, 16) => seal::<Ccm<Aes128, U16>>(key, nonce, aad, buf),
+            (24, 8) => seal::<Ccm<Aes192, U8>>(key, nonce, aad, buf),
+            (24, 12) => seal::<Ccm<Aes192, U12>>(key, nonce, aad, buf),
+            (24, 16) => seal::<Ccm<Aes192, U16>>(key, nonce, aad, buf),
+            (32, 8) => seal::<Ccm<Aes256, U8>>(key, nonce, aad, buf),
+            (32, 12) => seal::<Ccm<Aes256, U12>>(key, nonce, aad, buf),
+            (32, 16) => seal::<Ccm<Aes256, U16>>(key, nonce, aad, buf),
             _ => None,
         },
         EncrAlg::ChaCha20Poly1305 => {
-            seal::<chacha20poly1305::ChaCha20Poly1305>(key, &nonce, aad, buf)
+            seal::<chacha20poly1305::ChaCha20Poly1305>(key, nonce, aad, buf)
         }
         _ => None,
     };
@@ -885,7 +908,7 @@ mod tests {
         };
         let tag = aead_seal(gcm, &key, &nonce[..4], &nonce[4..], &aad, &mut buf).unwrap();
         assert_eq!(hex::encode(&buf), "42831ec2217774244b7221b784d0d49ce3aa212f2c02a4e035c17e2329aca12e21d514b25466931c7d8f6a5aac84aa051ba30b396a0aac973d58e091");
-        assert_eq!(hex::encode(tag), "5bc94fbc3221a5db94fae95ae7121a47");
+        assert_eq!(hex::encode(&*tag), "5bc94fbc3221a5db94fae95ae7121a47");
     }
 
     /// RFC 8439 §2.8.2 (ChaCha20-Poly1305 AEAD): constant 07000000 as the
@@ -906,7 +929,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(hex::encode(&buf[..16]), "d31a8d34648e60db7b86afbc53ef7ec2");
-        assert_eq!(hex::encode(tag), "1ae10b594f09e26a7e902ecbd0600691");
+        assert_eq!(hex::encode(&*tag), "1ae10b594f09e26a7e902ecbd0600691");
     }
 
     fn combination() -> impl Strategy<Value = (EncrAlg, IntegAlg)> {
