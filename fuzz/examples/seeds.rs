@@ -35,6 +35,16 @@ fn main() -> io::Result<()> {
     n += secret_ops(&corpus.join("secret_ops"))?;
     n += manifests(root, &corpus.join("manifest"))?;
     n += keytables(root, &corpus.join("keytable"))?;
+    n += copy_dir(
+        &root.join("tests/data/strongswan/charon-log"),
+        &corpus.join("keylog"),
+        ".charon.log",
+    )?;
+    n += copy_dir(
+        &root.join("tests/data/peer/tcpdump/tests"),
+        &corpus.join("keylog"),
+        "-secrets.txt",
+    )?;
     n += token_batch(&corpus.join("token_batch"))?;
     n += copy_dir(&root.join("tests/data/decode"), &corpus.join("decode"), "")?;
     println!("wrote {n} seed files under {}", corpus.display());

@@ -15,7 +15,7 @@ use serde::Serialize;
 
 use qcd::capture::{self, read_head, CaptureReader, Event, Options};
 use qcd::decode::summary::{digest_is_qcd_related, Summary};
-use qcd::decode::{self, input, text, As, Decoded};
+use qcd::decode::{self, input, text, As, Decoded, DecryptOptions};
 use qcd::ikecrypto::KeyTable;
 use qcd::ikesa::digest::{summarize, Keep};
 use qcd::report::{Output, Style};
@@ -70,13 +70,24 @@ pub struct DecodeArgs {
     #[arg(long)]
     pub offsets: bool,
 
-    /// Decrypt SK payloads with this key table (Wireshark's
-    /// ikev2_decryption_table format, also written by strongSwan's save-keys).
+    /// Decrypt SK payloads with these keys: a Wireshark ikev2_decryption_table,
+    /// tcpdump -E / libreswan `ikev2 I|R …` lines, or a strongSwan charon log
+    /// at ike = 4 (format detected per file).
     ///
-    /// One line per IKE SA: SPI-I,SPI-R,SK_ei,SK_er,"encryption",SK_ai,SK_ar,"integrity".
-    /// The table holds secrets: keep it private.
+    /// Wireshark table: one line per IKE SA,
+    /// SPI-I,SPI-R,SK_ei,SK_er,"encryption",SK_ai,SK_ar,"integrity", names as
+    /// Wireshark spells them. Lines qcd cannot use are skipped with a warning
+    /// on stderr (`qcd: warning: FILE:LINE: …`). The keys are secrets: keep the file private.
     #[arg(long, value_name = "TABLE")]
     pub keys: Option<PathBuf>,
+
+    /// With --keys: show an SK payload's decryption even when its ICV does not
+    /// match, marked unauthenticated (JSON "integrity": "failed").
+    ///
+    /// Without it a failed ICV shows no plaintext. The plaintext of a failed
+    /// ICV may be garbage (wrong SK_e) or forged: never trust it.
+    #[arg(long, requires = "keys")]
+    pub ignore_icv: bool,
 
     /// Capture: a UDP port carrying IKE besides 500 and 4500 (repeatable).
     #[arg(long = "port", value_name = "N")]
@@ -114,7 +125,7 @@ impl From<AsKind> for As {
 
 pub fn run(args: DecodeArgs, out: &mut Output) -> anyhow::Result<Outcome> {
     let keys = match &args.keys {
-        Some(p) => Some(KeyTable::load(p).context("cannot load --keys")?),
+        Some(p) => Some(super::keys::load_keys(p)?),
         None => None,
     };
     let spi = match &args.spi {
@@ -137,8 +148,15 @@ pub fn run(args: DecodeArgs, out: &mut Output) -> anyhow::Result<Outcome> {
             .with_context(|| format!("cannot read {source}"))?
             .1
     };
-    let decoded = decode::decode_bytes_with_keys(&bytes, args.as_kind.map(As::from), keys.as_ref())
-        .with_context(|| format!("cannot decode {source}"))?;
+    let decoded = decode::decode_bytes_with(
+        &bytes,
+        args.as_kind.map(As::from),
+        DecryptOptions {
+            keys: keys.as_ref(),
+            ignore_icv: args.ignore_icv,
+        },
+    )
+    .with_context(|| format!("cannot decode {source}"))?;
     if out.json {
         out.json_line(&decoded)?;
     } else {
@@ -364,7 +382,13 @@ fn run_capture(
                 continue;
             }
         }
-        let m = match decode::decode_message_with_keys(&payload, keys) {
+        let m = match decode::decode_message_with(
+            &payload,
+            DecryptOptions {
+                keys,
+                ignore_icv: args.ignore_icv,
+            },
+        ) {
             Ok(m) => m,
             Err(e) => {
                 warn(&not_decoded(frame, &src, &dst, &e, truncated));

@@ -6,7 +6,6 @@ use std::time::Duration;
 use clap::{Args, ValueEnum};
 
 use qcd::diagnose::{self, KeyringChecker, SaReport, Taker, TokenChecker, Verdict};
-use qcd::ikecrypto::KeyTable;
 use qcd::report::{Output, Style};
 use qcd::secret::store::{self, LoadOptions};
 use qcd::timefmt;
@@ -31,7 +30,7 @@ pub struct DiagnoseArgs {
     /// Accept a keyring readable or writable by group or others.
     #[arg(long)]
     pub allow_insecure_permissions: bool,
-    /// Key table (Wireshark's ikev2_decryption_table format) to decrypt IKE_AUTH and read the token given there.
+    /// Keys to decrypt IKE_AUTH and read the token given there: a Wireshark ikev2_decryption_table, tcpdump/libreswan key lines or a charon log (detected).
     #[arg(long, value_name = "TABLE")]
     pub keys: Option<PathBuf>,
     /// Another UDP port carrying IKE (besides 500 and 4500); repeatable.
@@ -84,7 +83,11 @@ pub fn run(args: DiagnoseArgs, out: &mut Output) -> anyhow::Result<Outcome> {
             )
         })
         .transpose()?;
-    let keys = args.keys.as_ref().map(|p| KeyTable::load(p)).transpose()?;
+    let keys = args
+        .keys
+        .as_ref()
+        .map(|p| super::keys::load_keys(p))
+        .transpose()?;
     let checker = keyring.as_ref().map(|k| KeyringChecker::new(k, now));
     let opts = diagnose::Options {
         checker: checker.as_ref().map(|c| c as &dyn TokenChecker),

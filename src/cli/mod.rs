@@ -13,6 +13,7 @@ pub mod audit;
 pub mod decode;
 pub mod diagnose;
 pub mod generate_capture;
+pub mod keys;
 pub mod scenarios;
 pub mod secret;
 pub mod token;
@@ -75,6 +76,9 @@ pub enum Command {
     Token(token::TokenCommand),
     /// Decode IKEv2 messages and notify payloads from hex or captures.
     Decode(decode::DecodeArgs),
+    /// Convert IKE key logs (tcpdump, libreswan, strongSwan charon) into a Wireshark key table.
+    #[command(subcommand)]
+    Keys(keys::KeysCommand),
     /// Audit cluster QCD secret-sharing against an inventory.
     Audit(audit::AuditArgs),
     /// Diagnose a failed crash detection from a capture.
@@ -151,6 +155,7 @@ fn dispatch(cli: Cli, out: &mut Output) -> anyhow::Result<Outcome> {
         Command::Secret(cmd) => secret::run(cmd, out),
         Command::Token(cmd) => token::run(cmd, out),
         Command::Decode(args) => decode::run(args, out),
+        Command::Keys(cmd) => keys::run(cmd, out),
         Command::Audit(args) => audit::run(args, out),
         Command::Diagnose(args) => diagnose::run(args, out),
         Command::GenerateAssets(args) => assets::run(args),

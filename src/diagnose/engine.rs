@@ -1256,7 +1256,12 @@ impl<'e, 'a> Judge<'e, 'a> {
                 continue;
             }
             if let Some(inner) = &m.inner_notifies {
-                if m.exchange == IKE_AUTH && !g.decrypted_from.contains(&self.ep(r.src).ip()) {
+                // "No token" is known only from an authenticated decryption:
+                // unchecked keys could have given garbage.
+                if m.exchange == IKE_AUTH
+                    && !m.unverified()
+                    && !g.decrypted_from.contains(&self.ep(r.src).ip())
+                {
                     g.decrypted_from.push(self.ep(r.src).ip());
                 }
                 for n in inner.iter().filter(|n| n.notify_type == QCD_TOKEN) {

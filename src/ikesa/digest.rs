@@ -137,6 +137,10 @@ pub struct Rare {
     pub inner_deletes: Vec<DeleteSummary>,
     /// Why SK could not be decrypted, if it was tried.
     pub decrypt_error: Option<DecryptFailure>,
+    /// The SK payload was decrypted without an integrity check (the key
+    /// table says "[No Checking]" or NONE): its content is unauthenticated,
+    /// and wrong keys would give garbage rather than an error.
+    pub unverified: bool,
     /// In a decrypted CREATE_CHILD_SA that rekeys the IKE SA: the SPI its
     /// sender chose for the new IKE SA (from the SA payload's IKE proposal).
     pub new_ike_spi: Option<Spi>,
@@ -162,6 +166,11 @@ impl IkeSummary {
 
     pub fn decrypt_error(&self) -> Option<&DecryptFailure> {
         self.rare.as_deref().and_then(|r| r.decrypt_error.as_ref())
+    }
+
+    /// Whether the decrypted content was not authenticated (see [`Rare::unverified`]).
+    pub fn unverified(&self) -> bool {
+        self.rare.as_deref().is_some_and(|r| r.unverified)
     }
 
     pub fn new_ike_spi(&self) -> Option<Spi> {
@@ -274,7 +283,7 @@ pub fn summarize(
 fn explain(e: &CryptoError, keys: &ikecrypto::SaKeys, from_initiator: bool) -> String {
     let who = if from_initiator { 'i' } else { 'r' };
     match e {
-        CryptoError::Integrity if matches!(keys.encr, ikecrypto::EncrAlg::AesGcm { .. }) => format!(
+        CryptoError::Integrity if keys.encr.is_aead() => format!(
             "integrity check failed: SK_e{who} (the AEAD key and salt) in the key table is wrong for this SA, or the message was altered"
         ),
         CryptoError::Integrity => format!(
@@ -298,8 +307,13 @@ fn open_sk(bytes: &[u8], sk: &wire::Payload<'_>, table: &KeyTable, m: &mut IkeSu
         });
         return;
     };
-    let plain = match ikecrypto::decrypt(keys, m.initiator, bytes, sk.body_offset()) {
-        Ok(p) => p,
+    let plain = match ikecrypto::open(keys, m.initiator, bytes, sk.body_offset(), false) {
+        Ok(o) => {
+            if !o.integrity.is_verified() {
+                m.rare_mut().unverified = true;
+            }
+            o.plaintext
+        }
         Err(e) => {
             m.rare_mut().decrypt_error = Some(DecryptFailure {
                 wrong_keys: true,
