@@ -13,6 +13,7 @@ pub mod audit;
 pub mod decode;
 pub mod diagnose;
 pub mod generate_capture;
+pub mod keys;
 pub mod scenarios;
 pub mod secret;
 pub mod token;
@@ -75,6 +76,9 @@ pub enum Command {
     Token(token::TokenCommand),
     /// Decode IKEv2 messages and notify payloads from hex or captures.
     Decode(decode::DecodeArgs),
+    /// Convert IKE key logs (tcpdump, libreswan, strongSwan charon) into a Wireshark key table.
+    #[command(subcommand)]
+    Keys(keys::KeysCommand),
     /// Audit cluster QCD secret-sharing against an inventory.
     Audit(audit::AuditArgs),
     /// Diagnose a failed crash detection from a capture.
@@ -84,9 +88,10 @@ pub enum Command {
     /// INVALID_IKE_SPI with QCD_TOKEN, a new IKE SA) and says for each IKE SA
     /// whether detection worked and, if not, which step failed and why.
     ///
-    /// Verdicts: healthy, recovered, not-rekeyed, no-token, token-mismatch,
-    /// no-liveness-check. Exit 0 when every IKE SA is healthy or recovered, 1
-    /// when a failed step was found, 2 on error (including a damaged capture).
+    /// Verdicts: healthy, recovered, token-mismatch, token-rejected,
+    /// not-rekeyed, no-token, qcd-not-in-use, no-liveness-check,
+    /// not-established, inconclusive. Exit 0 when every IKE SA is healthy or
+    /// recovered, 1 otherwise, 2 on error (including a damaged capture).
     ///
     /// Example: qcd diagnose gw.pcap --keys ikev2_decryption_table --keyring /etc/qcd/keyring.json
     Diagnose(diagnose::DiagnoseArgs),
@@ -111,7 +116,21 @@ pub enum Outcome {
 }
 
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    // Before anything holds a secret: no core dumps, no ptrace by peers.
+    qcd::secret::guard::harden_process();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            if e.kind() == clap::error::ErrorKind::UnknownArgument {
+                let args: Vec<String> = std::env::args().collect();
+                if let Some(hint) = qcd::timefmt::shell_split_hint(&args) {
+                    eprintln!("{hint}");
+                }
+            }
+            return ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2));
+        }
+    };
     let mut out = Output::stdout(cli.global.json, cli.global.quiet, cli.global.color.into());
     let result = dispatch(cli, &mut out).and_then(|o| {
         out.flush()?;
@@ -136,6 +155,7 @@ fn dispatch(cli: Cli, out: &mut Output) -> anyhow::Result<Outcome> {
         Command::Secret(cmd) => secret::run(cmd, out),
         Command::Token(cmd) => token::run(cmd, out),
         Command::Decode(args) => decode::run(args, out),
+        Command::Keys(cmd) => keys::run(cmd, out),
         Command::Audit(args) => audit::run(args, out),
         Command::Diagnose(args) => diagnose::run(args, out),
         Command::GenerateAssets(args) => assets::run(args),
@@ -159,9 +179,14 @@ fn error_message(err: &anyhow::Error) -> String {
     msg
 }
 
+/// Whether the error is (or was caused by) a write to a closed pipe, as an
+/// `io::Error` or wrapped by serde_json while serializing to stdout.
 fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    use std::io::ErrorKind::BrokenPipe;
     err.chain().any(|e| {
         e.downcast_ref::<std::io::Error>()
-            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            .is_some_and(|io| io.kind() == BrokenPipe)
+            || e.downcast_ref::<serde_json::Error>()
+                .is_some_and(|j| j.io_error_kind() == Some(BrokenPipe))
     })
 }

@@ -13,11 +13,12 @@
 //! until a decryption module fills it), command-line handling.
 
 pub mod input;
+pub mod summary;
 pub mod text;
 
 use serde::Serialize;
 
-use crate::ikecrypto::{self, KeyTable};
+use crate::ikecrypto::{self, Integrity, KeyTable};
 use crate::spi::SpiPair;
 use crate::wire::{
     Header, NotifyType, Payload, PayloadIter, PayloadType, ProtocolId, WireError, HEADER_LEN,
@@ -159,6 +160,32 @@ pub struct DecodedEncrypted {
     /// this SA, integrity check failed, bad padding, malformed inner payloads.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub decrypt_error: Option<String>,
+    /// With `payloads`: what the ICV says about them. `"verified"` (the ICV
+    /// matched), `"not_checked"` (the key table says "ANY n-bits of
+    /// Authentication [No Checking]"), `"no_icv"` (integrity NONE with a
+    /// non-AEAD cipher) or `"failed"` (the ICV did not match, shown because
+    /// of `--ignore-icv`). Anything but `"verified"` is unauthenticated.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub integrity: Option<Integrity>,
+}
+
+/// How SK payloads are opened.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct DecryptOptions<'a> {
+    /// The key table; without it SK payloads stay opaque.
+    pub keys: Option<&'a KeyTable>,
+    /// Show the decryption even when the ICV does not match (`--ignore-icv`),
+    /// marked [`Integrity::Failed`]. Off: no plaintext for a failed ICV.
+    pub ignore_icv: bool,
+}
+
+impl<'a> DecryptOptions<'a> {
+    pub fn keys(keys: Option<&'a KeyTable>) -> Self {
+        DecryptOptions {
+            keys,
+            ignore_icv: false,
+        }
+    }
 }
 
 /// A lone payload as a decoded unit: the payload's fields plus warnings.
@@ -234,6 +261,15 @@ pub fn decode_bytes_with_keys(
     forced: Option<As>,
     keys: Option<&KeyTable>,
 ) -> Result<Decoded, WireError> {
+    decode_bytes_with(bytes, forced, DecryptOptions::keys(keys))
+}
+
+/// [`decode_bytes`] with decryption options.
+pub fn decode_bytes_with(
+    bytes: &[u8],
+    forced: Option<As>,
+    keys: DecryptOptions<'_>,
+) -> Result<Decoded, WireError> {
     match detect(bytes, forced) {
         Detected::Message => decode_message_at(bytes, 0, false, keys).map(Decoded::Message),
         Detected::MarkedMessage => {
@@ -245,7 +281,7 @@ pub fn decode_bytes_with_keys(
 
 /// Decodes a complete IKEv2 message (no non-ESP marker); SK stays opaque.
 pub fn decode_message(bytes: &[u8]) -> Result<DecodedMessage, WireError> {
-    decode_message_at(bytes, 0, false, None)
+    decode_message_at(bytes, 0, false, DecryptOptions::default())
 }
 
 /// Decodes a complete IKEv2 message (no non-ESP marker), decrypting its SK
@@ -255,6 +291,14 @@ pub fn decode_message(bytes: &[u8]) -> Result<DecodedMessage, WireError> {
 pub fn decode_message_with_keys(
     bytes: &[u8],
     keys: Option<&KeyTable>,
+) -> Result<DecodedMessage, WireError> {
+    decode_message_at(bytes, 0, false, DecryptOptions::keys(keys))
+}
+
+/// [`decode_message_with_keys`] with decryption options (`--ignore-icv`).
+pub fn decode_message_with(
+    bytes: &[u8],
+    keys: DecryptOptions<'_>,
 ) -> Result<DecodedMessage, WireError> {
     decode_message_at(bytes, 0, false, keys)
 }
@@ -266,6 +310,7 @@ fn open_sk(
     base: usize,
     sk: &mut DecodedEncrypted,
     keys: &KeyTable,
+    ignore_icv: bool,
     warnings: &mut Vec<String>,
 ) {
     if sk.fragment_number.is_some() {
@@ -283,18 +328,37 @@ fn open_sk(
         ));
         return;
     };
-    let result = ikecrypto::decrypt(sa, h.flags().initiator(), bytes, sk.body_offset - base)
-        .map_err(|e| e.to_string())
-        .and_then(|plain| {
-            PayloadIter::new(plain.expose(), PayloadType(sk.first_inner_payload), 0)
-                .map(|p| {
-                    p.and_then(|p| decode_one(&p))
-                        .map_err(|e| format!("inside the decrypted SK payload: {e}"))
-                })
-                .collect::<Result<Vec<_>, String>>()
-        });
+    let result = ikecrypto::open(
+        sa,
+        h.flags().initiator(),
+        bytes,
+        sk.body_offset - base,
+        ignore_icv,
+    )
+    .map_err(|e| e.to_string())
+    .and_then(|opened| {
+        PayloadIter::new(
+            opened.plaintext.expose(),
+            PayloadType(sk.first_inner_payload),
+            0,
+        )
+        .map(|p| {
+            p.and_then(|p| decode_one(&p))
+                .map_err(|e| format!("inside the decrypted SK payload: {e}"))
+        })
+        .collect::<Result<Vec<_>, String>>()
+        .map(|inner| (inner, opened.integrity))
+    });
     match result {
-        Ok(inner) => {
+        Ok((inner, integrity)) => {
+            if !integrity.is_verified() {
+                warnings.push(format!(
+                    "SK payload at byte {}: {}",
+                    sk.body_offset - 4,
+                    integrity.describe()
+                ));
+            }
+            sk.integrity = Some(integrity);
             warnings.extend(
                 inner
                     .iter()
@@ -317,7 +381,7 @@ fn decode_message_at(
     bytes: &[u8],
     base: usize,
     marker: bool,
-    keys: Option<&KeyTable>,
+    opts: DecryptOptions<'_>,
 ) -> Result<DecodedMessage, WireError> {
     let h = Header::new_checked(bytes).map_err(|e| e.shifted(base))?;
     h.check_message().map_err(|e| e.shifted(base))?;
@@ -345,10 +409,10 @@ fn decode_message_at(
         warnings: Vec::new(),
     };
     m.warnings = message_warnings(&m.payloads);
-    if let Some(keys) = keys {
+    if let Some(keys) = opts.keys {
         for p in &mut m.payloads {
             if let Some(sk) = p.encrypted.as_mut() {
-                open_sk(bytes, base, sk, keys, &mut m.warnings);
+                open_sk(bytes, base, sk, keys, opts.ignore_icv, &mut m.warnings);
             }
         }
     }
@@ -416,6 +480,7 @@ fn decode_one(p: &Payload<'_>) -> Result<DecodedPayload, WireError> {
             total_fragments: frag.map(|f| f.total),
             payloads: None,
             decrypt_error: None,
+            integrity: None,
         });
     } else {
         d.body = Some(hex::encode(p.body()));
@@ -443,14 +508,12 @@ pub fn qcd_token_warnings(offset: usize, n: &DecodedNotify) -> Vec<String> {
     if n.notify_type != NotifyType::QCD_TOKEN.0 {
         return w;
     }
-    if n.protocol_id == 0 {
+    // RFC 6290 erratum 3449: Protocol ID 0 (RFC 7296 §3.10: an empty SPI is
+    // sent as 0 and ignored on receipt); 1 is the pre-erratum value. Takers
+    // ignore the field, so neither is worth a warning.
+    if n.protocol_id > ProtocolId::IKE.0 {
         w.push(format!(
-            "QCD_TOKEN at byte {offset} has protocol ID 0; RFC 6290 requires 1 (IKE). \
-             Rockhopper VPN sends 0: accepted, but a strict peer may ignore this token"
-        ));
-    } else if n.protocol_id != ProtocolId::IKE.0 {
-        w.push(format!(
-            "QCD_TOKEN at byte {offset} has protocol ID {} ({}); RFC 6290 requires 1 (IKE)",
+            "QCD_TOKEN at byte {offset} has protocol ID {} ({}); RFC 6290 (erratum 3449) says 0, and receivers ignore the field",
             n.protocol_id, n.protocol
         ));
     }
@@ -547,8 +610,22 @@ mod tests {
             PayloadRepr::notify(rockhopper),
         ]))
         .unwrap();
-        assert_eq!(d.warnings.len(), 1);
-        assert!(d.warnings[0].contains("protocol ID 0") && d.warnings[0].contains("Rockhopper"));
+        // Protocol ID 0 is the corrected RFC value, 1 the pre-erratum one: no warning.
+        assert!(d.warnings.is_empty(), "{:?}", d.warnings);
+        let pre_erratum = NotifyRepr::new(1, NotifyType::QCD_TOKEN, vec![7; 16]);
+        let d = decode_message(&msg(vec![
+            PayloadRepr::notify(NotifyRepr::new(0, NotifyType::INVALID_IKE_SPI, vec![])),
+            PayloadRepr::notify(pre_erratum),
+        ]))
+        .unwrap();
+        assert!(d.warnings.is_empty(), "{:?}", d.warnings);
+        let odd = NotifyRepr::new(3, NotifyType::QCD_TOKEN, vec![7; 16]);
+        let d = decode_message(&msg(vec![PayloadRepr::notify(odd)])).unwrap();
+        assert!(
+            d.warnings.iter().any(|w| w.contains("protocol ID 3")),
+            "{:?}",
+            d.warnings
+        );
 
         let mut bad = NotifyRepr::new(1, NotifyType::QCD_TOKEN, vec![7; 15]);
         bad.spi = vec![1, 2, 3, 4];

@@ -1,94 +1,123 @@
-//! Turning a capture into the packet summaries the diagnosis reads, and a
-//! keyring into its token checker.
+//! Turning a capture into what the diagnosis reads (IKE message summaries
+//! straight from the wire views, ESP sightings), and a keyring into its
+//! token checker.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::{Duration, SystemTime};
 
-use crate::capture::{CaptureError, CaptureReader, Event, Options, Timestamp};
-use crate::decode::{decode_message_with_keys, DecodedMessage, DecodedPayload};
+use crate::capture::{CaptureError, CaptureReader, Event, Options as CaptureOptions, Timestamp};
 use crate::ikecrypto::KeyTable;
 use crate::secret::Keyring;
-use crate::spi::{Spi, SpiPair};
+use crate::spi::SpiPair;
 use crate::token::{self, TokenInput};
 
-use super::model::{IkeSummary, NotifySummary, Packet, PacketKind, TokenCheck, TokenChecker};
+use super::engine::{Engine, Options, Reports};
+use super::model::*;
+use crate::ikesa::digest::{summarize, Keep};
 
-/// What was read from a capture.
+/// Reader and decoding warnings, counted by kind; the first few of each
+/// kind are kept word for word, so a capture with a million broken packets
+/// costs a few counters, not a million strings.
 #[derive(Debug, Default)]
-pub struct CaptureInput {
-    /// IKE messages and ESP packets, in capture order.
-    pub packets: Vec<Packet>,
-    /// Reader warnings and IKE payloads that did not parse (frame and byte offset named).
-    pub warnings: Vec<String>,
+pub struct WarningLog {
+    kinds: BTreeMap<String, (u64, Vec<String>)>,
+}
+
+impl WarningLog {
+    /// Warnings kept word for word per kind.
+    pub const KEEP: usize = 5;
+
+    pub fn push(&mut self, kind: &str, text: impl FnOnce() -> String) {
+        let entry = self.kinds.entry(kind.to_string()).or_default();
+        entry.0 += 1;
+        if entry.1.len() < Self::KEEP {
+            entry.1.push(text());
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.kinds.is_empty()
+    }
+
+    /// The kept warnings, then one line per kind with more than were kept.
+    pub fn lines(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for (kind, (count, kept)) in &self.kinds {
+            out.extend(kept.iter().cloned());
+            if *count > kept.len() as u64 {
+                out.push(format!(
+                    "{} more warnings of this kind ({kind}) not shown",
+                    *count - kept.len() as u64
+                ));
+            }
+        }
+        out
+    }
+
+    /// Total number of warnings.
+    pub fn count(&self) -> u64 {
+        self.kinds.values().map(|(c, _)| c).sum()
+    }
+}
+
+/// The diagnosis of a capture file; the reports are judged as they are taken.
+pub struct CaptureDiagnosis<'a> {
+    pub reports: Reports<'a>,
+    pub warnings: WarningLog,
     /// The file itself was damaged (truncated record, bad block).
     pub damaged: bool,
+    /// IKE messages and ESP packets seen.
+    pub ike_messages: u64,
+    pub esp_packets: u64,
 }
 
 fn to_system_time(t: Option<Timestamp>, last: SystemTime) -> SystemTime {
     match t {
-        Some(t) if t.secs >= 0 => {
-            SystemTime::UNIX_EPOCH + Duration::new(t.secs as u64, t.nanos.min(999_999_999))
-        }
+        Some(t) if t.secs >= 0 => SystemTime::UNIX_EPOCH
+            .checked_add(Duration::new(t.secs as u64, t.nanos.min(999_999_999)))
+            .unwrap_or(last),
         _ => last,
     }
 }
 
-fn notifies(payloads: &[DecodedPayload]) -> Vec<NotifySummary> {
-    payloads
-        .iter()
-        .filter_map(|p| p.notify.as_ref())
-        .map(|n| NotifySummary {
-            notify_type: n.notify_type,
-            protocol_id: n.protocol_id,
-            spi: hex::decode(&n.spi).unwrap_or_default(),
-            data: hex::decode(&n.data).unwrap_or_default(),
-        })
-        .collect()
-}
-
-/// The diagnosis' view of a decoded message.
-pub fn summarize(m: &DecodedMessage) -> IkeSummary {
-    let sk = m.payloads.iter().find_map(|p| p.encrypted.as_ref());
-    let spi = |h: &str| Spi::parse(h).unwrap_or_default();
-    IkeSummary {
-        spis: SpiPair::new(spi(&m.spi_i), spi(&m.spi_r)),
-        exchange: m.exchange_type,
-        initiator: m.initiator,
-        response: m.response,
-        message_id: m.message_id,
-        notifies: notifies(&m.payloads),
-        encrypted: sk.is_some(),
-        inner_notifies: sk.and_then(|e| e.payloads.as_deref()).map(notifies),
-        decrypt_error: sk.and_then(|e| e.decrypt_error.clone()),
-        new_ike_spi: sk.and_then(|e| e.payloads.as_deref()).and_then(new_ike_spi),
+fn warning_kind(w: &crate::capture::Warning) -> &'static str {
+    use crate::capture::WarningKind as K;
+    match w.kind {
+        K::TruncatedRecord => "truncated record",
+        K::BadRecord { .. } => "bad record",
+        K::SkippedBytes { .. } => "skipped bytes",
+        K::UnknownInterface { .. } => "unknown interface",
+        K::UnsupportedLinkType { .. } => "unsupported link type",
+        K::ReadError { .. } => "read error",
+        K::MalformedPacket { .. } => "malformed packet",
+        K::TruncatedFragment => "truncated fragment",
+        K::FragmentOverlap { .. } => "fragment overlap",
+        _ => "capture",
     }
 }
 
-/// The 8-byte SPI of an IKE proposal in an SA payload among `payloads`.
-fn new_ike_spi(payloads: &[DecodedPayload]) -> Option<Spi> {
-    payloads
-        .iter()
-        .filter_map(|p| p.proposals.as_ref())
-        .flatten()
-        .find(|q| q.protocol_id == crate::wire::ProtocolId::IKE.0 && q.spi.len() == 16)
-        .and_then(|q| Spi::parse(&q.spi).ok())
-}
-
-/// Reads every IKE message (decrypting SK with `keys`) and ESP packet of a capture.
-pub fn read_capture(
+/// Reads every IKE message (decrypting SK with `keys`) and ESP packet of a
+/// capture in one pass and diagnoses it.
+pub fn diagnose_capture<'a>(
     path: &Path,
     extra_ports: Vec<u16>,
     keys: Option<&KeyTable>,
-) -> Result<CaptureInput, CaptureError> {
+    opts: &'a Options<'a>,
+) -> Result<CaptureDiagnosis<'a>, CaptureError> {
     let mut reader = CaptureReader::open(
         path,
-        Options {
+        CaptureOptions {
             extra_ports,
             esp_events: true,
-            ..Options::default()
+            // The engine tallies ESP per IKE SA itself.
+            esp_stats: false,
+            ..CaptureOptions::default()
         },
     )?;
-    let mut input = CaptureInput::default();
+    let mut engine = Engine::new(opts);
+    let mut warnings = WarningLog::default();
+    let (mut ike_messages, mut esp_packets) = (0, 0);
     let mut last = SystemTime::UNIX_EPOCH;
     while let Some(event) = reader.next_event() {
         match event {
@@ -102,17 +131,19 @@ pub fn read_capture(
             } => {
                 let time = to_system_time(time, last);
                 last = time;
-                match decode_message_with_keys(&payload, keys) {
-                    Ok(m) => input.packets.push(Packet {
-                        frame,
-                        time,
-                        src,
-                        dst,
-                        kind: PacketKind::Ike(Box::new(summarize(&m))),
+                ike_messages += 1;
+                match summarize(&payload, keys, Keep::Essential) {
+                    Ok((m, damage)) => {
+                        if let Some(e) = damage {
+                            warnings.push("IKE message partly decoded", || {
+                                format!("frame {frame}: IKE message decoded up to a fault: {e}")
+                            });
+                        }
+                        engine.ike(frame, time, src, dst, m);
+                    }
+                    Err(e) => warnings.push("IKE message not decoded", || {
+                        format!("frame {frame}: IKE message not decoded: {e}")
                     }),
-                    Err(e) => input
-                        .warnings
-                        .push(format!("frame {frame}: IKE message not decoded: {e}")),
                 }
             }
             Event::Esp {
@@ -125,19 +156,19 @@ pub fn read_capture(
             } => {
                 let time = to_system_time(time, last);
                 last = time;
-                input.packets.push(Packet {
-                    frame,
-                    time,
-                    src,
-                    dst,
-                    kind: PacketKind::Esp { spi },
-                });
+                esp_packets += 1;
+                engine.esp(frame, time, src, dst, spi);
             }
-            Event::Warning(w) => input.warnings.push(w.to_string()),
+            Event::Warning(w) => warnings.push(warning_kind(&w), || w.to_string()),
         }
     }
-    input.damaged = reader.damaged();
-    Ok(input)
+    Ok(CaptureDiagnosis {
+        reports: engine.finish(None),
+        warnings,
+        damaged: reader.damaged(),
+        ike_messages,
+        esp_packets,
+    })
 }
 
 /// Checks tokens against the maker's keyring, as `qcd token verify` does.
@@ -179,5 +210,26 @@ impl TokenChecker for KeyringChecker<'_> {
             generation: v.matched.as_ref().map(|m| m.generation),
             explanations: v.explanations.iter().map(|e| e.message.clone()).collect(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn warnings_are_counted_by_kind_and_bounded() {
+        let mut log = WarningLog::default();
+        for i in 0..1_000_000u64 {
+            log.push("truncated fragment", || format!("frame {i}: cut short"));
+        }
+        log.push("bad record", || "frame 9: bad".into());
+        assert_eq!(log.count(), 1_000_001);
+        let lines = log.lines();
+        assert_eq!(lines.len(), WarningLog::KEEP + 2, "{lines:?}");
+        assert!(
+            lines.iter().any(|l| l.contains("999995 more warnings")),
+            "{lines:?}"
+        );
     }
 }
