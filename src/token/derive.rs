@@ -338,15 +338,21 @@ impl Deriver {
             Keyed::HmacSha256 { inner, outer } => {
                 // The hot path: one block for H(K ^ ipad ‖ m), one for the
                 // outer hash, the inner digest written straight into it.
-                let mut block = if m.len() == 16 {
-                    SPIS_BLOCK
-                } else {
-                    let mut b = [0u8; 64];
-                    b[m.len()] = 0x80;
-                    b[56..].copy_from_slice(&((64 + m.len() as u64) * 8).to_be_bytes());
-                    b
+                let block = match <&[u8; 16]>::try_from(m) {
+                    // SPI-I ‖ SPI-R: a fixed-size copy (no call to memmove).
+                    Ok(spis) => {
+                        let mut b = SPIS_BLOCK;
+                        b[..16].copy_from_slice(spis);
+                        b
+                    }
+                    Err(_) => {
+                        let mut b = [0u8; 64];
+                        b[..m.len()].copy_from_slice(m);
+                        b[m.len()] = 0x80;
+                        b[56..].copy_from_slice(&((64 + m.len() as u64) * 8).to_be_bytes());
+                        b
+                    }
                 };
-                block[..m.len()].copy_from_slice(m);
                 let mut s = *inner;
                 compress256(&mut s, &block);
                 let mut block = OUTER256_BLOCK;
