@@ -620,6 +620,31 @@ fn export_updates_older_generations_and_runs_on_change_only_when_the_file_change
     )
     .code(2)
     .stderr_has("the user no-such-user-qcd does not exist here");
+    // As root: the daemon's account owns the file; a file with the right
+    // bytes but another owner is given back to it.
+    if qcd::fsio::euid() == 0 {
+        let args = [
+            "secret",
+            "export",
+            "-k",
+            "k.json",
+            "--for",
+            "rockhopper",
+            "--out",
+            "d.key",
+            "--owner",
+            "root",
+            "--force",
+        ];
+        at(&d, t0, &args).ok();
+        std::os::unix::fs::chown(d.path("d.key"), Some(4242), Some(4242)).unwrap();
+        at(&d, t0, &args[..args.len() - 1])
+            .ok()
+            .stdout_has("unchanged");
+        let meta = std::fs::metadata(d.path("d.key")).unwrap();
+        assert_eq!(std::os::unix::fs::MetadataExt::uid(&meta), 0);
+        assert_eq!(mode_of(&d.path("d.key")), 0o600);
+    }
     at(
         &d,
         t0,

@@ -69,7 +69,7 @@ pub enum StoreError {
     Model { path: PathBuf, source: ModelError },
     #[error("{path}: refusing to write a keyring that would not load again ({source}); the file is unchanged. This is a bug in qcd: please report it")]
     WouldNotLoad { path: PathBuf, source: ModelError },
-    #[error("{path}: cannot keep the owner {uid}:{gid} of the file being replaced: {source}; run as that user or root")]
+    #[error("{path}: cannot give the file to its owner {uid}:{gid} (the owner of the file it replaces, or --owner): {source}; run as that user or root")]
     Owner {
         path: PathBuf,
         uid: u32,
