@@ -480,9 +480,12 @@ fn unparsable_ike_payload_is_a_warning_not_an_error() {
     let reply = ike_samples::qcd_reply();
     let mut bad = reply.clone();
     bad[27] += 5; // length field beyond the datagram
+    let mut v1 = reply.clone();
+    v1[17] = 0x10; // IKEv1: not decoded at all
     let pkts = vec![
         ip_udp(sa("192.0.2.1:500"), sa("198.51.100.2:500"), &bad),
         ip_udp(sa("192.0.2.1:500"), sa("198.51.100.2:500"), &reply),
+        ip_udp(sa("192.0.2.1:500"), sa("198.51.100.2:500"), &v1),
     ];
     let f = write(
         dir.path(),
@@ -491,11 +494,20 @@ fn unparsable_ike_payload_is_a_warning_not_an_error() {
     );
     let r = run(&["--json", "decode", &f]);
     assert_eq!(r.code, Some(0), "{}", r.stderr);
-    assert_eq!(frames(&json_lines(&r.stdout)), [2]);
+    // The malformed message is decoded as far as it goes, and says what is wrong.
+    let got = json_lines(&r.stdout);
+    assert_eq!(frames(&got), [1, 2]);
+    assert_eq!(got[0]["malformed"]["field"], "length", "{}", got[0]);
+    assert_eq!(got[0]["malformed"]["offset"], 24);
+    assert_eq!(got[0]["payloads"].as_array().unwrap().len(), 2);
+    assert!(got[1]["malformed"].is_null());
     assert!(
-        r.stderr
-            .contains("frame 1 (192.0.2.1:500 -> 198.51.100.2:500): IKE message not decoded")
-            && r.stderr.contains("length"),
+        r.stderr.contains(
+            "frame 1 (192.0.2.1:500 -> 198.51.100.2:500): IKE message malformed, decoded up to the problem: malformed at byte offset 24, field `length`"
+        ) && r
+            .stderr
+            .contains("frame 3 (192.0.2.1:500 -> 198.51.100.2:500): IKE message not decoded")
+            && r.stderr.contains("major version 1"),
         "{}",
         r.stderr
     );

@@ -15,7 +15,9 @@ use clap::{Args, ValueEnum};
 use serde::Serialize;
 
 use qcd::capture::{self, read_head, CaptureReader, Event, Options, Timestamp};
-use qcd::decode::{self, input, text, As, Decoded, DecodedMessage, DecodedPayload};
+use qcd::decode::{
+    self, input, text, As, DecodeOptions, Decoded, DecodedMessage, DecodedPayload, Decoder,
+};
 use qcd::ikecrypto::KeyTable;
 use qcd::report::{Output, Style};
 use qcd::spi::Spi;
@@ -143,6 +145,14 @@ pub fn run(args: DecodeArgs, out: &mut Output) -> anyhow::Result<Outcome> {
         out.json_line(&decoded)?;
     } else {
         print_tree(&decoded, args.offsets, out)?;
+    }
+    // A malformed message is shown as far as it goes, and is still an error.
+    if let Decoded::Message(DecodedMessage {
+        malformed: Some(m), ..
+    }) = &decoded
+    {
+        out.flush()?;
+        bail!("cannot decode {source}: {}", m.message);
     }
     Ok(Outcome::Success)
 }
@@ -327,6 +337,12 @@ fn run_capture(
         }
     };
     let spi_hex = spi.map(|s| s.to_hex());
+    // The summary and the --qcd filter need only the light decode; messages
+    // that are printed are dissected in full.
+    let mut decoder = Decoder::new(DecodeOptions {
+        keys,
+        dissect: !args.summary && !args.qcd,
+    });
     let mut summary = Summary::default();
     let mut first = true;
     let warn = |text: &str| match &bar {
@@ -350,24 +366,39 @@ fn run_capture(
                 reassembled,
             } => (frame, time, src, dst, payload, truncated, reassembled),
         };
-        let m = match decode::decode_message_with_keys(&payload, keys) {
+        let snaplen = if truncated {
+            " (the capture holds only part of this datagram: snapshot length)"
+        } else {
+            ""
+        };
+        let decoded = decoder.decode(&payload, time);
+        for w in decoder.take_warnings() {
+            warn(&w);
+        }
+        let mut m = match decoded {
             Ok(m) => m,
             Err(e) => {
                 warn(&format!(
-                    "frame {frame} ({} -> {}): IKE message not decoded: {e}{}",
+                    "frame {frame} ({} -> {}): IKE message not decoded: {e}{snaplen}",
                     capture::format_endpoint(&src),
                     capture::format_endpoint(&dst),
-                    if truncated {
-                        " (the capture holds only part of this datagram: snapshot length)"
-                    } else {
-                        ""
-                    }
                 ));
                 continue;
             }
         };
+        if let Some(bad) = &m.malformed {
+            warn(&format!(
+                "frame {frame} ({} -> {}): IKE message malformed, decoded up to the problem: {}{snaplen}",
+                capture::format_endpoint(&src),
+                capture::format_endpoint(&dst),
+                bad.message
+            ));
+        }
         if args.qcd && !is_qcd_related(&m) {
             continue;
+        }
+        if !args.summary {
+            decode::dissect_message(&mut m, &payload);
         }
         if let Some(s) = &spi_hex {
             if &m.spi_i != s && &m.spi_r != s {
@@ -405,6 +436,9 @@ fn run_capture(
             out.answer(&head)?;
             print_tree(&decoded, args.offsets, out)?;
         }
+    }
+    for w in decoder.finish() {
+        warn(&w);
     }
     if let Some(b) = &bar {
         b.finish_and_clear();
