@@ -756,7 +756,7 @@ fn dissect_eap(p: &Payload<'_>, d: &mut DecodedPayload) -> Result<(), WireError>
         length: e.length(),
         eap_type: t.map(|t| t.0),
         type_name: t.map(|t| t.to_string()),
-        identity: (t == Some(EapType::IDENTITY))
+        identity: (t == Some(EapType::IDENTITY) && !e.type_data().is_empty())
             .then(|| String::from_utf8_lossy(e.type_data()).into_owned()),
     }));
     Ok(())
