@@ -1025,6 +1025,55 @@ mod tests {
     }
 
     #[test]
+    fn problems_inside_payloads_are_flagged_not_fatal() {
+        // INVALID_KE_PAYLOAD without its 2-byte group (tshark flags it too),
+        // then a well-formed notify that is still decoded.
+        let bytes = msg(vec![
+            PayloadRepr::notify(NotifyRepr::new(0, NotifyType::INVALID_KE_PAYLOAD, vec![])),
+            PayloadRepr::notify(NotifyRepr::new(
+                0,
+                NotifyType::INVALID_KE_PAYLOAD,
+                vec![0, 19],
+            )),
+            PayloadRepr::other(PayloadType::KE, vec![0, 19, 0, 0, 1, 2, 3]),
+        ]);
+        let d = decode_message(&bytes).unwrap();
+        assert!(d.malformed.is_none());
+        let bad = d.payloads[0].malformed.as_ref().unwrap();
+        assert_eq!((bad.offset, bad.field), (36, "notification data"));
+        assert!(
+            bad.message.contains("the accepted group number"),
+            "{}",
+            bad.message
+        );
+        let good = d.payloads[1]
+            .notify
+            .as_ref()
+            .unwrap()
+            .details
+            .as_ref()
+            .unwrap();
+        assert_eq!(good.group_name.as_deref(), Some("ECP_256"));
+        let ke = d.payloads[2].ke.as_ref().unwrap();
+        assert_eq!((ke.data_length, ke.expected_length), (3, Some(64)));
+        assert!(d.payloads[2].malformed.is_some());
+        assert_eq!(
+            d.warnings
+                .iter()
+                .filter(|w| w.starts_with("payload at byte"))
+                .count(),
+            2,
+            "{:?}",
+            d.warnings
+        );
+        // Without the dissection the same message decodes light, then fully.
+        let mut light = decode_message_with(&bytes, &DecodeOptions::default()).unwrap();
+        assert!(light.payloads[2].ke.is_none() && light.payloads[0].malformed.is_none());
+        dissect_message(&mut light, &bytes);
+        assert_eq!(light, d);
+    }
+
+    #[test]
     fn json_shape() {
         let d = decode_bytes(&hex::decode("0000000c01004023aabbccdd").unwrap(), None).unwrap();
         let v = serde_json::to_value(&d).unwrap();
@@ -1177,6 +1226,53 @@ mod keyed_tests {
         assert_eq!(p.protocol, "IKE");
         let json = serde_json::to_value(&inner[0]).unwrap();
         assert_eq!(json["proposals"][0]["spi"], "5a".repeat(8));
+    }
+
+    #[test]
+    fn inner_payloads_are_shown_up_to_a_malformed_one() {
+        let t = table(&"11".repeat(16));
+        let spis = SpiPair::new(Spi::parse(SPI_I).unwrap(), Spi::parse(SPI_R).unwrap());
+        let msg = seal(
+            SealHeader {
+                spis,
+                exchange: ExchangeType::INFORMATIONAL,
+                flags: Flags::RESPONSE,
+                message_id: 3,
+            },
+            &[
+                PayloadRepr::other(PayloadType::IDR, vec![2, 0, 0, 0, b'g', b'w']),
+                // a Notify whose SPI size runs past its body
+                PayloadRepr::other(PayloadType::NOTIFY, vec![3, 9, 0, 11]),
+                PayloadRepr::other(PayloadType::NONCE, vec![1; 16]),
+            ],
+            t.get(&spis).unwrap(),
+            &[5; 16],
+        )
+        .unwrap();
+        let d = decode_message_with_keys(&msg, Some(&t)).unwrap();
+        let sk = d.payloads[0].encrypted.as_ref().unwrap();
+        let inner = sk.payloads.as_ref().unwrap();
+        assert_eq!(inner.len(), 3);
+        assert_eq!(inner[0].id.as_ref().unwrap().value, "gw");
+        assert_eq!(inner[1].malformed.as_ref().unwrap().field, "SPI size");
+        assert_eq!(inner[2].nonce.as_ref().unwrap().length, 16);
+        // the SPI Size field: after the 10-byte IDr and the 4-byte generic header
+        assert_eq!(sk.malformed.as_ref().unwrap().offset, 10 + 4 + 1);
+        assert!(sk.decrypt_error.as_ref().unwrap().contains("SPI size"));
+        let lines: Vec<String> = text::tree(&Decoded::Message(d), text::TreeOptions::default())
+            .into_iter()
+            .map(|l| l.text)
+            .collect();
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.contains("malformed inside (offsets in the plaintext)")),
+            "{lines:?}"
+        );
+        assert!(
+            !lines.iter().any(|l| l.contains("not decrypted")),
+            "{lines:?}"
+        );
     }
 
     #[test]

@@ -193,8 +193,14 @@ fn payload_lines(
                 payload_lines(q, depth + 2, opts, push);
             }
         }
-        if let Some(err) = &e.decrypt_error {
-            push(format!("{ind}not decrypted: {err}"));
+        match (&e.decrypt_error, &e.malformed) {
+            // Decrypted, but the payloads inside break off.
+            (_, Some(m)) => push(format!(
+                "{ind}malformed inside (offsets in the plaintext): {}",
+                m.message
+            )),
+            (Some(err), None) => push(format!("{ind}not decrypted: {err}")),
+            (None, None) => {}
         }
     }
 }
