@@ -336,7 +336,8 @@ Register-ArgumentCompleter -Native -CommandName 'qcd' -ScriptBlock {
             [CompletionResult]::new('--keyring', '--keyring', [CompletionResultType]::ParameterName, 'The token maker''s keyring: verify each QCD_TOKEN seen against it and explain mismatches [env: QCD_KEYRING]')
             [CompletionResult]::new('--keys', '--keys', [CompletionResultType]::ParameterName, 'Key table (Wireshark''s ikev2_decryption_table format) to decrypt IKE_AUTH and read the token given there')
             [CompletionResult]::new('--port', '--port', [CompletionResultType]::ParameterName, 'Another UDP port carrying IKE (besides 500 and 4500); repeatable')
-            [CompletionResult]::new('--silence', '--silence', [CompletionResultType]::ParameterName, 'How long one side may stay silent while the other keeps sending before it counts as an outage')
+            [CompletionResult]::new('--silence', '--silence', [CompletionResultType]::ParameterName, 'How long one side may stay silent (or a request unanswered) while the other keeps sending before it counts as an outage')
+            [CompletionResult]::new('--taker', '--taker', [CompletionResultType]::ParameterName, 'Judge the token taker by the rules of this implementation (default: explain the maker''s reply for each)')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour; `auto` honours NO_COLOR and whether stdout is a terminal')
             [CompletionResult]::new('--allow-insecure-permissions', '--allow-insecure-permissions', [CompletionResultType]::ParameterName, 'Accept a keyring readable or writable by group or others')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print results as JSON (one object per line) instead of text')
@@ -361,7 +362,7 @@ Register-ArgumentCompleter -Native -CommandName 'qcd' -ScriptBlock {
             break
         }
         'qcd;generate-scenarios' {
-            [CompletionResult]::new('--out', '--out', [CompletionResultType]::ParameterName, 'Directory to write NAME.pcap, scenarios.keys and maker.keyring.json into')
+            [CompletionResult]::new('--out', '--out', [CompletionResultType]::ParameterName, 'Directory to write NAME.pcap, scenarios.keys, wrong-integrity.keys and maker.keyring.json into')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour; `auto` honours NO_COLOR and whether stdout is a terminal')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print results as JSON (one object per line) instead of text')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only the answer itself (tokens, ids), no commentary')

@@ -248,7 +248,7 @@ _qcd() {
             return 0
             ;;
         qcd__subcmd__diagnose)
-            opts="-k -q -h -V --keyring --allow-insecure-permissions --keys --port --silence --json --quiet --color --help --version"
+            opts="-k -q -h -V --keyring --allow-insecure-permissions --keys --port --silence --taker --json --quiet --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -272,6 +272,10 @@ _qcd() {
                     ;;
                 --silence)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --taker)
+                    COMPREPLY=($(compgen -W "rockhopper racoon2 rfc" -- "${cur}"))
                     return 0
                     ;;
                 --color)

@@ -306,7 +306,8 @@ set edit:completion:arg-completer[qcd] = {|@words|
             cand --keyring 'The token maker''s keyring: verify each QCD_TOKEN seen against it and explain mismatches [env: QCD_KEYRING]'
             cand --keys 'Key table (Wireshark''s ikev2_decryption_table format) to decrypt IKE_AUTH and read the token given there'
             cand --port 'Another UDP port carrying IKE (besides 500 and 4500); repeatable'
-            cand --silence 'How long one side may stay silent while the other keeps sending before it counts as an outage'
+            cand --silence 'How long one side may stay silent (or a request unanswered) while the other keeps sending before it counts as an outage'
+            cand --taker 'Judge the token taker by the rules of this implementation (default: explain the maker''s reply for each)'
             cand --color 'When to use colour; `auto` honours NO_COLOR and whether stdout is a terminal'
             cand --allow-insecure-permissions 'Accept a keyring readable or writable by group or others'
             cand --json 'Print results as JSON (one object per line) instead of text'
@@ -329,7 +330,7 @@ set edit:completion:arg-completer[qcd] = {|@words|
             cand --version 'Print version'
         }
         &'qcd;generate-scenarios'= {
-            cand --out 'Directory to write NAME.pcap, scenarios.keys and maker.keyring.json into'
+            cand --out 'Directory to write NAME.pcap, scenarios.keys, wrong-integrity.keys and maker.keyring.json into'
             cand --color 'When to use colour; `auto` honours NO_COLOR and whether stdout is a terminal'
             cand --json 'Print results as JSON (one object per line) instead of text'
             cand -q 'Print only the answer itself (tokens, ids), no commentary'

@@ -244,7 +244,10 @@ complete -c qcd -n "__fish_qcd_using_subcommand audit" -s V -l version -d 'Print
 complete -c qcd -n "__fish_qcd_using_subcommand diagnose" -s k -l keyring -d 'The token maker\'s keyring: verify each QCD_TOKEN seen against it and explain mismatches [env: QCD_KEYRING]' -r -F
 complete -c qcd -n "__fish_qcd_using_subcommand diagnose" -l keys -d 'Key table (Wireshark\'s ikev2_decryption_table format) to decrypt IKE_AUTH and read the token given there' -r -F
 complete -c qcd -n "__fish_qcd_using_subcommand diagnose" -l port -d 'Another UDP port carrying IKE (besides 500 and 4500); repeatable' -r
-complete -c qcd -n "__fish_qcd_using_subcommand diagnose" -l silence -d 'How long one side may stay silent while the other keeps sending before it counts as an outage' -r
+complete -c qcd -n "__fish_qcd_using_subcommand diagnose" -l silence -d 'How long one side may stay silent (or a request unanswered) while the other keeps sending before it counts as an outage' -r
+complete -c qcd -n "__fish_qcd_using_subcommand diagnose" -l taker -d 'Judge the token taker by the rules of this implementation (default: explain the maker\'s reply for each)' -r -f -a "rockhopper\t'Rockhopper VPN: reply from the peer\'s address, INVALID_IKE_SPI and QCD_TOKEN, equal length and bytes'
+racoon2\t'The racoon2 fork: any INFORMATIONAL response led by a Notify with a matching token'
+rfc\t'RFC 6290: INVALID_IKE_SPI with a 16–128 octet token equal to the stored one'"
 complete -c qcd -n "__fish_qcd_using_subcommand diagnose" -l color -d 'When to use colour; `auto` honours NO_COLOR and whether stdout is a terminal' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -261,7 +264,7 @@ complete -c qcd -n "__fish_qcd_using_subcommand generate-assets" -l json -d 'Pri
 complete -c qcd -n "__fish_qcd_using_subcommand generate-assets" -s q -l quiet -d 'Print only the answer itself (tokens, ids), no commentary'
 complete -c qcd -n "__fish_qcd_using_subcommand generate-assets" -s h -l help -d 'Print help'
 complete -c qcd -n "__fish_qcd_using_subcommand generate-assets" -s V -l version -d 'Print version'
-complete -c qcd -n "__fish_qcd_using_subcommand generate-scenarios" -l out -d 'Directory to write NAME.pcap, scenarios.keys and maker.keyring.json into' -r -F
+complete -c qcd -n "__fish_qcd_using_subcommand generate-scenarios" -l out -d 'Directory to write NAME.pcap, scenarios.keys, wrong-integrity.keys and maker.keyring.json into' -r -F
 complete -c qcd -n "__fish_qcd_using_subcommand generate-scenarios" -l color -d 'When to use colour; `auto` honours NO_COLOR and whether stdout is a terminal' -r -f -a "auto\t''
 always\t''
 never\t''"

@@ -63,7 +63,8 @@ impl Output {
 
     /// Writes one JSON object on its own line.
     pub fn json_line<T: Serialize + ?Sized>(&mut self, value: &T) -> io::Result<()> {
-        serde_json::to_writer(&mut self.out, value).map_err(io::Error::other)?;
+        // serde_json hands back the writer's own io::Error (e.g. BrokenPipe) through `From`.
+        serde_json::to_writer(&mut self.out, value).map_err(io::Error::from)?;
         self.out.write_all(b"\n")
     }
 

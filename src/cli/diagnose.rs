@@ -3,9 +3,9 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use clap::Args;
+use clap::{Args, ValueEnum};
 
-use qcd::diagnose::{self, KeyringChecker, SaReport, TokenChecker, Verdict};
+use qcd::diagnose::{self, KeyringChecker, SaReport, Taker, TokenChecker, Verdict};
 use qcd::ikecrypto::KeyTable;
 use qcd::report::{Output, Style};
 use qcd::secret::store::{self, LoadOptions};
@@ -37,9 +37,33 @@ pub struct DiagnoseArgs {
     /// Another UDP port carrying IKE (besides 500 and 4500); repeatable.
     #[arg(long, value_name = "N")]
     pub port: Vec<u16>,
-    /// How long one side may stay silent while the other keeps sending before it counts as an outage.
+    /// How long one side may stay silent (or a request unanswered) while the other keeps sending before it counts as an outage.
     #[arg(long, default_value = "10s", value_parser = parse_duration, value_name = "DURATION")]
     pub silence: Duration,
+    /// Judge the token taker by the rules of this implementation (default: explain the maker's reply for each).
+    #[arg(long, value_enum, value_name = "TAKER")]
+    pub taker: Option<TakerArg>,
+}
+
+/// The token takers whose rules qcd knows.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TakerArg {
+    /// Rockhopper VPN: reply from the peer's address, INVALID_IKE_SPI and QCD_TOKEN, equal length and bytes.
+    Rockhopper,
+    /// The racoon2 fork: any INFORMATIONAL response led by a Notify with a matching token.
+    Racoon2,
+    /// RFC 6290: INVALID_IKE_SPI with a 16–128 octet token equal to the stored one.
+    Rfc,
+}
+
+impl From<TakerArg> for Taker {
+    fn from(t: TakerArg) -> Taker {
+        match t {
+            TakerArg::Rockhopper => Taker::Rockhopper,
+            TakerArg::Racoon2 => Taker::Racoon2,
+            TakerArg::Rfc => Taker::Rfc,
+        }
+    }
 }
 
 fn parse_duration(s: &str) -> Result<Duration, String> {
@@ -61,33 +85,41 @@ pub fn run(args: DiagnoseArgs, out: &mut Output) -> anyhow::Result<Outcome> {
         })
         .transpose()?;
     let keys = args.keys.as_ref().map(|p| KeyTable::load(p)).transpose()?;
+    let checker = keyring.as_ref().map(|k| KeyringChecker::new(k, now));
+    let opts = diagnose::Options {
+        checker: checker.as_ref().map(|c| c as &dyn TokenChecker),
+        silence: args.silence,
+        taker: args.taker.map(Taker::from),
+        keys_given: keys.is_some(),
+    };
     // Every capture error names the file already.
-    let input = diagnose::read_capture(&args.capture, args.port.clone(), keys.as_ref())?;
-    for w in &input.warnings {
+    let result =
+        diagnose::diagnose_capture(&args.capture, args.port.clone(), keys.as_ref(), &opts)?;
+    for w in result.warnings.lines() {
         eprintln!("qcd: warning: {}: {w}", args.capture.display());
     }
-    let checker = keyring.as_ref().map(|k| KeyringChecker::new(k, now));
-    let reports = diagnose::diagnose(
-        &input.packets,
-        &diagnose::Options {
-            checker: checker.as_ref().map(|c| c as &dyn TokenChecker),
-            silence: args.silence,
-        },
-    );
+    if result.reports.is_empty() {
+        anyhow::bail!(
+            "{}: no IKE message to diagnose ({} IKE messages decoded, {} ESP packets): the capture must hold the IKE traffic on UDP ports 500 and 4500 (and ESP, IP protocol 50), e.g. `tcpdump -w gw.pcap 'udp port 500 or udp port 4500 or esp'`; use --port N for IKE on another port",
+            args.capture.display(),
+            result.ike_messages,
+            result.esp_packets
+        );
+    }
     if out.json {
-        for r in &reports {
+        for r in &result.reports {
             out.json_line(r)?;
         }
     } else {
-        render(out, &reports)?;
+        render(out, &result.reports)?;
     }
-    if input.damaged {
+    if result.damaged {
         anyhow::bail!(
             "{} is damaged (see the warnings above); the diagnosis covers what could be read",
             args.capture.display()
         );
     }
-    Ok(if reports.iter().all(|r| r.verdict.is_ok()) {
+    Ok(if result.reports.iter().all(|r| r.verdict.is_ok()) {
         Outcome::Success
     } else {
         Outcome::Negative
@@ -95,10 +127,6 @@ pub fn run(args: DiagnoseArgs, out: &mut Output) -> anyhow::Result<Outcome> {
 }
 
 fn render(out: &mut Output, reports: &[SaReport]) -> anyhow::Result<()> {
-    if reports.is_empty() {
-        out.answer("no IKE SA in this capture (IKE on UDP 500/4500; use --port for others)")?;
-        return Ok(());
-    }
     for r in reports {
         let style = if r.verdict.is_ok() {
             Style::Good
@@ -106,14 +134,17 @@ fn render(out: &mut Output, reports: &[SaReport]) -> anyhow::Result<()> {
             Style::Bad
         };
         out.answer(&format!(
-            "IKE SA {} {}  {} → {}: {}",
+            "{}: IKE SA {} {}  {} → {}",
+            out.paint(style, r.verdict.name()),
             r.spi_i,
             r.spi_r,
             r.initiator.as_deref().unwrap_or("?"),
             r.responder.as_deref().unwrap_or("?"),
-            out.paint(style, r.verdict.name())
         ))?;
         out.answer(&format!("  {}", r.reason))?;
+        if !r.action.is_empty() {
+            out.answer(&format!("  what to do: {}", r.action))?;
+        }
         if !out.quiet {
             for e in &r.events {
                 out.line(&format!(
@@ -121,6 +152,12 @@ fn render(out: &mut Output, reports: &[SaReport]) -> anyhow::Result<()> {
                     out.paint(Style::Dim, &e.time),
                     format!("#{}", e.frame),
                     e.what
+                ))?;
+            }
+            if r.events_omitted > 0 {
+                out.line(&format!(
+                    "  ({} more messages of this IKE SA not shown)",
+                    r.events_omitted
                 ))?;
             }
             for n in &r.notes {

@@ -84,9 +84,10 @@ pub enum Command {
     /// INVALID_IKE_SPI with QCD_TOKEN, a new IKE SA) and says for each IKE SA
     /// whether detection worked and, if not, which step failed and why.
     ///
-    /// Verdicts: healthy, recovered, not-rekeyed, no-token, token-mismatch,
-    /// no-liveness-check. Exit 0 when every IKE SA is healthy or recovered, 1
-    /// when a failed step was found, 2 on error (including a damaged capture).
+    /// Verdicts: healthy, recovered, token-mismatch, token-rejected,
+    /// not-rekeyed, no-token, qcd-not-in-use, no-liveness-check,
+    /// not-established, inconclusive. Exit 0 when every IKE SA is healthy or
+    /// recovered, 1 otherwise, 2 on error (including a damaged capture).
     ///
     /// Example: qcd diagnose gw.pcap --keys ikev2_decryption_table --keyring /etc/qcd/keyring.json
     Diagnose(diagnose::DiagnoseArgs),
@@ -159,9 +160,14 @@ fn error_message(err: &anyhow::Error) -> String {
     msg
 }
 
+/// Whether the error is (or was caused by) a write to a closed pipe, as an
+/// `io::Error` or wrapped by serde_json while serializing to stdout.
 fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    use std::io::ErrorKind::BrokenPipe;
     err.chain().any(|e| {
         e.downcast_ref::<std::io::Error>()
-            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            .is_some_and(|io| io.kind() == BrokenPipe)
+            || e.downcast_ref::<serde_json::Error>()
+                .is_some_and(|j| j.io_error_kind() == Some(BrokenPipe))
     })
 }

@@ -14,7 +14,7 @@ use super::Outcome;
 
 #[derive(Args, Debug)]
 pub struct ScenariosArgs {
-    /// Directory to write NAME.pcap, scenarios.keys and maker.keyring.json into.
+    /// Directory to write NAME.pcap, scenarios.keys, wrong-integrity.keys and maker.keyring.json into.
     #[arg(long, value_name = "DIR", default_value = "tests/data/scenarios")]
     pub out: PathBuf,
 }
@@ -30,6 +30,9 @@ pub fn run(args: ScenariosArgs) -> anyhow::Result<Outcome> {
     let keys = args.out.join("scenarios.keys");
     std::fs::write(&keys, scenario::KEY_TABLE)
         .with_context(|| format!("writing {}", keys.display()))?;
+    let wrong = args.out.join("wrong-integrity.keys");
+    std::fs::write(&wrong, scenario::wrong_key_table())
+        .with_context(|| format!("writing {}", wrong.display()))?;
     store::write_atomic(
         &args.out.join("maker.keyring.json"),
         &scenario::maker_keyring().to_json(),

@@ -894,14 +894,12 @@ pub fn qcd_token_warnings(offset: usize, n: &DecodedNotify) -> Vec<String> {
     if n.notify_type != NotifyType::QCD_TOKEN.0 {
         return w;
     }
-    if n.protocol_id == 0 {
+    // RFC 6290 erratum 3449: Protocol ID 0 (RFC 7296 §3.10: an empty SPI is
+    // sent as 0 and ignored on receipt); 1 is the pre-erratum value. Takers
+    // ignore the field, so neither is worth a warning.
+    if n.protocol_id > ProtocolId::IKE.0 {
         w.push(format!(
-            "QCD_TOKEN at byte {offset} has protocol ID 0; RFC 6290 requires 1 (IKE). \
-             Rockhopper VPN sends 0: accepted, but a strict peer may ignore this token"
-        ));
-    } else if n.protocol_id != ProtocolId::IKE.0 {
-        w.push(format!(
-            "QCD_TOKEN at byte {offset} has protocol ID {} ({}); RFC 6290 requires 1 (IKE)",
+            "QCD_TOKEN at byte {offset} has protocol ID {} ({}); RFC 6290 (erratum 3449) says 0, and receivers ignore the field",
             n.protocol_id, n.protocol
         ));
     }
@@ -1003,8 +1001,22 @@ mod tests {
             PayloadRepr::notify(rockhopper),
         ]))
         .unwrap();
-        assert_eq!(d.warnings.len(), 1);
-        assert!(d.warnings[0].contains("protocol ID 0") && d.warnings[0].contains("Rockhopper"));
+        // Protocol ID 0 is the corrected RFC value, 1 the pre-erratum one: no warning.
+        assert!(d.warnings.is_empty(), "{:?}", d.warnings);
+        let pre_erratum = NotifyRepr::new(1, NotifyType::QCD_TOKEN, vec![7; 16]);
+        let d = decode_message(&msg(vec![
+            PayloadRepr::notify(NotifyRepr::new(0, NotifyType::INVALID_IKE_SPI, vec![])),
+            PayloadRepr::notify(pre_erratum),
+        ]))
+        .unwrap();
+        assert!(d.warnings.is_empty(), "{:?}", d.warnings);
+        let odd = NotifyRepr::new(3, NotifyType::QCD_TOKEN, vec![7; 16]);
+        let d = decode_message(&msg(vec![PayloadRepr::notify(odd)])).unwrap();
+        assert!(
+            d.warnings.iter().any(|w| w.contains("protocol ID 3")),
+            "{:?}",
+            d.warnings
+        );
 
         let mut bad = NotifyRepr::new(1, NotifyType::QCD_TOKEN, vec![7; 15]);
         bad.spi = vec![1, 2, 3, 4];

@@ -1,23 +1,48 @@
-//! The diagnosis itself: group packets into IKE SAs, build each SA's
-//! timeline, find the outage and walk the QCD recovery steps.
+//! The diagnosis itself, in one pass over the capture: [`Engine`] takes IKE
+//! messages and ESP sightings in capture order, groups them into IKE SAs
+//! through the shared [`SaIndex`], keeps per IKE SA a bounded timeline and
+//! running ESP counters, and at the end walks each SA's QCD story.
+//!
+//! Memory: per IKE SA at most [`HEAD`] + [`PINNED`] + [`TAIL`] message
+//! records (the first messages, every message the verdict may rest on, and
+//! the last ones; the rest is counted), and per ESP flow one tally. Time: one
+//! hash lookup (and a binary search over the IKE SAs between the same two
+//! hosts) per packet; every judgement at the end looks only at the SA's own
+//! records or at the index.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, SystemTime};
 
 use super::model::numbers::*;
 use super::model::*;
+use super::takers::{self, Taker, TakerFacts};
+use crate::ikesa::{HostPair, Placed, SaId, SaIndex};
 use crate::spi::{Spi, SpiPair};
 use crate::token::profile::{MAX_TOKEN_LEN, MIN_TOKEN_LEN};
 
 /// How long one side may stay silent while the other keeps sending before
-/// the silence counts as an outage.
+/// the silence counts as an outage; also how long an IKE request may go
+/// unanswered (without a retransmission) before it counts as unanswered.
 pub const DEFAULT_SILENCE: Duration = Duration::from_secs(10);
+
+/// Messages kept from the start of each IKE SA.
+pub const HEAD: usize = 64;
+/// Notable messages (INVALID_SPI, INVALID_IKE_SPI, QCD_TOKEN, IKE_AUTH,
+/// CREATE_CHILD_SA, requests after a gap) kept after the head is full.
+pub const PINNED: usize = 192;
+/// Messages kept from the end of each IKE SA.
+pub const TAIL: usize = 32;
 
 /// Diagnosis settings.
 pub struct Options<'a> {
     pub checker: Option<&'a dyn TokenChecker>,
     pub silence: Duration,
+    /// Judge the taker's side by this implementation's rules; `None`
+    /// explains the reply for every known taker.
+    pub taker: Option<Taker>,
+    /// Whether a key table was given (changes what "not decrypted" means).
+    pub keys_given: bool,
 }
 
 impl Default for Options<'_> {
@@ -25,236 +50,542 @@ impl Default for Options<'_> {
         Options {
             checker: None,
             silence: DEFAULT_SILENCE,
+            taker: None,
+            keys_given: false,
         }
-    }
-}
-
-struct Sa {
-    spis: SpiPair,
-    initiator: Option<SocketAddr>,
-    responder: Option<SocketAddr>,
-    first: SystemTime,
-    /// Indices into the packet list, in order.
-    ike: Vec<usize>,
-    esp: Vec<usize>,
-    /// Whether the first message seen was an IKE_SA_INIT request.
-    starts_with_init: bool,
-    /// For an IKE SA created by rekeying another: the index of the
-    /// CREATE_CHILD_SA response (in the old SA's messages) that created it.
-    rekeyed_from: Option<usize>,
-    /// For an IKE SA replaced by a rekey: when, and by which SA.
-    replaced: Option<(SystemTime, usize)>,
-}
-
-impl Sa {
-    /// An SA first seen in message `m` of packet `p`.
-    fn new(p: &Packet, m: &IkeSummary) -> Sa {
-        let (initiator, responder) = if m.initiator {
-            (Some(p.src), Some(p.dst))
-        } else {
-            (Some(p.dst), Some(p.src))
-        };
-        Sa {
-            spis: m.spis,
-            initiator,
-            responder,
-            first: p.time,
-            ike: Vec::new(),
-            esp: Vec::new(),
-            starts_with_init: m.exchange == IKE_SA_INIT && !m.response,
-            rekeyed_from: None,
-            replaced: None,
-        }
-    }
-
-    fn hosts(&self) -> Option<(IpAddr, IpAddr)> {
-        Some((self.initiator?.ip(), self.responder?.ip()))
-    }
-
-    fn between(&self, a: IpAddr, b: IpAddr) -> bool {
-        self.hosts()
-            .is_some_and(|(i, r)| (i == a && r == b) || (i == b && r == a))
     }
 }
 
 /// Diagnoses every IKE SA seen in `packets` (time-ordered, as in the capture).
 pub fn diagnose(packets: &[Packet], opts: &Options) -> Vec<SaReport> {
-    let sas = group(packets);
-    sas.iter()
-        .map(|sa| analyse(sa, &sas, packets, opts))
-        .collect()
+    let mut engine = Engine::new(opts);
+    for p in packets {
+        match &p.kind {
+            PacketKind::Ike(m) => engine.ike(p.frame, p.time, p.src, p.dst, (**m).clone()),
+            PacketKind::Esp { spi } => engine.esp(p.frame, p.time, p.src, p.dst, *spi),
+        }
+    }
+    engine.finish(None)
 }
 
-fn ike(p: &Packet) -> Option<&IkeSummary> {
-    match &p.kind {
-        PacketKind::Ike(m) => Some(m),
-        PacketKind::Esp { .. } => None,
+/// Which end of an IKE SA sent a packet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Side {
+    Initiator = 0,
+    Responder = 1,
+}
+
+impl Side {
+    fn other(self) -> Side {
+        match self {
+            Side::Initiator => Side::Responder,
+            Side::Responder => Side::Initiator,
+        }
+    }
+    fn name(self) -> &'static str {
+        match self {
+            Side::Initiator => "initiator",
+            Side::Responder => "responder",
+        }
     }
 }
 
-fn group(packets: &[Packet]) -> Vec<Sa> {
-    let mut sas: Vec<Sa> = Vec::new();
-    let mut by_pair: HashMap<SpiPair, usize> = HashMap::new();
-    let mut pending: HashMap<Spi, usize> = HashMap::new();
-    let mut by_initiator: HashMap<Spi, usize> = HashMap::new();
-    let mut orphans = Vec::new();
-    for (i, p) in packets.iter().enumerate() {
-        let Some(m) = ike(p) else { continue };
-        let idx = if let Some(&s) = by_pair.get(&m.spis) {
-            s
-        } else if let Some(&s) = by_initiator
-            .get(&m.spis.initiator)
-            .filter(|_| m.spis.responder.is_zero())
-        {
-            // A retransmitted IKE_SA_INIT request after the response.
-            s
-        } else if let Some(&s) = pending.get(&m.spis.initiator) {
-            if !m.spis.responder.is_zero() {
-                pending.remove(&m.spis.initiator);
-                sas[s].spis = m.spis;
-                by_pair.insert(m.spis, s);
-                by_initiator.insert(m.spis.initiator, s);
-            }
-            s
-        } else if is_orphan(m) {
-            orphans.push(i);
-            continue;
+/// The last packet a side sent, and how much ESP the other side had sent by then.
+#[derive(Debug, Clone, Copy)]
+struct LastSeen {
+    frame: u64,
+    time: SystemTime,
+    esp: bool,
+    /// ESP packets the other side had sent up to this packet.
+    other_esp: u64,
+}
+
+/// One IKE message of an SA, with what was known just before it.
+struct Rec {
+    seq: u64,
+    frame: u64,
+    time: SystemTime,
+    src: SocketAddr,
+    dst: SocketAddr,
+    side: Side,
+    orphan: bool,
+    m: Box<IkeSummary>,
+    /// Last packet of each side before this message.
+    before: [Option<LastSeen>; 2],
+    /// ESP packets of each side before this message.
+    esp_before: [u64; 2],
+}
+
+impl Rec {
+    fn is_request(&self) -> bool {
+        !self.m.response && !self.orphan
+    }
+    fn tokens(&self) -> impl Iterator<Item = &NotifySummary> {
+        self.m
+            .notifies
+            .iter()
+            .chain(self.m.inner_notifies.iter().flatten())
+            .filter(|n| n.notify_type == QCD_TOKEN)
+    }
+    fn plain_tokens(&self) -> impl Iterator<Item = &NotifySummary> {
+        self.m
+            .notifies
+            .iter()
+            .filter(|n| n.notify_type == QCD_TOKEN)
+    }
+    fn notable(&self) -> bool {
+        let m = &self.m;
+        m.exchange != INFORMATIONAL
+            || !m.notifies.is_empty()
+            || m.inner_notifies.as_ref().is_some_and(|n| !n.is_empty())
+            || !m.inner_deletes.is_empty()
+            || m.decrypt_error.is_some()
+            || self.orphan
+    }
+}
+
+/// ESP of one SPI and direction, as attributed to one IKE SA.
+#[derive(Debug, Clone)]
+struct Flow {
+    src: IpAddr,
+    dst: IpAddr,
+    spi: u32,
+    packets: u64,
+    first: (u64, SystemTime),
+    last: (u64, SystemTime),
+}
+
+/// A decrypted IKE SA rekey: the CREATE_CHILD_SA response on the old SA.
+#[derive(Debug, Clone)]
+struct RekeyLink {
+    old: SaId,
+    frame: u64,
+    time: SystemTime,
+    /// Sender side of the response, in the *new* SA's terms, and its tokens.
+    tokens: Vec<(IpAddr, Vec<u8>)>,
+    /// Who sent the request (the new SA's initiator) and the response.
+    from: SocketAddr,
+    to: SocketAddr,
+    certain: bool,
+}
+
+struct SaState {
+    spis: SpiPair,
+    hosts: HostPair,
+    initiator: Option<SocketAddr>,
+    responder: Option<SocketAddr>,
+    start: SystemTime,
+    starts_with_init: bool,
+    /// Retained messages: the head and pinned ones, then the last few.
+    kept: Vec<Rec>,
+    tail: VecDeque<Rec>,
+    pinned: usize,
+    messages: u64,
+    omitted: u64,
+    /// Addresses each side used (MOBIKE may move an SA), a few at most.
+    addrs: [Vec<IpAddr>; 2],
+    last: [Option<LastSeen>; 2],
+    esp_count: [u64; 2],
+    flows: Vec<Flow>,
+    flow_slots: HashMap<(IpAddr, IpAddr, u32), usize>,
+    rekeyed_from: Option<RekeyLink>,
+    replaced: Option<(SystemTime, SaId, bool)>,
+    /// The last CREATE_CHILD_SA response that could not be decrypted
+    /// (frame, time): a possible IKE SA rekey.
+    undecrypted_ccsa: Option<(u64, SystemTime)>,
+}
+
+impl SaState {
+    fn new(
+        spis: SpiPair,
+        hosts: HostPair,
+        src: SocketAddr,
+        dst: SocketAddr,
+        m: &IkeSummary,
+        time: SystemTime,
+    ) -> SaState {
+        let (initiator, responder) = if m.initiator || (!m.response && m.exchange == IKE_SA_INIT) {
+            (Some(src), Some(dst))
         } else {
-            sas.push(Sa::new(p, m));
-            let s = sas.len() - 1;
-            if m.spis.responder.is_zero() {
-                pending.insert(m.spis.initiator, s);
-            } else {
-                by_pair.insert(m.spis, s);
-                by_initiator.insert(m.spis.initiator, s);
-            }
-            s
+            (Some(dst), Some(src))
         };
-        sas[idx].ike.push(i);
+        SaState {
+            spis,
+            hosts,
+            initiator,
+            responder,
+            start: time,
+            starts_with_init: m.exchange == IKE_SA_INIT && !m.response,
+            kept: Vec::new(),
+            tail: VecDeque::new(),
+            pinned: 0,
+            messages: 0,
+            omitted: 0,
+            addrs: [Vec::new(), Vec::new()],
+            last: [None, None],
+            esp_count: [0, 0],
+            flows: Vec::new(),
+            flow_slots: HashMap::new(),
+            rekeyed_from: None,
+            replaced: None,
+            undecrypted_ccsa: None,
+        }
     }
-    link_rekeys(&mut sas, packets, &by_pair);
-    // Orphans go to the SA between the same hosts current at their time,
-    // which the rekey links above may have changed.
-    for i in orphans {
-        let p = &packets[i];
-        match sa_for_hosts(&sas, p.src.ip(), p.dst.ip(), p.time) {
-            Some(s) => {
-                sas[s].ike.push(i);
-                sas[s].ike.sort_unstable();
-            }
-            None => {
-                let mut sa = Sa::new(p, ike(p).expect("ike"));
-                sa.ike.push(i);
-                sas.push(sa);
+
+    /// Which side an address belongs to (by the addresses each side used).
+    fn side_of(&self, src: IpAddr, dst: IpAddr) -> Side {
+        let init = self.initiator.map(|a| a.ip());
+        let resp = self.responder.map(|a| a.ip());
+        if Some(src) == init || self.addrs[0].contains(&src) {
+            Side::Initiator
+        } else if Some(src) == resp || self.addrs[1].contains(&src) {
+            Side::Responder
+        } else if Some(dst) == resp || self.addrs[1].contains(&dst) {
+            Side::Initiator
+        } else {
+            Side::Responder
+        }
+    }
+
+    fn ip(&self, side: Side) -> Option<IpAddr> {
+        match side {
+            Side::Initiator => self.initiator.map(|a| a.ip()),
+            Side::Responder => self.responder.map(|a| a.ip()),
+        }
+    }
+
+    fn note_addr(&mut self, side: Side, ip: IpAddr) {
+        let list = &mut self.addrs[side as usize];
+        if !list.contains(&ip) && list.len() < 8 {
+            list.push(ip);
+        }
+    }
+
+    /// A packet from `side`: updates the running "last packet" state.
+    fn saw(&mut self, side: Side, frame: u64, time: SystemTime, esp: bool) {
+        let other = side.other() as usize;
+        self.last[side as usize] = Some(LastSeen {
+            frame,
+            time,
+            esp,
+            other_esp: self.esp_count[other],
+        });
+    }
+
+    fn push(&mut self, rec: Rec) {
+        self.messages += 1;
+        if self.kept.len() < HEAD {
+            self.kept.push(rec);
+        } else if rec.notable() && self.pinned < PINNED {
+            self.pinned += 1;
+            self.kept.push(rec);
+        } else {
+            self.tail.push_back(rec);
+            if self.tail.len() > TAIL {
+                self.tail.pop_front();
+                self.omitted += 1;
             }
         }
     }
-    for (i, p) in packets.iter().enumerate() {
-        if let PacketKind::Esp { .. } = p.kind {
-            if let Some(s) = sa_for_hosts(&sas, p.src.ip(), p.dst.ip(), p.time) {
-                sas[s].esp.push(i);
-            }
-        }
+
+    /// Retained messages in capture order.
+    fn recs(&self) -> Vec<&Rec> {
+        let mut v: Vec<&Rec> = self.kept.iter().chain(self.tail.iter()).collect();
+        v.sort_by_key(|r| r.seq);
+        v
     }
-    sas
 }
 
-/// An IKE SA rekey (RFC 7296 §1.3.2) is a CREATE_CHILD_SA on the old SA
-/// whose request and response each carry an IKE proposal with the sender's
-/// new SPI: the new IKE SA is (request SPI, response SPI). Links that SA to
-/// the response, where the maker gives the token for the new SA.
-fn link_rekeys(sas: &mut [Sa], packets: &[Packet], by_pair: &HashMap<SpiPair, usize>) {
-    let mut links = Vec::new();
-    for (old, sa) in sas.iter().enumerate() {
-        for &i in &sa.ike {
-            let m = ike(&packets[i]).expect("ike");
-            let Some(new_i) = m
-                .new_ike_spi
-                .filter(|_| m.exchange == CREATE_CHILD_SA && !m.response)
-            else {
-                continue;
-            };
-            let response = sa.ike.iter().copied().find(|&j| {
-                let n = ike(&packets[j]).expect("ike");
-                n.exchange == CREATE_CHILD_SA
-                    && n.response
-                    && n.message_id == m.message_id
-                    && n.new_ike_spi.is_some()
-            });
-            if let Some(j) = response {
-                let new_r = ike(&packets[j]).expect("ike").new_ike_spi.expect("checked");
-                if let Some(&n) = by_pair.get(&SpiPair::new(new_i, new_r)) {
-                    links.push((old, n, j, packets[i].src, packets[i].dst));
+/// The streaming diagnosis.
+pub struct Engine<'a> {
+    opts: &'a Options<'a>,
+    index: SaIndex,
+    sas: Vec<SaState>,
+    /// ESP seen between two hosts before any IKE SA between them.
+    pending_esp: HashMap<HostPair, Vec<(Flow, u64)>>,
+    /// Decrypted rekeys waiting for the new IKE SA's first message.
+    rekeys: HashMap<SpiPair, RekeyLink>,
+    /// CREATE_CHILD_SA requests (SA, message id) → the new SPI they proposed.
+    rekey_requests: HashMap<(SaId, u32), (Spi, SocketAddr, SocketAddr)>,
+    seq: u64,
+    last: Option<(u64, SystemTime)>,
+}
+
+impl<'a> Engine<'a> {
+    pub fn new(opts: &'a Options<'a>) -> Engine<'a> {
+        Engine {
+            opts,
+            index: SaIndex::new(),
+            sas: Vec::new(),
+            pending_esp: HashMap::new(),
+            rekeys: HashMap::new(),
+            rekey_requests: HashMap::new(),
+            seq: 0,
+            last: None,
+        }
+    }
+
+    fn tick(&mut self, frame: u64, time: SystemTime) {
+        self.seq += 1;
+        self.last = Some((frame, time));
+    }
+
+    /// One IKE message.
+    pub fn ike(
+        &mut self,
+        frame: u64,
+        time: SystemTime,
+        src: SocketAddr,
+        dst: SocketAddr,
+        m: IkeSummary,
+    ) {
+        self.tick(frame, time);
+        let hosts = HostPair::new(src.ip(), dst.ip());
+        let known = self.index.find(m.spis);
+        let previous = self.index.current(hosts, time);
+        let orphan = known.is_none() && !m.encrypted && m.notify(INVALID_SPI).is_some();
+        let sa = if orphan {
+            match self.index.current(hosts, time) {
+                Some(s) => s,
+                None => {
+                    let s = self.index.new_sa(hosts, time);
+                    self.create(s, previous, hosts, (src, dst), &m, time);
+                    s
+                }
+            }
+        } else {
+            match self.index.place(m.spis, hosts, time) {
+                Placed::New { sa } => {
+                    self.create(sa, previous, hosts, (src, dst), &m, time);
+                    sa
+                }
+                Placed::Known { sa, completed } => {
+                    if completed {
+                        self.sas[sa].spis = m.spis;
+                    }
+                    sa
+                }
+            }
+        };
+        self.record(sa, frame, time, src, dst, orphan, m);
+    }
+
+    fn create(
+        &mut self,
+        sa: SaId,
+        previous: Option<SaId>,
+        hosts: HostPair,
+        (src, dst): (SocketAddr, SocketAddr),
+        m: &IkeSummary,
+        time: SystemTime,
+    ) {
+        debug_assert_eq!(sa, self.sas.len());
+        let spis = m.spis;
+        let mut state = SaState::new(spis, hosts, src, dst, m, time);
+        if let Some(link) = self.rekeys.remove(&spis) {
+            // A decrypted rekey created this SA: it is in force from the
+            // rekey response on, initiated by whoever sent the request.
+            state.initiator = Some(link.from);
+            state.responder = Some(link.to);
+            self.index.restart(sa, hosts, time, link.time);
+            state.start = link.time;
+            self.sas[link.old].replaced = Some((link.time, sa, true));
+            state.rekeyed_from = Some(link);
+        } else if !state.starts_with_init && m.exchange != IKE_AUTH {
+            // An IKE SA that appears in the middle, right after an IKE SA
+            // between the same hosts ran a CREATE_CHILD_SA we could not read:
+            // probably that SA's rekey (only the keys can tell).
+            if let Some(p) = previous {
+                if let Some((f, t)) = self.sas[p].undecrypted_ccsa {
+                    if self.sas[p].replaced.is_none() {
+                        self.sas[p].replaced = Some((t, sa, false));
+                        let old = &self.sas[p];
+                        state.rekeyed_from = Some(RekeyLink {
+                            old: p,
+                            frame: f,
+                            time: t,
+                            tokens: Vec::new(),
+                            from: old.initiator.unwrap_or(src),
+                            to: old.responder.unwrap_or(dst),
+                            certain: false,
+                        });
+                    }
                 }
             }
         }
+        // ESP seen between these hosts before any IKE SA goes to the first one.
+        if let Some(flows) = self.pending_esp.remove(&hosts) {
+            for (flow, _) in flows {
+                let side = state.side_of(flow.src, flow.dst);
+                state.esp_count[side as usize] += flow.packets;
+                let key = (flow.src, flow.dst, flow.spi);
+                state.flow_slots.insert(key, state.flows.len());
+                state.flows.push(flow);
+            }
+        }
+        self.sas.push(state);
     }
-    for (old, n, j, from, to) in links {
-        let t = packets[j].time;
-        let sa = &mut sas[n];
-        sa.rekeyed_from = Some(j);
-        sa.initiator = Some(from);
-        sa.responder = Some(to);
-        // The new SA is in force from the rekey on (for ESP and orphans).
-        sa.first = sa.first.min(t);
-        sas[old].replaced = Some((t, n));
+
+    #[allow(clippy::too_many_arguments)]
+    fn record(
+        &mut self,
+        sa: SaId,
+        frame: u64,
+        time: SystemTime,
+        src: SocketAddr,
+        dst: SocketAddr,
+        orphan: bool,
+        m: IkeSummary,
+    ) {
+        let state = &mut self.sas[sa];
+        let side = if orphan {
+            state.side_of(src.ip(), dst.ip())
+        } else if m.initiator || (m.exchange == IKE_SA_INIT && !m.response) {
+            Side::Initiator
+        } else {
+            Side::Responder
+        };
+        state.note_addr(side, src.ip());
+        state.note_addr(side.other(), dst.ip());
+        // Rekeys: remember requests proposing a new IKE SPI, link responses.
+        if m.exchange == CREATE_CHILD_SA && m.encrypted {
+            match (m.response, m.new_ike_spi, m.inner_notifies.is_some()) {
+                (false, Some(spi), _) => {
+                    self.rekey_requests
+                        .insert((sa, m.message_id), (spi, src, dst));
+                }
+                (true, Some(spi_r), _) => {
+                    if let Some((spi_i, from, to)) = self.rekey_requests.remove(&(sa, m.message_id))
+                    {
+                        let tokens = m
+                            .inner_notifies
+                            .iter()
+                            .flatten()
+                            .filter(|n| n.notify_type == QCD_TOKEN)
+                            .map(|n| (src.ip(), n.data.clone()))
+                            .collect();
+                        self.rekeys.insert(
+                            SpiPair::new(spi_i, spi_r),
+                            RekeyLink {
+                                old: sa,
+                                frame,
+                                time,
+                                tokens,
+                                from,
+                                to,
+                                certain: true,
+                            },
+                        );
+                    }
+                }
+                (true, None, false) => state.undecrypted_ccsa = Some((frame, time)),
+                _ => {}
+            }
+        }
+        let rec = Rec {
+            seq: self.seq,
+            frame,
+            time,
+            src,
+            dst,
+            side,
+            orphan,
+            m: Box::new(m),
+            before: state.last,
+            esp_before: state.esp_count,
+        };
+        state.saw(side, frame, time, false);
+        state.push(rec);
     }
-}
 
-/// An unprotected INVALID_SPI notify from a gateway that lost its SAs may
-/// carry IKE SPIs nobody knows: it belongs to the SA between the same hosts.
-fn is_orphan(m: &IkeSummary) -> bool {
-    !m.encrypted && m.notify(INVALID_SPI).is_some()
-}
+    /// One ESP packet.
+    pub fn esp(
+        &mut self,
+        frame: u64,
+        time: SystemTime,
+        src: SocketAddr,
+        dst: SocketAddr,
+        spi: u32,
+    ) {
+        self.tick(frame, time);
+        let hosts = HostPair::new(src.ip(), dst.ip());
+        let key = (src.ip(), dst.ip(), spi);
+        let Some(sa) = self.index.current(hosts, time) else {
+            let list = self.pending_esp.entry(hosts).or_default();
+            match list.iter_mut().find(|(f, _)| (f.src, f.dst, f.spi) == key) {
+                Some((f, _)) => {
+                    f.packets += 1;
+                    f.last = (frame, time);
+                }
+                None => list.push((
+                    Flow {
+                        src: key.0,
+                        dst: key.1,
+                        spi,
+                        packets: 1,
+                        first: (frame, time),
+                        last: (frame, time),
+                    },
+                    0,
+                )),
+            }
+            return;
+        };
+        let state = &mut self.sas[sa];
+        let side = state.side_of(src.ip(), dst.ip());
+        state.saw(side, frame, time, true);
+        state.esp_count[side as usize] += 1;
+        match state.flow_slots.get(&key) {
+            Some(&i) => {
+                let f = &mut state.flows[i];
+                f.packets += 1;
+                f.last = (frame, time);
+            }
+            None => {
+                state.flow_slots.insert(key, state.flows.len());
+                state.flows.push(Flow {
+                    src: key.0,
+                    dst: key.1,
+                    spi,
+                    packets: 1,
+                    first: (frame, time),
+                    last: (frame, time),
+                });
+            }
+        }
+    }
 
-/// The latest SA between two hosts that started no later than `t` (else the earliest).
-fn sa_for_hosts(sas: &[Sa], a: IpAddr, b: IpAddr, t: SystemTime) -> Option<usize> {
-    let candidates: Vec<usize> = (0..sas.len()).filter(|&s| sas[s].between(a, b)).collect();
-    candidates
-        .iter()
-        .copied()
-        .filter(|&s| sas[s].first <= t)
-        .max_by_key(|&s| sas[s].first)
-        .or_else(|| candidates.first().copied())
-}
-
-/// What every SA's judgement may look at.
-#[derive(Clone, Copy)]
-struct Ctx<'a> {
-    all: &'a [Sa],
-    packets: &'a [Packet],
-    opts: &'a Options<'a>,
+    /// Judges every IKE SA. `end` is the capture's last frame and time (the
+    /// last packet given to the engine when `None`).
+    pub fn finish(self, end: Option<(u64, SystemTime)>) -> Vec<SaReport> {
+        let end = end.or(self.last);
+        (0..self.sas.len())
+            .map(|s| Judge::new(&self, s, end).run())
+            .collect()
+    }
 }
 
 /// Who lost state, who should notice, and when the outage showed.
-#[derive(Clone, Copy)]
+#[derive(Clone)]
 struct Outage {
     taker: IpAddr,
     maker: IpAddr,
+    maker_side: Side,
     at: SystemTime,
+    frame: u64,
+    evidence: String,
+    /// The maker's last packet before the outage showed, and how much ESP
+    /// the taker sent from then until the evidence.
+    maker_last: Option<LastSeen>,
+    taker_esp_at_evidence: u64,
 }
-
-/// The token(s) the maker gave the taker when the IKE SA was set up.
-struct Given {
-    /// (sender, token) pairs.
-    tokens: Vec<(IpAddr, Vec<u8>)>,
-    /// Whether that exchange was decrypted (so "no token" is known, not guessed).
-    decrypted: bool,
-    /// "IKE_AUTH" or "the IKE SA rekey", for messages.
-    source: &'static str,
-}
-
-/// (source, destination, ESP SPI).
-type EspFlow = (IpAddr, IpAddr, u32);
-/// (index of the first packet, index of the last, count).
-type FlowSpan = (usize, usize, u64);
 
 fn secs(d: Duration) -> String {
     let ms = d.as_millis();
-    if ms < 10_000 {
+    if ms < 9_950 {
         format!("{:.1} s", d.as_secs_f64())
     } else {
-        format!("{} s", d.as_secs())
+        format!("{:.0} s", d.as_secs_f64())
     }
 }
 
@@ -280,994 +611,1296 @@ fn short_hex(b: &[u8]) -> String {
     }
 }
 
-/// The QCD_TOKEN a message carries in the clear or inside SK.
-fn tokens_of(m: &IkeSummary) -> Vec<&NotifySummary> {
-    m.notifies
-        .iter()
-        .chain(m.inner_notifies.iter().flatten())
-        .filter(|n| n.notify_type == QCD_TOKEN)
-        .collect()
+fn plural(n: u64, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
 }
 
-fn token_warnings(n: &NotifySummary) -> Vec<String> {
-    let mut w = Vec::new();
-    if n.protocol_id != PROTO_IKE {
-        w.push(format!(
-            "the QCD_TOKEN has protocol id {} where RFC 6290 says 1 (IKE); Rockhopper sends 0, and strict token takers may ignore such a token",
-            n.protocol_id
-        ));
-    }
-    if !n.spi.is_empty() {
-        w.push(format!(
-            "the QCD_TOKEN has an SPI of {} bytes where RFC 6290 says SPI size 0",
-            n.spi.len()
-        ));
-    }
-    if !(MIN_TOKEN_LEN..=MAX_TOKEN_LEN).contains(&n.data.len()) {
-        w.push(format!(
-            "the QCD_TOKEN carries {} bytes of token data, outside RFC 6290's 16 to 128",
-            n.data.len()
-        ));
-    }
-    w
+fn time_text(t: SystemTime) -> String {
+    crate::timefmt::format_rfc3339_precise(t)
 }
 
-fn analyse(sa: &Sa, all: &[Sa], packets: &[Packet], opts: &Options) -> SaReport {
-    let mut events: Vec<Event> = Vec::new();
-    let mut notes: Vec<String> = Vec::new();
-    let init_ip = sa.initiator.map(|a| a.ip());
-    let side = |addr: SocketAddr| -> &'static str {
-        if Some(addr.ip()) == init_ip {
-            "initiator"
-        } else {
-            "responder"
+/// Payload type of AUTH (RFC 7296 §3.8).
+const AUTH_PAYLOAD: u8 = 39;
+
+/// The largest SK body an empty payload can have: a 16-octet IV, one
+/// 16-octet block of padding and a 32-octet ICV (HMAC-SHA2-512-256).
+const EMPTY_SK_MAX: usize = 64;
+
+/// What an INFORMATIONAL request is, in plain words.
+fn informational_kind(m: &IkeSummary, last_word: bool) -> String {
+    if let Some(inner) = &m.inner_notifies {
+        if m.inner_empty() == Some(true) {
+            return "empty: a liveness check".into();
         }
-    };
-    let push = |events: &mut Vec<Event>, p: &Packet, what: String| {
-        events.push(Event {
-            frame: p.frame,
-            time: crate::timefmt::format_rfc3339_precise(p.time),
-            what,
-            at: p.time,
-        })
-    };
-
-    // Who is the token maker (B)? Whoever answers INVALID_SPI / INVALID_IKE_SPI.
-    let mut maker_ip: Option<IpAddr> = None;
-    let mut outage: Option<(SystemTime, u64, String)> = None;
-    let mut given = Given {
-        tokens: Vec::new(),
-        decrypted: false,
-        source: "IKE_AUTH",
-    };
-    if let Some(j) = sa.rekeyed_from {
-        let p = &packets[j];
-        let m = ike(p).expect("ike");
-        given.source = "the IKE SA rekey";
-        given.decrypted = m.inner_notifies.is_some();
-        let mut what = format!(
-            "this IKE SA replaces IKE SA {} {} (CREATE_CHILD_SA rekey response from {})",
-            m.spis.initiator, m.spis.responder, p.src
-        );
-        for n in m
-            .inner_notifies
-            .iter()
-            .flatten()
-            .filter(|n| n.notify_type == QCD_TOKEN)
+        if !m.inner_deletes.is_empty() {
+            let parts: Vec<String> = m
+                .inner_deletes
+                .iter()
+                .map(|d| match d.protocol_id {
+                    PROTO_IKE => "a Delete of the IKE SA".to_string(),
+                    2 => format!(
+                        "a Delete of {}",
+                        plural(u64::from(d.spis), "AH SA", "AH SAs")
+                    ),
+                    3 => format!(
+                        "a Delete of {}",
+                        plural(u64::from(d.spis), "ESP SA", "ESP SAs")
+                    ),
+                    p => format!("a Delete (protocol {p})"),
+                })
+                .collect();
+            return format!("{}: not a liveness check", parts.join(" and "));
+        }
+        if m.inner_other.is_empty()
+            && !inner.is_empty()
+            && inner.iter().all(|n| {
+                matches!(
+                    n.notify_type,
+                    NAT_DETECTION_SOURCE_IP | NAT_DETECTION_DESTINATION_IP
+                )
+            })
         {
-            what.push_str(&format!("; gives QCD_TOKEN {}", short_hex(&n.data)));
-            given.tokens.push((p.src.ip(), n.data.clone()));
+            return "NAT detection only: a liveness check with MOBIKE's address check".into();
         }
-        push(&mut events, p, what);
+        let mut names: Vec<String> = inner
+            .iter()
+            .map(|n| crate::wire::NotifyType(n.notify_type).to_string())
+            .collect();
+        names.extend(
+            m.inner_other
+                .iter()
+                .map(|t| format!("{}", crate::wire::PayloadType(*t))),
+        );
+        return format!("holds {}", names.join(", "));
     }
-    for &i in &sa.ike {
-        let p = &packets[i];
-        let m = ike(p).expect("ike index");
+    match m.sk_body_len {
+        Some(n) if n <= EMPTY_SK_MAX && last_word => format!(
+            "not decrypted; its {n}-byte SK body is as small as an empty one, and nothing follows on this IKE SA: probably a Delete of the IKE SA (a liveness check has the same size; --keys would tell)"
+        ),
+        Some(n) if n <= EMPTY_SK_MAX => format!(
+            "not decrypted; its {n}-byte SK body fits only IV, padding and ICV: probably an empty liveness check (a Delete of the IKE SA would be as small; --keys would tell)"
+        ),
+        Some(n) => format!(
+            "not decrypted; its {n}-byte SK body carries content: probably not a bare liveness check (a Delete, NAT detection or configuration)"
+        ),
+        None => "unprotected".into(),
+    }
+}
+
+/// The judgement of one IKE SA.
+struct Judge<'e, 'a> {
+    engine: &'e Engine<'a>,
+    sa: &'e SaState,
+    recs: Vec<&'e Rec>,
+    end: Option<(u64, SystemTime)>,
+    events: Vec<Event>,
+    notes: Vec<String>,
+}
+
+struct Given {
+    /// (sender address, token).
+    tokens: Vec<(IpAddr, Vec<u8>)>,
+    /// Whether the maker side's exchange was decrypted (so "no token" is known).
+    decrypted_from: Vec<IpAddr>,
+    /// "IKE_AUTH" or "the IKE SA rekey".
+    source: &'static str,
+}
+
+/// What a verdict adds to the report.
+struct Judged {
+    verdict: Verdict,
+    reason: String,
+    action: String,
+    maker_answered: Option<bool>,
+    takers: Vec<TakerView>,
+    new_sa: Option<String>,
+}
+
+impl Judged {
+    fn new(verdict: Verdict, reason: String, action: &str) -> Judged {
+        Judged {
+            verdict,
+            reason,
+            action: action.to_string(),
+            maker_answered: None,
+            takers: Vec::new(),
+            new_sa: None,
+        }
+    }
+}
+
+const ACT_LIVENESS: &str = "make the taker probe the old IKE SA when ESP draws INVALID_SPI or inbound traffic stops (a liveness check: strongSwan dpd_delay, libreswan dpddelay), so the maker can answer with its token";
+const ACT_SILENT: &str = "a token maker must answer requests for unknown IKE SPIs with INVALID_IKE_SPI and QCD_TOKEN: only Rockhopper and the racoon2 fork do; strongSwan, libreswan and OpenBSD iked stay silent, so with them rely on the taker's liveness-check timeout (dpd_delay/dpddelay)";
+const ACT_NO_TOKEN: &str = "enable QCD as token maker on the gateway and check that it can read its QCD secret (Rockhopper: /home/rhpprotected/config/qcd_secret; racoon2 fork: /var/lib/racoon2/qcd.secret)";
+const ACT_MISMATCH: &str = "persist the maker's QCD secret across reboots and keep previous generations after a rotation; compare the secret with `qcd token verify --secret-file FILE --spi-i … --spi-r … --token …` or `qcd diagnose --keyring`";
+const ACT_NOT_IN_USE: &str = "enable QCD on the maker (only Rockhopper and the racoon2 fork implement it); without it the taker recovers only by its liveness-check timeout";
+const ACT_TAKER: &str = "enable QCD as token taker on the peer and check that it kept the token from IKE_AUTH; see the taker notes below for the rules a real taker applies";
+
+impl<'e, 'a> Judge<'e, 'a> {
+    fn new(engine: &'e Engine<'a>, id: SaId, end: Option<(u64, SystemTime)>) -> Self {
+        let sa = &engine.sas[id];
+        Judge {
+            engine,
+            sa,
+            recs: sa.recs(),
+            end,
+            events: Vec::new(),
+            notes: Vec::new(),
+        }
+    }
+
+    fn opts(&self) -> &Options<'a> {
+        self.engine.opts
+    }
+
+    fn event(&mut self, frame: u64, at: SystemTime, what: String) {
+        self.events.push(Event {
+            frame,
+            time: time_text(at),
+            what,
+            at,
+        });
+    }
+
+    /// Whether nothing but the answer follows `r` on this IKE SA (no later
+    /// request, no ESP), as after a Delete of the IKE SA.
+    fn last_word(&self, r: &Rec) -> bool {
+        let answer = self.recs.iter().find(|q| {
+            q.seq > r.seq && q.m.response && q.side != r.side && q.m.message_id == r.m.message_id
+        });
+        let Some(answer) = answer else {
+            return false;
+        };
+        let latest = self.sa.last.iter().flatten().map(|l| l.time).max();
+        latest.is_some_and(|t| t <= answer.time) && !self.recs.iter().any(|q| q.seq > answer.seq)
+    }
+
+    fn describe(&self, r: &Rec) -> String {
+        let m = &r.m;
+        if r.orphan {
+            let n = m.notify(INVALID_SPI).expect("orphans carry INVALID_SPI");
+            let spi = if n.spi.is_empty() { &n.data } else { &n.spi };
+            return format!(
+                "unprotected INVALID_SPI from {} for ESP SPI {} ({} → {}; IKE SPIs {} {} belong to no IKE SA)",
+                r.src.ip(),
+                hex::encode(spi),
+                r.src,
+                r.dst,
+                m.spis.initiator,
+                m.spis.responder
+            );
+        }
         let dir = if m.response { "response" } else { "request" };
         let mut what = format!(
             "{} {} from the {} ({} → {}), message id {}",
             exchange_name(m.exchange),
             dir,
-            side(p.src),
-            p.src,
-            p.dst,
+            r.side.name(),
+            r.src,
+            r.dst,
             m.message_id
         );
-        if m.exchange == IKE_AUTH || (m.exchange == CREATE_CHILD_SA && m.encrypted) {
+        if m.exchange == INFORMATIONAL && !m.response && m.encrypted {
+            what.push_str(&format!(" ({})", informational_kind(m, self.last_word(r))));
+        }
+        if let Some(n) = m.notify(INVALID_SPI) {
+            let spi = if n.spi.is_empty() { &n.data } else { &n.spi };
+            what.push_str(&format!(
+                "; unprotected INVALID_SPI for ESP SPI {}",
+                hex::encode(spi)
+            ));
+        }
+        if m.notify(INVALID_IKE_SPI).is_some() {
+            let tokens: Vec<&NotifySummary> = r.plain_tokens().collect();
+            if tokens.is_empty() {
+                what.push_str("; INVALID_IKE_SPI without QCD_TOKEN");
+            }
+            for t in tokens {
+                what.push_str(&format!(
+                    "; INVALID_IKE_SPI with QCD_TOKEN {}",
+                    short_hex(&t.data)
+                ));
+            }
+        } else {
+            for t in r.plain_tokens() {
+                what.push_str(&format!(
+                    "; unprotected QCD_TOKEN {} without INVALID_IKE_SPI",
+                    short_hex(&t.data)
+                ));
+            }
+        }
+        if m.encrypted {
             match (&m.inner_notifies, &m.decrypt_error) {
                 (Some(inner), _) => {
-                    if m.exchange == IKE_AUTH && sa.rekeyed_from.is_none() {
-                        given.decrypted = true;
-                    }
                     for n in inner.iter().filter(|n| n.notify_type == QCD_TOKEN) {
                         what.push_str(&format!("; gives QCD_TOKEN {}", short_hex(&n.data)));
-                        if m.exchange == IKE_AUTH && sa.rekeyed_from.is_none() {
-                            given.tokens.push((p.src.ip(), n.data.clone()));
+                    }
+                    // With AUTH the IKE SA is up; errors concern the Child SA.
+                    let child = m.inner_other.contains(&AUTH_PAYLOAD);
+                    for n in inner.iter().filter(|n| n.notify_type < FIRST_STATUS_TYPE) {
+                        let t = crate::wire::NotifyType(n.notify_type);
+                        if child {
+                            what.push_str(&format!(
+                                "; the Child SA was not created: {t} (the IKE SA is up)"
+                            ));
+                        } else {
+                            what.push_str(&format!("; error {t}"));
                         }
                     }
                 }
-                (None, Some(e)) => what.push_str(&format!("; SK not decrypted: {e}")),
-                (None, None) => {}
+                (None, Some(e)) if e.wrong_keys => {
+                    what.push_str(&format!("; SK not decrypted: {}", e.text))
+                }
+                _ => {}
             }
         }
-        if m.exchange == INFORMATIONAL && !m.response && m.encrypted && p.time > sa.first {
-            if let Some(inner) = &m.inner_notifies {
-                if inner.is_empty() {
-                    what.push_str(" (empty: a liveness check)");
-                }
-            }
-        }
-        if let Some(n) = m.notify(INVALID_SPI) {
-            what.push_str(&format!(
-                "; unprotected INVALID_SPI for ESP SPI {}",
-                if n.spi.is_empty() {
-                    hex::encode(&n.data)
-                } else {
-                    hex::encode(&n.spi)
-                }
-            ));
-            maker_ip.get_or_insert(p.src.ip());
-            if outage.is_none() {
-                outage = Some((p.time, p.frame, format!("INVALID_SPI from {}", p.src.ip())));
-            }
-        }
-        if m.notify(INVALID_IKE_SPI).is_some() {
-            let tokens = tokens_of(m);
-            if tokens.is_empty() {
-                what.push_str("; INVALID_IKE_SPI without QCD_TOKEN");
-            } else {
-                for t in &tokens {
-                    what.push_str(&format!(
-                        "; INVALID_IKE_SPI with QCD_TOKEN {}",
-                        short_hex(&t.data)
-                    ));
-                }
-            }
-            maker_ip.get_or_insert(p.src.ip());
-            if outage.is_none() {
-                // The reply is evidence; the outage showed at the request it answers.
-                let asked = sa
-                    .ike
-                    .iter()
-                    .map(|&j| &packets[j])
-                    .filter(|q| q.time <= p.time && q.src.ip() == p.dst.ip())
-                    .filter(|q| ike(q).is_some_and(|n| !n.response && n.message_id == m.message_id))
-                    .map(|q| q.time)
-                    .min()
-                    .unwrap_or(p.time);
-                outage = Some((
-                    asked,
-                    p.frame,
-                    format!("INVALID_IKE_SPI from {}", p.src.ip()),
+        if !m.encrypted {
+            for n in m.notifies.iter().filter(|n| {
+                n.notify_type < FIRST_STATUS_TYPE
+                    && n.notify_type != INVALID_SPI
+                    && n.notify_type != INVALID_IKE_SPI
+            }) {
+                what.push_str(&format!(
+                    "; error {}",
+                    crate::wire::NotifyType(n.notify_type)
                 ));
             }
         }
-        push(&mut events, p, what);
+        if !m.vendor_ids.is_empty() {
+            let names: Vec<String> = m.vendor_ids.iter().map(|v| vendor_text(v)).collect();
+            what.push_str(&format!("; Vendor ID {}", names.join(", ")));
+        }
+        what
     }
 
-    // ESP per direction.
-    let mut esp_dirs: Vec<(EspFlow, FlowSpan)> = Vec::new();
-    for &i in &sa.esp {
-        let p = &packets[i];
-        let PacketKind::Esp { spi } = p.kind else {
-            continue;
-        };
-        let key = (p.src.ip(), p.dst.ip(), spi);
-        match esp_dirs.iter_mut().find(|(k, _)| *k == key) {
-            Some((_, (_, last, n))) => {
-                *last = i;
-                *n += 1;
+    fn run(mut self) -> SaReport {
+        let sa = self.sa;
+        for r in &self.recs.clone() {
+            let what = self.describe(r);
+            self.event(r.frame, r.time, what);
+        }
+        if let Some(link) = &sa.rekeyed_from {
+            let old = &self.engine.sas[link.old];
+            let what = if link.certain {
+                let mut w = format!(
+                    "this IKE SA replaces IKE SA {} {} (CREATE_CHILD_SA rekey response from {})",
+                    old.spis.initiator, old.spis.responder, link.to
+                );
+                for (_, t) in &link.tokens {
+                    w.push_str(&format!("; gives QCD_TOKEN {}", short_hex(t)));
+                }
+                w
+            } else {
+                format!(
+                    "this IKE SA probably replaces IKE SA {} {}: it appears without IKE_SA_INIT after that SA's CREATE_CHILD_SA, which was not decrypted (--keys with that SA's keys would tell)",
+                    old.spis.initiator, old.spis.responder
+                )
+            };
+            self.event(link.frame, link.time, what);
+        }
+        for f in &sa.flows {
+            self.notes.push(format!(
+                "ESP {} → {} SPI {:08x}: {}, frames {}–{}",
+                f.src,
+                f.dst,
+                f.spi,
+                plural(f.packets, "packet", "packets"),
+                f.first.0,
+                f.last.0
+            ));
+        }
+        for t in self.recs.iter().flat_map(|r| r.tokens()) {
+            if t.protocol_id == PROTO_IKE {
+                self.notes.push("a QCD_TOKEN has Protocol ID 1, the value RFC 6290 gave before erratum 3449 corrected it to 0; takers ignore the field".into());
             }
-            None => esp_dirs.push((key, (i, i, 1))),
+            if !t.spi.is_empty() {
+                self.notes.push(format!(
+                    "a QCD_TOKEN has an SPI of {} bytes where RFC 6290 says SPI size 0",
+                    t.spi.len()
+                ));
+            }
+            if !(MIN_TOKEN_LEN..=MAX_TOKEN_LEN).contains(&t.data.len()) {
+                self.notes.push(format!(
+                    "a QCD_TOKEN carries {} bytes of token data, outside RFC 6290's 16 to 128 (Rockhopper's taker rejects it)",
+                    t.data.len()
+                ));
+            }
+        }
+        let (outage, judged) = self.judge();
+        let mut events = std::mem::take(&mut self.events);
+        events.sort_by_key(|e| (e.at, e.frame));
+        let mut seen = std::collections::HashSet::new();
+        let mut notes = std::mem::take(&mut self.notes);
+        notes.retain(|n| seen.insert(n.clone()));
+        let replaced = sa.replaced.map(|(_, n, c)| {
+            let s = &self.engine.sas[n];
+            (format!("{} {}", s.spis.initiator, s.spis.responder), c)
+        });
+        SaReport {
+            spi_i: sa.spis.initiator.to_string(),
+            spi_r: sa.spis.responder.to_string(),
+            initiator: sa.initiator.map(|a| a.to_string()),
+            responder: sa.responder.map(|a| a.to_string()),
+            verdict: judged.verdict,
+            reason: judged.reason,
+            action: judged.action,
+            outage: outage.map(|o| OutageReport {
+                frame: o.frame,
+                time: time_text(o.at),
+                evidence: o.evidence,
+                maker: o.maker.to_string(),
+                taker: o.taker.to_string(),
+                at: o.at,
+            }),
+            maker_answered: judged.maker_answered,
+            takers: judged.takers,
+            replaced_by: replaced.as_ref().map(|r| r.0.clone()),
+            replaced_certain: replaced.map(|r| r.1),
+            replaced_at: sa.replaced.map(|r| r.0),
+            new_sa: judged.new_sa,
+            notes,
+            events,
+            events_omitted: sa.omitted,
         }
     }
 
-    // Silence: a side that sent ESP, then nothing, while the other kept sending.
-    let last_from = |ip: IpAddr| -> Option<usize> {
-        sa.ike
+    /// The first IKE_AUTH (or later) failure, or `None` when the SA was
+    /// established (or was already established when the capture began).
+    fn establishment(&self) -> Result<(), String> {
+        let sa = self.sa;
+        if sa.rekeyed_from.is_some() {
+            return Ok(());
+        }
+        let first = self.recs.first();
+        let setup = first.is_some_and(|r| matches!(r.m.exchange, IKE_SA_INIT | IKE_AUTH));
+        if !setup {
+            return Ok(());
+        }
+        let auth_response = self
+            .recs
             .iter()
-            .chain(sa.esp.iter())
+            .rev()
+            .find(|r| r.m.exchange == IKE_AUTH && r.m.response);
+        if let Some(r) = auth_response {
+            let errors: Vec<u16> =
+                r.m.inner_notifies
+                    .iter()
+                    .flatten()
+                    .chain(r.m.notifies.iter())
+                    .map(|n| n.notify_type)
+                    .filter(|&t| t < FIRST_STATUS_TYPE)
+                    .collect();
+            // With an AUTH payload the IKE SA is up even when the Child SA
+            // failed (NO_PROPOSAL_CHOSEN, TS_UNACCEPTABLE…: RFC 7296 §1.2).
+            if r.m.inner_other.contains(&AUTH_PAYLOAD) {
+                return Ok(());
+            }
+            if let Some(&e) = errors.first() {
+                return Err(format!(
+                    "the IKE_AUTH response (frame {}) carries {}: authentication failed, so no IKE SA was established",
+                    r.frame,
+                    crate::wire::NotifyType(e)
+                ));
+            }
+            return Ok(());
+        }
+        // Any protected exchange after IKE_AUTH means it succeeded.
+        if self.recs.iter().any(|r| {
+            matches!(r.m.exchange, CREATE_CHILD_SA | INFORMATIONAL) && r.m.encrypted && r.m.response
+        }) {
+            return Ok(());
+        }
+        let init_requests = self
+            .recs
+            .iter()
+            .filter(|r| r.m.exchange == IKE_SA_INIT && !r.m.response)
+            .count();
+        let init_response = self
+            .recs
+            .iter()
+            .rev()
+            .find(|r| r.m.exchange == IKE_SA_INIT && r.m.response);
+        let auth_request = self
+            .recs
+            .iter()
+            .find(|r| r.m.exchange == IKE_AUTH && !r.m.response);
+        let (who_i, who_r) = (
+            sa.initiator.map(|a| a.ip().to_string()).unwrap_or_default(),
+            sa.responder.map(|a| a.ip().to_string()).unwrap_or_default(),
+        );
+        let end_note = |t: SystemTime| -> String {
+            match self.end {
+                Some((_, e)) if since(e, t) < self.opts().silence => format!(
+                    " (the capture ends {} later, so an answer may still have come)",
+                    secs(since(e, t))
+                ),
+                _ => String::new(),
+            }
+        };
+        match (init_response, auth_request) {
+            (None, None) => Err(format!(
+                "{who_r} never answered {who_i}'s IKE_SA_INIT request ({} sent){}",
+                plural(init_requests as u64, "request", "requests"),
+                self.recs.last().map(|r| end_note(r.time)).unwrap_or_default()
+            )),
+            (Some(r), None) => {
+                let errors: Vec<u16> = r
+                    .m
+                    .notifies
+                    .iter()
+                    .map(|n| n.notify_type)
+                    .filter(|&t| t < FIRST_STATUS_TYPE)
+                    .collect();
+                match errors.first() {
+                    Some(&e) => Err(format!(
+                        "IKE_SA_INIT failed: {who_r} answered {} (frame {})",
+                        crate::wire::NotifyType(e),
+                        r.frame
+                    )),
+                    None => Err(format!(
+                        "the capture shows no IKE_AUTH after the IKE_SA_INIT response (frame {}){}",
+                        r.frame,
+                        end_note(r.time)
+                    )),
+                }
+            }
+            (_, Some(a)) => Err(format!(
+                "the capture shows no IKE_AUTH response to {who_i}'s IKE_AUTH request (frame {}){}{}",
+                a.frame,
+                if init_response.is_none() {
+                    format!("; it holds no message from {who_r} at all: was it taken on one side only, or filtered?")
+                } else {
+                    String::new()
+                },
+                end_note(a.time)
+            )),
+        }
+    }
+
+    /// The tokens the maker gave the taker when the IKE SA was set up.
+    fn given(&self) -> Given {
+        let mut g = Given {
+            tokens: Vec::new(),
+            decrypted_from: Vec::new(),
+            source: "IKE_AUTH",
+        };
+        if let Some(link) = &self.sa.rekeyed_from {
+            g.source = "the IKE SA rekey";
+            if link.certain {
+                g.tokens.extend(link.tokens.iter().cloned());
+                g.decrypted_from.push(link.to.ip());
+            }
+        }
+        for r in &self.recs {
+            let m = &r.m;
+            let carries = match m.exchange {
+                IKE_AUTH => g.source == "IKE_AUTH",
+                // A taker that rekeyed may send its new token in a separate INFORMATIONAL.
+                INFORMATIONAL => true,
+                _ => false,
+            };
+            if !carries || !m.encrypted {
+                continue;
+            }
+            if let Some(inner) = &m.inner_notifies {
+                if m.exchange == IKE_AUTH && !g.decrypted_from.contains(&r.src.ip()) {
+                    g.decrypted_from.push(r.src.ip());
+                }
+                for n in inner.iter().filter(|n| n.notify_type == QCD_TOKEN) {
+                    g.tokens.push((r.src.ip(), n.data.clone()));
+                }
+            }
+        }
+        g
+    }
+
+    fn wrong_keys(&self) -> Option<&'e Rec> {
+        self.recs
+            .iter()
             .copied()
-            .filter(|&i| packets[i].src.ip() == ip)
-            .max_by_key(|&i| (packets[i].time, i))
-    };
-    if outage.is_none() {
-        if let Some((a, b)) = sa.hosts() {
-            for (quiet, talker) in [(a, b), (b, a)] {
-                let sent_esp = sa.esp.iter().any(|&i| packets[i].src.ip() == quiet);
-                let (Some(lq), Some(lt)) = (last_from(quiet), last_from(talker)) else {
+            .find(|r| r.m.decrypt_error.as_ref().is_some_and(|e| e.wrong_keys))
+    }
+
+    /// The earliest evidence of an outage, and a note when the capture ends
+    /// before an open request could have been answered.
+    fn outage(&mut self, closed: Option<SystemTime>) -> Option<Outage> {
+        let sa = self.sa;
+        let silence = self.opts().silence;
+        let end_time = self.end.map(|e| e.1);
+        let mut best: Option<Outage> = None;
+        let consider = |o: Outage, best: &mut Option<Outage>| {
+            if best.as_ref().is_none_or(|b| o.at < b.at) {
+                *best = Some(o);
+            }
+        };
+        let ip_of = |side: Side, r: &Rec| -> IpAddr {
+            if side == r.side {
+                r.src.ip()
+            } else {
+                r.dst.ip()
+            }
+        };
+        let in_force = |t: SystemTime| closed.is_none_or(|c| t < c);
+        // (a) INVALID_SPI; (b) INVALID_IKE_SPI, dated at the request it answers.
+        if let Some(r) = self
+            .recs
+            .iter()
+            .find(|r| r.m.notify(INVALID_SPI).is_some() && in_force(r.time))
+        {
+            consider(
+                Outage {
+                    taker: r.dst.ip(),
+                    maker: r.src.ip(),
+                    maker_side: r.side,
+                    at: r.time,
+                    frame: r.frame,
+                    evidence: format!("INVALID_SPI from {}", r.src.ip()),
+                    maker_last: r.before[r.side as usize],
+                    taker_esp_at_evidence: r.esp_before[r.side.other() as usize],
+                },
+                &mut best,
+            );
+        }
+        if let Some(r) = self
+            .recs
+            .iter()
+            .find(|r| !r.m.encrypted && r.m.notify(INVALID_IKE_SPI).is_some() && in_force(r.time))
+        {
+            let asked = self
+                .recs
+                .iter()
+                .copied()
+                .filter(|q| {
+                    q.time <= r.time
+                        && q.side != r.side
+                        && q.is_request()
+                        && q.m.message_id == r.m.message_id
+                })
+                .min_by_key(|q| (q.time, q.seq));
+            let at = asked.unwrap_or(r);
+            consider(
+                Outage {
+                    taker: r.dst.ip(),
+                    maker: r.src.ip(),
+                    maker_side: r.side,
+                    at: at.time,
+                    frame: at.frame,
+                    evidence: format!(
+                        "INVALID_IKE_SPI from {} (frame {}){}",
+                        r.src.ip(),
+                        r.frame,
+                        asked
+                            .map(|q| format!(", answering the request of frame {}", q.frame))
+                            .unwrap_or_default()
+                    ),
+                    maker_last: at.before[r.side as usize],
+                    taker_esp_at_evidence: at.esp_before[r.side.other() as usize],
+                },
+                &mut best,
+            );
+        }
+        // (c) A request never answered, retransmitted or left open longer than the silence window.
+        let mut open_at_end: Option<&Rec> = None;
+        for (i, r) in self.recs.iter().enumerate() {
+            if !r.is_request()
+                || !in_force(r.time)
+                || matches!(r.m.exchange, IKE_SA_INIT | IKE_AUTH)
+            {
+                continue;
+            }
+            let later = &self.recs[i + 1..];
+            let answered = later
+                .iter()
+                .any(|q| q.m.response && q.side != r.side && q.m.message_id == r.m.message_id);
+            if answered {
+                continue;
+            }
+            // Only the first copy of a retransmitted request counts.
+            if self.recs[..i].iter().any(|q| {
+                q.is_request()
+                    && q.side == r.side
+                    && q.m.message_id == r.m.message_id
+                    && q.m.exchange == r.m.exchange
+            }) {
+                continue;
+            }
+            let retransmitted = later
+                .iter()
+                .any(|q| q.is_request() && q.side == r.side && q.m.message_id == r.m.message_id);
+            let waited = end_time.map(|e| since(e, r.time));
+            if !retransmitted && waited.is_some_and(|w| w < silence) {
+                open_at_end.get_or_insert(r);
+                continue;
+            }
+            let maker_side = r.side.other();
+            consider(
+                Outage {
+                    taker: r.src.ip(),
+                    maker: r.dst.ip(),
+                    maker_side,
+                    at: r.time,
+                    frame: r.frame,
+                    evidence: format!(
+                        "{} stopped answering IKE requests (message id {} from {} got no response)",
+                        r.dst.ip(),
+                        r.m.message_id,
+                        r.src.ip()
+                    ),
+                    maker_last: r.before[maker_side as usize],
+                    taker_esp_at_evidence: r.esp_before[r.side as usize],
+                },
+                &mut best,
+            );
+            break;
+        }
+        // (d) Silence: a side that sent ESP, then nothing, while the other kept sending.
+        for quiet in [Side::Initiator, Side::Responder] {
+            let talker = quiet.other();
+            let (Some(lq), Some(lt)) = (sa.last[quiet as usize], sa.last[talker as usize]) else {
+                continue;
+            };
+            if sa.esp_count[quiet as usize] == 0 || !in_force(lq.time) {
+                continue;
+            }
+            let gap = since(lt.time, lq.time);
+            if gap > silence {
+                let (Some(q_ip), Some(t_ip)) = (sa.ip(quiet), sa.ip(talker)) else {
                     continue;
                 };
-                if sent_esp && since(packets[lt].time, packets[lq].time) > opts.silence {
-                    maker_ip = Some(quiet);
-                    outage = Some((
-                        packets[lq].time,
-                        packets[lq].frame,
-                        format!(
-                            "{quiet} went silent (its last packet) while {talker} kept sending for {}",
-                            secs(since(packets[lt].time, packets[lq].time))
+                consider(
+                    Outage {
+                        taker: t_ip,
+                        maker: q_ip,
+                        maker_side: quiet,
+                        at: lq.time,
+                        frame: lq.frame,
+                        evidence: format!(
+                            "{q_ip} went silent (its last packet, frame {}) while {t_ip} kept sending for {}",
+                            lq.frame,
+                            secs(gap)
                         ),
-                    ));
-                    break;
-                }
-            }
-        }
-    }
-
-    // Unanswered IKE requests: the peer stopped answering (e.g. a rebooted
-    // strongSwan drops messages for unknown SPIs instead of sending INVALID_IKE_SPI).
-    if outage.is_none() {
-        let unanswered = sa.ike.iter().copied().find(|&i| {
-            let (p, m) = (&packets[i], ike(&packets[i]).expect("ike"));
-            !m.response
-                && m.exchange != IKE_SA_INIT
-                && !sa.ike.iter().any(|&j| {
-                    let (q, n) = (&packets[j], ike(&packets[j]).expect("ike"));
-                    n.response && n.message_id == m.message_id && q.src.ip() == p.dst.ip()
-                })
-        });
-        if let Some(i) = unanswered {
-            let p = &packets[i];
-            maker_ip = Some(p.dst.ip());
-            outage = Some((
-                p.time,
-                p.frame,
-                format!(
-                    "{} stopped answering IKE requests (message id {} from {} got no response)",
-                    p.dst.ip(),
-                    ike(p).expect("ike").message_id,
-                    p.src.ip()
-                ),
-            ));
-        }
-    }
-
-    // An SA replaced by a rekey is no longer in use: later evidence concerns its successor.
-    if let (Some((t_rep, n)), Some((t_out, ..))) = (sa.replaced, &outage) {
-        if *t_out >= t_rep {
-            outage = None;
-            notes.push(format!(
-                "replaced by IKE SA {} {} in a rekey; what follows concerns that SA",
-                all[n].spis.initiator, all[n].spis.responder
-            ));
-        }
-    }
-    let (verdict, reason) = match (outage, maker_ip) {
-        (None, _) | (_, None) if sa.replaced.is_some() => {
-            let (_, n) = sa.replaced.expect("checked");
-            (
-                Verdict::Healthy,
-                format!(
-                    "rekeyed into IKE SA {} {} before any outage",
-                    all[n].spis.initiator, all[n].spis.responder
-                ),
-            )
-        }
-        (None, _) | (_, None) => (
-            Verdict::Healthy,
-            "no outage seen: no INVALID_SPI or INVALID_IKE_SPI, every IKE request was answered, and neither side fell silent"
-                .to_string(),
-        ),
-        (Some((t_out, _frame, what)), Some(b)) => {
-            let a = sa
-                .hosts()
-                .map(|(i, r)| if i == b { r } else { i })
-                .unwrap_or(b);
-            // ESP from A to B after the outage started.
-            for ((src, dst, spi), (first, last, n)) in &esp_dirs {
-                let after: Vec<usize> = sa
-                    .esp
-                    .iter()
-                    .copied()
-                    .filter(|&i| {
-                        let p = &packets[i];
-                        p.time >= t_out
-                            && p.src.ip() == *src
-                            && p.dst.ip() == *dst
-                            && matches!(p.kind, PacketKind::Esp { spi: s } if s == *spi)
-                    })
-                    .collect();
-                notes.push(format!(
-                    "ESP {src} → {dst} SPI {spi:08x}: {n} packets, frames {}–{}",
-                    packets[*first].frame, packets[*last].frame
-                ));
-                if *src == a && !after.is_empty() {
-                    let lp = &packets[*after.last().expect("non-empty")];
-                    push(
-                        &mut events,
-                        &packets[after[0]],
-                        format!(
-                            "ESP {src} → {dst} SPI {spi:08x} goes on after the outage: {} packet{} until frame {} (+{})",
-                            after.len(),
-                            if after.len() == 1 { "" } else { "s" },
-                            lp.frame,
-                            secs(since(lp.time, t_out))
-                        ),
-                    );
-                }
-            }
-            let last_before = sa
-                .ike
-                .iter()
-                .chain(sa.esp.iter())
-                .copied()
-                .filter(|&i| packets[i].src.ip() == b && packets[i].time < t_out)
-                .max_by_key(|&i| (packets[i].time, i));
-            if let Some(lb) = last_before {
-                push(
-                    &mut events,
-                    &packets[lb],
-                    format!("last packet from {b} before the outage"),
+                        maker_last: Some(lq),
+                        taker_esp_at_evidence: lq.other_esp,
+                    },
+                    &mut best,
                 );
             }
-            notes.push(format!(
-                "outage: {what}; token maker (B) = {b}, token taker (A) = {a}"
-            ));
-            judge(
-                &Ctx { all, packets, opts },
-                sa,
-                Outage {
-                    taker: a,
-                    maker: b,
-                    at: t_out,
-                },
-                &given,
-                &mut events,
-                &mut notes,
-            )
         }
-    };
-    events.sort_by_key(|e| (e.at, e.frame));
-    let mut seen = std::collections::HashSet::new();
-    notes.retain(|n| seen.insert(n.clone()));
-    SaReport {
-        spi_i: sa.spis.initiator.to_string(),
-        spi_r: sa.spis.responder.to_string(),
-        initiator: sa.initiator.map(|a| a.to_string()),
-        responder: sa.responder.map(|a| a.to_string()),
-        verdict,
-        reason,
-        notes,
-        events,
+        if let (Some(r), None) = (open_at_end, &best) {
+            let e = end_time.expect("checked");
+            self.notes.push(format!(
+                "the capture ends {} after {}'s request of frame {} (message id {}), before an answer was due: not counted as an outage",
+                secs(since(e, r.time)),
+                r.src.ip(),
+                r.frame,
+                r.m.message_id
+            ));
+        }
+        let _ = ip_of;
+        best
     }
-}
 
-/// Walks the recovery steps after the outage at `t_out`: liveness check,
-/// INVALID_IKE_SPI + QCD_TOKEN, token validity, new IKE SA.
-fn judge(
-    ctx: &Ctx,
-    sa: &Sa,
-    outage: Outage,
-    given: &Given,
-    events: &mut Vec<Event>,
-    notes: &mut Vec<String>,
-) -> (Verdict, String) {
-    let Ctx { all, packets, opts } = *ctx;
-    let Outage {
-        taker: a,
-        maker: b,
-        at: t_out,
-    } = outage;
-    let msgs = || {
-        sa.ike
+    /// When a decrypted Delete of this IKE SA was sent (the SA ended normally).
+    fn closed(&self) -> Option<(&'e Rec, SystemTime)> {
+        self.recs
             .iter()
-            .map(|&i| (&packets[i], ike(&packets[i]).expect("ike")))
-    };
-    let checks: Vec<(&Packet, &IkeSummary)> = msgs()
-        .filter(|(p, m)| !m.response && p.src.ip() == a && p.time >= t_out)
-        .collect();
-    let new_sa = |after: SystemTime| -> Option<&Sa> {
-        all.iter().find(|s| {
-            s.starts_with_init
-                && s.first > after
-                && s.initiator.map(|x| x.ip()) == Some(a)
-                && s.responder.map(|x| x.ip()) == Some(b)
-        })
-    };
-    if checks.is_empty() {
-        if let Some(n) = new_sa(t_out) {
+            .copied()
+            .find(|r| {
+                r.is_request() && r.m.inner_deletes.iter().any(|d| d.protocol_id == PROTO_IKE)
+            })
+            .map(|r| (r, r.time))
+    }
+
+    fn judge(&mut self) -> (Option<Outage>, Judged) {
+        let sa = self.sa;
+        if let Err(why) = self.establishment() {
             return (
-                Verdict::NoLivenessCheck,
-                format!(
-                    "{a} never sent a liveness check on the old IKE SA after the outage; it started a new IKE SA {} later without QCD",
-                    secs(since(n.first, t_out))
+                None,
+                Judged::new(
+                    Verdict::NotEstablished,
+                    format!("never established: {why}"),
+                    "look at the IKE_SA_INIT/IKE_AUTH exchange on both gateways (their logs); QCD starts only once an IKE SA is up",
                 ),
             );
         }
-        return (
-            Verdict::NoLivenessCheck,
-            format!(
-                "{a} never sent a liveness check (an IKE request on the old SA) after the outage, so {b} had no chance to send a QCD token: {a} does not react to INVALID_SPI or to missing inbound traffic"
-            ),
-        );
-    }
-    let first_check = checks[0].0;
-    let replies: Vec<(&Packet, &IkeSummary)> = msgs()
-        .filter(|(p, m)| m.response && p.src.ip() == b && p.time >= first_check.time)
-        .collect();
-    let invalid: Vec<&(&Packet, &IkeSummary)> = replies
-        .iter()
-        .filter(|(_, m)| m.notify(INVALID_IKE_SPI).is_some())
-        .collect();
-    let Some((first_reply, _)) = invalid.first() else {
-        if replies.iter().any(|(_, m)| m.encrypted) {
-            notes.push(format!(
-                "{b} answered the liveness check normally: it still holds the IKE SA"
-            ));
-            return (
+        let closed = self.closed();
+        let outage = self.outage(closed.map(|c| c.1));
+        if let Some((r, _)) = closed {
+            if outage.is_none() {
+                return (
+                    None,
+                    Judged::new(
+                        Verdict::Healthy,
+                        format!("closed by a Delete of the IKE SA from {} (frame {}); no outage before it", r.src.ip(), r.frame),
+                        "",
+                    ),
+                );
+            }
+        }
+        // An SA replaced by a rekey: later evidence concerns its successor.
+        if let Some((t_rep, n, certain)) = sa.replaced {
+            if outage.as_ref().is_none_or(|o| o.at >= t_rep) {
+                let new = &self.engine.sas[n];
+                let reason = if certain {
+                    format!(
+                        "rekeyed into IKE SA {} {} before any outage",
+                        new.spis.initiator, new.spis.responder
+                    )
+                } else {
+                    format!(
+                        "probably rekeyed into IKE SA {} {} before any outage: that SA appears right after this one's CREATE_CHILD_SA, which was not decrypted; pass --keys with this SA's keys to confirm the link and read the token given in the rekey",
+                        new.spis.initiator, new.spis.responder
+                    )
+                };
+                return (None, Judged::new(Verdict::Healthy, reason, ""));
+            }
+        }
+        let Some(o) = outage else {
+            let mut j = Judged::new(
                 Verdict::Healthy,
-                format!("{b} still holds the IKE SA (it answered the liveness check with a protected response); no crash to detect"),
+                "no outage seen: no INVALID_SPI or INVALID_IKE_SPI, every IKE request was answered, and neither side fell silent".into(),
+                "",
+            );
+            let given = self.given();
+            if let (Some(r), true) = (sa.responder, self.opts().keys_given) {
+                if given.decrypted_from.contains(&r.ip())
+                    && !given.tokens.iter().any(|(ip, _)| *ip == r.ip())
+                {
+                    self.notes.push(format!(
+                        "{} gave no QCD_TOKEN in {}: QCD is not in use on that side, so a crash there would be detected only by liveness-check timeouts",
+                        r.ip(),
+                        given.source
+                    ));
+                }
+            }
+            j.action.clear();
+            return (None, j);
+        };
+        if let Some(l) = o.maker_last {
+            let kind = if l.esp { "ESP" } else { "IKE" };
+            let gap = since(o.at, l.time);
+            let mut what = format!("last packet from {} before the outage ({kind})", o.maker);
+            let taker_esp = o.taker_esp_at_evidence.saturating_sub(l.other_esp);
+            if taker_esp > 0 && gap > Duration::from_millis(500) {
+                what.push_str(&format!(
+                    "; {} kept sending ESP to it: {} in the {} until the outage showed",
+                    o.taker,
+                    plural(taker_esp, "packet", "packets"),
+                    secs(gap)
+                ));
+            }
+            self.event(l.frame, l.time, what);
+        }
+        self.notes.push(format!(
+            "outage: {}; token maker (B) = {}, token taker (A) = {}",
+            o.evidence, o.maker, o.taker
+        ));
+        let judged = self.after_outage(&o);
+        (Some(o), judged)
+    }
+
+    fn wants(&self, t: Taker) -> bool {
+        self.opts().taker.is_none_or(|x| x == t)
+    }
+
+    /// Walks the recovery steps: liveness check, INVALID_IKE_SPI + QCD_TOKEN,
+    /// token validity, new IKE SA.
+    fn after_outage(&mut self, o: &Outage) -> Judged {
+        let (a, b) = (o.taker, o.maker);
+        let sa = self.sa;
+        let taker_side = o.maker_side.other();
+        if let Some(r) = self.wrong_keys() {
+            let text =
+                r.m.decrypt_error
+                    .as_ref()
+                    .map(|e| e.text.clone())
+                    .unwrap_or_default();
+            return Judged::new(
+                Verdict::Inconclusive,
+                format!(
+                    "cannot be judged: the key table's keys for IKE SA {} {} do not open its SK payloads (frame {}: {text}), so neither the token given in IKE_AUTH nor the liveness checks can be read",
+                    sa.spis.initiator, sa.spis.responder, r.frame
+                ),
+                "fix this SA's line in the key table (SK_ai/SK_ar for an integrity failure, SK_ei/SK_er for bad padding), or run without --keys to judge from behaviour only",
             );
         }
-        return (
-            Verdict::NoToken,
-            format!(
-                "{b} never answered {a}'s {} liveness check{} (retransmissions included): it is down or unreachable, or drops IKE messages for unknown SPIs instead of answering INVALID_IKE_SPI with a QCD_TOKEN",
-                checks.len(),
-                if checks.len() == 1 { "" } else { "s" }
-            ),
-        );
-    };
-    let first_reply: &Packet = first_reply;
-    let tokens: Vec<&NotifySummary> = invalid.iter().flat_map(|(_, m)| tokens_of(m)).collect();
-    if tokens.is_empty() {
-        return (
-            Verdict::NoToken,
-            format!("{b}'s INVALID_IKE_SPI reply carries no QCD_TOKEN: {b} does not act as token maker (QCD not enabled or not supported there)"),
-        );
-    }
-    let mut proto_zero = false;
-    for t in &tokens {
-        for w in token_warnings(t) {
-            proto_zero |= t.protocol_id != PROTO_IKE;
-            notes.push(w);
-        }
-    }
-    // What the taker holds: the token B gave in IKE_AUTH (or in the rekey).
-    let src = given.source;
-    let given_tokens: Vec<&Vec<u8>> = given
-        .tokens
-        .iter()
-        .filter(|(ip, _)| *ip == b)
-        .map(|(_, t)| t)
-        .collect();
-    let by_auth: Option<bool> = if !given_tokens.is_empty() {
-        let same = tokens
+        let given = self.given();
+        let src = given.source;
+        let b_given: Vec<&Vec<u8>> = given
+            .tokens
             .iter()
-            .any(|t| given_tokens.iter().any(|g| **g == t.data));
-        events.push(Event {
-            frame: first_reply.frame,
-            time: crate::timefmt::format_rfc3339_precise(first_reply.time),
-            what: if same {
+            .filter(|(ip, _)| *ip == b)
+            .map(|(_, t)| t)
+            .collect();
+        let b_decrypted = given.decrypted_from.contains(&b);
+        if b_given.is_empty() && b_decrypted {
+            return Judged::new(
+                Verdict::QcdNotInUse,
+                format!("{b} gave no QCD_TOKEN in {src} (decrypted): QCD was not in use on {b}, so {a} held no token to check a reply against and could only wait for its own timeout"),
+                ACT_NOT_IN_USE,
+            );
+        }
+        let checks: Vec<&'e Rec> = self
+            .recs
+            .iter()
+            .copied()
+            .filter(|r| r.is_request() && r.side == taker_side && r.time >= o.at)
+            .collect();
+        let new_sa = |after: SystemTime| -> Option<&SaState> {
+            self.engine
+                .index
+                .started_after(sa.hosts, after)
+                .map(|s| &self.engine.sas[s])
+                .find(|s| s.starts_with_init && s.initiator.map(|x| x.ip()) == Some(a))
+        };
+        let end = self.end.map(|e| e.1);
+        let silence = self.opts().silence;
+        let Some(first_check) = checks.first().copied() else {
+            if let Some(n) = new_sa(o.at) {
+                let mut j = Judged::new(
+                    Verdict::NoLivenessCheck,
+                    format!(
+                        "{a} never sent a liveness check on the old IKE SA after the outage; it started a new IKE SA {} later without QCD",
+                        secs(since(n.start, o.at))
+                    ),
+                    ACT_LIVENESS,
+                );
+                j.new_sa = Some(format!("{} {}", n.spis.initiator, n.spis.responder));
+                return j;
+            }
+            if let Some(e) = end.filter(|&e| since(e, o.at) < silence) {
+                return Judged::new(
+                    Verdict::Inconclusive,
+                    format!(
+                        "the capture ends {} after the outage, before {a}'s liveness check was due: take a longer capture",
+                        secs(since(e, o.at))
+                    ),
+                    "capture for longer after the outage (at least the --silence window, and the taker's liveness-check interval)",
+                );
+            }
+            return Judged::new(
+                Verdict::NoLivenessCheck,
+                format!("{a} never sent a liveness check (an IKE request on the old SA) after the outage, so {b} had no chance to send a QCD token: {a} does not react to INVALID_SPI or to missing inbound traffic"),
+                ACT_LIVENESS,
+            );
+        };
+        let replies: Vec<&'e Rec> = self
+            .recs
+            .iter()
+            .copied()
+            .filter(|r| r.m.response && r.side == o.maker_side && r.time >= first_check.time)
+            .collect();
+        let token_replies: Vec<&'e Rec> = replies
+            .iter()
+            .copied()
+            .filter(|r| {
+                !r.m.encrypted
+                    && (r.m.notify(INVALID_IKE_SPI).is_some() || r.plain_tokens().next().is_some())
+            })
+            .collect();
+        let Some(first_reply) = token_replies.first().copied() else {
+            if replies.iter().any(|r| r.m.encrypted) {
+                let mut j = Judged::new(
+                    Verdict::Healthy,
+                    format!("{b} still holds the IKE SA: it answered the liveness check with a protected response; no crash to detect"),
+                    "",
+                );
+                j.maker_answered = Some(true);
+                return j;
+            }
+            let retransmitted = checks.len() > 1;
+            if let Some(e) = end.filter(|&e| !retransmitted && since(e, first_check.time) < silence)
+            {
+                let mut j = Judged::new(
+                    Verdict::Inconclusive,
+                    format!(
+                        "the capture ends {} after {a}'s first request on the old SA (frame {}), before {b}'s answer was due",
+                        secs(since(e, first_check.time)),
+                        first_check.frame
+                    ),
+                    "capture for longer after the outage",
+                );
+                j.maker_answered = None;
+                return j;
+            }
+            let mut j = Judged::new(
+                Verdict::NoToken,
+                self.silent_reason(o, &checks, b_decrypted),
+                ACT_SILENT,
+            );
+            j.maker_answered = Some(false);
+            return j;
+        };
+        let tokens: Vec<&NotifySummary> = first_reply.plain_tokens().collect();
+        if tokens.is_empty() {
+            let all_tokenless = token_replies
+                .iter()
+                .all(|r| r.plain_tokens().next().is_none());
+            if all_tokenless {
+                let mut j = Judged::new(
+                    Verdict::NoToken,
+                    format!("{b}'s INVALID_IKE_SPI reply (frame {}) carries no QCD_TOKEN: {b} does not act as token maker (QCD not enabled, or its QCD secret could not be read)", first_reply.frame),
+                    ACT_NO_TOKEN,
+                );
+                j.maker_answered = Some(true);
+                return j;
+            }
+        }
+        let all_tokens: Vec<&NotifySummary> = token_replies
+            .iter()
+            .flat_map(|r| r.plain_tokens())
+            .collect();
+        // What the taker holds: the token B gave in IKE_AUTH (or in the rekey).
+        let by_auth: Option<bool> = if !b_given.is_empty() {
+            let same = all_tokens
+                .iter()
+                .any(|t| b_given.iter().any(|g| **g == t.data));
+            let what = if same {
                 format!("the token after the reboot is byte for byte the token given in {src}")
             } else {
                 format!(
                     "the token after the reboot differs from the token given in {src} ({})",
-                    short_hex(given_tokens[0])
+                    short_hex(b_given[0])
                 )
-            },
-            at: first_reply.time,
-        });
-        Some(same)
-    } else {
-        if given.decrypted {
-            return (
-                Verdict::NoToken,
-                format!("{b} gave no QCD_TOKEN in {src}, so {a} holds no token to compare the reply's token with"),
-            );
-        }
-        None
-    };
-    let by_keyring: Option<TokenCheck> = opts.checker.map(|c| {
-        let mut best: Option<TokenCheck> = None;
-        for t in &tokens {
-            let r = c.check(sa.spis, &t.data, Some(a));
-            if r.matched {
-                return r;
-            }
-            if best.as_ref().is_none_or(|b| b.explanations.is_empty()) {
-                best = Some(r);
-            }
-        }
-        best.expect("at least one token")
-    });
-    if let Some(k) = &by_keyring {
-        match k.generation {
-            Some(g) if k.matched => notes.push(format!("the token matches keyring generation {g}")),
-            _ => {
-                notes.push(
-                    "the token matches no active or previous generation of the keyring".into(),
-                );
-                notes.extend(k.explanations.iter().cloned());
-            }
-        }
-    }
-    let valid = match (by_auth, &by_keyring) {
-        (Some(v), _) => Some(v),
-        (None, Some(k)) => Some(k.matched),
-        (None, None) => None,
-    };
-    if valid == Some(false) {
-        let mut reason = match (by_auth, &by_keyring) {
-            (Some(false), Some(k)) if !k.matched && k.explanations.is_empty() => format!(
-                "{b}'s token after the reboot matches neither the token it gave in {src} nor any generation of the keyring: its QCD secret changed at the reboot (not persisted, or regenerated at boot)"
-            ),
-            (Some(false), Some(k)) if k.matched => format!(
-                "{b}'s token after the reboot matches keyring generation {} but not the token it gave in {src}: {b} made that token with another secret (rotated without overlap, or a different member's secret)",
-                k.generation.unwrap_or(0)
-            ),
-            (Some(false), _) => format!("{b}'s token after the reboot differs from the token it gave in {src}, so {a} rejects it: the secret or the token construction changed across the reboot"),
-            (None, Some(k)) if k.explanations.is_empty() => format!("{b}'s token matches no generation of the keyring (nor any other profile, length, SPI order or taker address tried): the secret was probably not persisted across the reboot"),
-            (None, Some(k)) => format!("{b}'s token matches no active or previous generation: {}", k.explanations.join("; ")),
-            _ => unreachable!("valid == Some(false) needs a comparison"),
+            };
+            self.event(first_reply.frame, first_reply.time, what);
+            Some(same)
+        } else {
+            None
         };
-        if let (Some(false), Some(k)) = (by_auth, &by_keyring) {
-            if !k.matched && !k.explanations.is_empty() {
-                reason.push_str(&format!(" ({})", k.explanations.join("; ")));
+        let by_keyring: Option<TokenCheck> = self.opts().checker.map(|c| {
+            let mut best: Option<TokenCheck> = None;
+            for t in &all_tokens {
+                let r = c.check(sa.spis, &t.data, Some(a));
+                if r.matched {
+                    return r;
+                }
+                if best.as_ref().is_none_or(|b| b.explanations.is_empty()) {
+                    best = Some(r);
+                }
+            }
+            best.unwrap_or(TokenCheck {
+                matched: false,
+                generation: None,
+                explanations: Vec::new(),
+            })
+        });
+        if let Some(k) = &by_keyring {
+            match k.generation {
+                Some(g) if k.matched => self
+                    .notes
+                    .push(format!("the token matches keyring generation {g}")),
+                _ => {
+                    self.notes.push(
+                        "the token matches no active or previous generation of the keyring".into(),
+                    );
+                    self.notes.extend(k.explanations.iter().cloned());
+                }
             }
         }
-        return (Verdict::TokenMismatch, reason);
-    }
-    match new_sa(first_reply.time) {
-        Some(n) => {
-            let gap = since(n.first, first_reply.time);
-            events.push(Event {
-                frame: packets[n.ike[0]].frame,
-                time: crate::timefmt::format_rfc3339_precise(n.first),
-                what: format!(
+        let valid = match (by_auth, &by_keyring) {
+            (Some(v), _) => Some(v),
+            (None, Some(k)) => Some(k.matched),
+            (None, None) => None,
+        };
+        // Behaviour after the first token reply.
+        let later_checks: Vec<&'e Rec> = checks
+            .iter()
+            .copied()
+            .filter(|r| r.time > first_reply.time)
+            .collect();
+        let n_sa = new_sa(first_reply.time);
+        let gap = n_sa.map(|n| since(n.start, first_reply.time));
+        let taker_views = self.taker_views(first_reply, o, &b_given, valid);
+        let judged = |verdict: Verdict, reason: String, action: &str| -> Judged {
+            let mut j = Judged::new(verdict, reason, action);
+            j.maker_answered = Some(true);
+            j.takers = taker_views.clone();
+            j.new_sa = n_sa.map(|n| format!("{} {}", n.spis.initiator, n.spis.responder));
+            j
+        };
+        if let Some(n) = n_sa {
+            self.event(
+                n.kept.first().map(|r| r.frame).unwrap_or(0),
+                n.start,
+                format!(
                     "{a} starts a new IKE SA (SPI-I {}) {} after the first INVALID_IKE_SPI",
                     n.spis.initiator,
-                    secs(gap)
+                    secs(gap.unwrap_or_default())
                 ),
-                at: n.first,
-            });
-            if valid.is_none() {
-                notes.push("the token was not checked: pass --keyring (the maker's) or --keys (to read the IKE_AUTH token)".into());
-            }
-            (
-                Verdict::Recovered,
-                format!(
-                    "recovered {} after the first INVALID_IKE_SPI: {a} accepted {b}'s QCD token and started a new IKE SA",
-                    secs(gap)
-                ),
+            );
+        }
+        let kept_probing = !later_checks.is_empty();
+        let probing_text = || -> String {
+            let last = later_checks.last().expect("kept probing");
+            let more_replies = token_replies
+                .iter()
+                .filter(|r| r.time > first_reply.time)
+                .count();
+            format!(
+                "{a} sent {} more {} on the old IKE SA after {b}'s first token reply (frame {}), the last at frame {} (+{}), drawing {}",
+                later_checks.len(),
+                if later_checks.len() == 1 { "request" } else { "requests" },
+                first_reply.frame,
+                last.frame,
+                secs(since(last.time, first_reply.time)),
+                plural(more_replies as u64, "more token reply", "more token replies")
             )
-        }
-        None => {
-            let mut reason = match valid {
-                Some(true) => format!("{b} sent a valid QCD_TOKEN, but {a} never started a new IKE SA: {a} does not act as token taker, or did not keep the token from {src}"),
-                _ => format!("{b} sent a QCD_TOKEN, but {a} never started a new IKE SA; the token could not be checked (give --keyring or --keys), so {a} may have rejected it"),
-            };
-            if proto_zero {
-                reason.push_str(&format!(
-                    "; the token has protocol id 0 instead of 1, which {a} probably ignored"
-                ));
+        };
+        let recovery_text = || -> String {
+            match gap {
+                Some(g) => format!("it started a new IKE SA only {} after the first token reply, by its own timeout", secs(g)),
+                None => "it never started a new IKE SA in the capture".to_string(),
             }
-            (Verdict::NotRekeyed, reason)
+        };
+        let selected_rejects = taker_views
+            .iter()
+            .find(|v| self.opts().taker.is_some() && v.accepts == Some(false));
+        if valid == Some(false) {
+            let mut reason = match (by_auth, &by_keyring) {
+                (Some(false), Some(k)) if !k.matched && k.explanations.is_empty() => format!(
+                    "{b}'s token after the reboot matches neither the token it gave in {src} nor any generation of the keyring: its QCD secret changed at the reboot (not persisted, or regenerated at boot)"
+                ),
+                (Some(false), Some(k)) if k.matched => format!(
+                    "{b}'s token after the reboot matches keyring generation {} but not the token it gave in {src}: {b} made that token with another secret (rotated without overlap, or a different member's secret)",
+                    k.generation.unwrap_or(0)
+                ),
+                (Some(false), _) => format!("{b}'s token after the reboot differs from the token it gave in {src}, so {a} rejects it: the secret or the token construction changed across the reboot"),
+                (None, Some(k)) if k.explanations.is_empty() => format!("{b}'s token matches no generation of the keyring (nor any other profile, length, SPI order or taker address tried): the secret was probably not persisted across the reboot"),
+                (None, Some(k)) => format!("{b}'s token matches no active or previous generation: {}", k.explanations.join("; ")),
+                _ => format!("{b}'s token does not match"),
+            };
+            if let (Some(false), Some(k)) = (by_auth, &by_keyring) {
+                if !k.matched && !k.explanations.is_empty() {
+                    reason.push_str(&format!(" ({})", k.explanations.join("; ")));
+                }
+            }
+            if kept_probing {
+                self.notes
+                    .push(format!("{}; {}", probing_text(), recovery_text()));
+            }
+            return judged(Verdict::TokenMismatch, reason, ACT_MISMATCH);
         }
+        if kept_probing {
+            let why = match valid {
+                Some(true) => format!(
+                    "{b}'s token is valid, yet {}; {}: {a} rejected the reply{}",
+                    probing_text(),
+                    recovery_text(),
+                    self.taker_rejections(&taker_views)
+                ),
+                _ => format!(
+                    "{}; {}: {a} rejected {b}'s token (the token could not be checked: pass --keys to read the token given in {src}, or --keyring with {b}'s keyring)",
+                    probing_text(),
+                    recovery_text()
+                ),
+            };
+            let action = if valid == Some(true) {
+                ACT_TAKER
+            } else {
+                ACT_MISMATCH
+            };
+            return judged(Verdict::TokenRejected, why, action);
+        }
+        if let Some(v) = selected_rejects {
+            return judged(
+                Verdict::TokenRejected,
+                format!(
+                    "a {} taker would reject {b}'s reply (frame {}): {}",
+                    v.taker, first_reply.frame, v.why
+                ),
+                ACT_TAKER,
+            );
+        }
+        match n_sa {
+            Some(n) => {
+                let g = gap.unwrap_or_default();
+                let how = match (by_auth, &by_keyring) {
+                    (Some(true), _) => format!("its token is byte for byte the one given in {src}"),
+                    (None, Some(k)) if k.matched => format!(
+                        "its token matches keyring generation {}",
+                        k.generation.unwrap_or(0)
+                    ),
+                    _ => {
+                        self.notes.push("the token was not checked: pass --keys (to read the token given in IKE_AUTH) or --keyring (the maker's)".into());
+                        format!("judged from behaviour: no further request on the old SA after the reply, and a new IKE SA {} later", secs(g))
+                    }
+                };
+                let _ = n;
+                judged(
+                    Verdict::Recovered,
+                    format!(
+                        "recovered {} after the first INVALID_IKE_SPI: {a} accepted {b}'s QCD token ({how}) and started a new IKE SA",
+                        secs(g)
+                    ),
+                    "",
+                )
+            }
+            None => {
+                if let Some(e) = end.filter(|&e| since(e, first_reply.time) < silence) {
+                    return judged(
+                        Verdict::Inconclusive,
+                        format!(
+                            "{b} answered with a QCD_TOKEN (frame {}), but the capture ends {} later, before {a}'s reaction was due",
+                            first_reply.frame,
+                            secs(since(e, first_reply.time))
+                        ),
+                        "capture for longer after the token reply",
+                    );
+                }
+                let reason = match valid {
+                    Some(true) => format!("{b} sent a valid QCD_TOKEN, but {a} never started a new IKE SA and sent nothing more on the old one: {a} does not act as token taker, or did not keep the token from {src}{}", self.taker_rejections(&taker_views)),
+                    _ => format!("{b} sent a QCD_TOKEN, but {a} never started a new IKE SA; the token could not be checked (give --keyring or --keys), so {a} may have rejected it{}", self.taker_rejections(&taker_views)),
+                };
+                judged(Verdict::NotRekeyed, reason, ACT_TAKER)
+            }
+        }
+    }
+
+    fn taker_rejections(&self, views: &[TakerView]) -> String {
+        let rejecting: Vec<String> = views
+            .iter()
+            .filter(|v| v.accepts == Some(false))
+            .map(|v| format!("a {} taker would reject it ({})", v.taker, v.why))
+            .collect();
+        if rejecting.is_empty() {
+            String::new()
+        } else {
+            format!("; {}", rejecting.join("; "))
+        }
+    }
+
+    fn taker_views(
+        &mut self,
+        reply: &Rec,
+        o: &Outage,
+        given: &[&Vec<u8>],
+        valid: Option<bool>,
+    ) -> Vec<TakerView> {
+        let sa = self.sa;
+        let facts = TakerFacts {
+            exchange: reply.m.exchange,
+            response: reply.m.response,
+            first_payload: reply.m.first_payload,
+            has_invalid_ike_spi: reply.m.notify(INVALID_IKE_SPI).is_some(),
+            tokens: reply.plain_tokens().map(|t| t.data.as_slice()).collect(),
+            from_peer_address: sa.addrs[o.maker_side as usize].contains(&reply.src.ip()),
+            reply_from: reply.src.ip(),
+            peer_addresses: sa.addrs[o.maker_side as usize].clone(),
+            given: given.iter().map(|g| g.as_slice()).collect(),
+            token_valid: valid,
+            established: true,
+        };
+        let views: Vec<TakerView> = Taker::ALL
+            .into_iter()
+            .filter(|&t| self.wants(t))
+            .map(|t| takers::judge(t, &facts))
+            .collect();
+        let accepting: Vec<&str> = views
+            .iter()
+            .filter(|v| v.accepts == Some(true))
+            .map(|v| v.taker)
+            .collect();
+        let rejecting: Vec<&str> = views
+            .iter()
+            .filter(|v| v.accepts == Some(false))
+            .map(|v| v.taker)
+            .collect();
+        for v in &views {
+            let verdict = match v.accepts {
+                Some(true) => "accepts",
+                Some(false) => "rejects",
+                None => "cannot be judged",
+            };
+            self.notes.push(format!(
+                "taker {}: {verdict} the reply of frame {}: {}",
+                v.taker, reply.frame, v.why
+            ));
+        }
+        if !accepting.is_empty() && !rejecting.is_empty() {
+            self.notes.push(format!(
+                "the reply of frame {} would be accepted by {} and rejected by {}",
+                reply.frame,
+                accepting.join(", "),
+                rejecting.join(", ")
+            ));
+        }
+        views
+    }
+
+    fn silent_reason(&self, o: &Outage, checks: &[&Rec], b_decrypted: bool) -> String {
+        let (a, b) = (o.taker, o.maker);
+        let sa = self.sa;
+        let kinds: Vec<String> = checks
+            .iter()
+            .take(1)
+            .map(|r| {
+                if r.m.exchange == INFORMATIONAL {
+                    informational_kind(&r.m, self.last_word(r))
+                } else {
+                    exchange_name(r.m.exchange)
+                }
+            })
+            .collect();
+        let mut reason = format!(
+            "{b} never answered {a}'s {} on the old IKE SA (the first at frame {}: {}; retransmissions included)",
+            plural(checks.len() as u64, "request", "requests"),
+            checks[0].frame,
+            kinds.join("")
+        );
+        reason.push_str(&format!(
+            ": {b} is down or unreachable, or (after a reboot) it drops IKE messages for unknown SPIs instead of answering INVALID_IKE_SPI with a QCD_TOKEN, as strongSwan, libreswan and OpenBSD iked do"
+        ));
+        let mut evidence = Vec::new();
+        let vids: Vec<String> = self
+            .recs
+            .iter()
+            .filter(|r| r.side == o.maker_side)
+            .flat_map(|r| r.m.vendor_ids.iter())
+            .filter_map(|v| vendor_name(v))
+            .map(str::to_string)
+            .collect();
+        if !vids.is_empty() {
+            evidence.push(format!("{b}'s Vendor ID says {}", vids.join(", ")));
+        }
+        let taker_esp_after =
+            sa.esp_count[o.maker_side.other() as usize].saturating_sub(o.taker_esp_at_evidence);
+        let invalid_spi = self.recs.iter().any(|r| r.m.notify(INVALID_SPI).is_some());
+        if taker_esp_after > 0 && !invalid_spi {
+            evidence.push(format!(
+                "{b} also sent no INVALID_SPI for {} of ESP from {a} after the outage",
+                plural(taker_esp_after, "packet", "packets")
+            ));
+        }
+        if b_decrypted {
+            evidence.push(format!(
+                "{b} did give a QCD_TOKEN when the SA was set up, so it was meant to make tokens"
+            ));
+        }
+        if !evidence.is_empty() {
+            reason.push_str(&format!(" (evidence: {})", evidence.join("; ")));
+        }
+        reason
+    }
+}
+
+/// The implementation a well-known Vendor ID names.
+fn vendor_name(v: &[u8]) -> Option<&'static str> {
+    // MD5("strongSwan"), sent when charon.send_vendor_id is set
+    // (strongSwan src/libcharon/sa/ikev2/tasks/ike_vendor.c).
+    const STRONGSWAN: [u8; 16] = [
+        0x88, 0x2f, 0xe5, 0x6d, 0x6f, 0xd2, 0x0d, 0xbc, 0x22, 0x51, 0x61, 0x3b, 0x2e, 0xbe, 0x5b,
+        0xeb,
+    ];
+    (v == STRONGSWAN).then_some("strongSwan")
+}
+
+fn vendor_text(v: &[u8]) -> String {
+    match vendor_name(v) {
+        Some(n) => n.to_string(),
+        None => short_hex(v),
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    const A: &str = "192.0.2.1:500";
-    const B: &str = "198.51.100.2:500";
-
-    fn at(ms: u64) -> SystemTime {
-        SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000) + Duration::from_millis(ms)
-    }
-
-    fn spis(i: u64, r: u64) -> SpiPair {
-        SpiPair::new(Spi(i.to_be_bytes()), Spi(r.to_be_bytes()))
-    }
-
-    fn token_notify(data: &[u8], proto: u8) -> NotifySummary {
-        NotifySummary {
-            notify_type: QCD_TOKEN,
-            protocol_id: proto,
-            spi: vec![],
-            data: data.to_vec(),
-        }
-    }
-
-    struct Script {
-        packets: Vec<Packet>,
-    }
-
-    impl Script {
-        fn new() -> Self {
-            Script { packets: vec![] }
-        }
-
-        #[allow(clippy::too_many_arguments)]
-        fn ike(
-            &mut self,
-            ms: u64,
-            from: &str,
-            to: &str,
-            s: SpiPair,
-            exchange: u8,
-            initiator: bool,
-            response: bool,
-            notifies: Vec<NotifySummary>,
-            inner: Option<Vec<NotifySummary>>,
-        ) -> &mut Self {
-            let frame = self.packets.len() as u64 + 1;
-            self.packets.push(Packet {
-                frame,
-                time: at(ms),
-                src: from.parse().unwrap(),
-                dst: to.parse().unwrap(),
-                kind: PacketKind::Ike(Box::new(IkeSummary {
-                    spis: s,
-                    exchange,
-                    initiator,
-                    response,
-                    message_id: 0,
-                    encrypted: inner.is_some(),
-                    notifies,
-                    inner_notifies: inner,
-                    decrypt_error: None,
-                    new_ike_spi: None,
-                })),
-            });
-            self
-        }
-
-        fn esp(&mut self, ms: u64, from: &str, to: &str, spi: u32) -> &mut Self {
-            let frame = self.packets.len() as u64 + 1;
-            self.packets.push(Packet {
-                frame,
-                time: at(ms),
-                src: from.parse().unwrap(),
-                dst: to.parse().unwrap(),
-                kind: PacketKind::Esp { spi },
-            });
-            self
-        }
-
-        /// A establishes an SA with B; B gives `token` in IKE_AUTH (if Some).
-        fn establish(&mut self, ms: u64, s: SpiPair, token: Option<&[u8]>) -> &mut Self {
-            let half = spis(u64::from_be_bytes(s.initiator.0), 0);
-            self.ike(ms, A, B, half, IKE_SA_INIT, true, false, vec![], None)
-                .ike(ms + 10, B, A, s, IKE_SA_INIT, false, true, vec![], None)
-                .ike(
-                    ms + 20,
-                    A,
-                    B,
-                    s,
-                    IKE_AUTH,
-                    true,
-                    false,
-                    vec![],
-                    Some(vec![]),
-                )
-                .ike(
-                    ms + 30,
-                    B,
-                    A,
-                    s,
-                    IKE_AUTH,
-                    false,
-                    true,
-                    vec![],
-                    Some(token.map(|t| vec![token_notify(t, 1)]).unwrap_or_default()),
-                )
-                .esp(ms + 100, A, B, 0xc1)
-                .esp(ms + 110, B, A, 0xc2)
-        }
-
-        /// B reboots: A's ESP is answered by INVALID_SPI.
-        fn reboot(&mut self, ms: u64) -> &mut Self {
-            self.esp(ms, A, B, 0xc1).ike(
-                ms + 5,
-                B,
-                A,
-                spis(0x1111, 0x2222),
-                INFORMATIONAL,
-                false,
-                false,
-                vec![NotifySummary {
-                    notify_type: INVALID_SPI,
-                    protocol_id: 3,
-                    spi: vec![0, 0, 0, 0xc1],
-                    data: vec![],
-                }],
-                None,
-            )
-        }
-
-        fn liveness(&mut self, ms: u64, s: SpiPair) -> &mut Self {
-            self.ike(
-                ms,
-                A,
-                B,
-                s,
-                INFORMATIONAL,
-                true,
-                false,
-                vec![],
-                Some(vec![]),
-            )
-        }
-
-        fn invalid_ike_spi(
-            &mut self,
-            ms: u64,
-            s: SpiPair,
-            token: Option<NotifySummary>,
-        ) -> &mut Self {
-            let mut n = vec![NotifySummary {
-                notify_type: INVALID_IKE_SPI,
-                protocol_id: 1,
-                spi: vec![],
-                data: vec![],
-            }];
-            n.extend(token);
-            self.ike(ms, B, A, s, INFORMATIONAL, false, true, n, None)
-        }
-
-        fn run(&self, checker: Option<&dyn TokenChecker>) -> Vec<SaReport> {
-            diagnose(
-                &self.packets,
-                &Options {
-                    checker,
-                    silence: DEFAULT_SILENCE,
-                },
-            )
-        }
-    }
-
-    const TOKEN: [u8; 32] = [0x42; 32];
-    const OTHER: [u8; 32] = [0x24; 32];
-
-    #[test]
-    fn healthy_sa() {
-        let s = spis(0xa1, 0xb1);
-        let r = Script::new().establish(0, s, Some(&TOKEN)).run(None);
-        assert_eq!(r.len(), 1);
-        assert_eq!(r[0].verdict, Verdict::Healthy, "{}", r[0].reason);
-        assert_eq!(r[0].spi_i, "00000000000000a1");
-        assert_eq!(r[0].spi_r, "00000000000000b1");
-        assert_eq!(r[0].events.len(), 4);
-    }
-
-    #[test]
-    fn recovered_with_the_ike_auth_token() {
-        let s = spis(0xa1, 0xb1);
-        let r = Script::new()
-            .establish(0, s, Some(&TOKEN))
-            .reboot(60_000)
-            .liveness(61_000, s)
-            .invalid_ike_spi(61_010, s, Some(token_notify(&TOKEN, 1)))
-            .establish(61_810, spis(0xa2, 0xb2), Some(&OTHER))
-            .run(None);
-        assert_eq!(r.len(), 2);
-        assert_eq!(r[0].verdict, Verdict::Recovered, "{}", r[0].reason);
-        assert!(
-            r[0].reason
-                .contains("recovered 0.8 s after the first INVALID_IKE_SPI"),
-            "{}",
-            r[0].reason
-        );
-        assert!(r[0].events.iter().any(|e| e.what.contains("byte for byte")));
-        assert!(
-            r[0].events.iter().any(|e| e.what.contains("INVALID_SPI")),
-            "{:#?}",
-            r[0].events
-        );
-        assert_eq!(r[1].verdict, Verdict::Healthy);
-        assert!(r[0].verdict.is_ok() && r[1].verdict.is_ok());
-    }
-
-    #[test]
-    fn no_token_in_the_reply() {
-        let s = spis(0xa1, 0xb1);
-        let r = Script::new()
-            .establish(0, s, Some(&TOKEN))
-            .reboot(60_000)
-            .liveness(61_000, s)
-            .invalid_ike_spi(61_010, s, None)
-            .run(None);
-        assert_eq!(r[0].verdict, Verdict::NoToken);
-        assert!(
-            r[0].reason.contains("carries no QCD_TOKEN"),
-            "{}",
-            r[0].reason
-        );
-        assert!(r[0].reason.contains("does not act as token maker"));
-    }
-
-    #[test]
-    fn token_changed_at_reboot() {
-        let s = spis(0xa1, 0xb1);
-        let r = Script::new()
-            .establish(0, s, Some(&TOKEN))
-            .reboot(60_000)
-            .liveness(61_000, s)
-            .invalid_ike_spi(61_010, s, Some(token_notify(&OTHER, 1)))
-            .run(None);
-        assert_eq!(r[0].verdict, Verdict::TokenMismatch);
-        assert!(
-            r[0].reason
-                .contains("differs from the token it gave in IKE_AUTH"),
-            "{}",
-            r[0].reason
-        );
-    }
-
-    struct FixedChecker(TokenCheck);
-    impl TokenChecker for FixedChecker {
-        fn check(&self, _: SpiPair, _: &[u8], _: Option<IpAddr>) -> TokenCheck {
-            self.0.clone()
-        }
-    }
-
-    #[test]
-    fn keyring_explanations_reach_the_reason() {
-        let s = spis(0xa1, 0xb1);
-        let checker = FixedChecker(TokenCheck {
-            matched: false,
-            generation: None,
-            explanations: vec![
-                "matches generation 3 with SPIs swapped: the maker puts SPI-R first".into(),
-            ],
-        });
-        let mut script = Script::new();
-        script
-            .establish(0, s, None)
-            .reboot(60_000)
-            .liveness(61_000, s)
-            .invalid_ike_spi(61_010, s, Some(token_notify(&OTHER, 1)));
-        // Without decryption the IKE_AUTH token is unknown: drop the inner notifies.
-        for p in &mut script.packets {
-            if let PacketKind::Ike(m) = &mut p.kind {
-                m.inner_notifies = None;
-            }
-        }
-        let r = script.run(Some(&checker));
-        assert_eq!(r[0].verdict, Verdict::TokenMismatch);
-        assert!(r[0].reason.contains("SPIs swapped"), "{}", r[0].reason);
-        let none = FixedChecker(TokenCheck {
-            matched: false,
-            generation: None,
-            explanations: vec![],
-        });
-        let r = script.run(Some(&none));
-        assert!(r[0].reason.contains("not persisted"), "{}", r[0].reason);
-        let ok = FixedChecker(TokenCheck {
-            matched: true,
-            generation: Some(2),
-            explanations: vec![],
-        });
-        let r = script.run(Some(&ok));
-        assert_eq!(r[0].verdict, Verdict::NotRekeyed, "{}", r[0].reason);
-        assert!(r[0].reason.contains("valid QCD_TOKEN"));
-    }
-
-    #[test]
-    fn protocol_id_zero_is_named_when_the_taker_ignores_the_token() {
-        let s = spis(0xa1, 0xb1);
-        let r = Script::new()
-            .establish(0, s, Some(&TOKEN))
-            .reboot(60_000)
-            .liveness(61_000, s)
-            .invalid_ike_spi(61_010, s, Some(token_notify(&TOKEN, 0)))
-            .run(None);
-        assert_eq!(r[0].verdict, Verdict::NotRekeyed, "{}", r[0].reason);
-        assert!(r[0].reason.contains("protocol id 0"), "{}", r[0].reason);
-        assert!(r[0].notes.iter().any(|n| n.contains("Rockhopper")));
-    }
-
-    #[test]
-    fn no_liveness_check_after_invalid_spi() {
-        let s = spis(0xa1, 0xb1);
-        let r = Script::new()
-            .establish(0, s, Some(&TOKEN))
-            .reboot(60_000)
-            .esp(61_000, A, B, 0xc1)
-            .esp(62_000, A, B, 0xc1)
-            .run(None);
-        assert_eq!(
-            r.len(),
-            1,
-            "the INVALID_SPI message joins the SA between the same hosts"
-        );
-        assert_eq!(r[0].verdict, Verdict::NoLivenessCheck);
-        assert!(r[0].reason.contains("never sent a liveness check"));
-        assert!(
-            r[0].events
-                .iter()
-                .any(|e| e.what.contains("goes on after the outage")),
-            "{:#?}",
-            r[0].events
-        );
-    }
-
-    #[test]
-    fn silence_counts_as_an_outage() {
-        let s = spis(0xa1, 0xb1);
-        let r = Script::new()
-            .establish(0, s, Some(&TOKEN))
-            .esp(5_000, A, B, 0xc1)
-            .esp(30_000, A, B, 0xc1)
-            .run(None);
-        assert_eq!(r[0].verdict, Verdict::NoLivenessCheck, "{}", r[0].reason);
-        assert!(
-            r[0].notes.iter().any(|n| n.contains("went silent")),
-            "{:?}",
-            r[0].notes
-        );
-        // Within the silence window it is not an outage.
-        let r = Script::new()
-            .establish(0, s, Some(&TOKEN))
-            .esp(5_000, A, B, 0xc1)
-            .run(None);
-        assert_eq!(r[0].verdict, Verdict::Healthy);
-    }
-
-    #[test]
-    fn a_retransmitted_ike_sa_init_request_joins_its_sa() {
-        let s = spis(0xa1, 0xb1);
-        let r = Script::new()
-            .establish(0, s, Some(&TOKEN))
-            .ike(
-                200,
-                A,
-                B,
-                spis(0xa1, 0),
-                IKE_SA_INIT,
-                true,
-                false,
-                vec![],
-                None,
-            )
-            .run(None);
-        assert_eq!(r.len(), 1, "{r:#?}");
-        assert_eq!(r[0].events.len(), 5);
-    }
-
-    #[test]
-    fn invalid_ike_spi_as_first_evidence_counts_the_check_that_drew_it() {
-        // No INVALID_SPI: the liveness check itself finds the reboot.
-        let s = spis(0xa1, 0xb1);
-        let r = Script::new()
-            .establish(0, s, Some(&TOKEN))
-            .liveness(5_000, s)
-            .invalid_ike_spi(5_001, s, Some(token_notify(&TOKEN, 1)))
-            .establish(5_800, spis(0xa2, 0xb2), Some(&OTHER))
-            .run(None);
-        assert_eq!(r[0].verdict, Verdict::Recovered, "{}", r[0].reason);
-    }
-
-    #[test]
-    fn unanswered_liveness_checks() {
-        let s = spis(0xa1, 0xb1);
-        let r = Script::new()
-            .establish(0, s, Some(&TOKEN))
-            .reboot(60_000)
-            .liveness(61_000, s)
-            .liveness(63_000, s)
-            .run(None);
-        assert_eq!(r[0].verdict, Verdict::NoToken);
-        assert!(r[0].reason.contains("never answered"), "{}", r[0].reason);
-    }
-
-    #[test]
-    fn no_token_given_in_ike_auth() {
-        let s = spis(0xa1, 0xb1);
-        let r = Script::new()
-            .establish(0, s, None)
-            .reboot(60_000)
-            .liveness(61_000, s)
-            .invalid_ike_spi(61_010, s, Some(token_notify(&TOKEN, 1)))
-            .run(None);
-        assert_eq!(r[0].verdict, Verdict::NoToken);
-        assert!(
-            r[0].reason.contains("no QCD_TOKEN in IKE_AUTH"),
-            "{}",
-            r[0].reason
-        );
-    }
-}
+mod tests;

@@ -6,19 +6,23 @@
 //! answers INVALID_IKE_SPI with a QCD_TOKEN; A compares it with the token B
 //! gave in IKE_AUTH and starts a new IKE SA at once.
 //!
-//! This module takes a time-ordered list of [`Packet`] summaries (built by
-//! the caller from a capture: IKE messages already decoded, ESP sightings) and
-//! an optional [`TokenChecker`], and says per IKE SA which step failed and
-//! why. It knows nothing of pcap, byte offsets or secrets.
+//! [`Engine`] takes IKE message summaries and ESP sightings in capture order
+//! (see [`input`] for reading them from a capture), an optional
+//! [`TokenChecker`], and says per IKE SA which step failed and why, with what
+//! real token takers ([`takers`]) would make of the maker's reply. It knows
+//! nothing of pcap, byte offsets or secrets.
 
+pub mod consistency;
 pub mod engine;
 pub mod input;
 pub mod model;
 pub mod scenario;
+pub mod takers;
 
-pub use engine::{diagnose, Options};
-pub use input::{read_capture, CaptureInput, KeyringChecker};
+pub use engine::{diagnose, Engine, Options, DEFAULT_SILENCE};
+pub use input::{diagnose_capture, summarize, CaptureDiagnosis, KeyringChecker, WarningLog};
 pub use model::{
-    Event, IkeSummary, NotifySummary, Packet, PacketKind, SaReport, TokenCheck, TokenChecker,
-    Verdict,
+    DecryptFailure, DeleteSummary, Event, IkeSummary, NotifySummary, OutageReport, Packet,
+    PacketKind, SaReport, TakerView, TokenCheck, TokenChecker, Verdict,
 };
+pub use takers::Taker;

@@ -30,31 +30,48 @@ pub enum Scenario {
     Healthy,
     /// B answers with the right token; A starts a new IKE SA 0.8 s later.
     Recovered,
-    /// B answers INVALID_IKE_SPI without QCD_TOKEN.
+    /// B answers INVALID_IKE_SPI without QCD_TOKEN; A retransmits and
+    /// recovers by its own timeout.
     NoToken,
-    /// B regenerated its QCD secret at boot: the token matches nothing.
+    /// B regenerated its QCD secret at boot: the token matches nothing, and
+    /// A, rejecting it, retransmits its liveness check (drawing more token
+    /// replies) until its own timeout.
     SecretChanged,
-    /// After the reboot B puts SPI-R first when computing the token.
+    /// After the reboot B puts SPI-R first when computing the token; A
+    /// rejects it as in [`Scenario::SecretChanged`].
     SpisSwapped,
-    /// B sends the right token with protocol id 0; A ignores it.
-    ProtocolIdZero,
+    /// B gave no QCD_TOKEN in IKE_AUTH (QCD off) and, rebooted, drops A's
+    /// liveness checks as strongSwan does.
+    QcdNotInUse,
+    /// B gave its token but, rebooted, answers nothing at all: no INVALID_SPI,
+    /// no INVALID_IKE_SPI.
+    SilentMaker,
     /// A never sends a liveness check after INVALID_SPI.
     NoLivenessCheck,
-    /// IKE SA 1 is rekeyed into IKE SA 3 (new token in CREATE_CHILD_SA);
-    /// after the reboot B answers with SA 3's token and A recovers.
+    /// IKE SA 1 is rekeyed into IKE SA 3: B gives its new token in the
+    /// CREATE_CHILD_SA response, A its own in a separate INFORMATIONAL (as
+    /// Rockhopper does); after the reboot B answers with SA 3's token and A
+    /// recovers.
     Rekeyed,
+    /// The capture stops 0.1 s after A's first liveness check.
+    CaptureEndsEarly,
+    /// A closes IKE SA 1 with a Delete; nothing to detect.
+    Deleted,
 }
 
 impl Scenario {
-    pub const ALL: [Scenario; 8] = [
+    pub const ALL: [Scenario; 11] = [
         Scenario::Healthy,
         Scenario::Recovered,
         Scenario::NoToken,
         Scenario::SecretChanged,
         Scenario::SpisSwapped,
-        Scenario::ProtocolIdZero,
+        Scenario::QcdNotInUse,
+        Scenario::SilentMaker,
         Scenario::NoLivenessCheck,
         Scenario::Rekeyed,
+        Scenario::CaptureEndsEarly,
+        Scenario::Deleted,
     ];
 
     /// File stem, e.g. `secret-changed`.
@@ -65,9 +82,12 @@ impl Scenario {
             Scenario::NoToken => "no-token",
             Scenario::SecretChanged => "secret-changed",
             Scenario::SpisSwapped => "spis-swapped",
-            Scenario::ProtocolIdZero => "protocol-id-zero",
+            Scenario::QcdNotInUse => "qcd-not-in-use",
+            Scenario::SilentMaker => "silent-maker",
             Scenario::NoLivenessCheck => "no-liveness-check",
             Scenario::Rekeyed => "rekeyed",
+            Scenario::CaptureEndsEarly => "capture-ends-early",
+            Scenario::Deleted => "deleted",
         }
     }
 
@@ -79,15 +99,19 @@ impl Scenario {
         }
     }
 
-    /// The verdict `qcd diagnose` must give for the IKE SA in use at the reboot.
-    pub fn expected_verdict(self) -> &'static str {
+    /// The verdict `qcd diagnose` must give for the IKE SA in use at the
+    /// reboot, with or without the key table (`--keys`) and B's keyring.
+    pub fn expected_verdict(self, keys: bool, keyring: bool) -> &'static str {
         match self {
-            Scenario::Healthy => "healthy",
+            Scenario::Healthy | Scenario::Deleted => "healthy",
             Scenario::Recovered | Scenario::Rekeyed => "recovered",
-            Scenario::NoToken => "no-token",
-            Scenario::SecretChanged | Scenario::SpisSwapped => "token-mismatch",
-            Scenario::ProtocolIdZero => "not-rekeyed",
+            Scenario::NoToken | Scenario::SilentMaker => "no-token",
+            Scenario::SecretChanged | Scenario::SpisSwapped if keys || keyring => "token-mismatch",
+            Scenario::SecretChanged | Scenario::SpisSwapped => "token-rejected",
+            Scenario::QcdNotInUse if keys => "qcd-not-in-use",
+            Scenario::QcdNotInUse => "no-token",
             Scenario::NoLivenessCheck => "no-liveness-check",
+            Scenario::CaptureEndsEarly => "inconclusive",
         }
     }
 }
@@ -112,11 +136,30 @@ a2a2a2a200000002,b2b2b2b200000002,5555555555555555555555555555555555555555555555
 a3a3a3a300000003,b3b3b3b300000003,7777777777777777777777777777777777777777777777777777777777777777,8888888888888888888888888888888888888888888888888888888888888888,\"AES-CBC-256 [RFC3602]\",9999999999999999999999999999999999999999999999999999999999999999,aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa,\"HMAC_SHA2_256_128 [RFC4868]\"
 ";
 
+/// [`KEY_TABLE`] with a wrong SK_ai for IKE SA 1: its SK payloads from the
+/// initiator fail the integrity check.
+pub fn wrong_key_table() -> String {
+    KEY_TABLE.replacen(
+        "3333333333333333333333333333333333333333333333333333333333333333",
+        "3434343434343434343434343434343434343434343434343434343434343434",
+        1,
+    )
+}
+
 /// B's QCD secret (32 bytes), as persisted in its keyring.
 pub fn maker_secret() -> SecretBytes {
     SecretBytes::new(
         (0u8..32)
             .map(|i| i.wrapping_mul(37).wrapping_add(11))
+            .collect(),
+    )
+}
+
+/// A's own QCD secret (A makes tokens for B too, as Rockhopper does).
+pub fn taker_secret() -> SecretBytes {
+    SecretBytes::new(
+        (0u8..32)
+            .map(|i| i.wrapping_mul(29).wrapping_add(3))
             .collect(),
     )
 }
@@ -268,12 +311,13 @@ impl Builder {
         self.udp(ms, from, to, &bytes)
     }
 
-    /// IKE_SA_INIT, IKE_AUTH (B gives `token`) and ESP both ways until `until_ms`.
+    /// IKE_SA_INIT, IKE_AUTH (each side gives its token when it has one,
+    /// as Rockhopper does) and ESP both ways until `until_ms`.
     fn establish(
         &mut self,
         ms: u64,
         pair: SpiPair,
-        token: &[u8],
+        tokens: (Option<&[u8]>, Option<&[u8]>),
         esp: (u32, u32),
         until_ms: u64,
     ) -> Result<(), ScenarioError> {
@@ -310,6 +354,15 @@ impl Builder {
             v.extend([b; 32]);
             v
         };
+        let mut request = vec![
+            PayloadRepr::other(PayloadType::IDI, id([192, 0, 2, 1])),
+            PayloadRepr::other(PayloadType::AUTH, auth(0xa0)),
+        ];
+        request.extend(
+            tokens
+                .0
+                .map(|t| PayloadRepr::notify(NotifyRepr::qcd_token(t))),
+        );
         self.sealed(
             ms + 20,
             A,
@@ -318,11 +371,17 @@ impl Builder {
             ExchangeType::IKE_AUTH,
             Flags::INITIATOR,
             1,
-            &[
-                PayloadRepr::other(PayloadType::IDI, id([192, 0, 2, 1])),
-                PayloadRepr::other(PayloadType::AUTH, auth(0xa0)),
-            ],
+            &request,
         )?;
+        let mut response = vec![
+            PayloadRepr::other(PayloadType::IDR, id([198, 51, 100, 2])),
+            PayloadRepr::other(PayloadType::AUTH, auth(0xb0)),
+        ];
+        response.extend(
+            tokens
+                .1
+                .map(|t| PayloadRepr::notify(NotifyRepr::qcd_token(t))),
+        );
         self.sealed(
             ms + 30,
             B,
@@ -331,11 +390,7 @@ impl Builder {
             ExchangeType::IKE_AUTH,
             Flags::RESPONSE,
             1,
-            &[
-                PayloadRepr::other(PayloadType::IDR, id([198, 51, 100, 2])),
-                PayloadRepr::other(PayloadType::AUTH, auth(0xb0)),
-                PayloadRepr::notify(NotifyRepr::qcd_token(token)),
-            ],
+            &response,
         )?;
         self.esp_both(ms + 1000, until_ms, esp, 1)
     }
@@ -358,13 +413,15 @@ impl Builder {
         Ok(())
     }
 
-    /// Rekeys IKE SA `old` into `new` (CREATE_CHILD_SA, message id 2); B gives `token`.
+    /// Rekeys IKE SA `old` into `new` (CREATE_CHILD_SA, message id 2): B
+    /// gives its new token (over the new SPIs) in the response; A gives its
+    /// own in an INFORMATIONAL on the new SA (message id 0), as Rockhopper does.
     fn rekey(
         &mut self,
         ms: u64,
         old: SpiPair,
         new: SpiPair,
-        token: &[u8],
+        tokens: (&[u8], &[u8]),
     ) -> Result<(), ScenarioError> {
         let sa = |spi: Spi| -> Result<PayloadRepr, ScenarioError> {
             Ok(PayloadRepr::other(
@@ -387,7 +444,7 @@ impl Builder {
         let response = [
             sa(new.responder)?,
             nonce(0x1b),
-            PayloadRepr::notify(NotifyRepr::qcd_token(token)),
+            PayloadRepr::notify(NotifyRepr::qcd_token(tokens.1)),
         ];
         self.sealed(
             ms + 10,
@@ -398,6 +455,26 @@ impl Builder {
             Flags::RESPONSE,
             2,
             &response,
+        )?;
+        self.sealed(
+            ms + 100,
+            A,
+            B,
+            new,
+            ExchangeType::INFORMATIONAL,
+            Flags::INITIATOR,
+            0,
+            &[PayloadRepr::notify(NotifyRepr::qcd_token(tokens.0))],
+        )?;
+        self.sealed(
+            ms + 110,
+            B,
+            A,
+            new,
+            ExchangeType::INFORMATIONAL,
+            Flags::RESPONSE,
+            0,
+            &[],
         )
     }
 
@@ -424,46 +501,43 @@ impl Builder {
         )
     }
 
-    /// A's liveness check on the old SA and B's INVALID_IKE_SPI reply.
-    fn probe(
-        &mut self,
-        ms: u64,
-        message_id: u32,
-        token: Option<NotifyRepr>,
-    ) -> Result<(), ScenarioError> {
-        self.probe_sa(ms, spis(SA1), message_id, token)
-    }
-
-    fn probe_sa(
-        &mut self,
-        ms: u64,
-        sa1: SpiPair,
-        message_id: u32,
-        token: Option<NotifyRepr>,
-    ) -> Result<(), ScenarioError> {
+    /// A's liveness check on `sa` (an empty INFORMATIONAL request).
+    fn check(&mut self, ms: u64, sa: SpiPair, message_id: u32) -> Result<(), ScenarioError> {
         self.sealed(
             ms,
             A,
             B,
-            sa1,
+            sa,
             ExchangeType::INFORMATIONAL,
             Flags::INITIATOR,
             message_id,
             &[],
-        )?;
+        )
+    }
+
+    /// B's unprotected reply to a request for an IKE SA it lost:
+    /// `N(INVALID_IKE_SPI)`, then `N(QCD_TOKEN)` when it has one, both with
+    /// Protocol ID 0 (RFC 6290 erratum 3449, as Rockhopper sends them).
+    fn lost_sa_reply(
+        &mut self,
+        ms: u64,
+        sa: SpiPair,
+        message_id: u32,
+        token: Option<&[u8]>,
+    ) -> Result<(), ScenarioError> {
         let mut payloads = vec![PayloadRepr::notify(NotifyRepr::new(
-            ProtocolId::IKE.0,
+            0,
             NotifyType::INVALID_IKE_SPI,
             vec![],
         ))];
-        payloads.extend(token.map(PayloadRepr::notify));
+        payloads.extend(token.map(|t| PayloadRepr::notify(NotifyRepr::qcd_token(t))));
         self.plain(
             ms + 1,
             B,
             A,
             MessageRepr {
-                spi_i: sa1.initiator,
-                spi_r: sa1.responder,
+                spi_i: sa.initiator,
+                spi_r: sa.responder,
                 exchange: ExchangeType::INFORMATIONAL,
                 flags: Flags::RESPONSE,
                 message_id,
@@ -471,69 +545,140 @@ impl Builder {
             },
         )
     }
+
+    /// A's liveness check and, when `reply` is `Some`, B's answer to it.
+    fn probe(
+        &mut self,
+        ms: u64,
+        sa: SpiPair,
+        message_id: u32,
+        reply: Option<Option<&[u8]>>,
+    ) -> Result<(), ScenarioError> {
+        self.check(ms, sa, message_id)?;
+        match reply {
+            Some(token) => self.lost_sa_reply(ms, sa, message_id, token),
+            None => Ok(()),
+        }
+    }
+
+    /// A closes `sa` with a Delete of the IKE SA; B confirms.
+    fn delete(&mut self, ms: u64, sa: SpiPair, message_id: u32) -> Result<(), ScenarioError> {
+        // Delete payload: Protocol ID 1 (IKE), SPI size 0, no SPIs (RFC 7296 §3.11).
+        let delete = PayloadRepr::other(PayloadType::DELETE, vec![1, 0, 0, 0]);
+        self.sealed(
+            ms,
+            A,
+            B,
+            sa,
+            ExchangeType::INFORMATIONAL,
+            Flags::INITIATOR,
+            message_id,
+            &[delete],
+        )?;
+        self.sealed(
+            ms + 10,
+            B,
+            A,
+            sa,
+            ExchangeType::INFORMATIONAL,
+            Flags::RESPONSE,
+            message_id,
+            &[],
+        )
+    }
 }
+
+/// When a taker that gets no usable answer retransmits its liveness check
+/// (exponential back-off from 11.5 s), and when its own timeout makes it
+/// start over.
+const RETRANSMITS: [u64; 4] = [11_500, 13_500, 17_500, 25_500];
+const TIMEOUT_RESTART: u64 = 41_500;
 
 /// The capture (classic pcap, Ethernet, microseconds) of `scenario`.
 pub fn build(scenario: Scenario) -> Result<Vec<u8>, ScenarioError> {
     let mut b = Builder::new()?;
-    let sa1 = spis(SA1);
-    let secret = maker_secret();
+    let (sa1, sa2) = (spis(SA1), spis(SA2));
+    let (secret, a_secret) = (maker_secret(), taker_secret());
     let token1 = qcd_token(&secret, sa1);
-    if scenario == Scenario::Rekeyed {
-        let sa3 = spis(SA3);
-        let token3 = qcd_token(&secret, sa3);
-        b.establish(0, sa1, &token1, (ESP_A_TO_B, ESP_B_TO_A), 4_000)?;
-        b.rekey(4_500, sa1, sa3, &token3)?;
-        b.esp_both(5_000, 10_000, (ESP_A_TO_B, ESP_B_TO_A), 5)?;
-        b.invalid_spi(11_000, 11)?;
-        b.probe_sa(11_500, sa3, 0, Some(NotifyRepr::qcd_token(&token3)))?;
-        let sa2 = spis(SA2);
+    let a_token1 = qcd_token(&a_secret, sa1);
+    let esp1 = (ESP_A_TO_B, ESP_B_TO_A);
+    let esp2 = (ESP2_A_TO_B, ESP2_B_TO_A);
+    // A's restart after the outage: a new IKE SA 2 with fresh tokens.
+    let restart = |b: &mut Builder, ms: u64| {
         b.establish(
-            12_300,
+            ms,
             sa2,
-            &qcd_token(&secret, sa2),
-            (ESP2_A_TO_B, ESP2_B_TO_A),
-            15_300,
-        )?;
-        return Ok(b.writer.into_inner());
+            (
+                Some(&qcd_token(&a_secret, sa2)),
+                Some(&qcd_token(&secret, sa2)),
+            ),
+            esp2,
+            ms + 3_000,
+        )
+    };
+    match scenario {
+        Scenario::Rekeyed => {
+            let sa3 = spis(SA3);
+            let token3 = qcd_token(&secret, sa3);
+            b.establish(0, sa1, (Some(&a_token1), Some(&token1)), esp1, 4_000)?;
+            b.rekey(4_500, sa1, sa3, (&qcd_token(&a_secret, sa3), &token3))?;
+            // The Child SAs move to the new IKE SA and keep their SPIs.
+            b.esp_both(5_000, 10_000, esp1, 5)?;
+            b.invalid_spi(11_000, 11)?;
+            b.probe(11_500, sa3, 1, Some(Some(&token3)))?;
+            return restart(&mut b, 12_300).map(|_| b.writer.into_inner());
+        }
+        Scenario::Deleted => {
+            b.establish(0, sa1, (Some(&a_token1), Some(&token1)), esp1, 5_000)?;
+            b.delete(6_000, sa1, 2)?;
+            return Ok(b.writer.into_inner());
+        }
+        Scenario::QcdNotInUse => {
+            b.establish(0, sa1, (None, None), esp1, 10_000)?;
+        }
+        _ => b.establish(0, sa1, (Some(&a_token1), Some(&token1)), esp1, 10_000)?,
     }
-    b.establish(0, sa1, &token1, (ESP_A_TO_B, ESP_B_TO_A), 10_000)?;
     if scenario == Scenario::Healthy {
         return Ok(b.writer.into_inner());
     }
-    // B reboots at 10.5 s; A's next ESP draws INVALID_SPI.
-    b.invalid_spi(11_000, 11)?;
-    let reply_token = match scenario {
-        Scenario::Recovered | Scenario::ProtocolIdZero => Some(token1.clone()),
+    // B reboots at 10.5 s; A's next ESP draws INVALID_SPI (a silent B sends nothing).
+    if matches!(scenario, Scenario::SilentMaker | Scenario::QcdNotInUse) {
+        b.esp(11_000, A, B, ESP_A_TO_B, 11)?;
+    } else {
+        b.invalid_spi(11_000, 11)?;
+    }
+    let wrong = match scenario {
         Scenario::SecretChanged => Some(qcd_token(&rebooted_secret(), sa1)),
         Scenario::SpisSwapped => Some(qcd_token(&secret, sa1.swapped())),
         _ => None,
     };
-    let notify = |t: &Vec<u8>| {
-        let mut n = NotifyRepr::qcd_token(t);
-        if scenario == Scenario::ProtocolIdZero {
-            n.protocol_id = ProtocolId(0);
-        }
-        n
-    };
     match scenario {
         Scenario::NoLivenessCheck => {
-            for (i, t) in (12_000..=20_000).step_by(1000).enumerate() {
+            for (i, t) in (12_000..=30_000).step_by(1000).enumerate() {
                 b.esp(t, A, B, ESP_A_TO_B, 12 + i as u32)?;
             }
         }
         Scenario::Recovered => {
-            b.probe(11_500, 2, reply_token.as_ref().map(notify))?;
-            let sa2 = spis(SA2);
-            let token2 = qcd_token(&secret, sa2);
-            b.establish(12_300, sa2, &token2, (ESP2_A_TO_B, ESP2_B_TO_A), 15_300)?;
+            b.probe(11_500, sa1, 2, Some(Some(&token1)))?;
+            restart(&mut b, 12_300)?;
+        }
+        Scenario::CaptureEndsEarly => {
+            b.check(11_500, sa1, 2)?;
+            b.esp(11_600, A, B, ESP_A_TO_B, 12)?;
         }
         _ => {
-            // A probes, gets a reply it cannot use, and probes again.
-            for (i, t) in [11_500u64, 13_500, 17_500].into_iter().enumerate() {
-                b.probe(t, 2 + i as u32, reply_token.as_ref().map(notify))?;
+            // A gets no answer it can use: it retransmits the same check
+            // (message id 2), then its timeout makes it start over.
+            let reply: Option<Option<&[u8]>> = match scenario {
+                Scenario::NoToken => Some(None),
+                Scenario::SecretChanged | Scenario::SpisSwapped => Some(wrong.as_deref()),
+                _ => None,
+            };
+            for (i, t) in RETRANSMITS.into_iter().enumerate() {
+                b.probe(t, sa1, 2, reply)?;
+                b.esp(t + 200, A, B, ESP_A_TO_B, 12 + i as u32)?;
             }
-            b.esp(19_000, A, B, ESP_A_TO_B, 12)?;
+            restart(&mut b, TIMEOUT_RESTART)?;
         }
     }
     Ok(b.writer.into_inner())

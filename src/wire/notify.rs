@@ -112,9 +112,10 @@ impl NotifyRepr {
         }
     }
 
-    /// RFC 6290's QCD_TOKEN: protocol ID 1 (IKE), no SPI, the token as data.
+    /// RFC 6290's QCD_TOKEN: Protocol ID 0 (as corrected by erratum 3449:
+    /// RFC 7296 §3.10 sends 0 when the SPI is empty), no SPI, the token as data.
     pub fn qcd_token(token: &[u8]) -> NotifyRepr {
-        NotifyRepr::new(ProtocolId::IKE.0, NotifyType::QCD_TOKEN, token.to_vec())
+        NotifyRepr::new(0, NotifyType::QCD_TOKEN, token.to_vec())
     }
 
     pub fn parse<T: AsRef<[u8]>>(n: &Notify<T>) -> NotifyRepr {

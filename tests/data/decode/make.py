@@ -18,12 +18,14 @@ SPI_R = bytes.fromhex("5a5a5a5a00000001")
 TOKEN = bytes(range(0x10, 0x30))  # 32 octets
 
 fixtures = {
-    # HDR, N(INVALID_IKE_SPI), N(QCD_TOKEN): the RFC 6290 reply.
+    # HDR, N(INVALID_IKE_SPI), N(QCD_TOKEN): the RFC 6290 reply as first
+    # published, with Protocol ID 1 (erratum 3449 corrected it to 0; receivers
+    # ignore the field).
     "qcd-reply": message(SPI_I, SPI_R, 41, 37, 0x20, 0,
                          notify(41, 1, 4) + notify(0, 1, 16419, TOKEN)),
-    # Rockhopper VPN's form: protocol ID 0, 64-octet token.
+    # Rockhopper VPN's form: Protocol ID 0 on both notifies, 64-octet token.
     "rockhopper-reply": message(SPI_I, SPI_R, 41, 37, 0x20, 0,
-                                notify(41, 1, 4) + notify(0, 0, 16419, bytes(range(64)))),
+                                notify(41, 0, 4) + notify(0, 0, 16419, bytes(range(64)))),
     # INVALID_IKE_SPI alone: no QCD.
     "no-token": message(SPI_I, SPI_R, 41, 37, 0x20, 0, notify(0, 1, 4)),
     # Liveness check HDR, SK {} from the initiator (SK body: 16 IV + 16 ct + 12 ICV).

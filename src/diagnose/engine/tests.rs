@@ -1,0 +1,872 @@
+use super::*;
+
+const A: &str = "192.0.2.1:500";
+const B: &str = "198.51.100.2:500";
+
+fn at(ms: u64) -> SystemTime {
+    SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000) + Duration::from_millis(ms)
+}
+
+fn spis(i: u64, r: u64) -> SpiPair {
+    SpiPair::new(Spi(i.to_be_bytes()), Spi(r.to_be_bytes()))
+}
+
+fn token_notify(data: &[u8], proto: u8) -> NotifySummary {
+    NotifySummary {
+        notify_type: QCD_TOKEN,
+        protocol_id: proto,
+        spi: vec![],
+        data: data.to_vec(),
+    }
+}
+
+fn invalid_ike_spi_notify() -> NotifySummary {
+    NotifySummary {
+        notify_type: INVALID_IKE_SPI,
+        protocol_id: 0,
+        spi: vec![],
+        data: vec![],
+    }
+}
+
+struct Script {
+    packets: Vec<Packet>,
+}
+
+/// One IKE message to add.
+struct Msg {
+    ms: u64,
+    from: &'static str,
+    to: &'static str,
+    spis: SpiPair,
+    exchange: u8,
+    initiator: bool,
+    response: bool,
+    message_id: u32,
+    notifies: Vec<NotifySummary>,
+    inner: Option<Vec<NotifySummary>>,
+}
+
+impl Script {
+    fn new() -> Self {
+        Script { packets: vec![] }
+    }
+
+    fn msg(&mut self, m: Msg) -> &mut Self {
+        let frame = self.packets.len() as u64 + 1;
+        let first_payload = if m.inner.is_some() || m.notifies.is_empty() {
+            46
+        } else {
+            PAYLOAD_NOTIFY
+        };
+        self.packets.push(Packet {
+            frame,
+            time: at(m.ms),
+            src: m.from.parse().unwrap(),
+            dst: m.to.parse().unwrap(),
+            kind: PacketKind::Ike(Box::new(IkeSummary {
+                spis: m.spis,
+                exchange: m.exchange,
+                initiator: m.initiator,
+                response: m.response,
+                message_id: m.message_id,
+                first_payload,
+                encrypted: m.inner.is_some(),
+                sk_body_len: m.inner.as_ref().map(|_| 48),
+                notifies: m.notifies,
+                inner_notifies: m.inner,
+                ..IkeSummary::default()
+            })),
+        });
+        self
+    }
+
+    fn last_ike(&mut self) -> &mut IkeSummary {
+        match &mut self.packets.last_mut().unwrap().kind {
+            PacketKind::Ike(m) => m,
+            _ => panic!("not IKE"),
+        }
+    }
+
+    fn esp(&mut self, ms: u64, from: &str, to: &str, spi: u32) -> &mut Self {
+        let frame = self.packets.len() as u64 + 1;
+        self.packets.push(Packet {
+            frame,
+            time: at(ms),
+            src: from.parse().unwrap(),
+            dst: to.parse().unwrap(),
+            kind: PacketKind::Esp { spi },
+        });
+        self
+    }
+
+    /// A establishes an SA with B; B gives `token` in IKE_AUTH (if Some).
+    fn establish(&mut self, ms: u64, s: SpiPair, token: Option<&[u8]>) -> &mut Self {
+        let half = spis(u64::from_be_bytes(s.initiator.0), 0);
+        let m = |ms, from, to, spis, exchange, initiator, response, inner| Msg {
+            ms,
+            from,
+            to,
+            spis,
+            exchange,
+            initiator,
+            response,
+            message_id: u32::from(exchange == IKE_AUTH),
+            notifies: vec![],
+            inner,
+        };
+        self.msg(m(ms, A, B, half, IKE_SA_INIT, true, false, None))
+            .msg(m(ms + 10, B, A, s, IKE_SA_INIT, false, true, None))
+            .msg(m(ms + 20, A, B, s, IKE_AUTH, true, false, Some(vec![])))
+            .msg(m(
+                ms + 30,
+                B,
+                A,
+                s,
+                IKE_AUTH,
+                false,
+                true,
+                Some(token.map(|t| vec![token_notify(t, 0)]).unwrap_or_default()),
+            ))
+            .esp(ms + 100, A, B, 0xc1)
+            .esp(ms + 110, B, A, 0xc2)
+    }
+
+    /// B reboots: A's ESP is answered by INVALID_SPI.
+    fn reboot(&mut self, ms: u64) -> &mut Self {
+        self.esp(ms, A, B, 0xc1).msg(Msg {
+            ms: ms + 5,
+            from: B,
+            to: A,
+            spis: spis(0x1111, 0x2222),
+            exchange: INFORMATIONAL,
+            initiator: false,
+            response: false,
+            message_id: 0,
+            notifies: vec![NotifySummary {
+                notify_type: INVALID_SPI,
+                protocol_id: 3,
+                spi: vec![0, 0, 0, 0xc1],
+                data: vec![],
+            }],
+            inner: None,
+        })
+    }
+
+    fn liveness(&mut self, ms: u64, s: SpiPair, id: u32) -> &mut Self {
+        self.msg(Msg {
+            ms,
+            from: A,
+            to: B,
+            spis: s,
+            exchange: INFORMATIONAL,
+            initiator: true,
+            response: false,
+            message_id: id,
+            notifies: vec![],
+            inner: Some(vec![]),
+        })
+    }
+
+    fn invalid_ike_spi(
+        &mut self,
+        ms: u64,
+        s: SpiPair,
+        id: u32,
+        token: Option<NotifySummary>,
+    ) -> &mut Self {
+        let mut n = vec![invalid_ike_spi_notify()];
+        n.extend(token);
+        self.msg(Msg {
+            ms,
+            from: B,
+            to: A,
+            spis: s,
+            exchange: INFORMATIONAL,
+            initiator: false,
+            response: true,
+            message_id: id,
+            notifies: n,
+            inner: None,
+        })
+    }
+
+    /// Forgets every decrypted SK body, as a run without keys would see it.
+    fn without_keys(&mut self) -> &mut Self {
+        for p in &mut self.packets {
+            if let PacketKind::Ike(m) = &mut p.kind {
+                m.inner_notifies = None;
+                m.inner_deletes.clear();
+                m.new_ike_spi = None;
+            }
+        }
+        self
+    }
+
+    fn run(&self, checker: Option<&dyn TokenChecker>) -> Vec<SaReport> {
+        self.run_with(&Options {
+            checker,
+            ..Options::default()
+        })
+    }
+
+    fn run_with(&self, opts: &Options) -> Vec<SaReport> {
+        diagnose(&self.packets, opts)
+    }
+}
+
+const TOKEN: [u8; 32] = [0x42; 32];
+const OTHER: [u8; 32] = [0x24; 32];
+
+#[test]
+fn healthy_sa() {
+    let s = spis(0xa1, 0xb1);
+    let r = Script::new().establish(0, s, Some(&TOKEN)).run(None);
+    assert_eq!(r.len(), 1);
+    assert_eq!(r[0].verdict, Verdict::Healthy, "{}", r[0].reason);
+    assert_eq!(r[0].spi_i, "00000000000000a1");
+    assert_eq!(r[0].spi_r, "00000000000000b1");
+    assert_eq!(r[0].events.len(), 4);
+    assert!(r[0].action.is_empty());
+}
+
+#[test]
+fn recovered_with_the_ike_auth_token() {
+    let s = spis(0xa1, 0xb1);
+    let r = Script::new()
+        .establish(0, s, Some(&TOKEN))
+        .reboot(60_000)
+        .liveness(61_000, s, 2)
+        .invalid_ike_spi(61_010, s, 2, Some(token_notify(&TOKEN, 0)))
+        .establish(61_810, spis(0xa2, 0xb2), Some(&OTHER))
+        .run(None);
+    assert_eq!(r.len(), 2);
+    assert_eq!(r[0].verdict, Verdict::Recovered, "{}", r[0].reason);
+    assert!(
+        r[0].reason
+            .contains("recovered 0.8 s after the first INVALID_IKE_SPI"),
+        "{}",
+        r[0].reason
+    );
+    assert!(r[0].reason.contains("byte for byte"), "{}", r[0].reason);
+    assert!(r[0].events.iter().any(|e| e.what.contains("INVALID_SPI")));
+    assert_eq!(
+        r[0].new_sa.as_deref(),
+        Some("00000000000000a2 00000000000000b2")
+    );
+    assert_eq!(r[0].maker_answered, Some(true));
+    assert_eq!(r[0].takers.len(), 3);
+    assert!(
+        r[0].takers.iter().all(|t| t.accepts == Some(true)),
+        "{:?}",
+        r[0].takers
+    );
+    assert_eq!(r[1].verdict, Verdict::Healthy);
+    // Protocol ID 0 is the corrected RFC value: nothing may comment on it.
+    assert!(
+        !r[0]
+            .notes
+            .iter()
+            .any(|n| n.to_lowercase().contains("protocol id")),
+        "{:?}",
+        r[0].notes
+    );
+}
+
+#[test]
+fn protocol_id_one_gets_only_an_informational_note() {
+    let s = spis(0xa1, 0xb1);
+    let r = Script::new()
+        .establish(0, s, Some(&TOKEN))
+        .reboot(60_000)
+        .liveness(61_000, s, 2)
+        .invalid_ike_spi(61_010, s, 2, Some(token_notify(&TOKEN, 1)))
+        .establish(61_810, spis(0xa2, 0xb2), Some(&OTHER))
+        .run(None);
+    assert_eq!(r[0].verdict, Verdict::Recovered, "{}", r[0].reason);
+    assert!(
+        !r[0].reason.to_lowercase().contains("protocol"),
+        "{}",
+        r[0].reason
+    );
+    assert!(
+        r[0].notes
+            .iter()
+            .any(|n| n.contains("erratum 3449") && n.contains("ignore")),
+        "{:?}",
+        r[0].notes
+    );
+}
+
+#[test]
+fn recovered_judged_from_behaviour_without_keys() {
+    let s = spis(0xa1, 0xb1);
+    let r = Script::new()
+        .establish(0, s, Some(&TOKEN))
+        .reboot(60_000)
+        .liveness(61_000, s, 2)
+        .invalid_ike_spi(61_010, s, 2, Some(token_notify(&TOKEN, 0)))
+        .establish(64_000, spis(0xa2, 0xb2), Some(&OTHER))
+        .without_keys()
+        .run(None);
+    assert_eq!(r[0].verdict, Verdict::Recovered, "{}", r[0].reason);
+    assert!(
+        r[0].reason.contains("judged from behaviour"),
+        "{}",
+        r[0].reason
+    );
+    assert!(r[0].notes.iter().any(|n| n.contains("not checked")));
+    assert!(
+        r[0].takers.iter().all(|t| t.accepts.is_none()),
+        "{:?}",
+        r[0].takers
+    );
+}
+
+/// A taker that rejects the token keeps retransmitting its liveness check,
+/// draws more token replies, and rekeys only when its own timeout fires.
+fn rejected_script(keys: bool) -> Script {
+    let s = spis(0xa1, 0xb1);
+    let mut sc = Script::new();
+    sc.establish(0, s, Some(&TOKEN)).reboot(60_000);
+    for (i, t) in [61_000u64, 63_000, 67_000, 75_000].into_iter().enumerate() {
+        sc.liveness(t, s, 2)
+            .invalid_ike_spi(t + 10, s, 2, Some(token_notify(&OTHER, 0)));
+        let _ = i;
+    }
+    sc.establish(91_000, spis(0xa2, 0xb2), Some(&OTHER));
+    if !keys {
+        sc.without_keys();
+    }
+    sc
+}
+
+#[test]
+fn a_rejected_token_is_not_called_recovered() {
+    let r = rejected_script(false).run(None);
+    assert_eq!(r[0].verdict, Verdict::TokenRejected, "{}", r[0].reason);
+    assert!(r[0].reason.contains("3 more"), "{}", r[0].reason);
+    assert!(
+        r[0].reason
+            .contains("30 s after the first token reply, by its own timeout"),
+        "{}",
+        r[0].reason
+    );
+    assert!(!r[0].verdict.is_ok());
+    // With keys the bytes settle it.
+    let r = rejected_script(true).run(None);
+    assert_eq!(r[0].verdict, Verdict::TokenMismatch, "{}", r[0].reason);
+    assert!(
+        r[0].notes.iter().any(|n| n.contains("by its own timeout")),
+        "{:?}",
+        r[0].notes
+    );
+}
+
+#[test]
+fn no_token_in_the_reply() {
+    let s = spis(0xa1, 0xb1);
+    let r = Script::new()
+        .establish(0, s, Some(&TOKEN))
+        .reboot(60_000)
+        .liveness(61_000, s, 2)
+        .invalid_ike_spi(61_010, s, 2, None)
+        .esp(90_000, A, B, 0xc1)
+        .run(None);
+    assert_eq!(r[0].verdict, Verdict::NoToken);
+    assert!(
+        r[0].reason.contains("carries no QCD_TOKEN"),
+        "{}",
+        r[0].reason
+    );
+    assert!(r[0].reason.contains("does not act as token maker"));
+}
+
+#[test]
+fn token_changed_at_reboot() {
+    let s = spis(0xa1, 0xb1);
+    let r = Script::new()
+        .establish(0, s, Some(&TOKEN))
+        .reboot(60_000)
+        .liveness(61_000, s, 2)
+        .invalid_ike_spi(61_010, s, 2, Some(token_notify(&OTHER, 0)))
+        .esp(90_000, A, B, 0xc1)
+        .run(None);
+    assert_eq!(r[0].verdict, Verdict::TokenMismatch);
+    assert!(
+        r[0].reason
+            .contains("differs from the token it gave in IKE_AUTH"),
+        "{}",
+        r[0].reason
+    );
+    assert!(
+        r[0].takers.iter().all(|t| t.accepts == Some(false)),
+        "{:?}",
+        r[0].takers
+    );
+}
+
+struct FixedChecker(TokenCheck);
+impl TokenChecker for FixedChecker {
+    fn check(&self, _: SpiPair, _: &[u8], _: Option<IpAddr>) -> TokenCheck {
+        self.0.clone()
+    }
+}
+
+#[test]
+fn keyring_explanations_reach_the_reason() {
+    let s = spis(0xa1, 0xb1);
+    let checker = FixedChecker(TokenCheck {
+        matched: false,
+        generation: None,
+        explanations: vec![
+            "matches generation 3 with SPIs swapped: the maker puts SPI-R first".into(),
+        ],
+    });
+    let mut script = Script::new();
+    script
+        .establish(0, s, None)
+        .reboot(60_000)
+        .liveness(61_000, s, 2)
+        .invalid_ike_spi(61_010, s, 2, Some(token_notify(&OTHER, 0)))
+        .esp(90_000, A, B, 0xc1)
+        .without_keys();
+    let r = script.run(Some(&checker));
+    assert_eq!(r[0].verdict, Verdict::TokenMismatch);
+    assert!(r[0].reason.contains("SPIs swapped"), "{}", r[0].reason);
+    let none = FixedChecker(TokenCheck {
+        matched: false,
+        generation: None,
+        explanations: vec![],
+    });
+    let r = script.run(Some(&none));
+    assert!(r[0].reason.contains("not persisted"), "{}", r[0].reason);
+    let ok = FixedChecker(TokenCheck {
+        matched: true,
+        generation: Some(2),
+        explanations: vec![],
+    });
+    let r = script.run(Some(&ok));
+    assert_eq!(r[0].verdict, Verdict::NotRekeyed, "{}", r[0].reason);
+    assert!(r[0].reason.contains("valid QCD_TOKEN"));
+    assert!(
+        r[0].takers.iter().all(|t| t.accepts == Some(true)),
+        "{:?}",
+        r[0].takers
+    );
+}
+
+#[test]
+fn no_liveness_check_after_invalid_spi() {
+    let s = spis(0xa1, 0xb1);
+    let r = Script::new()
+        .establish(0, s, Some(&TOKEN))
+        .reboot(60_000)
+        .esp(61_000, A, B, 0xc1)
+        .esp(75_000, A, B, 0xc1)
+        .run(None);
+    assert_eq!(
+        r.len(),
+        1,
+        "the INVALID_SPI message joins the SA between the same hosts"
+    );
+    assert_eq!(r[0].verdict, Verdict::NoLivenessCheck, "{}", r[0].reason);
+    assert!(r[0].reason.contains("never sent a liveness check"));
+    assert!(r[0].action.contains("dpd_delay"), "{}", r[0].action);
+}
+
+#[test]
+fn the_capture_ending_right_after_the_outage_is_inconclusive() {
+    let s = spis(0xa1, 0xb1);
+    let r = Script::new()
+        .establish(0, s, Some(&TOKEN))
+        .reboot(60_000)
+        .esp(61_000, A, B, 0xc1)
+        .run(None);
+    assert_eq!(r[0].verdict, Verdict::Inconclusive, "{}", r[0].reason);
+    assert!(r[0].reason.contains("before"), "{}", r[0].reason);
+}
+
+#[test]
+fn silence_counts_as_an_outage_and_names_the_makers_last_packet() {
+    let s = spis(0xa1, 0xb1);
+    let r = Script::new()
+        .establish(0, s, Some(&TOKEN))
+        .esp(5_000, A, B, 0xc1)
+        .esp(5_100, B, A, 0xc2)
+        .esp(20_000, A, B, 0xc1)
+        .esp(30_000, A, B, 0xc1)
+        .run(None);
+    assert_eq!(r[0].verdict, Verdict::NoLivenessCheck, "{}", r[0].reason);
+    let o = r[0].outage.as_ref().unwrap();
+    assert!(o.evidence.contains("went silent"), "{o:?}");
+    assert_eq!(o.maker, "198.51.100.2");
+    // The maker's last packet is its ESP at 5.1 s, not its last IKE message.
+    assert_eq!(o.frame, 8, "{o:?}");
+    // Within the silence window it is not an outage.
+    let r = Script::new()
+        .establish(0, s, Some(&TOKEN))
+        .esp(5_000, A, B, 0xc1)
+        .run(None);
+    assert_eq!(r[0].verdict, Verdict::Healthy);
+}
+
+#[test]
+fn the_last_packet_before_the_outage_includes_esp() {
+    let s = spis(0xa1, 0xb1);
+    let r = Script::new()
+        .establish(0, s, Some(&TOKEN))
+        .esp(5_000, B, A, 0xc2)
+        .esp(6_000, A, B, 0xc1)
+        .esp(7_000, A, B, 0xc1)
+        .liveness(8_000, s, 2)
+        .invalid_ike_spi(8_010, s, 2, Some(token_notify(&TOKEN, 0)))
+        .establish(9_000, spis(0xa2, 0xb2), Some(&OTHER))
+        .run(None);
+    assert_eq!(r[0].verdict, Verdict::Recovered, "{}", r[0].reason);
+    let last = r[0]
+        .events
+        .iter()
+        .find(|e| e.what.starts_with("last packet from 198.51.100.2"))
+        .expect("event");
+    assert_eq!(last.frame, 7, "{:#?}", r[0].events);
+    assert!(last.what.contains("(ESP)"), "{}", last.what);
+    assert!(last.what.contains("2 packets"), "{}", last.what);
+}
+
+#[test]
+fn a_retransmitted_ike_sa_init_request_joins_its_sa() {
+    let s = spis(0xa1, 0xb1);
+    let r = Script::new()
+        .establish(0, s, Some(&TOKEN))
+        .msg(Msg {
+            ms: 200,
+            from: A,
+            to: B,
+            spis: spis(0xa1, 0),
+            exchange: IKE_SA_INIT,
+            initiator: true,
+            response: false,
+            message_id: 0,
+            notifies: vec![],
+            inner: None,
+        })
+        .run(None);
+    assert_eq!(r.len(), 1, "{r:#?}");
+    assert_eq!(r[0].events.len(), 5);
+}
+
+#[test]
+fn invalid_ike_spi_as_first_evidence_counts_the_check_that_drew_it() {
+    let s = spis(0xa1, 0xb1);
+    let r = Script::new()
+        .establish(0, s, Some(&TOKEN))
+        .liveness(5_000, s, 2)
+        .invalid_ike_spi(5_001, s, 2, Some(token_notify(&TOKEN, 0)))
+        .establish(5_800, spis(0xa2, 0xb2), Some(&OTHER))
+        .run(None);
+    assert_eq!(r[0].verdict, Verdict::Recovered, "{}", r[0].reason);
+    assert_eq!(r[0].outage.as_ref().unwrap().frame, 7);
+}
+
+#[test]
+fn unanswered_liveness_checks_name_the_silent_makers() {
+    let s = spis(0xa1, 0xb1);
+    let r = Script::new()
+        .establish(0, s, Some(&TOKEN))
+        .reboot(60_000)
+        .liveness(61_000, s, 2)
+        .liveness(63_000, s, 2)
+        .liveness(80_000, s, 2)
+        .run(None);
+    assert_eq!(r[0].verdict, Verdict::NoToken);
+    assert!(r[0].reason.contains("never answered"), "{}", r[0].reason);
+    assert!(
+        r[0].reason
+            .contains("strongSwan, libreswan and OpenBSD iked"),
+        "{}",
+        r[0].reason
+    );
+    assert_eq!(r[0].maker_answered, Some(false));
+}
+
+#[test]
+fn a_request_at_the_end_of_the_capture_is_not_an_outage() {
+    let s = spis(0xa1, 0xb1);
+    let r = Script::new()
+        .establish(0, s, Some(&TOKEN))
+        .liveness(5_000, s, 2)
+        .run(None);
+    assert_eq!(r[0].verdict, Verdict::Healthy, "{}", r[0].reason);
+    assert!(
+        r[0].notes
+            .iter()
+            .any(|n| n.contains("before an answer was due")),
+        "{:?}",
+        r[0].notes
+    );
+}
+
+#[test]
+fn a_lone_unanswered_ike_sa_init_is_not_healthy() {
+    let r = Script::new()
+        .msg(Msg {
+            ms: 0,
+            from: A,
+            to: B,
+            spis: spis(0xa1, 0),
+            exchange: IKE_SA_INIT,
+            initiator: true,
+            response: false,
+            message_id: 0,
+            notifies: vec![],
+            inner: None,
+        })
+        .run(None);
+    assert_eq!(r[0].verdict, Verdict::NotEstablished, "{}", r[0].reason);
+    assert!(r[0].reason.contains("never answered"), "{}", r[0].reason);
+}
+
+#[test]
+fn qcd_not_in_use_when_ike_auth_had_no_token() {
+    let s = spis(0xa1, 0xb1);
+    let r = Script::new()
+        .establish(0, s, None)
+        .reboot(60_000)
+        .liveness(61_000, s, 2)
+        .liveness(64_000, s, 2)
+        .liveness(80_000, s, 2)
+        .run(None);
+    assert_eq!(r[0].verdict, Verdict::QcdNotInUse, "{}", r[0].reason);
+    assert!(
+        r[0].reason.contains("no QCD_TOKEN in IKE_AUTH"),
+        "{}",
+        r[0].reason
+    );
+}
+
+#[test]
+fn wrong_keys_make_the_sa_inconclusive_not_a_protocol_failure() {
+    let s = spis(0xa1, 0xb1);
+    let mut sc = Script::new();
+    sc.establish(0, s, Some(&TOKEN))
+        .reboot(60_000)
+        .liveness(61_000, s, 2)
+        .liveness(64_000, s, 2)
+        .liveness(80_000, s, 2);
+    for p in &mut sc.packets {
+        if let PacketKind::Ike(m) = &mut p.kind {
+            if m.encrypted {
+                m.inner_notifies = None;
+                m.decrypt_error = Some(DecryptFailure {
+                    wrong_keys: true,
+                    text: "integrity check failed: wrong SK_a".into(),
+                });
+            }
+        }
+    }
+    let r = sc.run(None);
+    assert_eq!(r[0].verdict, Verdict::Inconclusive, "{}", r[0].reason);
+    assert!(r[0].reason.contains("SK_a"), "{}", r[0].reason);
+    assert!(r[0].action.contains("key table"), "{}", r[0].action);
+}
+
+#[test]
+fn a_delete_is_not_a_liveness_check() {
+    let s = spis(0xa1, 0xb1);
+    let mut sc = Script::new();
+    sc.establish(0, s, Some(&TOKEN)).liveness(5_000, s, 2);
+    sc.last_ike().inner_deletes.push(DeleteSummary {
+        protocol_id: PROTO_IKE,
+        spis: 0,
+    });
+    sc.msg(Msg {
+        ms: 5_010,
+        from: B,
+        to: A,
+        spis: s,
+        exchange: INFORMATIONAL,
+        initiator: false,
+        response: true,
+        message_id: 2,
+        notifies: vec![],
+        inner: Some(vec![]),
+    });
+    let r = sc.run(None);
+    assert_eq!(r[0].verdict, Verdict::Healthy, "{}", r[0].reason);
+    assert!(
+        r[0].reason.contains("closed by a Delete"),
+        "{}",
+        r[0].reason
+    );
+    let e = r[0].events.iter().find(|e| e.frame == 7).unwrap();
+    assert!(
+        e.what
+            .contains("a Delete of the IKE SA: not a liveness check"),
+        "{}",
+        e.what
+    );
+    let e = r[0]
+        .events
+        .iter()
+        .find(|e| e.what.contains("IKE_AUTH request"))
+        .unwrap();
+    assert!(!e.what.contains("liveness"), "{}", e.what);
+}
+
+#[test]
+fn liveness_checks_are_named_from_the_sk_length_without_keys() {
+    let s = spis(0xa1, 0xb1);
+    let mut sc = Script::new();
+    sc.establish(0, s, Some(&TOKEN)).liveness(5_000, s, 2);
+    sc.last_ike().sk_body_len = Some(112);
+    sc.liveness(6_000, s, 3);
+    sc.without_keys();
+    let r = sc.run(None);
+    let big = r[0].events.iter().find(|e| e.frame == 7).unwrap();
+    assert!(
+        big.what.contains("probably not a bare liveness check"),
+        "{}",
+        big.what
+    );
+    let small = r[0].events.iter().find(|e| e.frame == 8).unwrap();
+    assert!(
+        small.what.contains("probably an empty liveness check"),
+        "{}",
+        small.what
+    );
+}
+
+#[test]
+fn a_rekey_without_keys_is_a_probable_link_not_an_abandoned_sa() {
+    let s1 = spis(0xa1, 0xb1);
+    let s3 = spis(0xa3, 0xb3);
+    let mut sc = Script::new();
+    sc.establish(0, s1, Some(&TOKEN))
+        .esp(1_000, A, B, 0xc1)
+        .esp(1_005, B, A, 0xc2);
+    for (ms, from, to, resp) in [(4_500, A, B, false), (4_510, B, A, true)] {
+        sc.msg(Msg {
+            ms,
+            from,
+            to,
+            spis: s1,
+            exchange: CREATE_CHILD_SA,
+            initiator: !resp,
+            response: resp,
+            message_id: 2,
+            notifies: vec![],
+            inner: None,
+        });
+        // Protected, but not decrypted (no keys).
+        sc.last_ike().encrypted = true;
+    }
+    // The new IKE SA's first message: a liveness check from A, answered.
+    sc.msg(Msg {
+        ms: 8_000,
+        from: A,
+        to: B,
+        spis: s3,
+        exchange: INFORMATIONAL,
+        initiator: true,
+        response: false,
+        message_id: 0,
+        notifies: vec![],
+        inner: None,
+    })
+    .msg(Msg {
+        ms: 8_010,
+        from: B,
+        to: A,
+        spis: s3,
+        exchange: INFORMATIONAL,
+        initiator: false,
+        response: true,
+        message_id: 0,
+        notifies: vec![],
+        inner: None,
+    });
+    for t in (9_000..40_000).step_by(1_000) {
+        sc.esp(t, A, B, 0xc1);
+    }
+    let r = sc.run(None);
+    assert_eq!(r.len(), 2);
+    assert_eq!(r[0].verdict, Verdict::Healthy, "{}", r[0].reason);
+    assert!(r[0].reason.contains("probably rekeyed"), "{}", r[0].reason);
+    assert!(r[0].reason.contains("--keys"), "{}", r[0].reason);
+    assert_eq!(r[0].replaced_certain, Some(false));
+    assert!(
+        r[1].events
+            .iter()
+            .any(|e| e.what.contains("probably replaces")),
+        "{:#?}",
+        r[1].events
+    );
+}
+
+#[test]
+fn a_selected_taker_judges_the_reply() {
+    let s = spis(0xa1, 0xb1);
+    // A reply without INVALID_IKE_SPI: the racoon2 fork accepts, Rockhopper does not.
+    let mut sc = Script::new();
+    sc.establish(0, s, Some(&TOKEN))
+        .reboot(60_000)
+        .liveness(61_000, s, 2)
+        .msg(Msg {
+            ms: 61_010,
+            from: B,
+            to: A,
+            spis: s,
+            exchange: INFORMATIONAL,
+            initiator: false,
+            response: true,
+            message_id: 2,
+            notifies: vec![token_notify(&TOKEN, 1)],
+            inner: None,
+        })
+        .esp(90_000, A, B, 0xc1);
+    let all = sc.run(None);
+    assert_eq!(all[0].verdict, Verdict::NotRekeyed, "{}", all[0].reason);
+    assert!(
+        all[0]
+            .notes
+            .iter()
+            .any(|n| n.contains("would be accepted by racoon2 and rejected by rockhopper, rfc")),
+        "{:?}",
+        all[0].notes
+    );
+    let rh = sc.run_with(&Options {
+        taker: Some(Taker::Rockhopper),
+        ..Options::default()
+    });
+    assert_eq!(rh[0].verdict, Verdict::TokenRejected, "{}", rh[0].reason);
+    assert_eq!(rh[0].takers.len(), 1);
+    assert!(
+        rh[0].reason.contains("rockhopper taker would reject"),
+        "{}",
+        rh[0].reason
+    );
+}
+
+#[test]
+fn long_timelines_are_bounded() {
+    let s = spis(0xa1, 0xb1);
+    let mut sc = Script::new();
+    sc.establish(0, s, Some(&TOKEN)).reboot(60_000);
+    for i in 0..20_000u64 {
+        sc.liveness(61_000 + i * 10, s, 2 + i as u32);
+    }
+    let r = sc.run(None);
+    assert_eq!(r[0].verdict, Verdict::NoToken, "{}", r[0].reason);
+    assert!(
+        r[0].events.len() <= HEAD + PINNED + TAIL + 4,
+        "{}",
+        r[0].events.len()
+    );
+    assert!(r[0].events_omitted > 19_000, "{}", r[0].events_omitted);
+    assert!(
+        r[0].reason.contains("20000 requests") || r[0].reason.contains("requests"),
+        "{}",
+        r[0].reason
+    );
+}

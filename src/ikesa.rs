@@ -1,0 +1,269 @@
+//! Which IKE SA a message belongs to, and which IKE SA was current between
+//! two hosts at a given time: the one index that `qcd diagnose` and
+//! `qcd decode --summary` share.
+//!
+//! An IKE SA is named by its SPI pair (RFC 7296 §2.6), but the pair is only
+//! complete from the IKE_SA_INIT response on: the first request carries a
+//! zero SPI-R, a COOKIE or INVALID_KE_PAYLOAD round trip repeats it, and a
+//! retransmitted request may arrive after the response. Messages that carry
+//! no SPIs anybody knows (an unprotected INVALID_SPI from a rebooted
+//! gateway) and ESP packets belong to the IKE SA that was current between
+//! the same two hosts at that time.
+//!
+//! Every lookup is a hash-map access or a binary search over the IKE SAs
+//! between one pair of hosts, so indexing a capture costs time linear in its
+//! size. Not here: what the messages mean (see `qcd::diagnose`).
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::time::SystemTime;
+
+use crate::spi::{Spi, SpiPair};
+
+/// Index of an IKE SA in the caller's list (SAs are numbered in order of
+/// first appearance, from 0).
+pub type SaId = usize;
+
+/// Two hosts, in a fixed order (lower address first), so that both
+/// directions of a conversation name the same pair.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct HostPair(IpAddr, IpAddr);
+
+impl HostPair {
+    pub fn new(a: IpAddr, b: IpAddr) -> HostPair {
+        if a <= b {
+            HostPair(a, b)
+        } else {
+            HostPair(b, a)
+        }
+    }
+
+    pub fn hosts(self) -> (IpAddr, IpAddr) {
+        (self.0, self.1)
+    }
+}
+
+/// Where an IKE message went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Placed {
+    /// An IKE SA seen before. `completed` is set when this message told its
+    /// SPI-R for the first time (the caller may update its copy of the SPIs).
+    Known { sa: SaId, completed: bool },
+    /// A new IKE SA, numbered `sa`.
+    New { sa: SaId },
+}
+
+impl Placed {
+    pub fn sa(self) -> SaId {
+        match self {
+            Placed::Known { sa, .. } | Placed::New { sa } => sa,
+        }
+    }
+}
+
+/// The index. Feed messages in capture order.
+#[derive(Debug, Default)]
+pub struct SaIndex {
+    /// Complete SPI pairs.
+    by_pair: HashMap<SpiPair, SaId>,
+    /// SPI-I of IKE SAs whose SPI-R is known: a late retransmission of the
+    /// IKE_SA_INIT request (SPI-R zero) joins them.
+    by_initiator: HashMap<Spi, SaId>,
+    /// SPI-I of IKE SAs still waiting for their SPI-R.
+    pending: HashMap<Spi, SaId>,
+    /// IKE SAs between two hosts, ordered by the time they started.
+    by_hosts: HashMap<HostPair, Vec<(SystemTime, SaId)>>,
+    count: usize,
+}
+
+impl SaIndex {
+    pub fn new() -> SaIndex {
+        SaIndex::default()
+    }
+
+    /// Number of IKE SAs indexed.
+    pub fn len(&self) -> usize {
+        self.count
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.count == 0
+    }
+
+    /// The IKE SA these SPIs name, if any (without creating one).
+    pub fn find(&self, spis: SpiPair) -> Option<SaId> {
+        if let Some(&s) = self.by_pair.get(&spis) {
+            return Some(s);
+        }
+        if spis.responder.is_zero() {
+            if let Some(&s) = self.by_initiator.get(&spis.initiator) {
+                return Some(s);
+            }
+        }
+        self.pending.get(&spis.initiator).copied()
+    }
+
+    /// Places an IKE message with `spis` sent between `hosts` at `time`,
+    /// creating a new IKE SA when the SPIs are unknown.
+    pub fn place(&mut self, spis: SpiPair, hosts: HostPair, time: SystemTime) -> Placed {
+        if let Some(&sa) = self.by_pair.get(&spis) {
+            return Placed::Known {
+                sa,
+                completed: false,
+            };
+        }
+        if spis.responder.is_zero() {
+            if let Some(&sa) = self.by_initiator.get(&spis.initiator) {
+                // A retransmitted IKE_SA_INIT request after the response.
+                return Placed::Known {
+                    sa,
+                    completed: false,
+                };
+            }
+        }
+        if let Some(&sa) = self.pending.get(&spis.initiator) {
+            let completed = !spis.responder.is_zero();
+            if completed {
+                self.pending.remove(&spis.initiator);
+                self.by_pair.insert(spis, sa);
+                self.by_initiator.insert(spis.initiator, sa);
+            }
+            return Placed::Known { sa, completed };
+        }
+        let sa = self.new_sa(hosts, time);
+        if spis.responder.is_zero() {
+            self.pending.insert(spis.initiator, sa);
+        } else {
+            self.by_pair.insert(spis, sa);
+            self.by_initiator.entry(spis.initiator).or_insert(sa);
+        }
+        Placed::New { sa }
+    }
+
+    /// A new IKE SA known by no SPIs (e.g. for a message that carries SPIs
+    /// nobody else uses, when no IKE SA between its hosts exists).
+    pub fn new_sa(&mut self, hosts: HostPair, time: SystemTime) -> SaId {
+        let sa = self.count;
+        self.count += 1;
+        let list = self.by_hosts.entry(hosts).or_default();
+        let at = list.partition_point(|&(t, _)| t <= time);
+        list.insert(at, (time, sa));
+        sa
+    }
+
+    /// The IKE SA between `hosts` that started last at or before `time`,
+    /// else the first one between them.
+    pub fn current(&self, hosts: HostPair, time: SystemTime) -> Option<SaId> {
+        let list = self.by_hosts.get(&hosts)?;
+        let at = list.partition_point(|&(t, _)| t <= time);
+        if at > 0 {
+            Some(list[at - 1].1)
+        } else {
+            list.first().map(|&(_, s)| s)
+        }
+    }
+
+    /// The IKE SAs between `hosts` that started after `time`, in order.
+    pub fn started_after(
+        &self,
+        hosts: HostPair,
+        time: SystemTime,
+    ) -> impl Iterator<Item = SaId> + '_ {
+        let list = self.by_hosts.get(&hosts).map(Vec::as_slice).unwrap_or(&[]);
+        let at = list.partition_point(|&(t, _)| t <= time);
+        list[at..].iter().map(|&(_, s)| s)
+    }
+
+    /// Moves the start of `sa` (between `hosts`, started at `old`) to `new`:
+    /// an IKE SA created by a rekey is in force from the rekey response on.
+    pub fn restart(&mut self, sa: SaId, hosts: HostPair, old: SystemTime, new: SystemTime) {
+        let Some(list) = self.by_hosts.get_mut(&hosts) else {
+            return;
+        };
+        if let Some(pos) = list.iter().position(|&(t, s)| s == sa && t == old) {
+            list.remove(pos);
+            let at = list.partition_point(|&(t, _)| t <= new);
+            list.insert(at, (new, sa));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    fn at(s: u64) -> SystemTime {
+        SystemTime::UNIX_EPOCH + Duration::from_secs(1_000 + s)
+    }
+
+    fn spis(i: u64, r: u64) -> SpiPair {
+        SpiPair::new(Spi(i.to_be_bytes()), Spi(r.to_be_bytes()))
+    }
+
+    fn hosts() -> HostPair {
+        HostPair::new("192.0.2.2".parse().unwrap(), "192.0.2.1".parse().unwrap())
+    }
+
+    #[test]
+    fn host_pairs_ignore_direction() {
+        let a: IpAddr = "192.0.2.1".parse().unwrap();
+        let b: IpAddr = "192.0.2.2".parse().unwrap();
+        assert_eq!(HostPair::new(a, b), HostPair::new(b, a));
+        assert_eq!(HostPair::new(b, a).hosts(), (a, b));
+    }
+
+    #[test]
+    fn ike_sa_init_round_trips_and_late_retransmissions_join_one_sa() {
+        let mut ix = SaIndex::new();
+        let h = hosts();
+        assert_eq!(ix.place(spis(1, 0), h, at(0)), Placed::New { sa: 0 });
+        // COOKIE round trip: SPI-R still zero.
+        assert_eq!(
+            ix.place(spis(1, 0), h, at(0)),
+            Placed::Known {
+                sa: 0,
+                completed: false
+            }
+        );
+        assert_eq!(
+            ix.place(spis(1, 2), h, at(1)),
+            Placed::Known {
+                sa: 0,
+                completed: true
+            }
+        );
+        assert_eq!(ix.place(spis(1, 0), h, at(2)).sa(), 0);
+        assert_eq!(ix.place(spis(1, 2), h, at(3)).sa(), 0);
+        assert_eq!(ix.find(spis(1, 2)), Some(0));
+        assert_eq!(ix.place(spis(3, 4), h, at(4)), Placed::New { sa: 1 });
+        assert_eq!(ix.len(), 2);
+    }
+
+    #[test]
+    fn current_is_the_latest_started_else_the_first() {
+        let mut ix = SaIndex::new();
+        let h = hosts();
+        ix.place(spis(1, 2), h, at(10));
+        ix.place(spis(3, 4), h, at(20));
+        assert_eq!(ix.current(h, at(5)), Some(0));
+        assert_eq!(ix.current(h, at(15)), Some(0));
+        assert_eq!(ix.current(h, at(20)), Some(1));
+        assert_eq!(ix.started_after(h, at(10)).collect::<Vec<_>>(), vec![1]);
+        let other = HostPair::new("10.0.0.1".parse().unwrap(), "10.0.0.2".parse().unwrap());
+        assert_eq!(ix.current(other, at(15)), None);
+        ix.restart(1, h, at(20), at(12));
+        assert_eq!(ix.current(h, at(15)), Some(1));
+    }
+
+    #[test]
+    fn many_sas_between_two_hosts_stay_ordered() {
+        let mut ix = SaIndex::new();
+        let h = hosts();
+        for i in 0..10_000u64 {
+            ix.place(spis(i + 1, i + 1), h, at(i));
+        }
+        assert_eq!(ix.current(h, at(5_000)), Some(5_000));
+        assert_eq!(ix.started_after(h, at(9_997)).count(), 2);
+    }
+}
