@@ -583,35 +583,22 @@ fn dissect_notify(p: &Payload<'_>, d: &mut DecodedPayload) -> Result<(), WireErr
 
 fn dissect_delete(p: &Payload<'_>, d: &mut DecodedPayload) -> Result<(), WireError> {
     let b = p.body();
-    let fixed = Delete::new_unchecked(b);
+    let checked = Delete::new_checked(b)
+        .map(|_| ())
+        .map_err(|e| body_err(p, e));
     if b.len() < crate::wire::delete::DELETE_FIXED_LEN {
-        return Err(body_err(
-            p,
-            Delete::new_checked(b)
-                .err()
-                .unwrap_or(WireError::Truncated {
-                    offset: 0,
-                    field: "delete header",
-                    needed: 4,
-                    available: b.len(),
-                }),
-        ));
+        return checked;
     }
-    let checked = Delete::new_checked(b);
-    let size = fixed.spi_size() as usize;
-    let spis = if size == 0 {
-        Vec::new()
-    } else {
-        b[4..].chunks_exact(size).map(hex::encode).collect()
-    };
+    // Shown even when the SPIs do not fill the payload as announced.
+    let view = Delete::new_unchecked(b);
     d.delete = Some(Box::new(DecodedDelete {
-        protocol_id: fixed.protocol_id().0,
-        protocol: fixed.protocol_id().to_string(),
-        spi_size: fixed.spi_size(),
-        spi_count: fixed.spi_count(),
-        spis,
+        protocol_id: view.protocol_id().0,
+        protocol: view.protocol_id().to_string(),
+        spi_size: view.spi_size(),
+        spi_count: view.spi_count(),
+        spis: view.spis().map(hex::encode).collect(),
     }));
-    checked.map(|_| ()).map_err(|e| body_err(p, e))
+    checked
 }
 
 fn dissect_ts(p: &Payload<'_>, d: &mut DecodedPayload) -> Result<(), WireError> {

@@ -65,13 +65,15 @@ impl<T: AsRef<[u8]>> Delete<T> {
     pub fn spi_count(&self) -> u16 {
         read_u16(self.buffer.as_ref(), field::SPI_COUNT)
     }
-    /// The SPIs (empty when the SPI size is 0).
-    pub fn spis(&self) -> impl Iterator<Item = &[u8]> {
+    /// The SPIs (none when the SPI size is 0); whole SPIs only.
+    pub fn spis(&self) -> std::slice::ChunksExact<'_, u8> {
         let size = self.spi_size() as usize;
-        let b = &self.buffer.as_ref()[field::SPIS..];
-        // chunks_exact needs a non-zero size; with size 0 there are no SPIs.
+        let b: &[u8] = if size == 0 {
+            &[]
+        } else {
+            &self.buffer.as_ref()[field::SPIS..]
+        };
         b.chunks_exact(size.max(1))
-            .take(if size == 0 { 0 } else { usize::MAX })
     }
 }
 

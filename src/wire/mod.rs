@@ -18,8 +18,10 @@
 //!
 //! Not here: reading hex or captures, QCD policy checks and rendering (see
 //! `qcd::decode`), and decryption (the SK view only exposes where the
-//! ciphertext is). Nothing here allocates on the parse path, except the
-//! reason text of an error.
+//! ciphertext is). Views and iterators do not allocate, except the reason
+//! text of an error; the typed readings that produce text or lists (DER
+//! names, text identities, SIGNATURE_HASH_ALGORITHMS, vendor names) do, and
+//! only the full dissection in `qcd::decode` calls them.
 
 pub mod auth;
 pub mod cert;
