@@ -37,6 +37,25 @@ fn bench(c: &mut Criterion) {
             },
             IntegAlg::None,
         ),
+        (
+            "aes256ccm16",
+            EncrAlg::AesCcm {
+                key_len: 32,
+                icv_len: 16,
+            },
+            IntegAlg::None,
+        ),
+        (
+            "aes256ctr-sha512",
+            EncrAlg::AesCtr { key_len: 32 },
+            IntegAlg::HmacSha2_512_256,
+        ),
+        ("3des-md5", EncrAlg::TripleDes, IntegAlg::HmacMd5_96),
+        (
+            "chacha20poly1305",
+            EncrAlg::ChaCha20Poly1305,
+            IntegAlg::None,
+        ),
     ] {
         let keys = keys(encr, integ);
         let prefix = vec![0u8; 32];

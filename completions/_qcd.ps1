@@ -32,6 +32,7 @@ Register-ArgumentCompleter -Native -CommandName 'qcd' -ScriptBlock {
             [CompletionResult]::new('secret', 'secret', [CompletionResultType]::ParameterValue, 'Generate, rotate, list, export, import, prune and derive QCD secrets')
             [CompletionResult]::new('token', 'token', [CompletionResultType]::ParameterValue, 'Derive and verify QCD tokens for given SPIs')
             [CompletionResult]::new('decode', 'decode', [CompletionResultType]::ParameterValue, 'Decode IKEv2 messages and notify payloads from hex or captures')
+            [CompletionResult]::new('keys', 'keys', [CompletionResultType]::ParameterValue, 'Convert IKE key logs (tcpdump, libreswan, strongSwan charon) into a Wireshark key table')
             [CompletionResult]::new('audit', 'audit', [CompletionResultType]::ParameterValue, 'Audit cluster QCD secret-sharing against an inventory')
             [CompletionResult]::new('diagnose', 'diagnose', [CompletionResultType]::ParameterValue, 'Diagnose a failed crash detection from a capture')
             [CompletionResult]::new('generate-assets', 'generate-assets', [CompletionResultType]::ParameterValue, 'Regenerate shell completions and man pages (for maintainers)')
@@ -66,7 +67,7 @@ Register-ArgumentCompleter -Native -CommandName 'qcd' -ScriptBlock {
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Token profile of the new generation [default: hmac-sha256, or the active generation''s]')
             [CompletionResult]::new('--length', '--length', [CompletionResultType]::ParameterName, 'Token length in bytes, 16 up to the profile''s digest size [default: the profile''s]')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour; `auto` honours NO_COLOR and whether stdout is a terminal')
-            [CompletionResult]::new('--allow-insecure-permissions', '--allow-insecure-permissions', [CompletionResultType]::ParameterName, 'Accept a keyring readable or writable by group or others')
+            [CompletionResult]::new('--allow-insecure-permissions', '--allow-insecure-permissions', [CompletionResultType]::ParameterName, 'Accept keyrings and secret files readable or writable by group or others')
             [CompletionResult]::new('--bind-taker-addr', '--bind-taker-addr', [CompletionResultType]::ParameterName, 'The token also covers the token taker''s IP address (breaks with NAT rebinding and MOBIKE)')
             [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Replace an existing keyring (its secrets are lost)')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print results as JSON (one object per line) instead of text')
@@ -81,13 +82,13 @@ Register-ArgumentCompleter -Native -CommandName 'qcd' -ScriptBlock {
         'qcd;secret;rotate' {
             [CompletionResult]::new('-k', '-k', [CompletionResultType]::ParameterName, 'Keyring file [env: QCD_KEYRING]')
             [CompletionResult]::new('--keyring', '--keyring', [CompletionResultType]::ParameterName, 'Keyring file [env: QCD_KEYRING]')
-            [CompletionResult]::new('--overlap', '--overlap', [CompletionResultType]::ParameterName, 'How long the old active generation stays valid as "previous" (e.g. 90m, 24h, 7d)')
+            [CompletionResult]::new('--overlap', '--overlap', [CompletionResultType]::ParameterName, 'How long the old active generation stays valid as "previous" (e.g. 90m, 24h, 7d; at most 100y)')
             [CompletionResult]::new('--if-older-than', '--if-older-than', [CompletionResultType]::ParameterName, 'Rotate only if the active generation is at least this old (e.g. 30d); otherwise do nothing, exit 0')
             [CompletionResult]::new('--bytes', '--bytes', [CompletionResultType]::ParameterName, 'Secret length of the new generation [default: the active generation''s]')
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Token profile of the new generation [default: hmac-sha256, or the active generation''s]')
             [CompletionResult]::new('--length', '--length', [CompletionResultType]::ParameterName, 'Token length in bytes, 16 up to the profile''s digest size [default: the profile''s]')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour; `auto` honours NO_COLOR and whether stdout is a terminal')
-            [CompletionResult]::new('--allow-insecure-permissions', '--allow-insecure-permissions', [CompletionResultType]::ParameterName, 'Accept a keyring readable or writable by group or others')
+            [CompletionResult]::new('--allow-insecure-permissions', '--allow-insecure-permissions', [CompletionResultType]::ParameterName, 'Accept keyrings and secret files readable or writable by group or others')
             [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Say what would happen without changing the keyring')
             [CompletionResult]::new('--bind-taker-addr', '--bind-taker-addr', [CompletionResultType]::ParameterName, 'The token also covers the token taker''s IP address (breaks with NAT rebinding and MOBIKE)')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print results as JSON (one object per line) instead of text')
@@ -103,7 +104,7 @@ Register-ArgumentCompleter -Native -CommandName 'qcd' -ScriptBlock {
             [CompletionResult]::new('-k', '-k', [CompletionResultType]::ParameterName, 'Keyring file [env: QCD_KEYRING]')
             [CompletionResult]::new('--keyring', '--keyring', [CompletionResultType]::ParameterName, 'Keyring file [env: QCD_KEYRING]')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour; `auto` honours NO_COLOR and whether stdout is a terminal')
-            [CompletionResult]::new('--allow-insecure-permissions', '--allow-insecure-permissions', [CompletionResultType]::ParameterName, 'Accept a keyring readable or writable by group or others')
+            [CompletionResult]::new('--allow-insecure-permissions', '--allow-insecure-permissions', [CompletionResultType]::ParameterName, 'Accept keyrings and secret files readable or writable by group or others')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print results as JSON (one object per line) instead of text')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only the answer itself (tokens, ids), no commentary')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only the answer itself (tokens, ids), no commentary')
@@ -121,7 +122,7 @@ Register-ArgumentCompleter -Native -CommandName 'qcd' -ScriptBlock {
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output encoding')
             [CompletionResult]::new('--out', '--out', [CompletionResultType]::ParameterName, 'Write to FILE (mode 0600, atomically) instead of stdout')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour; `auto` honours NO_COLOR and whether stdout is a terminal')
-            [CompletionResult]::new('--allow-insecure-permissions', '--allow-insecure-permissions', [CompletionResultType]::ParameterName, 'Accept a keyring readable or writable by group or others')
+            [CompletionResult]::new('--allow-insecure-permissions', '--allow-insecure-permissions', [CompletionResultType]::ParameterName, 'Accept keyrings and secret files readable or writable by group or others')
             [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'With --out: replace FILE even if it holds a different secret')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print results as JSON (one object per line) instead of text')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only the answer itself (tokens, ids), no commentary')
@@ -142,7 +143,7 @@ Register-ArgumentCompleter -Native -CommandName 'qcd' -ScriptBlock {
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Token profile of the new generation [default: hmac-sha256, or the active generation''s]')
             [CompletionResult]::new('--length', '--length', [CompletionResultType]::ParameterName, 'Token length in bytes, 16 up to the profile''s digest size [default: the profile''s]')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour; `auto` honours NO_COLOR and whether stdout is a terminal')
-            [CompletionResult]::new('--allow-insecure-permissions', '--allow-insecure-permissions', [CompletionResultType]::ParameterName, 'Accept a keyring readable or writable by group or others')
+            [CompletionResult]::new('--allow-insecure-permissions', '--allow-insecure-permissions', [CompletionResultType]::ParameterName, 'Accept keyrings and secret files readable or writable by group or others')
             [CompletionResult]::new('--bind-taker-addr', '--bind-taker-addr', [CompletionResultType]::ParameterName, 'The token also covers the token taker''s IP address (breaks with NAT rebinding and MOBIKE)')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print results as JSON (one object per line) instead of text')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only the answer itself (tokens, ids), no commentary')
@@ -157,7 +158,7 @@ Register-ArgumentCompleter -Native -CommandName 'qcd' -ScriptBlock {
             [CompletionResult]::new('-k', '-k', [CompletionResultType]::ParameterName, 'Keyring file [env: QCD_KEYRING]')
             [CompletionResult]::new('--keyring', '--keyring', [CompletionResultType]::ParameterName, 'Keyring file [env: QCD_KEYRING]')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour; `auto` honours NO_COLOR and whether stdout is a terminal')
-            [CompletionResult]::new('--allow-insecure-permissions', '--allow-insecure-permissions', [CompletionResultType]::ParameterName, 'Accept a keyring readable or writable by group or others')
+            [CompletionResult]::new('--allow-insecure-permissions', '--allow-insecure-permissions', [CompletionResultType]::ParameterName, 'Accept keyrings and secret files readable or writable by group or others')
             [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Say what would be destroyed without changing the keyring')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print results as JSON (one object per line) instead of text')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only the answer itself (tokens, ids), no commentary')
@@ -175,7 +176,7 @@ Register-ArgumentCompleter -Native -CommandName 'qcd' -ScriptBlock {
             [CompletionResult]::new('--keyring', '--keyring', [CompletionResultType]::ParameterName, 'Keyring file [env: QCD_KEYRING]')
             [CompletionResult]::new('--overlap', '--overlap', [CompletionResultType]::ParameterName, 'How long the member''s old active generation stays valid when the derived one replaces it')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour; `auto` honours NO_COLOR and whether stdout is a terminal')
-            [CompletionResult]::new('--allow-insecure-permissions', '--allow-insecure-permissions', [CompletionResultType]::ParameterName, 'Accept a keyring readable or writable by group or others')
+            [CompletionResult]::new('--allow-insecure-permissions', '--allow-insecure-permissions', [CompletionResultType]::ParameterName, 'Accept keyrings and secret files readable or writable by group or others')
             [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Recreate the member keyring from scratch (its other generations are lost)')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print results as JSON (one object per line) instead of text')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only the answer itself (tokens, ids), no commentary')
@@ -303,11 +304,12 @@ Register-ArgumentCompleter -Native -CommandName 'qcd' -ScriptBlock {
         'qcd;decode' {
             [CompletionResult]::new('--hex', '--hex', [CompletionResultType]::ParameterName, 'The bytes as hex on the command line')
             [CompletionResult]::new('--as', '--as', [CompletionResultType]::ParameterName, 'What the bytes are, instead of detecting it (hex input)')
-            [CompletionResult]::new('--keys', '--keys', [CompletionResultType]::ParameterName, 'Decrypt SK payloads with this key table (Wireshark''s ikev2_decryption_table format, also written by strongSwan''s save-keys)')
+            [CompletionResult]::new('--keys', '--keys', [CompletionResultType]::ParameterName, 'Decrypt SK payloads with these keys: a Wireshark ikev2_decryption_table, tcpdump -E / libreswan `ikev2 I|R …` lines, or a strongSwan charon log at ike = 4 (format detected per file)')
             [CompletionResult]::new('--port', '--port', [CompletionResultType]::ParameterName, 'Capture: a UDP port carrying IKE besides 500 and 4500 (repeatable)')
             [CompletionResult]::new('--spi', '--spi', [CompletionResultType]::ParameterName, 'Capture: only the messages of one IKE SA (SPI-I or SPI-R, 16 hex digits)')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour; `auto` honours NO_COLOR and whether stdout is a terminal')
             [CompletionResult]::new('--offsets', '--offsets', [CompletionResultType]::ParameterName, 'Show each payload''s byte offset in the input (in a capture: in the IKE message)')
+            [CompletionResult]::new('--ignore-icv', '--ignore-icv', [CompletionResultType]::ParameterName, 'With --keys: show an SK payload''s decryption even when its ICV does not match, marked unauthenticated (JSON "integrity": "failed")')
             [CompletionResult]::new('--qcd', '--qcd', [CompletionResultType]::ParameterName, 'Capture: only messages carrying QCD_TOKEN, INVALID_IKE_SPI or INVALID_SPI (also inside SK when decrypted with --keys)')
             [CompletionResult]::new('--summary', '--summary', [CompletionResultType]::ParameterName, 'Capture: one row per IKE SA (exchanges, notifies, QCD tokens, ESP SPIs) instead of each message')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print results as JSON (one object per line) instead of text')
@@ -317,6 +319,43 @@ Register-ArgumentCompleter -Native -CommandName 'qcd' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'qcd;keys' {
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour; `auto` honours NO_COLOR and whether stdout is a terminal')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print results as JSON (one object per line) instead of text')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only the answer itself (tokens, ids), no commentary')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only the answer itself (tokens, ids), no commentary')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('convert', 'convert', [CompletionResultType]::ParameterValue, 'Convert a key log into a Wireshark ikev2_decryption_table')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'qcd;keys;convert' {
+            [CompletionResult]::new('--from', '--from', [CompletionResultType]::ParameterName, 'The format of INPUT')
+            [CompletionResult]::new('--out', '--out', [CompletionResultType]::ParameterName, 'Where to write the table (mode 0600, atomically); `-` is stdout')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour; `auto` honours NO_COLOR and whether stdout is a terminal')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print results as JSON (one object per line) instead of text')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only the answer itself (tokens, ids), no commentary')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only the answer itself (tokens, ids), no commentary')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'qcd;keys;help' {
+            [CompletionResult]::new('convert', 'convert', [CompletionResultType]::ParameterValue, 'Convert a key log into a Wireshark ikev2_decryption_table')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'qcd;keys;help;convert' {
+            break
+        }
+        'qcd;keys;help;help' {
             break
         }
         'qcd;audit' {
@@ -334,7 +373,7 @@ Register-ArgumentCompleter -Native -CommandName 'qcd' -ScriptBlock {
         'qcd;diagnose' {
             [CompletionResult]::new('-k', '-k', [CompletionResultType]::ParameterName, 'The token maker''s keyring: verify each QCD_TOKEN seen against it and explain mismatches [env: QCD_KEYRING]')
             [CompletionResult]::new('--keyring', '--keyring', [CompletionResultType]::ParameterName, 'The token maker''s keyring: verify each QCD_TOKEN seen against it and explain mismatches [env: QCD_KEYRING]')
-            [CompletionResult]::new('--keys', '--keys', [CompletionResultType]::ParameterName, 'Key table (Wireshark''s ikev2_decryption_table format) to decrypt IKE_AUTH and read the token given there')
+            [CompletionResult]::new('--keys', '--keys', [CompletionResultType]::ParameterName, 'Keys to decrypt IKE_AUTH and read the token given there: a Wireshark ikev2_decryption_table, tcpdump/libreswan key lines or a charon log (detected)')
             [CompletionResult]::new('--port', '--port', [CompletionResultType]::ParameterName, 'Another UDP port carrying IKE (besides 500 and 4500); repeatable')
             [CompletionResult]::new('--silence', '--silence', [CompletionResultType]::ParameterName, 'How long one side may stay silent (or a request unanswered) while the other keeps sending before it counts as an outage')
             [CompletionResult]::new('--taker', '--taker', [CompletionResultType]::ParameterName, 'Judge the token taker by the rules of this implementation (default: explain the maker''s reply for each)')
@@ -376,6 +415,7 @@ Register-ArgumentCompleter -Native -CommandName 'qcd' -ScriptBlock {
         'qcd;generate-capture' {
             [CompletionResult]::new('--out', '--out', [CompletionResultType]::ParameterName, 'Where to write the capture')
             [CompletionResult]::new('--size', '--size', [CompletionResultType]::ParameterName, 'File size to reach, e.g. 1G, 64M, 500k (powers of 1024)')
+            [CompletionResult]::new('--ike-sas', '--ike-sas', [CompletionResultType]::ParameterName, 'Instead of an ESP-heavy capture, an IKE-heavy one with N IKE SAs (one peer each: IKE_SA_INIT, IKE_AUTH, a liveness check, ESP both ways; every 4th with the QCD reply, 5th on IPv6, 3rd on NAT-T, 7th fragmented)')
             [CompletionResult]::new('--esp-size', '--esp-size', [CompletionResultType]::ParameterName, 'IP packet size of each ESP packet')
             [CompletionResult]::new('--ike-count', '--ike-count', [CompletionResultType]::ParameterName, 'Number of IKE messages spread through the capture')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'format')
@@ -394,6 +434,7 @@ Register-ArgumentCompleter -Native -CommandName 'qcd' -ScriptBlock {
             [CompletionResult]::new('secret', 'secret', [CompletionResultType]::ParameterValue, 'Generate, rotate, list, export, import, prune and derive QCD secrets')
             [CompletionResult]::new('token', 'token', [CompletionResultType]::ParameterValue, 'Derive and verify QCD tokens for given SPIs')
             [CompletionResult]::new('decode', 'decode', [CompletionResultType]::ParameterValue, 'Decode IKEv2 messages and notify payloads from hex or captures')
+            [CompletionResult]::new('keys', 'keys', [CompletionResultType]::ParameterValue, 'Convert IKE key logs (tcpdump, libreswan, strongSwan charon) into a Wireshark key table')
             [CompletionResult]::new('audit', 'audit', [CompletionResultType]::ParameterValue, 'Audit cluster QCD secret-sharing against an inventory')
             [CompletionResult]::new('diagnose', 'diagnose', [CompletionResultType]::ParameterValue, 'Diagnose a failed crash detection from a capture')
             [CompletionResult]::new('generate-assets', 'generate-assets', [CompletionResultType]::ParameterValue, 'Regenerate shell completions and man pages (for maintainers)')
@@ -445,6 +486,13 @@ Register-ArgumentCompleter -Native -CommandName 'qcd' -ScriptBlock {
             break
         }
         'qcd;help;decode' {
+            break
+        }
+        'qcd;help;keys' {
+            [CompletionResult]::new('convert', 'convert', [CompletionResultType]::ParameterValue, 'Convert a key log into a Wireshark ikev2_decryption_table')
+            break
+        }
+        'qcd;help;keys;convert' {
             break
         }
         'qcd;help;audit' {

@@ -37,6 +37,9 @@ _qcd() {
             qcd,help)
                 cmd="qcd__subcmd__help"
                 ;;
+            qcd,keys)
+                cmd="qcd__subcmd__keys"
+                ;;
             qcd,secret)
                 cmd="qcd__subcmd__secret"
                 ;;
@@ -64,11 +67,17 @@ _qcd() {
             qcd__subcmd__help,help)
                 cmd="qcd__subcmd__help__subcmd__help"
                 ;;
+            qcd__subcmd__help,keys)
+                cmd="qcd__subcmd__help__subcmd__keys"
+                ;;
             qcd__subcmd__help,secret)
                 cmd="qcd__subcmd__help__subcmd__secret"
                 ;;
             qcd__subcmd__help,token)
                 cmd="qcd__subcmd__help__subcmd__token"
+                ;;
+            qcd__subcmd__help__subcmd__keys,convert)
+                cmd="qcd__subcmd__help__subcmd__keys__subcmd__convert"
                 ;;
             qcd__subcmd__help__subcmd__secret,derive)
                 cmd="qcd__subcmd__help__subcmd__secret__subcmd__derive"
@@ -96,6 +105,18 @@ _qcd() {
                 ;;
             qcd__subcmd__help__subcmd__token,verify)
                 cmd="qcd__subcmd__help__subcmd__token__subcmd__verify"
+                ;;
+            qcd__subcmd__keys,convert)
+                cmd="qcd__subcmd__keys__subcmd__convert"
+                ;;
+            qcd__subcmd__keys,help)
+                cmd="qcd__subcmd__keys__subcmd__help"
+                ;;
+            qcd__subcmd__keys__subcmd__help,convert)
+                cmd="qcd__subcmd__keys__subcmd__help__subcmd__convert"
+                ;;
+            qcd__subcmd__keys__subcmd__help,help)
+                cmd="qcd__subcmd__keys__subcmd__help__subcmd__help"
                 ;;
             qcd__subcmd__secret,derive)
                 cmd="qcd__subcmd__secret__subcmd__derive"
@@ -170,7 +191,7 @@ _qcd() {
 
     case "${cmd}" in
         qcd)
-            opts="-q -h -V --json --quiet --color --help --version secret token decode audit diagnose generate-assets generate-scenarios generate-capture help"
+            opts="-q -h -V --json --quiet --color --help --version secret token decode keys audit diagnose generate-assets generate-scenarios generate-capture help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -210,7 +231,7 @@ _qcd() {
             return 0
             ;;
         qcd__subcmd__decode)
-            opts="-q -h -V --hex --as --offsets --keys --port --qcd --spi --summary --json --quiet --color --help --version"
+            opts="-q -h -V --hex --as --offsets --keys --ignore-icv --port --qcd --spi --summary --json --quiet --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -312,7 +333,7 @@ _qcd() {
             return 0
             ;;
         qcd__subcmd__generate__subcmd__capture)
-            opts="-q -h -V --out --size --esp-size --ike-count --format --ipv6 --json --quiet --color --help --version"
+            opts="-q -h -V --out --size --ike-sas --esp-size --ike-count --format --ipv6 --json --quiet --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -323,6 +344,10 @@ _qcd() {
                     return 0
                     ;;
                 --size)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ike-sas)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -372,7 +397,7 @@ _qcd() {
             return 0
             ;;
         qcd__subcmd__help)
-            opts="secret token decode audit diagnose generate-assets generate-scenarios generate-capture help"
+            opts="secret token decode keys audit diagnose generate-assets generate-scenarios generate-capture help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -472,6 +497,34 @@ _qcd() {
         qcd__subcmd__help__subcmd__help)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        qcd__subcmd__help__subcmd__keys)
+            opts="convert"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        qcd__subcmd__help__subcmd__keys__subcmd__convert)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -624,6 +677,92 @@ _qcd() {
             return 0
             ;;
         qcd__subcmd__help__subcmd__token__subcmd__verify)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        qcd__subcmd__keys)
+            opts="-q -h -V --json --quiet --color --help --version convert help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        qcd__subcmd__keys__subcmd__convert)
+            opts="-q -h -V --from --out --json --quiet --color --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --from)
+                    COMPREPLY=($(compgen -W "tcpdump libreswan charon wireshark" -- "${cur}"))
+                    return 0
+                    ;;
+                --out)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        qcd__subcmd__keys__subcmd__help)
+            opts="convert help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        qcd__subcmd__keys__subcmd__help__subcmd__convert)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        qcd__subcmd__keys__subcmd__help__subcmd__help)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

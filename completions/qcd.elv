@@ -29,6 +29,7 @@ set edit:completion:arg-completer[qcd] = {|@words|
             cand secret 'Generate, rotate, list, export, import, prune and derive QCD secrets'
             cand token 'Derive and verify QCD tokens for given SPIs'
             cand decode 'Decode IKEv2 messages and notify payloads from hex or captures'
+            cand keys 'Convert IKE key logs (tcpdump, libreswan, strongSwan charon) into a Wireshark key table'
             cand audit 'Audit cluster QCD secret-sharing against an inventory'
             cand diagnose 'Diagnose a failed crash detection from a capture'
             cand generate-assets 'Regenerate shell completions and man pages (for maintainers)'
@@ -61,7 +62,7 @@ set edit:completion:arg-completer[qcd] = {|@words|
             cand --profile 'Token profile of the new generation [default: hmac-sha256, or the active generation''s]'
             cand --length 'Token length in bytes, 16 up to the profile''s digest size [default: the profile''s]'
             cand --color 'When to use colour; `auto` honours NO_COLOR and whether stdout is a terminal'
-            cand --allow-insecure-permissions 'Accept a keyring readable or writable by group or others'
+            cand --allow-insecure-permissions 'Accept keyrings and secret files readable or writable by group or others'
             cand --bind-taker-addr 'The token also covers the token taker''s IP address (breaks with NAT rebinding and MOBIKE)'
             cand --force 'Replace an existing keyring (its secrets are lost)'
             cand --json 'Print results as JSON (one object per line) instead of text'
@@ -75,13 +76,13 @@ set edit:completion:arg-completer[qcd] = {|@words|
         &'qcd;secret;rotate'= {
             cand -k 'Keyring file [env: QCD_KEYRING]'
             cand --keyring 'Keyring file [env: QCD_KEYRING]'
-            cand --overlap 'How long the old active generation stays valid as "previous" (e.g. 90m, 24h, 7d)'
+            cand --overlap 'How long the old active generation stays valid as "previous" (e.g. 90m, 24h, 7d; at most 100y)'
             cand --if-older-than 'Rotate only if the active generation is at least this old (e.g. 30d); otherwise do nothing, exit 0'
             cand --bytes 'Secret length of the new generation [default: the active generation''s]'
             cand --profile 'Token profile of the new generation [default: hmac-sha256, or the active generation''s]'
             cand --length 'Token length in bytes, 16 up to the profile''s digest size [default: the profile''s]'
             cand --color 'When to use colour; `auto` honours NO_COLOR and whether stdout is a terminal'
-            cand --allow-insecure-permissions 'Accept a keyring readable or writable by group or others'
+            cand --allow-insecure-permissions 'Accept keyrings and secret files readable or writable by group or others'
             cand --dry-run 'Say what would happen without changing the keyring'
             cand --bind-taker-addr 'The token also covers the token taker''s IP address (breaks with NAT rebinding and MOBIKE)'
             cand --json 'Print results as JSON (one object per line) instead of text'
@@ -96,7 +97,7 @@ set edit:completion:arg-completer[qcd] = {|@words|
             cand -k 'Keyring file [env: QCD_KEYRING]'
             cand --keyring 'Keyring file [env: QCD_KEYRING]'
             cand --color 'When to use colour; `auto` honours NO_COLOR and whether stdout is a terminal'
-            cand --allow-insecure-permissions 'Accept a keyring readable or writable by group or others'
+            cand --allow-insecure-permissions 'Accept keyrings and secret files readable or writable by group or others'
             cand --json 'Print results as JSON (one object per line) instead of text'
             cand -q 'Print only the answer itself (tokens, ids), no commentary'
             cand --quiet 'Print only the answer itself (tokens, ids), no commentary'
@@ -113,7 +114,7 @@ set edit:completion:arg-completer[qcd] = {|@words|
             cand --format 'Output encoding'
             cand --out 'Write to FILE (mode 0600, atomically) instead of stdout'
             cand --color 'When to use colour; `auto` honours NO_COLOR and whether stdout is a terminal'
-            cand --allow-insecure-permissions 'Accept a keyring readable or writable by group or others'
+            cand --allow-insecure-permissions 'Accept keyrings and secret files readable or writable by group or others'
             cand --force 'With --out: replace FILE even if it holds a different secret'
             cand --json 'Print results as JSON (one object per line) instead of text'
             cand -q 'Print only the answer itself (tokens, ids), no commentary'
@@ -133,7 +134,7 @@ set edit:completion:arg-completer[qcd] = {|@words|
             cand --profile 'Token profile of the new generation [default: hmac-sha256, or the active generation''s]'
             cand --length 'Token length in bytes, 16 up to the profile''s digest size [default: the profile''s]'
             cand --color 'When to use colour; `auto` honours NO_COLOR and whether stdout is a terminal'
-            cand --allow-insecure-permissions 'Accept a keyring readable or writable by group or others'
+            cand --allow-insecure-permissions 'Accept keyrings and secret files readable or writable by group or others'
             cand --bind-taker-addr 'The token also covers the token taker''s IP address (breaks with NAT rebinding and MOBIKE)'
             cand --json 'Print results as JSON (one object per line) instead of text'
             cand -q 'Print only the answer itself (tokens, ids), no commentary'
@@ -147,7 +148,7 @@ set edit:completion:arg-completer[qcd] = {|@words|
             cand -k 'Keyring file [env: QCD_KEYRING]'
             cand --keyring 'Keyring file [env: QCD_KEYRING]'
             cand --color 'When to use colour; `auto` honours NO_COLOR and whether stdout is a terminal'
-            cand --allow-insecure-permissions 'Accept a keyring readable or writable by group or others'
+            cand --allow-insecure-permissions 'Accept keyrings and secret files readable or writable by group or others'
             cand --dry-run 'Say what would be destroyed without changing the keyring'
             cand --json 'Print results as JSON (one object per line) instead of text'
             cand -q 'Print only the answer itself (tokens, ids), no commentary'
@@ -164,7 +165,7 @@ set edit:completion:arg-completer[qcd] = {|@words|
             cand --keyring 'Keyring file [env: QCD_KEYRING]'
             cand --overlap 'How long the member''s old active generation stays valid when the derived one replaces it'
             cand --color 'When to use colour; `auto` honours NO_COLOR and whether stdout is a terminal'
-            cand --allow-insecure-permissions 'Accept a keyring readable or writable by group or others'
+            cand --allow-insecure-permissions 'Accept keyrings and secret files readable or writable by group or others'
             cand --force 'Recreate the member keyring from scratch (its other generations are lost)'
             cand --json 'Print results as JSON (one object per line) instead of text'
             cand -q 'Print only the answer itself (tokens, ids), no commentary'
@@ -275,11 +276,12 @@ set edit:completion:arg-completer[qcd] = {|@words|
         &'qcd;decode'= {
             cand --hex 'The bytes as hex on the command line'
             cand --as 'What the bytes are, instead of detecting it (hex input)'
-            cand --keys 'Decrypt SK payloads with this key table (Wireshark''s ikev2_decryption_table format, also written by strongSwan''s save-keys)'
+            cand --keys 'Decrypt SK payloads with these keys: a Wireshark ikev2_decryption_table, tcpdump -E / libreswan `ikev2 I|R …` lines, or a strongSwan charon log at ike = 4 (format detected per file)'
             cand --port 'Capture: a UDP port carrying IKE besides 500 and 4500 (repeatable)'
             cand --spi 'Capture: only the messages of one IKE SA (SPI-I or SPI-R, 16 hex digits)'
             cand --color 'When to use colour; `auto` honours NO_COLOR and whether stdout is a terminal'
             cand --offsets 'Show each payload''s byte offset in the input (in a capture: in the IKE message)'
+            cand --ignore-icv 'With --keys: show an SK payload''s decryption even when its ICV does not match, marked unauthenticated (JSON "integrity": "failed")'
             cand --qcd 'Capture: only messages carrying QCD_TOKEN, INVALID_IKE_SPI or INVALID_SPI (also inside SK when decrypted with --keys)'
             cand --summary 'Capture: one row per IKE SA (exchanges, notifies, QCD tokens, ESP SPIs) instead of each message'
             cand --json 'Print results as JSON (one object per line) instead of text'
@@ -289,6 +291,38 @@ set edit:completion:arg-completer[qcd] = {|@words|
             cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
             cand --version 'Print version'
+        }
+        &'qcd;keys'= {
+            cand --color 'When to use colour; `auto` honours NO_COLOR and whether stdout is a terminal'
+            cand --json 'Print results as JSON (one object per line) instead of text'
+            cand -q 'Print only the answer itself (tokens, ids), no commentary'
+            cand --quiet 'Print only the answer itself (tokens, ids), no commentary'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand convert 'Convert a key log into a Wireshark ikev2_decryption_table'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'qcd;keys;convert'= {
+            cand --from 'The format of INPUT'
+            cand --out 'Where to write the table (mode 0600, atomically); `-` is stdout'
+            cand --color 'When to use colour; `auto` honours NO_COLOR and whether stdout is a terminal'
+            cand --json 'Print results as JSON (one object per line) instead of text'
+            cand -q 'Print only the answer itself (tokens, ids), no commentary'
+            cand --quiet 'Print only the answer itself (tokens, ids), no commentary'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'qcd;keys;help'= {
+            cand convert 'Convert a key log into a Wireshark ikev2_decryption_table'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'qcd;keys;help;convert'= {
+        }
+        &'qcd;keys;help;help'= {
         }
         &'qcd;audit'= {
             cand --fail-on 'Exit 1 when a finding has this severity or higher'
@@ -304,7 +338,7 @@ set edit:completion:arg-completer[qcd] = {|@words|
         &'qcd;diagnose'= {
             cand -k 'The token maker''s keyring: verify each QCD_TOKEN seen against it and explain mismatches [env: QCD_KEYRING]'
             cand --keyring 'The token maker''s keyring: verify each QCD_TOKEN seen against it and explain mismatches [env: QCD_KEYRING]'
-            cand --keys 'Key table (Wireshark''s ikev2_decryption_table format) to decrypt IKE_AUTH and read the token given there'
+            cand --keys 'Keys to decrypt IKE_AUTH and read the token given there: a Wireshark ikev2_decryption_table, tcpdump/libreswan key lines or a charon log (detected)'
             cand --port 'Another UDP port carrying IKE (besides 500 and 4500); repeatable'
             cand --silence 'How long one side may stay silent (or a request unanswered) while the other keeps sending before it counts as an outage'
             cand --taker 'Judge the token taker by the rules of this implementation (default: explain the maker''s reply for each)'
@@ -343,6 +377,7 @@ set edit:completion:arg-completer[qcd] = {|@words|
         &'qcd;generate-capture'= {
             cand --out 'Where to write the capture'
             cand --size 'File size to reach, e.g. 1G, 64M, 500k (powers of 1024)'
+            cand --ike-sas 'Instead of an ESP-heavy capture, an IKE-heavy one with N IKE SAs (one peer each: IKE_SA_INIT, IKE_AUTH, a liveness check, ESP both ways; every 4th with the QCD reply, 5th on IPv6, 3rd on NAT-T, 7th fragmented)'
             cand --esp-size 'IP packet size of each ESP packet'
             cand --ike-count 'Number of IKE messages spread through the capture'
             cand --format 'format'
@@ -360,6 +395,7 @@ set edit:completion:arg-completer[qcd] = {|@words|
             cand secret 'Generate, rotate, list, export, import, prune and derive QCD secrets'
             cand token 'Derive and verify QCD tokens for given SPIs'
             cand decode 'Decode IKEv2 messages and notify payloads from hex or captures'
+            cand keys 'Convert IKE key logs (tcpdump, libreswan, strongSwan charon) into a Wireshark key table'
             cand audit 'Audit cluster QCD secret-sharing against an inventory'
             cand diagnose 'Diagnose a failed crash detection from a capture'
             cand generate-assets 'Regenerate shell completions and man pages (for maintainers)'
@@ -399,6 +435,11 @@ set edit:completion:arg-completer[qcd] = {|@words|
         &'qcd;help;token;verify'= {
         }
         &'qcd;help;decode'= {
+        }
+        &'qcd;help;keys'= {
+            cand convert 'Convert a key log into a Wireshark ikev2_decryption_table'
+        }
+        &'qcd;help;keys;convert'= {
         }
         &'qcd;help;audit'= {
         }

@@ -34,6 +34,7 @@ complete -c qcd -n "__fish_qcd_needs_command" -s V -l version -d 'Print version'
 complete -c qcd -n "__fish_qcd_needs_command" -f -a "secret" -d 'Generate, rotate, list, export, import, prune and derive QCD secrets'
 complete -c qcd -n "__fish_qcd_needs_command" -f -a "token" -d 'Derive and verify QCD tokens for given SPIs'
 complete -c qcd -n "__fish_qcd_needs_command" -f -a "decode" -d 'Decode IKEv2 messages and notify payloads from hex or captures'
+complete -c qcd -n "__fish_qcd_needs_command" -f -a "keys" -d 'Convert IKE key logs (tcpdump, libreswan, strongSwan charon) into a Wireshark key table'
 complete -c qcd -n "__fish_qcd_needs_command" -f -a "audit" -d 'Audit cluster QCD secret-sharing against an inventory'
 complete -c qcd -n "__fish_qcd_needs_command" -f -a "diagnose" -d 'Diagnose a failed crash detection from a capture'
 complete -c qcd -n "__fish_qcd_needs_command" -f -a "generate-assets" -d 'Regenerate shell completions and man pages (for maintainers)'
@@ -62,7 +63,7 @@ complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcomma
 complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from generate" -l color -d 'When to use colour; `auto` honours NO_COLOR and whether stdout is a terminal' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from generate" -l allow-insecure-permissions -d 'Accept a keyring readable or writable by group or others'
+complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from generate" -l allow-insecure-permissions -d 'Accept keyrings and secret files readable or writable by group or others'
 complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from generate" -l bind-taker-addr -d 'The token also covers the token taker\'s IP address (breaks with NAT rebinding and MOBIKE)'
 complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from generate" -l force -d 'Replace an existing keyring (its secrets are lost)'
 complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from generate" -l json -d 'Print results as JSON (one object per line) instead of text'
@@ -70,7 +71,7 @@ complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcomma
 complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from generate" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from generate" -s V -l version -d 'Print version'
 complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from rotate" -s k -l keyring -d 'Keyring file [env: QCD_KEYRING]' -r -F
-complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from rotate" -l overlap -d 'How long the old active generation stays valid as "previous" (e.g. 90m, 24h, 7d)' -r
+complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from rotate" -l overlap -d 'How long the old active generation stays valid as "previous" (e.g. 90m, 24h, 7d; at most 100y)' -r
 complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from rotate" -l if-older-than -d 'Rotate only if the active generation is at least this old (e.g. 30d); otherwise do nothing, exit 0' -r
 complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from rotate" -l bytes -d 'Secret length of the new generation [default: the active generation\'s]' -r
 complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from rotate" -l profile -d 'Token profile of the new generation [default: hmac-sha256, or the active generation\'s]' -r
@@ -78,7 +79,7 @@ complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcomma
 complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from rotate" -l color -d 'When to use colour; `auto` honours NO_COLOR and whether stdout is a terminal' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from rotate" -l allow-insecure-permissions -d 'Accept a keyring readable or writable by group or others'
+complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from rotate" -l allow-insecure-permissions -d 'Accept keyrings and secret files readable or writable by group or others'
 complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from rotate" -l dry-run -d 'Say what would happen without changing the keyring'
 complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from rotate" -l bind-taker-addr -d 'The token also covers the token taker\'s IP address (breaks with NAT rebinding and MOBIKE)'
 complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from rotate" -l json -d 'Print results as JSON (one object per line) instead of text'
@@ -89,7 +90,7 @@ complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcomma
 complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from list" -l color -d 'When to use colour; `auto` honours NO_COLOR and whether stdout is a terminal' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from list" -l allow-insecure-permissions -d 'Accept a keyring readable or writable by group or others'
+complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from list" -l allow-insecure-permissions -d 'Accept keyrings and secret files readable or writable by group or others'
 complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from list" -l json -d 'Print results as JSON (one object per line) instead of text'
 complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Print only the answer itself (tokens, ids), no commentary'
 complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -103,7 +104,7 @@ complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcomma
 complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from export" -l color -d 'When to use colour; `auto` honours NO_COLOR and whether stdout is a terminal' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from export" -l allow-insecure-permissions -d 'Accept a keyring readable or writable by group or others'
+complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from export" -l allow-insecure-permissions -d 'Accept keyrings and secret files readable or writable by group or others'
 complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from export" -l force -d 'With --out: replace FILE even if it holds a different secret'
 complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from export" -l json -d 'Print results as JSON (one object per line) instead of text'
 complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from export" -s q -l quiet -d 'Print only the answer itself (tokens, ids), no commentary'
@@ -122,7 +123,7 @@ complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcomma
 complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from import" -l color -d 'When to use colour; `auto` honours NO_COLOR and whether stdout is a terminal' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from import" -l allow-insecure-permissions -d 'Accept a keyring readable or writable by group or others'
+complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from import" -l allow-insecure-permissions -d 'Accept keyrings and secret files readable or writable by group or others'
 complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from import" -l bind-taker-addr -d 'The token also covers the token taker\'s IP address (breaks with NAT rebinding and MOBIKE)'
 complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from import" -l json -d 'Print results as JSON (one object per line) instead of text'
 complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from import" -s q -l quiet -d 'Print only the answer itself (tokens, ids), no commentary'
@@ -132,7 +133,7 @@ complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcomma
 complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from prune" -l color -d 'When to use colour; `auto` honours NO_COLOR and whether stdout is a terminal' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from prune" -l allow-insecure-permissions -d 'Accept a keyring readable or writable by group or others'
+complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from prune" -l allow-insecure-permissions -d 'Accept keyrings and secret files readable or writable by group or others'
 complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from prune" -l dry-run -d 'Say what would be destroyed without changing the keyring'
 complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from prune" -l json -d 'Print results as JSON (one object per line) instead of text'
 complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from prune" -s q -l quiet -d 'Print only the answer itself (tokens, ids), no commentary'
@@ -145,7 +146,7 @@ complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcomma
 complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from derive" -l color -d 'When to use colour; `auto` honours NO_COLOR and whether stdout is a terminal' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from derive" -l allow-insecure-permissions -d 'Accept a keyring readable or writable by group or others'
+complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from derive" -l allow-insecure-permissions -d 'Accept keyrings and secret files readable or writable by group or others'
 complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from derive" -l force -d 'Recreate the member keyring from scratch (its other generations are lost)'
 complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from derive" -l json -d 'Print results as JSON (one object per line) instead of text'
 complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from derive" -s q -l quiet -d 'Print only the answer itself (tokens, ids), no commentary'
@@ -217,19 +218,43 @@ complete -c qcd -n "__fish_qcd_using_subcommand token; and __fish_seen_subcomman
 complete -c qcd -n "__fish_qcd_using_subcommand decode" -l hex -d 'The bytes as hex on the command line' -r
 complete -c qcd -n "__fish_qcd_using_subcommand decode" -l as -d 'What the bytes are, instead of detecting it (hex input)' -r -f -a "message\t''
 payload\t''"
-complete -c qcd -n "__fish_qcd_using_subcommand decode" -l keys -d 'Decrypt SK payloads with this key table (Wireshark\'s ikev2_decryption_table format, also written by strongSwan\'s save-keys)' -r -F
+complete -c qcd -n "__fish_qcd_using_subcommand decode" -l keys -d 'Decrypt SK payloads with these keys: a Wireshark ikev2_decryption_table, tcpdump -E / libreswan `ikev2 I|R …` lines, or a strongSwan charon log at ike = 4 (format detected per file)' -r -F
 complete -c qcd -n "__fish_qcd_using_subcommand decode" -l port -d 'Capture: a UDP port carrying IKE besides 500 and 4500 (repeatable)' -r
 complete -c qcd -n "__fish_qcd_using_subcommand decode" -l spi -d 'Capture: only the messages of one IKE SA (SPI-I or SPI-R, 16 hex digits)' -r
 complete -c qcd -n "__fish_qcd_using_subcommand decode" -l color -d 'When to use colour; `auto` honours NO_COLOR and whether stdout is a terminal' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c qcd -n "__fish_qcd_using_subcommand decode" -l offsets -d 'Show each payload\'s byte offset in the input (in a capture: in the IKE message)'
+complete -c qcd -n "__fish_qcd_using_subcommand decode" -l ignore-icv -d 'With --keys: show an SK payload\'s decryption even when its ICV does not match, marked unauthenticated (JSON "integrity": "failed")'
 complete -c qcd -n "__fish_qcd_using_subcommand decode" -l qcd -d 'Capture: only messages carrying QCD_TOKEN, INVALID_IKE_SPI or INVALID_SPI (also inside SK when decrypted with --keys)'
 complete -c qcd -n "__fish_qcd_using_subcommand decode" -l summary -d 'Capture: one row per IKE SA (exchanges, notifies, QCD tokens, ESP SPIs) instead of each message'
 complete -c qcd -n "__fish_qcd_using_subcommand decode" -l json -d 'Print results as JSON (one object per line) instead of text'
 complete -c qcd -n "__fish_qcd_using_subcommand decode" -s q -l quiet -d 'Print only the answer itself (tokens, ids), no commentary'
 complete -c qcd -n "__fish_qcd_using_subcommand decode" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c qcd -n "__fish_qcd_using_subcommand decode" -s V -l version -d 'Print version'
+complete -c qcd -n "__fish_qcd_using_subcommand keys; and not __fish_seen_subcommand_from convert help" -l color -d 'When to use colour; `auto` honours NO_COLOR and whether stdout is a terminal' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c qcd -n "__fish_qcd_using_subcommand keys; and not __fish_seen_subcommand_from convert help" -l json -d 'Print results as JSON (one object per line) instead of text'
+complete -c qcd -n "__fish_qcd_using_subcommand keys; and not __fish_seen_subcommand_from convert help" -s q -l quiet -d 'Print only the answer itself (tokens, ids), no commentary'
+complete -c qcd -n "__fish_qcd_using_subcommand keys; and not __fish_seen_subcommand_from convert help" -s h -l help -d 'Print help'
+complete -c qcd -n "__fish_qcd_using_subcommand keys; and not __fish_seen_subcommand_from convert help" -s V -l version -d 'Print version'
+complete -c qcd -n "__fish_qcd_using_subcommand keys; and not __fish_seen_subcommand_from convert help" -f -a "convert" -d 'Convert a key log into a Wireshark ikev2_decryption_table'
+complete -c qcd -n "__fish_qcd_using_subcommand keys; and not __fish_seen_subcommand_from convert help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c qcd -n "__fish_qcd_using_subcommand keys; and __fish_seen_subcommand_from convert" -l from -d 'The format of INPUT' -r -f -a "tcpdump\t'tcpdump -E secrets: `ikev2 I|R 0xSPI-I 0xSPI-R sha1:0x… aes128:0x…`'
+libreswan\t'libreswan with plutodebug=private: the same lines, libreswan\'s names'
+charon\t'strongSwan charon log at ike = 4'
+wireshark\t'A Wireshark table (checked and rewritten, skipped lines dropped)'"
+complete -c qcd -n "__fish_qcd_using_subcommand keys; and __fish_seen_subcommand_from convert" -l out -d 'Where to write the table (mode 0600, atomically); `-` is stdout' -r -F
+complete -c qcd -n "__fish_qcd_using_subcommand keys; and __fish_seen_subcommand_from convert" -l color -d 'When to use colour; `auto` honours NO_COLOR and whether stdout is a terminal' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c qcd -n "__fish_qcd_using_subcommand keys; and __fish_seen_subcommand_from convert" -l json -d 'Print results as JSON (one object per line) instead of text'
+complete -c qcd -n "__fish_qcd_using_subcommand keys; and __fish_seen_subcommand_from convert" -s q -l quiet -d 'Print only the answer itself (tokens, ids), no commentary'
+complete -c qcd -n "__fish_qcd_using_subcommand keys; and __fish_seen_subcommand_from convert" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c qcd -n "__fish_qcd_using_subcommand keys; and __fish_seen_subcommand_from convert" -s V -l version -d 'Print version'
+complete -c qcd -n "__fish_qcd_using_subcommand keys; and __fish_seen_subcommand_from help" -f -a "convert" -d 'Convert a key log into a Wireshark ikev2_decryption_table'
+complete -c qcd -n "__fish_qcd_using_subcommand keys; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c qcd -n "__fish_qcd_using_subcommand audit" -l fail-on -d 'Exit 1 when a finding has this severity or higher' -r -f -a "info\t''
 low\t''
 medium\t''
@@ -242,7 +267,7 @@ complete -c qcd -n "__fish_qcd_using_subcommand audit" -s q -l quiet -d 'Print o
 complete -c qcd -n "__fish_qcd_using_subcommand audit" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c qcd -n "__fish_qcd_using_subcommand audit" -s V -l version -d 'Print version'
 complete -c qcd -n "__fish_qcd_using_subcommand diagnose" -s k -l keyring -d 'The token maker\'s keyring: verify each QCD_TOKEN seen against it and explain mismatches [env: QCD_KEYRING]' -r -F
-complete -c qcd -n "__fish_qcd_using_subcommand diagnose" -l keys -d 'Key table (Wireshark\'s ikev2_decryption_table format) to decrypt IKE_AUTH and read the token given there' -r -F
+complete -c qcd -n "__fish_qcd_using_subcommand diagnose" -l keys -d 'Keys to decrypt IKE_AUTH and read the token given there: a Wireshark ikev2_decryption_table, tcpdump/libreswan key lines or a charon log (detected)' -r -F
 complete -c qcd -n "__fish_qcd_using_subcommand diagnose" -l port -d 'Another UDP port carrying IKE (besides 500 and 4500); repeatable' -r
 complete -c qcd -n "__fish_qcd_using_subcommand diagnose" -l silence -d 'How long one side may stay silent (or a request unanswered) while the other keeps sending before it counts as an outage' -r
 complete -c qcd -n "__fish_qcd_using_subcommand diagnose" -l taker -d 'Judge the token taker by the rules of this implementation (default: explain the maker\'s reply for each)' -r -f -a "rockhopper\t'Rockhopper VPN: reply from the peer\'s address, INVALID_IKE_SPI and QCD_TOKEN, equal length and bytes'
@@ -274,6 +299,7 @@ complete -c qcd -n "__fish_qcd_using_subcommand generate-scenarios" -s h -l help
 complete -c qcd -n "__fish_qcd_using_subcommand generate-scenarios" -s V -l version -d 'Print version'
 complete -c qcd -n "__fish_qcd_using_subcommand generate-capture" -l out -d 'Where to write the capture' -r -F
 complete -c qcd -n "__fish_qcd_using_subcommand generate-capture" -l size -d 'File size to reach, e.g. 1G, 64M, 500k (powers of 1024)' -r
+complete -c qcd -n "__fish_qcd_using_subcommand generate-capture" -l ike-sas -d 'Instead of an ESP-heavy capture, an IKE-heavy one with N IKE SAs (one peer each: IKE_SA_INIT, IKE_AUTH, a liveness check, ESP both ways; every 4th with the QCD reply, 5th on IPv6, 3rd on NAT-T, 7th fragmented)' -r
 complete -c qcd -n "__fish_qcd_using_subcommand generate-capture" -l esp-size -d 'IP packet size of each ESP packet' -r
 complete -c qcd -n "__fish_qcd_using_subcommand generate-capture" -l ike-count -d 'Number of IKE messages spread through the capture' -r
 complete -c qcd -n "__fish_qcd_using_subcommand generate-capture" -l format -r -f -a "pcap\t''
@@ -286,15 +312,16 @@ complete -c qcd -n "__fish_qcd_using_subcommand generate-capture" -l json -d 'Pr
 complete -c qcd -n "__fish_qcd_using_subcommand generate-capture" -s q -l quiet -d 'Print only the answer itself (tokens, ids), no commentary'
 complete -c qcd -n "__fish_qcd_using_subcommand generate-capture" -s h -l help -d 'Print help'
 complete -c qcd -n "__fish_qcd_using_subcommand generate-capture" -s V -l version -d 'Print version'
-complete -c qcd -n "__fish_qcd_using_subcommand help; and not __fish_seen_subcommand_from secret token decode audit diagnose generate-assets generate-scenarios generate-capture help" -f -a "secret" -d 'Generate, rotate, list, export, import, prune and derive QCD secrets'
-complete -c qcd -n "__fish_qcd_using_subcommand help; and not __fish_seen_subcommand_from secret token decode audit diagnose generate-assets generate-scenarios generate-capture help" -f -a "token" -d 'Derive and verify QCD tokens for given SPIs'
-complete -c qcd -n "__fish_qcd_using_subcommand help; and not __fish_seen_subcommand_from secret token decode audit diagnose generate-assets generate-scenarios generate-capture help" -f -a "decode" -d 'Decode IKEv2 messages and notify payloads from hex or captures'
-complete -c qcd -n "__fish_qcd_using_subcommand help; and not __fish_seen_subcommand_from secret token decode audit diagnose generate-assets generate-scenarios generate-capture help" -f -a "audit" -d 'Audit cluster QCD secret-sharing against an inventory'
-complete -c qcd -n "__fish_qcd_using_subcommand help; and not __fish_seen_subcommand_from secret token decode audit diagnose generate-assets generate-scenarios generate-capture help" -f -a "diagnose" -d 'Diagnose a failed crash detection from a capture'
-complete -c qcd -n "__fish_qcd_using_subcommand help; and not __fish_seen_subcommand_from secret token decode audit diagnose generate-assets generate-scenarios generate-capture help" -f -a "generate-assets" -d 'Regenerate shell completions and man pages (for maintainers)'
-complete -c qcd -n "__fish_qcd_using_subcommand help; and not __fish_seen_subcommand_from secret token decode audit diagnose generate-assets generate-scenarios generate-capture help" -f -a "generate-scenarios" -d 'Write the synthetic QCD scenario captures (for maintainers)'
-complete -c qcd -n "__fish_qcd_using_subcommand help; and not __fish_seen_subcommand_from secret token decode audit diagnose generate-assets generate-scenarios generate-capture help" -f -a "generate-capture" -d 'Write a synthetic capture (mostly ESP, some IKE) for benchmarks'
-complete -c qcd -n "__fish_qcd_using_subcommand help; and not __fish_seen_subcommand_from secret token decode audit diagnose generate-assets generate-scenarios generate-capture help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c qcd -n "__fish_qcd_using_subcommand help; and not __fish_seen_subcommand_from secret token decode keys audit diagnose generate-assets generate-scenarios generate-capture help" -f -a "secret" -d 'Generate, rotate, list, export, import, prune and derive QCD secrets'
+complete -c qcd -n "__fish_qcd_using_subcommand help; and not __fish_seen_subcommand_from secret token decode keys audit diagnose generate-assets generate-scenarios generate-capture help" -f -a "token" -d 'Derive and verify QCD tokens for given SPIs'
+complete -c qcd -n "__fish_qcd_using_subcommand help; and not __fish_seen_subcommand_from secret token decode keys audit diagnose generate-assets generate-scenarios generate-capture help" -f -a "decode" -d 'Decode IKEv2 messages and notify payloads from hex or captures'
+complete -c qcd -n "__fish_qcd_using_subcommand help; and not __fish_seen_subcommand_from secret token decode keys audit diagnose generate-assets generate-scenarios generate-capture help" -f -a "keys" -d 'Convert IKE key logs (tcpdump, libreswan, strongSwan charon) into a Wireshark key table'
+complete -c qcd -n "__fish_qcd_using_subcommand help; and not __fish_seen_subcommand_from secret token decode keys audit diagnose generate-assets generate-scenarios generate-capture help" -f -a "audit" -d 'Audit cluster QCD secret-sharing against an inventory'
+complete -c qcd -n "__fish_qcd_using_subcommand help; and not __fish_seen_subcommand_from secret token decode keys audit diagnose generate-assets generate-scenarios generate-capture help" -f -a "diagnose" -d 'Diagnose a failed crash detection from a capture'
+complete -c qcd -n "__fish_qcd_using_subcommand help; and not __fish_seen_subcommand_from secret token decode keys audit diagnose generate-assets generate-scenarios generate-capture help" -f -a "generate-assets" -d 'Regenerate shell completions and man pages (for maintainers)'
+complete -c qcd -n "__fish_qcd_using_subcommand help; and not __fish_seen_subcommand_from secret token decode keys audit diagnose generate-assets generate-scenarios generate-capture help" -f -a "generate-scenarios" -d 'Write the synthetic QCD scenario captures (for maintainers)'
+complete -c qcd -n "__fish_qcd_using_subcommand help; and not __fish_seen_subcommand_from secret token decode keys audit diagnose generate-assets generate-scenarios generate-capture help" -f -a "generate-capture" -d 'Write a synthetic capture (mostly ESP, some IKE) for benchmarks'
+complete -c qcd -n "__fish_qcd_using_subcommand help; and not __fish_seen_subcommand_from secret token decode keys audit diagnose generate-assets generate-scenarios generate-capture help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c qcd -n "__fish_qcd_using_subcommand help; and __fish_seen_subcommand_from secret" -f -a "generate" -d 'Create a new keyring whose generation 1 is a fresh random secret'
 complete -c qcd -n "__fish_qcd_using_subcommand help; and __fish_seen_subcommand_from secret" -f -a "rotate" -d 'Make a new active generation; the old active one stays valid as "previous" for --overlap'
 complete -c qcd -n "__fish_qcd_using_subcommand help; and __fish_seen_subcommand_from secret" -f -a "list" -d 'List generations: id, state, times, fingerprint, length, profile; never the secret'
@@ -304,3 +331,4 @@ complete -c qcd -n "__fish_qcd_using_subcommand help; and __fish_seen_subcommand
 complete -c qcd -n "__fish_qcd_using_subcommand help; and __fish_seen_subcommand_from secret" -f -a "derive" -d 'Derive a load-sharing member\'s own secret from a root keyring (HKDF-SHA-256)'
 complete -c qcd -n "__fish_qcd_using_subcommand help; and __fish_seen_subcommand_from token" -f -a "derive" -d 'Print the token a gateway sends for an IKE SA, in lowercase hex'
 complete -c qcd -n "__fish_qcd_using_subcommand help; and __fish_seen_subcommand_from token" -f -a "verify" -d 'Check a token against the generations in use; explain a mismatch'
+complete -c qcd -n "__fish_qcd_using_subcommand help; and __fish_seen_subcommand_from keys" -f -a "convert" -d 'Convert a key log into a Wireshark ikev2_decryption_table'

@@ -7,6 +7,7 @@
 //! - [`audit`]: cluster secret-sharing audit (inventory, rules, findings).
 //! - [`spi`]: IKE SPIs and SPI pairs, and how users write them.
 //! - [`encoding`]: lenient hex, base64 and raw encodings of byte strings.
+//! - [`fsio`]: safe file access (regular files only, size caps, ownership checks).
 //! - [`ikesa`]: which IKE SA a message belongs to, and which was current between two hosts.
 //! - [`ikecrypto`]: IKEv2 SK payload decryption with Wireshark/strongSwan key tables.
 //! - [`secret`]: the keyring model (generations of the QCD secret) and its file store.
@@ -23,6 +24,7 @@ pub mod capture;
 pub mod decode;
 pub mod diagnose;
 pub mod encoding;
+pub mod fsio;
 pub mod ikecrypto;
 pub mod ikesa;
 pub mod report;

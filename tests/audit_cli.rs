@@ -191,13 +191,15 @@ fn keyring_members_hot_standby() {
 
     // gw1 rotates and the new secret never reaches gw2.
     let mut rotated = shared.clone();
-    rotated.rotate(
-        secret(8),
-        TokenSpec::default(),
-        now() - days(1),
-        days(2),
-        Origin::Generated,
-    );
+    rotated
+        .rotate(
+            secret(8),
+            TokenSpec::default(),
+            now() - days(1),
+            days(2),
+            Origin::Generated,
+        )
+        .expect("ids and times are in range");
     std::fs::remove_file(dir.path().join("gw1.json")).unwrap();
     write_keyring(dir.path(), "gw1.json", &rotated);
     assert_eq!(audit_ids(&inv, &[]), (vec!["QCD002".to_string()], 1));
@@ -253,7 +255,8 @@ fn fail_on_thresholds() {
         now() - days(10),
         days(1),
         Origin::Generated,
-    );
+    )
+    .expect("ids and times are in range");
     write_manifest(dir.path(), "gw1.json", &k, 0o600);
     let inv = inventory(
         dir.path(),

@@ -595,8 +595,9 @@ fn keys_reboot_capture_tree_shows_inner_payloads() {
     ]);
     assert_eq!(r.code, Some(0), "{}", r.stderr);
     assert!(
-        r.stdout
-            .contains("    decrypted:\n      IDr (Identification - Responder), 21 bytes\n"),
+        r.stdout.contains(
+            "    decrypted (ICV verified):\n      IDr (Identification - Responder), 21 bytes\n"
+        ),
         "{}",
         r.stdout
     );

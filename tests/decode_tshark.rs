@@ -17,7 +17,9 @@
 //!    group and length, ID type and value, CERT/CERTREQ, AUTH method, nonce
 //!    length, notify fields and structured data, Delete, Vendor ID, TS, CP,
 //!    EAP, SKF numbering), the decrypted inner payloads (reassembled for
-//!    SKF), and whether the message is malformed. A difference fails the
+//!    SKF) and whether their ICV failed (qcd runs with `--ignore-icv`, which
+//!    shows such plaintext as tshark does), and whether the message is
+//!    malformed. A difference fails the
 //!    test unless [`ALLOWED`] lists it with a reason; an entry of
 //!    [`ALLOWED`] that matches nothing fails it too, so the list stays true.
 //!
@@ -386,24 +388,6 @@ const ALLOWED: &[Allowed] = &[
                  header fields (read past the payload) and then throws; qcd shows the first \
                  proposal, whose four transforms both list, and reports the second as malformed",
     },
-    // tcpdump's ikev2pI2.pcap: the capture's ICV is bogus.
-    Allowed {
-        capture: "peer/tcpdump/tests/ikev2pI2.pcap",
-        frame: Some(2),
-        contains: "payload 1 (SK): decrypted payloads",
-        reason: "the SK payload's ICV is wrong (tshark marks it \"incorrect\" and shows the \
-                 plaintext anyway); qcd shows no plaintext that fails its integrity check \
-                 (--ignore-icv, being added with the key material work, will show it marked \
-                 unauthenticated)",
-    },
-    // Wireshark's AES-CCM capture. LEAD: remove after merging the key-material work.
-    Allowed {
-        capture: "peer/wireshark/test/captures/ikev2-decrypt-aes256ccm16.pcapng",
-        frame: None,
-        contains: "decrypted payloads",
-        reason: "algorithm not yet supported by qcd (AES-CCM-256 with 16 octet ICV); the lead \
-                 removes this entry after merging the key-material work",
-    },
 ];
 
 /// One payload as both sides describe it: main fields by name, and the
@@ -656,6 +640,15 @@ fn tshark_payload(ty: u8, t: &Value) -> P {
             let decrypted = &t["isakmp.enc.decrypted"];
             if decrypted.is_object() {
                 p.inner = Some(tshark_payloads(&decrypted["isakmp.enc.contained"]));
+                // tshark marks a wrong ICV with an expert item, a right one not at all.
+                let failed = t["isakmp.enc.icd_tree"]["_ws.expert"]["_ws.expert.message"]
+                    .as_str()
+                    .is_some_and(|m| m.contains("incorrect"));
+                put(
+                    f,
+                    "sk.icv",
+                    Some(if failed { "failed" } else { "ok" }.into()),
+                );
             }
         }
         47 => {
@@ -879,6 +872,14 @@ fn qcd_payload(d: &Value) -> P {
             }
             if !e["payloads"].is_null() {
                 p.inner = Some(qcd_payloads(&e["payloads"]));
+                if ty == 46 {
+                    let failed = e["integrity"].as_str() == Some("failed");
+                    put(
+                        f,
+                        "sk.icv",
+                        Some(if failed { "failed" } else { "ok" }.into()),
+                    );
+                }
             }
         }
         47 => {
@@ -1046,26 +1047,6 @@ fn key_table_for(path: &Path) -> Option<PathBuf> {
     candidates.into_iter().find(|c| c.is_file())
 }
 
-/// The lines of a key table that qcd can load (all of it if it loads
-/// whole): a table with algorithms qcd does not support yet is refused as
-/// a whole today. Returns the table qcd gets.
-fn qcd_key_table(path: &Path, dir: &Path) -> PathBuf {
-    if qcd::ikecrypto::KeyTable::load(path).is_ok() {
-        return path.to_path_buf();
-    }
-    let text = std::fs::read_to_string(path).unwrap();
-    let usable: Vec<&str> = text
-        .lines()
-        .filter(|l| qcd::ikecrypto::KeyTable::parse(l, "line").is_ok_and(|t| !t.is_empty()))
-        .collect();
-    let out = dir.join(format!(
-        "{}.usable",
-        path.file_name().unwrap().to_string_lossy()
-    ));
-    std::fs::write(&out, usable.join("\n") + "\n").unwrap();
-    out
-}
-
 /// tshark's dissection of a capture (`-T json`), with a key table in a
 /// private HOME: frame number → the frame's layers.
 fn tshark_frames(pcap: &Path, keys: Option<&Path>) -> BTreeMap<u64, Value> {
@@ -1105,12 +1086,14 @@ fn tshark_frames(pcap: &Path, keys: Option<&Path>) -> BTreeMap<u64, Value> {
         .collect()
 }
 
-/// `qcd --json decode [--keys]`: frame number → message.
+/// `qcd --json decode [--keys TABLE --ignore-icv]`: frame number → message.
+/// tshark shows a decryption whose ICV fails (and marks it); qcd does with
+/// `--ignore-icv`, which the comparison therefore uses.
 fn qcd_frames(pcap: &Path, keys: Option<&Path>) -> BTreeMap<u64, Value> {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_qcd"));
     cmd.env("NO_COLOR", "1").args(["--json", "decode"]);
     if let Some(k) = keys {
-        cmd.arg("--keys").arg(k);
+        cmd.arg("--keys").arg(k).arg("--ignore-icv");
     }
     let out = cmd.arg(pcap).output().unwrap();
     assert!(
@@ -1131,15 +1114,9 @@ fn qcd_frames(pcap: &Path, keys: Option<&Path>) -> BTreeMap<u64, Value> {
 
 /// Compares one capture; returns the differences, each prefixed with the
 /// capture and frame, and the number of messages compared.
-fn compare_capture(
-    name: &str,
-    pcap: &Path,
-    keys: Option<&Path>,
-    tmp: &Path,
-) -> (Vec<String>, usize) {
-    let qcd_keys = keys.map(|k| qcd_key_table(k, tmp));
+fn compare_capture(name: &str, pcap: &Path, keys: Option<&Path>) -> (Vec<String>, usize) {
     let theirs = tshark_frames(pcap, keys);
-    let ours = qcd_frames(pcap, qcd_keys.as_deref());
+    let ours = qcd_frames(pcap, keys);
     let mut diffs = Vec::new();
     let frames: std::collections::BTreeSet<u64> =
         theirs.keys().chain(ours.keys()).copied().collect();
@@ -1168,7 +1145,7 @@ fn every_capture_dissects_like_tshark() {
     let mut count = 0;
     for (name, path) in captures() {
         let keys = key_table_for(&path);
-        let (d, m) = compare_capture(&name, &path, keys.as_deref(), tmp.path());
+        let (d, m) = compare_capture(&name, &path, keys.as_deref());
         all.extend(d);
         messages += m;
         count += 1;
@@ -1181,7 +1158,7 @@ fn every_capture_dissects_like_tshark() {
     std::fs::write(&pcap, common::dissect_samples::capture(&synthetic)).unwrap();
     let keys = tmp.path().join("synthetic.keys");
     std::fs::write(&keys, common::dissect_samples::fragment_key_table()).unwrap();
-    let (d, m) = compare_capture("synthetic", &pcap, Some(&keys), tmp.path());
+    let (d, m) = compare_capture("synthetic", &pcap, Some(&keys));
     assert_eq!(m, synthetic.len());
     all.extend(d);
     messages += m;

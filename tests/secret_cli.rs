@@ -493,6 +493,23 @@ fn import_accepts_every_hex_spelling_and_is_idempotent() {
     }
     std::fs::write(d.path("peer.hex"), &hex_text).unwrap();
     gen(&d, "standby.json");
+    let import_peer = [
+        "secret",
+        "import",
+        "-k",
+        "standby.json",
+        "--format",
+        "hex",
+        "--in",
+        "peer.hex",
+    ];
+    // a secret file others can read is refused, like a keyring
+    std::fs::set_permissions(d.path("peer.hex"), std::fs::Permissions::from_mode(0o644)).unwrap();
+    d.run(&import_peer)
+        .code(2)
+        .stderr_has("mode 0644")
+        .stderr_has("chmod 600 peer.hex");
+    std::fs::set_permissions(d.path("peer.hex"), std::fs::Permissions::from_mode(0o600)).unwrap();
     d.run(&[
         "secret",
         "import",

@@ -317,10 +317,11 @@ mod bodies {
 
     fn decoded_payload(t: PayloadType, body: Vec<u8>) -> decode::DecodedPayload {
         let bytes = message_with(t, body);
-        let m = decode::decode_message_with(
+        let m = decode::decode_message_partial(
             &bytes,
             &decode::DecodeOptions {
                 keys: None,
+                ignore_icv: false,
                 dissect: true,
             },
         )
@@ -404,9 +405,9 @@ mod bodies {
         ) {
             let t = PayloadType(t);
             let bytes = message_with(t, body);
-            let m = decode::decode_message_with(
+            let m = decode::decode_message_partial(
                 &bytes,
-                &decode::DecodeOptions { keys: None, dissect: true },
+                &decode::DecodeOptions { keys: None, ignore_icv: false, dissect: true },
             ).unwrap();
             let _ = serde_json::to_string(&m).unwrap();
             for p in &m.payloads {

@@ -66,8 +66,19 @@ fn main() -> io::Result<()> {
     let mut n = 0;
     n += captures(root, &corpus.join("capture"))?;
     n += keyrings(&corpus.join("keyring"))?;
+    n += secret_ops(&corpus.join("secret_ops"))?;
     n += manifests(root, &corpus.join("manifest"))?;
     n += keytables(root, &corpus.join("keytable"))?;
+    n += copy_dir(
+        &root.join("tests/data/strongswan/charon-log"),
+        &corpus.join("keylog"),
+        ".charon.log",
+    )?;
+    n += copy_dir(
+        &root.join("tests/data/peer/tcpdump/tests"),
+        &corpus.join("keylog"),
+        "-secrets.txt",
+    )?;
     n += token_batch(&corpus.join("token_batch"))?;
     n += copy_dir(&root.join("tests/data/decode"), &corpus.join("decode"), "")?;
     n += capture_messages(&root.join("tests/data"), &corpus.join("decode"))?;
@@ -216,7 +227,8 @@ fn sample_keyring() -> Keyring {
         t(10),
         day,
         Origin::Imported,
-    );
+    )
+    .expect("ids and times are in range");
     k.rotate(
         secret(3, 20),
         TokenSpec::new(Profile::HmacSha1),
@@ -227,11 +239,13 @@ fn sample_keyring() -> Keyring {
             root_generation: 3,
             root_fingerprint: "SHA256:abc".into(),
         },
-    );
+    )
+    .expect("ids and times are in range");
     k.prune(t(20 + 3 * 86400));
     let mut spec = TokenSpec::new(Profile::Sha256Concat);
     spec.taker_addr = true;
-    k.rotate(secret(4, 48), spec, t(30), day, Origin::Generated);
+    k.rotate(secret(4, 48), spec, t(30), day, Origin::Generated)
+        .expect("ids and times are in range");
     k
 }
 
@@ -239,6 +253,36 @@ fn keyrings(dir: &Path) -> io::Result<usize> {
     let simple = Keyring::new(secret(9, 32), TokenSpec::default(), t(0), Origin::Generated);
     let mut n = put(dir, "simple.json", &simple.to_json())?;
     n += put(dir, "rotated.json", &sample_keyring().to_json())?;
+    Ok(n)
+}
+
+/// `secret_ops` inputs: an operations byte, a clock byte, then a keyring
+/// (valid ones, and one with the highest possible generation id).
+fn secret_ops(dir: &Path) -> io::Result<usize> {
+    let fresh = Keyring::new(secret(9, 32), TokenSpec::default(), t(0), Origin::Generated);
+    let mut last: serde_json::Value =
+        serde_json::from_slice(&fresh.to_json()).expect("a keyring is JSON");
+    last["generations"][0]["id"] = u32::MAX.into();
+    let last = serde_json::to_vec_pretty(&last).expect("JSON");
+    let mut n = 0;
+    for (name, keyring) in [
+        ("fresh", fresh.to_json().to_vec()),
+        ("rotated", sample_keyring().to_json().to_vec()),
+        ("last-id", last),
+    ] {
+        // rotate, import, prune, derive in turn; all four of one kind; every clock
+        for (ops, clock) in [
+            (0b11_10_01_00u8, 0u8),
+            (0, 1),
+            (0x55, 2),
+            (0xaa, 3),
+            (0xff, 5),
+        ] {
+            let mut input = vec![ops, clock];
+            input.extend_from_slice(&keyring);
+            n += put(dir, &format!("{name}-{ops:02x}-{clock}.bin"), &input)?;
+        }
+    }
     Ok(n)
 }
 

@@ -30,6 +30,7 @@ fuzz_target!(|data: &[u8]| {
     // As a capture's messages: light decode, then the lazy dissection.
     let mut decoder = Decoder::new(DecodeOptions {
         keys: None,
+        ignore_icv: false,
         dissect: false,
     });
     for chunk in data.chunks(97) {

@@ -241,9 +241,11 @@ fn strip_json_position(msg: &str) -> String {
 impl Inventory {
     /// Reads and checks an inventory file: JSON when its name ends in `.json`, TOML otherwise.
     pub fn read(path: &Path) -> Result<Inventory, InventoryError> {
-        let text = std::fs::read_to_string(path).map_err(|source| InventoryError::Read {
-            path: path.to_path_buf(),
-            source,
+        let text = crate::fsio::read_string(path, &crate::fsio::INVENTORY).map_err(|e| {
+            InventoryError::Read {
+                path: path.to_path_buf(),
+                source: e.into_io(),
+            }
         })?;
         let json = path
             .extension()
@@ -408,11 +410,14 @@ fn load_member(source: &Source, now: SystemTime) -> Result<Manifest, String> {
             let opts = LoadOptions {
                 allow_insecure_permissions: true,
             };
-            let (keyring, info) = store::load_with_info(path, &opts).map_err(|e| e.to_string())?;
+            // The audit only reads metadata: any owner will do.
+            let (keyring, info) = store::load_with(path, &opts, crate::fsio::Owners::Anyone)
+                .map_err(|e| e.to_string())?;
             Ok(Manifest::from_keyring(&keyring, path, info, now))
         }
         Source::Manifest(path) => {
-            let bytes = std::fs::read(path).map_err(|e| {
+            let bytes = crate::fsio::read(path, &crate::fsio::MANIFEST).map(|(b, _)| b).map_err(|e| {
+                let e = e.into_io();
                 if e.kind() == std::io::ErrorKind::NotFound {
                     format!(
                         "no manifest at {}: collect it on the member with `qcd secret list --json -k KEYRING > {}`",

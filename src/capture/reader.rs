@@ -32,9 +32,11 @@ pub struct Options {
     /// UDP ports carrying IKE besides 500 and 4500 (`--port N`). Treated like
     /// 500, except that a leading 4-byte zero non-ESP marker is stripped.
     pub extra_ports: Vec<u16>,
-    /// Yield an [`Event::Esp`] per ESP packet (they are always counted in
-    /// [`CaptureReader::esp_stats`]).
+    /// Yield an [`Event::Esp`] per ESP packet.
     pub esp_events: bool,
+    /// Aggregate ESP per SPI and direction in [`CaptureReader::esp_stats`]
+    /// (one entry per flow: turn it off when nobody reads it).
+    pub esp_stats: bool,
     /// Bounds on IP reassembly.
     pub defrag: DefragLimits,
     /// Read buffer size in bytes (1 MiB at least is best).
@@ -46,6 +48,7 @@ impl Default for Options {
         Options {
             extra_ports: Vec::new(),
             esp_events: false,
+            esp_stats: true,
             defrag: DefragLimits::default(),
             buffer_size: 4 << 20,
         }
@@ -1353,7 +1356,9 @@ impl State {
     ) -> Step {
         let (src, dst) = (SocketAddr::new(src, sport), SocketAddr::new(dst, dport));
         self.counters.esp += 1;
-        self.esp.record(EspKey { spi, src, dst }, frame, time, seq);
+        if self.opts.esp_stats {
+            self.esp.record(EspKey { spi, src, dst }, frame, time, seq);
+        }
         if self.opts.esp_events {
             Step::Found(Ready::Esp {
                 frame,

@@ -4,24 +4,25 @@
 //! endpoints, filters and a per-IKE-SA summary). SK payloads are opened with
 //! `--keys`.
 
-use std::collections::HashMap;
 use std::fs::File;
 use std::io::{IsTerminal, Read};
-use std::net::{IpAddr, SocketAddr};
+
 use std::path::PathBuf;
 
 use anyhow::{bail, Context};
 use clap::{Args, ValueEnum};
 use serde::Serialize;
 
-use qcd::capture::{self, read_head, CaptureReader, Event, Options, Timestamp};
+use qcd::capture::{self, read_head, CaptureReader, Event, Options};
+use qcd::decode::summary::{digest_is_qcd_related, Summary};
 use qcd::decode::{
-    self, input, text, As, DecodeOptions, Decoded, DecodedMessage, DecodedPayload, Decoder,
+    self, input, text, As, DecodeOptions, Decoded, DecodedMessage, Decoder, DecryptOptions,
 };
 use qcd::ikecrypto::KeyTable;
+use qcd::ikesa::digest::{summarize, Keep};
 use qcd::report::{Output, Style};
 use qcd::spi::Spi;
-use qcd::wire::NotifyType;
+use qcd::wire::PayloadType;
 
 use super::Outcome;
 
@@ -72,13 +73,24 @@ pub struct DecodeArgs {
     #[arg(long)]
     pub offsets: bool,
 
-    /// Decrypt SK payloads with this key table (Wireshark's
-    /// ikev2_decryption_table format, also written by strongSwan's save-keys).
+    /// Decrypt SK payloads with these keys: a Wireshark ikev2_decryption_table,
+    /// tcpdump -E / libreswan `ikev2 I|R …` lines, or a strongSwan charon log
+    /// at ike = 4 (format detected per file).
     ///
-    /// One line per IKE SA: SPI-I,SPI-R,SK_ei,SK_er,"encryption",SK_ai,SK_ar,"integrity".
-    /// The table holds secrets: keep it private.
+    /// Wireshark table: one line per IKE SA,
+    /// SPI-I,SPI-R,SK_ei,SK_er,"encryption",SK_ai,SK_ar,"integrity", names as
+    /// Wireshark spells them. Lines qcd cannot use are skipped with a warning
+    /// on stderr (`qcd: warning: FILE:LINE: …`). The keys are secrets: keep the file private.
     #[arg(long, value_name = "TABLE")]
     pub keys: Option<PathBuf>,
+
+    /// With --keys: show an SK payload's decryption even when its ICV does not
+    /// match, marked unauthenticated (JSON "integrity": "failed").
+    ///
+    /// Without it a failed ICV shows no plaintext. The plaintext of a failed
+    /// ICV may be garbage (wrong SK_e) or forged: never trust it.
+    #[arg(long, requires = "keys")]
+    pub ignore_icv: bool,
 
     /// Capture: a UDP port carrying IKE besides 500 and 4500 (repeatable).
     #[arg(long = "port", value_name = "N")]
@@ -116,7 +128,7 @@ impl From<AsKind> for As {
 
 pub fn run(args: DecodeArgs, out: &mut Output) -> anyhow::Result<Outcome> {
     let keys = match &args.keys {
-        Some(p) => Some(KeyTable::load(p).context("cannot load --keys")?),
+        Some(p) => Some(super::keys::load_keys(p)?),
         None => None,
     };
     let spi = match &args.spi {
@@ -139,8 +151,15 @@ pub fn run(args: DecodeArgs, out: &mut Output) -> anyhow::Result<Outcome> {
             .with_context(|| format!("cannot read {source}"))?
             .1
     };
-    let decoded = decode::decode_bytes_with_keys(&bytes, args.as_kind.map(As::from), keys.as_ref())
-        .with_context(|| format!("cannot decode {source}"))?;
+    let decoded = decode::decode_bytes_with(
+        &bytes,
+        args.as_kind.map(As::from),
+        DecryptOptions {
+            keys: keys.as_ref(),
+            ignore_icv: args.ignore_icv,
+        },
+    )
+    .with_context(|| format!("cannot decode {source}"))?;
     if out.json {
         out.json_line(&decoded)?;
     } else {
@@ -274,34 +293,24 @@ struct CaptureMessage<'a> {
     reassembled: bool,
 }
 
-const QCD_NOTIFIES: [NotifyType; 3] = [
-    NotifyType::QCD_TOKEN,
-    NotifyType::INVALID_IKE_SPI,
-    NotifyType::INVALID_SPI,
-];
-
-/// The notifies of a message, outside and (decrypted) inside SK.
-fn notifies(m: &DecodedMessage) -> impl Iterator<Item = &DecodedPayload> {
-    m.payloads
-        .iter()
-        .flat_map(|p| {
-            std::iter::once(p).chain(
-                p.encrypted
-                    .as_ref()
-                    .and_then(|e| e.payloads.as_ref())
-                    .into_iter()
-                    .flatten(),
-            )
-        })
-        .filter(|p| p.notify.is_some())
-}
-
-fn is_qcd_related(m: &DecodedMessage) -> bool {
-    notifies(m).any(|p| {
-        p.notify
-            .as_ref()
-            .is_some_and(|n| QCD_NOTIFIES.iter().any(|t| t.0 == n.notify_type))
-    })
+/// The warning for an IKE message that did not decode.
+fn not_decoded(
+    frame: u64,
+    src: &std::net::SocketAddr,
+    dst: &std::net::SocketAddr,
+    e: &qcd::wire::WireError,
+    truncated: bool,
+) -> String {
+    format!(
+        "frame {frame} ({} -> {}): IKE message not decoded: {e}{}",
+        capture::format_endpoint(src),
+        capture::format_endpoint(dst),
+        if truncated {
+            " (the capture holds only part of this datagram: snapshot length)"
+        } else {
+            ""
+        }
+    )
 }
 
 fn run_capture(
@@ -317,6 +326,8 @@ fn run_capture(
     let bar = progress_bar(source.size);
     let opts = Options {
         extra_ports: args.ports.clone(),
+        // The ESP flow table is only printed by --summary.
+        esp_stats: args.summary,
         ..Options::default()
     };
     let name = source.name;
@@ -336,14 +347,14 @@ fn run_capture(
             CaptureReader::new(input, &name, opts)?
         }
     };
-    let spi_hex = spi.map(|s| s.to_hex());
-    // The summary and the --qcd filter need only the light decode; messages
-    // that are printed are dissected in full.
+    let mut summary = Summary::new();
+    // Printed messages: decoded as far as they go, every payload dissected,
+    // IKE fragments reassembled across the capture.
     let mut decoder = Decoder::new(DecodeOptions {
         keys,
-        dissect: !args.summary && !args.qcd,
+        ignore_icv: args.ignore_icv,
+        dissect: true,
     });
-    let mut summary = Summary::default();
     let mut first = true;
     let warn = |text: &str| match &bar {
         Some(b) => b.suspend(|| eprintln!("qcd: warning: {name}: {text}")),
@@ -366,48 +377,71 @@ fn run_capture(
                 reassembled,
             } => (frame, time, src, dst, payload, truncated, reassembled),
         };
-        let snaplen = if truncated {
-            " (the capture holds only part of this datagram: snapshot length)"
-        } else {
-            ""
-        };
+        // The filters and the summary read a digest from the zero-copy view;
+        // only the messages printed are decoded in full. The filters decide
+        // on the full decode instead for a malformed message (decoded as far
+        // as it goes) and, with --qcd, for an IKE fragment (its content is
+        // known once its message is reassembled).
+        let mut filter_after = false;
+        if args.summary || args.qcd || spi.is_some() {
+            match summarize(&payload, keys, Keep::AllTypes) {
+                Ok((digest, _)) => {
+                    if args.qcd && !digest_is_qcd_related(&digest) {
+                        if digest.first_payload != PayloadType::SKF.0 || keys.is_none() {
+                            continue;
+                        }
+                        filter_after = true;
+                    }
+                    if let Some(s) = spi {
+                        if digest.spis.initiator != s && digest.spis.responder != s {
+                            continue;
+                        }
+                    }
+                    if args.summary {
+                        summary.add(&digest, frame, time, src, dst);
+                        continue;
+                    }
+                }
+                Err(e) if args.summary => {
+                    warn(&not_decoded(frame, &src, &dst, &e, truncated));
+                    continue;
+                }
+                Err(_) => filter_after = true,
+            }
+        }
         let decoded = decoder.decode(&payload, time);
         for w in decoder.take_warnings() {
             warn(&w);
         }
-        let mut m = match decoded {
+        let m = match decoded {
             Ok(m) => m,
             Err(e) => {
-                warn(&format!(
-                    "frame {frame} ({} -> {}): IKE message not decoded: {e}{snaplen}",
-                    capture::format_endpoint(&src),
-                    capture::format_endpoint(&dst),
-                ));
+                warn(&not_decoded(frame, &src, &dst, &e, truncated));
                 continue;
             }
         };
-        if let Some(bad) = &m.malformed {
-            warn(&format!(
-                "frame {frame} ({} -> {}): IKE message malformed, decoded up to the problem: {}{snaplen}",
-                capture::format_endpoint(&src),
-                capture::format_endpoint(&dst),
-                bad.message
-            ));
-        }
-        if args.qcd && !is_qcd_related(&m) {
-            continue;
-        }
-        if !args.summary {
-            decode::dissect_message(&mut m, &payload);
-        }
-        if let Some(s) = &spi_hex {
-            if &m.spi_i != s && &m.spi_r != s {
+        if filter_after {
+            if args.qcd && !decode::is_qcd_related(&m) {
                 continue;
             }
+            if let Some(s) = spi {
+                if m.spi_i != s.to_hex() && m.spi_r != s.to_hex() {
+                    continue;
+                }
+            }
         }
-        if args.summary {
-            summary.add(&m, frame, time, src, dst);
-            continue;
+        if let Some(bad) = &m.malformed {
+            warn(&format!(
+                "frame {frame} ({} -> {}): IKE message malformed, decoded up to the problem: {}{}",
+                capture::format_endpoint(&src),
+                capture::format_endpoint(&dst),
+                bad.message,
+                if truncated {
+                    " (the capture holds only part of this datagram: snapshot length)"
+                } else {
+                    ""
+                }
+            ));
         }
         let decoded = Decoded::Message(m);
         let time = time.map(|t| t.format_rfc3339());
@@ -446,7 +480,7 @@ fn run_capture(
     if args.summary {
         let filtered = args.qcd || spi.is_some();
         summary.attach_esp(reader.esp_stats().flows(), filtered);
-        summary.print(out)?;
+        print_summary(&summary, out)?;
     }
     if reader.damaged() {
         out.flush()?;
@@ -455,239 +489,23 @@ fn run_capture(
     Ok(Outcome::Success)
 }
 
-/// ESP packets of one SPI and direction, as the summary shows them.
-#[derive(Serialize, Clone)]
-struct EspRow {
-    /// 8 lowercase hex digits.
-    spi: String,
-    src: String,
-    dst: String,
-    packets: u64,
-    first_frame: u64,
-    last_frame: u64,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    first_time: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    last_time: Option<String>,
-}
-
-/// One IKE SA of `--summary --json`.
-#[derive(Serialize)]
-struct SaRow {
-    /// `"ike_sa"`, or `"esp_without_ike_sa"` for ESP flows whose hosts had no IKE message.
-    kind: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    spi_i: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    spi_r: Option<String>,
-    /// Endpoint of the original initiator (from its messages' Initiator flag).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    initiator: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    responder: Option<String>,
-    messages: u64,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    first_frame: Option<u64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    last_frame: Option<u64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    first_time: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    last_time: Option<String>,
-    /// Exchange name → messages, sorted by name.
-    exchanges: serde_json::Map<String, serde_json::Value>,
-    /// Notify type names, each once, in order of first appearance (inside SK too when decrypted).
-    notifies: Vec<String>,
-    /// QCD_TOKEN notification data (hex), each once.
-    qcd_tokens: Vec<String>,
-    esp: Vec<EspRow>,
-}
-
-struct SaAcc {
-    spi_i: String,
-    spi_r: String,
-    initiator: SocketAddr,
-    responder: SocketAddr,
-    messages: u64,
-    first_frame: u64,
-    last_frame: u64,
-    first_time: Option<Timestamp>,
-    last_time: Option<Timestamp>,
-    exchanges: Vec<(String, u64)>,
-    notifies: Vec<String>,
-    qcd_tokens: Vec<String>,
-    esp: Vec<EspRow>,
-}
-
-impl SaAcc {
-    fn hosts(&self) -> (IpAddr, IpAddr) {
-        host_pair(self.initiator.ip(), self.responder.ip())
+/// Prints the summary: NDJSON rows, or a table.
+fn print_summary(summary: &Summary, out: &mut Output) -> anyhow::Result<()> {
+    if out.json {
+        for r in summary.rows() {
+            out.json_line(&r)?;
+        }
+        return Ok(());
     }
-}
-
-fn host_pair(a: IpAddr, b: IpAddr) -> (IpAddr, IpAddr) {
-    if a <= b {
-        (a, b)
-    } else {
-        (b, a)
+    if summary.is_empty() {
+        out.line("no IKE message or ESP packet matched")?;
+        return Ok(());
     }
-}
-
-#[derive(Default)]
-struct Summary {
-    sas: Vec<SaAcc>,
-    by_spi_i: HashMap<String, usize>,
-    orphan_esp: Vec<EspRow>,
-}
-
-fn fmt_time(t: Option<Timestamp>) -> Option<String> {
-    t.map(|t| t.format_rfc3339())
-}
-
-impl Summary {
-    fn add(
-        &mut self,
-        m: &DecodedMessage,
-        frame: u64,
-        time: Option<Timestamp>,
-        src: SocketAddr,
-        dst: SocketAddr,
-    ) {
-        // An IKE SA is named by SPI-I (SPI-R is still zero in the first request).
-        let (initiator, responder) = if m.initiator { (src, dst) } else { (dst, src) };
-        let i = *self.by_spi_i.entry(m.spi_i.clone()).or_insert_with(|| {
-            self.sas.push(SaAcc {
-                spi_i: m.spi_i.clone(),
-                spi_r: m.spi_r.clone(),
-                initiator,
-                responder,
-                messages: 0,
-                first_frame: frame,
-                last_frame: frame,
-                first_time: time,
-                last_time: time,
-                exchanges: Vec::new(),
-                notifies: Vec::new(),
-                qcd_tokens: Vec::new(),
-                esp: Vec::new(),
-            });
-            self.sas.len() - 1
-        });
-        let sa = &mut self.sas[i];
-        if sa.spi_r.bytes().all(|c| c == b'0') {
-            sa.spi_r = m.spi_r.clone();
-        }
-        sa.messages += 1;
-        sa.last_frame = frame;
-        if time.is_some() {
-            sa.last_time = time;
-        }
-        match sa.exchanges.iter_mut().find(|(n, _)| *n == m.exchange) {
-            Some((_, c)) => *c += 1,
-            None => sa.exchanges.push((m.exchange.clone(), 1)),
-        }
-        for p in notifies(m) {
-            let Some(n) = &p.notify else { continue };
-            if !sa.notifies.contains(&n.name) {
-                sa.notifies.push(n.name.clone());
-            }
-            if n.notify_type == NotifyType::QCD_TOKEN.0 && !sa.qcd_tokens.contains(&n.data) {
-                sa.qcd_tokens.push(n.data.clone());
-            }
-        }
-    }
-
-    /// Each ESP flow goes to the IKE SA between the same two hosts that was
-    /// the latest to start before the flow's first packet (else the first
-    /// one between them). With a filter (--qcd, --spi) flows whose hosts
-    /// have no listed SA are left out.
-    fn attach_esp(&mut self, flows: Vec<(capture::EspKey, capture::EspFlow)>, filtered: bool) {
-        for (k, f) in flows {
-            let row = EspRow {
-                spi: format!("{:08x}", k.spi),
-                src: capture::format_endpoint(&k.src),
-                dst: capture::format_endpoint(&k.dst),
-                packets: f.packets,
-                first_frame: f.first_frame,
-                last_frame: f.last_frame,
-                first_time: fmt_time(f.first_time),
-                last_time: fmt_time(f.last_time),
-            };
-            let hosts = host_pair(k.src.ip(), k.dst.ip());
-            let candidates: Vec<usize> = (0..self.sas.len())
-                .filter(|&i| self.sas[i].hosts() == hosts)
-                .collect();
-            let chosen = candidates
-                .iter()
-                .rev()
-                .find(|&&i| self.sas[i].first_frame <= f.first_frame)
-                .or(candidates.first());
-            match chosen {
-                Some(&i) => self.sas[i].esp.push(row),
-                None if !filtered => self.orphan_esp.push(row),
-                None => {}
-            }
-        }
-    }
-
-    fn rows(&self) -> Vec<SaRow> {
-        let mut rows: Vec<SaRow> = self
-            .sas
-            .iter()
-            .map(|sa| SaRow {
-                kind: "ike_sa",
-                spi_i: Some(sa.spi_i.clone()),
-                spi_r: Some(sa.spi_r.clone()),
-                initiator: Some(capture::format_endpoint(&sa.initiator)),
-                responder: Some(capture::format_endpoint(&sa.responder)),
-                messages: sa.messages,
-                first_frame: Some(sa.first_frame),
-                last_frame: Some(sa.last_frame),
-                first_time: fmt_time(sa.first_time),
-                last_time: fmt_time(sa.last_time),
-                exchanges: sa
-                    .exchanges
-                    .iter()
-                    .map(|(n, c)| (n.clone(), serde_json::Value::from(*c)))
-                    .collect(),
-                notifies: sa.notifies.clone(),
-                qcd_tokens: sa.qcd_tokens.clone(),
-                esp: sa.esp.clone(),
-            })
-            .collect();
-        if !self.orphan_esp.is_empty() {
-            rows.push(SaRow {
-                kind: "esp_without_ike_sa",
-                spi_i: None,
-                spi_r: None,
-                initiator: None,
-                responder: None,
-                messages: 0,
-                first_frame: None,
-                last_frame: None,
-                first_time: None,
-                last_time: None,
-                exchanges: serde_json::Map::new(),
-                notifies: Vec::new(),
-                qcd_tokens: Vec::new(),
-                esp: self.orphan_esp.clone(),
-            });
-        }
-        rows
-    }
-
-    fn print(&self, out: &mut Output) -> anyhow::Result<()> {
-        let rows = self.rows();
-        if out.json {
-            for r in &rows {
-                out.json_line(r)?;
-            }
-            return Ok(());
-        }
-        if rows.is_empty() {
-            out.line("no IKE message or ESP packet matched")?;
-            return Ok(());
-        }
+    // Tables of a few hundred rows each: a summary of many IKE SAs streams
+    // instead of being laid out in memory at once.
+    const TABLE_ROWS: usize = 256;
+    let mut rows = summary.rows().peekable();
+    while rows.peek().is_some() {
         let mut table = out.table();
         table.set_header(vec![
             "IKE SA (SPI-I / SPI-R)",
@@ -698,7 +516,7 @@ impl Summary {
             "QCD tokens",
             "ESP SPIs",
         ]);
-        for r in &rows {
+        for r in rows.by_ref().take(TABLE_ROWS) {
             let sa = match (&r.spi_i, &r.spi_r) {
                 (Some(i), Some(rr)) => format!("{i}\n{rr}"),
                 _ => "(no IKE message)".to_string(),
@@ -761,6 +579,6 @@ impl Summary {
             ]);
         }
         out.line(&table.to_string())?;
-        Ok(())
     }
+    Ok(())
 }

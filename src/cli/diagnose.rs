@@ -6,7 +6,6 @@ use std::time::Duration;
 use clap::{Args, ValueEnum};
 
 use qcd::diagnose::{self, KeyringChecker, SaReport, Taker, TokenChecker, Verdict};
-use qcd::ikecrypto::KeyTable;
 use qcd::report::{Output, Style};
 use qcd::secret::store::{self, LoadOptions};
 use qcd::timefmt;
@@ -31,7 +30,7 @@ pub struct DiagnoseArgs {
     /// Accept a keyring readable or writable by group or others.
     #[arg(long)]
     pub allow_insecure_permissions: bool,
-    /// Key table (Wireshark's ikev2_decryption_table format) to decrypt IKE_AUTH and read the token given there.
+    /// Keys to decrypt IKE_AUTH and read the token given there: a Wireshark ikev2_decryption_table, tcpdump/libreswan key lines or a charon log (detected).
     #[arg(long, value_name = "TABLE")]
     pub keys: Option<PathBuf>,
     /// Another UDP port carrying IKE (besides 500 and 4500); repeatable.
@@ -67,7 +66,7 @@ impl From<TakerArg> for Taker {
 }
 
 fn parse_duration(s: &str) -> Result<Duration, String> {
-    timefmt::parse_duration(s).map_err(|e| e.to_string())
+    timefmt::parse_duration_arg(s).map_err(|e| e.to_string())
 }
 
 pub fn run(args: DiagnoseArgs, out: &mut Output) -> anyhow::Result<Outcome> {
@@ -84,7 +83,11 @@ pub fn run(args: DiagnoseArgs, out: &mut Output) -> anyhow::Result<Outcome> {
             )
         })
         .transpose()?;
-    let keys = args.keys.as_ref().map(|p| KeyTable::load(p)).transpose()?;
+    let keys = args
+        .keys
+        .as_ref()
+        .map(|p| super::keys::load_keys(p))
+        .transpose()?;
     let checker = keyring.as_ref().map(|k| KeyringChecker::new(k, now));
     let opts = diagnose::Options {
         checker: checker.as_ref().map(|c| c as &dyn TokenChecker),
@@ -98,7 +101,7 @@ pub fn run(args: DiagnoseArgs, out: &mut Output) -> anyhow::Result<Outcome> {
     for w in result.warnings.lines() {
         eprintln!("qcd: warning: {}: {w}", args.capture.display());
     }
-    if result.reports.is_empty() {
+    if result.reports.len() == 0 {
         anyhow::bail!(
             "{}: no IKE message to diagnose ({} IKE messages decoded, {} ESP packets): the capture must hold the IKE traffic on UDP ports 500 and 4500 (and ESP, IP protocol 50), e.g. `tcpdump -w gw.pcap 'udp port 500 or udp port 4500 or esp'`; use --port N for IKE on another port",
             args.capture.display(),
@@ -106,12 +109,31 @@ pub fn run(args: DiagnoseArgs, out: &mut Output) -> anyhow::Result<Outcome> {
             result.esp_packets
         );
     }
-    if out.json {
-        for r in &result.reports {
-            out.json_line(r)?;
+    // Reports are judged and printed one IKE SA at a time.
+    let mut counts: Vec<(Verdict, usize)> = Vec::new();
+    let mut total = 0;
+    for r in result.reports {
+        if out.json {
+            out.json_line(&r)?;
+        } else {
+            render(out, &r)?;
         }
-    } else {
-        render(out, &result.reports)?;
+        total += 1;
+        match counts.iter_mut().find(|(v, _)| *v == r.verdict) {
+            Some((_, n)) => *n += 1,
+            None => counts.push((r.verdict, 1)),
+        }
+    }
+    if !out.json {
+        let parts: Vec<String> = counts
+            .iter()
+            .map(|(v, n)| format!("{n} {}", v.name()))
+            .collect();
+        out.line(&format!(
+            "{total} IKE SA{}: {}",
+            if total == 1 { "" } else { "s" },
+            parts.join(", ")
+        ))?;
     }
     if result.damaged {
         anyhow::bail!(
@@ -119,69 +141,50 @@ pub fn run(args: DiagnoseArgs, out: &mut Output) -> anyhow::Result<Outcome> {
             args.capture.display()
         );
     }
-    Ok(if result.reports.iter().all(|r| r.verdict.is_ok()) {
+    Ok(if counts.iter().all(|(v, _)| v.is_ok()) {
         Outcome::Success
     } else {
         Outcome::Negative
     })
 }
 
-fn render(out: &mut Output, reports: &[SaReport]) -> anyhow::Result<()> {
-    for r in reports {
-        let style = if r.verdict.is_ok() {
-            Style::Good
-        } else {
-            Style::Bad
-        };
-        out.answer(&format!(
-            "{}: IKE SA {} {}  {} → {}",
-            out.paint(style, r.verdict.name()),
-            r.spi_i,
-            r.spi_r,
-            r.initiator.as_deref().unwrap_or("?"),
-            r.responder.as_deref().unwrap_or("?"),
-        ))?;
-        out.answer(&format!("  {}", r.reason))?;
-        if !r.action.is_empty() {
-            out.answer(&format!("  what to do: {}", r.action))?;
-        }
-        if !out.quiet {
-            for e in &r.events {
-                out.line(&format!(
-                    "  {}  {:>6}  {}",
-                    out.paint(Style::Dim, &e.time),
-                    format!("#{}", e.frame),
-                    e.what
-                ))?;
-            }
-            if r.events_omitted > 0 {
-                out.line(&format!(
-                    "  ({} more messages of this IKE SA not shown)",
-                    r.events_omitted
-                ))?;
-            }
-            for n in &r.notes {
-                out.line(&format!("  note: {n}"))?;
-            }
-        }
-        out.line("")?;
-    }
-    let mut counts: Vec<(Verdict, usize)> = Vec::new();
-    for r in reports {
-        match counts.iter_mut().find(|(v, _)| *v == r.verdict) {
-            Some((_, n)) => *n += 1,
-            None => counts.push((r.verdict, 1)),
-        }
-    }
-    let parts: Vec<String> = counts
-        .iter()
-        .map(|(v, n)| format!("{n} {}", v.name()))
-        .collect();
-    out.line(&format!(
-        "{} IKE SA{}: {}",
-        reports.len(),
-        if reports.len() == 1 { "" } else { "s" },
-        parts.join(", ")
+fn render(out: &mut Output, r: &SaReport) -> anyhow::Result<()> {
+    let style = if r.verdict.is_ok() {
+        Style::Good
+    } else {
+        Style::Bad
+    };
+    out.answer(&format!(
+        "{}: IKE SA {} {}  {} → {}",
+        out.paint(style, r.verdict.name()),
+        r.spi_i,
+        r.spi_r,
+        r.initiator.as_deref().unwrap_or("?"),
+        r.responder.as_deref().unwrap_or("?"),
     ))?;
+    out.answer(&format!("  {}", r.reason))?;
+    if !r.action.is_empty() {
+        out.answer(&format!("  what to do: {}", r.action))?;
+    }
+    if !out.quiet {
+        for e in &r.events {
+            out.line(&format!(
+                "  {}  {:>6}  {}",
+                out.paint(Style::Dim, &e.time),
+                format!("#{}", e.frame),
+                e.what
+            ))?;
+        }
+        if r.events_omitted > 0 {
+            out.line(&format!(
+                "  ({} more messages of this IKE SA not shown)",
+                r.events_omitted
+            ))?;
+        }
+        for n in &r.notes {
+            out.line(&format!("  note: {n}"))?;
+        }
+    }
+    out.line("")?;
     Ok(())
 }

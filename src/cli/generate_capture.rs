@@ -10,6 +10,7 @@ use anyhow::{bail, Context};
 use clap::{Args, ValueEnum};
 
 use qcd::capture::synth::{synth, SynthSpec};
+use qcd::capture::synth_ike::{ike_heavy, IkeHeavySpec};
 use qcd::capture::write::{Encap, Format};
 use qcd::report::Output;
 use qcd::spi::Spi;
@@ -26,8 +27,13 @@ pub struct GenerateCaptureArgs {
     #[arg(long, value_name = "FILE")]
     pub out: PathBuf,
     /// File size to reach, e.g. 1G, 64M, 500k (powers of 1024).
-    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
-    pub size: u64,
+    #[arg(long, value_name = "SIZE", value_parser = parse_size, required_unless_present = "ike_sas")]
+    pub size: Option<u64>,
+    /// Instead of an ESP-heavy capture, an IKE-heavy one with N IKE SAs (one
+    /// peer each: IKE_SA_INIT, IKE_AUTH, a liveness check, ESP both ways; every
+    /// 4th with the QCD reply, 5th on IPv6, 3rd on NAT-T, 7th fragmented).
+    #[arg(long, value_name = "N", conflicts_with_all = ["size", "esp_size", "ike_count", "ipv6"])]
+    pub ike_sas: Option<u64>,
     /// IP packet size of each ESP packet.
     #[arg(long, default_value_t = 1400, value_name = "BYTES")]
     pub esp_size: usize,
@@ -170,22 +176,70 @@ pub fn sample_messages() -> anyhow::Result<Vec<Vec<u8>>> {
         .collect()
 }
 
+fn format(f: CaptureFormat) -> Format {
+    match f {
+        CaptureFormat::Pcap => Format::Pcap {
+            big_endian: false,
+            nanos: false,
+        },
+        CaptureFormat::Pcapng => Format::PcapNg,
+    }
+}
+
+fn run_ike_heavy(
+    args: &GenerateCaptureArgs,
+    sas: u64,
+    out: &mut Output,
+) -> anyhow::Result<Outcome> {
+    let spec = IkeHeavySpec {
+        sas,
+        format: format(args.format),
+        ..IkeHeavySpec::default()
+    };
+    let file = std::fs::File::create(&args.out)
+        .with_context(|| format!("cannot create {}", args.out.display()))?;
+    let s = ike_heavy(BufWriter::with_capacity(1 << 20, file), &spec)
+        .with_context(|| format!("cannot write {}", args.out.display()))?;
+    if out.json {
+        out.json_line(&serde_json::json!({
+            "file": args.out.display().to_string(),
+            "bytes": s.bytes,
+            "frames": s.frames,
+            "ike_sas": sas,
+            "ike": s.ike,
+            "esp": s.esp,
+            "qcd_replies": s.qcd_replies,
+            "fragments": s.fragments,
+        }))?;
+    } else {
+        out.line(&format!(
+            "{}: {} bytes, {} frames ({sas} IKE SAs, {} IKE messages, {} ESP, {} QCD replies, {} IP fragments)",
+            args.out.display(),
+            s.bytes,
+            s.frames,
+            s.ike,
+            s.esp,
+            s.qcd_replies,
+            s.fragments
+        ))?;
+    }
+    Ok(Outcome::Success)
+}
+
 pub fn run(args: GenerateCaptureArgs, out: &mut Output) -> anyhow::Result<Outcome> {
+    if let Some(n) = args.ike_sas {
+        return run_ike_heavy(&args, n, out);
+    }
+    let size = args.size.unwrap_or_default();
     if args.esp_size < 60 || args.esp_size > 65_000 {
         bail!("--esp-size must be between 60 and 65000 bytes");
     }
     let spec = SynthSpec {
-        size: args.size,
+        size,
         esp_size: args.esp_size,
         ike_count: args.ike_count,
         encap: Encap::Ethernet,
-        format: match args.format {
-            CaptureFormat::Pcap => Format::Pcap {
-                big_endian: false,
-                nanos: false,
-            },
-            CaptureFormat::Pcapng => Format::PcapNg,
-        },
+        format: format(args.format),
         ipv6: args.ipv6,
     };
     let ike = sample_messages()?;

@@ -13,6 +13,7 @@ pub mod audit;
 pub mod decode;
 pub mod diagnose;
 pub mod generate_capture;
+pub mod keys;
 pub mod scenarios;
 pub mod secret;
 pub mod token;
@@ -75,6 +76,9 @@ pub enum Command {
     Token(token::TokenCommand),
     /// Decode IKEv2 messages and notify payloads from hex or captures.
     Decode(decode::DecodeArgs),
+    /// Convert IKE key logs (tcpdump, libreswan, strongSwan charon) into a Wireshark key table.
+    #[command(subcommand)]
+    Keys(keys::KeysCommand),
     /// Audit cluster QCD secret-sharing against an inventory.
     Audit(audit::AuditArgs),
     /// Diagnose a failed crash detection from a capture.
@@ -112,7 +116,21 @@ pub enum Outcome {
 }
 
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    // Before anything holds a secret: no core dumps, no ptrace by peers.
+    qcd::secret::guard::harden_process();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            if e.kind() == clap::error::ErrorKind::UnknownArgument {
+                let args: Vec<String> = std::env::args().collect();
+                if let Some(hint) = qcd::timefmt::shell_split_hint(&args) {
+                    eprintln!("{hint}");
+                }
+            }
+            return ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2));
+        }
+    };
     let mut out = Output::stdout(cli.global.json, cli.global.quiet, cli.global.color.into());
     let result = dispatch(cli, &mut out).and_then(|o| {
         out.flush()?;
@@ -137,6 +155,7 @@ fn dispatch(cli: Cli, out: &mut Output) -> anyhow::Result<Outcome> {
         Command::Secret(cmd) => secret::run(cmd, out),
         Command::Token(cmd) => token::run(cmd, out),
         Command::Decode(args) => decode::run(args, out),
+        Command::Keys(cmd) => keys::run(cmd, out),
         Command::Audit(args) => audit::run(args, out),
         Command::Diagnose(args) => diagnose::run(args, out),
         Command::GenerateAssets(args) => assets::run(args),

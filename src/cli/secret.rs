@@ -1,7 +1,7 @@
 //! `qcd secret …`: generate, rotate, list, export, import, prune and derive
 //! QCD secrets in a keyring file.
 
-use std::io::{IsTerminal, Read};
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
@@ -10,15 +10,17 @@ use clap::{Args, Subcommand, ValueEnum};
 use serde::Serialize;
 use zeroize::Zeroizing;
 
-use qcd::encoding::{self, ByteFormat};
+use qcd::encoding::ByteFormat;
 use qcd::report::{Output, Style};
-use qcd::secret::derive::derive_member_secret;
-use qcd::secret::keyring::{DEFAULT_SECRET_BYTES, MAX_SECRET_BYTES, MIN_SECRET_BYTES};
+use qcd::secret::keyring::DEFAULT_SECRET_BYTES;
 use qcd::secret::manifest::GenerationMeta;
-use qcd::secret::store::{self, LoadOptions, StoreError};
-use qcd::secret::{weakness, Keyring, Manifest, Origin, SecretBytes, State};
+use qcd::secret::ops::{
+    self, AdoptOutcome, Adopted, Exported, Placement, RotateOutcome, SpecRequest,
+};
+use qcd::secret::store::LoadOptions;
+use qcd::secret::State;
 use qcd::timefmt;
-use qcd::token::{Profile, TokenSpec};
+use qcd::token::Profile;
 
 use super::Outcome;
 
@@ -74,7 +76,7 @@ pub struct KeyringArgs {
         hide_env = true
     )]
     pub keyring: PathBuf,
-    /// Accept a keyring readable or writable by group or others.
+    /// Accept keyrings and secret files readable or writable by group or others.
     #[arg(long)]
     pub allow_insecure_permissions: bool,
 }
@@ -84,10 +86,6 @@ impl KeyringArgs {
         LoadOptions {
             allow_insecure_permissions: self.allow_insecure_permissions,
         }
-    }
-
-    pub fn load(&self) -> anyhow::Result<Keyring> {
-        Ok(store::load(&self.keyring, &self.load_options())?)
     }
 }
 
@@ -110,22 +108,19 @@ fn parse_profile(s: &str) -> Result<Profile, String> {
         .map_err(|e: qcd::token::ProfileError| e.to_string())
 }
 
-fn parse_duration(s: &str) -> Result<Duration, String> {
-    timefmt::parse_duration(s).map_err(|e| e.to_string())
+/// Durations on the command line: `72h`, `3d`, `"3 days"`, `30D`, at most
+/// 100 years; a bare number split from its unit by the shell gets a hint.
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    timefmt::parse_duration_arg(s).map_err(|e| e.to_string())
 }
 
 impl SpecArgs {
-    /// The spec these flags ask for, starting from `base`.
-    fn resolve(&self, base: TokenSpec) -> anyhow::Result<TokenSpec> {
-        let profile = self.profile.unwrap_or(base.profile);
-        let length = match (self.length, self.profile) {
-            (Some(l), _) => l,
-            (None, Some(p)) if p != base.profile => p.default_len(),
-            _ => base.length,
-        };
-        let mut spec = TokenSpec::with_length(profile, length)?;
-        spec.taker_addr = self.bind_taker_addr || (self.profile.is_none() && base.taker_addr);
-        Ok(spec)
+    fn request(&self) -> SpecRequest {
+        SpecRequest {
+            profile: self.profile,
+            length: self.length,
+            bind_taker_addr: self.bind_taker_addr,
+        }
     }
 }
 
@@ -147,7 +142,7 @@ pub struct GenerateArgs {
 pub struct RotateArgs {
     #[command(flatten)]
     pub keyring: KeyringArgs,
-    /// How long the old active generation stays valid as "previous" (e.g. 90m, 24h, 7d).
+    /// How long the old active generation stays valid as "previous" (e.g. 90m, 24h, 7d; at most 100y).
     #[arg(long, default_value = "24h", value_parser = parse_duration, value_name = "DURATION")]
     pub overlap: Duration,
     /// Rotate only if the active generation is at least this old (e.g. 30d); otherwise do nothing, exit 0.
@@ -276,18 +271,6 @@ pub fn run(cmd: SecretCommand, out: &mut Output) -> anyhow::Result<Outcome> {
     }
 }
 
-fn check_secret_len(n: usize, what: &str) -> anyhow::Result<()> {
-    if !(MIN_SECRET_BYTES..=MAX_SECRET_BYTES).contains(&n) {
-        bail!("{what} is {n} bytes: QCD secrets must be {MIN_SECRET_BYTES} to {MAX_SECRET_BYTES} bytes (32 or more recommended)");
-    }
-    Ok(())
-}
-
-fn random_secret(n: usize) -> anyhow::Result<SecretBytes> {
-    check_secret_len(n, "the requested secret")?;
-    SecretBytes::random(n).context("the operating system's random number generator failed")
-}
-
 fn describe(g: &GenerationMeta) -> String {
     format!(
         "generation {} ({}), fingerprint {}, {} bytes, {}/{}{}",
@@ -331,18 +314,25 @@ fn report_change(out: &mut Output, r: &ChangeReport) -> anyhow::Result<()> {
 }
 
 fn generate(a: GenerateArgs, now: SystemTime, out: &mut Output) -> anyhow::Result<Outcome> {
-    let spec = a.spec.resolve(TokenSpec::default())?;
-    let keyring = Keyring::new(random_secret(a.bytes)?, spec, now, Origin::Generated);
-    store::create(&a.keyring.keyring, &keyring, a.force)?;
-    let g = GenerationMeta::from_generation(keyring.active(), now);
+    let path = a.keyring.keyring.clone();
+    let done = ops::generate(
+        &ops::GenerateRequest {
+            keyring: path.clone(),
+            bytes: a.bytes,
+            spec: a.spec.request(),
+            force: a.force,
+        },
+        now,
+    )?;
+    let g = done.generation;
     report_change(
         out,
         &ChangeReport {
             action: "generated",
             changed: true,
             dry_run: false,
-            keyring: a.keyring.keyring.display().to_string(),
-            message: format!("created {}: {}", a.keyring.keyring.display(), describe(&g)),
+            keyring: path.display().to_string(),
+            message: format!("created {}: {}", path.display(), describe(&g)),
             generation: Some(g),
             previous: None,
         },
@@ -352,94 +342,84 @@ fn generate(a: GenerateArgs, now: SystemTime, out: &mut Output) -> anyhow::Resul
 
 fn rotate(a: RotateArgs, now: SystemTime, out: &mut Output) -> anyhow::Result<Outcome> {
     let path = a.keyring.keyring.clone();
-    let plan = |k: &Keyring| -> anyhow::Result<Option<String>> {
-        let active = k.active();
-        if let Some(min_age) = a.if_older_than {
-            let age = active.age_at(now);
-            if age < min_age {
-                return Ok(Some(format!(
-                    "not rotated: active generation {} is {} old, younger than {}",
-                    active.id,
-                    timefmt::format_duration(age),
-                    timefmt::format_duration(min_age)
-                )));
-            }
-        }
-        Ok(None)
+    let done = ops::rotate(
+        &ops::RotateRequest {
+            keyring: path.clone(),
+            load: a.keyring.load_options(),
+            overlap: a.overlap,
+            if_older_than: a.if_older_than,
+            dry_run: a.dry_run,
+            bytes: a.bytes,
+            spec: a.spec.request(),
+        },
+        now,
+    )?;
+    let keyring = path.display().to_string();
+    let report = match done {
+        RotateOutcome::NotDue {
+            active,
+            age,
+            min_age,
+        } => ChangeReport {
+            action: "not-rotated",
+            changed: false,
+            dry_run: a.dry_run,
+            keyring,
+            message: format!(
+                "not rotated: active generation {} is {} old, younger than {}",
+                active.id,
+                timefmt::format_duration_coarse(age),
+                timefmt::format_duration(min_age)
+            ),
+            generation: Some(active),
+            previous: None,
+        },
+        RotateOutcome::WouldRotate {
+            planned,
+            previous,
+            previous_expires,
+        } => ChangeReport {
+            action: "rotated",
+            changed: true,
+            dry_run: true,
+            keyring,
+            message: format!(
+                "dry run: would make generation {} active ({} bytes, {}/{}{}) and keep generation {} as previous until {}",
+                planned.id,
+                planned.secret_bytes,
+                planned.spec.profile,
+                planned.spec.length,
+                if planned.spec.taker_addr { " +taker-addr" } else { "" },
+                previous.id,
+                timefmt::format_rfc3339(previous_expires)
+            ),
+            generation: None,
+            previous: Some(previous),
+        },
+        RotateOutcome::Rotated {
+            generation,
+            previous,
+        } => ChangeReport {
+            action: "rotated",
+            changed: true,
+            dry_run: false,
+            keyring,
+            message: format!(
+                "rotated: {}\n  previous: generation {} is still accepted until {}",
+                describe(&generation),
+                previous.id,
+                previous.expires.as_deref().unwrap_or("?")
+            ),
+            generation: Some(generation),
+            previous: Some(previous),
+        },
     };
-    let not_rotated = |k: &Keyring, why: String| ChangeReport {
-        action: "not-rotated",
-        changed: false,
-        dry_run: a.dry_run,
-        keyring: path.display().to_string(),
-        message: why,
-        generation: Some(GenerationMeta::from_generation(k.active(), now)),
-        previous: None,
-    };
-    if a.dry_run {
-        let k = a.keyring.load()?;
-        let report = match plan(&k)? {
-            Some(why) => not_rotated(&k, why),
-            None => {
-                let spec = a.spec.resolve(k.active().spec)?;
-                check_secret_len(a.bytes.unwrap_or(k.active().secret_len), "the new secret")?;
-                ChangeReport {
-                    action: "rotated",
-                    changed: true,
-                    dry_run: true,
-                    keyring: path.display().to_string(),
-                    message: format!(
-                        "dry run: would make generation {} active ({}/{}) and keep generation {} as previous until {}",
-                        k.next_id(),
-                        spec.profile,
-                        spec.length,
-                        k.active().id,
-                        timefmt::format_rfc3339(now + a.overlap)
-                    ),
-                    generation: None,
-                    previous: Some(GenerationMeta::from_generation(k.active(), now)),
-                }
-            }
-        };
-        report_change(out, &report)?;
-        return Ok(Outcome::Success);
-    }
-    let report = store::update(&path, &a.keyring.load_options(), |k| {
-        if let Some(why) = plan(k)? {
-            return Ok::<_, anyhow::Error>((not_rotated(k, why), false));
-        }
-        let old = k.active().id;
-        let spec = a.spec.resolve(k.active().spec)?;
-        let secret = random_secret(a.bytes.unwrap_or(k.active().secret_len))?;
-        let id = k.rotate(secret, spec, now, a.overlap, Origin::Generated);
-        let g = GenerationMeta::from_generation(k.generation(id).expect("just added"), now);
-        let p = GenerationMeta::from_generation(k.generation(old).expect("exists"), now);
-        let message = format!(
-            "rotated: {}\n  previous: generation {} is still accepted until {}",
-            describe(&g),
-            old,
-            p.expires.as_deref().unwrap_or("?")
-        );
-        Ok((
-            ChangeReport {
-                action: "rotated",
-                changed: true,
-                dry_run: false,
-                keyring: path.display().to_string(),
-                message,
-                generation: Some(g),
-                previous: Some(p),
-            },
-            true,
-        ))
-    })?;
     report_change(out, &report)?;
     Ok(Outcome::Success)
 }
 
 fn list(a: ListArgs, now: SystemTime, out: &mut Output) -> anyhow::Result<Outcome> {
-    let (k, info) = store::load_with_info(&a.keyring.keyring, &a.keyring.load_options())?;
-    let manifest = Manifest::from_keyring(&k, &a.keyring.keyring, info, now);
+    let manifest = ops::list(&a.keyring.keyring, &a.keyring.load_options(), now)?;
     if out.json {
         out.json_line(&manifest)?;
         return Ok(Outcome::Success);
@@ -495,23 +475,6 @@ fn list(a: ListArgs, now: SystemTime, out: &mut Output) -> anyhow::Result<Outcom
     Ok(Outcome::Success)
 }
 
-/// `secret` encoded for export, in a buffer wiped on drop.
-fn encode_secret(secret: &SecretBytes, format: FormatArg) -> Zeroizing<Vec<u8>> {
-    match format {
-        FormatArg::Raw => Zeroizing::new(secret.expose().to_vec()),
-        FormatArg::Hex => {
-            let mut s = Zeroizing::new(hex::encode(secret.expose()).into_bytes());
-            s.push(b'\n');
-            s
-        }
-        FormatArg::Base64 => {
-            let mut s = Zeroizing::new(encoding::encode_base64(secret.expose()).into_bytes());
-            s.push(b'\n');
-            s
-        }
-    }
-}
-
 #[derive(Serialize)]
 struct ExportReport<'a> {
     generation: u32,
@@ -521,6 +484,9 @@ struct ExportReport<'a> {
     out: Option<String>,
     /// With --out: false when the file already held exactly these bytes.
     changed: Option<bool>,
+    /// With --out: the loose mode (e.g. "0644") of a file that already held
+    /// these bytes and was rewritten at 0600; null otherwise.
+    fixed_mode: Option<String>,
     /// Without --out: the encoded secret (hex or base64 only).
     secret: Option<&'a str>,
 }
@@ -534,65 +500,56 @@ fn format_name(f: FormatArg) -> &'static str {
 }
 
 fn export(a: ExportArgs, now: SystemTime, out: &mut Output) -> anyhow::Result<Outcome> {
-    let k = a.keyring.load()?;
-    let g = match a.generation {
-        Some(id) => k.generation(id).with_context(|| {
-            let ids: Vec<String> = k.generations().iter().map(|g| g.id.to_string()).collect();
-            format!(
-                "{} has no generation {id} (it has {})",
-                a.keyring.keyring.display(),
-                ids.join(", ")
-            )
-        })?,
-        None => k.active(),
-    };
-    let state = g.state_at(now);
-    let secret = g.secret().with_context(|| {
-        format!(
-            "generation {} was destroyed by prune: its secret no longer exists",
-            g.id
-        )
-    })?;
-    if state == State::Expired {
+    if a.out.is_none() && out.json && a.format == FormatArg::Raw {
+        bail!("--json cannot carry raw bytes: use --format hex or base64 with --json");
+    }
+    if a.out.is_none() && !out.json && a.format == FormatArg::Raw && std::io::stdout().is_terminal()
+    {
+        bail!("refusing to write raw secret bytes to a terminal: use --out FILE, redirect stdout, or --format hex");
+    }
+    let done = ops::export(
+        &ops::ExportRequest {
+            keyring: a.keyring.keyring.clone(),
+            load: a.keyring.load_options(),
+            generation: a.generation,
+            format: a.format.into(),
+            out: a.out.clone(),
+            force: a.force,
+        },
+        now,
+    )?;
+    let g = &done.generation;
+    if g.state == State::Expired {
         eprintln!(
             "qcd: warning: generation {} expired at {}; tokens made with it are no longer accepted",
             g.id,
-            g.expires.map(timefmt::format_rfc3339).unwrap_or_default()
+            g.expires.as_deref().unwrap_or_default()
         );
     }
-    let bytes = encode_secret(secret, a.format);
-    match &a.out {
-        Some(path) => {
-            let existing = match store::read_private(
-                path,
-                &LoadOptions {
-                    allow_insecure_permissions: true,
-                },
-            ) {
-                Ok((b, _)) => Some(b),
-                Err(StoreError::NotFound { .. }) => None,
-                Err(e) => return Err(e.into()),
-            };
-            let unchanged = existing.as_deref().is_some_and(|e| e == bytes.as_slice());
-            if existing.is_some() && !unchanged && !a.force {
-                bail!(
-                    "{} exists and holds a different secret: refusing to replace it (pass --force to overwrite; the daemon's old secret will be lost)",
-                    path.display()
-                );
-            }
-            if !unchanged {
-                store::write_atomic(path, &bytes)?;
-            }
+    match done.exported {
+        Exported::File {
+            path,
+            changed,
+            fixed_mode,
+        } => {
             if out.json {
                 out.json_line(&ExportReport {
                     generation: g.id,
                     fingerprint: &g.fingerprint,
                     format: format_name(a.format),
                     out: Some(path.display().to_string()),
-                    changed: Some(!unchanged),
+                    changed: Some(changed),
+                    fixed_mode: fixed_mode.map(|m| format!("{m:04o}")),
                     secret: None,
                 })?;
-            } else if unchanged {
+            } else if let Some(mode) = fixed_mode {
+                out.line(&format!(
+                    "{} already holds generation {} ({}), but its mode was {mode:04o}: rewrote it with mode 0600",
+                    path.display(),
+                    g.id,
+                    g.fingerprint
+                ))?;
+            } else if !changed {
                 out.line(&format!(
                     "{} already holds generation {} ({}): unchanged",
                     path.display(),
@@ -609,11 +566,8 @@ fn export(a: ExportArgs, now: SystemTime, out: &mut Output) -> anyhow::Result<Ou
                 ))?;
             }
         }
-        None => {
+        Exported::Bytes(bytes) => {
             if out.json {
-                if a.format == FormatArg::Raw {
-                    bail!("--json cannot carry raw bytes: use --format hex or base64 with --json");
-                }
                 let text = std::str::from_utf8(&bytes).expect("hex and base64 are ASCII");
                 out.json_line(&ExportReport {
                     generation: g.id,
@@ -621,12 +575,10 @@ fn export(a: ExportArgs, now: SystemTime, out: &mut Output) -> anyhow::Result<Ou
                     format: format_name(a.format),
                     out: None,
                     changed: None,
+                    fixed_mode: None,
                     secret: Some(text.trim_end()),
                 })?;
             } else {
-                if a.format == FormatArg::Raw && std::io::stdout().is_terminal() {
-                    bail!("refusing to write raw secret bytes to a terminal: use --out FILE, redirect stdout, or --format hex");
-                }
                 out.writer().write_all(&bytes)?;
             }
         }
@@ -635,20 +587,12 @@ fn export(a: ExportArgs, now: SystemTime, out: &mut Output) -> anyhow::Result<Ou
 }
 
 /// Reads the secret to import: from --in FILE/-, a pipe, or a no-echo prompt.
-fn read_import_secret(a: &ImportArgs) -> anyhow::Result<SecretBytes> {
-    let mut raw = Zeroizing::new(Vec::new());
-    let source: String;
-    match a.input.as_deref() {
-        Some(p) if p != Path::new("-") => {
-            let (bytes, _) = store::read_private(
-                p,
-                &LoadOptions {
-                    allow_insecure_permissions: true,
-                },
-            )?;
-            raw = bytes;
-            source = p.display().to_string();
-        }
+fn read_import_secret(a: &ImportArgs) -> anyhow::Result<qcd::secret::SecretBytes> {
+    let (raw, source) = match a.input.as_deref() {
+        Some(p) if p != Path::new("-") => (
+            ops::read_secret_file(p, &a.keyring.load_options())?,
+            p.display().to_string(),
+        ),
         _ if a.input.is_none() && std::io::stdin().is_terminal() => {
             if a.format == FormatArg::Raw {
                 bail!("raw secret bytes cannot be typed at a prompt: use --in FILE, or pipe them to stdin");
@@ -660,184 +604,80 @@ fn read_import_secret(a: &ImportArgs) -> anyhow::Result<SecretBytes> {
                 ))
                 .context("cannot read the secret from the terminal")?,
             );
-            raw.extend_from_slice(typed.as_bytes());
-            source = "the prompt".into();
+            (
+                Zeroizing::new(typed.as_bytes().to_vec()),
+                "the prompt".to_string(),
+            )
         }
-        _ => {
-            std::io::stdin()
-                .read_to_end(&mut raw)
-                .context("cannot read the secret from stdin")?;
-            source = "stdin".into();
-        }
-    }
-    let decoded = encoding::decode(a.format.into(), &raw)
-        .map_err(|e| anyhow::anyhow!("the secret from {source}: {e}"))?;
-    let secret = SecretBytes::new(decoded);
-    check_secret_len(secret.len(), &format!("the secret from {source}"))?;
-    Ok(secret)
+        _ => (
+            ops::read_secret_stream(std::io::stdin().lock(), "stdin")?,
+            "stdin".to_string(),
+        ),
+    };
+    Ok(ops::decode_secret(a.format.into(), &raw, &source)?)
 }
 
-/// Where an adopted secret goes when the keyring already exists.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Placement {
-    /// New active generation; the old active one becomes previous.
-    Active,
-    /// A previous generation expiring after the overlap.
-    Previous,
-}
-
-/// What [`adopt`] did.
-enum Adopted {
-    /// The keyring was created with the secret as generation 1.
-    Created(GenerationMeta),
-    /// The secret was already there; nothing changed.
-    Present(GenerationMeta),
-    /// The secret was added to the existing keyring.
-    Added {
-        generation: GenerationMeta,
-        previous: Option<GenerationMeta>,
-    },
-}
-
-/// Puts `secret` into the keyring at `keyring.keyring`: creates the keyring
-/// (replacing it when `recreate`) or, when it exists, adds the secret unless a
-/// generation already has its fingerprint. `spec` gives the token spec from
-/// the keyring's active one (the default spec for a new keyring).
-#[allow(clippy::too_many_arguments)]
-fn adopt(
-    keyring: &KeyringArgs,
-    secret: SecretBytes,
-    spec: impl Fn(TokenSpec) -> anyhow::Result<TokenSpec>,
-    placement: Placement,
-    overlap: Duration,
-    origin: Origin,
-    recreate: bool,
-    now: SystemTime,
-) -> anyhow::Result<Adopted> {
-    let path = &keyring.keyring;
-    if recreate || std::fs::symlink_metadata(path).is_err() {
-        if placement == Placement::Previous {
-            bail!(
-                "{} does not exist, and a new keyring needs an active generation: import with --as active, or create the keyring first with `qcd secret generate`",
-                path.display()
-            );
-        }
-        let k = Keyring::new(secret, spec(TokenSpec::default())?, now, origin);
-        store::create(path, &k, recreate)?;
-        return Ok(Adopted::Created(GenerationMeta::from_generation(
-            k.active(),
-            now,
-        )));
-    }
-    store::update(path, &keyring.load_options(), |k| {
-        let fp = qcd::secret::fingerprint(secret.expose());
-        if let Some(g) = k.find_fingerprint(&fp) {
-            let present = Adopted::Present(GenerationMeta::from_generation(g, now));
-            return Ok::<_, anyhow::Error>((present, false));
-        }
-        let spec = spec(k.active().spec)?;
-        let old = k.active().id;
-        let (id, previous) = match placement {
-            Placement::Active => (
-                k.rotate(secret.clone(), spec, now, overlap, origin.clone()),
-                Some(old),
-            ),
-            Placement::Previous => (
-                k.add_previous(secret.clone(), spec, now, overlap, origin.clone()),
-                None,
-            ),
-        };
-        let meta =
-            |id: u32| GenerationMeta::from_generation(k.generation(id).expect("exists"), now);
-        let added = Adopted::Added {
-            generation: meta(id),
-            previous: previous.map(meta),
-        };
-        Ok((added, true))
-    })
-}
-
-/// The change report of an [`adopt`], worded by the command.
+/// The change report of an adoption (import or derive), worded by the command.
 fn adopted_report(
     path: &Path,
-    adopted: Adopted,
+    done: AdoptOutcome,
     action: &'static str,
     unchanged_action: &'static str,
     created: impl FnOnce(&GenerationMeta) -> String,
     present: impl FnOnce(&GenerationMeta) -> String,
     added: impl FnOnce(&GenerationMeta) -> String,
 ) -> ChangeReport {
-    let keyring = path.display().to_string();
-    match adopted {
-        Adopted::Created(g) => ChangeReport {
-            action,
-            changed: true,
-            dry_run: false,
-            keyring,
-            message: created(&g),
-            generation: Some(g),
-            previous: None,
-        },
-        Adopted::Present(g) => ChangeReport {
-            action: unchanged_action,
-            changed: false,
-            dry_run: false,
-            keyring,
-            message: present(&g),
-            generation: Some(g),
-            previous: None,
-        },
-        Adopted::Added {
-            generation,
-            previous,
-        } => {
-            let mut message = added(&generation);
-            if let Some(p) = &previous {
-                message.push_str(&format!(
-                    "\n  previous: generation {} is still accepted until {}",
-                    p.id,
-                    p.expires.as_deref().unwrap_or("?")
-                ));
-            }
-            ChangeReport {
-                action,
-                changed: true,
-                dry_run: false,
-                keyring,
-                message,
-                generation: Some(generation),
-                previous,
-            }
-        }
+    let changed = done.changed();
+    let g = done.generation;
+    let mut message = match done.adopted {
+        Adopted::Created => created(&g),
+        Adopted::Present => present(&g),
+        Adopted::Added => added(&g),
+    };
+    if let Some(p) = &done.previous {
+        message.push_str(&format!(
+            "\n  previous: generation {} is still accepted until {}",
+            p.id,
+            p.expires.as_deref().unwrap_or("?")
+        ));
+    }
+    ChangeReport {
+        action: if changed { action } else { unchanged_action },
+        changed,
+        dry_run: false,
+        keyring: path.display().to_string(),
+        message,
+        generation: Some(g),
+        previous: done.previous,
     }
 }
 
 fn import(a: ImportArgs, now: SystemTime, out: &mut Output) -> anyhow::Result<Outcome> {
     let secret = read_import_secret(&a)?;
-    if let Some(w) = weakness(secret.expose()) {
+    let path = &a.keyring.keyring;
+    let done = ops::import(
+        &ops::ImportRequest {
+            keyring: path.clone(),
+            load: a.keyring.load_options(),
+            secret,
+            placement: match a.as_state {
+                ImportAs::Active => Placement::Active,
+                ImportAs::Previous => Placement::Previous,
+            },
+            overlap: a.overlap,
+            spec: a.spec.request(),
+        },
+        now,
+    )?;
+    if let Some(w) = done.weak {
         eprintln!(
             "qcd: warning: the imported secret looks weak ({}); generate a random one with `qcd secret generate` or `qcd secret rotate`",
             w.describe()
         );
     }
-    let placement = match a.as_state {
-        ImportAs::Active => Placement::Active,
-        ImportAs::Previous => Placement::Previous,
-    };
-    let adopted = adopt(
-        &a.keyring,
-        secret,
-        |base| a.spec.resolve(base),
-        placement,
-        a.overlap,
-        Origin::Imported,
-        false,
-        now,
-    )?;
-    let path = &a.keyring.keyring;
     let report = adopted_report(
         path,
-        adopted,
+        done.outcome,
         "imported",
         "already-present",
         |g| {
@@ -864,15 +704,15 @@ struct PruneReport {
 
 fn prune(a: PruneArgs, now: SystemTime, out: &mut Output) -> anyhow::Result<Outcome> {
     let path = a.keyring.keyring.clone();
-    let ids = if a.dry_run {
-        a.keyring.load()?.expired_at(now)
-    } else {
-        store::update(&path, &a.keyring.load_options(), |k| {
-            let ids = k.prune(now);
-            let changed = !ids.is_empty();
-            Ok::<_, StoreError>((ids, changed))
-        })?
-    };
+    let ids = ops::prune(
+        &ops::PruneRequest {
+            keyring: path.clone(),
+            load: a.keyring.load_options(),
+            dry_run: a.dry_run,
+        },
+        now,
+    )?
+    .destroyed;
     if out.json {
         out.json_line(&PruneReport {
             dry_run: a.dry_run,
@@ -898,31 +738,22 @@ fn prune(a: PruneArgs, now: SystemTime, out: &mut Output) -> anyhow::Result<Outc
 }
 
 fn derive(a: DeriveArgs, now: SystemTime, out: &mut Output) -> anyhow::Result<Outcome> {
-    let root = store::load(&a.root, &a.keyring.load_options())?;
-    let rg = root.active();
-    let root_secret = rg
-        .secret()
-        .expect("an active generation always has its secret");
-    let secret = derive_member_secret(root_secret, rg.id, &a.member)?;
-    let origin = Origin::Derived {
-        member: a.member.clone(),
-        root_generation: rg.id,
-        root_fingerprint: rg.fingerprint.clone(),
-    };
-    let adopted = adopt(
-        &a.keyring,
-        secret,
-        |_| Ok(rg.spec),
-        Placement::Active,
-        a.overlap,
-        origin,
-        a.force,
+    let path = &a.keyring.keyring;
+    let done = ops::derive(
+        &ops::DeriveRequest {
+            root: a.root.clone(),
+            member: a.member.clone(),
+            keyring: path.clone(),
+            load: a.keyring.load_options(),
+            overlap: a.overlap,
+            force: a.force,
+        },
         now,
     )?;
-    let path = &a.keyring.keyring;
+    let rg = done.root_generation;
     let report = adopted_report(
         path,
-        adopted,
+        done.outcome,
         "derived",
         "up-to-date",
         |g| {
@@ -930,7 +761,7 @@ fn derive(a: DeriveArgs, now: SystemTime, out: &mut Output) -> anyhow::Result<Ou
                 "created {} for member {} from root generation {}: {}",
                 path.display(),
                 a.member,
-                rg.id,
+                rg,
                 describe(g)
             )
         },
@@ -938,7 +769,7 @@ fn derive(a: DeriveArgs, now: SystemTime, out: &mut Output) -> anyhow::Result<Ou
             format!(
                 "up to date: member {} already has root generation {}'s derived secret as {}",
                 a.member,
-                rg.id,
+                rg,
                 describe(g)
             )
         },
@@ -946,7 +777,7 @@ fn derive(a: DeriveArgs, now: SystemTime, out: &mut Output) -> anyhow::Result<Ou
             format!(
                 "derived member {}'s secret from root generation {}: {}",
                 a.member,
-                rg.id,
+                rg,
                 describe(g)
             )
         },

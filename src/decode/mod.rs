@@ -28,6 +28,7 @@
 pub mod dissect;
 pub mod fragments;
 pub mod input;
+pub mod summary;
 pub mod text;
 
 use serde::Serialize;
@@ -40,7 +41,7 @@ pub use dissect::{
 pub use fragments::{FragmentLimits, FragmentTable};
 
 use crate::capture::Timestamp;
-use crate::ikecrypto::{self, KeyTable};
+use crate::ikecrypto::{self, Integrity, KeyTable};
 use crate::secret::SecretBytes;
 use crate::spi::SpiPair;
 use crate::wire::{
@@ -74,6 +75,9 @@ pub enum Detected {
 pub struct DecodeOptions<'k> {
     /// Decrypt SK/SKF payloads whose IKE SA is in this table.
     pub keys: Option<&'k KeyTable>,
+    /// Show a decryption whose ICV does not match, marked unauthenticated
+    /// (`--ignore-icv`).
+    pub ignore_icv: bool,
     /// Dissect every payload's content (SA transforms, KE, ID, TS, …);
     /// without it only the header, the chain, notify fields, SK payloads
     /// and SA proposals are decoded.
@@ -329,8 +333,35 @@ pub struct DecodedEncrypted {
     /// The first problem in the decrypted inner payload chain.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub malformed: Option<Box<Malformed>>,
+    /// With `payloads` (or `decrypted_length`): what the ICV says about
+    /// them. `"verified"` (the ICV matched), `"not_checked"` (the key table
+    /// says "ANY n-bits of Authentication [No Checking]"), `"no_icv"`
+    /// (integrity NONE with a non-AEAD cipher) or `"failed"` (the ICV did
+    /// not match, shown because of `--ignore-icv`). Anything but
+    /// `"verified"` is unauthenticated.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub integrity: Option<Integrity>,
     #[serde(skip)]
     pub plaintext: Option<Plaintext>,
+}
+
+/// How SK payloads are opened.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct DecryptOptions<'a> {
+    /// The key table; without it SK payloads stay opaque.
+    pub keys: Option<&'a KeyTable>,
+    /// Show the decryption even when the ICV does not match (`--ignore-icv`),
+    /// marked [`Integrity::Failed`]. Off: no plaintext for a failed ICV.
+    pub ignore_icv: bool,
+}
+
+impl<'a> DecryptOptions<'a> {
+    pub fn keys(keys: Option<&'a KeyTable>) -> Self {
+        DecryptOptions {
+            keys,
+            ignore_icv: false,
+        }
+    }
 }
 
 /// A lone payload as a decoded unit: the payload's fields plus warnings.
@@ -408,8 +439,18 @@ pub fn decode_bytes_with_keys(
     forced: Option<As>,
     keys: Option<&KeyTable>,
 ) -> Result<Decoded, WireError> {
+    decode_bytes_with(bytes, forced, DecryptOptions::keys(keys))
+}
+
+/// [`decode_bytes`] with decryption options (`--ignore-icv`).
+pub fn decode_bytes_with(
+    bytes: &[u8],
+    forced: Option<As>,
+    decrypt: DecryptOptions<'_>,
+) -> Result<Decoded, WireError> {
     let opts = DecodeOptions {
-        keys,
+        keys: decrypt.keys,
+        ignore_icv: decrypt.ignore_icv,
         dissect: true,
     };
     match detect(bytes, forced) {
@@ -436,10 +477,20 @@ pub fn decode_message_with_keys(
     bytes: &[u8],
     keys: Option<&KeyTable>,
 ) -> Result<DecodedMessage, WireError> {
-    let m = decode_message_with(
+    decode_message_with(bytes, DecryptOptions::keys(keys))
+}
+
+/// [`decode_message_with_keys`] with decryption options (`--ignore-icv`).
+/// Strict: a malformed message is an error.
+pub fn decode_message_with(
+    bytes: &[u8],
+    decrypt: DecryptOptions<'_>,
+) -> Result<DecodedMessage, WireError> {
+    let m = decode_message_partial(
         bytes,
         &DecodeOptions {
-            keys,
+            keys: decrypt.keys,
+            ignore_icv: decrypt.ignore_icv,
             dissect: true,
         },
     )?;
@@ -452,7 +503,7 @@ pub fn decode_message_with_keys(
 /// Decodes an IKEv2 message (no non-ESP marker) as far as it goes: the
 /// error is only for bytes that are not an IKEv2 message at all (shorter
 /// than the header, another major version).
-pub fn decode_message_with(
+pub fn decode_message_partial(
     bytes: &[u8],
     opts: &DecodeOptions<'_>,
 ) -> Result<DecodedMessage, WireError> {
@@ -481,7 +532,7 @@ impl<'k> Decoder<'k> {
     }
 
     /// Decodes one message (no non-ESP marker) seen at capture time `time`,
-    /// as far as it goes (see [`decode_message_with`]).
+    /// as far as it goes (see [`decode_message_partial`]).
     pub fn decode(
         &mut self,
         bytes: &[u8],
@@ -556,6 +607,7 @@ fn decode_one(p: &Payload<'_>) -> (DecodedPayload, Option<WireError>) {
                     decrypted_length: None,
                     reassembled: None,
                     malformed: None,
+                    integrity: None,
                     plaintext: None,
                 });
             }
@@ -655,6 +707,7 @@ fn decode_message_at(
                     base,
                     p,
                     keys,
+                    opts.ignore_icv,
                     frags.as_deref_mut(),
                     &mut m.warnings,
                 );
@@ -671,11 +724,13 @@ fn decode_message_at(
 /// from `base`) and decodes its inner payloads; an SKF fragment joins the
 /// reassembly in `frags`, and the fragment that completes its message gets
 /// the message's inner payloads.
+#[allow(clippy::too_many_arguments)]
 fn open_encrypted(
     message: &[u8],
     base: usize,
     p: &mut DecodedPayload,
     keys: &KeyTable,
+    ignore_icv: bool,
     frags: Option<&mut FragmentCtx<'_>>,
     warnings: &mut Vec<String>,
 ) {
@@ -698,19 +753,28 @@ fn open_encrypted(
     } else {
         "SK"
     };
-    let plain = match ikecrypto::decrypt(
+    let opened = match ikecrypto::open(
         sa,
         h.flags().initiator(),
         &message[..end.min(message.len())],
         e.body_offset - base,
+        ignore_icv,
     ) {
-        Ok(plain) => plain,
+        Ok(opened) => opened,
         Err(err) => {
             warnings.push(format!("{what} payload at byte {at} not decrypted: {err}"));
             e.decrypt_error = Some(err.to_string());
             return;
         }
     };
+    if !opened.integrity.is_verified() {
+        warnings.push(format!(
+            "{what} payload at byte {at}: {}",
+            opened.integrity.describe()
+        ));
+    }
+    e.integrity = Some(opened.integrity);
+    let plain = opened.plaintext;
     e.decrypted_length = Some(plain.len());
     let (number, total) = match (e.fragment_number, e.total_fragments) {
         (Some(n), Some(t)) => (n, t),
@@ -855,6 +919,29 @@ fn dissect_at(bytes: &[u8], base: usize, d: &mut DecodedPayload) -> Vec<WireErro
         .cloned()
         .map(|e| Box::new(Malformed::new(e)));
     problems
+}
+
+/// Whether a decoded message carries QCD_TOKEN, INVALID_IKE_SPI or
+/// INVALID_SPI, outside or (decrypted, reassembled) inside SK/SKF: what
+/// `qcd decode --qcd` keeps.
+pub fn is_qcd_related(m: &DecodedMessage) -> bool {
+    const QCD: [NotifyType; 3] = [
+        NotifyType::QCD_TOKEN,
+        NotifyType::INVALID_IKE_SPI,
+        NotifyType::INVALID_SPI,
+    ];
+    let related = |p: &DecodedPayload| {
+        p.notify
+            .as_ref()
+            .is_some_and(|n| QCD.iter().any(|t| t.0 == n.notify_type))
+    };
+    m.payloads.iter().any(|p| {
+        related(p)
+            || p.encrypted
+                .as_ref()
+                .and_then(|e| e.payloads.as_ref())
+                .is_some_and(|inner| inner.iter().any(related))
+    })
 }
 
 /// Decodes one generic payload of type `payload_type` filling all of
@@ -1079,7 +1166,7 @@ mod tests {
             d.warnings
         );
         // Without the dissection the same message decodes light, then fully.
-        let mut light = decode_message_with(&bytes, &DecodeOptions::default()).unwrap();
+        let mut light = decode_message_partial(&bytes, &DecodeOptions::default()).unwrap();
         assert!(light.payloads[2].ke.is_none() && light.payloads[0].malformed.is_none());
         dissect_message(&mut light, &bytes);
         assert_eq!(light, d);

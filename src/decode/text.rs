@@ -188,7 +188,14 @@ fn payload_lines(
             ));
         }
         if let Some(inner) = &e.payloads {
-            push(format!("{ind}decrypted:"));
+            match e.integrity {
+                Some(i) if !i.is_verified() => push(format!(
+                    "{ind}decrypted, UNAUTHENTICATED: {}:",
+                    i.describe()
+                )),
+                Some(_) => push(format!("{ind}decrypted (ICV verified):")),
+                None => push(format!("{ind}decrypted:")),
+            }
             for q in inner {
                 payload_lines(q, depth + 2, opts, push);
             }

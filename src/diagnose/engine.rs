@@ -65,7 +65,7 @@ pub fn diagnose(packets: &[Packet], opts: &Options) -> Vec<SaReport> {
             PacketKind::Esp { spi } => engine.esp(p.frame, p.time, p.src, p.dst, *spi),
         }
     }
-    engine.finish(None)
+    engine.finish(None).collect()
 }
 
 /// Which end of an IKE SA sent a packet.
@@ -105,18 +105,35 @@ struct Rec {
     seq: u64,
     frame: u64,
     time: SystemTime,
-    src: SocketAddr,
-    dst: SocketAddr,
+    /// Indices into the SA's endpoint table.
+    src: u8,
+    dst: u8,
     side: Side,
     orphan: bool,
-    m: Box<IkeSummary>,
-    /// Last packet of each side before this message.
-    before: [Option<LastSeen>; 2],
-    /// ESP packets of each side before this message.
-    esp_before: [u64; 2],
+    m: IkeSummary,
+    /// Last packet of each side before this message (kept for requests and
+    /// INVALID_SPI: the messages an outage can be dated by).
+    before: Option<Box<Snapshot>>,
+}
+
+/// What was known just before a message the outage may be dated by.
+#[derive(Debug, Clone, Copy)]
+struct Snapshot {
+    /// Last packet of each side.
+    last: [Option<LastSeen>; 2],
+    /// ESP packets of each side.
+    esp: [u64; 2],
 }
 
 impl Rec {
+    fn last_before(&self, side: Side) -> Option<LastSeen> {
+        self.before.as_ref().and_then(|b| b.last[side as usize])
+    }
+
+    fn esp_before(&self, side: Side) -> u64 {
+        self.before.as_ref().map_or(0, |b| b.esp[side as usize])
+    }
+
     fn is_request(&self) -> bool {
         !self.m.response && !self.orphan
     }
@@ -138,11 +155,17 @@ impl Rec {
         m.exchange != INFORMATIONAL
             || !m.notifies.is_empty()
             || m.inner_notifies.as_ref().is_some_and(|n| !n.is_empty())
-            || !m.inner_deletes.is_empty()
-            || m.decrypt_error.is_some()
+            || !m.inner_deletes().is_empty()
+            || m.decrypt_error().is_some()
             || self.orphan
     }
 }
+
+/// An ESP flow: source, destination, SPI.
+type FlowKey = (IpAddr, IpAddr, u32);
+
+/// Flows an IKE SA keeps before it indexes them in a map.
+const FEW_FLOWS: usize = 8;
 
 /// ESP of one SPI and direction, as attributed to one IKE SA.
 #[derive(Debug, Clone)]
@@ -175,6 +198,8 @@ struct SaState {
     initiator: Option<SocketAddr>,
     responder: Option<SocketAddr>,
     start: SystemTime,
+    /// Frame of the SA's first message.
+    first_frame: u64,
     starts_with_init: bool,
     /// Retained messages: the head and pinned ones, then the last few.
     kept: Vec<Rec>,
@@ -183,12 +208,17 @@ struct SaState {
     messages: u64,
     omitted: u64,
     /// Addresses each side used (MOBIKE may move an SA), a few at most.
-    addrs: [Vec<IpAddr>; 2],
+    /// Every address and port the SA's messages used, and the side that
+    /// owns it (MOBIKE may move a side); records name them by index.
+    endpoints: Vec<(SocketAddr, Side)>,
     last: [Option<LastSeen>; 2],
     esp_count: [u64; 2],
     flows: Vec<Flow>,
-    flow_slots: HashMap<(IpAddr, IpAddr, u32), usize>,
-    rekeyed_from: Option<RekeyLink>,
+    /// Index of `flows` once it is long (a few flows are searched in place).
+    /// Boxed so that the many SAs with few flows carry one pointer, not a map.
+    #[allow(clippy::box_collection)]
+    flow_slots: Option<Box<HashMap<FlowKey, usize>>>,
+    rekeyed_from: Option<Box<RekeyLink>>,
     replaced: Option<(SystemTime, SaId, bool)>,
     /// The last CREATE_CHILD_SA response that could not be decrypted
     /// (frame, time): a possible IKE SA rekey.
@@ -215,17 +245,18 @@ impl SaState {
             initiator,
             responder,
             start: time,
+            first_frame: 0,
             starts_with_init: m.exchange == IKE_SA_INIT && !m.response,
             kept: Vec::new(),
             tail: VecDeque::new(),
             pinned: 0,
             messages: 0,
             omitted: 0,
-            addrs: [Vec::new(), Vec::new()],
+            endpoints: Vec::new(),
             last: [None, None],
             esp_count: [0, 0],
             flows: Vec::new(),
-            flow_slots: HashMap::new(),
+            flow_slots: None,
             rekeyed_from: None,
             replaced: None,
             undecrypted_ccsa: None,
@@ -236,11 +267,11 @@ impl SaState {
     fn side_of(&self, src: IpAddr, dst: IpAddr) -> Side {
         let init = self.initiator.map(|a| a.ip());
         let resp = self.responder.map(|a| a.ip());
-        if Some(src) == init || self.addrs[0].contains(&src) {
+        if Some(src) == init || self.uses(Side::Initiator, src) {
             Side::Initiator
-        } else if Some(src) == resp || self.addrs[1].contains(&src) {
+        } else if Some(src) == resp || self.uses(Side::Responder, src) {
             Side::Responder
-        } else if Some(dst) == resp || self.addrs[1].contains(&dst) {
+        } else if Some(dst) == resp || self.uses(Side::Responder, dst) {
             Side::Initiator
         } else {
             Side::Responder
@@ -254,11 +285,22 @@ impl SaState {
         }
     }
 
-    fn note_addr(&mut self, side: Side, ip: IpAddr) {
-        let list = &mut self.addrs[side as usize];
-        if !list.contains(&ip) && list.len() < 8 {
-            list.push(ip);
+    /// Whether `side` used address `ip` in this SA's messages.
+    fn uses(&self, side: Side, ip: IpAddr) -> bool {
+        self.endpoints
+            .iter()
+            .any(|(e, s)| *s == side && e.ip() == ip)
+    }
+
+    /// The addresses `side` used.
+    fn addresses(&self, side: Side) -> Vec<IpAddr> {
+        let mut v: Vec<IpAddr> = Vec::new();
+        for (e, s) in &self.endpoints {
+            if *s == side && !v.contains(&e.ip()) {
+                v.push(e.ip());
+            }
         }
+        v
     }
 
     /// A packet from `side`: updates the running "last packet" state.
@@ -272,9 +314,61 @@ impl SaState {
         });
     }
 
+    /// The index of `ep` in the endpoint table (the last slot is shared by
+    /// every endpoint beyond 255, which only a hostile capture produces).
+    fn endpoint_index(&mut self, ep: SocketAddr, side: Side) -> u8 {
+        if let Some(i) = self.endpoints.iter().position(|e| *e == (ep, side)) {
+            return i as u8;
+        }
+        if self.endpoints.len() < 255 {
+            self.endpoints.push((ep, side));
+            (self.endpoints.len() - 1) as u8
+        } else {
+            self.endpoints[254] = (ep, side);
+            254
+        }
+    }
+
+    fn endpoint(&self, i: u8) -> SocketAddr {
+        self.endpoints[usize::from(i)].0
+    }
+
+    fn flow(&self, key: (IpAddr, IpAddr, u32)) -> Option<usize> {
+        match &self.flow_slots {
+            Some(map) => map.get(&key).copied(),
+            None => self.flows.iter().position(|f| (f.src, f.dst, f.spi) == key),
+        }
+    }
+
+    fn add_flow(&mut self, flow: Flow) {
+        let key = (flow.src, flow.dst, flow.spi);
+        self.flows.push(flow);
+        let n = self.flows.len();
+        match &mut self.flow_slots {
+            Some(map) => {
+                map.insert(key, n - 1);
+            }
+            None if n > FEW_FLOWS => {
+                self.flow_slots = Some(Box::new(
+                    self.flows
+                        .iter()
+                        .enumerate()
+                        .map(|(i, f)| ((f.src, f.dst, f.spi), i))
+                        .collect(),
+                ));
+            }
+            None => {}
+        }
+    }
+
     fn push(&mut self, rec: Rec) {
         self.messages += 1;
         if self.kept.len() < HEAD {
+            // Grow by half, not by doubling: most IKE SAs hold a handful of
+            // messages, and a concentrator capture holds very many SAs.
+            if self.kept.len() == self.kept.capacity() {
+                self.kept.reserve_exact((self.kept.len() / 2).max(2));
+            }
             self.kept.push(rec);
         } else if rec.notable() && self.pinned < PINNED {
             self.pinned += 1;
@@ -300,7 +394,11 @@ impl SaState {
 pub struct Engine<'a> {
     opts: &'a Options<'a>,
     index: SaIndex,
-    sas: Vec<SaState>,
+    /// Boxed: the list grows by doubling, and a doubled list of boxes
+    /// costs far less than a doubled list of states (concentrator captures
+    /// hold tens of thousands).
+    #[allow(clippy::vec_box)]
+    sas: Vec<Box<SaState>>,
     /// ESP seen between two hosts before any IKE SA between them.
     pending_esp: HashMap<HostPair, Vec<(Flow, u64)>>,
     /// Decrypted rekeys waiting for the new IKE SA's first message.
@@ -390,7 +488,7 @@ impl<'a> Engine<'a> {
             self.index.restart(sa, hosts, time, link.time);
             state.start = link.time;
             self.sas[link.old].replaced = Some((link.time, sa, true));
-            state.rekeyed_from = Some(link);
+            state.rekeyed_from = Some(Box::new(link));
         } else if !state.starts_with_init && m.exchange != IKE_AUTH {
             // An IKE SA that appears in the middle, right after an IKE SA
             // between the same hosts ran a CREATE_CHILD_SA we could not read:
@@ -400,7 +498,7 @@ impl<'a> Engine<'a> {
                     if self.sas[p].replaced.is_none() {
                         self.sas[p].replaced = Some((t, sa, false));
                         let old = &self.sas[p];
-                        state.rekeyed_from = Some(RekeyLink {
+                        state.rekeyed_from = Some(Box::new(RekeyLink {
                             old: p,
                             frame: f,
                             time: t,
@@ -408,7 +506,7 @@ impl<'a> Engine<'a> {
                             from: old.initiator.unwrap_or(src),
                             to: old.responder.unwrap_or(dst),
                             certain: false,
-                        });
+                        }));
                     }
                 }
             }
@@ -418,12 +516,10 @@ impl<'a> Engine<'a> {
             for (flow, _) in flows {
                 let side = state.side_of(flow.src, flow.dst);
                 state.esp_count[side as usize] += flow.packets;
-                let key = (flow.src, flow.dst, flow.spi);
-                state.flow_slots.insert(key, state.flows.len());
-                state.flows.push(flow);
+                state.add_flow(flow);
             }
         }
-        self.sas.push(state);
+        self.sas.push(Box::new(state));
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -445,11 +541,9 @@ impl<'a> Engine<'a> {
         } else {
             Side::Responder
         };
-        state.note_addr(side, src.ip());
-        state.note_addr(side.other(), dst.ip());
         // Rekeys: remember requests proposing a new IKE SPI, link responses.
         if m.exchange == CREATE_CHILD_SA && m.encrypted {
-            match (m.response, m.new_ike_spi, m.inner_notifies.is_some()) {
+            match (m.response, m.new_ike_spi(), m.inner_notifies.is_some()) {
                 (false, Some(spi), _) => {
                     self.rekey_requests
                         .insert((sa, m.message_id), (spi, src, dst));
@@ -482,17 +576,25 @@ impl<'a> Engine<'a> {
                 _ => {}
             }
         }
+        if state.messages == 0 {
+            state.first_frame = frame;
+        }
+        let dated = (!m.response && !orphan) || m.notify(INVALID_SPI).is_some();
         let rec = Rec {
             seq: self.seq,
             frame,
             time,
-            src,
-            dst,
+            src: state.endpoint_index(src, side),
+            dst: state.endpoint_index(dst, side.other()),
             side,
             orphan,
-            m: Box::new(m),
-            before: state.last,
-            esp_before: state.esp_count,
+            before: dated.then(|| {
+                Box::new(Snapshot {
+                    last: state.last,
+                    esp: state.esp_count,
+                })
+            }),
+            m,
         };
         state.saw(side, frame, time, false);
         state.push(rec);
@@ -535,33 +637,67 @@ impl<'a> Engine<'a> {
         let side = state.side_of(src.ip(), dst.ip());
         state.saw(side, frame, time, true);
         state.esp_count[side as usize] += 1;
-        match state.flow_slots.get(&key) {
-            Some(&i) => {
+        match state.flow(key) {
+            Some(i) => {
                 let f = &mut state.flows[i];
                 f.packets += 1;
                 f.last = (frame, time);
             }
-            None => {
-                state.flow_slots.insert(key, state.flows.len());
-                state.flows.push(Flow {
-                    src: key.0,
-                    dst: key.1,
-                    spi,
-                    packets: 1,
-                    first: (frame, time),
-                    last: (frame, time),
-                });
-            }
+            None => state.add_flow(Flow {
+                src: key.0,
+                dst: key.1,
+                spi,
+                packets: 1,
+                first: (frame, time),
+                last: (frame, time),
+            }),
         }
     }
 
-    /// Judges every IKE SA. `end` is the capture's last frame and time (the
-    /// last packet given to the engine when `None`).
-    pub fn finish(self, end: Option<(u64, SystemTime)>) -> Vec<SaReport> {
+    /// Judges every IKE SA, one at a time, in order of first appearance.
+    /// `end` is the capture's last frame and time (the last packet given to
+    /// the engine when `None`). Each SA's records are freed once it is
+    /// judged, so printing as the reports come keeps memory flat.
+    pub fn finish(self, end: Option<(u64, SystemTime)>) -> Reports<'a> {
         let end = end.or(self.last);
-        (0..self.sas.len())
-            .map(|s| Judge::new(&self, s, end).run())
-            .collect()
+        Reports {
+            engine: self,
+            next: 0,
+            end,
+        }
+    }
+}
+
+/// The reports of [`Engine::finish`], judged on demand.
+pub struct Reports<'a> {
+    engine: Engine<'a>,
+    next: usize,
+    end: Option<(u64, SystemTime)>,
+}
+
+impl ExactSizeIterator for Reports<'_> {}
+
+impl Iterator for Reports<'_> {
+    type Item = SaReport;
+
+    fn next(&mut self) -> Option<SaReport> {
+        let i = self.next;
+        if i >= self.engine.sas.len() {
+            return None;
+        }
+        self.next += 1;
+        let report = Judge::new(&self.engine, i, self.end).run();
+        let sa = &mut self.engine.sas[i];
+        sa.kept = Vec::new();
+        sa.tail = VecDeque::new();
+        sa.flows = Vec::new();
+        sa.flow_slots = None;
+        Some(report)
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let n = self.engine.sas.len() - self.next;
+        (n, Some(n))
     }
 }
 
@@ -632,9 +768,9 @@ fn informational_kind(m: &IkeSummary, last_word: bool) -> String {
         if m.inner_empty() == Some(true) {
             return "empty: a liveness check".into();
         }
-        if !m.inner_deletes.is_empty() {
+        if !m.inner_deletes().is_empty() {
             let parts: Vec<String> = m
-                .inner_deletes
+                .inner_deletes()
                 .iter()
                 .map(|d| match d.protocol_id {
                     PROTO_IKE => "a Delete of the IKE SA".to_string(),
@@ -669,11 +805,11 @@ fn informational_kind(m: &IkeSummary, last_word: bool) -> String {
         names.extend(
             m.inner_other
                 .iter()
-                .map(|t| format!("{}", crate::wire::PayloadType(*t))),
+                .map(|t| format!("{}", crate::wire::PayloadType(t))),
         );
         return format!("holds {}", names.join(", "));
     }
-    match m.sk_body_len {
+    match m.sk_body_len.map(|n| n as usize) {
         Some(n) if n <= EMPTY_SK_MAX && last_word => format!(
             "not decrypted; its {n}-byte SK body is as small as an empty one, and nothing follows on this IKE SA: probably a Delete of the IKE SA (a liveness check has the same size; --keys would tell)"
         ),
@@ -691,6 +827,8 @@ fn informational_kind(m: &IkeSummary, last_word: bool) -> String {
 struct Judge<'e, 'a> {
     engine: &'e Engine<'a>,
     sa: &'e SaState,
+    /// The SA's endpoints, formatted once.
+    ep_text: Vec<String>,
     recs: Vec<&'e Rec>,
     end: Option<(u64, SystemTime)>,
     events: Vec<Event>,
@@ -737,10 +875,16 @@ const ACT_NOT_IN_USE: &str = "enable QCD on the maker (only Rockhopper and the r
 const ACT_TAKER: &str = "enable QCD as token taker on the peer and check that it kept the token from IKE_AUTH; see the taker notes below for the rules a real taker applies";
 
 impl<'e, 'a> Judge<'e, 'a> {
+    /// The endpoint a message names by index.
+    fn ep(&self, i: u8) -> SocketAddr {
+        self.sa.endpoint(i)
+    }
+
     fn new(engine: &'e Engine<'a>, id: SaId, end: Option<(u64, SystemTime)>) -> Self {
         let sa = &engine.sas[id];
         Judge {
             engine,
+            ep_text: sa.endpoints.iter().map(|(e, _)| e.to_string()).collect(),
             sa,
             recs: sa.recs(),
             end,
@@ -782,22 +926,25 @@ impl<'e, 'a> Judge<'e, 'a> {
             let spi = if n.spi.is_empty() { &n.data } else { &n.spi };
             return format!(
                 "unprotected INVALID_SPI from {} for ESP SPI {} ({} → {}; IKE SPIs {} {} belong to no IKE SA)",
-                r.src.ip(),
+                self.ep(r.src).ip(),
                 hex::encode(spi),
-                r.src,
-                r.dst,
+                self.ep(r.src),
+                self.ep(r.dst),
                 m.spis.initiator,
                 m.spis.responder
             );
         }
+        use std::fmt::Write as _;
         let dir = if m.response { "response" } else { "request" };
-        let mut what = format!(
+        let mut what = String::with_capacity(128);
+        let _ = write!(
+            what,
             "{} {} from the {} ({} → {}), message id {}",
             exchange_name(m.exchange),
             dir,
             r.side.name(),
-            r.src,
-            r.dst,
+            self.ep_text[usize::from(r.src)],
+            self.ep_text[usize::from(r.dst)],
             m.message_id
         );
         if m.exchange == INFORMATIONAL && !m.response && m.encrypted {
@@ -830,13 +977,13 @@ impl<'e, 'a> Judge<'e, 'a> {
             }
         }
         if m.encrypted {
-            match (&m.inner_notifies, &m.decrypt_error) {
+            match (&m.inner_notifies, m.decrypt_error()) {
                 (Some(inner), _) => {
                     for n in inner.iter().filter(|n| n.notify_type == QCD_TOKEN) {
                         what.push_str(&format!("; gives QCD_TOKEN {}", short_hex(&n.data)));
                     }
                     // With AUTH the IKE SA is up; errors concern the Child SA.
-                    let child = m.inner_other.contains(&AUTH_PAYLOAD);
+                    let child = m.inner_other.contains(AUTH_PAYLOAD);
                     for n in inner.iter().filter(|n| n.notify_type < FIRST_STATUS_TYPE) {
                         let t = crate::wire::NotifyType(n.notify_type);
                         if child {
@@ -866,8 +1013,8 @@ impl<'e, 'a> Judge<'e, 'a> {
                 ));
             }
         }
-        if !m.vendor_ids.is_empty() {
-            let names: Vec<String> = m.vendor_ids.iter().map(|v| vendor_text(v)).collect();
+        if !m.vendor_ids().is_empty() {
+            let names: Vec<String> = m.vendor_ids().iter().map(|v| vendor_text(v)).collect();
             what.push_str(&format!("; Vendor ID {}", names.join(", ")));
         }
         what
@@ -875,7 +1022,10 @@ impl<'e, 'a> Judge<'e, 'a> {
 
     fn run(mut self) -> SaReport {
         let sa = self.sa;
-        for r in &self.recs.clone() {
+        // A copy of the references: describing a message looks at the others.
+        let recs = self.recs.clone();
+        self.events.reserve(recs.len() + 4);
+        for r in recs {
             let what = self.describe(r);
             self.event(r.frame, r.time, what);
         }
@@ -929,9 +1079,12 @@ impl<'e, 'a> Judge<'e, 'a> {
         let (outage, judged) = self.judge();
         let mut events = std::mem::take(&mut self.events);
         events.sort_by_key(|e| (e.at, e.frame));
-        let mut seen = std::collections::HashSet::new();
-        let mut notes = std::mem::take(&mut self.notes);
-        notes.retain(|n| seen.insert(n.clone()));
+        let mut notes: Vec<String> = Vec::with_capacity(self.notes.len());
+        for n in std::mem::take(&mut self.notes) {
+            if !notes.contains(&n) {
+                notes.push(n);
+            }
+        }
         let replaced = sa.replaced.map(|(_, n, c)| {
             let s = &self.engine.sas[n];
             (format!("{} {}", s.spis.initiator, s.spis.responder), c)
@@ -992,7 +1145,7 @@ impl<'e, 'a> Judge<'e, 'a> {
                     .collect();
             // With an AUTH payload the IKE SA is up even when the Child SA
             // failed (NO_PROPOSAL_CHOSEN, TS_UNACCEPTABLE…: RFC 7296 §1.2).
-            if r.m.inner_other.contains(&AUTH_PAYLOAD) {
+            if r.m.inner_other.contains(AUTH_PAYLOAD) {
                 return Ok(());
             }
             if let Some(&e) = errors.first() {
@@ -1103,11 +1256,16 @@ impl<'e, 'a> Judge<'e, 'a> {
                 continue;
             }
             if let Some(inner) = &m.inner_notifies {
-                if m.exchange == IKE_AUTH && !g.decrypted_from.contains(&r.src.ip()) {
-                    g.decrypted_from.push(r.src.ip());
+                // "No token" is known only from an authenticated decryption:
+                // unchecked keys could have given garbage.
+                if m.exchange == IKE_AUTH
+                    && !m.unverified()
+                    && !g.decrypted_from.contains(&self.ep(r.src).ip())
+                {
+                    g.decrypted_from.push(self.ep(r.src).ip());
                 }
                 for n in inner.iter().filter(|n| n.notify_type == QCD_TOKEN) {
-                    g.tokens.push((r.src.ip(), n.data.clone()));
+                    g.tokens.push((self.ep(r.src).ip(), n.data.clone()));
                 }
             }
         }
@@ -1118,7 +1276,7 @@ impl<'e, 'a> Judge<'e, 'a> {
         self.recs
             .iter()
             .copied()
-            .find(|r| r.m.decrypt_error.as_ref().is_some_and(|e| e.wrong_keys))
+            .find(|r| r.m.decrypt_error().is_some_and(|e| e.wrong_keys))
     }
 
     /// The earliest evidence of an outage, and a note when the capture ends
@@ -1133,13 +1291,6 @@ impl<'e, 'a> Judge<'e, 'a> {
                 *best = Some(o);
             }
         };
-        let ip_of = |side: Side, r: &Rec| -> IpAddr {
-            if side == r.side {
-                r.src.ip()
-            } else {
-                r.dst.ip()
-            }
-        };
         let in_force = |t: SystemTime| closed.is_none_or(|c| t < c);
         // (a) INVALID_SPI; (b) INVALID_IKE_SPI, dated at the request it answers.
         if let Some(r) = self
@@ -1149,14 +1300,14 @@ impl<'e, 'a> Judge<'e, 'a> {
         {
             consider(
                 Outage {
-                    taker: r.dst.ip(),
-                    maker: r.src.ip(),
+                    taker: self.ep(r.dst).ip(),
+                    maker: self.ep(r.src).ip(),
                     maker_side: r.side,
                     at: r.time,
                     frame: r.frame,
-                    evidence: format!("INVALID_SPI from {}", r.src.ip()),
-                    maker_last: r.before[r.side as usize],
-                    taker_esp_at_evidence: r.esp_before[r.side.other() as usize],
+                    evidence: format!("INVALID_SPI from {}", self.ep(r.src).ip()),
+                    maker_last: r.last_before(r.side),
+                    taker_esp_at_evidence: r.esp_before(r.side.other()),
                 },
                 &mut best,
             );
@@ -1180,21 +1331,21 @@ impl<'e, 'a> Judge<'e, 'a> {
             let at = asked.unwrap_or(r);
             consider(
                 Outage {
-                    taker: r.dst.ip(),
-                    maker: r.src.ip(),
+                    taker: self.ep(r.dst).ip(),
+                    maker: self.ep(r.src).ip(),
                     maker_side: r.side,
                     at: at.time,
                     frame: at.frame,
                     evidence: format!(
                         "INVALID_IKE_SPI from {} (frame {}){}",
-                        r.src.ip(),
+                        self.ep(r.src).ip(),
                         r.frame,
                         asked
                             .map(|q| format!(", answering the request of frame {}", q.frame))
                             .unwrap_or_default()
                     ),
-                    maker_last: at.before[r.side as usize],
-                    taker_esp_at_evidence: at.esp_before[r.side.other() as usize],
+                    maker_last: at.last_before(r.side),
+                    taker_esp_at_evidence: at.esp_before(r.side.other()),
                 },
                 &mut best,
             );
@@ -1235,19 +1386,19 @@ impl<'e, 'a> Judge<'e, 'a> {
             let maker_side = r.side.other();
             consider(
                 Outage {
-                    taker: r.src.ip(),
-                    maker: r.dst.ip(),
+                    taker: self.ep(r.src).ip(),
+                    maker: self.ep(r.dst).ip(),
                     maker_side,
                     at: r.time,
                     frame: r.frame,
                     evidence: format!(
                         "{} stopped answering IKE requests (message id {} from {} got no response)",
-                        r.dst.ip(),
+                        self.ep(r.dst).ip(),
                         r.m.message_id,
-                        r.src.ip()
+                        self.ep(r.src).ip()
                     ),
-                    maker_last: r.before[maker_side as usize],
-                    taker_esp_at_evidence: r.esp_before[r.side as usize],
+                    maker_last: r.last_before(maker_side),
+                    taker_esp_at_evidence: r.esp_before(r.side),
                 },
                 &mut best,
             );
@@ -1291,12 +1442,11 @@ impl<'e, 'a> Judge<'e, 'a> {
             self.notes.push(format!(
                 "the capture ends {} after {}'s request of frame {} (message id {}), before an answer was due: not counted as an outage",
                 secs(since(e, r.time)),
-                r.src.ip(),
+                self.ep(r.src).ip(),
                 r.frame,
                 r.m.message_id
             ));
         }
-        let _ = ip_of;
         best
     }
 
@@ -1306,7 +1456,11 @@ impl<'e, 'a> Judge<'e, 'a> {
             .iter()
             .copied()
             .find(|r| {
-                r.is_request() && r.m.inner_deletes.iter().any(|d| d.protocol_id == PROTO_IKE)
+                r.is_request()
+                    && r.m
+                        .inner_deletes()
+                        .iter()
+                        .any(|d| d.protocol_id == PROTO_IKE)
             })
             .map(|r| (r, r.time))
     }
@@ -1331,7 +1485,7 @@ impl<'e, 'a> Judge<'e, 'a> {
                     None,
                     Judged::new(
                         Verdict::Healthy,
-                        format!("closed by a Delete of the IKE SA from {} (frame {}); no outage before it", r.src.ip(), r.frame),
+                        format!("closed by a Delete of the IKE SA from {} (frame {}); no outage before it", self.ep(r.src).ip(), r.frame),
                         "",
                     ),
                 );
@@ -1411,7 +1565,7 @@ impl<'e, 'a> Judge<'e, 'a> {
         let taker_side = o.maker_side.other();
         if let Some(r) = self.wrong_keys() {
             let text =
-                r.m.decrypt_error
+                r.m.decrypt_error()
                     .as_ref()
                     .map(|e| e.text.clone())
                     .unwrap_or_default();
@@ -1450,7 +1604,7 @@ impl<'e, 'a> Judge<'e, 'a> {
             self.engine
                 .index
                 .started_after(sa.hosts, after)
-                .map(|s| &self.engine.sas[s])
+                .map(|s| &*self.engine.sas[s])
                 .find(|s| s.starts_with_init && s.initiator.map(|x| x.ip()) == Some(a))
         };
         let end = self.end.map(|e| e.1);
@@ -1621,7 +1775,7 @@ impl<'e, 'a> Judge<'e, 'a> {
         };
         if let Some(n) = n_sa {
             self.event(
-                n.kept.first().map(|r| r.frame).unwrap_or(0),
+                n.first_frame,
                 n.start,
                 format!(
                     "{a} starts a new IKE SA (SPI-I {}) {} after the first INVALID_IKE_SPI",
@@ -1784,9 +1938,9 @@ impl<'e, 'a> Judge<'e, 'a> {
             first_payload: reply.m.first_payload,
             has_invalid_ike_spi: reply.m.notify(INVALID_IKE_SPI).is_some(),
             tokens: reply.plain_tokens().map(|t| t.data.as_slice()).collect(),
-            from_peer_address: sa.addrs[o.maker_side as usize].contains(&reply.src.ip()),
-            reply_from: reply.src.ip(),
-            peer_addresses: sa.addrs[o.maker_side as usize].clone(),
+            from_peer_address: sa.uses(o.maker_side, self.ep(reply.src).ip()),
+            reply_from: self.ep(reply.src).ip(),
+            peer_addresses: sa.addresses(o.maker_side),
             given: given.iter().map(|g| g.as_slice()).collect(),
             token_valid: valid,
             established: true,
@@ -1856,7 +2010,7 @@ impl<'e, 'a> Judge<'e, 'a> {
             .recs
             .iter()
             .filter(|r| r.side == o.maker_side)
-            .flat_map(|r| r.m.vendor_ids.iter())
+            .flat_map(|r| r.m.vendor_ids().iter())
             .filter_map(|v| vendor_name(v))
             .map(str::to_string)
             .collect();

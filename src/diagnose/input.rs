@@ -7,15 +7,14 @@ use std::path::Path;
 use std::time::{Duration, SystemTime};
 
 use crate::capture::{CaptureError, CaptureReader, Event, Options as CaptureOptions, Timestamp};
-use crate::ikecrypto::{self, CryptoError, KeyTable};
+use crate::ikecrypto::KeyTable;
 use crate::secret::Keyring;
-use crate::spi::{Spi, SpiPair};
+use crate::spi::SpiPair;
 use crate::token::{self, TokenInput};
-use crate::wire::{self, Header, PayloadIter, PayloadType, ProtocolId, WireError};
 
-use super::engine::{Engine, Options};
-use super::model::numbers::{INVALID_IKE_SPI, INVALID_SPI, QCD_TOKEN};
+use super::engine::{Engine, Options, Reports};
 use super::model::*;
+use crate::ikesa::digest::{summarize, Keep};
 
 /// Reader and decoding warnings, counted by kind; the first few of each
 /// kind are kept word for word, so a capture with a million broken packets
@@ -62,10 +61,9 @@ impl WarningLog {
     }
 }
 
-/// The diagnosis of a capture file.
-#[derive(Debug)]
-pub struct CaptureDiagnosis {
-    pub reports: Vec<SaReport>,
+/// The diagnosis of a capture file; the reports are judged as they are taken.
+pub struct CaptureDiagnosis<'a> {
+    pub reports: Reports<'a>,
     pub warnings: WarningLog,
     /// The file itself was damaged (truncated record, bad block).
     pub damaged: bool,
@@ -101,17 +99,19 @@ fn warning_kind(w: &crate::capture::Warning) -> &'static str {
 
 /// Reads every IKE message (decrypting SK with `keys`) and ESP packet of a
 /// capture in one pass and diagnoses it.
-pub fn diagnose_capture(
+pub fn diagnose_capture<'a>(
     path: &Path,
     extra_ports: Vec<u16>,
     keys: Option<&KeyTable>,
-    opts: &Options,
-) -> Result<CaptureDiagnosis, CaptureError> {
+    opts: &'a Options<'a>,
+) -> Result<CaptureDiagnosis<'a>, CaptureError> {
     let mut reader = CaptureReader::open(
         path,
         CaptureOptions {
             extra_ports,
             esp_events: true,
+            // The engine tallies ESP per IKE SA itself.
+            esp_stats: false,
             ..CaptureOptions::default()
         },
     )?;
@@ -132,7 +132,7 @@ pub fn diagnose_capture(
                 let time = to_system_time(time, last);
                 last = time;
                 ike_messages += 1;
-                match summarize(&payload, keys) {
+                match summarize(&payload, keys, Keep::Essential) {
                     Ok((m, damage)) => {
                         if let Some(e) = damage {
                             warnings.push("IKE message partly decoded", || {
@@ -169,158 +169,6 @@ pub fn diagnose_capture(
         ike_messages,
         esp_packets,
     })
-}
-
-/// Whether the diagnosis keeps a notify's SPI and data (else only its type).
-fn keeps_data(t: u16) -> bool {
-    matches!(t, QCD_TOKEN | INVALID_SPI | INVALID_IKE_SPI)
-}
-
-fn notify_summary(p: &wire::Payload<'_>) -> Result<NotifySummary, WireError> {
-    let n = p.notify()?;
-    let t = n.notify_type().0;
-    Ok(NotifySummary {
-        notify_type: t,
-        protocol_id: n.protocol_id().0,
-        spi: if keeps_data(t) {
-            n.spi().to_vec()
-        } else {
-            Vec::new()
-        },
-        data: if keeps_data(t) {
-            n.data().to_vec()
-        } else {
-            Vec::new()
-        },
-    })
-}
-
-/// What the diagnosis needs of one IKE message, read from the wire views
-/// without building the full decode. Payloads are read up to the first
-/// fault; the fault, if any, comes back beside the summary. Only a message
-/// whose header does not parse is an error.
-pub fn summarize(
-    bytes: &[u8],
-    keys: Option<&KeyTable>,
-) -> Result<(IkeSummary, Option<WireError>), WireError> {
-    let h = Header::new_checked(bytes)?;
-    h.check_message()?;
-    let spis = SpiPair::new(h.spi_i(), h.spi_r());
-    let flags = h.flags();
-    let mut m = IkeSummary {
-        spis,
-        exchange: h.exchange_type().0,
-        initiator: flags.initiator(),
-        response: flags.response(),
-        message_id: h.message_id(),
-        first_payload: h.next_payload().0,
-        ..IkeSummary::default()
-    };
-    let mut damage = None;
-    for p in h.payloads() {
-        let p = match p {
-            Ok(p) => p,
-            Err(e) => {
-                damage = Some(e);
-                break;
-            }
-        };
-        match p.payload_type() {
-            PayloadType::NOTIFY => match notify_summary(&p) {
-                Ok(n) => m.notifies.push(n),
-                Err(e) => {
-                    damage = Some(e);
-                    break;
-                }
-            },
-            PayloadType::VENDOR_ID if m.vendor_ids.len() < 16 => {
-                m.vendor_ids.push(p.body().to_vec());
-            }
-            PayloadType::SK => {
-                m.encrypted = true;
-                m.sk_body_len = Some(p.body().len());
-                if let Some(table) = keys {
-                    open_sk(bytes, &p, table, &mut m);
-                }
-            }
-            PayloadType::SKF => {
-                m.encrypted = true;
-                m.sk_body_len = Some(p.body().len().saturating_sub(4));
-            }
-            _ => {}
-        }
-    }
-    Ok((m, damage))
-}
-
-/// Why decryption failed, in words that name the likely wrong key.
-fn explain(e: &CryptoError, keys: &ikecrypto::SaKeys, from_initiator: bool) -> String {
-    let who = if from_initiator { 'i' } else { 'r' };
-    match e {
-        CryptoError::Integrity if matches!(keys.encr, ikecrypto::EncrAlg::AesGcm { .. }) => format!(
-            "integrity check failed: SK_e{who} (the AEAD key and salt) in the key table is wrong for this SA, or the message was altered"
-        ),
-        CryptoError::Integrity => format!(
-            "integrity check failed: SK_a{who} in the key table is wrong for this SA (the ICV is computed with it alone), or the message was altered"
-        ),
-        CryptoError::BadPadding { .. } => format!(
-            "the ICV matched but the padding is wrong: SK_e{who} in the key table is wrong while SK_a{who} is right"
-        ),
-        other => other.to_string(),
-    }
-}
-
-fn open_sk(bytes: &[u8], sk: &wire::Payload<'_>, table: &KeyTable, m: &mut IkeSummary) {
-    let Some(keys) = table.get(&m.spis) else {
-        m.decrypt_error = Some(DecryptFailure {
-            wrong_keys: false,
-            text: format!(
-                "no key table line for SPI-I {} SPI-R {}",
-                m.spis.initiator, m.spis.responder
-            ),
-        });
-        return;
-    };
-    let plain = match ikecrypto::decrypt(keys, m.initiator, bytes, sk.body_offset()) {
-        Ok(p) => p,
-        Err(e) => {
-            m.decrypt_error = Some(DecryptFailure {
-                wrong_keys: true,
-                text: explain(&e, keys, m.initiator),
-            });
-            return;
-        }
-    };
-    let mut notifies = Vec::new();
-    for p in PayloadIter::new(plain.expose(), sk.next_payload(), 0) {
-        let Ok(p) = p else { break };
-        match p.payload_type() {
-            PayloadType::NOTIFY => match notify_summary(&p) {
-                Ok(n) => notifies.push(n),
-                Err(_) => break,
-            },
-            PayloadType::DELETE => {
-                let body = p.body();
-                if body.len() >= 4 {
-                    m.inner_deletes.push(DeleteSummary {
-                        protocol_id: body[0],
-                        spis: u16::from_be_bytes([body[2], body[3]]),
-                    });
-                }
-            }
-            PayloadType::SA => {
-                m.inner_other.push(p.payload_type().0);
-                if m.new_ike_spi.is_none() {
-                    m.new_ike_spi = wire::sa::proposals(p.body(), 0)
-                        .filter_map(Result::ok)
-                        .find(|q| q.protocol_id == ProtocolId::IKE && q.spi.len() == 8)
-                        .and_then(|q| q.spi.try_into().ok().map(Spi));
-                }
-            }
-            t => m.inner_other.push(t.0),
-        }
-    }
-    m.inner_notifies = Some(notifies);
 }
 
 /// Checks tokens against the maker's keyring, as `qcd token verify` does.

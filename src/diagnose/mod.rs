@@ -19,10 +19,11 @@ pub mod model;
 pub mod scenario;
 pub mod takers;
 
-pub use engine::{diagnose, Engine, Options, DEFAULT_SILENCE};
-pub use input::{diagnose_capture, summarize, CaptureDiagnosis, KeyringChecker, WarningLog};
+pub use crate::ikesa::digest::{summarize, Keep};
+pub use engine::{diagnose, Engine, Options, Reports, DEFAULT_SILENCE};
+pub use input::{diagnose_capture, CaptureDiagnosis, KeyringChecker, WarningLog};
 pub use model::{
     DecryptFailure, DeleteSummary, Event, IkeSummary, NotifySummary, OutageReport, Packet,
-    PacketKind, SaReport, TakerView, TokenCheck, TokenChecker, Verdict,
+    PacketKind, PayloadSet, Rare, SaReport, TakerView, TokenCheck, TokenChecker, Verdict,
 };
 pub use takers::Taker;

@@ -5,99 +5,21 @@ use std::time::SystemTime;
 
 use serde::Serialize;
 
-use crate::spi::{Spi, SpiPair};
+use crate::spi::SpiPair;
+
+pub use crate::ikesa::digest::{
+    DecryptFailure, DeleteSummary, IkeSummary, NotifySummary, PayloadSet, Rare,
+};
 
 /// IKEv2 numbers the diagnosis needs (IANA IKEv2 registries).
 pub mod numbers {
+    pub use crate::ikesa::digest::numbers::*;
     pub const IKE_SA_INIT: u8 = 34;
     pub const IKE_AUTH: u8 = 35;
     pub const CREATE_CHILD_SA: u8 = 36;
     pub const INFORMATIONAL: u8 = 37;
-    pub const INVALID_IKE_SPI: u16 = 4;
-    pub const INVALID_SPI: u16 = 11;
-    pub const QCD_TOKEN: u16 = 16419;
     pub const PROTO_IKE: u8 = 1;
-    /// Notify types below this are errors (RFC 7296 §3.10.1).
-    pub const FIRST_STATUS_TYPE: u16 = 16384;
-    pub const NAT_DETECTION_SOURCE_IP: u16 = 16388;
-    pub const NAT_DETECTION_DESTINATION_IP: u16 = 16389;
     pub const PAYLOAD_NOTIFY: u8 = 41;
-}
-
-/// One notify payload, outside or (decrypted) inside SK. The diagnosis
-/// keeps the SPI and data of the notify types it reads (QCD_TOKEN,
-/// INVALID_SPI, INVALID_IKE_SPI); of the others only the type.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NotifySummary {
-    pub notify_type: u16,
-    pub protocol_id: u8,
-    pub spi: Vec<u8>,
-    pub data: Vec<u8>,
-}
-
-/// A Delete payload found inside SK.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct DeleteSummary {
-    /// 1 IKE, 2 AH, 3 ESP.
-    pub protocol_id: u8,
-    /// Number of SPIs listed (0 for the IKE SA itself).
-    pub spis: u16,
-}
-
-/// Why an SK payload could not be read with the key table.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DecryptFailure {
-    /// The key table has keys for this SA but they do not fit (integrity
-    /// check failed, bad padding, wrong lengths); `false` when the table
-    /// simply has no line for the SA.
-    pub wrong_keys: bool,
-    /// The explanation, naming the likely wrong key (SK_a or SK_e).
-    pub text: String,
-}
-
-/// What the diagnosis needs of one IKE message.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct IkeSummary {
-    pub spis: SpiPair,
-    pub exchange: u8,
-    pub initiator: bool,
-    pub response: bool,
-    pub message_id: u32,
-    /// Type of the first payload (Next Payload of the header).
-    pub first_payload: u8,
-    /// Notifies outside any SK payload (readable without keys).
-    pub notifies: Vec<NotifySummary>,
-    /// Vendor ID payloads outside SK (IKE_SA_INIT), raw.
-    pub vendor_ids: Vec<Vec<u8>>,
-    /// Whether the message has an SK (or SKF) payload.
-    pub encrypted: bool,
-    /// Length of the SK payload body (IV, ciphertext, ICV), when present.
-    pub sk_body_len: Option<usize>,
-    /// Notifies found inside SK after decryption; `None` when not decrypted.
-    pub inner_notifies: Option<Vec<NotifySummary>>,
-    /// Delete payloads found inside SK after decryption.
-    pub inner_deletes: Vec<DeleteSummary>,
-    /// Types of the other payloads found inside SK after decryption.
-    pub inner_other: Vec<u8>,
-    /// Why SK could not be decrypted, if it was tried.
-    pub decrypt_error: Option<DecryptFailure>,
-    /// In a decrypted CREATE_CHILD_SA that rekeys the IKE SA: the SPI its
-    /// sender chose for the new IKE SA (from the SA payload's IKE proposal).
-    pub new_ike_spi: Option<Spi>,
-}
-
-impl IkeSummary {
-    pub fn notify(&self, t: u16) -> Option<&NotifySummary> {
-        self.notifies.iter().find(|n| n.notify_type == t)
-    }
-
-    /// Whether the decrypted SK payload was empty (`Some(false)` when it held
-    /// something, `None` when not decrypted).
-    pub fn inner_empty(&self) -> Option<bool> {
-        self.inner_notifies
-            .as_ref()
-            .map(|n| n.is_empty() && self.inner_deletes.is_empty() && self.inner_other.is_empty())
-    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,7 +1,8 @@
 //! IKEv2 SK payload cryptography for reading captures: the key table that
 //! Wireshark and strongSwan's save-keys plugin write ([`keytable`]), the
 //! algorithms ([`alg`]), and checking/decrypting (and, for building test
-//! fixtures, encrypting) one SK payload ([`sk`]).
+//! fixtures, encrypting) one SK payload ([`sk`]), and the key logs of
+//! tcpdump, libreswan and strongSwan's charon ([`keylog`]).
 //!
 //! For: showing what a gateway put inside IKE_AUTH (e.g. its QCD_TOKEN) when
 //! the operator has the SA's keys. Not for: deriving keys (no Diffie-Hellman
@@ -9,19 +10,21 @@
 //! ESP, IKEv1, or SKF fragments reassembly.
 
 pub mod alg;
+pub mod keylog;
 pub mod keytable;
 pub mod seal;
 pub mod sk;
 
 pub use alg::{EncrAlg, IntegAlg};
-pub use keytable::{KeyTable, KeyTableError};
+pub use keylog::KeyFormat;
+pub use keytable::{KeyTable, KeyTableError, KeyWarning, SkipKind};
 pub use seal::{seal, SealError, SealHeader};
-pub use sk::{body_len, decrypt, encrypt, SaKeys};
+pub use sk::{body_len, decrypt, encrypt, open, Integrity, Opened, SaKeys};
 
 /// Why an SK payload could not be checked, decrypted or built.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CryptoError {
-    #[error("integrity check failed: wrong SK_a/SK_e for this SA or the message was altered")]
+    #[error("integrity check failed: wrong SK_a/SK_e for this SA or the message was altered (--ignore-icv shows the decryption anyway, unauthenticated)")]
     Integrity,
     #[error("SK payload body at byte {body_start} is {body_len} bytes, shorter than the IV ({iv_len}) + one cipher block ({block}) + the ICV ({icv_len}) that {alg} needs: the message is truncated or the key table names the wrong algorithm")]
     Truncated {
@@ -54,7 +57,7 @@ pub enum CryptoError {
         found: usize,
         alg: &'static str,
     },
-    #[error("encryption {encr} cannot be used with integrity {integ}: AES-GCM needs \"NONE [RFC4306]\", AES-CBC needs an HMAC")]
+    #[error("encryption {encr} cannot be used with integrity {integ}: an AEAD cipher (AES-GCM, AES-CCM, ChaCha20-Poly1305) needs \"NONE [RFC4306]\"")]
     AlgorithmMix { encr: EncrAlg, integ: IntegAlg },
     #[error("IV is {found} bytes but {alg} needs {expected}")]
     IvLength {

@@ -23,6 +23,7 @@
 //! generation has `"secret": null` and keeps its metadata, so ids are never
 //! reused and audits see the history.
 
+use std::collections::HashSet;
 use std::fmt;
 use std::time::{Duration, SystemTime};
 
@@ -176,6 +177,10 @@ pub enum ModelError {
     NoActive,
     #[error("generation {id}: {reason}")]
     Generation { id: u32, reason: String },
+    #[error("generation ids are exhausted: generation {0} is the highest id a keyring can hold. Start a new keyring (`qcd secret generate --keyring NEW`) and move to it")]
+    IdsExhausted(u32),
+    #[error(transparent)]
+    Time(#[from] timefmt::TimeError),
 }
 
 fn gen_err(id: u32, reason: impl Into<String>) -> ModelError {
@@ -219,9 +224,16 @@ impl Keyring {
         self.generations.iter().find(|g| g.fingerprint == fp)
     }
 
-    /// The id the next generation gets: ids are never reused.
-    pub fn next_id(&self) -> u32 {
-        self.generations.iter().map(|g| g.id).max().unwrap_or(0) + 1
+    /// The highest generation id.
+    pub fn max_id(&self) -> u32 {
+        self.generations.iter().map(|g| g.id).max().unwrap_or(0)
+    }
+
+    /// The id the next generation gets (ids are never reused), or an error
+    /// once the highest possible id is taken.
+    pub fn next_id(&self) -> Result<u32, ModelError> {
+        let max = self.max_id();
+        max.checked_add(1).ok_or(ModelError::IdsExhausted(max))
     }
 
     /// Generations a rebooted token maker must still emit tokens for (active first, then previous, newest first).
@@ -235,8 +247,18 @@ impl Keyring {
         v
     }
 
+    /// When a generation that stops being active at `now` expires: `now + overlap`, checked.
+    pub fn expiry(now: SystemTime, overlap: Duration) -> Result<SystemTime, ModelError> {
+        Ok(timefmt::checked_add(
+            now,
+            overlap,
+            "the end of the overlap (now + overlap)",
+        )?)
+    }
+
     /// Makes `secret` the new active generation; the old active becomes
-    /// previous, expiring at `now + overlap`. Returns the new id.
+    /// previous, expiring at `now + overlap`. Returns the new id. On error
+    /// (ids exhausted, expiry past year 9999) the keyring is unchanged.
     pub fn rotate(
         &mut self,
         secret: SecretBytes,
@@ -244,20 +266,22 @@ impl Keyring {
         now: SystemTime,
         overlap: Duration,
         origin: Origin,
-    ) -> u32 {
-        let id = self.next_id();
+    ) -> Result<u32, ModelError> {
+        let id = self.next_id()?;
+        let expires = Keyring::expiry(now, overlap)?;
         for g in &mut self.generations {
             if g.stored == State::Active {
                 g.stored = State::Previous;
-                g.expires = Some(now + overlap);
+                g.expires = Some(expires);
             }
         }
         self.generations
             .push(Generation::new(id, secret, spec, now, origin));
-        id
+        Ok(id)
     }
 
-    /// Adds `secret` as a previous generation expiring at `now + overlap`. Returns its id.
+    /// Adds `secret` as a previous generation expiring at `now + overlap`.
+    /// Returns its id; on error the keyring is unchanged.
     pub fn add_previous(
         &mut self,
         secret: SecretBytes,
@@ -265,13 +289,13 @@ impl Keyring {
         now: SystemTime,
         overlap: Duration,
         origin: Origin,
-    ) -> u32 {
-        let id = self.next_id();
+    ) -> Result<u32, ModelError> {
+        let id = self.next_id()?;
         let mut g = Generation::new(id, secret, spec, now, origin);
         g.stored = State::Previous;
-        g.expires = Some(now + overlap);
+        g.expires = Some(Keyring::expiry(now, overlap)?);
         self.generations.push(g);
-        id
+        Ok(id)
     }
 
     /// Ids of generations that are expired at `now` (what prune would destroy).
@@ -285,11 +309,12 @@ impl Keyring {
 
     /// Wipes the secrets of expired generations (state → destroyed). Returns their ids.
     pub fn prune(&mut self, now: SystemTime) -> Vec<u32> {
-        let ids = self.expired_at(now);
+        let mut ids = Vec::new();
         for g in &mut self.generations {
-            if ids.contains(&g.id) {
+            if g.state_at(now) == State::Expired {
                 g.stored = State::Destroyed;
                 g.secret = None; // SecretBytes zeroizes on drop
+                ids.push(g.id);
             }
         }
         ids
@@ -350,11 +375,12 @@ impl Keyring {
             return Err(ModelError::Empty);
         }
         let mut active: Option<u32> = None;
-        for (i, g) in generations.iter().enumerate() {
+        let mut seen = HashSet::with_capacity(generations.len());
+        for g in &generations {
             if g.id == 0 {
                 return Err(ModelError::ZeroId);
             }
-            if generations[..i].iter().any(|h| h.id == g.id) {
+            if !seen.insert(g.id) {
                 return Err(ModelError::DuplicateId(g.id));
             }
             if g.stored == State::Active {
@@ -554,13 +580,15 @@ mod tests {
     #[test]
     fn rotation_lifecycle() {
         let mut k = Keyring::new(secret(1), TokenSpec::default(), t(0), Origin::Generated);
-        let id2 = k.rotate(
-            secret(2),
-            TokenSpec::default(),
-            t(100),
-            Duration::from_secs(50),
-            Origin::Generated,
-        );
+        let id2 = k
+            .rotate(
+                secret(2),
+                TokenSpec::default(),
+                t(100),
+                Duration::from_secs(50),
+                Origin::Generated,
+            )
+            .unwrap();
         assert_eq!(id2, 2);
         assert_eq!(k.active().id, 2);
         let g1 = k.generation(1).unwrap();
@@ -580,13 +608,15 @@ mod tests {
         assert_eq!(g1.state_at(t(150)), State::Destroyed);
         assert!(g1.secret().is_none());
         // ids are never reused, even after destruction
-        let id3 = k.rotate(
-            secret(3),
-            TokenSpec::default(),
-            t(300),
-            Duration::ZERO,
-            Origin::Generated,
-        );
+        let id3 = k
+            .rotate(
+                secret(3),
+                TokenSpec::default(),
+                t(300),
+                Duration::ZERO,
+                Origin::Generated,
+            )
+            .unwrap();
         assert_eq!(id3, 3);
     }
 
@@ -599,7 +629,8 @@ mod tests {
             t(10),
             Duration::from_secs(5),
             Origin::Imported,
-        );
+        )
+        .unwrap();
         k.prune(t(20));
         let json = k.to_json();
         let back = Keyring::from_json(&json).unwrap();
@@ -622,7 +653,8 @@ mod tests {
             t(10),
             Duration::from_secs(5),
             Origin::Generated,
-        );
+        )
+        .unwrap();
         let mut v: serde_json::Value = serde_json::from_slice(&k.to_json()).unwrap();
         f(&mut v);
         Keyring::from_json(v.to_string().as_bytes()).unwrap_err()
@@ -671,6 +703,93 @@ mod tests {
         );
         let e = mutate(|v| v["extra"] = 1.into());
         assert!(e.to_string().contains("unknown field `extra`"), "{e}");
+    }
+
+    #[test]
+    fn the_last_id_and_the_last_time_are_refused_without_changing_anything() {
+        let mut k = Keyring::new(secret(1), TokenSpec::default(), t(0), Origin::Generated);
+        k.generations[0].id = u32::MAX - 1;
+        let id = k
+            .rotate(
+                secret(2),
+                TokenSpec::default(),
+                t(1),
+                Duration::ZERO,
+                Origin::Generated,
+            )
+            .unwrap();
+        assert_eq!(id, u32::MAX);
+        let before = k.to_json();
+        let e = k
+            .rotate(
+                secret(3),
+                TokenSpec::default(),
+                t(2),
+                Duration::ZERO,
+                Origin::Generated,
+            )
+            .unwrap_err();
+        assert_eq!(e, ModelError::IdsExhausted(u32::MAX));
+        assert!(k
+            .add_previous(
+                secret(3),
+                TokenSpec::default(),
+                t(2),
+                Duration::ZERO,
+                Origin::Imported
+            )
+            .is_err());
+        assert_eq!(&k.to_json()[..], &before[..]);
+        let end = timefmt::parse_rfc3339("9999-12-31T00:00:00Z").unwrap();
+        let mut k = Keyring::new(secret(1), TokenSpec::default(), end, Origin::Generated);
+        let before = k.to_json();
+        let day = Duration::from_secs(86_400);
+        let e = k
+            .rotate(secret(2), TokenSpec::default(), end, day, Origin::Generated)
+            .unwrap_err();
+        assert!(e.to_string().contains("after 9999-12-31T23:59:59Z"), "{e}");
+        assert!(k
+            .add_previous(secret(2), TokenSpec::default(), end, day, Origin::Imported)
+            .is_err());
+        assert_eq!(&k.to_json()[..], &before[..]);
+        Keyring::from_json(&k.to_json()).unwrap();
+    }
+
+    #[test]
+    fn many_generations_are_checked_in_linear_time() {
+        let n = 200_000u32;
+        let make = |dup: bool| -> Vec<Generation> {
+            (1..=n)
+                .map(|id| Generation {
+                    id: if dup && id == n { 1 } else { id },
+                    stored: if id == n - 1 {
+                        State::Active
+                    } else {
+                        State::Destroyed
+                    },
+                    created: t(0),
+                    expires: None,
+                    spec: TokenSpec::default(),
+                    secret_len: 32,
+                    fingerprint: String::new(),
+                    origin: Origin::Generated,
+                    secret: None,
+                })
+                .collect()
+        };
+        let start = std::time::Instant::now();
+        let k = Keyring::check(make(false)).unwrap();
+        assert_eq!(k.generations().len(), n as usize);
+        assert!(matches!(
+            Keyring::check(make(true)),
+            Err(ModelError::DuplicateId(1))
+        ));
+        // a quadratic check takes minutes here (2e10 comparisons)
+        assert!(
+            start.elapsed() < Duration::from_secs(5),
+            "{:?}",
+            start.elapsed()
+        );
     }
 
     #[test]

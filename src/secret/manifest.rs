@@ -115,20 +115,14 @@ impl Manifest {
 }
 
 fn host_name() -> Option<String> {
-    std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .or_else(|_| std::fs::read_to_string("/etc/hostname"))
+    let read = |p: &str| crate::fsio::read_string(Path::new(p), &crate::fsio::SYSTEM_FILE);
+    read("/proc/sys/kernel/hostname")
+        .or_else(|_| read("/etc/hostname"))
         .ok()
         .map(|s| s.trim().to_string())
         .filter(|s| !s.is_empty())
 }
 
-/// Resolves a uid through /etc/passwd (no NSS; good enough for local users).
 fn user_name(uid: u32) -> Option<String> {
-    let passwd = std::fs::read_to_string("/etc/passwd").ok()?;
-    passwd.lines().find_map(|line| {
-        let mut f = line.split(':');
-        let name = f.next()?;
-        let _pw = f.next()?;
-        (f.next()?.parse::<u32>().ok()? == uid).then(|| name.to_string())
-    })
+    crate::fsio::user_name(uid)
 }

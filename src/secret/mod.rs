@@ -1,13 +1,16 @@
 //! The QCD secret: the keyring model (numbered generations with states), its
-//! file store (atomic, locked, 0600), per-member derivation and the manifest
-//! that describes a keyring without its secrets. Token computation lives in
+//! file store (atomic, locked, 0600), per-member derivation, the manifest
+//! that describes a keyring without its secrets, and the operations on them
+//! as typed requests and outcomes ([`ops`]). Token computation lives in
 //! [`crate::token`]; this module only keeps and hands out secret bytes.
 
 pub mod bytes;
 pub mod derive;
 pub mod fingerprint;
+pub mod guard;
 pub mod keyring;
 pub mod manifest;
+pub mod ops;
 pub mod store;
 
 pub use bytes::SecretBytes;

@@ -1,24 +1,34 @@
-//! The keyring file store: loading with permission checks, and every write
-//! done atomically under an advisory lock.
+//! The keyring file store: loading with ownership and permission checks, and
+//! every write done atomically under an advisory lock.
 //!
-//! - Writers take an exclusive lock on `KEYRING.lock` (beside the keyring,
-//!   created 0600 and never removed, since removing lock files races), then
-//!   read, modify and write. Concurrent `rotate`s are serialized, none lost.
+//! - Loading goes through [`crate::fsio`]: a regular file of at most 64 MiB,
+//!   owned by the effective user, mode 0600 (or stricter; group/other bits
+//!   are refused unless explicitly allowed), in directories no one else can
+//!   change. FIFOs and devices are refused without blocking.
+//! - Writers resolve the keyring path once (a symbolic link stays a link and
+//!   its target is written), take an exclusive lock on `KEYRING.lock` beside
+//!   the real file (created 0600 and never removed, since removing lock
+//!   files races; opened with `O_NOFOLLOW`, regular files only), then check
+//!   existence, read, modify and write, all under the lock. Concurrent
+//!   writers are serialized, none lost; concurrent creators find the file
+//!   the first one made.
 //! - A write goes to a temporary file in the same directory (0600), is
 //!   fsynced, renamed over the keyring, and the directory is fsynced: a crash
 //!   at any point leaves the old keyring or the new one, never a torn file.
-//! - The new file keeps the owner and group of the file it replaces.
-//! - Loading refuses a keyring readable or writable by group or others, as
-//!   ssh does with private keys, unless explicitly allowed.
+//!   The next writer under the lock removes temporary files a killed one left.
+//! - A keyring with other hard links is never replaced (the links would keep
+//!   destroyed secrets readable), and a keyring that would not load again
+//!   is never written.
 
-use std::fs::{self, File, OpenOptions};
-use std::io::{Read, Write};
-use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
+use std::fs::{self, File};
+use std::io::Write;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use zeroize::Zeroizing;
 
 use super::keyring::{Keyring, ModelError};
+use crate::fsio::{self, FileError, Owners, Privacy};
 
 /// Environment variable naming a fault-injection point (for crash tests):
 /// the process aborts there, as a `kill -9` or power cut would stop it.
@@ -29,6 +39,15 @@ pub const FAULT_ENV: &str = "QCD_TEST_FAULT";
 pub struct LoadOptions {
     /// Accept a keyring readable or writable by group or others.
     pub allow_insecure_permissions: bool,
+}
+
+impl LoadOptions {
+    fn privacy(&self, owners: Owners) -> Privacy {
+        Privacy {
+            allow_group_other: self.allow_insecure_permissions,
+            owners,
+        }
+    }
 }
 
 /// What went wrong with a keyring file.
@@ -44,12 +63,12 @@ pub enum StoreError {
         action: &'static str,
         source: std::io::Error,
     },
-    #[error("{path} is accessible by group or others (mode {mode:04o}): QCD secrets must be private. Run `chmod 600 {path}` (or pass --allow-insecure-permissions)")]
-    InsecurePermissions { path: PathBuf, mode: u32 },
-    #[error("{path} is not a regular file")]
-    NotAFile { path: PathBuf },
+    #[error(transparent)]
+    File(FileError),
     #[error("{path}: {source}")]
     Model { path: PathBuf, source: ModelError },
+    #[error("{path}: refusing to write a keyring that would not load again ({source}); the file is unchanged. This is a bug in qcd: please report it")]
+    WouldNotLoad { path: PathBuf, source: ModelError },
     #[error("{path}: cannot keep the owner {uid}:{gid} of the file being replaced: {source}; run as that user or root")]
     Owner {
         path: PathBuf,
@@ -57,6 +76,15 @@ pub enum StoreError {
         gid: u32,
         source: std::io::Error,
     },
+}
+
+impl From<FileError> for StoreError {
+    fn from(e: FileError) -> Self {
+        match e {
+            FileError::NotFound { path } => StoreError::NotFound { path },
+            e => StoreError::File(e),
+        }
+    }
 }
 
 fn io_err<'a>(
@@ -70,9 +98,6 @@ fn io_err<'a>(
     }
 }
 
-/// Permission bits that make a secret file insecure.
-const INSECURE_BITS: u32 = 0o077;
-
 /// The mode, owner and group of a keyring file (for manifests and audits).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FileInfo {
@@ -81,45 +106,25 @@ pub struct FileInfo {
     pub gid: u32,
 }
 
-/// Reads a secret file (keyring or exported secret): checks it is a regular
-/// file with private permissions, and returns its bytes in a wiped-on-drop buffer.
+impl FileInfo {
+    fn of(meta: &fs::Metadata) -> FileInfo {
+        FileInfo {
+            mode: meta.mode() & 0o7777,
+            uid: meta.uid(),
+            gid: meta.gid(),
+        }
+    }
+}
+
+/// Reads a secret file (`--secret-file`, or an exported secret): a regular
+/// file of at most [`fsio::SECRET_FILE`] bytes, ours, private (unless
+/// allowed), in safe directories. Returns its bytes in a wiped-on-drop buffer.
 pub fn read_private(
     path: &Path,
     opts: &LoadOptions,
 ) -> Result<(Zeroizing<Vec<u8>>, FileInfo), StoreError> {
-    let mut file = File::open(path).map_err(|e| {
-        if e.kind() == std::io::ErrorKind::NotFound {
-            StoreError::NotFound {
-                path: path.to_path_buf(),
-            }
-        } else {
-            io_err(path, "cannot open")(e)
-        }
-    })?;
-    let meta = file.metadata().map_err(io_err(path, "cannot stat"))?;
-    if !meta.is_file() {
-        return Err(StoreError::NotAFile {
-            path: path.to_path_buf(),
-        });
-    }
-    let mode = meta.permissions().mode() & 0o7777;
-    if mode & INSECURE_BITS != 0 && !opts.allow_insecure_permissions {
-        return Err(StoreError::InsecurePermissions {
-            path: path.to_path_buf(),
-            mode,
-        });
-    }
-    let mut buf = Zeroizing::new(Vec::with_capacity(meta.len() as usize + 1));
-    file.read_to_end(&mut buf)
-        .map_err(io_err(path, "cannot read"))?;
-    Ok((
-        buf,
-        FileInfo {
-            mode,
-            uid: meta.uid(),
-            gid: meta.gid(),
-        },
-    ))
+    let (bytes, meta) = fsio::read_private(path, &fsio::SECRET_FILE, &opts.privacy(Owners::Me))?;
+    Ok((bytes, FileInfo::of(&meta)))
 }
 
 /// Loads and checks a keyring.
@@ -129,12 +134,22 @@ pub fn load(path: &Path, opts: &LoadOptions) -> Result<Keyring, StoreError> {
 
 /// Loads a keyring and reports its file's mode and owner.
 pub fn load_with_info(path: &Path, opts: &LoadOptions) -> Result<(Keyring, FileInfo), StoreError> {
-    let (bytes, info) = read_private(path, opts)?;
+    load_with(path, opts, Owners::Me)
+}
+
+/// Loads a keyring owned by one of `owners` (audits, which only read
+/// metadata, accept [`Owners::Anyone`]).
+pub fn load_with(
+    path: &Path,
+    opts: &LoadOptions,
+    owners: Owners,
+) -> Result<(Keyring, FileInfo), StoreError> {
+    let (bytes, meta) = fsio::read_private(path, &fsio::KEYRING, &opts.privacy(owners))?;
     let keyring = Keyring::from_json(&bytes).map_err(|source| StoreError::Model {
         path: path.to_path_buf(),
         source,
     })?;
-    Ok((keyring, info))
+    Ok((keyring, FileInfo::of(&meta)))
 }
 
 /// An exclusive advisory lock on `PATH.lock`, released on drop.
@@ -149,17 +164,25 @@ pub fn lock_path(path: &Path) -> PathBuf {
     path.with_file_name(name)
 }
 
-/// Blocks until this process holds the write lock of `path`.
+/// Blocks until this process holds the write lock of `path` (already
+/// resolved with [`fsio::resolve_for_write`]). The lock file is never
+/// followed through a symbolic link and must be a regular file of ours.
 pub fn lock(path: &Path) -> Result<WriteLock, StoreError> {
     let lp = lock_path(path);
-    let file = OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .mode(0o600)
-        .open(&lp)
-        .map_err(io_err(&lp, "cannot open lock file"))?;
-    file.lock().map_err(io_err(&lp, "cannot lock"))?;
+    let file = fsio::open_lock(&lp)?;
+    match file.try_lock() {
+        Ok(()) => {}
+        Err(std::fs::TryLockError::WouldBlock) => {
+            if std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+                eprintln!(
+                    "qcd: waiting for {} (another qcd is writing)…",
+                    lp.display()
+                );
+            }
+            file.lock().map_err(io_err(&lp, "cannot lock"))?;
+        }
+        Err(std::fs::TryLockError::Error(e)) => return Err(io_err(&lp, "cannot lock")(e)),
+    }
     Ok(WriteLock { _file: file })
 }
 
@@ -177,10 +200,7 @@ fn temp_prefix(path: &Path) -> String {
 /// mid-write (they may hold secrets). Only call with the write lock held:
 /// then no other writer of `path` can be between create and rename.
 fn remove_stale_temps(path: &Path) {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
+    let dir = fsio::parent_dir(path);
     let prefix = temp_prefix(path);
     if let Ok(entries) = fs::read_dir(dir) {
         for entry in entries.flatten() {
@@ -193,16 +213,107 @@ fn remove_stale_temps(path: &Path) {
     }
 }
 
-/// Creates a new keyring file (under the lock). Refuses to replace an existing one unless `force`.
-pub fn create(path: &Path, keyring: &Keyring, force: bool) -> Result<(), StoreError> {
-    let _lock = lock(path)?;
-    remove_stale_temps(path);
-    if !force && fs::symlink_metadata(path).is_ok() {
-        return Err(StoreError::Exists {
-            path: path.to_path_buf(),
-        });
+/// A file held for writing: its path resolved once (symbolic links
+/// followed safely, see [`fsio::resolve_for_write`]), its lock held, and
+/// the temporary files of killed writers removed. Keyrings and exported
+/// secrets are both written through one.
+pub struct LockedFile {
+    given: PathBuf,
+    real: PathBuf,
+    _lock: WriteLock,
+}
+
+impl LockedFile {
+    /// Resolves `path` and takes its lock. With `private`, the directories
+    /// leading to the real file must be safe ([`fsio::check_directories`]).
+    pub fn lock(path: &Path, private: bool) -> Result<LockedFile, StoreError> {
+        if private {
+            fsio::check_directories(path, Owners::Me)?;
+        }
+        let real = fsio::resolve_for_write(path)?;
+        if private && real != path {
+            fsio::check_directories(&real, Owners::Me)?;
+        }
+        let lock = lock(&real)?;
+        remove_stale_temps(&real);
+        Ok(LockedFile {
+            given: path.to_path_buf(),
+            real,
+            _lock: lock,
+        })
     }
-    write_atomic(path, &keyring.to_json())
+
+    /// The path as given.
+    pub fn path(&self) -> &Path {
+        &self.given
+    }
+
+    /// The file actually written (the target of a symbolic link).
+    pub fn real_path(&self) -> &Path {
+        &self.real
+    }
+
+    /// The file's metadata when it exists. A non-regular file or one with
+    /// other hard links is an error: it must not be replaced.
+    pub fn existing(&self) -> Result<Option<fs::Metadata>, StoreError> {
+        Ok(fsio::check_replaceable(&self.real)?)
+    }
+
+    /// Reads the current content (regular file, at most `limit.max` bytes);
+    /// `None` when missing.
+    pub fn read(&self, limit: &fsio::Limit) -> Result<Option<Zeroizing<Vec<u8>>>, StoreError> {
+        if self.existing()?.is_none() {
+            return Ok(None);
+        }
+        match fsio::read(&self.real, limit) {
+            Ok((bytes, _)) => Ok(Some(bytes)),
+            Err(FileError::NotFound { .. }) => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Replaces the file with `bytes` atomically (mode 0600, keeping the
+    /// owner of the file replaced), after checking again that it has no other
+    /// hard link.
+    pub fn write(&self, bytes: &[u8]) -> Result<(), StoreError> {
+        self.existing()?;
+        write_atomic(&self.real, bytes)
+    }
+
+    /// Serializes `keyring`, checks that the bytes load back, and writes them.
+    fn write_keyring(&self, keyring: &Keyring) -> Result<(), StoreError> {
+        let bytes = keyring.to_json();
+        Keyring::from_json(&bytes).map_err(|source| StoreError::WouldNotLoad {
+            path: self.given.clone(),
+            source,
+        })?;
+        self.write(&bytes)
+    }
+
+    /// The existing keyring must belong to us before we replace it (its
+    /// owner is kept, and our secrets must not land in someone else's file).
+    fn check_owner(&self, meta: &fs::Metadata) -> Result<(), StoreError> {
+        let privacy = Privacy {
+            allow_group_other: true,
+            owners: Owners::Me,
+        };
+        Ok(fsio::check_private(&self.given, meta, &privacy)?)
+    }
+}
+
+/// Creates a new keyring file (existence checked under the lock). Refuses
+/// to replace an existing one unless `force`.
+pub fn create(path: &Path, keyring: &Keyring, force: bool) -> Result<(), StoreError> {
+    let file = LockedFile::lock(path, true)?;
+    if let Some(meta) = file.existing()? {
+        if !force {
+            return Err(StoreError::Exists {
+                path: path.to_path_buf(),
+            });
+        }
+        file.check_owner(&meta)?;
+    }
+    file.write_keyring(keyring)
 }
 
 /// Loads the keyring under the write lock, applies `change`, and writes the
@@ -216,17 +327,55 @@ pub fn update<T, E>(
 where
     E: From<StoreError>,
 {
-    let _lock = lock(path)?;
-    remove_stale_temps(path);
-    let mut keyring = load(path, opts)?;
+    create_or_update(
+        path,
+        opts,
+        || {
+            Err(StoreError::NotFound {
+                path: path.to_path_buf(),
+            }
+            .into())
+        },
+        change,
+    )
+}
+
+/// Under the write lock: when the keyring does not exist, `create` makes
+/// one and it is written; otherwise it is loaded, `change` applied, and the
+/// result written if `change` says so. Existence is decided under the lock,
+/// so concurrent creators never both create.
+pub fn create_or_update<T, E>(
+    path: &Path,
+    opts: &LoadOptions,
+    create: impl FnOnce() -> Result<(T, Keyring), E>,
+    change: impl FnOnce(&mut Keyring) -> Result<(T, bool), E>,
+) -> Result<T, E>
+where
+    E: From<StoreError>,
+{
+    let file = LockedFile::lock(path, true)?;
+    if file.existing()?.is_none() {
+        let (value, keyring) = create()?;
+        file.write_keyring(&keyring)?;
+        return Ok(value);
+    }
+    let (mut keyring, _) = load_with(file.real_path(), opts, Owners::Me).map_err(|e| match e {
+        // name the file as the user did
+        StoreError::Model { source, .. } => StoreError::Model {
+            path: path.to_path_buf(),
+            source,
+        },
+        e => e,
+    })?;
     let (value, modified) = change(&mut keyring)?;
     if modified {
-        write_atomic(path, &keyring.to_json())?;
+        file.write_keyring(&keyring)?;
     }
     Ok(value)
 }
 
-fn fault_point(name: &str) {
+/// Aborts the process when [`FAULT_ENV`] names this point (crash tests).
+pub fn fault_point(name: &str) {
     if std::env::var(FAULT_ENV).is_ok_and(|v| v == name) {
         eprintln!("qcd: {FAULT_ENV}={name}: aborting here");
         std::process::abort();
@@ -234,12 +383,10 @@ fn fault_point(name: &str) {
 }
 
 /// Writes `bytes` to `path` atomically with mode 0600: temp file in the same
-/// directory, fsync, keep owner, rename, fsync the directory.
+/// directory, fsync, keep owner, rename, fsync the directory. The low-level
+/// step: callers that replace secrets go through [`LockedFile`].
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
+    let dir = fsio::parent_dir(path).to_path_buf();
     let previous_owner = fs::metadata(path).ok().map(|m| (m.uid(), m.gid()));
     let prefix = temp_prefix(path);
     let mut tmp = tempfile::Builder::new()
@@ -366,8 +513,9 @@ mod tests {
                 SystemTime::now(),
                 std::time::Duration::ZERO,
                 Origin::Generated,
-            );
-            Err(StoreError::NotAFile { path: p.clone() })
+            )
+            .unwrap();
+            Err(StoreError::Exists { path: p.clone() })
         });
         assert!(r.is_err());
         assert_eq!(fs::read(&p).unwrap(), before);
@@ -385,5 +533,26 @@ mod tests {
         assert!(e
             .to_string()
             .contains("qcd secret generate --keyring /nonexistent/k.json"));
+    }
+
+    #[test]
+    fn a_keyring_reached_through_a_link_is_written_in_place_of_its_target() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::create_dir(dir.path().join("real")).unwrap();
+        let target = dir.path().join("real/k.json");
+        create(&target, &keyring(), false).unwrap();
+        let link = dir.path().join("k.json");
+        std::os::unix::fs::symlink("real/k.json", &link).unwrap();
+        update(&link, &LoadOptions::default(), |k| {
+            k.prune(SystemTime::now());
+            Ok::<_, StoreError>(((), true))
+        })
+        .unwrap();
+        assert!(fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink());
+        assert!(dir.path().join("real/k.json.lock").exists());
+        load(&target, &LoadOptions::default()).unwrap();
     }
 }

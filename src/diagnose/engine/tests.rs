@@ -196,8 +196,10 @@ impl Script {
         for p in &mut self.packets {
             if let PacketKind::Ike(m) = &mut p.kind {
                 m.inner_notifies = None;
-                m.inner_deletes.clear();
-                m.new_ike_spi = None;
+                if let Some(r) = m.rare.as_deref_mut() {
+                    r.inner_deletes.clear();
+                    r.new_ike_spi = None;
+                }
             }
         }
         self
@@ -658,7 +660,7 @@ fn wrong_keys_make_the_sa_inconclusive_not_a_protocol_failure() {
         if let PacketKind::Ike(m) = &mut p.kind {
             if m.encrypted {
                 m.inner_notifies = None;
-                m.decrypt_error = Some(DecryptFailure {
+                m.rare_mut().decrypt_error = Some(DecryptFailure {
                     wrong_keys: true,
                     text: "integrity check failed: wrong SK_a".into(),
                 });
@@ -676,7 +678,7 @@ fn a_delete_is_not_a_liveness_check() {
     let s = spis(0xa1, 0xb1);
     let mut sc = Script::new();
     sc.establish(0, s, Some(&TOKEN)).liveness(5_000, s, 2);
-    sc.last_ike().inner_deletes.push(DeleteSummary {
+    sc.last_ike().rare_mut().inner_deletes.push(DeleteSummary {
         protocol_id: PROTO_IKE,
         spis: 0,
     });
@@ -868,5 +870,17 @@ fn long_timelines_are_bounded() {
         r[0].reason.contains("20000 requests") || r[0].reason.contains("requests"),
         "{}",
         r[0].reason
+    );
+}
+
+#[test]
+fn print_sizes() {
+    eprintln!(
+        "Rec {} SaState {} IkeSummary {} Notify {} LastSeen {}",
+        std::mem::size_of::<Rec>(),
+        std::mem::size_of::<SaState>(),
+        std::mem::size_of::<IkeSummary>(),
+        std::mem::size_of::<NotifySummary>(),
+        std::mem::size_of::<Option<LastSeen>>()
     );
 }

@@ -262,6 +262,12 @@ scenario() {
     sleep 1
     kill "$tcpdump_pid"; wait "$tcpdump_pid" 2>/dev/null || true
     keys_from_log "$di/charon.log" "$pcap" "$enc" "$integ" >"$OUT/$name.keys"
+    if [ -n "${KEEP_LOGS:-}" ]; then   # charon-log/: the raw logs, for qcd's charon key-log reader
+        mkdir -p "$OUT/charon-log"
+        cp "$pcap" "$OUT/charon-log/$name.pcap"
+        sed "s|$WORK|/tmp/WORK|g" "$di/charon.log" >"$OUT/charon-log/$name-i.charon.log"
+        sed "s|$WORK|/tmp/WORK|g" "$dr/charon.log" >"$OUT/charon-log/$name-r.charon.log"
+    fi
     tshark_decode "$pcap" "$OUT/$name.keys" "$OUT/$name.tshark.txt"
     mkdir -p "$OUT/configs/$name"
     cp "$di/swanctl.conf" "$OUT/configs/$name/initiator-swanctl.conf"

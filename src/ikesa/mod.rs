@@ -14,6 +14,8 @@
 //! between one pair of hosts, so indexing a capture costs time linear in its
 //! size. Not here: what the messages mean (see `qcd::diagnose`).
 
+pub mod digest;
+
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::time::SystemTime;
@@ -61,9 +63,47 @@ impl Placed {
     }
 }
 
-/// The index. Feed messages in capture order.
-#[derive(Debug, Default)]
-pub struct SaIndex {
+/// The IKE SAs between two hosts, ordered by start time. Most host pairs
+/// (a concentrator's peers) have one, kept without a heap allocation.
+#[derive(Debug)]
+enum Starts<T> {
+    One([(T, SaId); 1]),
+    Many(Vec<(T, SaId)>),
+}
+
+impl<T: Ord + Copy> Starts<T> {
+    fn as_slice(&self) -> &[(T, SaId)] {
+        match self {
+            Starts::One(one) => one,
+            Starts::Many(v) => v,
+        }
+    }
+
+    fn insert(&mut self, time: T, sa: SaId) {
+        if let Starts::One([first]) = *self {
+            *self = Starts::Many(vec![first]);
+        }
+        if let Starts::Many(v) = self {
+            let at = v.partition_point(|&(t, _)| t <= time);
+            v.insert(at, (time, sa));
+        }
+    }
+
+    fn remove(&mut self, sa: SaId, time: T) -> bool {
+        if let Starts::Many(v) = self {
+            if let Some(pos) = v.iter().position(|&(t, s)| s == sa && t == time) {
+                v.remove(pos);
+                return true;
+            }
+        }
+        false
+    }
+}
+
+/// The index. Feed messages in capture order. `T` orders IKE SAs in time:
+/// capture timestamps (the default) or frame numbers.
+#[derive(Debug)]
+pub struct SaIndex<T = SystemTime> {
     /// Complete SPI pairs.
     by_pair: HashMap<SpiPair, SaId>,
     /// SPI-I of IKE SAs whose SPI-R is known: a late retransmission of the
@@ -72,12 +112,24 @@ pub struct SaIndex {
     /// SPI-I of IKE SAs still waiting for their SPI-R.
     pending: HashMap<Spi, SaId>,
     /// IKE SAs between two hosts, ordered by the time they started.
-    by_hosts: HashMap<HostPair, Vec<(SystemTime, SaId)>>,
+    by_hosts: HashMap<HostPair, Starts<T>>,
     count: usize,
 }
 
-impl SaIndex {
-    pub fn new() -> SaIndex {
+impl<T> Default for SaIndex<T> {
+    fn default() -> Self {
+        SaIndex {
+            by_pair: HashMap::new(),
+            by_initiator: HashMap::new(),
+            pending: HashMap::new(),
+            by_hosts: HashMap::new(),
+            count: 0,
+        }
+    }
+}
+
+impl<T: Ord + Copy> SaIndex<T> {
+    pub fn new() -> SaIndex<T> {
         SaIndex::default()
     }
 
@@ -105,7 +157,7 @@ impl SaIndex {
 
     /// Places an IKE message with `spis` sent between `hosts` at `time`,
     /// creating a new IKE SA when the SPIs are unknown.
-    pub fn place(&mut self, spis: SpiPair, hosts: HostPair, time: SystemTime) -> Placed {
+    pub fn place(&mut self, spis: SpiPair, hosts: HostPair, time: T) -> Placed {
         if let Some(&sa) = self.by_pair.get(&spis) {
             return Placed::Known {
                 sa,
@@ -142,19 +194,22 @@ impl SaIndex {
 
     /// A new IKE SA known by no SPIs (e.g. for a message that carries SPIs
     /// nobody else uses, when no IKE SA between its hosts exists).
-    pub fn new_sa(&mut self, hosts: HostPair, time: SystemTime) -> SaId {
+    pub fn new_sa(&mut self, hosts: HostPair, time: T) -> SaId {
         let sa = self.count;
         self.count += 1;
-        let list = self.by_hosts.entry(hosts).or_default();
-        let at = list.partition_point(|&(t, _)| t <= time);
-        list.insert(at, (time, sa));
+        match self.by_hosts.get_mut(&hosts) {
+            Some(starts) => starts.insert(time, sa),
+            None => {
+                self.by_hosts.insert(hosts, Starts::One([(time, sa)]));
+            }
+        }
         sa
     }
 
     /// The IKE SA between `hosts` that started last at or before `time`,
     /// else the first one between them.
-    pub fn current(&self, hosts: HostPair, time: SystemTime) -> Option<SaId> {
-        let list = self.by_hosts.get(&hosts)?;
+    pub fn current(&self, hosts: HostPair, time: T) -> Option<SaId> {
+        let list = self.by_hosts.get(&hosts)?.as_slice();
         let at = list.partition_point(|&(t, _)| t <= time);
         if at > 0 {
             Some(list[at - 1].1)
@@ -164,26 +219,30 @@ impl SaIndex {
     }
 
     /// The IKE SAs between `hosts` that started after `time`, in order.
-    pub fn started_after(
-        &self,
-        hosts: HostPair,
-        time: SystemTime,
-    ) -> impl Iterator<Item = SaId> + '_ {
-        let list = self.by_hosts.get(&hosts).map(Vec::as_slice).unwrap_or(&[]);
+    pub fn started_after(&self, hosts: HostPair, time: T) -> impl Iterator<Item = SaId> + '_ {
+        let list = self
+            .by_hosts
+            .get(&hosts)
+            .map(Starts::as_slice)
+            .unwrap_or(&[]);
         let at = list.partition_point(|&(t, _)| t <= time);
         list[at..].iter().map(|&(_, s)| s)
     }
 
     /// Moves the start of `sa` (between `hosts`, started at `old`) to `new`:
     /// an IKE SA created by a rekey is in force from the rekey response on.
-    pub fn restart(&mut self, sa: SaId, hosts: HostPair, old: SystemTime, new: SystemTime) {
-        let Some(list) = self.by_hosts.get_mut(&hosts) else {
+    pub fn restart(&mut self, sa: SaId, hosts: HostPair, old: T, new: T) {
+        let Some(starts) = self.by_hosts.get_mut(&hosts) else {
             return;
         };
-        if let Some(pos) = list.iter().position(|&(t, s)| s == sa && t == old) {
-            list.remove(pos);
-            let at = list.partition_point(|&(t, _)| t <= new);
-            list.insert(at, (new, sa));
+        match starts {
+            Starts::One([(t, s)]) if *s == sa && *t == old => *t = new,
+            Starts::One(_) => {}
+            Starts::Many(_) => {
+                if starts.remove(sa, old) {
+                    starts.insert(new, sa);
+                }
+            }
         }
     }
 }
@@ -215,7 +274,7 @@ mod tests {
 
     #[test]
     fn ike_sa_init_round_trips_and_late_retransmissions_join_one_sa() {
-        let mut ix = SaIndex::new();
+        let mut ix: SaIndex = SaIndex::new();
         let h = hosts();
         assert_eq!(ix.place(spis(1, 0), h, at(0)), Placed::New { sa: 0 });
         // COOKIE round trip: SPI-R still zero.
@@ -242,7 +301,7 @@ mod tests {
 
     #[test]
     fn current_is_the_latest_started_else_the_first() {
-        let mut ix = SaIndex::new();
+        let mut ix: SaIndex = SaIndex::new();
         let h = hosts();
         ix.place(spis(1, 2), h, at(10));
         ix.place(spis(3, 4), h, at(20));
@@ -258,12 +317,12 @@ mod tests {
 
     #[test]
     fn many_sas_between_two_hosts_stay_ordered() {
-        let mut ix = SaIndex::new();
+        let mut ix: SaIndex<u64> = SaIndex::new();
         let h = hosts();
         for i in 0..10_000u64 {
-            ix.place(spis(i + 1, i + 1), h, at(i));
+            ix.place(spis(i + 1, i + 1), h, i);
         }
-        assert_eq!(ix.current(h, at(5_000)), Some(5_000));
-        assert_eq!(ix.started_after(h, at(9_997)).count(), 2);
+        assert_eq!(ix.current(h, 5_000), Some(5_000));
+        assert_eq!(ix.started_after(h, 9_997).count(), 2);
     }
 }

@@ -1,0 +1,193 @@
+//! `qcd keys convert`: turn a key log (tcpdump `-E` secrets, libreswan's
+//! `plutodebug=private` lines, strongSwan charon's level-4 log) into a
+//! Wireshark `ikev2_decryption_table`. Also how every command that takes
+//! `--keys` loads it and prints the lines it skipped.
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context};
+use clap::{Args, Subcommand, ValueEnum};
+use serde::Serialize;
+
+use qcd::ikecrypto::keytable::write_table;
+use qcd::ikecrypto::{KeyFormat, KeyTable, KeyWarning};
+use qcd::report::Output;
+
+use super::Outcome;
+
+#[derive(Subcommand, Debug)]
+pub enum KeysCommand {
+    /// Convert a key log into a Wireshark ikev2_decryption_table.
+    ///
+    /// Reads tcpdump -E secrets or libreswan's plutodebug=private lines
+    /// (`ikev2 I|R 0xSPI-I 0xSPI-R INTEG:0xKEY ENC:0xKEY`), or a strongSwan
+    /// charon log at `ike = 4` (Sk_ei/Sk_er/Sk_ai/Sk_ar hexdumps, SPIs and the
+    /// selected proposal), and writes one Wireshark key table line per IKE SA.
+    /// Lines that cannot be used are skipped with a warning naming the line;
+    /// warnings never show keys. The output holds keys: it is written with
+    /// mode 0600, atomically.
+    ///
+    /// Exit 0 when at least one SA was converted, 1 when the input holds no
+    /// key line, 2 on errors (including key lines none of which is usable).
+    #[command(after_long_help = "Examples:\n  \
+        qcd keys convert --from tcpdump ikev2pI2-secrets.txt --out ikev2_decryption_table\n  \
+        journalctl -u ipsec | qcd keys convert --from libreswan - --out keys.table\n  \
+        qcd keys convert --from charon /var/log/charon.log --out - | less")]
+    Convert(ConvertArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct ConvertArgs {
+    /// The format of INPUT.
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub from: FromFormat,
+    /// The key log to read; `-` reads stdin.
+    #[arg(value_name = "INPUT", default_value = "-")]
+    pub input: PathBuf,
+    /// Where to write the table (mode 0600, atomically); `-` is stdout.
+    #[arg(long, value_name = "FILE", default_value = "-")]
+    pub out: PathBuf,
+}
+
+/// Key log formats `--from` takes.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FromFormat {
+    /// tcpdump -E secrets: `ikev2 I|R 0xSPI-I 0xSPI-R sha1:0x… aes128:0x…`.
+    Tcpdump,
+    /// libreswan with plutodebug=private: the same lines, libreswan's names.
+    Libreswan,
+    /// strongSwan charon log at ike = 4.
+    Charon,
+    /// A Wireshark table (checked and rewritten, skipped lines dropped).
+    Wireshark,
+}
+
+impl From<FromFormat> for KeyFormat {
+    fn from(f: FromFormat) -> KeyFormat {
+        match f {
+            FromFormat::Tcpdump => KeyFormat::Tcpdump,
+            FromFormat::Libreswan => KeyFormat::Libreswan,
+            FromFormat::Charon => KeyFormat::Charon,
+            FromFormat::Wireshark => KeyFormat::Wireshark,
+        }
+    }
+}
+
+/// `qcd keys convert --json`: stable keys, documented in the README.
+#[derive(Serialize)]
+struct ConvertSummary<'a> {
+    /// tcpdump, libreswan, charon or wireshark.
+    format: &'static str,
+    input: String,
+    /// The file written.
+    out: String,
+    /// IKE SAs written.
+    sas: usize,
+    /// Lines skipped (each also in `skipped_lines`).
+    skipped: usize,
+    skipped_lines: &'a [KeyWarning],
+}
+
+pub fn run(cmd: KeysCommand, out: &mut Output) -> anyhow::Result<Outcome> {
+    match cmd {
+        KeysCommand::Convert(a) => convert(a, out),
+    }
+}
+
+fn convert(a: ConvertArgs, out: &mut Output) -> anyhow::Result<Outcome> {
+    let to_stdout = a.out.as_os_str() == "-";
+    if to_stdout && out.json {
+        bail!("--json prints the summary on stdout: give --out FILE for the table");
+    }
+    let format = KeyFormat::from(a.from);
+    let (name, text) = if a.input.as_os_str() == "-" {
+        let name = "stdin".to_string();
+        let text = KeyTable::read_text(&mut std::io::stdin().lock(), &name)?;
+        (name, text)
+    } else {
+        let name = a.input.display().to_string();
+        (name, KeyTable::read_file_text(&a.input)?)
+    };
+    let table = KeyTable::from_text(&text, &name, Some(format))?;
+    print_warnings(table.warnings());
+    if table.is_empty() {
+        if !out.quiet && !out.json {
+            eprintln!(
+                "qcd: no {} key line in {name}: nothing written",
+                format.name()
+            );
+        }
+        if out.json {
+            out.json_line(&ConvertSummary {
+                format: format.name(),
+                input: name,
+                out: a.out.display().to_string(),
+                sas: 0,
+                skipped: 0,
+                skipped_lines: &[],
+            })?;
+        }
+        return Ok(Outcome::Negative);
+    }
+    let comment = format!(
+        "converted by qcd keys convert --from {} from {name}: {} IKE SA(s){}",
+        format.name(),
+        table.len(),
+        if table.warnings().is_empty() {
+            String::new()
+        } else {
+            format!(", {} line(s) skipped", table.warnings().len())
+        }
+    );
+    let text = table.to_wireshark(&comment);
+    if to_stdout {
+        if std::io::stdout().is_terminal() && !out.quiet {
+            eprintln!("qcd: note: the table below holds keys; use --out FILE to keep it private");
+        }
+        out.writer().write_all(text.as_bytes())?;
+        return Ok(Outcome::Success);
+    }
+    write_table(&a.out, &text)?;
+    if out.json {
+        out.json_line(&ConvertSummary {
+            format: format.name(),
+            input: name,
+            out: a.out.display().to_string(),
+            sas: table.len(),
+            skipped: table.warnings().len(),
+            skipped_lines: table.warnings(),
+        })?;
+    } else {
+        out.line(&format!(
+            "wrote {} IKE SA(s) to {} (mode 0600){}",
+            table.len(),
+            a.out.display(),
+            if table.warnings().is_empty() {
+                String::new()
+            } else {
+                format!(
+                    "; {} line(s) skipped, see the warnings above",
+                    table.warnings().len()
+                )
+            }
+        ))?;
+    }
+    Ok(Outcome::Success)
+}
+
+/// Each skipped key line as `qcd: warning: FILE:LINE: FIELD: REASON (line
+/// skipped)` on stderr, in text and in --json mode alike (stdout stays the
+/// command's data).
+pub fn print_warnings(warnings: &[KeyWarning]) {
+    for w in warnings {
+        eprintln!("qcd: warning: {w}");
+    }
+}
+
+/// Loads `--keys` (any format, detected) and prints its skipped lines.
+pub fn load_keys(path: &Path) -> anyhow::Result<KeyTable> {
+    let t = KeyTable::load(path).context("cannot load --keys")?;
+    print_warnings(t.warnings());
+    Ok(t)
+}

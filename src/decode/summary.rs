@@ -1,0 +1,280 @@
+//! `qcd decode --summary`: one row per IKE SA of a capture (messages,
+//! exchanges, notifies, QCD tokens) with the ESP flows between the same
+//! hosts, grouped by the same [`SaIndex`] as the diagnosis.
+//!
+//! Cost: one index lookup per IKE message, one binary search per ESP flow;
+//! memory per IKE SA, not per packet.
+
+use std::net::SocketAddr;
+
+use serde::Serialize;
+
+use crate::capture::{self, EspFlow, EspKey, Timestamp};
+use crate::ikesa::digest::IkeSummary;
+use crate::ikesa::{HostPair, SaIndex};
+use crate::spi::SpiPair;
+use crate::wire::{ExchangeType, NotifyType};
+
+use super::{DecodedMessage, DecodedPayload};
+
+/// The notify types that make a message QCD-related (`--qcd`).
+pub const QCD_NOTIFIES: [NotifyType; 3] = [
+    NotifyType::QCD_TOKEN,
+    NotifyType::INVALID_IKE_SPI,
+    NotifyType::INVALID_SPI,
+];
+
+/// The notifies of a message, outside and (decrypted) inside SK.
+pub fn notifies(m: &DecodedMessage) -> impl Iterator<Item = &DecodedPayload> {
+    m.payloads
+        .iter()
+        .flat_map(|p| {
+            std::iter::once(p).chain(
+                p.encrypted
+                    .as_ref()
+                    .and_then(|e| e.payloads.as_ref())
+                    .into_iter()
+                    .flatten(),
+            )
+        })
+        .filter(|p| p.notify.is_some())
+}
+
+/// Whether a digest carries QCD_TOKEN, INVALID_IKE_SPI or INVALID_SPI
+/// (outside SK, or inside when decrypted).
+pub fn digest_is_qcd_related(m: &IkeSummary) -> bool {
+    m.notifies
+        .iter()
+        .chain(m.inner_notifies.iter().flatten())
+        .any(|n| QCD_NOTIFIES.iter().any(|t| t.0 == n.notify_type))
+}
+
+/// Whether a message carries QCD_TOKEN, INVALID_IKE_SPI or INVALID_SPI.
+pub fn is_qcd_related(m: &DecodedMessage) -> bool {
+    notifies(m).any(|p| {
+        p.notify
+            .as_ref()
+            .is_some_and(|n| QCD_NOTIFIES.iter().any(|t| t.0 == n.notify_type))
+    })
+}
+
+/// ESP packets of one SPI and direction, as the summary shows them.
+#[derive(Serialize, Clone, Debug)]
+pub struct EspRow {
+    /// 8 lowercase hex digits.
+    pub spi: String,
+    pub src: String,
+    pub dst: String,
+    pub packets: u64,
+    pub first_frame: u64,
+    pub last_frame: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub first_time: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_time: Option<String>,
+}
+
+/// One IKE SA of `--summary --json`.
+#[derive(Serialize, Debug)]
+pub struct SaRow {
+    /// `"ike_sa"`, or `"esp_without_ike_sa"` for ESP flows whose hosts had no IKE message.
+    pub kind: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub spi_i: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub spi_r: Option<String>,
+    /// Endpoint of the original initiator (from its messages' Initiator flag).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub initiator: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub responder: Option<String>,
+    pub messages: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub first_frame: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_frame: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub first_time: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_time: Option<String>,
+    /// Exchange name → messages, sorted by name.
+    pub exchanges: serde_json::Map<String, serde_json::Value>,
+    /// Notify type names, each once, in order of first appearance (inside SK too when decrypted).
+    pub notifies: Vec<String>,
+    /// QCD_TOKEN notification data (hex), each once.
+    pub qcd_tokens: Vec<String>,
+    pub esp: Vec<EspRow>,
+}
+
+struct SaAcc {
+    spis: SpiPair,
+    initiator: SocketAddr,
+    responder: SocketAddr,
+    messages: u64,
+    first_frame: u64,
+    last_frame: u64,
+    first_time: Option<Timestamp>,
+    last_time: Option<Timestamp>,
+    /// (exchange type, messages), in order of first appearance.
+    exchanges: Vec<(u8, u64)>,
+    /// Notify types, in order of first appearance.
+    notifies: Vec<u16>,
+    qcd_tokens: Vec<Vec<u8>>,
+    esp: Vec<(EspKey, EspFlow)>,
+}
+
+/// The IKE SAs of a capture, as messages come (in capture order).
+#[derive(Default)]
+pub struct Summary {
+    /// IKE SAs ordered by their first frame.
+    index: SaIndex<u64>,
+    sas: Vec<SaAcc>,
+    orphan_esp: Vec<(EspKey, EspFlow)>,
+}
+
+fn fmt_time(t: Option<Timestamp>) -> Option<String> {
+    t.map(|t| t.format_rfc3339())
+}
+
+fn esp_row((k, f): &(EspKey, EspFlow)) -> EspRow {
+    EspRow {
+        spi: format!("{:08x}", k.spi),
+        src: capture::format_endpoint(&k.src),
+        dst: capture::format_endpoint(&k.dst),
+        packets: f.packets,
+        first_frame: f.first_frame,
+        last_frame: f.last_frame,
+        first_time: fmt_time(f.first_time),
+        last_time: fmt_time(f.last_time),
+    }
+}
+
+impl Summary {
+    pub fn new() -> Summary {
+        Summary::default()
+    }
+
+    /// Adds one IKE message seen in `frame` (its digest, with every notify
+    /// type: [`crate::ikesa::digest::Keep::AllTypes`]).
+    pub fn add(
+        &mut self,
+        m: &IkeSummary,
+        frame: u64,
+        time: Option<Timestamp>,
+        src: SocketAddr,
+        dst: SocketAddr,
+    ) {
+        let (initiator, responder) = if m.initiator { (src, dst) } else { (dst, src) };
+        let placed = self
+            .index
+            .place(m.spis, HostPair::new(src.ip(), dst.ip()), frame);
+        let i = placed.sa();
+        if i == self.sas.len() {
+            self.sas.push(SaAcc {
+                spis: m.spis,
+                initiator,
+                responder,
+                messages: 0,
+                first_frame: frame,
+                last_frame: frame,
+                first_time: time,
+                last_time: time,
+                exchanges: Vec::new(),
+                notifies: Vec::new(),
+                qcd_tokens: Vec::new(),
+                esp: Vec::new(),
+            });
+        }
+        let sa = &mut self.sas[i];
+        if sa.spis.responder.is_zero() {
+            sa.spis = m.spis;
+        }
+        sa.messages += 1;
+        sa.last_frame = frame;
+        if time.is_some() {
+            sa.last_time = time;
+        }
+        match sa.exchanges.iter_mut().find(|(x, _)| *x == m.exchange) {
+            Some((_, c)) => *c += 1,
+            None => sa.exchanges.push((m.exchange, 1)),
+        }
+        for n in m.notifies.iter().chain(m.inner_notifies.iter().flatten()) {
+            if !sa.notifies.contains(&n.notify_type) {
+                sa.notifies.push(n.notify_type);
+            }
+            if n.notify_type == NotifyType::QCD_TOKEN.0 && !sa.qcd_tokens.contains(&n.data) {
+                sa.qcd_tokens.push(n.data.clone());
+            }
+        }
+    }
+
+    /// Each ESP flow goes to the IKE SA between the same two hosts that was
+    /// the latest to start before the flow's first packet (else the first
+    /// one between them). With a filter (--qcd, --spi) flows whose hosts
+    /// have no listed SA are left out.
+    pub fn attach_esp(&mut self, flows: Vec<(EspKey, EspFlow)>, filtered: bool) {
+        for (k, f) in flows {
+            let hosts = HostPair::new(k.src.ip(), k.dst.ip());
+            match self.index.current(hosts, f.first_frame) {
+                Some(i) => self.sas[i].esp.push((k, f)),
+                None if !filtered => self.orphan_esp.push((k, f)),
+                None => {}
+            }
+        }
+    }
+
+    /// Number of rows [`Summary::rows`] yields.
+    pub fn len(&self) -> usize {
+        self.sas.len() + usize::from(!self.orphan_esp.is_empty())
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The rows, in order of first appearance, then ESP without an IKE SA;
+    /// built one at a time, so printing them keeps memory flat.
+    pub fn rows(&self) -> impl Iterator<Item = SaRow> + '_ {
+        let sas = self.sas.iter().map(|sa| SaRow {
+            kind: "ike_sa",
+            spi_i: Some(sa.spis.initiator.to_hex()),
+            spi_r: Some(sa.spis.responder.to_hex()),
+            initiator: Some(capture::format_endpoint(&sa.initiator)),
+            responder: Some(capture::format_endpoint(&sa.responder)),
+            messages: sa.messages,
+            first_frame: Some(sa.first_frame),
+            last_frame: Some(sa.last_frame),
+            first_time: fmt_time(sa.first_time),
+            last_time: fmt_time(sa.last_time),
+            exchanges: sa
+                .exchanges
+                .iter()
+                .map(|(x, c)| (ExchangeType(*x).to_string(), serde_json::Value::from(*c)))
+                .collect(),
+            notifies: sa
+                .notifies
+                .iter()
+                .map(|t| NotifyType(*t).to_string())
+                .collect(),
+            qcd_tokens: sa.qcd_tokens.iter().map(hex::encode).collect(),
+            esp: sa.esp.iter().map(esp_row).collect(),
+        });
+        let orphans = (!self.orphan_esp.is_empty()).then(|| SaRow {
+            kind: "esp_without_ike_sa",
+            spi_i: None,
+            spi_r: None,
+            initiator: None,
+            responder: None,
+            messages: 0,
+            first_frame: None,
+            last_frame: None,
+            first_time: None,
+            last_time: None,
+            exchanges: serde_json::Map::new(),
+            notifies: Vec::new(),
+            qcd_tokens: Vec::new(),
+            esp: self.orphan_esp.iter().map(esp_row).collect(),
+        });
+        sas.chain(orphans)
+    }
+}
