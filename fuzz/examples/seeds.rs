@@ -25,6 +25,40 @@ use qcd::secret::store::FileInfo;
 use qcd::secret::{Keyring, Manifest, Origin, SecretBytes};
 use qcd::token::{Profile, TokenSpec};
 
+/// Every IKE message of every capture under `dir` (real traffic from
+/// strongSwan, Rockhopper and other projects' tests, malformed ones
+/// included), one seed file each, for the `decode` target.
+fn capture_messages(dir: &Path, out: &Path) -> io::Result<usize> {
+    fn walk(dir: &Path, found: &mut Vec<PathBuf>) -> io::Result<()> {
+        for e in fs::read_dir(dir)? {
+            let p = e?.path();
+            if p.is_dir() {
+                walk(&p, found)?;
+            } else if p.extension().is_some_and(|x| x == "pcap" || x == "pcapng") {
+                found.push(p);
+            }
+        }
+        Ok(())
+    }
+    let mut files = Vec::new();
+    walk(dir, &mut files)?;
+    fs::create_dir_all(out)?;
+    let mut n = 0;
+    for f in files {
+        let Ok(mut r) = qcd::capture::CaptureReader::open(&f, qcd::capture::Options::default())
+        else {
+            continue;
+        };
+        while let Some(ev) = r.next_event() {
+            if let qcd::capture::Event::Ike { payload, .. } = ev {
+                n += 1;
+                fs::write(out.join(format!("ike-{n:04}")), &payload[..])?;
+            }
+        }
+    }
+    Ok(n)
+}
+
 fn main() -> io::Result<()> {
     let fuzz = Path::new(env!("CARGO_MANIFEST_DIR"));
     let root = fuzz.parent().expect("fuzz/ sits in the repository");
@@ -48,6 +82,7 @@ fn main() -> io::Result<()> {
     n += token_batch(&corpus.join("token_batch"))?;
     n += diagnose(root, &corpus.join("diagnose"))?;
     n += copy_dir(&root.join("tests/data/decode"), &corpus.join("decode"), "")?;
+    n += capture_messages(&root.join("tests/data"), &corpus.join("decode"))?;
     println!("wrote {n} seed files under {}", corpus.display());
     Ok(())
 }
