@@ -35,9 +35,6 @@ Register-ArgumentCompleter -Native -CommandName 'qcd' -ScriptBlock {
             [CompletionResult]::new('keys', 'keys', [CompletionResultType]::ParameterValue, 'Convert IKE key logs (tcpdump, libreswan, strongSwan charon) into a Wireshark key table')
             [CompletionResult]::new('audit', 'audit', [CompletionResultType]::ParameterValue, 'Audit cluster QCD secret-sharing against an inventory')
             [CompletionResult]::new('diagnose', 'diagnose', [CompletionResultType]::ParameterValue, 'Diagnose a failed crash detection from a capture')
-            [CompletionResult]::new('generate-assets', 'generate-assets', [CompletionResultType]::ParameterValue, 'Regenerate shell completions and man pages (for maintainers)')
-            [CompletionResult]::new('generate-scenarios', 'generate-scenarios', [CompletionResultType]::ParameterValue, 'Write the synthetic QCD scenario captures (for maintainers)')
-            [CompletionResult]::new('generate-capture', 'generate-capture', [CompletionResultType]::ParameterValue, 'Write a synthetic capture (mostly ESP, some IKE) for benchmarks')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -63,9 +60,10 @@ Register-ArgumentCompleter -Native -CommandName 'qcd' -ScriptBlock {
         'qcd;secret;generate' {
             [CompletionResult]::new('-k', '-k', [CompletionResultType]::ParameterName, 'Keyring file [env: QCD_KEYRING]')
             [CompletionResult]::new('--keyring', '--keyring', [CompletionResultType]::ParameterName, 'Keyring file [env: QCD_KEYRING]')
-            [CompletionResult]::new('--bytes', '--bytes', [CompletionResultType]::ParameterName, 'Secret length in bytes (16 to 1024)')
-            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Token profile of the new generation [default: hmac-sha256, or the active generation''s]')
+            [CompletionResult]::new('--bytes', '--bytes', [CompletionResultType]::ParameterName, 'Secret length in bytes, 16 to 1024 [default: 32, or the --for daemon''s]')
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Token profile of the new generation: hmac-sha256, hmac-sha512, hmac-sha1, sha256-concat [default: hmac-sha256, or the active generation''s]')
             [CompletionResult]::new('--length', '--length', [CompletionResultType]::ParameterName, 'Token length in bytes, 16 up to the profile''s digest size [default: the profile''s]')
+            [CompletionResult]::new('--for', '--for', [CompletionResultType]::ParameterName, 'Make the secret for this daemon: its secret size and token construction')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour; `auto` honours NO_COLOR and whether stdout is a terminal')
             [CompletionResult]::new('--allow-insecure-permissions', '--allow-insecure-permissions', [CompletionResultType]::ParameterName, 'Accept keyrings and secret files readable or writable by group or others')
             [CompletionResult]::new('--bind-taker-addr', '--bind-taker-addr', [CompletionResultType]::ParameterName, 'The token also covers the token taker''s IP address (breaks with NAT rebinding and MOBIKE)')
@@ -82,11 +80,12 @@ Register-ArgumentCompleter -Native -CommandName 'qcd' -ScriptBlock {
         'qcd;secret;rotate' {
             [CompletionResult]::new('-k', '-k', [CompletionResultType]::ParameterName, 'Keyring file [env: QCD_KEYRING]')
             [CompletionResult]::new('--keyring', '--keyring', [CompletionResultType]::ParameterName, 'Keyring file [env: QCD_KEYRING]')
-            [CompletionResult]::new('--overlap', '--overlap', [CompletionResultType]::ParameterName, 'How long the old active generation stays valid as "previous" (e.g. 90m, 24h, 7d; at most 100y)')
+            [CompletionResult]::new('--overlap', '--overlap', [CompletionResultType]::ParameterName, 'How long the old active generation stays valid as "previous" (e.g. 90m, 24h, 7d; at most 100y) [default: 24h; refused with --for a single-key daemon]')
             [CompletionResult]::new('--if-older-than', '--if-older-than', [CompletionResultType]::ParameterName, 'Rotate only if the active generation is at least this old (e.g. 30d); otherwise do nothing, exit 0')
             [CompletionResult]::new('--bytes', '--bytes', [CompletionResultType]::ParameterName, 'Secret length of the new generation [default: the active generation''s]')
-            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Token profile of the new generation [default: hmac-sha256, or the active generation''s]')
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Token profile of the new generation: hmac-sha256, hmac-sha512, hmac-sha1, sha256-concat [default: hmac-sha256, or the active generation''s]')
             [CompletionResult]::new('--length', '--length', [CompletionResultType]::ParameterName, 'Token length in bytes, 16 up to the profile''s digest size [default: the profile''s]')
+            [CompletionResult]::new('--for', '--for', [CompletionResultType]::ParameterName, 'The daemon the keyring is for: the active generation must fit it, and the new one is made for it')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour; `auto` honours NO_COLOR and whether stdout is a terminal')
             [CompletionResult]::new('--allow-insecure-permissions', '--allow-insecure-permissions', [CompletionResultType]::ParameterName, 'Accept keyrings and secret files readable or writable by group or others')
             [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Say what would happen without changing the keyring')
@@ -119,11 +118,14 @@ Register-ArgumentCompleter -Native -CommandName 'qcd' -ScriptBlock {
             [CompletionResult]::new('--keyring', '--keyring', [CompletionResultType]::ParameterName, 'Keyring file [env: QCD_KEYRING]')
             [CompletionResult]::new('-g', '-g', [CompletionResultType]::ParameterName, 'Generation to export [default: the active one]')
             [CompletionResult]::new('--generation', '--generation', [CompletionResultType]::ParameterName, 'Generation to export [default: the active one]')
-            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output encoding')
-            [CompletionResult]::new('--out', '--out', [CompletionResultType]::ParameterName, 'Write to FILE (mode 0600, atomically) instead of stdout')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output encoding [default with --for: the daemon''s (raw)]')
+            [CompletionResult]::new('--out', '--out', [CompletionResultType]::ParameterName, 'Write to FILE (mode 0600, atomically) instead of stdout [default with --for: the daemon''s file]')
+            [CompletionResult]::new('--for', '--for', [CompletionResultType]::ParameterName, 'Export for this daemon: its format, its file, its owner; the generation must fit it')
+            [CompletionResult]::new('--owner', '--owner', [CompletionResultType]::ParameterName, 'The user who owns FILE, the account the daemon reads it as [default with --for: the daemon''s]')
+            [CompletionResult]::new('--on-change', '--on-change', [CompletionResultType]::ParameterName, 'Run CMD (with sh -c) when FILE changed, or when its last run failed; e.g. the daemon''s restart')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour; `auto` honours NO_COLOR and whether stdout is a terminal')
             [CompletionResult]::new('--allow-insecure-permissions', '--allow-insecure-permissions', [CompletionResultType]::ParameterName, 'Accept keyrings and secret files readable or writable by group or others')
-            [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'With --out: replace FILE even if it holds a different secret')
+            [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Replace FILE even if it holds a secret that is no generation of this keyring')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print results as JSON (one object per line) instead of text')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only the answer itself (tokens, ids), no commentary')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only the answer itself (tokens, ids), no commentary')
@@ -136,15 +138,17 @@ Register-ArgumentCompleter -Native -CommandName 'qcd' -ScriptBlock {
         'qcd;secret;import' {
             [CompletionResult]::new('-k', '-k', [CompletionResultType]::ParameterName, 'Keyring file [env: QCD_KEYRING]')
             [CompletionResult]::new('--keyring', '--keyring', [CompletionResultType]::ParameterName, 'Keyring file [env: QCD_KEYRING]')
-            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Encoding of the secret read')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'How the secret read is encoded [default with --for: the daemon''s (raw)]')
             [CompletionResult]::new('--in', '--in', [CompletionResultType]::ParameterName, 'Read the secret from FILE (`-` for stdin) [default: stdin, or a no-echo prompt on a terminal]')
             [CompletionResult]::new('--as', '--as', [CompletionResultType]::ParameterName, 'The state of the imported generation')
-            [CompletionResult]::new('--overlap', '--overlap', [CompletionResultType]::ParameterName, 'How long a generation that stops being active (or the imported one, with --as previous) stays valid')
-            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Token profile of the new generation [default: hmac-sha256, or the active generation''s]')
+            [CompletionResult]::new('--overlap', '--overlap', [CompletionResultType]::ParameterName, 'How long a generation that stops being active (or the imported one, with --as previous) stays valid [default: 24h; refused with --for a single-key daemon]')
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Token profile of the new generation: hmac-sha256, hmac-sha512, hmac-sha1, sha256-concat [default: hmac-sha256, or the active generation''s]')
             [CompletionResult]::new('--length', '--length', [CompletionResultType]::ParameterName, 'Token length in bytes, 16 up to the profile''s digest size [default: the profile''s]')
+            [CompletionResult]::new('--for', '--for', [CompletionResultType]::ParameterName, 'The secret is (or is for) this daemon''s: its size and token construction; --in may be the daemon''s own file')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour; `auto` honours NO_COLOR and whether stdout is a terminal')
             [CompletionResult]::new('--allow-insecure-permissions', '--allow-insecure-permissions', [CompletionResultType]::ParameterName, 'Accept keyrings and secret files readable or writable by group or others')
             [CompletionResult]::new('--bind-taker-addr', '--bind-taker-addr', [CompletionResultType]::ParameterName, 'The token also covers the token taker''s IP address (breaks with NAT rebinding and MOBIKE)')
+            [CompletionResult]::new('--allow-weak', '--allow-weak', [CompletionResultType]::ParameterName, 'Import a secret that looks weak (all one byte, a short repeated pattern)')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print results as JSON (one object per line) instead of text')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only the answer itself (tokens, ids), no commentary')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only the answer itself (tokens, ids), no commentary')
@@ -177,7 +181,7 @@ Register-ArgumentCompleter -Native -CommandName 'qcd' -ScriptBlock {
             [CompletionResult]::new('--overlap', '--overlap', [CompletionResultType]::ParameterName, 'How long the member''s old active generation stays valid when the derived one replaces it')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour; `auto` honours NO_COLOR and whether stdout is a terminal')
             [CompletionResult]::new('--allow-insecure-permissions', '--allow-insecure-permissions', [CompletionResultType]::ParameterName, 'Accept keyrings and secret files readable or writable by group or others')
-            [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Recreate the member keyring from scratch (its other generations are lost)')
+            [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Recreate the member keyring from scratch (its other generations are lost), also when it holds another member''s secrets')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print results as JSON (one object per line) instead of text')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only the answer itself (tokens, ids), no commentary')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only the answer itself (tokens, ids), no commentary')
@@ -240,7 +244,8 @@ Register-ArgumentCompleter -Native -CommandName 'qcd' -ScriptBlock {
             [CompletionResult]::new('-k', '-k', [CompletionResultType]::ParameterName, 'Keyring file [env: QCD_KEYRING]')
             [CompletionResult]::new('--keyring', '--keyring', [CompletionResultType]::ParameterName, 'Keyring file [env: QCD_KEYRING]')
             [CompletionResult]::new('--secret-file', '--secret-file', [CompletionResultType]::ParameterName, 'Use a gateway''s own secret file instead of a keyring (`-` for stdin); needs --secret-format')
-            [CompletionResult]::new('--secret-format', '--secret-format', [CompletionResultType]::ParameterName, 'Encoding of --secret-file')
+            [CompletionResult]::new('--secret-format', '--secret-format', [CompletionResultType]::ParameterName, 'Encoding of --secret-file [default with --for: the daemon''s (raw)]')
+            [CompletionResult]::new('--for', '--for', [CompletionResultType]::ParameterName, '--secret-file is this daemon''s own file: its format, secret size and token construction')
             [CompletionResult]::new('--spi-i', '--spi-i', [CompletionResultType]::ParameterName, 'Initiator SPI: 16 hex digits (optional 0x), Wireshark''s 01:23:…:ef form or swanctl --list-sas''s 0123456789abcdef_i (a `_r` label swaps the two)')
             [CompletionResult]::new('--spi-r', '--spi-r', [CompletionResultType]::ParameterName, 'Responder SPI, same forms as --spi-i')
             [CompletionResult]::new('--taker-addr', '--taker-addr', [CompletionResultType]::ParameterName, 'The token taker''s IP address, appended to the SPIs (required by generations that bind tokens to it)')
@@ -265,7 +270,8 @@ Register-ArgumentCompleter -Native -CommandName 'qcd' -ScriptBlock {
             [CompletionResult]::new('-k', '-k', [CompletionResultType]::ParameterName, 'Keyring file [env: QCD_KEYRING]')
             [CompletionResult]::new('--keyring', '--keyring', [CompletionResultType]::ParameterName, 'Keyring file [env: QCD_KEYRING]')
             [CompletionResult]::new('--secret-file', '--secret-file', [CompletionResultType]::ParameterName, 'Use a gateway''s own secret file instead of a keyring (`-` for stdin); needs --secret-format')
-            [CompletionResult]::new('--secret-format', '--secret-format', [CompletionResultType]::ParameterName, 'Encoding of --secret-file')
+            [CompletionResult]::new('--secret-format', '--secret-format', [CompletionResultType]::ParameterName, 'Encoding of --secret-file [default with --for: the daemon''s (raw)]')
+            [CompletionResult]::new('--for', '--for', [CompletionResultType]::ParameterName, '--secret-file is this daemon''s own file: its format, secret size and token construction')
             [CompletionResult]::new('--spi-i', '--spi-i', [CompletionResultType]::ParameterName, 'Initiator SPI: 16 hex digits (optional 0x), Wireshark''s 01:23:…:ef form or swanctl --list-sas''s 0123456789abcdef_i (a `_r` label swaps the two)')
             [CompletionResult]::new('--spi-r', '--spi-r', [CompletionResultType]::ParameterName, 'Responder SPI, same forms as --spi-i')
             [CompletionResult]::new('--token', '--token', [CompletionResultType]::ParameterName, 'The token to check, in hex (whitespace, colons and 0x allowed)')
@@ -388,48 +394,6 @@ Register-ArgumentCompleter -Native -CommandName 'qcd' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
-        'qcd;generate-assets' {
-            [CompletionResult]::new('--out', '--out', [CompletionResultType]::ParameterName, 'Directory under which `completions/` and `man/` are written')
-            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour; `auto` honours NO_COLOR and whether stdout is a terminal')
-            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print results as JSON (one object per line) instead of text')
-            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only the answer itself (tokens, ids), no commentary')
-            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only the answer itself (tokens, ids), no commentary')
-            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
-            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
-            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
-            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
-            break
-        }
-        'qcd;generate-scenarios' {
-            [CompletionResult]::new('--out', '--out', [CompletionResultType]::ParameterName, 'Directory to write NAME.pcap, scenarios.keys, wrong-integrity.keys and maker.keyring.json into')
-            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour; `auto` honours NO_COLOR and whether stdout is a terminal')
-            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print results as JSON (one object per line) instead of text')
-            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only the answer itself (tokens, ids), no commentary')
-            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only the answer itself (tokens, ids), no commentary')
-            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
-            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
-            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
-            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
-            break
-        }
-        'qcd;generate-capture' {
-            [CompletionResult]::new('--out', '--out', [CompletionResultType]::ParameterName, 'Where to write the capture')
-            [CompletionResult]::new('--size', '--size', [CompletionResultType]::ParameterName, 'File size to reach, e.g. 1G, 64M, 500k (powers of 1024)')
-            [CompletionResult]::new('--ike-sas', '--ike-sas', [CompletionResultType]::ParameterName, 'Instead of an ESP-heavy capture, an IKE-heavy one with N IKE SAs (one peer each: IKE_SA_INIT, IKE_AUTH, a liveness check, ESP both ways; every 4th with the QCD reply, 5th on IPv6, 3rd on NAT-T, 7th fragmented)')
-            [CompletionResult]::new('--esp-size', '--esp-size', [CompletionResultType]::ParameterName, 'IP packet size of each ESP packet')
-            [CompletionResult]::new('--ike-count', '--ike-count', [CompletionResultType]::ParameterName, 'Number of IKE messages spread through the capture')
-            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'format')
-            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour; `auto` honours NO_COLOR and whether stdout is a terminal')
-            [CompletionResult]::new('--ipv6', '--ipv6', [CompletionResultType]::ParameterName, 'IPv6 addresses instead of IPv4')
-            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print results as JSON (one object per line) instead of text')
-            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only the answer itself (tokens, ids), no commentary')
-            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only the answer itself (tokens, ids), no commentary')
-            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
-            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
-            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
-            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
-            break
-        }
         'qcd;help' {
             [CompletionResult]::new('secret', 'secret', [CompletionResultType]::ParameterValue, 'Generate, rotate, list, export, import, prune and derive QCD secrets')
             [CompletionResult]::new('token', 'token', [CompletionResultType]::ParameterValue, 'Derive and verify QCD tokens for given SPIs')
@@ -437,9 +401,6 @@ Register-ArgumentCompleter -Native -CommandName 'qcd' -ScriptBlock {
             [CompletionResult]::new('keys', 'keys', [CompletionResultType]::ParameterValue, 'Convert IKE key logs (tcpdump, libreswan, strongSwan charon) into a Wireshark key table')
             [CompletionResult]::new('audit', 'audit', [CompletionResultType]::ParameterValue, 'Audit cluster QCD secret-sharing against an inventory')
             [CompletionResult]::new('diagnose', 'diagnose', [CompletionResultType]::ParameterValue, 'Diagnose a failed crash detection from a capture')
-            [CompletionResult]::new('generate-assets', 'generate-assets', [CompletionResultType]::ParameterValue, 'Regenerate shell completions and man pages (for maintainers)')
-            [CompletionResult]::new('generate-scenarios', 'generate-scenarios', [CompletionResultType]::ParameterValue, 'Write the synthetic QCD scenario captures (for maintainers)')
-            [CompletionResult]::new('generate-capture', 'generate-capture', [CompletionResultType]::ParameterValue, 'Write a synthetic capture (mostly ESP, some IKE) for benchmarks')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -499,15 +460,6 @@ Register-ArgumentCompleter -Native -CommandName 'qcd' -ScriptBlock {
             break
         }
         'qcd;help;diagnose' {
-            break
-        }
-        'qcd;help;generate-assets' {
-            break
-        }
-        'qcd;help;generate-scenarios' {
-            break
-        }
-        'qcd;help;generate-capture' {
             break
         }
         'qcd;help;help' {

@@ -25,15 +25,6 @@ _qcd() {
             qcd,diagnose)
                 cmd="qcd__subcmd__diagnose"
                 ;;
-            qcd,generate-assets)
-                cmd="qcd__subcmd__generate__subcmd__assets"
-                ;;
-            qcd,generate-capture)
-                cmd="qcd__subcmd__generate__subcmd__capture"
-                ;;
-            qcd,generate-scenarios)
-                cmd="qcd__subcmd__generate__subcmd__scenarios"
-                ;;
             qcd,help)
                 cmd="qcd__subcmd__help"
                 ;;
@@ -54,15 +45,6 @@ _qcd() {
                 ;;
             qcd__subcmd__help,diagnose)
                 cmd="qcd__subcmd__help__subcmd__diagnose"
-                ;;
-            qcd__subcmd__help,generate-assets)
-                cmd="qcd__subcmd__help__subcmd__generate__subcmd__assets"
-                ;;
-            qcd__subcmd__help,generate-capture)
-                cmd="qcd__subcmd__help__subcmd__generate__subcmd__capture"
-                ;;
-            qcd__subcmd__help,generate-scenarios)
-                cmd="qcd__subcmd__help__subcmd__generate__subcmd__scenarios"
                 ;;
             qcd__subcmd__help,help)
                 cmd="qcd__subcmd__help__subcmd__help"
@@ -191,7 +173,7 @@ _qcd() {
 
     case "${cmd}" in
         qcd)
-            opts="-q -h -V --json --quiet --color --help --version secret token decode keys audit diagnose generate-assets generate-scenarios generate-capture help"
+            opts="-q -h -V --json --quiet --color --help --version secret token decode keys audit diagnose help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -310,94 +292,8 @@ _qcd() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        qcd__subcmd__generate__subcmd__assets)
-            opts="-q -h -V --out --json --quiet --color --help --version"
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                --out)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --color)
-                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
-                    return 0
-                    ;;
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        qcd__subcmd__generate__subcmd__capture)
-            opts="-q -h -V --out --size --ike-sas --esp-size --ike-count --format --ipv6 --json --quiet --color --help --version"
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                --out)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --size)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --ike-sas)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --esp-size)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --ike-count)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --format)
-                    COMPREPLY=($(compgen -W "pcap pcapng" -- "${cur}"))
-                    return 0
-                    ;;
-                --color)
-                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
-                    return 0
-                    ;;
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        qcd__subcmd__generate__subcmd__scenarios)
-            opts="-q -h -V --out --json --quiet --color --help --version"
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                --out)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --color)
-                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
-                    return 0
-                    ;;
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
         qcd__subcmd__help)
-            opts="secret token decode keys audit diagnose generate-assets generate-scenarios generate-capture help"
+            opts="secret token decode keys audit diagnose help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -439,48 +335,6 @@ _qcd() {
             return 0
             ;;
         qcd__subcmd__help__subcmd__diagnose)
-            opts=""
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        qcd__subcmd__help__subcmd__generate__subcmd__assets)
-            opts=""
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        qcd__subcmd__help__subcmd__generate__subcmd__capture)
-            opts=""
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        qcd__subcmd__help__subcmd__generate__subcmd__scenarios)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -833,7 +687,7 @@ _qcd() {
             return 0
             ;;
         qcd__subcmd__secret__subcmd__export)
-            opts="-k -g -q -h -V --keyring --allow-insecure-permissions --generation --format --out --force --json --quiet --color --help --version"
+            opts="-k -g -q -h -V --keyring --allow-insecure-permissions --generation --format --out --force --for --owner --on-change --json --quiet --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -863,6 +717,18 @@ _qcd() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --for)
+                    COMPREPLY=($(compgen -W "rockhopper racoon2" -- "${cur}"))
+                    return 0
+                    ;;
+                --owner)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --on-change)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -875,7 +741,7 @@ _qcd() {
             return 0
             ;;
         qcd__subcmd__secret__subcmd__generate)
-            opts="-k -q -h -V --keyring --allow-insecure-permissions --bytes --profile --length --bind-taker-addr --force --json --quiet --color --help --version"
+            opts="-k -q -h -V --keyring --allow-insecure-permissions --bytes --profile --length --bind-taker-addr --force --for --json --quiet --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -899,6 +765,10 @@ _qcd() {
                     ;;
                 --length)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --for)
+                    COMPREPLY=($(compgen -W "rockhopper racoon2" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -1039,7 +909,7 @@ _qcd() {
             return 0
             ;;
         qcd__subcmd__secret__subcmd__import)
-            opts="-k -q -h -V --keyring --allow-insecure-permissions --format --in --as --overlap --profile --length --bind-taker-addr --json --quiet --color --help --version"
+            opts="-k -q -h -V --keyring --allow-insecure-permissions --format --in --as --overlap --profile --length --bind-taker-addr --allow-weak --for --json --quiet --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1075,6 +945,10 @@ _qcd() {
                     ;;
                 --length)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --for)
+                    COMPREPLY=($(compgen -W "rockhopper racoon2" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -1141,7 +1015,7 @@ _qcd() {
             return 0
             ;;
         qcd__subcmd__secret__subcmd__rotate)
-            opts="-k -q -h -V --keyring --allow-insecure-permissions --overlap --if-older-than --dry-run --bytes --profile --length --bind-taker-addr --json --quiet --color --help --version"
+            opts="-k -q -h -V --keyring --allow-insecure-permissions --overlap --if-older-than --dry-run --bytes --profile --length --bind-taker-addr --for --json --quiet --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1175,6 +1049,10 @@ _qcd() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --for)
+                    COMPREPLY=($(compgen -W "rockhopper racoon2" -- "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -1205,7 +1083,7 @@ _qcd() {
             return 0
             ;;
         qcd__subcmd__token__subcmd__derive)
-            opts="-k -g -q -h -V --keyring --allow-insecure-permissions --secret-file --secret-format --spi-i --spi-r --taker-addr --profile --length --generation --all --batch --json --quiet --color --help --version"
+            opts="-k -g -q -h -V --keyring --allow-insecure-permissions --secret-file --secret-format --for --spi-i --spi-r --taker-addr --profile --length --generation --all --batch --json --quiet --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1225,6 +1103,10 @@ _qcd() {
                     ;;
                 --secret-format)
                     COMPREPLY=($(compgen -W "raw hex base64" -- "${cur}"))
+                    return 0
+                    ;;
+                --for)
+                    COMPREPLY=($(compgen -W "rockhopper racoon2" -- "${cur}"))
                     return 0
                     ;;
                 --spi-i)
@@ -1327,7 +1209,7 @@ _qcd() {
             return 0
             ;;
         qcd__subcmd__token__subcmd__verify)
-            opts="-k -g -q -h -V --keyring --allow-insecure-permissions --secret-file --secret-format --spi-i --spi-r --token --taker-addr --profile --length --generation --batch --json --quiet --color --help --version"
+            opts="-k -g -q -h -V --keyring --allow-insecure-permissions --secret-file --secret-format --for --spi-i --spi-r --token --taker-addr --profile --length --generation --batch --json --quiet --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1347,6 +1229,10 @@ _qcd() {
                     ;;
                 --secret-format)
                     COMPREPLY=($(compgen -W "raw hex base64" -- "${cur}"))
+                    return 0
+                    ;;
+                --for)
+                    COMPREPLY=($(compgen -W "rockhopper racoon2" -- "${cur}"))
                     return 0
                     ;;
                 --spi-i)

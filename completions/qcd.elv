@@ -32,9 +32,6 @@ set edit:completion:arg-completer[qcd] = {|@words|
             cand keys 'Convert IKE key logs (tcpdump, libreswan, strongSwan charon) into a Wireshark key table'
             cand audit 'Audit cluster QCD secret-sharing against an inventory'
             cand diagnose 'Diagnose a failed crash detection from a capture'
-            cand generate-assets 'Regenerate shell completions and man pages (for maintainers)'
-            cand generate-scenarios 'Write the synthetic QCD scenario captures (for maintainers)'
-            cand generate-capture 'Write a synthetic capture (mostly ESP, some IKE) for benchmarks'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'qcd;secret'= {
@@ -58,9 +55,10 @@ set edit:completion:arg-completer[qcd] = {|@words|
         &'qcd;secret;generate'= {
             cand -k 'Keyring file [env: QCD_KEYRING]'
             cand --keyring 'Keyring file [env: QCD_KEYRING]'
-            cand --bytes 'Secret length in bytes (16 to 1024)'
-            cand --profile 'Token profile of the new generation [default: hmac-sha256, or the active generation''s]'
+            cand --bytes 'Secret length in bytes, 16 to 1024 [default: 32, or the --for daemon''s]'
+            cand --profile 'Token profile of the new generation: hmac-sha256, hmac-sha512, hmac-sha1, sha256-concat [default: hmac-sha256, or the active generation''s]'
             cand --length 'Token length in bytes, 16 up to the profile''s digest size [default: the profile''s]'
+            cand --for 'Make the secret for this daemon: its secret size and token construction'
             cand --color 'When to use colour; `auto` honours NO_COLOR and whether stdout is a terminal'
             cand --allow-insecure-permissions 'Accept keyrings and secret files readable or writable by group or others'
             cand --bind-taker-addr 'The token also covers the token taker''s IP address (breaks with NAT rebinding and MOBIKE)'
@@ -76,11 +74,12 @@ set edit:completion:arg-completer[qcd] = {|@words|
         &'qcd;secret;rotate'= {
             cand -k 'Keyring file [env: QCD_KEYRING]'
             cand --keyring 'Keyring file [env: QCD_KEYRING]'
-            cand --overlap 'How long the old active generation stays valid as "previous" (e.g. 90m, 24h, 7d; at most 100y)'
+            cand --overlap 'How long the old active generation stays valid as "previous" (e.g. 90m, 24h, 7d; at most 100y) [default: 24h; refused with --for a single-key daemon]'
             cand --if-older-than 'Rotate only if the active generation is at least this old (e.g. 30d); otherwise do nothing, exit 0'
             cand --bytes 'Secret length of the new generation [default: the active generation''s]'
-            cand --profile 'Token profile of the new generation [default: hmac-sha256, or the active generation''s]'
+            cand --profile 'Token profile of the new generation: hmac-sha256, hmac-sha512, hmac-sha1, sha256-concat [default: hmac-sha256, or the active generation''s]'
             cand --length 'Token length in bytes, 16 up to the profile''s digest size [default: the profile''s]'
+            cand --for 'The daemon the keyring is for: the active generation must fit it, and the new one is made for it'
             cand --color 'When to use colour; `auto` honours NO_COLOR and whether stdout is a terminal'
             cand --allow-insecure-permissions 'Accept keyrings and secret files readable or writable by group or others'
             cand --dry-run 'Say what would happen without changing the keyring'
@@ -111,11 +110,14 @@ set edit:completion:arg-completer[qcd] = {|@words|
             cand --keyring 'Keyring file [env: QCD_KEYRING]'
             cand -g 'Generation to export [default: the active one]'
             cand --generation 'Generation to export [default: the active one]'
-            cand --format 'Output encoding'
-            cand --out 'Write to FILE (mode 0600, atomically) instead of stdout'
+            cand --format 'Output encoding [default with --for: the daemon''s (raw)]'
+            cand --out 'Write to FILE (mode 0600, atomically) instead of stdout [default with --for: the daemon''s file]'
+            cand --for 'Export for this daemon: its format, its file, its owner; the generation must fit it'
+            cand --owner 'The user who owns FILE, the account the daemon reads it as [default with --for: the daemon''s]'
+            cand --on-change 'Run CMD (with sh -c) when FILE changed, or when its last run failed; e.g. the daemon''s restart'
             cand --color 'When to use colour; `auto` honours NO_COLOR and whether stdout is a terminal'
             cand --allow-insecure-permissions 'Accept keyrings and secret files readable or writable by group or others'
-            cand --force 'With --out: replace FILE even if it holds a different secret'
+            cand --force 'Replace FILE even if it holds a secret that is no generation of this keyring'
             cand --json 'Print results as JSON (one object per line) instead of text'
             cand -q 'Print only the answer itself (tokens, ids), no commentary'
             cand --quiet 'Print only the answer itself (tokens, ids), no commentary'
@@ -127,15 +129,17 @@ set edit:completion:arg-completer[qcd] = {|@words|
         &'qcd;secret;import'= {
             cand -k 'Keyring file [env: QCD_KEYRING]'
             cand --keyring 'Keyring file [env: QCD_KEYRING]'
-            cand --format 'Encoding of the secret read'
+            cand --format 'How the secret read is encoded [default with --for: the daemon''s (raw)]'
             cand --in 'Read the secret from FILE (`-` for stdin) [default: stdin, or a no-echo prompt on a terminal]'
             cand --as 'The state of the imported generation'
-            cand --overlap 'How long a generation that stops being active (or the imported one, with --as previous) stays valid'
-            cand --profile 'Token profile of the new generation [default: hmac-sha256, or the active generation''s]'
+            cand --overlap 'How long a generation that stops being active (or the imported one, with --as previous) stays valid [default: 24h; refused with --for a single-key daemon]'
+            cand --profile 'Token profile of the new generation: hmac-sha256, hmac-sha512, hmac-sha1, sha256-concat [default: hmac-sha256, or the active generation''s]'
             cand --length 'Token length in bytes, 16 up to the profile''s digest size [default: the profile''s]'
+            cand --for 'The secret is (or is for) this daemon''s: its size and token construction; --in may be the daemon''s own file'
             cand --color 'When to use colour; `auto` honours NO_COLOR and whether stdout is a terminal'
             cand --allow-insecure-permissions 'Accept keyrings and secret files readable or writable by group or others'
             cand --bind-taker-addr 'The token also covers the token taker''s IP address (breaks with NAT rebinding and MOBIKE)'
+            cand --allow-weak 'Import a secret that looks weak (all one byte, a short repeated pattern)'
             cand --json 'Print results as JSON (one object per line) instead of text'
             cand -q 'Print only the answer itself (tokens, ids), no commentary'
             cand --quiet 'Print only the answer itself (tokens, ids), no commentary'
@@ -166,7 +170,7 @@ set edit:completion:arg-completer[qcd] = {|@words|
             cand --overlap 'How long the member''s old active generation stays valid when the derived one replaces it'
             cand --color 'When to use colour; `auto` honours NO_COLOR and whether stdout is a terminal'
             cand --allow-insecure-permissions 'Accept keyrings and secret files readable or writable by group or others'
-            cand --force 'Recreate the member keyring from scratch (its other generations are lost)'
+            cand --force 'Recreate the member keyring from scratch (its other generations are lost), also when it holds another member''s secrets'
             cand --json 'Print results as JSON (one object per line) instead of text'
             cand -q 'Print only the answer itself (tokens, ids), no commentary'
             cand --quiet 'Print only the answer itself (tokens, ids), no commentary'
@@ -218,7 +222,8 @@ set edit:completion:arg-completer[qcd] = {|@words|
             cand -k 'Keyring file [env: QCD_KEYRING]'
             cand --keyring 'Keyring file [env: QCD_KEYRING]'
             cand --secret-file 'Use a gateway''s own secret file instead of a keyring (`-` for stdin); needs --secret-format'
-            cand --secret-format 'Encoding of --secret-file'
+            cand --secret-format 'Encoding of --secret-file [default with --for: the daemon''s (raw)]'
+            cand --for '--secret-file is this daemon''s own file: its format, secret size and token construction'
             cand --spi-i 'Initiator SPI: 16 hex digits (optional 0x), Wireshark''s 01:23:…:ef form or swanctl --list-sas''s 0123456789abcdef_i (a `_r` label swaps the two)'
             cand --spi-r 'Responder SPI, same forms as --spi-i'
             cand --taker-addr 'The token taker''s IP address, appended to the SPIs (required by generations that bind tokens to it)'
@@ -242,7 +247,8 @@ set edit:completion:arg-completer[qcd] = {|@words|
             cand -k 'Keyring file [env: QCD_KEYRING]'
             cand --keyring 'Keyring file [env: QCD_KEYRING]'
             cand --secret-file 'Use a gateway''s own secret file instead of a keyring (`-` for stdin); needs --secret-format'
-            cand --secret-format 'Encoding of --secret-file'
+            cand --secret-format 'Encoding of --secret-file [default with --for: the daemon''s (raw)]'
+            cand --for '--secret-file is this daemon''s own file: its format, secret size and token construction'
             cand --spi-i 'Initiator SPI: 16 hex digits (optional 0x), Wireshark''s 01:23:…:ef form or swanctl --list-sas''s 0123456789abcdef_i (a `_r` label swaps the two)'
             cand --spi-r 'Responder SPI, same forms as --spi-i'
             cand --token 'The token to check, in hex (whitespace, colons and 0x allowed)'
@@ -352,45 +358,6 @@ set edit:completion:arg-completer[qcd] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
-        &'qcd;generate-assets'= {
-            cand --out 'Directory under which `completions/` and `man/` are written'
-            cand --color 'When to use colour; `auto` honours NO_COLOR and whether stdout is a terminal'
-            cand --json 'Print results as JSON (one object per line) instead of text'
-            cand -q 'Print only the answer itself (tokens, ids), no commentary'
-            cand --quiet 'Print only the answer itself (tokens, ids), no commentary'
-            cand -h 'Print help'
-            cand --help 'Print help'
-            cand -V 'Print version'
-            cand --version 'Print version'
-        }
-        &'qcd;generate-scenarios'= {
-            cand --out 'Directory to write NAME.pcap, scenarios.keys, wrong-integrity.keys and maker.keyring.json into'
-            cand --color 'When to use colour; `auto` honours NO_COLOR and whether stdout is a terminal'
-            cand --json 'Print results as JSON (one object per line) instead of text'
-            cand -q 'Print only the answer itself (tokens, ids), no commentary'
-            cand --quiet 'Print only the answer itself (tokens, ids), no commentary'
-            cand -h 'Print help'
-            cand --help 'Print help'
-            cand -V 'Print version'
-            cand --version 'Print version'
-        }
-        &'qcd;generate-capture'= {
-            cand --out 'Where to write the capture'
-            cand --size 'File size to reach, e.g. 1G, 64M, 500k (powers of 1024)'
-            cand --ike-sas 'Instead of an ESP-heavy capture, an IKE-heavy one with N IKE SAs (one peer each: IKE_SA_INIT, IKE_AUTH, a liveness check, ESP both ways; every 4th with the QCD reply, 5th on IPv6, 3rd on NAT-T, 7th fragmented)'
-            cand --esp-size 'IP packet size of each ESP packet'
-            cand --ike-count 'Number of IKE messages spread through the capture'
-            cand --format 'format'
-            cand --color 'When to use colour; `auto` honours NO_COLOR and whether stdout is a terminal'
-            cand --ipv6 'IPv6 addresses instead of IPv4'
-            cand --json 'Print results as JSON (one object per line) instead of text'
-            cand -q 'Print only the answer itself (tokens, ids), no commentary'
-            cand --quiet 'Print only the answer itself (tokens, ids), no commentary'
-            cand -h 'Print help'
-            cand --help 'Print help'
-            cand -V 'Print version'
-            cand --version 'Print version'
-        }
         &'qcd;help'= {
             cand secret 'Generate, rotate, list, export, import, prune and derive QCD secrets'
             cand token 'Derive and verify QCD tokens for given SPIs'
@@ -398,9 +365,6 @@ set edit:completion:arg-completer[qcd] = {|@words|
             cand keys 'Convert IKE key logs (tcpdump, libreswan, strongSwan charon) into a Wireshark key table'
             cand audit 'Audit cluster QCD secret-sharing against an inventory'
             cand diagnose 'Diagnose a failed crash detection from a capture'
-            cand generate-assets 'Regenerate shell completions and man pages (for maintainers)'
-            cand generate-scenarios 'Write the synthetic QCD scenario captures (for maintainers)'
-            cand generate-capture 'Write a synthetic capture (mostly ESP, some IKE) for benchmarks'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'qcd;help;secret'= {
@@ -444,12 +408,6 @@ set edit:completion:arg-completer[qcd] = {|@words|
         &'qcd;help;audit'= {
         }
         &'qcd;help;diagnose'= {
-        }
-        &'qcd;help;generate-assets'= {
-        }
-        &'qcd;help;generate-scenarios'= {
-        }
-        &'qcd;help;generate-capture'= {
         }
         &'qcd;help;help'= {
         }

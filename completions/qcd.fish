@@ -37,9 +37,6 @@ complete -c qcd -n "__fish_qcd_needs_command" -f -a "decode" -d 'Decode IKEv2 me
 complete -c qcd -n "__fish_qcd_needs_command" -f -a "keys" -d 'Convert IKE key logs (tcpdump, libreswan, strongSwan charon) into a Wireshark key table'
 complete -c qcd -n "__fish_qcd_needs_command" -f -a "audit" -d 'Audit cluster QCD secret-sharing against an inventory'
 complete -c qcd -n "__fish_qcd_needs_command" -f -a "diagnose" -d 'Diagnose a failed crash detection from a capture'
-complete -c qcd -n "__fish_qcd_needs_command" -f -a "generate-assets" -d 'Regenerate shell completions and man pages (for maintainers)'
-complete -c qcd -n "__fish_qcd_needs_command" -f -a "generate-scenarios" -d 'Write the synthetic QCD scenario captures (for maintainers)'
-complete -c qcd -n "__fish_qcd_needs_command" -f -a "generate-capture" -d 'Write a synthetic capture (mostly ESP, some IKE) for benchmarks'
 complete -c qcd -n "__fish_qcd_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c qcd -n "__fish_qcd_using_subcommand secret; and not __fish_seen_subcommand_from generate rotate list export import prune derive help" -l color -d 'When to use colour; `auto` honours NO_COLOR and whether stdout is a terminal' -r -f -a "auto\t''
 always\t''
@@ -57,9 +54,11 @@ complete -c qcd -n "__fish_qcd_using_subcommand secret; and not __fish_seen_subc
 complete -c qcd -n "__fish_qcd_using_subcommand secret; and not __fish_seen_subcommand_from generate rotate list export import prune derive help" -f -a "derive" -d 'Derive a load-sharing member\'s own secret from a root keyring (HKDF-SHA-256)'
 complete -c qcd -n "__fish_qcd_using_subcommand secret; and not __fish_seen_subcommand_from generate rotate list export import prune derive help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from generate" -s k -l keyring -d 'Keyring file [env: QCD_KEYRING]' -r -F
-complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from generate" -l bytes -d 'Secret length in bytes (16 to 1024)' -r
-complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from generate" -l profile -d 'Token profile of the new generation [default: hmac-sha256, or the active generation\'s]' -r
+complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from generate" -l bytes -d 'Secret length in bytes, 16 to 1024 [default: 32, or the --for daemon\'s]' -r
+complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from generate" -l profile -d 'Token profile of the new generation: hmac-sha256, hmac-sha512, hmac-sha1, sha256-concat [default: hmac-sha256, or the active generation\'s]' -r
 complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from generate" -l length -d 'Token length in bytes, 16 up to the profile\'s digest size [default: the profile\'s]' -r
+complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from generate" -l for -d 'Make the secret for this daemon: its secret size and token construction' -r -f -a "rockhopper\t'Rockhopper VPN: 64-byte raw secret, hmac-sha512/64, /home/rhpprotected/config/qcd_secret'
+racoon2\t'racoon2 iked (QCD fork): 32-byte raw secret, hmac-sha1/16, /var/lib/racoon2/qcd.secret'"
 complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from generate" -l color -d 'When to use colour; `auto` honours NO_COLOR and whether stdout is a terminal' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -71,11 +70,13 @@ complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcomma
 complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from generate" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from generate" -s V -l version -d 'Print version'
 complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from rotate" -s k -l keyring -d 'Keyring file [env: QCD_KEYRING]' -r -F
-complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from rotate" -l overlap -d 'How long the old active generation stays valid as "previous" (e.g. 90m, 24h, 7d; at most 100y)' -r
+complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from rotate" -l overlap -d 'How long the old active generation stays valid as "previous" (e.g. 90m, 24h, 7d; at most 100y) [default: 24h; refused with --for a single-key daemon]' -r
 complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from rotate" -l if-older-than -d 'Rotate only if the active generation is at least this old (e.g. 30d); otherwise do nothing, exit 0' -r
 complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from rotate" -l bytes -d 'Secret length of the new generation [default: the active generation\'s]' -r
-complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from rotate" -l profile -d 'Token profile of the new generation [default: hmac-sha256, or the active generation\'s]' -r
+complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from rotate" -l profile -d 'Token profile of the new generation: hmac-sha256, hmac-sha512, hmac-sha1, sha256-concat [default: hmac-sha256, or the active generation\'s]' -r
 complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from rotate" -l length -d 'Token length in bytes, 16 up to the profile\'s digest size [default: the profile\'s]' -r
+complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from rotate" -l for -d 'The daemon the keyring is for: the active generation must fit it, and the new one is made for it' -r -f -a "rockhopper\t'Rockhopper VPN: 64-byte raw secret, hmac-sha512/64, /home/rhpprotected/config/qcd_secret'
+racoon2\t'racoon2 iked (QCD fork): 32-byte raw secret, hmac-sha1/16, /var/lib/racoon2/qcd.secret'"
 complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from rotate" -l color -d 'When to use colour; `auto` honours NO_COLOR and whether stdout is a terminal' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -97,34 +98,41 @@ complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcomma
 complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
 complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from export" -s k -l keyring -d 'Keyring file [env: QCD_KEYRING]' -r -F
 complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from export" -s g -l generation -d 'Generation to export [default: the active one]' -r
-complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from export" -l format -d 'Output encoding' -r -f -a "raw\t'The bytes themselves (refused on a terminal)'
+complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from export" -l format -d 'Output encoding [default with --for: the daemon\'s (raw)]' -r -f -a "raw\t'The bytes themselves (refused on a terminal)'
 hex\t'Lowercase hex, one line'
 base64\t'Standard base64, one line'"
-complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from export" -l out -d 'Write to FILE (mode 0600, atomically) instead of stdout' -r -F
+complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from export" -l out -d 'Write to FILE (mode 0600, atomically) instead of stdout [default with --for: the daemon\'s file]' -r -F
+complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from export" -l for -d 'Export for this daemon: its format, its file, its owner; the generation must fit it' -r -f -a "rockhopper\t'Rockhopper VPN: 64-byte raw secret, hmac-sha512/64, /home/rhpprotected/config/qcd_secret'
+racoon2\t'racoon2 iked (QCD fork): 32-byte raw secret, hmac-sha1/16, /var/lib/racoon2/qcd.secret'"
+complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from export" -l owner -d 'The user who owns FILE, the account the daemon reads it as [default with --for: the daemon\'s]' -r
+complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from export" -l on-change -d 'Run CMD (with sh -c) when FILE changed, or when its last run failed; e.g. the daemon\'s restart' -r
 complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from export" -l color -d 'When to use colour; `auto` honours NO_COLOR and whether stdout is a terminal' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from export" -l allow-insecure-permissions -d 'Accept keyrings and secret files readable or writable by group or others'
-complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from export" -l force -d 'With --out: replace FILE even if it holds a different secret'
+complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from export" -l force -d 'Replace FILE even if it holds a secret that is no generation of this keyring'
 complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from export" -l json -d 'Print results as JSON (one object per line) instead of text'
 complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from export" -s q -l quiet -d 'Print only the answer itself (tokens, ids), no commentary'
 complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from export" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from export" -s V -l version -d 'Print version'
 complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from import" -s k -l keyring -d 'Keyring file [env: QCD_KEYRING]' -r -F
-complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from import" -l format -d 'Encoding of the secret read' -r -f -a "raw\t'The bytes themselves (refused on a terminal)'
-hex\t'Lowercase hex, one line'
-base64\t'Standard base64, one line'"
+complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from import" -l format -d 'How the secret read is encoded [default with --for: the daemon\'s (raw)]' -r -f -a "raw\t'The bytes themselves, as a daemon\'s secret file holds them (not at a prompt)'
+hex\t'Hex digits, either case, with optional 0x, whitespace or colons'
+base64\t'Standard base64'"
 complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from import" -l in -d 'Read the secret from FILE (`-` for stdin) [default: stdin, or a no-echo prompt on a terminal]' -r -F
 complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from import" -l as -d 'The state of the imported generation' -r -f -a "active\t'The new generation becomes active; the old active one becomes previous'
 previous\t'The new generation is accepted and emitted as previous until --overlap ends'"
-complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from import" -l overlap -d 'How long a generation that stops being active (or the imported one, with --as previous) stays valid' -r
-complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from import" -l profile -d 'Token profile of the new generation [default: hmac-sha256, or the active generation\'s]' -r
+complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from import" -l overlap -d 'How long a generation that stops being active (or the imported one, with --as previous) stays valid [default: 24h; refused with --for a single-key daemon]' -r
+complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from import" -l profile -d 'Token profile of the new generation: hmac-sha256, hmac-sha512, hmac-sha1, sha256-concat [default: hmac-sha256, or the active generation\'s]' -r
 complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from import" -l length -d 'Token length in bytes, 16 up to the profile\'s digest size [default: the profile\'s]' -r
+complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from import" -l for -d 'The secret is (or is for) this daemon\'s: its size and token construction; --in may be the daemon\'s own file' -r -f -a "rockhopper\t'Rockhopper VPN: 64-byte raw secret, hmac-sha512/64, /home/rhpprotected/config/qcd_secret'
+racoon2\t'racoon2 iked (QCD fork): 32-byte raw secret, hmac-sha1/16, /var/lib/racoon2/qcd.secret'"
 complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from import" -l color -d 'When to use colour; `auto` honours NO_COLOR and whether stdout is a terminal' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from import" -l allow-insecure-permissions -d 'Accept keyrings and secret files readable or writable by group or others'
 complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from import" -l bind-taker-addr -d 'The token also covers the token taker\'s IP address (breaks with NAT rebinding and MOBIKE)'
+complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from import" -l allow-weak -d 'Import a secret that looks weak (all one byte, a short repeated pattern)'
 complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from import" -l json -d 'Print results as JSON (one object per line) instead of text'
 complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from import" -s q -l quiet -d 'Print only the answer itself (tokens, ids), no commentary'
 complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from import" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -147,7 +155,7 @@ complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcomma
 always\t''
 never\t''"
 complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from derive" -l allow-insecure-permissions -d 'Accept keyrings and secret files readable or writable by group or others'
-complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from derive" -l force -d 'Recreate the member keyring from scratch (its other generations are lost)'
+complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from derive" -l force -d 'Recreate the member keyring from scratch (its other generations are lost), also when it holds another member\'s secrets'
 complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from derive" -l json -d 'Print results as JSON (one object per line) instead of text'
 complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from derive" -s q -l quiet -d 'Print only the answer itself (tokens, ids), no commentary'
 complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from derive" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -172,9 +180,11 @@ complete -c qcd -n "__fish_qcd_using_subcommand token; and not __fish_seen_subco
 complete -c qcd -n "__fish_qcd_using_subcommand token; and not __fish_seen_subcommand_from derive verify help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c qcd -n "__fish_qcd_using_subcommand token; and __fish_seen_subcommand_from derive" -s k -l keyring -d 'Keyring file [env: QCD_KEYRING]' -r -F
 complete -c qcd -n "__fish_qcd_using_subcommand token; and __fish_seen_subcommand_from derive" -l secret-file -d 'Use a gateway\'s own secret file instead of a keyring (`-` for stdin); needs --secret-format' -r -F
-complete -c qcd -n "__fish_qcd_using_subcommand token; and __fish_seen_subcommand_from derive" -l secret-format -d 'Encoding of --secret-file' -r -f -a "raw\t'The bytes themselves (refused on a terminal)'
+complete -c qcd -n "__fish_qcd_using_subcommand token; and __fish_seen_subcommand_from derive" -l secret-format -d 'Encoding of --secret-file [default with --for: the daemon\'s (raw)]' -r -f -a "raw\t'The bytes themselves (refused on a terminal)'
 hex\t'Lowercase hex, one line'
 base64\t'Standard base64, one line'"
+complete -c qcd -n "__fish_qcd_using_subcommand token; and __fish_seen_subcommand_from derive" -l for -d '--secret-file is this daemon\'s own file: its format, secret size and token construction' -r -f -a "rockhopper\t'Rockhopper VPN: 64-byte raw secret, hmac-sha512/64, /home/rhpprotected/config/qcd_secret'
+racoon2\t'racoon2 iked (QCD fork): 32-byte raw secret, hmac-sha1/16, /var/lib/racoon2/qcd.secret'"
 complete -c qcd -n "__fish_qcd_using_subcommand token; and __fish_seen_subcommand_from derive" -l spi-i -d 'Initiator SPI: 16 hex digits (optional 0x), Wireshark\'s 01:23:…:ef form or swanctl --list-sas\'s 0123456789abcdef_i (a `_r` label swaps the two)' -r
 complete -c qcd -n "__fish_qcd_using_subcommand token; and __fish_seen_subcommand_from derive" -l spi-r -d 'Responder SPI, same forms as --spi-i' -r
 complete -c qcd -n "__fish_qcd_using_subcommand token; and __fish_seen_subcommand_from derive" -l taker-addr -d 'The token taker\'s IP address, appended to the SPIs (required by generations that bind tokens to it)' -r
@@ -193,9 +203,11 @@ complete -c qcd -n "__fish_qcd_using_subcommand token; and __fish_seen_subcomman
 complete -c qcd -n "__fish_qcd_using_subcommand token; and __fish_seen_subcommand_from derive" -s V -l version -d 'Print version'
 complete -c qcd -n "__fish_qcd_using_subcommand token; and __fish_seen_subcommand_from verify" -s k -l keyring -d 'Keyring file [env: QCD_KEYRING]' -r -F
 complete -c qcd -n "__fish_qcd_using_subcommand token; and __fish_seen_subcommand_from verify" -l secret-file -d 'Use a gateway\'s own secret file instead of a keyring (`-` for stdin); needs --secret-format' -r -F
-complete -c qcd -n "__fish_qcd_using_subcommand token; and __fish_seen_subcommand_from verify" -l secret-format -d 'Encoding of --secret-file' -r -f -a "raw\t'The bytes themselves (refused on a terminal)'
+complete -c qcd -n "__fish_qcd_using_subcommand token; and __fish_seen_subcommand_from verify" -l secret-format -d 'Encoding of --secret-file [default with --for: the daemon\'s (raw)]' -r -f -a "raw\t'The bytes themselves (refused on a terminal)'
 hex\t'Lowercase hex, one line'
 base64\t'Standard base64, one line'"
+complete -c qcd -n "__fish_qcd_using_subcommand token; and __fish_seen_subcommand_from verify" -l for -d '--secret-file is this daemon\'s own file: its format, secret size and token construction' -r -f -a "rockhopper\t'Rockhopper VPN: 64-byte raw secret, hmac-sha512/64, /home/rhpprotected/config/qcd_secret'
+racoon2\t'racoon2 iked (QCD fork): 32-byte raw secret, hmac-sha1/16, /var/lib/racoon2/qcd.secret'"
 complete -c qcd -n "__fish_qcd_using_subcommand token; and __fish_seen_subcommand_from verify" -l spi-i -d 'Initiator SPI: 16 hex digits (optional 0x), Wireshark\'s 01:23:…:ef form or swanctl --list-sas\'s 0123456789abcdef_i (a `_r` label swaps the two)' -r
 complete -c qcd -n "__fish_qcd_using_subcommand token; and __fish_seen_subcommand_from verify" -l spi-r -d 'Responder SPI, same forms as --spi-i' -r
 complete -c qcd -n "__fish_qcd_using_subcommand token; and __fish_seen_subcommand_from verify" -l token -d 'The token to check, in hex (whitespace, colons and 0x allowed)' -r
@@ -281,47 +293,13 @@ complete -c qcd -n "__fish_qcd_using_subcommand diagnose" -l json -d 'Print resu
 complete -c qcd -n "__fish_qcd_using_subcommand diagnose" -s q -l quiet -d 'Print only the answer itself (tokens, ids), no commentary'
 complete -c qcd -n "__fish_qcd_using_subcommand diagnose" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c qcd -n "__fish_qcd_using_subcommand diagnose" -s V -l version -d 'Print version'
-complete -c qcd -n "__fish_qcd_using_subcommand generate-assets" -l out -d 'Directory under which `completions/` and `man/` are written' -r -F
-complete -c qcd -n "__fish_qcd_using_subcommand generate-assets" -l color -d 'When to use colour; `auto` honours NO_COLOR and whether stdout is a terminal' -r -f -a "auto\t''
-always\t''
-never\t''"
-complete -c qcd -n "__fish_qcd_using_subcommand generate-assets" -l json -d 'Print results as JSON (one object per line) instead of text'
-complete -c qcd -n "__fish_qcd_using_subcommand generate-assets" -s q -l quiet -d 'Print only the answer itself (tokens, ids), no commentary'
-complete -c qcd -n "__fish_qcd_using_subcommand generate-assets" -s h -l help -d 'Print help'
-complete -c qcd -n "__fish_qcd_using_subcommand generate-assets" -s V -l version -d 'Print version'
-complete -c qcd -n "__fish_qcd_using_subcommand generate-scenarios" -l out -d 'Directory to write NAME.pcap, scenarios.keys, wrong-integrity.keys and maker.keyring.json into' -r -F
-complete -c qcd -n "__fish_qcd_using_subcommand generate-scenarios" -l color -d 'When to use colour; `auto` honours NO_COLOR and whether stdout is a terminal' -r -f -a "auto\t''
-always\t''
-never\t''"
-complete -c qcd -n "__fish_qcd_using_subcommand generate-scenarios" -l json -d 'Print results as JSON (one object per line) instead of text'
-complete -c qcd -n "__fish_qcd_using_subcommand generate-scenarios" -s q -l quiet -d 'Print only the answer itself (tokens, ids), no commentary'
-complete -c qcd -n "__fish_qcd_using_subcommand generate-scenarios" -s h -l help -d 'Print help'
-complete -c qcd -n "__fish_qcd_using_subcommand generate-scenarios" -s V -l version -d 'Print version'
-complete -c qcd -n "__fish_qcd_using_subcommand generate-capture" -l out -d 'Where to write the capture' -r -F
-complete -c qcd -n "__fish_qcd_using_subcommand generate-capture" -l size -d 'File size to reach, e.g. 1G, 64M, 500k (powers of 1024)' -r
-complete -c qcd -n "__fish_qcd_using_subcommand generate-capture" -l ike-sas -d 'Instead of an ESP-heavy capture, an IKE-heavy one with N IKE SAs (one peer each: IKE_SA_INIT, IKE_AUTH, a liveness check, ESP both ways; every 4th with the QCD reply, 5th on IPv6, 3rd on NAT-T, 7th fragmented)' -r
-complete -c qcd -n "__fish_qcd_using_subcommand generate-capture" -l esp-size -d 'IP packet size of each ESP packet' -r
-complete -c qcd -n "__fish_qcd_using_subcommand generate-capture" -l ike-count -d 'Number of IKE messages spread through the capture' -r
-complete -c qcd -n "__fish_qcd_using_subcommand generate-capture" -l format -r -f -a "pcap\t''
-pcapng\t''"
-complete -c qcd -n "__fish_qcd_using_subcommand generate-capture" -l color -d 'When to use colour; `auto` honours NO_COLOR and whether stdout is a terminal' -r -f -a "auto\t''
-always\t''
-never\t''"
-complete -c qcd -n "__fish_qcd_using_subcommand generate-capture" -l ipv6 -d 'IPv6 addresses instead of IPv4'
-complete -c qcd -n "__fish_qcd_using_subcommand generate-capture" -l json -d 'Print results as JSON (one object per line) instead of text'
-complete -c qcd -n "__fish_qcd_using_subcommand generate-capture" -s q -l quiet -d 'Print only the answer itself (tokens, ids), no commentary'
-complete -c qcd -n "__fish_qcd_using_subcommand generate-capture" -s h -l help -d 'Print help'
-complete -c qcd -n "__fish_qcd_using_subcommand generate-capture" -s V -l version -d 'Print version'
-complete -c qcd -n "__fish_qcd_using_subcommand help; and not __fish_seen_subcommand_from secret token decode keys audit diagnose generate-assets generate-scenarios generate-capture help" -f -a "secret" -d 'Generate, rotate, list, export, import, prune and derive QCD secrets'
-complete -c qcd -n "__fish_qcd_using_subcommand help; and not __fish_seen_subcommand_from secret token decode keys audit diagnose generate-assets generate-scenarios generate-capture help" -f -a "token" -d 'Derive and verify QCD tokens for given SPIs'
-complete -c qcd -n "__fish_qcd_using_subcommand help; and not __fish_seen_subcommand_from secret token decode keys audit diagnose generate-assets generate-scenarios generate-capture help" -f -a "decode" -d 'Decode IKEv2 messages and notify payloads from hex or captures'
-complete -c qcd -n "__fish_qcd_using_subcommand help; and not __fish_seen_subcommand_from secret token decode keys audit diagnose generate-assets generate-scenarios generate-capture help" -f -a "keys" -d 'Convert IKE key logs (tcpdump, libreswan, strongSwan charon) into a Wireshark key table'
-complete -c qcd -n "__fish_qcd_using_subcommand help; and not __fish_seen_subcommand_from secret token decode keys audit diagnose generate-assets generate-scenarios generate-capture help" -f -a "audit" -d 'Audit cluster QCD secret-sharing against an inventory'
-complete -c qcd -n "__fish_qcd_using_subcommand help; and not __fish_seen_subcommand_from secret token decode keys audit diagnose generate-assets generate-scenarios generate-capture help" -f -a "diagnose" -d 'Diagnose a failed crash detection from a capture'
-complete -c qcd -n "__fish_qcd_using_subcommand help; and not __fish_seen_subcommand_from secret token decode keys audit diagnose generate-assets generate-scenarios generate-capture help" -f -a "generate-assets" -d 'Regenerate shell completions and man pages (for maintainers)'
-complete -c qcd -n "__fish_qcd_using_subcommand help; and not __fish_seen_subcommand_from secret token decode keys audit diagnose generate-assets generate-scenarios generate-capture help" -f -a "generate-scenarios" -d 'Write the synthetic QCD scenario captures (for maintainers)'
-complete -c qcd -n "__fish_qcd_using_subcommand help; and not __fish_seen_subcommand_from secret token decode keys audit diagnose generate-assets generate-scenarios generate-capture help" -f -a "generate-capture" -d 'Write a synthetic capture (mostly ESP, some IKE) for benchmarks'
-complete -c qcd -n "__fish_qcd_using_subcommand help; and not __fish_seen_subcommand_from secret token decode keys audit diagnose generate-assets generate-scenarios generate-capture help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c qcd -n "__fish_qcd_using_subcommand help; and not __fish_seen_subcommand_from secret token decode keys audit diagnose help" -f -a "secret" -d 'Generate, rotate, list, export, import, prune and derive QCD secrets'
+complete -c qcd -n "__fish_qcd_using_subcommand help; and not __fish_seen_subcommand_from secret token decode keys audit diagnose help" -f -a "token" -d 'Derive and verify QCD tokens for given SPIs'
+complete -c qcd -n "__fish_qcd_using_subcommand help; and not __fish_seen_subcommand_from secret token decode keys audit diagnose help" -f -a "decode" -d 'Decode IKEv2 messages and notify payloads from hex or captures'
+complete -c qcd -n "__fish_qcd_using_subcommand help; and not __fish_seen_subcommand_from secret token decode keys audit diagnose help" -f -a "keys" -d 'Convert IKE key logs (tcpdump, libreswan, strongSwan charon) into a Wireshark key table'
+complete -c qcd -n "__fish_qcd_using_subcommand help; and not __fish_seen_subcommand_from secret token decode keys audit diagnose help" -f -a "audit" -d 'Audit cluster QCD secret-sharing against an inventory'
+complete -c qcd -n "__fish_qcd_using_subcommand help; and not __fish_seen_subcommand_from secret token decode keys audit diagnose help" -f -a "diagnose" -d 'Diagnose a failed crash detection from a capture'
+complete -c qcd -n "__fish_qcd_using_subcommand help; and not __fish_seen_subcommand_from secret token decode keys audit diagnose help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c qcd -n "__fish_qcd_using_subcommand help; and __fish_seen_subcommand_from secret" -f -a "generate" -d 'Create a new keyring whose generation 1 is a fresh random secret'
 complete -c qcd -n "__fish_qcd_using_subcommand help; and __fish_seen_subcommand_from secret" -f -a "rotate" -d 'Make a new active generation; the old active one stays valid as "previous" for --overlap'
 complete -c qcd -n "__fish_qcd_using_subcommand help; and __fish_seen_subcommand_from secret" -f -a "list" -d 'List generations: id, state, times, fingerprint, length, profile; never the secret'

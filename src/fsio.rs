@@ -254,6 +254,21 @@ pub fn user_name(uid: u32) -> Option<String> {
     })
 }
 
+/// The uid and primary gid of the user `name`, through /etc/passwd (no NSS).
+pub fn user_ids(name: &str) -> Option<(u32, u32)> {
+    let text = read_string(Path::new("/etc/passwd"), &SYSTEM_FILE).ok()?;
+    text.lines().find_map(|line| {
+        let mut f = line.split(':');
+        if f.next()? != name {
+            return None;
+        }
+        let _pw = f.next()?;
+        let uid = f.next()?.parse::<u32>().ok()?;
+        let gid = f.next()?.parse::<u32>().ok()?;
+        Some((uid, gid))
+    })
+}
+
 /// What kind of non-regular file `meta` describes, for messages.
 fn kind_of(meta: &Metadata) -> &'static str {
     let t = meta.file_type();

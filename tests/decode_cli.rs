@@ -247,33 +247,58 @@ fn patched(f: impl FnOnce(&mut Vec<u8>)) -> String {
     hex::encode(b)
 }
 
+/// Runs on bytes that are not a well-formed message: exit 2, and returns
+/// (stdout, stderr).
+fn run_bad(args: &[&str]) -> (String, String) {
+    let out = qcd().args(args).output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "stdout: {}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    (
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+/// Bytes, extra arguments, the error, and what the partial tree shows: the
+/// payloads decoded before the problem (`None` when nothing can be decoded).
+type MalformedCase<'a> = (String, Vec<&'a str>, &'a str, Option<&'a [&'a str]>);
+
 #[test]
 fn malformed_inputs_name_offset_and_field() {
-    let cases: Vec<(String, Vec<&str>, &str)> = vec![
+    let cases: Vec<MalformedCase> = vec![
         (
             patched(|b| b.truncate(20)),
             vec!["--as", "message"],
             "truncated at byte offset 0, field `IKE header`: needs 28 bytes, only 20 present",
+            None,
         ),
         (
             patched(|b| b.truncate(27)),
             vec![],
             "truncated at byte offset 0, field `IKE header`: needs 28 bytes, only 27 present",
+            None,
         ),
         (
             patched(|b| b[27] = 0x4d),
             vec![],
             "malformed at byte offset 24, field `length`: the header says the message is 77 bytes but 76 bytes were given",
+            Some(&["INVALID_IKE_SPI (4)", "QCD_TOKEN (16419)"]),
         ),
         (
             patched(|b| b[39] = 0x29),
             vec![],
             "malformed at byte offset 38, field `payload length`: N payload length 41 runs past the end of the data (40 bytes left from offset 36)",
+            Some(&["INVALID_IKE_SPI (4)"]),
         ),
         (
             patched(|b| b[31] = 0x03),
             vec![],
             "malformed at byte offset 30, field `payload length`: N payload length 3 is below the 4-byte generic header",
+            Some(&[]),
         ),
         (
             patched(|b| {
@@ -282,6 +307,7 @@ fn malformed_inputs_name_offset_and_field() {
             }),
             vec![],
             "malformed at byte offset 29, field `critical`: private-use payload type 200 is not a known payload type and is marked critical",
+            Some(&[]),
         ),
         (
             patched(|b| {
@@ -290,27 +316,59 @@ fn malformed_inputs_name_offset_and_field() {
             }),
             vec![],
             "malformed at byte offset 76, field `next payload`: 2 bytes after the last payload",
+            Some(&["INVALID_IKE_SPI (4)", "QCD_TOKEN (16419)"]),
         ),
         (
             patched(|b| b[17] = 0x10),
             vec!["--as", "message"],
             "malformed at byte offset 17, field `version`: major version 1",
+            None,
         ),
         (
             patched(|b| b[41] = 0x30), // notify SPI size 48 > body
             vec![],
             "malformed at byte offset 41, field `SPI size`",
+            Some(&["INVALID_IKE_SPI (4)", "N (Notify), 40 bytes\n    malformed: "]),
+        ),
+        (
+            patched(|b| b[36] = 0x29), // Next Payload N after the last payload
+            vec![],
+            "malformed at byte offset 76, field `next payload`: the previous Next Payload field names N (41) but the data ends at byte 76",
+            Some(&["INVALID_IKE_SPI (4)", "QCD_TOKEN (16419)"]),
         ),
     ];
-    for (hex, extra, want) in cases {
+    for (hex, extra, want, shown) in cases {
         let mut args = vec!["decode", "--hex", hex.as_str()];
-        args.extend(extra);
-        let err = run_err(&args);
+        args.extend(extra.iter());
+        let (out, err) = run_bad(&args);
         assert!(
             err.starts_with("qcd: error: cannot decode --hex: "),
             "{err}"
         );
         assert!(err.contains(want), "want {want:?} in {err:?}");
+        match shown {
+            None => assert!(out.is_empty(), "{out}"),
+            Some(lines) => {
+                assert!(out.starts_with("IKEv2 message, "), "{out}");
+                assert!(out.contains(&format!("warning: {want}")), "{out}");
+                let payloads = out.matches("N (Notify)").count();
+                assert_eq!(payloads, lines.len(), "{out}");
+                for l in lines {
+                    assert!(out.contains(l), "want {l:?} in {out}");
+                }
+            }
+        }
+        // --json says the same with the offset and field
+        if shown.is_some() {
+            let mut args = vec!["--json", "decode", "--hex", hex.as_str()];
+            args.extend(extra.iter());
+            let (out, _) = run_bad(&args);
+            let v: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+            assert!(
+                v["malformed"]["message"].as_str().unwrap().contains(want),
+                "{v}"
+            );
+        }
     }
 }
 

@@ -414,6 +414,28 @@ fn export_formats_and_files() {
         .json();
     assert_eq!(j["changed"], false);
     d.run(&["secret", "rotate", "-k", "k.json"]).ok();
+    // The file holds this keyring's previous generation: a normal update.
+    let j = d
+        .run(&[
+            "secret",
+            "export",
+            "-k",
+            "k.json",
+            "--format",
+            "raw",
+            "--out",
+            "daemon.key",
+            "--json",
+        ])
+        .ok()
+        .json();
+    assert_eq!(j["changed"], true);
+    assert_eq!(j["replaced"], "generation");
+    assert_eq!(j["replaced_generation"], 1);
+    assert_ne!(d.read("daemon.key"), bytes);
+    // Foreign content (no generation of the keyring) needs --force.
+    let foreign = [0x42u8; 32];
+    std::fs::write(d.path("daemon.key"), foreign).unwrap();
     d.run(&[
         "secret",
         "export",
@@ -425,21 +447,26 @@ fn export_formats_and_files() {
         "daemon.key",
     ])
     .code(2)
-    .stderr_has("different secret");
-    assert_eq!(d.read("daemon.key"), bytes);
-    d.run(&[
-        "secret",
-        "export",
-        "-k",
-        "k.json",
-        "--format",
-        "raw",
-        "--out",
-        "daemon.key",
-        "--force",
-    ])
-    .ok();
-    assert_ne!(d.read("daemon.key"), bytes);
+    .stderr_has("no generation of this keyring")
+    .stderr_has("--force");
+    assert_eq!(d.read("daemon.key"), foreign);
+    let j = d
+        .run(&[
+            "secret",
+            "export",
+            "-k",
+            "k.json",
+            "--format",
+            "raw",
+            "--out",
+            "daemon.key",
+            "--force",
+            "--json",
+        ])
+        .ok()
+        .json();
+    assert_eq!(j["replaced"], "foreign");
+    assert_ne!(d.read("daemon.key"), foreign);
     d.run(&[
         "secret", "export", "-k", "k.json", "--format", "raw", "--json",
     ])
@@ -553,8 +580,25 @@ fn import_rejects_bad_input_and_warns_on_weak_secrets() {
     .code(2)
     .stderr_has("invalid base64");
     assert!(!d.path("k.json").exists());
+    // A visibly weak secret is refused unless --allow-weak (with a warning then).
     d.run_stdin(
         &["secret", "import", "-k", "k.json", "--format", "raw"],
+        &[0u8; 32],
+    )
+    .code(2)
+    .stderr_has("the secret from stdin looks weak (every byte has the same value)")
+    .stderr_has("--allow-weak");
+    assert!(!d.path("k.json").exists());
+    d.run_stdin(
+        &[
+            "secret",
+            "import",
+            "-k",
+            "k.json",
+            "--format",
+            "raw",
+            "--allow-weak",
+        ],
         &[0u8; 32],
     )
     .ok()
@@ -563,7 +607,9 @@ fn import_rejects_bad_input_and_warns_on_weak_secrets() {
         &[
             "secret", "import", "-k", "new.json", "--format", "raw", "--as", "previous",
         ],
-        &[7u8; 32],
+        &(0u8..32)
+            .map(|i| i.wrapping_mul(37) ^ 0x5a)
+            .collect::<Vec<u8>>(),
     )
     .code(2)
     .stderr_has("--as active");

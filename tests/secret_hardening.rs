@@ -176,9 +176,14 @@ fn a_symlink_to_someone_elses_keyring_is_not_written() {
             vec!["secret", "generate", "-k", "k.json", "--force"],
             vec!["secret", "import", "-k", "k.json", "--format", "hex"],
         ] {
-            d.run_stdin(&args, "ab".repeat(32).as_bytes())
-                .code(2)
-                .stderr_has(&format!("owned by uid {OTHER_UID}"));
+            d.run_stdin(
+                &args,
+                "367e8a829525e69beecbc93c8672a1b785b84c528c5405233eac0e2a8c68c3ce"
+                    .to_string()
+                    .as_bytes(),
+            )
+            .code(2)
+            .stderr_has(&format!("owned by uid {OTHER_UID}"));
         }
         assert_eq!(fs::read(d.path("other/k.json")).unwrap(), before);
         assert_eq!(
@@ -255,7 +260,13 @@ fn keyrings_in_directories_others_can_write_are_refused_unless_sticky() {
     assert!(!d.path("open/k.json").exists());
     gen(&d, "k.json");
     fs::rename(d.path("k.json"), d.path("open/k.json")).unwrap();
-    write_private(&d, "open/s.hex", "ab".repeat(32).as_bytes());
+    write_private(
+        &d,
+        "open/s.hex",
+        "367e8a829525e69beecbc93c8672a1b785b84c528c5405233eac0e2a8c68c3ce"
+            .to_string()
+            .as_bytes(),
+    );
     for args in [
         vec!["secret", "list", "-k", "open/k.json"],
         vec!["secret", "rotate", "-k", "open/k.json"],
@@ -512,7 +523,13 @@ fn the_last_generation_id_is_refused_clearly_and_nothing_is_written() {
     let d = Dir::new();
     keyring_with_id(&d, "k.json", u32::MAX as u64);
     gen(&d, "root.json");
-    write_private(&d, "s.hex", "cd".repeat(32).as_bytes());
+    write_private(
+        &d,
+        "s.hex",
+        "e03039ba5c30f9638ae76ff89082343e2d8e8f3c0e52d23a2fd9f556c5e99ef8"
+            .to_string()
+            .as_bytes(),
+    );
     let before = d.read("k.json");
     for args in [
         vec!["secret", "rotate", "-k", "k.json"],
@@ -555,8 +572,18 @@ fn the_last_generation_id_is_refused_clearly_and_nothing_is_written() {
 #[test]
 fn every_write_path_leaves_a_keyring_that_loads() {
     let d = Dir::new();
-    write_private(&d, "s.hex", "5a".repeat(16).as_bytes());
-    write_private(&d, "s2.hex", "a5c3".repeat(16).as_bytes());
+    write_private(
+        &d,
+        "s.hex",
+        "ebdfd53083f2c978e6fa2249fa88e109".to_string().as_bytes(),
+    );
+    write_private(
+        &d,
+        "s2.hex",
+        "cfd80ab1bcf186b69a6015f08330c63211629f0c0090b7803a114a6500758087"
+            .to_string()
+            .as_bytes(),
+    );
     let steps: Vec<Vec<&str>> = vec![
         vec!["secret", "generate", "-k", "k.json"],
         vec![
@@ -657,11 +684,11 @@ fn extreme_durations_and_clocks_are_refused_without_panicking() {
                 .unwrap();
             use std::io::Write;
             // rotate does not read it: a broken pipe is fine
-            let _ = child
-                .stdin
-                .take()
-                .unwrap()
-                .write_all("9e".repeat(32).as_bytes());
+            let _ = child.stdin.take().unwrap().write_all(
+                "5d7f6aa995bc105165bbfbc47dc6a0f9107edbf0ad2d863442661b486c84f9e5"
+                    .to_string()
+                    .as_bytes(),
+            );
             child.wait_with_output().unwrap()
         });
         r.code(2)
@@ -829,7 +856,13 @@ fn huge_and_endless_files_fail_fast() {
 #[test]
 fn parallel_imports_and_derives_into_a_missing_keyring_all_succeed() {
     let d = Dir::new();
-    write_private(&d, "s.hex", "3c5a".repeat(16).as_bytes());
+    write_private(
+        &d,
+        "s.hex",
+        "40c21a3683bcd9d641e3712e4b584b0871b417d0ef88f0a527bb1f3123da3a1a"
+            .to_string()
+            .as_bytes(),
+    );
     gen(&d, "root.json");
     for (target, args) in [
         (

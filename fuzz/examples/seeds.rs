@@ -25,6 +25,40 @@ use qcd::secret::store::FileInfo;
 use qcd::secret::{Keyring, Manifest, Origin, SecretBytes};
 use qcd::token::{Profile, TokenSpec};
 
+/// Every IKE message of every capture under `dir` (real traffic from
+/// strongSwan, Rockhopper and other projects' tests, malformed ones
+/// included), one seed file each, for the `decode` target.
+fn capture_messages(dir: &Path, out: &Path) -> io::Result<usize> {
+    fn walk(dir: &Path, found: &mut Vec<PathBuf>) -> io::Result<()> {
+        for e in fs::read_dir(dir)? {
+            let p = e?.path();
+            if p.is_dir() {
+                walk(&p, found)?;
+            } else if p.extension().is_some_and(|x| x == "pcap" || x == "pcapng") {
+                found.push(p);
+            }
+        }
+        Ok(())
+    }
+    let mut files = Vec::new();
+    walk(dir, &mut files)?;
+    fs::create_dir_all(out)?;
+    let mut n = 0;
+    for f in files {
+        let Ok(mut r) = qcd::capture::CaptureReader::open(&f, qcd::capture::Options::default())
+        else {
+            continue;
+        };
+        while let Some(ev) = r.next_event() {
+            if let qcd::capture::Event::Ike { payload, .. } = ev {
+                n += 1;
+                fs::write(out.join(format!("ike-{n:04}")), &payload[..])?;
+            }
+        }
+    }
+    Ok(n)
+}
+
 fn main() -> io::Result<()> {
     let fuzz = Path::new(env!("CARGO_MANIFEST_DIR"));
     let root = fuzz.parent().expect("fuzz/ sits in the repository");
@@ -46,7 +80,9 @@ fn main() -> io::Result<()> {
         "-secrets.txt",
     )?;
     n += token_batch(&corpus.join("token_batch"))?;
+    n += diagnose(root, &corpus.join("diagnose"))?;
     n += copy_dir(&root.join("tests/data/decode"), &corpus.join("decode"), "")?;
+    n += capture_messages(&root.join("tests/data"), &corpus.join("decode"))?;
     println!("wrote {n} seed files under {}", corpus.display());
     Ok(())
 }
@@ -313,6 +349,44 @@ fn token_batch(dir: &Path) -> io::Result<usize> {
     let mut n = 0;
     for (name, bytes) in seeds {
         n += put(dir, name, bytes)?;
+    }
+    Ok(n)
+}
+
+/// `diagnose`: captures behind a 0 byte (the scenarios, Rockhopper's real
+/// recovery, strongSwan's reboot), and packet scripts behind a 1 byte.
+fn diagnose(root: &Path, dir: &Path) -> io::Result<usize> {
+    fs::create_dir_all(dir)?;
+    let mut n = 0;
+    let mut files: Vec<PathBuf> = Vec::new();
+    for sub in ["tests/data/scenarios", "tests/data/rockhopper", "tests/data/strongswan"] {
+        for e in fs::read_dir(root.join(sub))? {
+            let p = e?.path();
+            if p.extension().is_some_and(|x| x == "pcap") {
+                files.push(p);
+            }
+        }
+    }
+    files.sort();
+    for p in files {
+        let mut seed = vec![0u8];
+        seed.extend(fs::read(&p)?);
+        let name = format!("cap-{}", p.file_stem().unwrap_or_default().to_string_lossy());
+        fs::write(dir.join(name), seed)?;
+        n += 1;
+    }
+    // Scripts: establish, ESP, INVALID_SPI, a liveness check, the token reply.
+    let scripts: [&[u8]; 2] = [
+        &[
+            1, 0, 0x04, 0x05, 0x0c, 0, 0, 1, 0x11, 0x25, 0x0c, 0, 0, 1, 0x05, 0x05, 0, 0, 0, 2,
+            0x05, 0x35, 0x28, 7, 0, 3, 0x05, 0x2d, 0x21, 7, 0, 0x80, 0, 0, 0, 0, 9, 1, 0, 0, 0x08,
+            0, 1, 3, 0x05, 0x35, 0x02, 0, 0, 4, 0x05, 0x1f, 0x1a, 7, 0, 5, 0x05, 0x2d, 0x1a, 7,
+        ],
+        &[1, 0, 0x04, 0x05, 0x0c, 0, 0, 1, 0x11, 0x25, 0x0c, 0, 200, 0x80, 1, 0, 0, 0],
+    ];
+    for (i, s) in scripts.iter().enumerate() {
+        fs::write(dir.join(format!("script-{i}")), s)?;
+        n += 1;
     }
     Ok(n)
 }

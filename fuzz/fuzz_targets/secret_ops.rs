@@ -67,9 +67,10 @@ fuzz_target!(|data: &[u8]| {
     ops::generate(
         &ops::GenerateRequest {
             keyring: root.clone(),
-            bytes: 32,
+            bytes: Some(32),
             spec: SpecRequest::default(),
             force: false,
+            target: None,
         },
         now,
     )
@@ -84,11 +85,12 @@ fuzz_target!(|data: &[u8]| {
                 &ops::RotateRequest {
                     keyring: path.clone(),
                     load: opts,
-                    overlap,
+                    overlap: Some(overlap),
                     if_older_than: None,
                     dry_run: false,
                     bytes: None,
                     spec: SpecRequest::default(),
+                    target: None,
                 },
                 now,
             )
@@ -98,13 +100,16 @@ fuzz_target!(|data: &[u8]| {
                     keyring: path.clone(),
                     load: opts,
                     secret: SecretBytes::new(vec![clock ^ 0x5c; 32 + i]),
+                    source: "fuzz".into(),
                     placement: if clock & 1 == 0 {
                         Placement::Active
                     } else {
                         Placement::Previous
                     },
-                    overlap,
+                    overlap: Some(overlap),
                     spec: SpecRequest::default(),
+                    allow_weak: true,
+                    target: None,
                 },
                 now,
             )

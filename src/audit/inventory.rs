@@ -413,7 +413,10 @@ fn load_member(source: &Source, now: SystemTime) -> Result<Manifest, String> {
             // The audit only reads metadata: any owner will do.
             let (keyring, info) = store::load_with(path, &opts, crate::fsio::Owners::Anyone)
                 .map_err(|e| e.to_string())?;
-            Ok(Manifest::from_keyring(&keyring, path, info, now))
+            let mut manifest = Manifest::from_keyring(&keyring, path, info, now);
+            manifest.exports = crate::secret::ops::export_states(path, crate::fsio::Owners::Anyone)
+                .map_err(|e| e.to_string())?;
+            Ok(manifest)
         }
         Source::Manifest(path) => {
             let bytes = crate::fsio::read(path, &crate::fsio::MANIFEST).map(|(b, _)| b).map_err(|e| {

@@ -15,11 +15,14 @@ use serde::Serialize;
 
 use qcd::capture::{self, read_head, CaptureReader, Event, Options};
 use qcd::decode::summary::{digest_is_qcd_related, Summary};
-use qcd::decode::{self, input, text, As, Decoded, DecryptOptions};
+use qcd::decode::{
+    self, input, text, As, DecodeOptions, Decoded, DecodedMessage, Decoder, DecryptOptions,
+};
 use qcd::ikecrypto::KeyTable;
 use qcd::ikesa::digest::{summarize, Keep};
 use qcd::report::{Output, Style};
 use qcd::spi::Spi;
+use qcd::wire::PayloadType;
 
 use super::Outcome;
 
@@ -156,6 +159,14 @@ pub fn run(args: DecodeArgs, out: &mut Output) -> anyhow::Result<Outcome> {
         out.json_line(&decoded)?;
     } else {
         print_tree(&decoded, args.offsets, out)?;
+    }
+    // A malformed message is shown as far as it goes, and is still an error.
+    if let Decoded::Message(DecodedMessage {
+        malformed: Some(m), ..
+    }) = &decoded
+    {
+        out.flush()?;
+        bail!("cannot decode {source}: {}", m.message);
     }
     Ok(Outcome::Success)
 }
@@ -331,6 +342,13 @@ fn run_capture(
         }
     };
     let mut summary = Summary::new();
+    // Printed messages: decoded as far as they go, every payload dissected,
+    // IKE fragments reassembled across the capture.
+    let mut decoder = Decoder::new(DecodeOptions {
+        keys,
+        ignore_icv: args.ignore_icv,
+        dissect: true,
+    });
     let mut first = true;
     let warn = |text: &str| match &bar {
         Some(b) => b.suspend(|| eprintln!("qcd: warning: {name}: {text}")),
@@ -354,41 +372,71 @@ fn run_capture(
             } => (frame, time, src, dst, payload, truncated, reassembled),
         };
         // The filters and the summary read a digest from the zero-copy view;
-        // only the messages printed are decoded in full.
+        // only the messages printed are decoded in full. The filters decide
+        // on the full decode instead for a malformed message (decoded as far
+        // as it goes) and, with --qcd, for an IKE fragment (its content is
+        // known once its message is reassembled).
+        let mut filter_after = false;
         if args.summary || args.qcd || spi.is_some() {
-            let digest = match summarize(&payload, keys, Keep::AllTypes) {
-                Ok((d, _)) => d,
-                Err(e) => {
+            match summarize(&payload, keys, Keep::AllTypes) {
+                Ok((digest, _)) => {
+                    if args.qcd && !digest_is_qcd_related(&digest) {
+                        if digest.first_payload != PayloadType::SKF.0 || keys.is_none() {
+                            continue;
+                        }
+                        filter_after = true;
+                    }
+                    if let Some(s) = spi {
+                        if digest.spis.initiator != s && digest.spis.responder != s {
+                            continue;
+                        }
+                    }
+                    if args.summary {
+                        summary.add(&digest, frame, time, src, dst);
+                        continue;
+                    }
+                }
+                Err(e) if args.summary => {
                     warn(&not_decoded(frame, &src, &dst, &e, truncated));
                     continue;
                 }
-            };
-            if args.qcd && !digest_is_qcd_related(&digest) {
-                continue;
-            }
-            if let Some(s) = spi {
-                if digest.spis.initiator != s && digest.spis.responder != s {
-                    continue;
-                }
-            }
-            if args.summary {
-                summary.add(&digest, frame, time, src, dst);
-                continue;
+                Err(_) => filter_after = true,
             }
         }
-        let m = match decode::decode_message_with(
-            &payload,
-            DecryptOptions {
-                keys,
-                ignore_icv: args.ignore_icv,
-            },
-        ) {
+        let decoded = decoder.decode(&payload, time);
+        for w in decoder.take_warnings() {
+            warn(&w);
+        }
+        let m = match decoded {
             Ok(m) => m,
             Err(e) => {
                 warn(&not_decoded(frame, &src, &dst, &e, truncated));
                 continue;
             }
         };
+        if filter_after {
+            if args.qcd && !decode::is_qcd_related(&m) {
+                continue;
+            }
+            if let Some(s) = spi {
+                if m.spi_i != s.to_hex() && m.spi_r != s.to_hex() {
+                    continue;
+                }
+            }
+        }
+        if let Some(bad) = &m.malformed {
+            warn(&format!(
+                "frame {frame} ({} -> {}): IKE message malformed, decoded up to the problem: {}{}",
+                capture::format_endpoint(&src),
+                capture::format_endpoint(&dst),
+                bad.message,
+                if truncated {
+                    " (the capture holds only part of this datagram: snapshot length)"
+                } else {
+                    ""
+                }
+            ));
+        }
         let decoded = Decoded::Message(m);
         let time = time.map(|t| t.format_rfc3339());
         let src = capture::format_endpoint(&src);
@@ -416,6 +464,9 @@ fn run_capture(
             out.answer(&head)?;
             print_tree(&decoded, args.offsets, out)?;
         }
+    }
+    for w in decoder.finish() {
+        warn(&w);
     }
     if let Some(b) = &bar {
         b.finish_and_clear();

@@ -12,28 +12,39 @@ use zeroize::Zeroizing;
 
 use qcd::encoding::ByteFormat;
 use qcd::report::{Output, Style};
-use qcd::secret::keyring::DEFAULT_SECRET_BYTES;
 use qcd::secret::manifest::GenerationMeta;
 use qcd::secret::ops::{
-    self, AdoptOutcome, Adopted, Exported, Placement, RotateOutcome, SpecRequest,
+    self, AdoptOutcome, Adopted, Exported, Notice, OnChangeRun, Placement, Replaced, RotateOutcome,
+    SpecRequest, Stage,
 };
 use qcd::secret::store::LoadOptions;
+use qcd::secret::target::Target;
 use qcd::secret::State;
 use qcd::timefmt;
 use qcd::token::Profile;
 
+use super::assets::ManText;
 use super::Outcome;
 
 #[derive(Subcommand, Debug)]
 pub enum SecretCommand {
     /// Create a new keyring whose generation 1 is a fresh random secret.
     ///
-    /// Example: qcd secret generate --keyring /etc/qcd/keyring.json --bytes 64 --profile hmac-sha512
+    /// With --for rockhopper or --for racoon2 the secret has the daemon's size
+    /// and the generation its token construction.
+    ///
+    /// Example: qcd secret generate --keyring /var/lib/qcd/rockhopper.json --for rockhopper
     Generate(GenerateArgs),
     /// Make a new active generation; the old active one stays valid as "previous" for --overlap.
     ///
     /// Safe to run from a daily timer with --if-older-than: it does nothing
-    /// (exit 0) while the active generation is younger than that.
+    /// (exit 0, and with -q prints nothing) while the active generation is
+    /// younger than that.
+    ///
+    /// With --for a single-key daemon (rockhopper, racoon2) there is no
+    /// overlap: the daemon reads one secret at start-up, so the new secret
+    /// takes effect only at a restart that deletes its SAs; export it with
+    /// --on-change to restart the daemon at once.
     ///
     /// Example: qcd secret rotate --keyring /etc/qcd/keyring.json --if-older-than 30d --overlap 48h
     Rotate(RotateArgs),
@@ -44,7 +55,12 @@ pub enum SecretCommand {
     List(ListArgs),
     /// Write a generation's secret in a format a gateway daemon reads.
     ///
-    /// Example: qcd secret export --keyring k.json --format raw --out /etc/rockhopper/qcd.key
+    /// A file holding another generation of this keyring is updated without
+    /// --force; --force is needed only for content that no generation of the
+    /// keyring matches. --on-change runs a command (e.g. the daemon's restart)
+    /// only when the file changed, or when its last run failed.
+    ///
+    /// Example: qcd secret export --keyring /var/lib/qcd/rockhopper.json --for rockhopper --on-change 'systemctl restart rockhopper.service'
     Export(ExportArgs),
     /// Add an existing secret (e.g. a hot-standby peer's) as a new generation.
     ///
@@ -52,6 +68,8 @@ pub enum SecretCommand {
     /// a no-echo prompt when stdin is a terminal. Never from the command line.
     ///
     /// Example: qcd secret export -k gw1.json --format hex | ssh gw2 qcd secret import -k gw2.json --format hex
+    ///
+    /// Example: qcd secret import -k /var/lib/qcd/rockhopper.json --for rockhopper --in /home/rhpprotected/config/qcd_secret
     Import(ImportArgs),
     /// Wipe the secret bytes of expired generations (their metadata stays).
     Prune(PruneArgs),
@@ -89,10 +107,28 @@ impl KeyringArgs {
     }
 }
 
+/// The daemons `--for` knows (the table is `qcd::secret::target`).
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TargetArg {
+    /// Rockhopper VPN: 64-byte raw secret, hmac-sha512/64, /home/rhpprotected/config/qcd_secret.
+    Rockhopper,
+    /// racoon2 iked (QCD fork): 32-byte raw secret, hmac-sha1/16, /var/lib/racoon2/qcd.secret.
+    Racoon2,
+}
+
+impl From<TargetArg> for Target {
+    fn from(t: TargetArg) -> Self {
+        match t {
+            TargetArg::Rockhopper => Target::Rockhopper,
+            TargetArg::Racoon2 => Target::Racoon2,
+        }
+    }
+}
+
 /// How tokens of a new generation are computed.
 #[derive(Args, Debug, Clone, Default)]
 pub struct SpecArgs {
-    /// Token profile of the new generation [default: hmac-sha256, or the active generation's].
+    /// Token profile of the new generation: hmac-sha256, hmac-sha512, hmac-sha1, sha256-concat [default: hmac-sha256, or the active generation's].
     #[arg(long, value_name = "PROFILE", value_parser = parse_profile)]
     pub profile: Option<Profile>,
     /// Token length in bytes, 16 up to the profile's digest size [default: the profile's].
@@ -128,23 +164,26 @@ impl SpecArgs {
 pub struct GenerateArgs {
     #[command(flatten)]
     pub keyring: KeyringArgs,
-    /// Secret length in bytes (16 to 1024).
-    #[arg(long, default_value_t = DEFAULT_SECRET_BYTES, value_name = "N")]
-    pub bytes: usize,
+    /// Secret length in bytes, 16 to 1024 [default: 32, or the --for daemon's].
+    #[arg(long, value_name = "N")]
+    pub bytes: Option<usize>,
     #[command(flatten)]
     pub spec: SpecArgs,
     /// Replace an existing keyring (its secrets are lost).
     #[arg(long)]
     pub force: bool,
+    /// Make the secret for this daemon: its secret size and token construction.
+    #[arg(long = "for", value_enum, value_name = "TARGET")]
+    pub target: Option<TargetArg>,
 }
 
 #[derive(Args, Debug)]
 pub struct RotateArgs {
     #[command(flatten)]
     pub keyring: KeyringArgs,
-    /// How long the old active generation stays valid as "previous" (e.g. 90m, 24h, 7d; at most 100y).
-    #[arg(long, default_value = "24h", value_parser = parse_duration, value_name = "DURATION")]
-    pub overlap: Duration,
+    /// How long the old active generation stays valid as "previous" (e.g. 90m, 24h, 7d; at most 100y) [default: 24h; refused with --for a single-key daemon].
+    #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
+    pub overlap: Option<Duration>,
     /// Rotate only if the active generation is at least this old (e.g. 30d); otherwise do nothing, exit 0.
     #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
     pub if_older_than: Option<Duration>,
@@ -156,6 +195,9 @@ pub struct RotateArgs {
     pub bytes: Option<usize>,
     #[command(flatten)]
     pub spec: SpecArgs,
+    /// The daemon the keyring is for: the active generation must fit it, and the new one is made for it.
+    #[arg(long = "for", value_enum, value_name = "TARGET")]
+    pub target: Option<TargetArg>,
 }
 
 #[derive(Args, Debug)]
@@ -191,15 +233,45 @@ pub struct ExportArgs {
     /// Generation to export [default: the active one].
     #[arg(long, short = 'g', value_name = "N")]
     pub generation: Option<u32>,
-    /// Output encoding.
-    #[arg(long, value_enum)]
-    pub format: FormatArg,
-    /// Write to FILE (mode 0600, atomically) instead of stdout.
+    /// Output encoding [default with --for: the daemon's (raw)].
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub format: Option<FormatArg>,
+    /// Write to FILE (mode 0600, atomically) instead of stdout [default with --for: the daemon's file].
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
-    /// With --out: replace FILE even if it holds a different secret.
+    /// Replace FILE even if it holds a secret that is no generation of this keyring.
     #[arg(long)]
     pub force: bool,
+    /// Export for this daemon: its format, its file, its owner; the generation must fit it.
+    #[arg(long = "for", value_enum, value_name = "TARGET")]
+    pub target: Option<TargetArg>,
+    /// The user who owns FILE, the account the daemon reads it as [default with --for: the daemon's].
+    #[arg(long, value_name = "USER")]
+    pub owner: Option<String>,
+    /// Run CMD (with sh -c) when FILE changed, or when its last run failed; e.g. the daemon's restart.
+    #[arg(long, value_name = "CMD")]
+    pub on_change: Option<String>,
+}
+
+/// How the secret to import is encoded.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum InFormatArg {
+    /// The bytes themselves, as a daemon's secret file holds them (not at a prompt).
+    Raw,
+    /// Hex digits, either case, with optional 0x, whitespace or colons.
+    Hex,
+    /// Standard base64.
+    Base64,
+}
+
+impl From<InFormatArg> for ByteFormat {
+    fn from(f: InFormatArg) -> Self {
+        match f {
+            InFormatArg::Raw => ByteFormat::Raw,
+            InFormatArg::Hex => ByteFormat::Hex,
+            InFormatArg::Base64 => ByteFormat::Base64,
+        }
+    }
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -214,20 +286,26 @@ pub enum ImportAs {
 pub struct ImportArgs {
     #[command(flatten)]
     pub keyring: KeyringArgs,
-    /// Encoding of the secret read.
-    #[arg(long, value_enum)]
-    pub format: FormatArg,
+    /// How the secret read is encoded [default with --for: the daemon's (raw)].
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub format: Option<InFormatArg>,
     /// Read the secret from FILE (`-` for stdin) [default: stdin, or a no-echo prompt on a terminal].
     #[arg(long = "in", value_name = "FILE")]
     pub input: Option<PathBuf>,
     /// The state of the imported generation.
     #[arg(long = "as", value_enum, default_value_t = ImportAs::Active)]
     pub as_state: ImportAs,
-    /// How long a generation that stops being active (or the imported one, with --as previous) stays valid.
-    #[arg(long, default_value = "24h", value_parser = parse_duration, value_name = "DURATION")]
-    pub overlap: Duration,
+    /// How long a generation that stops being active (or the imported one, with --as previous) stays valid [default: 24h; refused with --for a single-key daemon].
+    #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
+    pub overlap: Option<Duration>,
     #[command(flatten)]
     pub spec: SpecArgs,
+    /// Import a secret that looks weak (all one byte, a short repeated pattern).
+    #[arg(long)]
+    pub allow_weak: bool,
+    /// The secret is (or is for) this daemon's: its size and token construction; --in may be the daemon's own file.
+    #[arg(long = "for", value_enum, value_name = "TARGET")]
+    pub target: Option<TargetArg>,
 }
 
 #[derive(Args, Debug)]
@@ -253,7 +331,7 @@ pub struct DeriveArgs {
     /// How long the member's old active generation stays valid when the derived one replaces it.
     #[arg(long, default_value = "24h", value_parser = parse_duration, value_name = "DURATION")]
     pub overlap: Duration,
-    /// Recreate the member keyring from scratch (its other generations are lost).
+    /// Recreate the member keyring from scratch (its other generations are lost), also when it holds another member's secrets.
     #[arg(long)]
     pub force: bool,
 }
@@ -284,6 +362,44 @@ fn describe(g: &GenerationMeta) -> String {
     )
 }
 
+/// A notice in `--json` output.
+#[derive(Serialize)]
+struct NoticeJson {
+    /// `no-overlap`, `taker-addr-dropped`, `single-key`, `restarted` or `rollback`.
+    kind: &'static str,
+    message: String,
+}
+
+fn notices_json(notices: &[Notice]) -> Vec<NoticeJson> {
+    notices
+        .iter()
+        .map(|n| NoticeJson {
+            kind: match n {
+                Notice::NoOverlap { .. } => "no-overlap",
+                Notice::TakerAddrDropped { .. } => "taker-addr-dropped",
+                Notice::SingleKey {
+                    stage: Stage::Restarted,
+                    ..
+                } => "restarted",
+                Notice::SingleKey { .. } => "single-key",
+                Notice::Rollback { .. } => "rollback",
+            },
+            message: n.to_string(),
+        })
+        .collect()
+}
+
+/// Notices go to stderr, whatever the output mode (warnings even with -q).
+fn print_notices(out: &Output, notices: &[Notice]) {
+    for n in notices {
+        if n.is_warning() {
+            eprintln!("qcd: warning: {n}");
+        } else if !out.quiet {
+            eprintln!("qcd: note: {n}");
+        }
+    }
+}
+
 #[derive(Serialize)]
 struct ChangeReport {
     /// What the command did: generated, rotated, not-rotated, imported, already-present, derived, up-to-date.
@@ -298,14 +414,37 @@ struct ChangeReport {
     generation: Option<GenerationMeta>,
     /// With rotate: the generation that became previous.
     previous: Option<GenerationMeta>,
+    /// With --dry-run: the generation a real run would make.
+    planned: Option<PlannedJson>,
+    /// The --for target, or null.
+    target: Option<&'static str>,
+    /// Warnings and notes (also printed on stderr).
+    notices: Vec<NoticeJson>,
 }
 
-fn report_change(out: &mut Output, r: &ChangeReport) -> anyhow::Result<()> {
+#[derive(Serialize)]
+struct PlannedJson {
+    id: u32,
+    secret_bytes: usize,
+    profile: Profile,
+    token_length: usize,
+    taker_addr: bool,
+    /// When the generation that would become previous expires.
+    previous_expires: String,
+}
+
+/// `-q` prints `ID FINGERPRINT` of the generation concerned; nothing when
+/// rotate did not rotate (exit 0 still), `ID` alone for a dry run.
+fn report_change(out: &mut Output, r: &ChangeReport, notices: &[Notice]) -> anyhow::Result<()> {
+    print_notices(out, notices);
     if out.json {
         out.json_line(r)?;
     } else if out.quiet {
-        if let Some(g) = &r.generation {
-            out.answer(&format!("{} {}", g.id, g.fingerprint))?;
+        match (&r.generation, &r.planned) {
+            (_, Some(p)) => out.answer(&p.id.to_string())?,
+            (_, None) if r.action == "not-rotated" => {}
+            (Some(g), None) => out.answer(&format!("{} {}", g.id, g.fingerprint))?,
+            (None, None) => {}
         }
     } else {
         out.line(&r.message)?;
@@ -313,18 +452,33 @@ fn report_change(out: &mut Output, r: &ChangeReport) -> anyhow::Result<()> {
     Ok(())
 }
 
+fn target_of(t: Option<TargetArg>) -> Option<Target> {
+    t.map(Target::from)
+}
+
 fn generate(a: GenerateArgs, now: SystemTime, out: &mut Output) -> anyhow::Result<Outcome> {
     let path = a.keyring.keyring.clone();
+    let target = target_of(a.target);
     let done = ops::generate(
         &ops::GenerateRequest {
             keyring: path.clone(),
             bytes: a.bytes,
             spec: a.spec.request(),
             force: a.force,
+            target,
         },
         now,
     )?;
     let g = done.generation;
+    let mut message = format!("created {}: {}", path.display(), describe(&g));
+    if let Some(t) = target {
+        message.push_str(&format!(
+            "\n  for {}: export it with `qcd secret export -k {} --for {t}` (writes {})",
+            t.spec().daemon,
+            path.display(),
+            t.spec().path
+        ));
+    }
     report_change(
         out,
         &ChangeReport {
@@ -332,16 +486,21 @@ fn generate(a: GenerateArgs, now: SystemTime, out: &mut Output) -> anyhow::Resul
             changed: true,
             dry_run: false,
             keyring: path.display().to_string(),
-            message: format!("created {}: {}", path.display(), describe(&g)),
+            message,
             generation: Some(g),
             previous: None,
+            planned: None,
+            target: target.map(Target::name),
+            notices: Vec::new(),
         },
+        &[],
     )?;
     Ok(Outcome::Success)
 }
 
 fn rotate(a: RotateArgs, now: SystemTime, out: &mut Output) -> anyhow::Result<Outcome> {
     let path = a.keyring.keyring.clone();
+    let target = target_of(a.target);
     let done = ops::rotate(
         &ops::RotateRequest {
             keyring: path.clone(),
@@ -351,70 +510,118 @@ fn rotate(a: RotateArgs, now: SystemTime, out: &mut Output) -> anyhow::Result<Ou
             dry_run: a.dry_run,
             bytes: a.bytes,
             spec: a.spec.request(),
+            target,
         },
         now,
     )?;
     let keyring = path.display().to_string();
-    let report = match done {
+    let target_name = target.map(Target::name);
+    let (report, notices) = match done {
         RotateOutcome::NotDue {
             active,
             age,
             min_age,
-        } => ChangeReport {
-            action: "not-rotated",
-            changed: false,
-            dry_run: a.dry_run,
-            keyring,
-            message: format!(
-                "not rotated: active generation {} is {} old, younger than {}",
-                active.id,
-                timefmt::format_duration_coarse(age),
-                timefmt::format_duration(min_age)
-            ),
-            generation: Some(active),
-            previous: None,
-        },
+        } => (
+            ChangeReport {
+                action: "not-rotated",
+                changed: false,
+                dry_run: a.dry_run,
+                keyring,
+                message: format!(
+                    "not rotated: active generation {} is {} old, younger than {}",
+                    active.id,
+                    timefmt::format_duration_coarse(age),
+                    timefmt::format_duration(min_age)
+                ),
+                generation: Some(active),
+                previous: None,
+                planned: None,
+                target: target_name,
+                notices: Vec::new(),
+            },
+            Vec::new(),
+        ),
         RotateOutcome::WouldRotate {
             planned,
             previous,
             previous_expires,
-        } => ChangeReport {
-            action: "rotated",
-            changed: true,
-            dry_run: true,
-            keyring,
-            message: format!(
-                "dry run: would make generation {} active ({} bytes, {}/{}{}) and keep generation {} as previous until {}",
+            notices,
+        } => {
+            let then = if previous_expires <= now {
+                format!("let generation {} expire at once (no overlap)", previous.id)
+            } else {
+                format!(
+                    "keep generation {} as previous until {}",
+                    previous.id,
+                    timefmt::format_rfc3339(previous_expires)
+                )
+            };
+            let message = format!(
+                "dry run: would make generation {} active ({} bytes of fresh random data, {}/{}{}) and {then}",
                 planned.id,
                 planned.secret_bytes,
                 planned.spec.profile,
                 planned.spec.length,
                 if planned.spec.taker_addr { " +taker-addr" } else { "" },
-                previous.id,
-                timefmt::format_rfc3339(previous_expires)
-            ),
-            generation: None,
-            previous: Some(previous),
-        },
+            );
+            (
+                ChangeReport {
+                    action: "rotated",
+                    changed: true,
+                    dry_run: true,
+                    keyring,
+                    message,
+                    generation: None,
+                    planned: Some(PlannedJson {
+                        id: planned.id,
+                        secret_bytes: planned.secret_bytes,
+                        profile: planned.spec.profile,
+                        token_length: planned.spec.length,
+                        taker_addr: planned.spec.taker_addr,
+                        previous_expires: timefmt::format_rfc3339(previous_expires),
+                    }),
+                    previous: Some(previous),
+                    target: target_name,
+                    notices: notices_json(&notices),
+                },
+                notices,
+            )
+        }
         RotateOutcome::Rotated {
             generation,
             previous,
-        } => ChangeReport {
-            action: "rotated",
-            changed: true,
-            dry_run: false,
-            keyring,
-            message: format!(
-                "rotated: {}\n  previous: generation {} is still accepted until {}",
-                describe(&generation),
-                previous.id,
-                previous.expires.as_deref().unwrap_or("?")
-            ),
-            generation: Some(generation),
-            previous: Some(previous),
-        },
+            notices,
+        } => {
+            let expires = previous.expires.as_deref().unwrap_or("?");
+            let after = if previous.state == State::Expired {
+                format!(
+                    "  previous: generation {} expired at once ({expires})",
+                    previous.id
+                )
+            } else {
+                format!(
+                    "  previous: generation {} is still accepted until {expires}",
+                    previous.id
+                )
+            };
+            (
+                ChangeReport {
+                    action: "rotated",
+                    changed: true,
+                    dry_run: false,
+                    keyring,
+                    message: format!("rotated: {}\n{after}", describe(&generation)),
+                    generation: Some(generation),
+                    previous: Some(previous),
+                    planned: None,
+                    target: target_name,
+                    notices: notices_json(&notices),
+                },
+                notices,
+            )
+        }
     };
-    report_change(out, &report)?;
+    report_change(out, &report, &notices)?;
     Ok(Outcome::Success)
 }
 
@@ -472,7 +679,45 @@ fn list(a: ListArgs, now: SystemTime, out: &mut Output) -> anyhow::Result<Outcom
             .clone()
             .unwrap_or_else(|| manifest.file.uid.to_string())
     ))?;
+    for e in &manifest.exports {
+        let holds = match &e.file_fingerprint {
+            None => "cannot be read now".to_string(),
+            Some(fp) if *fp == e.fingerprint => "holds it".to_string(),
+            Some(fp) => format!("now holds {fp}"),
+        };
+        let daemon = match (&e.daemon_started, &e.daemon_fingerprint) {
+            _ if e.restart_pending => format!(
+                "; on-change failed ({}), retried at the next export",
+                e.on_change_failed.as_deref().unwrap_or("?")
+            ),
+            (Some(t), Some(fp)) => format!("; on-change ran {t} with {fp}"),
+            _ => String::new(),
+        };
+        out.line(&format!(
+            "exported to {}{}: generation {} ({}) written {}, {holds}{daemon}",
+            e.file,
+            e.target
+                .as_deref()
+                .map(|t| format!(" for {t}"))
+                .unwrap_or_default(),
+            e.generation,
+            e.fingerprint,
+            e.written
+        ))?;
+    }
     Ok(Outcome::Success)
+}
+
+#[derive(Serialize)]
+struct OnChangeJson<'a> {
+    command: &'a str,
+    /// It ran because its last run failed, not because the file changed.
+    retry: bool,
+    success: bool,
+    /// The exit status, or null when it did not exit (killed, not started).
+    exit_status: Option<i32>,
+    /// `exit status N`, `killed by signal N` or `could not be started: …`.
+    status: String,
 }
 
 #[derive(Serialize)]
@@ -480,45 +725,62 @@ struct ExportReport<'a> {
     generation: u32,
     fingerprint: &'a str,
     format: &'static str,
-    /// With --out: the file written.
+    /// The --for target, or null.
+    target: Option<&'static str>,
+    /// With --out (or --for): the file written.
     out: Option<String>,
     /// With --out: false when the file already held exactly these bytes.
     changed: Option<bool>,
+    /// When changed: what the file held before: "none" (no file), "generation" (another generation of this keyring, `replaced_generation`), "foreign" (replaced with --force).
+    replaced: Option<&'static str>,
+    replaced_generation: Option<u32>,
     /// With --out: the loose mode (e.g. "0644") of a file that already held
     /// these bytes and was rewritten at 0600; null otherwise.
     fixed_mode: Option<String>,
+    /// The --on-change command, when it ran.
+    on_change: Option<OnChangeJson<'a>>,
+    notices: Vec<NoticeJson>,
     /// Without --out: the encoded secret (hex or base64 only).
     secret: Option<&'a str>,
 }
 
-fn format_name(f: FormatArg) -> &'static str {
-    match f {
-        FormatArg::Raw => "raw",
-        FormatArg::Hex => "hex",
-        FormatArg::Base64 => "base64",
-    }
+fn format_name(f: ByteFormat) -> &'static str {
+    ops::format_name(f)
 }
 
 fn export(a: ExportArgs, now: SystemTime, out: &mut Output) -> anyhow::Result<Outcome> {
-    if a.out.is_none() && out.json && a.format == FormatArg::Raw {
-        bail!("--json cannot carry raw bytes: use --format hex or base64 with --json");
-    }
-    if a.out.is_none() && !out.json && a.format == FormatArg::Raw && std::io::stdout().is_terminal()
-    {
-        bail!("refusing to write raw secret bytes to a terminal: use --out FILE, redirect stdout, or --format hex");
+    let target = target_of(a.target);
+    let format: Option<ByteFormat> = a.format.map(Into::into);
+    let to_stdout = a.out.is_none() && target.is_none();
+    if to_stdout {
+        if a.on_change.is_some() || a.owner.is_some() {
+            bail!("--on-change and --owner need a file: give --out FILE (or --for TARGET for the daemon's file)");
+        }
+        if out.json && format == Some(ByteFormat::Raw) {
+            bail!("--json cannot carry raw bytes: use --format hex or base64 with --json");
+        }
+        if !out.json && format == Some(ByteFormat::Raw) && std::io::stdout().is_terminal() {
+            bail!("refusing to write raw secret bytes to a terminal: use --out FILE, redirect stdout, or --format hex");
+        }
     }
     let done = ops::export(
         &ops::ExportRequest {
             keyring: a.keyring.keyring.clone(),
             load: a.keyring.load_options(),
             generation: a.generation,
-            format: a.format.into(),
+            format,
             out: a.out.clone(),
             force: a.force,
+            target,
+            owner: a.owner.clone(),
+            on_change: a.on_change.clone(),
         },
         now,
     )?;
     let g = &done.generation;
+    let format = format
+        .or(target.map(|t| t.spec().format))
+        .unwrap_or(ByteFormat::Hex);
     if g.state == State::Expired {
         eprintln!(
             "qcd: warning: generation {} expired at {}; tokens made with it are no longer accepted",
@@ -530,16 +792,39 @@ fn export(a: ExportArgs, now: SystemTime, out: &mut Output) -> anyhow::Result<Ou
         Exported::File {
             path,
             changed,
+            replaced,
             fixed_mode,
         } => {
+            print_notices(out, &done.notices);
             if out.json {
                 out.json_line(&ExportReport {
                     generation: g.id,
                     fingerprint: &g.fingerprint,
-                    format: format_name(a.format),
+                    format: format_name(format),
+                    target: target.map(Target::name),
                     out: Some(path.display().to_string()),
                     changed: Some(changed),
+                    replaced: replaced.map(|r| match r {
+                        Replaced::Nothing => "none",
+                        Replaced::Generation(_) => "generation",
+                        Replaced::Foreign => "foreign",
+                    }),
+                    replaced_generation: match replaced {
+                        Some(Replaced::Generation(id)) => Some(id),
+                        _ => None,
+                    },
                     fixed_mode: fixed_mode.map(|m| format!("{m:04o}")),
+                    on_change: done.on_change.as_ref().map(|r| OnChangeJson {
+                        command: &r.command,
+                        retry: r.retry,
+                        success: r.status.success(),
+                        exit_status: match r.status {
+                            ops::HookStatus::Exited(c) => Some(c),
+                            _ => None,
+                        },
+                        status: r.status.to_string(),
+                    }),
+                    notices: notices_json(&done.notices),
                     secret: None,
                 })?;
             } else if let Some(mode) = fixed_mode {
@@ -557,13 +842,21 @@ fn export(a: ExportArgs, now: SystemTime, out: &mut Output) -> anyhow::Result<Ou
                     g.fingerprint
                 ))?;
             } else {
+                let was = match replaced {
+                    Some(Replaced::Generation(id)) => format!(", replacing generation {id}"),
+                    Some(Replaced::Foreign) => ", replacing a foreign secret (--force)".into(),
+                    _ => String::new(),
+                };
                 out.line(&format!(
-                    "wrote generation {} ({}, {}) to {} (mode 0600)",
+                    "wrote generation {} ({}, {}) to {} (mode 0600){was}",
                     g.id,
                     g.fingerprint,
-                    format_name(a.format),
+                    format_name(format),
                     path.display()
                 ))?;
+            }
+            if let Some(r) = &done.on_change {
+                on_change_result(out, r, &path)?;
             }
         }
         Exported::Bytes(bytes) => {
@@ -572,10 +865,15 @@ fn export(a: ExportArgs, now: SystemTime, out: &mut Output) -> anyhow::Result<Ou
                 out.json_line(&ExportReport {
                     generation: g.id,
                     fingerprint: &g.fingerprint,
-                    format: format_name(a.format),
+                    format: format_name(format),
+                    target: None,
                     out: None,
                     changed: None,
+                    replaced: None,
+                    replaced_generation: None,
                     fixed_mode: None,
+                    on_change: None,
+                    notices: Vec::new(),
                     secret: Some(text.trim_end()),
                 })?;
             } else {
@@ -586,21 +884,49 @@ fn export(a: ExportArgs, now: SystemTime, out: &mut Output) -> anyhow::Result<Ou
     Ok(Outcome::Success)
 }
 
+/// Reports the `--on-change` run; a failed one is an error (exit 2) after
+/// the report: the file was written, the command will run again at the
+/// next export.
+fn on_change_result(out: &mut Output, r: &OnChangeRun, path: &Path) -> anyhow::Result<()> {
+    let why = if r.retry {
+        "its last run had failed"
+    } else {
+        "the file changed"
+    };
+    if r.status.success() {
+        if !out.json {
+            out.line(&format!("ran `{}` ({why}): {}", r.command, r.status))?;
+        }
+        return Ok(());
+    }
+    out.flush()?;
+    bail!(
+        "the --on-change command `{}` failed ({}); {} holds the new secret, but whatever the command does (restart the daemon?) did not happen. qcd runs the command again at the next export; fix it and re-run the export",
+        r.command,
+        r.status,
+        path.display()
+    )
+}
+
 /// Reads the secret to import: from --in FILE/-, a pipe, or a no-echo prompt.
-fn read_import_secret(a: &ImportArgs) -> anyhow::Result<qcd::secret::SecretBytes> {
+fn read_import_secret(
+    a: &ImportArgs,
+    format: ByteFormat,
+    target: Option<Target>,
+) -> anyhow::Result<(qcd::secret::SecretBytes, String)> {
     let (raw, source) = match a.input.as_deref() {
         Some(p) if p != Path::new("-") => (
-            ops::read_secret_file(p, &a.keyring.load_options())?,
+            ops::read_secret_file(p, &a.keyring.load_options(), ops::target_owners(target))?,
             p.display().to_string(),
         ),
         _ if a.input.is_none() && std::io::stdin().is_terminal() => {
-            if a.format == FormatArg::Raw {
+            if format == ByteFormat::Raw {
                 bail!("raw secret bytes cannot be typed at a prompt: use --in FILE, or pipe them to stdin");
             }
             let typed = Zeroizing::new(
                 rpassword::prompt_password(format!(
                     "QCD secret to import ({}): ",
-                    format_name(a.format)
+                    format_name(format)
                 ))
                 .context("cannot read the secret from the terminal")?,
             );
@@ -614,32 +940,41 @@ fn read_import_secret(a: &ImportArgs) -> anyhow::Result<qcd::secret::SecretBytes
             "stdin".to_string(),
         ),
     };
-    Ok(ops::decode_secret(a.format.into(), &raw, &source)?)
+    Ok((ops::decode_secret(format, &raw, &source)?, source))
 }
 
 /// The change report of an adoption (import or derive), worded by the command.
+#[allow(clippy::too_many_arguments)]
 fn adopted_report(
     path: &Path,
-    done: AdoptOutcome,
+    done: &AdoptOutcome,
     action: &'static str,
     unchanged_action: &'static str,
+    target: Option<Target>,
     created: impl FnOnce(&GenerationMeta) -> String,
     present: impl FnOnce(&GenerationMeta) -> String,
     added: impl FnOnce(&GenerationMeta) -> String,
 ) -> ChangeReport {
     let changed = done.changed();
-    let g = done.generation;
+    let g = done.generation.clone();
     let mut message = match done.adopted {
         Adopted::Created => created(&g),
         Adopted::Present => present(&g),
         Adopted::Added => added(&g),
     };
     if let Some(p) = &done.previous {
-        message.push_str(&format!(
-            "\n  previous: generation {} is still accepted until {}",
-            p.id,
-            p.expires.as_deref().unwrap_or("?")
-        ));
+        let expires = p.expires.as_deref().unwrap_or("?");
+        if p.state == State::Expired {
+            message.push_str(&format!(
+                "\n  previous: generation {} expired at once ({expires})",
+                p.id
+            ));
+        } else {
+            message.push_str(&format!(
+                "\n  previous: generation {} is still accepted until {expires}",
+                p.id
+            ));
+        }
     }
     ChangeReport {
         action: if changed { action } else { unchanged_action },
@@ -648,38 +983,53 @@ fn adopted_report(
         keyring: path.display().to_string(),
         message,
         generation: Some(g),
-        previous: done.previous,
+        previous: done.previous.clone(),
+        planned: None,
+        target: target.map(Target::name),
+        notices: notices_json(&done.notices),
     }
 }
 
 fn import(a: ImportArgs, now: SystemTime, out: &mut Output) -> anyhow::Result<Outcome> {
-    let secret = read_import_secret(&a)?;
+    let target = target_of(a.target);
+    let format: ByteFormat = match (a.format, target) {
+        (Some(f), _) => f.into(),
+        (None, Some(t)) => t.spec().format,
+        (None, None) => {
+            bail!("--format is required (raw, hex or base64), or --for TARGET, which implies its format")
+        }
+    };
+    let (secret, source) = read_import_secret(&a, format, target)?;
     let path = &a.keyring.keyring;
     let done = ops::import(
         &ops::ImportRequest {
             keyring: path.clone(),
             load: a.keyring.load_options(),
             secret,
+            source,
             placement: match a.as_state {
                 ImportAs::Active => Placement::Active,
                 ImportAs::Previous => Placement::Previous,
             },
             overlap: a.overlap,
             spec: a.spec.request(),
+            allow_weak: a.allow_weak,
+            target,
         },
         now,
     )?;
     if let Some(w) = done.weak {
         eprintln!(
-            "qcd: warning: the imported secret looks weak ({}); generate a random one with `qcd secret generate` or `qcd secret rotate`",
+            "qcd: warning: the imported secret looks weak ({}), imported because of --allow-weak; replace it with a random one with `qcd secret rotate`",
             w.describe()
         );
     }
     let report = adopted_report(
         path,
-        done.outcome,
+        &done.outcome,
         "imported",
         "already-present",
+        target,
         |g| {
             format!(
                 "created {} with the imported secret: {}",
@@ -690,7 +1040,7 @@ fn import(a: ImportArgs, now: SystemTime, out: &mut Output) -> anyhow::Result<Ou
         |g| format!("already present: {}; nothing changed", describe(g)),
         |g| format!("imported: {}", describe(g)),
     );
-    report_change(out, &report)?;
+    report_change(out, &report, &done.outcome.notices)?;
     Ok(Outcome::Success)
 }
 
@@ -753,9 +1103,10 @@ fn derive(a: DeriveArgs, now: SystemTime, out: &mut Output) -> anyhow::Result<Ou
     let rg = done.root_generation;
     let report = adopted_report(
         path,
-        done.outcome,
+        &done.outcome,
         "derived",
         "up-to-date",
+        None,
         |g| {
             format!(
                 "created {} for member {} from root generation {}: {}",
@@ -782,6 +1133,73 @@ fn derive(a: DeriveArgs, now: SystemTime, out: &mut Output) -> anyhow::Result<Ou
             )
         },
     );
-    report_change(out, &report)?;
+    report_change(out, &report, &done.outcome.notices)?;
     Ok(Outcome::Success)
+}
+
+// ----------------------------------------------------------- man pages
+
+const KEYRING_FILES: &[(&str, &str)] = &[
+    (
+        "KEYRING",
+        "the keyring (--keyring, or $QCD_KEYRING): JSON, mode 0600, owned by the user running qcd",
+    ),
+    (
+        "KEYRING.lock",
+        "the advisory lock that serializes writers of KEYRING (never removed)",
+    ),
+    (
+        "KEYRING.exports",
+        "the exports record: for each file KEYRING was exported to, the generation and fingerprint written, the --on-change command and when it last succeeded (no secret)",
+    ),
+];
+
+const TARGET_FILES: &[(&str, &str)] = &[
+    (
+        "/home/rhpprotected/config/qcd_secret",
+        "Rockhopper's QCD secret (--for rockhopper): 64 raw bytes, owned by rhpprotected",
+    ),
+    (
+        "/var/lib/racoon2/qcd.secret",
+        "the racoon2 fork's QCD secret (--for racoon2): 32 raw bytes, owned by root",
+    ),
+];
+
+const UNITS_SEE_ALSO: &[&str] = &["qcd-secret(1)", "qcd-audit(1)", "systemd.timer(5)"];
+
+/// The text of the `qcd secret …` man pages that clap does not hold.
+pub fn man_text(sub: &str) -> ManText {
+    let mut m = ManText::default();
+    match sub {
+        "" => {
+            m.files = [KEYRING_FILES, TARGET_FILES].concat();
+            m.extra = vec![(
+                "TIMERS",
+                "contrib/systemd/ holds qcd-rotate@.service and qcd-rotate@.timer, a hardened service and timer pair run per target (qcd-rotate@rockhopper.timer): once a day it rotates the keyring /var/lib/qcd/TARGET.json when its active generation is older than QCD_ROTATE_AFTER (30d), exports it for the daemon with --on-change restarting the daemon, and prunes expired generations. Install it with `sudo contrib/systemd/install rockhopper` (see README).",
+            )];
+            m.see_also = UNITS_SEE_ALSO.to_vec();
+        }
+        "rotate" => {
+            m.exit_status = Some(
+                "0: rotated, or not rotated because the active generation is younger than --if-older-than (with -q nothing is printed then; with --json the action is \"not-rotated\"). 2: error (nothing written).",
+            );
+            m.files = KEYRING_FILES.to_vec();
+            m.see_also = UNITS_SEE_ALSO.to_vec();
+        }
+        "export" => {
+            m.exit_status = Some(
+                "0: the file holds the secret (written, or already there) and the --on-change command, if it ran, succeeded. 2: error; also when the --on-change command failed (exit status other than 0, killed, or not started): the file was written and the failure is kept in KEYRING.exports, so the next export runs the command again even if the file did not change.",
+            );
+            m.files = [KEYRING_FILES, TARGET_FILES].concat();
+            m.extra = vec![(
+                "ON-CHANGE",
+                "The command runs with sh -c, stdin closed, its output on qcd's stderr, and QCD_EXPORT_FILE, QCD_GENERATION, QCD_FINGERPRINT, QCD_TARGET and QCD_CHANGE (written or retry) in its environment. It runs when the file changed, or when its last run failed; never otherwise.",
+            )];
+            m.see_also = UNITS_SEE_ALSO.to_vec();
+        }
+        _ => {
+            m.files = KEYRING_FILES.to_vec();
+        }
+    }
+    m
 }

@@ -17,7 +17,9 @@ use zeroize::Zeroizing;
 use qcd::encoding;
 use qcd::report::{Output, Style};
 use qcd::secret::keyring::MAX_SECRET_BYTES;
-use qcd::secret::store::{self, LoadOptions, StoreError};
+use qcd::secret::ops;
+use qcd::secret::store::{self, LoadOptions};
+use qcd::secret::target::Target;
 use qcd::secret::{Keyring, SecretBytes, State};
 use qcd::spi::{Spi, SpiError, SpiPair, SpiText};
 use qcd::timefmt;
@@ -28,7 +30,7 @@ use qcd::token::{
     Candidate, Deriver, Explanation, Note, Profile, TokenInput, TokenSpec, Verification, Verifier,
 };
 
-use super::secret::FormatArg;
+use super::secret::{FormatArg, TargetArg};
 use super::Outcome;
 
 #[derive(Subcommand, Debug)]
@@ -75,12 +77,20 @@ pub struct SecretSource {
     pub allow_insecure_permissions: bool,
     /// Use a gateway's own secret file instead of a keyring (`-` for stdin); needs --secret-format.
     ///
-    /// Example: qcd token derive --secret-file /etc/rockhopper/qcd.key --secret-format raw --profile hmac-sha512 --spi-i … --spi-r …
+    /// Example: qcd token derive --for rockhopper --secret-file /home/rhpprotected/config/qcd_secret --spi-i 3eb802c1b2266eca --spi-r 914935ddd6d4111c
     #[arg(long, value_name = "FILE")]
     pub secret_file: Option<PathBuf>,
-    /// Encoding of --secret-file.
+    /// Encoding of --secret-file [default with --for: the daemon's (raw)].
     #[arg(long, value_enum, value_name = "FORMAT", requires = "secret_file")]
     pub secret_format: Option<FormatArg>,
+    /// --secret-file is this daemon's own file: its format, secret size and token construction.
+    #[arg(
+        long = "for",
+        value_enum,
+        value_name = "TARGET",
+        requires = "secret_file"
+    )]
+    pub target: Option<TargetArg>,
 }
 
 /// Overrides of the generation's token construction.
@@ -262,7 +272,8 @@ const MAX_SECRET_TEXT: usize = 64 << 10;
 /// The secrets to work with: a keyring (with "now"), or one secret from a file.
 enum Secrets {
     Keyring(Keyring, SystemTime),
-    File(SecretBytes),
+    /// A secret file, and the token construction it is used with by default.
+    File(SecretBytes, TokenSpec),
 }
 
 impl SecretSource {
@@ -271,8 +282,13 @@ impl SecretSource {
             allow_insecure_permissions: self.allow_insecure_permissions,
         };
         if let Some(path) = &self.secret_file {
-            let Some(format) = self.secret_format else {
-                bail!("--secret-file needs --secret-format raw|hex|base64 (how the gateway stores the secret)");
+            let target = self.target.map(Target::from);
+            let Some(format) = self
+                .secret_format
+                .map(Into::into)
+                .or(target.map(|t| t.spec().format))
+            else {
+                bail!("--secret-file needs --secret-format raw|hex|base64 (how the gateway stores the secret), or --for rockhopper|racoon2");
             };
             let (raw, source) = if path == Path::new("-") {
                 if batch_on_stdin {
@@ -286,19 +302,14 @@ impl SecretSource {
                     .context("cannot read the secret from stdin")?;
                 (raw, "stdin".to_string())
             } else {
-                let (raw, _) = store::read_private(path, &opts).map_err(|e| match e {
-                    StoreError::NotFound { .. } => {
-                        anyhow::anyhow!("the secret file {} does not exist", path.display())
-                    }
-                    e => e.into(),
-                })?;
+                let raw = ops::read_secret_file(path, &opts, ops::target_owners(target))?;
                 (raw, path.display().to_string())
             };
             if raw.len() > MAX_SECRET_TEXT {
                 bail!("the secret in {source} is longer than {MAX_SECRET_TEXT} bytes: a QCD secret is at most {MAX_SECRET_BYTES} bytes (is this the right file?)");
             }
             let secret = SecretBytes::new(
-                encoding::decode(format.into(), &raw)
+                encoding::decode(format, &raw)
                     .with_context(|| format!("the secret in {source}"))?,
             );
             if secret.is_empty() {
@@ -310,7 +321,18 @@ impl SecretSource {
                     secret.len()
                 );
             }
-            return Ok(Secrets::File(secret));
+            if let Some(t) = target {
+                if secret.len() != t.spec().secret_bytes {
+                    bail!(
+                        "the secret in {source} is {} bytes, but {} reads exactly {}: this is not its secret file",
+                        secret.len(),
+                        t.spec().daemon,
+                        t.spec().secret_bytes
+                    );
+                }
+            }
+            let spec = target.map(Target::token_spec).unwrap_or_default();
+            return Ok(Secrets::File(secret, spec));
         }
         let Some(path) = &self.keyring else {
             bail!("no secret: give --keyring PATH (or set QCD_KEYRING), or --secret-file FILE --secret-format FORMAT");
@@ -355,7 +377,7 @@ fn choose<'a>(
     spec: &SpecOverride,
 ) -> anyhow::Result<Vec<Chosen<'a>>> {
     match secrets {
-        Secrets::File(secret) => {
+        Secrets::File(secret, base) => {
             if generation.is_some() || all {
                 bail!("--generation and --all need a keyring; a secret file holds one secret");
             }
@@ -363,7 +385,7 @@ fn choose<'a>(
                 generation: None,
                 state: State::Active,
                 secret,
-                spec: spec.apply(TokenSpec::default())?,
+                spec: spec.apply(*base)?,
             }])
         }
         Secrets::Keyring(k, now) => {
@@ -473,6 +495,12 @@ fn open_batch(path: &Path) -> anyhow::Result<Box<dyn BufRead>> {
     }
     let f = File::open(path)
         .with_context(|| format!("cannot open the batch file {}", path.display()))?;
+    if f.metadata().is_ok_and(|m| m.is_dir()) {
+        bail!(
+            "the batch file {} is a directory: give a file of lines (or - for stdin)",
+            path.display()
+        );
+    }
     Ok(Box::new(BufReader::with_capacity(CAP, f)))
 }
 
@@ -568,11 +596,11 @@ fn verify_candidates<'a>(
     spec: &SpecOverride,
 ) -> anyhow::Result<Vec<Candidate<'a>>> {
     match secrets {
-        Secrets::File(secret) => Ok(vec![Candidate {
+        Secrets::File(secret, base) => Ok(vec![Candidate {
             generation: 0,
             state: State::Active,
             secret: Some(secret),
-            spec: spec.apply(TokenSpec::default())?,
+            spec: spec.apply(*base)?,
         }]),
         Secrets::Keyring(k, now) => {
             let mut cands = qcd::token::candidates(k, *now);
@@ -620,7 +648,7 @@ impl<'a> VerdictJson<'a> {
 fn verify(a: VerifyArgs, out: &mut Output) -> anyhow::Result<Outcome> {
     let batch_stdin = a.batch.as_deref() == Some(Path::new("-"));
     let secrets = a.source.load(batch_stdin)?;
-    let from_file = matches!(secrets, Secrets::File(_));
+    let from_file = matches!(secrets, Secrets::File(..));
     if from_file && a.generation.is_some() {
         bail!("--generation needs a keyring; a secret file holds one secret");
     }

@@ -7,22 +7,47 @@
 //! 4-byte non-ESP marker of UDP port 4500, or else a single generic payload
 //! (a Notify payload unless told otherwise).
 //!
-//! Later commands (capture decode, diagnose) call [`decode_message`] and
-//! [`decode_bytes`]. Not here: byte layouts (see `qcd::wire`), keys and
-//! decryption (an SK payload's [`DecodedEncrypted::payloads`] stays `None`
-//! until a decryption module fills it), command-line handling.
+//! Malformed messages are dissected as far as they go, as Wireshark does:
+//! every payload up to the one that is wrong is decoded, and the message's
+//! [`DecodedMessage::malformed`] (and a warning) names the byte offset and
+//! what is wrong. The strict entry points ([`decode_message`],
+//! [`decode_message_with_keys`]) turn that into an error instead.
+//!
+//! Two depths: the light decode (header, payload chain, notify fields, SK
+//! payloads, SA proposals) that filters and summaries need, and the full
+//! dissection of every payload ([`dissect`]), done when
+//! [`DecodeOptions::dissect`] is set or later with [`dissect_message`], so
+//! that paths which print nothing do not pay for it.
+//!
+//! Captures go through a [`Decoder`], which also reassembles IKE fragments
+//! (SKF, RFC 7383; see [`fragments`]) across messages.
+//!
+//! Not here: byte layouts (see `qcd::wire`), ciphers (see `qcd::ikecrypto`),
+//! command-line handling.
 
+pub mod dissect;
+pub mod fragments;
 pub mod input;
 pub mod summary;
 pub mod text;
 
 use serde::Serialize;
 
+pub use dissect::{
+    DecodedAttribute, DecodedAuth, DecodedCert, DecodedCertReq, DecodedCfgAttribute, DecodedCp,
+    DecodedDelete, DecodedEap, DecodedId, DecodedKe, DecodedNonce, DecodedSelector,
+    DecodedTransform, DecodedTs, DecodedVendorId, NamedNumber, NotifyDetails,
+};
+pub use fragments::{FragmentLimits, FragmentTable};
+
+use crate::capture::Timestamp;
 use crate::ikecrypto::{self, Integrity, KeyTable};
+use crate::secret::SecretBytes;
 use crate::spi::SpiPair;
 use crate::wire::{
     Header, NotifyType, Payload, PayloadIter, PayloadType, ProtocolId, WireError, HEADER_LEN,
 };
+use fragments::{Added, FragmentPart, MessageKey};
 
 /// The 4 zero bytes that precede IKE messages on UDP port 4500 (RFC 3948).
 pub const NON_ESP_MARKER: [u8; 4] = [0; 4];
@@ -45,8 +70,25 @@ pub enum Detected {
     Payload,
 }
 
+/// How deep to decode, and with which keys.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct DecodeOptions<'k> {
+    /// Decrypt SK/SKF payloads whose IKE SA is in this table.
+    pub keys: Option<&'k KeyTable>,
+    /// Show a decryption whose ICV does not match, marked unauthenticated
+    /// (`--ignore-icv`).
+    pub ignore_icv: bool,
+    /// Dissect every payload's content (SA transforms, KE, ID, TS, …);
+    /// without it only the header, the chain, notify fields, SK payloads
+    /// and SA proposals are decoded.
+    pub dissect: bool,
+}
+
 /// One decoded unit: a message or a lone payload. Serializes with a `kind`
 /// field of `"message"` or `"payload"`.
+// One value per decoded input, never stored in bulk: the size difference
+// between a message and a lone payload does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "kind", rename_all = "lowercase")]
 pub enum Decoded {
@@ -59,6 +101,30 @@ impl Decoded {
         match self {
             Decoded::Message(m) => &m.warnings,
             Decoded::Payload(p) => &p.warnings,
+        }
+    }
+}
+
+/// What is wrong with a message or payload, where.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Malformed {
+    /// Byte offset in the input (for decrypted payloads: in the plaintext).
+    pub offset: usize,
+    /// The field at fault ("payload length", "next payload", …).
+    pub field: &'static str,
+    /// The whole explanation, as in the warning.
+    pub message: String,
+    #[serde(skip)]
+    pub error: WireError,
+}
+
+impl Malformed {
+    pub fn new(error: WireError) -> Malformed {
+        Malformed {
+            offset: error.offset(),
+            field: error.field(),
+            message: error.to_string(),
+            error,
         }
     }
 }
@@ -82,12 +148,22 @@ pub struct DecodedMessage {
     pub higher_version: bool,
     pub message_id: u32,
     pub length: u32,
+    /// The payloads, up to the first one that is malformed.
     pub payloads: Vec<DecodedPayload>,
     pub warnings: Vec<String>,
+    /// The first structural problem (a length that does not fit, a broken
+    /// payload chain, a Notify or SKF payload too short for its fields);
+    /// absent for a well-formed message. Every problem is also a warning.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub malformed: Option<Malformed>,
+    /// Whether the payloads' content has been dissected.
+    #[serde(skip)]
+    pub dissected: bool,
 }
 
 /// One payload. `notify` is set for Notify payloads, `encrypted` for SK and
-/// SKF, `body` (hex) for every other type.
+/// SKF, `body` (hex) for every other type; the dissection of each payload
+/// kind under its own key (`ke`, `id`, `ts`, …) when dissected.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct DecodedPayload {
     /// Byte offset of the generic header in the input.
@@ -105,10 +181,65 @@ pub struct DecodedPayload {
     pub encrypted: Option<DecodedEncrypted>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub body: Option<String>,
-    /// For an SA payload whose proposals parse: each proposal's number,
-    /// protocol and SPI (transforms stay in `body`).
+    /// For an SA payload: each proposal's number, protocol and SPI (and,
+    /// when dissected, its transforms), up to the first malformed proposal.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub proposals: Option<Vec<DecodedProposal>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ke: Option<Box<DecodedKe>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<Box<DecodedId>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cert: Option<Box<DecodedCert>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub certreq: Option<Box<DecodedCertReq>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub auth: Option<Box<DecodedAuth>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub nonce: Option<DecodedNonce>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub delete: Option<Box<DecodedDelete>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vendor_id: Option<Box<DecodedVendorId>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ts: Option<Box<DecodedTs>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cp: Option<Box<DecodedCp>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub eap: Option<Box<DecodedEap>>,
+    /// A problem inside this payload (its length is right, its content is not).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub malformed: Option<Box<Malformed>>,
+}
+
+impl DecodedPayload {
+    fn header_of(p: &Payload<'_>) -> DecodedPayload {
+        let t = p.payload_type();
+        DecodedPayload {
+            offset: p.offset(),
+            payload_type: t.0,
+            name: t.to_string(),
+            critical: p.critical(),
+            next_payload: p.next_payload().0,
+            length: p.length(),
+            notify: None,
+            encrypted: None,
+            body: None,
+            proposals: None,
+            ke: None,
+            id: None,
+            cert: None,
+            certreq: None,
+            auth: None,
+            nonce: None,
+            delete: None,
+            vendor_id: None,
+            ts: None,
+            cp: None,
+            eap: None,
+            malformed: None,
+        }
+    }
 }
 
 /// One proposal of an SA payload.
@@ -119,7 +250,14 @@ pub struct DecodedProposal {
     pub protocol: String,
     /// Lowercase hex; for an IKE SA rekey, the new IKE SA's SPI.
     pub spi: String,
+    /// The "Num Transforms" field.
     pub transforms: u8,
+    /// When dissected: the SPI size field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub spi_size: Option<u8>,
+    /// When dissected: the transforms, up to the first malformed one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub transform_list: Option<Vec<DecodedTransform>>,
 }
 
 /// The fields of a Notify payload.
@@ -137,6 +275,30 @@ pub struct DecodedNotify {
     pub error: bool,
     /// Notification data, lowercase hex.
     pub data: String,
+    /// When dissected: the notification data as its type lays it out.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub details: Option<Box<NotifyDetails>>,
+}
+
+/// Decrypted plaintext kept for a later dissection; zeroized on drop,
+/// never serialized or printed.
+#[derive(Clone, Debug)]
+pub struct Plaintext(pub SecretBytes);
+
+impl PartialEq for Plaintext {
+    fn eq(&self, other: &Plaintext) -> bool {
+        self.0.ct_eq(other.0.expose())
+    }
+}
+
+impl Eq for Plaintext {}
+
+/// IKE fragments joined into this SKF payload's message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Reassembled {
+    pub fragments: u16,
+    /// Bytes of joined plaintext.
+    pub length: usize,
 }
 
 /// An SK or SKF payload from outside.
@@ -153,20 +315,34 @@ pub struct DecodedEncrypted {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub total_fragments: Option<u16>,
     /// The decrypted inner payloads (with `--keys` and a key for this SA).
-    /// Their offsets count from the start of the decrypted plaintext.
+    /// Their offsets count from the start of the decrypted plaintext (for
+    /// SKF: of the reassembled plaintext). For SKF, present on the fragment
+    /// that completes the message.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub payloads: Option<Vec<DecodedPayload>>,
     /// Why the payload could not be decrypted (with `--keys`): no key for
     /// this SA, integrity check failed, bad padding, malformed inner payloads.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub decrypt_error: Option<String>,
-    /// With `payloads`: what the ICV says about them. `"verified"` (the ICV
-    /// matched), `"not_checked"` (the key table says "ANY n-bits of
-    /// Authentication [No Checking]"), `"no_icv"` (integrity NONE with a
-    /// non-AEAD cipher) or `"failed"` (the ICV did not match, shown because
-    /// of `--ignore-icv`). Anything but `"verified"` is unauthenticated.
+    /// Bytes of plaintext this payload decrypted to (padding removed).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub decrypted_length: Option<usize>,
+    /// SKF: the fragments joined into `payloads`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reassembled: Option<Reassembled>,
+    /// The first problem in the decrypted inner payload chain.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub malformed: Option<Box<Malformed>>,
+    /// With `payloads` (or `decrypted_length`): what the ICV says about
+    /// them. `"verified"` (the ICV matched), `"not_checked"` (the key table
+    /// says "ANY n-bits of Authentication [No Checking]"), `"no_icv"`
+    /// (integrity NONE with a non-AEAD cipher) or `"failed"` (the ICV did
+    /// not match, shown because of `--ignore-icv`). Anything but
+    /// `"verified"` is unauthenticated.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub integrity: Option<Integrity>,
+    #[serde(skip)]
+    pub plaintext: Option<Plaintext>,
 }
 
 /// How SK payloads are opened.
@@ -250,7 +426,9 @@ pub fn detect(bytes: &[u8], forced: Option<As>) -> Detected {
     }
 }
 
-/// Detects and decodes one unit. A lone payload is taken as a Notify payload.
+/// Detects and decodes one unit, dissecting every payload. A lone payload
+/// is taken as a Notify payload. A malformed message is decoded as far as
+/// it goes (see [`DecodedMessage::malformed`]).
 pub fn decode_bytes(bytes: &[u8], forced: Option<As>) -> Result<Decoded, WireError> {
     decode_bytes_with_keys(bytes, forced, None)
 }
@@ -264,131 +442,239 @@ pub fn decode_bytes_with_keys(
     decode_bytes_with(bytes, forced, DecryptOptions::keys(keys))
 }
 
-/// [`decode_bytes`] with decryption options.
+/// [`decode_bytes`] with decryption options (`--ignore-icv`).
 pub fn decode_bytes_with(
     bytes: &[u8],
     forced: Option<As>,
-    keys: DecryptOptions<'_>,
+    decrypt: DecryptOptions<'_>,
 ) -> Result<Decoded, WireError> {
+    let opts = DecodeOptions {
+        keys: decrypt.keys,
+        ignore_icv: decrypt.ignore_icv,
+        dissect: true,
+    };
     match detect(bytes, forced) {
-        Detected::Message => decode_message_at(bytes, 0, false, keys).map(Decoded::Message),
+        Detected::Message => decode_message_at(bytes, 0, false, &opts, None).map(Decoded::Message),
         Detected::MarkedMessage => {
-            decode_message_at(&bytes[4..], 4, true, keys).map(Decoded::Message)
+            decode_message_at(&bytes[4..], 4, true, &opts, None).map(Decoded::Message)
         }
         Detected::Payload => decode_payload(bytes, PayloadType::NOTIFY).map(Decoded::Payload),
     }
 }
 
-/// Decodes a complete IKEv2 message (no non-ESP marker); SK stays opaque.
+/// Decodes a complete IKEv2 message (no non-ESP marker), every payload
+/// dissected; SK stays opaque. Strict: a malformed message is an error.
 pub fn decode_message(bytes: &[u8]) -> Result<DecodedMessage, WireError> {
-    decode_message_at(bytes, 0, false, DecryptOptions::default())
+    decode_message_with_keys(bytes, None)
 }
 
 /// Decodes a complete IKEv2 message (no non-ESP marker), decrypting its SK
 /// payload when `keys` holds the IKE SA's keys. A failed decryption is not an
 /// error of the message: it is reported in the SK payload's `decrypt_error`
-/// and as a warning.
+/// and as a warning. Strict: a malformed message is an error (the first
+/// problem, as [`DecodedMessage::malformed`] names it).
 pub fn decode_message_with_keys(
     bytes: &[u8],
     keys: Option<&KeyTable>,
 ) -> Result<DecodedMessage, WireError> {
-    decode_message_at(bytes, 0, false, DecryptOptions::keys(keys))
+    decode_message_with(bytes, DecryptOptions::keys(keys))
 }
 
 /// [`decode_message_with_keys`] with decryption options (`--ignore-icv`).
+/// Strict: a malformed message is an error.
 pub fn decode_message_with(
     bytes: &[u8],
-    keys: DecryptOptions<'_>,
+    decrypt: DecryptOptions<'_>,
 ) -> Result<DecodedMessage, WireError> {
-    decode_message_at(bytes, 0, false, keys)
+    let m = decode_message_partial(
+        bytes,
+        &DecodeOptions {
+            keys: decrypt.keys,
+            ignore_icv: decrypt.ignore_icv,
+            dissect: true,
+        },
+    )?;
+    match m.malformed {
+        Some(mf) => Err(mf.error),
+        None => Ok(m),
+    }
 }
 
-/// Decrypts the SK payload `sk` of the message in `bytes` (offsets in `sk`
-/// count from `base`) and decodes its inner payloads.
-fn open_sk(
+/// Decodes an IKEv2 message (no non-ESP marker) as far as it goes: the
+/// error is only for bytes that are not an IKEv2 message at all (shorter
+/// than the header, another major version).
+pub fn decode_message_partial(
     bytes: &[u8],
-    base: usize,
-    sk: &mut DecodedEncrypted,
-    keys: &KeyTable,
-    ignore_icv: bool,
-    warnings: &mut Vec<String>,
-) {
-    if sk.fragment_number.is_some() {
-        sk.decrypt_error = Some(
-            "SKF fragments are not reassembled; qcd decrypts whole SK payloads only".to_string(),
-        );
-        return;
+    opts: &DecodeOptions<'_>,
+) -> Result<DecodedMessage, WireError> {
+    decode_message_at(bytes, 0, false, opts, None)
+}
+
+/// Decodes the messages of a capture, in order: keys, depth, and the
+/// reassembly of IKE fragments (RFC 7383) across messages.
+pub struct Decoder<'k> {
+    opts: DecodeOptions<'k>,
+    fragments: FragmentTable,
+    warnings: Vec<String>,
+}
+
+impl<'k> Decoder<'k> {
+    pub fn new(opts: DecodeOptions<'k>) -> Decoder<'k> {
+        Decoder::with_limits(opts, FragmentLimits::default())
     }
-    let h = Header::new_unchecked(bytes);
-    let spis = SpiPair::new(h.spi_i(), h.spi_r());
-    let Some(sa) = keys.get(&spis) else {
-        sk.decrypt_error = Some(format!(
-            "no key table line for SPI-I {} SPI-R {}",
-            spis.initiator, spis.responder
-        ));
-        return;
-    };
-    let result = ikecrypto::open(
-        sa,
-        h.flags().initiator(),
-        bytes,
-        sk.body_offset - base,
-        ignore_icv,
-    )
-    .map_err(|e| e.to_string())
-    .and_then(|opened| {
-        PayloadIter::new(
-            opened.plaintext.expose(),
-            PayloadType(sk.first_inner_payload),
-            0,
-        )
-        .map(|p| {
-            p.and_then(|p| decode_one(&p))
-                .map_err(|e| format!("inside the decrypted SK payload: {e}"))
-        })
-        .collect::<Result<Vec<_>, String>>()
-        .map(|inner| (inner, opened.integrity))
-    });
-    match result {
-        Ok((inner, integrity)) => {
-            if !integrity.is_verified() {
-                warnings.push(format!(
-                    "SK payload at byte {}: {}",
-                    sk.body_offset - 4,
-                    integrity.describe()
-                ));
+
+    pub fn with_limits(opts: DecodeOptions<'k>, limits: FragmentLimits) -> Decoder<'k> {
+        Decoder {
+            opts,
+            fragments: FragmentTable::new(limits),
+            warnings: Vec::new(),
+        }
+    }
+
+    /// Decodes one message (no non-ESP marker) seen at capture time `time`,
+    /// as far as it goes (see [`decode_message_partial`]).
+    pub fn decode(
+        &mut self,
+        bytes: &[u8],
+        time: Option<Timestamp>,
+    ) -> Result<DecodedMessage, WireError> {
+        self.warnings.extend(self.fragments.expire(time));
+        let opts = self.opts;
+        let mut ctx = FragmentCtx {
+            table: &mut self.fragments,
+            time,
+            warnings: &mut self.warnings,
+        };
+        decode_message_at(bytes, 0, false, &opts, Some(&mut ctx))
+    }
+
+    /// Warnings about other messages (fragment sets dropped) since the last call.
+    pub fn take_warnings(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.warnings)
+    }
+
+    /// End of input: warnings for every fragment set never completed.
+    pub fn finish(&mut self) -> Vec<String> {
+        let mut w = self.take_warnings();
+        w.extend(self.fragments.finish());
+        w
+    }
+}
+
+struct FragmentCtx<'a> {
+    table: &'a mut FragmentTable,
+    time: Option<Timestamp>,
+    warnings: &'a mut Vec<String>,
+}
+
+/// The light decode of one payload: generic header, notify fields, SK/SKF
+/// fields, body hex and SA proposals. The error is a structural problem of
+/// the payload's fixed fields (notify SPI size, SKF fragment fields).
+fn decode_one(p: &Payload<'_>) -> (DecodedPayload, Option<WireError>) {
+    let t = p.payload_type();
+    let mut d = DecodedPayload::header_of(p);
+    let mut problem = None;
+    if t == PayloadType::NOTIFY {
+        match p.notify() {
+            Ok(n) => {
+                d.notify = Some(DecodedNotify {
+                    protocol_id: n.protocol_id().0,
+                    protocol: n.protocol_id().to_string(),
+                    spi_size: n.spi_size(),
+                    spi: hex::encode(n.spi()),
+                    notify_type: n.notify_type().0,
+                    name: n.notify_type().to_string(),
+                    error: n.notify_type().is_error(),
+                    data: hex::encode(n.data()),
+                    details: None,
+                })
             }
-            sk.integrity = Some(integrity);
-            warnings.extend(
-                inner
-                    .iter()
-                    .flat_map(payload_warnings)
-                    .map(|w| format!("inside SK: {w}")),
-            );
-            sk.payloads = Some(inner);
+            Err(e) => problem = Some(e),
         }
-        Err(e) => {
-            warnings.push(format!(
-                "SK payload at byte {} not decrypted: {e}",
-                sk.body_offset - 4
-            ));
-            sk.decrypt_error = Some(e);
+    } else if t.is_encrypted() {
+        match p.encrypted() {
+            Ok(e) => {
+                let frag = e.fragment();
+                d.encrypted = Some(DecodedEncrypted {
+                    first_inner_payload: e.first_inner_payload().0,
+                    first_inner_name: e.first_inner_payload().to_string(),
+                    body_offset: e.body_offset(),
+                    body_length: e.body().len(),
+                    fragment_number: frag.map(|f| f.number),
+                    total_fragments: frag.map(|f| f.total),
+                    payloads: None,
+                    decrypt_error: None,
+                    decrypted_length: None,
+                    reassembled: None,
+                    malformed: None,
+                    integrity: None,
+                    plaintext: None,
+                });
+            }
+            Err(e) => problem = Some(e),
+        }
+    } else {
+        d.body = Some(hex::encode(p.body()));
+        if t == PayloadType::SA {
+            let (list, bad) = dissect::proposals_of(p, false);
+            // As before: proposals only when they all parse.
+            d.proposals = bad.is_empty().then_some(list);
         }
     }
+    if let Some(e) = &problem {
+        d.malformed = Some(Box::new(Malformed::new(e.clone())));
+    }
+    (d, problem)
+}
+
+/// Walks a payload chain (light decode); returns the payloads and the
+/// problems found, in order.
+fn walk_chain(
+    data: &[u8],
+    first: PayloadType,
+    base: usize,
+) -> (Vec<DecodedPayload>, Vec<WireError>) {
+    let mut payloads = Vec::new();
+    let mut problems = Vec::new();
+    for p in PayloadIter::new(data, first, base) {
+        match p {
+            Ok(p) => {
+                let (d, problem) = decode_one(&p);
+                payloads.push(d);
+                problems.extend(problem);
+            }
+            Err(e) => problems.push(e),
+        }
+    }
+    (payloads, problems)
 }
 
 fn decode_message_at(
     bytes: &[u8],
     base: usize,
     marker: bool,
-    opts: DecryptOptions<'_>,
+    opts: &DecodeOptions<'_>,
+    frags: Option<&mut FragmentCtx<'_>>,
 ) -> Result<DecodedMessage, WireError> {
     let h = Header::new_checked(bytes).map_err(|e| e.shifted(base))?;
-    h.check_message().map_err(|e| e.shifted(base))?;
-    let mut payloads = Vec::new();
-    for p in PayloadIter::new(h.payload_bytes(), h.next_payload(), base + HEADER_LEN) {
-        payloads.push(decode_one(&p?)?);
+    let mut problems = Vec::new();
+    // Major version first, as before: nothing else can be read otherwise.
+    if let Err(e) = h.check_message() {
+        if e.field() != "length" {
+            return Err(e.shifted(base));
+        }
+        problems.push(e.shifted(base));
     }
+    let declared = h.length() as usize;
+    // Walk what the header says is the message, within the data given.
+    let end = if declared >= HEADER_LEN {
+        declared.min(bytes.len())
+    } else {
+        bytes.len()
+    };
+    let (payloads, chain_problems) =
+        walk_chain(&bytes[HEADER_LEN..end], h.next_payload(), base + HEADER_LEN);
+    problems.extend(chain_problems);
     let flags = h.flags();
     let mut m = DecodedMessage {
         non_esp_marker: marker,
@@ -406,20 +692,260 @@ fn decode_message_at(
         message_id: h.message_id(),
         length: h.length(),
         payloads,
-        warnings: Vec::new(),
+        warnings: problems.iter().map(WireError::to_string).collect(),
+        malformed: problems.first().cloned().map(Malformed::new),
+        dissected: false,
     };
-    m.warnings = message_warnings(&m.payloads);
+    m.warnings.extend(message_warnings(&m.payloads));
     if let Some(keys) = opts.keys {
+        let mut frags = frags;
+        let message = &bytes[..end];
         for p in &mut m.payloads {
-            if let Some(sk) = p.encrypted.as_mut() {
-                open_sk(bytes, base, sk, keys, opts.ignore_icv, &mut m.warnings);
+            if p.encrypted.is_some() {
+                open_encrypted(
+                    message,
+                    base,
+                    p,
+                    keys,
+                    opts.ignore_icv,
+                    frags.as_deref_mut(),
+                    &mut m.warnings,
+                );
             }
         }
+    }
+    if opts.dissect {
+        dissect_message(&mut m, bytes);
     }
     Ok(m)
 }
 
-/// Decodes one generic payload of type `payload_type` filling all of `bytes`.
+/// Decrypts the SK or SKF payload `p` of `message` (offsets in `p` count
+/// from `base`) and decodes its inner payloads; an SKF fragment joins the
+/// reassembly in `frags`, and the fragment that completes its message gets
+/// the message's inner payloads.
+#[allow(clippy::too_many_arguments)]
+fn open_encrypted(
+    message: &[u8],
+    base: usize,
+    p: &mut DecodedPayload,
+    keys: &KeyTable,
+    ignore_icv: bool,
+    frags: Option<&mut FragmentCtx<'_>>,
+    warnings: &mut Vec<String>,
+) {
+    let at = p.offset;
+    let end = p.offset - base + p.length as usize;
+    let Some(e) = p.encrypted.as_mut() else {
+        return;
+    };
+    let h = Header::new_unchecked(message);
+    let spis = SpiPair::new(h.spi_i(), h.spi_r());
+    let Some(sa) = keys.get(&spis) else {
+        e.decrypt_error = Some(format!(
+            "no key table line for SPI-I {} SPI-R {}",
+            spis.initiator, spis.responder
+        ));
+        return;
+    };
+    let what = if e.fragment_number.is_some() {
+        "SKF"
+    } else {
+        "SK"
+    };
+    let opened = match ikecrypto::open(
+        sa,
+        h.flags().initiator(),
+        &message[..end.min(message.len())],
+        e.body_offset - base,
+        ignore_icv,
+    ) {
+        Ok(opened) => opened,
+        Err(err) => {
+            warnings.push(format!("{what} payload at byte {at} not decrypted: {err}"));
+            e.decrypt_error = Some(err.to_string());
+            return;
+        }
+    };
+    if !opened.integrity.is_verified() {
+        warnings.push(format!(
+            "{what} payload at byte {at}: {}",
+            opened.integrity.describe()
+        ));
+    }
+    e.integrity = Some(opened.integrity);
+    let plain = opened.plaintext;
+    e.decrypted_length = Some(plain.len());
+    let (number, total) = match (e.fragment_number, e.total_fragments) {
+        (Some(n), Some(t)) => (n, t),
+        _ => {
+            let first = PayloadType(e.first_inner_payload);
+            open_inner(e, plain, first, at, what, warnings);
+            return;
+        }
+    };
+    let part = FragmentPart {
+        number,
+        total,
+        first_inner: PayloadType(e.first_inner_payload),
+        plaintext: plain,
+    };
+    let added = match frags {
+        Some(ctx) => {
+            let key = MessageKey {
+                spi_i: h.spi_i(),
+                spi_r: h.spi_r(),
+                message_id: h.message_id(),
+                initiator: h.flags().initiator(),
+                response: h.flags().response(),
+            };
+            ctx.table.add(key, part, ctx.time, ctx.warnings)
+        }
+        // Without a reassembly table (a single message), only a message in
+        // one fragment is complete.
+        None if number == 1 && total == 1 => Added::Complete {
+            plaintext: part.plaintext,
+            first_inner: part.first_inner,
+            fragments: 1,
+        },
+        None => return,
+    };
+    match added {
+        Added::Waiting { .. } => {}
+        Added::Complete {
+            plaintext,
+            first_inner,
+            fragments,
+        } => {
+            e.reassembled = Some(Reassembled {
+                fragments,
+                length: plaintext.len(),
+            });
+            open_inner(e, plaintext, first_inner, at, what, warnings);
+        }
+        Added::Rejected(why) => {
+            warnings.push(format!("SKF payload at byte {at} not reassembled: {why}"));
+        }
+    }
+}
+
+/// Decodes the inner payload chain of decrypted (or reassembled) `plain`.
+fn open_inner(
+    e: &mut DecodedEncrypted,
+    plain: SecretBytes,
+    first: PayloadType,
+    at: usize,
+    what: &str,
+    warnings: &mut Vec<String>,
+) {
+    let (inner, problems) = walk_chain(plain.expose(), first, 0);
+    warnings.extend(
+        inner
+            .iter()
+            .flat_map(payload_warnings)
+            .map(|w| format!("inside {what}: {w}")),
+    );
+    if let Some(first_problem) = problems.first() {
+        e.decrypt_error = Some(format!(
+            "inside the decrypted {what} payload: {first_problem}"
+        ));
+        e.malformed = Some(Box::new(Malformed::new(first_problem.clone())));
+    }
+    for pr in &problems {
+        warnings.push(format!(
+            "{what} payload at byte {at}: inside the decrypted payload (offsets in the plaintext): {pr}"
+        ));
+    }
+    e.payloads = Some(inner);
+    e.plaintext = Some(Plaintext(plain));
+}
+
+/// Dissects every payload of `m` (decoded without [`DecodeOptions::dissect`])
+/// from the message `bytes` it was decoded from (without a non-ESP marker),
+/// and the decrypted payloads from the plaintext kept with them. Problems
+/// found inside payloads become the payloads' `malformed` and warnings.
+/// Does nothing the second time.
+pub fn dissect_message(m: &mut DecodedMessage, bytes: &[u8]) {
+    if m.dissected {
+        return;
+    }
+    m.dissected = true;
+    let base = if m.non_esp_marker { 4 } else { 0 };
+    let mut warnings = Vec::new();
+    for d in &mut m.payloads {
+        for problem in dissect_at(bytes, base, d) {
+            warnings.push(format!("payload at byte {}: {problem}", d.offset));
+        }
+        let Some(e) = d.encrypted.as_mut() else {
+            continue;
+        };
+        let what = if e.fragment_number.is_some() {
+            "SKF"
+        } else {
+            "SK"
+        };
+        if let (Some(inner), Some(plain)) = (e.payloads.as_mut(), e.plaintext.as_ref()) {
+            for q in inner {
+                for problem in dissect_at(plain.0.expose(), 0, q) {
+                    warnings.push(format!(
+                        "inside {what}: payload at byte {} of the plaintext: {problem}",
+                        q.offset
+                    ));
+                }
+            }
+        }
+    }
+    m.warnings.extend(warnings);
+}
+
+/// Dissects the payload `d` whose generic header is at `d.offset - base` in
+/// `bytes`; returns the problems found inside it (none if a structural
+/// problem was already found and reported).
+fn dissect_at(bytes: &[u8], base: usize, d: &mut DecodedPayload) -> Vec<WireError> {
+    let Some(p) = d
+        .offset
+        .checked_sub(base)
+        .and_then(|start| bytes.get(start..))
+        .and_then(|b| Payload::parse_at(b, PayloadType(d.payload_type), d.offset).ok())
+    else {
+        return Vec::new();
+    };
+    if d.malformed.is_some() {
+        return Vec::new();
+    }
+    let problems = dissect::dissect_payload(&p, d);
+    d.malformed = problems
+        .first()
+        .cloned()
+        .map(|e| Box::new(Malformed::new(e)));
+    problems
+}
+
+/// Whether a decoded message carries QCD_TOKEN, INVALID_IKE_SPI or
+/// INVALID_SPI, outside or (decrypted, reassembled) inside SK/SKF: what
+/// `qcd decode --qcd` keeps.
+pub fn is_qcd_related(m: &DecodedMessage) -> bool {
+    const QCD: [NotifyType; 3] = [
+        NotifyType::QCD_TOKEN,
+        NotifyType::INVALID_IKE_SPI,
+        NotifyType::INVALID_SPI,
+    ];
+    let related = |p: &DecodedPayload| {
+        p.notify
+            .as_ref()
+            .is_some_and(|n| QCD.iter().any(|t| t.0 == n.notify_type))
+    };
+    m.payloads.iter().any(|p| {
+        related(p)
+            || p.encrypted
+                .as_ref()
+                .and_then(|e| e.payloads.as_ref())
+                .is_some_and(|inner| inner.iter().any(related))
+    })
+}
+
+/// Decodes one generic payload of type `payload_type` filling all of
+/// `bytes`, dissecting its content.
 pub fn decode_payload(
     bytes: &[u8],
     payload_type: PayloadType,
@@ -437,69 +963,16 @@ pub fn decode_payload(
             ),
         });
     }
-    let payload = decode_one(&p)?;
-    let warnings = payload_warnings(&payload);
-    Ok(DecodedPayloadUnit { payload, warnings })
-}
-
-fn decode_one(p: &Payload<'_>) -> Result<DecodedPayload, WireError> {
-    let t = p.payload_type();
-    let mut d = DecodedPayload {
-        offset: p.offset(),
-        payload_type: t.0,
-        name: t.to_string(),
-        critical: p.critical(),
-        next_payload: p.next_payload().0,
-        length: p.length(),
-        notify: None,
-        encrypted: None,
-        body: None,
-        proposals: None,
-    };
-    if t == PayloadType::NOTIFY {
-        let n = p.notify()?;
-        d.notify = Some(DecodedNotify {
-            protocol_id: n.protocol_id().0,
-            protocol: n.protocol_id().to_string(),
-            spi_size: n.spi_size(),
-            spi: hex::encode(n.spi()),
-            notify_type: n.notify_type().0,
-            name: n.notify_type().to_string(),
-            error: n.notify_type().is_error(),
-            data: hex::encode(n.data()),
-        });
-    } else if t.is_encrypted() {
-        let e = p.encrypted()?;
-        let frag = e.fragment();
-        d.encrypted = Some(DecodedEncrypted {
-            first_inner_payload: e.first_inner_payload().0,
-            first_inner_name: e.first_inner_payload().to_string(),
-            body_offset: e.body_offset(),
-            body_length: e.body().len(),
-            fragment_number: frag.map(|f| f.number),
-            total_fragments: frag.map(|f| f.total),
-            payloads: None,
-            decrypt_error: None,
-            integrity: None,
-        });
-    } else {
-        d.body = Some(hex::encode(p.body()));
-        if t == PayloadType::SA {
-            d.proposals = crate::wire::proposals(p.body(), p.body_offset())
-                .map(|r| {
-                    r.map(|q| DecodedProposal {
-                        number: q.number,
-                        protocol_id: q.protocol_id.0,
-                        protocol: q.protocol_id.to_string(),
-                        spi: hex::encode(q.spi),
-                        transforms: q.transform_count,
-                    })
-                })
-                .collect::<Result<Vec<_>, _>>()
-                .ok();
-        }
+    let (mut payload, problem) = decode_one(&p);
+    if let Some(e) = problem {
+        return Err(e);
     }
-    Ok(d)
+    let mut warnings: Vec<String> = dissect_at(bytes, 0, &mut payload)
+        .iter()
+        .map(WireError::to_string)
+        .collect();
+    warnings.extend(payload_warnings(&payload));
+    Ok(DecodedPayloadUnit { payload, warnings })
 }
 
 /// RFC 6290 §4.1 checks on one QCD_TOKEN notify (as decoded).
@@ -591,10 +1064,15 @@ mod tests {
             Decoded::Message(d) => assert!(d.non_esp_marker),
             d => panic!("{d:?}"),
         }
-        // a wrong length is still reported as a message error
+        // a wrong length is still reported as a message problem: decoded
+        // as far as it goes, and an error for the strict decoder
         let mut bad = m.clone();
         bad[27] += 1;
-        assert_eq!(decode_bytes(&bad, None).unwrap_err().field(), "length");
+        match decode_bytes(&bad, None).unwrap() {
+            Decoded::Message(d) => assert_eq!(d.malformed.unwrap().field, "length"),
+            d => panic!("{d:?}"),
+        }
+        assert_eq!(decode_message(&bad).unwrap_err().field(), "length");
         // and a truncated header as a truncated header
         assert_eq!(
             decode_bytes(&m[..27], None).unwrap_err().field(),
@@ -643,6 +1121,55 @@ mod tests {
         let ok = NotifyRepr::qcd_token(&[9; 128]);
         let d = decode_message(&msg(vec![PayloadRepr::notify(ok)])).unwrap();
         assert!(d.warnings.is_empty());
+    }
+
+    #[test]
+    fn problems_inside_payloads_are_flagged_not_fatal() {
+        // INVALID_KE_PAYLOAD without its 2-byte group (tshark flags it too),
+        // then a well-formed notify that is still decoded.
+        let bytes = msg(vec![
+            PayloadRepr::notify(NotifyRepr::new(0, NotifyType::INVALID_KE_PAYLOAD, vec![])),
+            PayloadRepr::notify(NotifyRepr::new(
+                0,
+                NotifyType::INVALID_KE_PAYLOAD,
+                vec![0, 19],
+            )),
+            PayloadRepr::other(PayloadType::KE, vec![0, 19, 0, 0, 1, 2, 3]),
+        ]);
+        let d = decode_message(&bytes).unwrap();
+        assert!(d.malformed.is_none());
+        let bad = d.payloads[0].malformed.as_ref().unwrap();
+        assert_eq!((bad.offset, bad.field), (36, "notification data"));
+        assert!(
+            bad.message.contains("the accepted group number"),
+            "{}",
+            bad.message
+        );
+        let good = d.payloads[1]
+            .notify
+            .as_ref()
+            .unwrap()
+            .details
+            .as_ref()
+            .unwrap();
+        assert_eq!(good.group_name.as_deref(), Some("ECP_256"));
+        let ke = d.payloads[2].ke.as_ref().unwrap();
+        assert_eq!((ke.data_length, ke.expected_length), (3, Some(64)));
+        assert!(d.payloads[2].malformed.is_some());
+        assert_eq!(
+            d.warnings
+                .iter()
+                .filter(|w| w.starts_with("payload at byte"))
+                .count(),
+            2,
+            "{:?}",
+            d.warnings
+        );
+        // Without the dissection the same message decodes light, then fully.
+        let mut light = decode_message_partial(&bytes, &DecodeOptions::default()).unwrap();
+        assert!(light.payloads[2].ke.is_none() && light.payloads[0].malformed.is_none());
+        dissect_message(&mut light, &bytes);
+        assert_eq!(light, d);
     }
 
     #[test]
@@ -798,6 +1325,53 @@ mod keyed_tests {
         assert_eq!(p.protocol, "IKE");
         let json = serde_json::to_value(&inner[0]).unwrap();
         assert_eq!(json["proposals"][0]["spi"], "5a".repeat(8));
+    }
+
+    #[test]
+    fn inner_payloads_are_shown_up_to_a_malformed_one() {
+        let t = table(&"11".repeat(16));
+        let spis = SpiPair::new(Spi::parse(SPI_I).unwrap(), Spi::parse(SPI_R).unwrap());
+        let msg = seal(
+            SealHeader {
+                spis,
+                exchange: ExchangeType::INFORMATIONAL,
+                flags: Flags::RESPONSE,
+                message_id: 3,
+            },
+            &[
+                PayloadRepr::other(PayloadType::IDR, vec![2, 0, 0, 0, b'g', b'w']),
+                // a Notify whose SPI size runs past its body
+                PayloadRepr::other(PayloadType::NOTIFY, vec![3, 9, 0, 11]),
+                PayloadRepr::other(PayloadType::NONCE, vec![1; 16]),
+            ],
+            t.get(&spis).unwrap(),
+            &[5; 16],
+        )
+        .unwrap();
+        let d = decode_message_with_keys(&msg, Some(&t)).unwrap();
+        let sk = d.payloads[0].encrypted.as_ref().unwrap();
+        let inner = sk.payloads.as_ref().unwrap();
+        assert_eq!(inner.len(), 3);
+        assert_eq!(inner[0].id.as_ref().unwrap().value, "gw");
+        assert_eq!(inner[1].malformed.as_ref().unwrap().field, "SPI size");
+        assert_eq!(inner[2].nonce.as_ref().unwrap().length, 16);
+        // the SPI Size field: after the 10-byte IDr and the 4-byte generic header
+        assert_eq!(sk.malformed.as_ref().unwrap().offset, 10 + 4 + 1);
+        assert!(sk.decrypt_error.as_ref().unwrap().contains("SPI size"));
+        let lines: Vec<String> = text::tree(&Decoded::Message(d), text::TreeOptions::default())
+            .into_iter()
+            .map(|l| l.text)
+            .collect();
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.contains("malformed inside (offsets in the plaintext)")),
+            "{lines:?}"
+        );
+        assert!(
+            !lines.iter().any(|l| l.contains("not decrypted")),
+            "{lines:?}"
+        );
     }
 
     #[test]

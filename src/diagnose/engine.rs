@@ -17,6 +17,7 @@ use std::time::{Duration, SystemTime};
 use super::model::numbers::*;
 use super::model::*;
 use super::takers::{self, Taker, TakerFacts};
+use crate::ikesa::digest::Suite;
 use crate::ikesa::{HostPair, Placed, SaId, SaIndex};
 use crate::spi::{Spi, SpiPair};
 use crate::token::profile::{MAX_TOKEN_LEN, MIN_TOKEN_LEN};
@@ -200,6 +201,8 @@ struct SaState {
     start: SystemTime,
     /// Frame of the SA's first message.
     first_frame: u64,
+    /// The suite the IKE_SA_INIT response chose.
+    suite: Option<Suite>,
     starts_with_init: bool,
     /// Retained messages: the head and pinned ones, then the last few.
     kept: Vec<Rec>,
@@ -246,6 +249,7 @@ impl SaState {
             responder,
             start: time,
             first_frame: 0,
+            suite: None,
             starts_with_init: m.exchange == IKE_SA_INIT && !m.response,
             kept: Vec::new(),
             tail: VecDeque::new(),
@@ -579,6 +583,9 @@ impl<'a> Engine<'a> {
         if state.messages == 0 {
             state.first_frame = frame;
         }
+        if let Some(s) = m.negotiated() {
+            state.suite = Some(s);
+        }
         let dated = (!m.response && !orphan) || m.notify(INVALID_SPI).is_some();
         let rec = Rec {
             seq: self.seq,
@@ -763,7 +770,7 @@ const AUTH_PAYLOAD: u8 = 39;
 const EMPTY_SK_MAX: usize = 64;
 
 /// What an INFORMATIONAL request is, in plain words.
-fn informational_kind(m: &IkeSummary, last_word: bool) -> String {
+fn informational_kind(m: &IkeSummary, last_word: bool, suite: Option<Suite>) -> String {
     if let Some(inner) = &m.inner_notifies {
         if m.inner_empty() == Some(true) {
             return "empty: a liveness check".into();
@@ -809,17 +816,38 @@ fn informational_kind(m: &IkeSummary, last_word: bool) -> String {
         );
         return format!("holds {}", names.join(", "));
     }
-    match m.sk_body_len.map(|n| n as usize) {
-        Some(n) if n <= EMPTY_SK_MAX && last_word => format!(
+    let Some(n) = m.sk_body_len.map(|n| n as usize) else {
+        return "unprotected".into();
+    };
+    // With the suite from IKE_SA_INIT the size of an empty SK body is known.
+    if let Some((suite, empty)) = suite.and_then(|s| Some((s, s.empty_body_len()?))) {
+        let (_, block, _) = suite.overhead().unwrap_or((0, 1, 0));
+        let name = suite.describe();
+        return if n > empty {
+            format!(
+                "not decrypted; its {n}-byte SK body holds about {} octets more than an empty one under {name}: not a bare liveness check (NAT detection, a Delete, configuration…)",
+                n - empty
+            )
+        } else if block > 1 && last_word {
+            format!("not decrypted; its {n}-byte SK body is the smallest under {name} (IV, one block, ICV), and nothing follows on this IKE SA: probably a Delete of the IKE SA, which fits that block too (--keys would tell)")
+        } else if block > 1 {
+            format!("not decrypted; its {n}-byte SK body is the smallest under {name} (IV, one block, ICV): probably an empty liveness check (a Delete of the IKE SA would fit that block too; --keys would tell)")
+        } else {
+            format!("not decrypted; its {n}-byte SK body is exactly IV, Pad Length and ICV under {name}: an empty liveness check")
+        };
+    }
+    if n <= EMPTY_SK_MAX && last_word {
+        format!(
             "not decrypted; its {n}-byte SK body is as small as an empty one, and nothing follows on this IKE SA: probably a Delete of the IKE SA (a liveness check has the same size; --keys would tell)"
-        ),
-        Some(n) if n <= EMPTY_SK_MAX => format!(
+        )
+    } else if n <= EMPTY_SK_MAX {
+        format!(
             "not decrypted; its {n}-byte SK body fits only IV, padding and ICV: probably an empty liveness check (a Delete of the IKE SA would be as small; --keys would tell)"
-        ),
-        Some(n) => format!(
+        )
+    } else {
+        format!(
             "not decrypted; its {n}-byte SK body carries content: probably not a bare liveness check (a Delete, NAT detection or configuration)"
-        ),
-        None => "unprotected".into(),
+        )
     }
 }
 
@@ -829,6 +857,8 @@ struct Judge<'e, 'a> {
     sa: &'e SaState,
     /// The SA's endpoints, formatted once.
     ep_text: Vec<String>,
+    /// The suite negotiated in IKE_SA_INIT (sizes SK payloads without keys).
+    suite: Option<Suite>,
     recs: Vec<&'e Rec>,
     end: Option<(u64, SystemTime)>,
     events: Vec<Event>,
@@ -885,6 +915,7 @@ impl<'e, 'a> Judge<'e, 'a> {
         Judge {
             engine,
             ep_text: sa.endpoints.iter().map(|(e, _)| e.to_string()).collect(),
+            suite: sa.suite,
             sa,
             recs: sa.recs(),
             end,
@@ -948,7 +979,10 @@ impl<'e, 'a> Judge<'e, 'a> {
             m.message_id
         );
         if m.exchange == INFORMATIONAL && !m.response && m.encrypted {
-            what.push_str(&format!(" ({})", informational_kind(m, self.last_word(r))));
+            what.push_str(&format!(
+                " ({})",
+                informational_kind(m, self.last_word(r), self.suite)
+            ));
         }
         if let Some(n) = m.notify(INVALID_SPI) {
             let spi = if n.spi.is_empty() { &n.data } else { &n.spi };
@@ -1990,7 +2024,7 @@ impl<'e, 'a> Judge<'e, 'a> {
             .take(1)
             .map(|r| {
                 if r.m.exchange == INFORMATIONAL {
-                    informational_kind(&r.m, self.last_word(r))
+                    informational_kind(&r.m, self.last_word(r), self.suite)
                 } else {
                     exchange_name(r.m.exchange)
                 }
@@ -2012,7 +2046,6 @@ impl<'e, 'a> Judge<'e, 'a> {
             .filter(|r| r.side == o.maker_side)
             .flat_map(|r| r.m.vendor_ids().iter())
             .filter_map(|v| vendor_name(v))
-            .map(str::to_string)
             .collect();
         if !vids.is_empty() {
             evidence.push(format!("{b}'s Vendor ID says {}", vids.join(", ")));
@@ -2038,20 +2071,14 @@ impl<'e, 'a> Judge<'e, 'a> {
     }
 }
 
-/// The implementation a well-known Vendor ID names.
-fn vendor_name(v: &[u8]) -> Option<&'static str> {
-    // MD5("strongSwan"), sent when charon.send_vendor_id is set
-    // (strongSwan src/libcharon/sa/ikev2/tasks/ike_vendor.c).
-    const STRONGSWAN: [u8; 16] = [
-        0x88, 0x2f, 0xe5, 0x6d, 0x6f, 0xd2, 0x0d, 0xbc, 0x22, 0x51, 0x61, 0x3b, 0x2e, 0xbe, 0x5b,
-        0xeb,
-    ];
-    (v == STRONGSWAN).then_some("strongSwan")
+/// The implementation a well-known Vendor ID names (see [`crate::wire::vendor`]).
+fn vendor_name(v: &[u8]) -> Option<String> {
+    crate::wire::vendor::vendor_name(v)
 }
 
 fn vendor_text(v: &[u8]) -> String {
     match vendor_name(v) {
-        Some(n) => n.to_string(),
+        Some(n) => n,
         None => short_hex(v),
     }
 }

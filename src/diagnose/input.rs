@@ -97,24 +97,35 @@ fn warning_kind(w: &crate::capture::Warning) -> &'static str {
     }
 }
 
+/// The capture reader options the diagnosis reads with.
+pub fn reader_options(extra_ports: Vec<u16>) -> CaptureOptions {
+    CaptureOptions {
+        extra_ports,
+        esp_events: true,
+        // The engine tallies ESP per IKE SA itself.
+        esp_stats: false,
+        ..CaptureOptions::default()
+    }
+}
+
 /// Reads every IKE message (decrypting SK with `keys`) and ESP packet of a
-/// capture in one pass and diagnoses it.
+/// capture file in one pass and diagnoses it.
 pub fn diagnose_capture<'a>(
     path: &Path,
     extra_ports: Vec<u16>,
     keys: Option<&KeyTable>,
     opts: &'a Options<'a>,
 ) -> Result<CaptureDiagnosis<'a>, CaptureError> {
-    let mut reader = CaptureReader::open(
-        path,
-        CaptureOptions {
-            extra_ports,
-            esp_events: true,
-            // The engine tallies ESP per IKE SA itself.
-            esp_stats: false,
-            ..CaptureOptions::default()
-        },
-    )?;
+    let reader = CaptureReader::open(path, reader_options(extra_ports))?;
+    Ok(diagnose_reader(reader, keys, opts))
+}
+
+/// [`diagnose_capture`] on an open reader (made with [`reader_options`]).
+pub fn diagnose_reader<'a>(
+    mut reader: CaptureReader<'_>,
+    keys: Option<&KeyTable>,
+    opts: &'a Options<'a>,
+) -> CaptureDiagnosis<'a> {
     let mut engine = Engine::new(opts);
     let mut warnings = WarningLog::default();
     let (mut ike_messages, mut esp_packets) = (0, 0);
@@ -162,13 +173,13 @@ pub fn diagnose_capture<'a>(
             Event::Warning(w) => warnings.push(warning_kind(&w), || w.to_string()),
         }
     }
-    Ok(CaptureDiagnosis {
+    CaptureDiagnosis {
         reports: engine.finish(None),
         warnings,
         damaged: reader.damaged(),
         ike_messages,
         esp_packets,
-    })
+    }
 }
 
 /// Checks tokens against the maker's keyring, as `qcd token verify` does.

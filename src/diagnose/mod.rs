@@ -21,7 +21,9 @@ pub mod takers;
 
 pub use crate::ikesa::digest::{summarize, Keep};
 pub use engine::{diagnose, Engine, Options, Reports, DEFAULT_SILENCE};
-pub use input::{diagnose_capture, CaptureDiagnosis, KeyringChecker, WarningLog};
+pub use input::{
+    diagnose_capture, diagnose_reader, reader_options, CaptureDiagnosis, KeyringChecker, WarningLog,
+};
 pub use model::{
     DecryptFailure, DeleteSummary, Event, IkeSummary, NotifySummary, OutageReport, Packet,
     PacketKind, PayloadSet, Rare, SaReport, TakerView, TokenCheck, TokenChecker, Verdict,

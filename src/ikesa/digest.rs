@@ -22,8 +22,8 @@ use numbers::*;
 /// Which notifies a digest keeps.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Keep {
-    /// The QCD ones (with their data), errors, and inside SK the NAT
-    /// detection notifies: what the diagnosis reads.
+    /// The QCD ones (with their data), errors, and every notify type inside
+    /// SK: what the diagnosis reads.
     Essential,
     /// Every notify (data only for the QCD ones): for summaries that list
     /// notify types.
@@ -128,6 +128,73 @@ pub struct IkeSummary {
     pub rare: Option<Box<Rare>>,
 }
 
+/// The encryption and integrity an IKE SA negotiated (the IKE_SA_INIT
+/// response's proposal), enough to know how large an empty SK payload is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Suite {
+    /// ENCR transform ID and key length in bits (0 when absent).
+    pub encr: u16,
+    pub key_bits: u16,
+    /// INTEG transform ID (0: none, as with AEAD ciphers).
+    pub integ: u16,
+}
+
+impl Suite {
+    /// (IV, cipher block, ICV) lengths in octets, when the IDs are known
+    /// (RFC 7296, RFC 5282, RFC 5930, RFC 7634, RFC 4868 and friends).
+    pub fn overhead(&self) -> Option<(usize, usize, usize)> {
+        let icv_integ = match self.integ {
+            0 => 0,
+            1 | 2 | 5 => 12, // HMAC_MD5_96, HMAC_SHA1_96, AES_XCBC_96
+            6 | 12 => 16,    // HMAC_MD5_128, HMAC_SHA2_256_128
+            7 => 20,         // HMAC_SHA1_160
+            13 => 24,        // HMAC_SHA2_384_192
+            14 => 32,        // HMAC_SHA2_512_256
+            _ => return None,
+        };
+        Some(match self.encr {
+            11 => (0, 1, icv_integ),    // NULL
+            3 => (8, 8, icv_integ),     // 3DES
+            12 => (16, 16, icv_integ),  // AES-CBC
+            13 => (8, 1, icv_integ),    // AES-CTR
+            14 | 18 => (8, 1, 8),       // AES-CCM/GCM, 8-octet ICV
+            15 | 19 => (8, 1, 12),      // 12-octet ICV
+            16 | 20 | 28 => (8, 1, 16), // 16-octet ICV, ChaCha20-Poly1305
+            _ => return None,
+        })
+    }
+
+    /// The SK body length of an empty SK payload under this suite.
+    pub fn empty_body_len(&self) -> Option<usize> {
+        let (iv, block, icv) = self.overhead()?;
+        // The Pad Length octet alone, padded to one block.
+        Some(iv + block + icv)
+    }
+
+    /// A short name, e.g. "ENCR 12/256, INTEG 12".
+    pub fn describe(&self) -> String {
+        let encr = wire::sa::EncrId(self.encr)
+            .name()
+            .map(str::to_string)
+            .unwrap_or_else(|| format!("ENCR {}", self.encr));
+        let encr = if self.key_bits != 0 {
+            format!("{encr}-{}", self.key_bits)
+        } else {
+            encr
+        };
+        match self.integ {
+            0 => encr,
+            i => format!(
+                "{encr} with {}",
+                wire::sa::IntegId(i)
+                    .name()
+                    .map(str::to_string)
+                    .unwrap_or_else(|| format!("INTEG {i}"))
+            ),
+        }
+    }
+}
+
 /// The parts of an IKE message few messages have.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Rare {
@@ -137,6 +204,8 @@ pub struct Rare {
     pub inner_deletes: Vec<DeleteSummary>,
     /// Why SK could not be decrypted, if it was tried.
     pub decrypt_error: Option<DecryptFailure>,
+    /// In an IKE_SA_INIT response: the suite the responder chose.
+    pub negotiated: Option<Suite>,
     /// The SK payload was decrypted without an integrity check (the key
     /// table says "[No Checking]" or NONE): its content is unauthenticated,
     /// and wrong keys would give garbage rather than an error.
@@ -173,6 +242,10 @@ impl IkeSummary {
         self.rare.as_deref().is_some_and(|r| r.unverified)
     }
 
+    pub fn negotiated(&self) -> Option<Suite> {
+        self.rare.as_deref().and_then(|r| r.negotiated)
+    }
+
     pub fn new_ike_spi(&self) -> Option<Spi> {
         self.rare.as_deref().and_then(|r| r.new_ike_spi)
     }
@@ -194,10 +267,9 @@ fn keeps_data(t: u16) -> bool {
 /// Whether the diagnosis keeps a notify at all: the QCD ones, errors, and
 /// inside SK the NAT detection notifies (a MOBIKE liveness check).
 fn keeps(t: u16, inner: bool, keep: Keep) -> bool {
-    keep == Keep::AllTypes
-        || keeps_data(t)
-        || t < FIRST_STATUS_TYPE
-        || (inner && matches!(t, NAT_DETECTION_SOURCE_IP | NAT_DETECTION_DESTINATION_IP))
+    // Inside SK (read only with keys) every type is kept, to name what an
+    // INFORMATIONAL request carries.
+    keep == Keep::AllTypes || keeps_data(t) || t < FIRST_STATUS_TYPE || inner
 }
 
 fn notify_summary(p: &wire::Payload<'_>) -> Result<NotifySummary, WireError> {
@@ -259,6 +331,9 @@ pub fn summarize(
                     break;
                 }
             },
+            PayloadType::SA if m.exchange == 34 && m.response => {
+                m.rare_mut().negotiated = negotiated(p.body());
+            }
             PayloadType::VENDOR_ID if m.vendor_ids().len() < 16 => {
                 m.rare_mut().vendor_ids.push(p.body().to_vec());
             }
@@ -277,6 +352,31 @@ pub fn summarize(
         }
     }
     Ok((m, damage))
+}
+
+/// The suite of the first IKE proposal in an SA payload body.
+fn negotiated(body: &[u8]) -> Option<Suite> {
+    let q = wire::sa::proposals(body, 0)
+        .filter_map(Result::ok)
+        .find(|q| q.protocol_id == ProtocolId::IKE)?;
+    let mut suite = Suite {
+        encr: 0,
+        key_bits: 0,
+        integ: 0,
+    };
+    let mut encr = false;
+    for t in q.transforms_iter().filter_map(Result::ok) {
+        match t.transform_type {
+            wire::sa::TransformType::ENCR => {
+                suite.encr = t.id;
+                suite.key_bits = t.key_length().unwrap_or(0);
+                encr = true;
+            }
+            wire::sa::TransformType::INTEG => suite.integ = t.id,
+            _ => {}
+        }
+    }
+    encr.then_some(suite)
 }
 
 /// Why decryption failed, in words that name the likely wrong key.
@@ -333,11 +433,10 @@ fn open_sk(bytes: &[u8], sk: &wire::Payload<'_>, table: &KeyTable, m: &mut IkeSu
                 Err(_) => break,
             },
             PayloadType::DELETE => {
-                let body = p.body();
-                if body.len() >= 4 {
+                if let Ok(d) = wire::delete::Delete::new_checked(p.body()) {
                     m.rare_mut().inner_deletes.push(DeleteSummary {
-                        protocol_id: body[0],
-                        spis: u16::from_be_bytes([body[2], body[3]]),
+                        protocol_id: d.protocol_id().0,
+                        spis: d.spi_count(),
                     });
                 }
             }

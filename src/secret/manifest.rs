@@ -8,6 +8,7 @@ use std::time::SystemTime;
 
 use serde::{Deserialize, Serialize};
 
+use super::deploy::ExportRecord;
 use super::keyring::{Generation, Keyring, Origin, State};
 use super::store::FileInfo;
 use super::{weakness, Weakness};
@@ -32,6 +33,55 @@ pub struct Manifest {
     /// The keyring file's permissions and owner.
     pub file: FileMeta,
     pub generations: Vec<GenerationMeta>,
+    /// The daemon files this keyring was exported to, from its exports
+    /// record (`KEYRING.exports`, see [`super::deploy`]); empty when none.
+    #[serde(default)]
+    pub exports: Vec<ExportState>,
+}
+
+/// One exported file as the manifest shows it: the exports record's entry
+/// and what the file holds now.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExportState {
+    pub file: String,
+    /// The `--for` target (`rockhopper`, `racoon2`), or null.
+    pub target: Option<String>,
+    pub format: String,
+    /// The generation qcd last exported there, and its fingerprint.
+    pub generation: u32,
+    pub fingerprint: String,
+    /// When qcd last changed the file.
+    pub written: String,
+    pub on_change: Option<String>,
+    /// When the `--on-change` command (the daemon's restart) last succeeded, and
+    /// the fingerprint of what the file held then: what the daemon started with.
+    pub daemon_started: Option<String>,
+    pub daemon_fingerprint: Option<String>,
+    /// The last `--on-change` command failed (and how); the next export retries it.
+    pub restart_pending: bool,
+    pub on_change_failed: Option<String>,
+    /// The fingerprint of what the file holds now; null when it could not be read.
+    pub file_fingerprint: Option<String>,
+}
+
+impl ExportState {
+    /// The record's entry, with what the file holds now.
+    pub fn new(r: ExportRecord, file_fingerprint: Option<String>) -> Self {
+        ExportState {
+            file: r.file,
+            target: r.target,
+            format: r.format,
+            generation: r.generation,
+            fingerprint: r.fingerprint,
+            written: r.written,
+            on_change: r.on_change,
+            daemon_started: r.daemon_started,
+            daemon_fingerprint: r.daemon_fingerprint,
+            restart_pending: r.restart_pending,
+            on_change_failed: r.on_change_failed,
+            file_fingerprint,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -110,6 +160,7 @@ impl Manifest {
                 .iter()
                 .map(|g| GenerationMeta::from_generation(g, now))
                 .collect(),
+            exports: Vec::new(),
         }
     }
 }

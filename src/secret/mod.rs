@@ -5,6 +5,7 @@
 //! [`crate::token`]; this module only keeps and hands out secret bytes.
 
 pub mod bytes;
+pub mod deploy;
 pub mod derive;
 pub mod fingerprint;
 pub mod guard;
@@ -12,6 +13,7 @@ pub mod keyring;
 pub mod manifest;
 pub mod ops;
 pub mod store;
+pub mod target;
 
 pub use bytes::SecretBytes;
 pub use fingerprint::{fingerprint, weakness, Weakness};

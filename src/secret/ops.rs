@@ -8,21 +8,29 @@
 //! (see [`super::store`]), with existence decided under the lock, and never
 //! writes a keyring that would not load.
 
+use std::fmt;
 use std::io::Read;
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
 use zeroize::Zeroizing;
 
+use super::deploy::{self, DeployError, ExportRecord};
 use super::derive::{derive_member_secret, DeriveError};
-use super::keyring::{Keyring, ModelError, MAX_SECRET_BYTES, MIN_SECRET_BYTES};
-use super::manifest::{GenerationMeta, Manifest};
+use super::keyring::{Generation, Keyring, ModelError, MAX_SECRET_BYTES, MIN_SECRET_BYTES};
+use super::manifest::{ExportState, GenerationMeta, Manifest};
 use super::store::{self, LoadOptions, LockedFile, StoreError};
+use super::target::{Mismatch, Target};
 use super::{fingerprint, weakness, Origin, SecretBytes, Weakness};
 use crate::encoding::{self, ByteFormat};
 use crate::fsio::{self, FileError, Owners, Privacy};
-use crate::timefmt::TimeError;
+use crate::timefmt::{self, TimeError};
 use crate::token::{Profile, ProfileError, TokenSpec};
+
+/// How long a replaced generation stays valid when `--overlap` is not given
+/// (and the target, if any, can hold more than one secret).
+pub const DEFAULT_OVERLAP: Duration = Duration::from_secs(86_400);
 
 /// Why an operation failed. Nothing was written.
 #[derive(Debug, thiserror::Error)]
@@ -55,8 +63,52 @@ pub enum OpError {
     },
     #[error("generation {id} was destroyed by prune: its secret no longer exists")]
     Destroyed { id: u32 },
-    #[error("{path} exists and holds a different secret: refusing to replace it (pass --force to overwrite; the daemon's old secret will be lost)")]
-    ExportConflict { path: PathBuf },
+    #[error("{path} holds a secret that is no generation of this keyring: refusing to replace it (pass --force to overwrite; the daemon's old secret will be lost){}", conflict_hint(*target, path))]
+    ExportConflict {
+        path: PathBuf,
+        target: Option<Target>,
+    },
+    #[error("{path}: {mismatch}. Make a keyring for {target} with `qcd secret generate --for {target} -k NEW.json`, or move this one with `qcd secret rotate -k {path} --bytes {bytes} --profile {profile} --length {length}` (then --for {target} fits)", target = mismatch.target, bytes = mismatch.target.spec().secret_bytes, profile = mismatch.target.spec().profile, length = mismatch.target.spec().token_length)]
+    NotForTarget { path: PathBuf, mismatch: Mismatch },
+    #[error("{given} conflicts with --for {target}, which uses {wanted}: drop {option}")]
+    TargetConflict {
+        target: Target,
+        option: &'static str,
+        given: String,
+        wanted: String,
+    },
+    #[error("{} reads one secret at start-up and cannot accept the old secret's tokens once it has the new one, so --overlap has no meaning for it: drop --overlap (the replaced generation expires at once; a graceful restart that deletes the SAs is what keeps peers safe)", target.spec().daemon)]
+    OverlapSingleKey { target: Target },
+    #[error("{} reads one secret: it has no previous secret to import into; import with --as active", target.spec().daemon)]
+    PreviousSingleKey { target: Target },
+    #[error("the secret from {from} is {n} bytes: {target} reads exactly {wanted}")]
+    TargetSecretSize {
+        from: String,
+        n: usize,
+        target: Target,
+        wanted: usize,
+    },
+    #[error("the secret from {from} looks weak ({}): refusing to import it. Generate a random one with `qcd secret generate` or `qcd secret rotate`, or pass --allow-weak if you really must keep it", weakness.describe())]
+    WeakSecret { from: String, weakness: Weakness },
+    #[error("--root and --keyring name the same file ({path}): a member's secret is derived from the root and kept in its own keyring. Give the member keyring another path, e.g. --keyring {member}.json")]
+    DeriveIntoRoot { path: PathBuf, member: String },
+    #[error("{path} holds secrets derived for member {other}, not {member}: each member needs its own keyring (e.g. --keyring {member}.json); pass --force to recreate {path} for {member} (losing {other}'s generations)")]
+    OtherMember {
+        path: PathBuf,
+        other: String,
+        member: String,
+    },
+    #[error(
+        "--format is required (raw, hex or base64), or --for TARGET, which implies its format"
+    )]
+    NoFormat,
+    #[error("the user {name} does not exist here{}: pass --owner USER, the account the daemon reads the file as", for_target.map(|t| format!(" ({} reads its secret as {name}: is it installed?)", t.spec().daemon)).unwrap_or_default())]
+    NoSuchUser {
+        name: String,
+        for_target: Option<Target>,
+    },
+    #[error(transparent)]
+    Deploy(#[from] DeployError),
     #[error("the secret file {path} does not exist")]
     NoSecretFile { path: PathBuf },
     #[error(transparent)]
@@ -68,6 +120,18 @@ pub enum OpError {
 impl From<FileError> for OpError {
     fn from(e: FileError) -> Self {
         OpError::Store(e.into())
+    }
+}
+
+fn conflict_hint(target: Option<Target>, path: &Path) -> String {
+    match target {
+        Some(t) => format!(
+            ". {} {}; if it did, import its secret to keep its tokens valid (`qcd secret import --for {t} --in {}`) or export with --force and restart it",
+            t.spec().daemon,
+            t.spec().bad_file,
+            path.display()
+        ),
+        None => String::new(),
     }
 }
 
@@ -121,13 +185,17 @@ pub fn random_secret(n: usize) -> Result<SecretBytes, OpError> {
     check_secret_size(n, "the requested secret")?;
     SecretBytes::random(n).map_err(OpError::Random)
 }
-
-/// Reads a secret file for `import --in`: a regular file of ours, private
-/// unless `opts` allows otherwise, at most [`fsio::SECRET_FILE`] bytes.
-pub fn read_secret_file(path: &Path, opts: &LoadOptions) -> Result<Zeroizing<Vec<u8>>, OpError> {
+/// Reads a secret file for `import --in`: a regular file of ours (or of
+/// `owners`' other account, e.g. the daemon's), private unless `opts`
+/// allows otherwise, at most [`fsio::SECRET_FILE`] bytes.
+pub fn read_secret_file(
+    path: &Path,
+    opts: &LoadOptions,
+    owners: Owners,
+) -> Result<Zeroizing<Vec<u8>>, OpError> {
     let privacy = Privacy {
         allow_group_other: opts.allow_insecure_permissions,
-        owners: Owners::Me,
+        owners,
     };
     match fsio::read_private(path, &fsio::SECRET_FILE, &privacy) {
         Ok((bytes, _)) => Ok(bytes),
@@ -159,17 +227,184 @@ pub fn decode_secret(format: ByteFormat, raw: &[u8], source: &str) -> Result<Sec
     Ok(secret)
 }
 
+/// The owners accepted for files a target's daemon owns: ours, or the daemon account's.
+pub fn target_owners(target: Option<Target>) -> Owners {
+    match target.and_then(|t| fsio::user_ids(t.spec().owner)) {
+        Some((uid, _)) => Owners::MeOr(uid),
+        None => Owners::Me,
+    }
+}
+
+// ----------------------------------------------------------------- notices
+
+/// Something the user should know about what an operation did (or would
+/// do); the operation itself succeeded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Notice {
+    /// `--overlap 0`: the replaced generation expires at once, and every
+    /// token peers hold from it stops matching now.
+    NoOverlap { replaced: u32 },
+    /// `--profile` without `--bind-taker-addr` on a keyring whose active
+    /// generation binds tokens to the taker address: the new one does not.
+    TakerAddrDropped { profile: Profile },
+    /// A single-key daemon takes the new secret only when it restarts.
+    SingleKey { target: Target, stage: Stage },
+    /// The export replaced a newer generation with an older one.
+    Rollback { from: u32, to: u32 },
+}
+
+impl Notice {
+    /// Warnings ask for attention; the others are information.
+    pub fn is_warning(&self) -> bool {
+        !matches!(
+            self,
+            Notice::SingleKey {
+                stage: Stage::Restarted,
+                ..
+            }
+        )
+    }
+}
+
+impl fmt::Display for Notice {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Notice::NoOverlap { replaced } => write!(
+                f,
+                "--overlap 0: generation {replaced} expires at once, so every token peers hold from it stops matching now; a gateway that reboots before its peers rekey fails crash detection (use an overlap of at least the longest IKE SA lifetime)"
+            ),
+            Notice::TakerAddrDropped { profile } => write!(
+                f,
+                "the active generation binds tokens to the taker address, the new {profile} one does not (--profile starts from the profile's defaults): add --bind-taker-addr to keep the binding"
+            ),
+            Notice::SingleKey {
+                target,
+                stage: Stage::Keyring,
+            } => {
+                let s = target.spec();
+                write!(
+                    f,
+                    "{} reads its secret only at start-up: the new secret takes effect when it restarts, and then every token peers hold from the old secret stops matching. Export it and restart {} at once with a graceful restart that deletes its SAs (peers re-establish and get new tokens), e.g. `qcd secret export --for {target} --on-change '{}'`; a crash before that restart defeats QCD",
+                    s.daemon,
+                    s.name,
+                    target.restart_command()
+                )
+            }
+            Notice::SingleKey {
+                target,
+                stage: Stage::File,
+            } => write!(
+                f,
+                "{} still runs its old secret: it reads the file only at start-up. Restart it now with a graceful restart that deletes its SAs ({}; or export with --on-change to do it), so that peers re-establish and get tokens of the new secret; a crash before that restart defeats QCD",
+                target.spec().daemon,
+                target.restart_command()
+            ),
+            Notice::SingleKey {
+                target,
+                stage: Stage::Restarted,
+            } => write!(
+                f,
+                "{} restarted with the new secret: peers whose SAs it deleted re-establish and get new tokens",
+                target.spec().daemon
+            ),
+            Notice::Rollback { from, to } => write!(
+                f,
+                "the file held generation {from}; it now holds the older generation {to}"
+            ),
+        }
+    }
+}
+
+/// Where a new secret for a single-key daemon is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    /// In the keyring (rotate, import): not exported yet.
+    Keyring,
+    /// In the daemon's file, but no `--on-change` command restarted the daemon.
+    File,
+    /// In the daemon's file, and the `--on-change` command (the restart) succeeded.
+    Restarted,
+}
+
+/// The overlap an operation uses: none for a single-key target (where
+/// `--overlap` is refused), else the one given or [`DEFAULT_OVERLAP`].
+fn resolve_overlap(target: Option<Target>, given: Option<Duration>) -> Result<Duration, OpError> {
+    match (target, given) {
+        (Some(t), Some(_)) if t.spec().single_key => Err(OpError::OverlapSingleKey { target: t }),
+        (Some(t), None) if t.spec().single_key => Ok(Duration::ZERO),
+        (_, g) => Ok(g.unwrap_or(DEFAULT_OVERLAP)),
+    }
+}
+
+/// The secret size and token spec of a new generation made `--for` a
+/// target: the target's, with any conflicting option refused.
+fn target_choices(
+    target: Target,
+    spec: &SpecRequest,
+    bytes: Option<usize>,
+) -> Result<(TokenSpec, usize), OpError> {
+    let s = target.spec();
+    let conflict = |option: &'static str, given: String, wanted: String| {
+        Err(OpError::TargetConflict {
+            target,
+            option,
+            given,
+            wanted,
+        })
+    };
+    if let Some(b) = bytes.filter(|&b| b != s.secret_bytes) {
+        return conflict(
+            "--bytes",
+            format!("--bytes {b}"),
+            format!("{}-byte secrets", s.secret_bytes),
+        );
+    }
+    if let Some(p) = spec.profile.filter(|&p| p != s.profile) {
+        return conflict("--profile", format!("--profile {p}"), s.profile.to_string());
+    }
+    if let Some(l) = spec.length.filter(|&l| l != s.token_length) {
+        return conflict(
+            "--length",
+            format!("--length {l}"),
+            format!("{}-byte tokens", s.token_length),
+        );
+    }
+    if spec.bind_taker_addr {
+        return conflict(
+            "--bind-taker-addr",
+            "--bind-taker-addr".into(),
+            "tokens not bound to the taker address".into(),
+        );
+    }
+    Ok((target.token_spec(), s.secret_bytes))
+}
+
+/// Checks that generation `g` fits `target` (when given).
+fn check_fits(path: &Path, target: Option<Target>, g: &Generation) -> Result<(), OpError> {
+    match target {
+        Some(t) => t
+            .check(g.id, g.secret_len, &g.spec)
+            .map_err(|mismatch| OpError::NotForTarget {
+                path: path.to_path_buf(),
+                mismatch,
+            }),
+        None => Ok(()),
+    }
+}
+
 // ---------------------------------------------------------------- generate
 
 /// `qcd secret generate`.
 #[derive(Debug, Clone)]
 pub struct GenerateRequest {
     pub keyring: PathBuf,
-    /// Secret length in bytes (16 to 1024).
-    pub bytes: usize,
+    /// Secret length in bytes (16 to 1024) [default: 32, or the target's].
+    pub bytes: Option<usize>,
     pub spec: SpecRequest,
     /// Replace an existing keyring (its secrets are lost).
     pub force: bool,
+    /// Make generation 1 for this daemon (its secret size and token spec).
+    pub target: Option<Target>,
 }
 
 /// What [`generate`] made.
@@ -180,8 +415,14 @@ pub struct GenerateOutcome {
 
 /// Creates a keyring whose generation 1 is a fresh random secret.
 pub fn generate(req: &GenerateRequest, now: SystemTime) -> Result<GenerateOutcome, OpError> {
-    let spec = req.spec.resolve(TokenSpec::default())?;
-    let keyring = Keyring::new(random_secret(req.bytes)?, spec, now, Origin::Generated);
+    let (spec, bytes) = match req.target {
+        Some(t) => target_choices(t, &req.spec, req.bytes)?,
+        None => (
+            req.spec.resolve(TokenSpec::default())?,
+            req.bytes.unwrap_or(super::keyring::DEFAULT_SECRET_BYTES),
+        ),
+    };
+    let keyring = Keyring::new(random_secret(bytes)?, spec, now, Origin::Generated);
     store::create(&req.keyring, &keyring, req.force)?;
     Ok(GenerateOutcome {
         generation: GenerationMeta::from_generation(keyring.active(), now),
@@ -195,8 +436,9 @@ pub fn generate(req: &GenerateRequest, now: SystemTime) -> Result<GenerateOutcom
 pub struct RotateRequest {
     pub keyring: PathBuf,
     pub load: LoadOptions,
-    /// How long the old active generation stays valid as previous.
-    pub overlap: Duration,
+    /// How long the old active generation stays valid as previous
+    /// [default: [`DEFAULT_OVERLAP`]; none, and refused, for a single-key target].
+    pub overlap: Option<Duration>,
     /// Rotate only if the active generation is at least this old.
     pub if_older_than: Option<Duration>,
     /// Decide, but write nothing.
@@ -204,6 +446,9 @@ pub struct RotateRequest {
     /// Secret length of the new generation [default: the active one's].
     pub bytes: Option<usize>,
     pub spec: SpecRequest,
+    /// The daemon the keyring is for: the active generation must fit it,
+    /// and the new one is made for it.
+    pub target: Option<Target>,
 }
 
 /// A generation a dry run would create.
@@ -221,14 +466,16 @@ pub enum RotateOutcome {
     Rotated {
         generation: GenerationMeta,
         previous: GenerationMeta,
+        notices: Vec<Notice>,
     },
-    /// Dry run: what a real run would make.
+    /// Dry run: exactly what a real run would make.
     WouldRotate {
         planned: PlannedGeneration,
         /// The active generation, which would become previous…
         previous: GenerationMeta,
-        /// …until then.
+        /// …until then (now, for a single-key target).
         previous_expires: SystemTime,
+        notices: Vec<Notice>,
     },
     /// `if_older_than` not reached: nothing changed.
     NotDue {
@@ -242,60 +489,86 @@ pub enum RotateOutcome {
 /// `if_older_than`.
 pub fn rotate(req: &RotateRequest, now: SystemTime) -> Result<RotateOutcome, OpError> {
     let path = &req.keyring;
+    let overlap = resolve_overlap(req.target, req.overlap)?;
+    type Plan = (PlannedGeneration, SystemTime, Vec<Notice>);
     // The decision, the same for a dry run and a real one.
-    let plan =
-        |k: &Keyring| -> Result<Result<(PlannedGeneration, SystemTime), RotateOutcome>, OpError> {
-            let active = k.active();
-            if let Some(min_age) = req.if_older_than {
-                let age = active.age_at(now);
-                if age < min_age {
-                    return Ok(Err(RotateOutcome::NotDue {
-                        active: GenerationMeta::from_generation(active, now),
-                        age,
-                        min_age,
-                    }));
-                }
+    let plan = |k: &Keyring| -> Result<Result<Plan, RotateOutcome>, OpError> {
+        let active = k.active();
+        check_fits(path, req.target, active)?;
+        if let Some(min_age) = req.if_older_than {
+            let age = active.age_at(now);
+            if age < min_age {
+                return Ok(Err(RotateOutcome::NotDue {
+                    active: GenerationMeta::from_generation(active, now),
+                    age,
+                    min_age,
+                }));
             }
-            let spec = req.spec.resolve(active.spec)?;
-            let secret_bytes = req.bytes.unwrap_or(active.secret_len);
-            check_secret_size(secret_bytes, "the new secret")?;
-            let id = k.next_id().map_err(model(path))?;
-            let expires = Keyring::expiry(now, req.overlap).map_err(model(path))?;
-            Ok(Ok((
-                PlannedGeneration {
-                    id,
-                    secret_bytes,
-                    spec,
-                },
-                expires,
-            )))
+        }
+        let (spec, secret_bytes) = match req.target {
+            Some(t) => target_choices(t, &req.spec, req.bytes)?,
+            None => (
+                req.spec.resolve(active.spec)?,
+                req.bytes.unwrap_or(active.secret_len),
+            ),
         };
+        check_secret_size(secret_bytes, "the new secret")?;
+        let id = k.next_id().map_err(model(path))?;
+        let expires = Keyring::expiry(now, overlap).map_err(model(path))?;
+        let mut notices = Vec::new();
+        if active.spec.taker_addr && !spec.taker_addr {
+            notices.push(Notice::TakerAddrDropped {
+                profile: spec.profile,
+            });
+        }
+        match req.target {
+            Some(target) if target.spec().single_key => notices.push(Notice::SingleKey {
+                target,
+                stage: Stage::Keyring,
+            }),
+            _ if overlap.is_zero() => notices.push(Notice::NoOverlap {
+                replaced: active.id,
+            }),
+            _ => {}
+        }
+        Ok(Ok((
+            PlannedGeneration {
+                id,
+                secret_bytes,
+                spec,
+            },
+            expires,
+            notices,
+        )))
+    };
     if req.dry_run {
         let k = store::load(path, &req.load)?;
         return Ok(match plan(&k)? {
             Err(not_due) => not_due,
-            Ok((planned, previous_expires)) => RotateOutcome::WouldRotate {
+            Ok((planned, previous_expires, notices)) => RotateOutcome::WouldRotate {
                 planned,
                 previous: GenerationMeta::from_generation(k.active(), now),
                 previous_expires,
+                notices,
             },
         });
     }
     store::update(path, &req.load, |k| {
-        let planned = match plan(k)? {
+        let (planned, notices) = match plan(k)? {
             Err(not_due) => return Ok((not_due, false)),
-            Ok((planned, _)) => planned,
+            Ok((planned, _, notices)) => (planned, notices),
         };
         let old = k.active().id;
         let secret = random_secret(planned.secret_bytes)?;
         let id = k
-            .rotate(secret, planned.spec, now, req.overlap, Origin::Generated)
+            .rotate(secret, planned.spec, now, overlap, Origin::Generated)
             .map_err(model(path))?;
         let meta = |id| GenerationMeta::from_generation(k.generation(id).expect("exists"), now);
         Ok::<_, OpError>((
             RotateOutcome::Rotated {
                 generation: meta(id),
                 previous: meta(old),
+                notices,
             },
             true,
         ))
@@ -332,6 +605,7 @@ pub struct AdoptOutcome {
     pub generation: GenerationMeta,
     /// With `Added` as active: the generation that became previous.
     pub previous: Option<GenerationMeta>,
+    pub notices: Vec<Notice>,
 }
 
 impl AdoptOutcome {
@@ -341,64 +615,89 @@ impl AdoptOutcome {
     }
 }
 
+/// How [`adopt`] puts a secret into a keyring.
+struct Adoption<'a, S, C> {
+    path: &'a Path,
+    load: &'a LoadOptions,
+    secret: &'a SecretBytes,
+    /// The spec of the new generation, from the active one's (or the default).
+    spec: S,
+    /// A check of the existing keyring, before anything changes.
+    check: C,
+    placement: Placement,
+    overlap: Duration,
+    origin: &'a Origin,
+    /// Replace the keyring instead of adding to it.
+    recreate: bool,
+}
+
 /// Puts `secret` into the keyring: creates it (replacing it when
 /// `recreate`) or, when it exists, adds the secret unless a generation
 /// already has its fingerprint. All under the lock.
-#[allow(clippy::too_many_arguments)]
-fn adopt(
-    path: &Path,
-    load: &LoadOptions,
-    secret: &SecretBytes,
-    spec: impl Fn(TokenSpec) -> Result<TokenSpec, OpError>,
-    placement: Placement,
-    overlap: Duration,
-    origin: &Origin,
-    recreate: bool,
-    now: SystemTime,
-) -> Result<AdoptOutcome, OpError> {
+fn adopt<S, C>(a: Adoption<'_, S, C>, now: SystemTime) -> Result<AdoptOutcome, OpError>
+where
+    S: Fn(TokenSpec) -> Result<TokenSpec, OpError>,
+    C: Fn(&Keyring) -> Result<(), OpError>,
+{
+    let path = a.path;
     let create = || {
-        if placement == Placement::Previous {
+        if a.placement == Placement::Previous {
             return Err(OpError::PreviousNeedsKeyring {
                 path: path.to_path_buf(),
             });
         }
         let k = Keyring::new(
-            secret.clone(),
-            spec(TokenSpec::default())?,
+            a.secret.clone(),
+            (a.spec)(TokenSpec::default())?,
             now,
-            origin.clone(),
+            a.origin.clone(),
         );
         let outcome = AdoptOutcome {
             adopted: Adopted::Created,
             generation: GenerationMeta::from_generation(k.active(), now),
             previous: None,
+            notices: Vec::new(),
         };
         Ok((outcome, k))
     };
-    if recreate {
+    if a.recreate {
         let (outcome, k) = create()?;
         store::create(path, &k, true)?;
         return Ok(outcome);
     }
-    store::create_or_update(path, load, create, |k| {
-        let fp = fingerprint(secret.expose());
+    store::create_or_update(path, a.load, create, |k| {
+        (a.check)(k)?;
+        let fp = fingerprint(a.secret.expose());
         if let Some(g) = k.find_fingerprint(&fp) {
             let present = AdoptOutcome {
                 adopted: Adopted::Present,
                 generation: GenerationMeta::from_generation(g, now),
                 previous: None,
+                notices: Vec::new(),
             };
             return Ok((present, false));
         }
-        let spec = spec(k.active().spec)?;
-        let old = k.active().id;
-        let (id, previous) = match placement {
-            Placement::Active => (
-                k.rotate(secret.clone(), spec, now, overlap, origin.clone()),
-                Some(old),
-            ),
+        let old = k.active();
+        let spec = (a.spec)(old.spec)?;
+        let mut notices = Vec::new();
+        if old.spec.taker_addr && !spec.taker_addr && a.placement == Placement::Active {
+            notices.push(Notice::TakerAddrDropped {
+                profile: spec.profile,
+            });
+        }
+        let old = old.id;
+        let (id, previous) = match a.placement {
+            Placement::Active => {
+                if a.overlap.is_zero() {
+                    notices.push(Notice::NoOverlap { replaced: old });
+                }
+                (
+                    k.rotate(a.secret.clone(), spec, now, a.overlap, a.origin.clone()),
+                    Some(old),
+                )
+            }
             Placement::Previous => (
-                k.add_previous(secret.clone(), spec, now, overlap, origin.clone()),
+                k.add_previous(a.secret.clone(), spec, now, a.overlap, a.origin.clone()),
                 None,
             ),
         };
@@ -409,6 +708,7 @@ fn adopt(
             adopted: Adopted::Added,
             generation: meta(id),
             previous: previous.map(meta),
+            notices,
         };
         Ok((added, true))
     })
@@ -420,37 +720,88 @@ pub struct ImportRequest {
     pub keyring: PathBuf,
     pub load: LoadOptions,
     pub secret: SecretBytes,
+    /// Where the secret came from, for messages ("stdin", the file name).
+    pub source: String,
     pub placement: Placement,
-    /// How long a generation that stops being active (or the imported one, as previous) stays valid.
-    pub overlap: Duration,
+    /// How long a generation that stops being active (or the imported one,
+    /// as previous) stays valid [default: [`DEFAULT_OVERLAP`]; none, and
+    /// refused, for a single-key target].
+    pub overlap: Option<Duration>,
     pub spec: SpecRequest,
+    /// Import a secret that looks weak (one repeated byte, a short pattern).
+    pub allow_weak: bool,
+    /// The daemon the secret comes from or goes to: its size and token spec.
+    pub target: Option<Target>,
 }
 
-/// What [`import`] did, and whether the secret looks weak.
+/// What [`import`] did.
 #[derive(Debug, Clone)]
 pub struct ImportOutcome {
     pub outcome: AdoptOutcome,
+    /// The secret looks weak and `allow_weak` let it in.
     pub weak: Option<Weakness>,
 }
 
 /// Adds an existing secret as a new generation, creating the keyring if missing.
 pub fn import(req: &ImportRequest, now: SystemTime) -> Result<ImportOutcome, OpError> {
     check_secret_size(req.secret.len(), "the imported secret")?;
+    let weak = weakness(req.secret.expose());
+    if let (Some(w), false) = (weak, req.allow_weak) {
+        return Err(OpError::WeakSecret {
+            from: req.source.clone(),
+            weakness: w,
+        });
+    }
+    let overlap = resolve_overlap(req.target, req.overlap)?;
+    let target_spec = match req.target {
+        Some(t) => {
+            if t.spec().single_key && req.placement == Placement::Previous {
+                return Err(OpError::PreviousSingleKey { target: t });
+            }
+            let wanted = t.spec().secret_bytes;
+            if req.secret.len() != wanted {
+                return Err(OpError::TargetSecretSize {
+                    from: req.source.clone(),
+                    n: req.secret.len(),
+                    target: t,
+                    wanted,
+                });
+            }
+            Some(target_choices(t, &req.spec, None)?.0)
+        }
+        None => None,
+    };
+    let path = &req.keyring;
     let outcome = adopt(
-        &req.keyring,
-        &req.load,
-        &req.secret,
-        |base| Ok(req.spec.resolve(base)?),
-        req.placement,
-        req.overlap,
-        &Origin::Imported,
-        false,
+        Adoption {
+            path,
+            load: &req.load,
+            secret: &req.secret,
+            spec: |base| match target_spec {
+                Some(s) => Ok(s),
+                None => Ok(req.spec.resolve(base)?),
+            },
+            check: |k: &Keyring| check_fits(path, req.target, k.active()),
+            placement: req.placement,
+            overlap,
+            origin: &Origin::Imported,
+            recreate: false,
+        },
         now,
     )?;
-    Ok(ImportOutcome {
-        outcome,
-        weak: weakness(req.secret.expose()),
-    })
+    let mut outcome = outcome;
+    if let Some(t) = req.target.filter(|t| t.spec().single_key) {
+        if outcome.adopted == Adopted::Added {
+            outcome
+                .notices
+                .retain(|n| !matches!(n, Notice::NoOverlap { .. }));
+            outcome.notices.push(Notice::SingleKey {
+                target: t,
+                stage: Stage::Keyring,
+            });
+        }
+    }
+    Ok(ImportOutcome { outcome, weak })
 }
 
 /// `qcd secret derive`.
@@ -463,7 +814,8 @@ pub struct DeriveRequest {
     pub keyring: PathBuf,
     pub load: LoadOptions,
     pub overlap: Duration,
-    /// Recreate the member keyring from scratch.
+    /// Recreate the member keyring from scratch (also for a keyring that
+    /// holds another member's derived secrets).
     pub force: bool,
 }
 
@@ -475,9 +827,23 @@ pub struct DeriveOutcome {
     pub outcome: AdoptOutcome,
 }
 
+/// Whether two paths name the same existing file.
+fn same_file(a: &Path, b: &Path) -> bool {
+    match (std::fs::metadata(a), std::fs::metadata(b)) {
+        (Ok(x), Ok(y)) => x.dev() == y.dev() && x.ino() == y.ino(),
+        _ => false,
+    }
+}
+
 /// Derives a member's secret from the root keyring's active generation and
 /// adopts it into the member keyring (idempotent).
 pub fn derive(req: &DeriveRequest, now: SystemTime) -> Result<DeriveOutcome, OpError> {
+    if req.root == req.keyring || same_file(&req.root, &req.keyring) {
+        return Err(OpError::DeriveIntoRoot {
+            path: req.keyring.clone(),
+            member: req.member.clone(),
+        });
+    }
     let root = store::load(&req.root, &req.load)?;
     let rg = root.active();
     let root_secret = rg
@@ -489,15 +855,33 @@ pub fn derive(req: &DeriveRequest, now: SystemTime) -> Result<DeriveOutcome, OpE
         root_generation: rg.id,
         root_fingerprint: rg.fingerprint.clone(),
     };
+    let path = &req.keyring;
+    let other_member = |k: &Keyring| {
+        let other = k.generations().iter().find_map(|g| match &g.origin {
+            Origin::Derived { member, .. } if *member != req.member => Some(member.clone()),
+            _ => None,
+        });
+        match other {
+            Some(other) => Err(OpError::OtherMember {
+                path: path.clone(),
+                other,
+                member: req.member.clone(),
+            }),
+            None => Ok(()),
+        }
+    };
     let outcome = adopt(
-        &req.keyring,
-        &req.load,
-        &secret,
-        |_| Ok(rg.spec),
-        Placement::Active,
-        req.overlap,
-        &origin,
-        req.force,
+        Adoption {
+            path,
+            load: &req.load,
+            secret: &secret,
+            spec: |_| Ok(rg.spec),
+            check: other_member,
+            placement: Placement::Active,
+            overlap: req.overlap,
+            origin: &origin,
+            recreate: req.force,
+        },
         now,
     )?;
     Ok(DeriveOutcome {
@@ -545,11 +929,34 @@ pub struct ExportRequest {
     pub load: LoadOptions,
     /// The generation to export [default: the active one].
     pub generation: Option<u32>,
-    pub format: ByteFormat,
-    /// Write this file instead of returning the bytes.
+    /// [default: the target's; required without a target].
+    pub format: Option<ByteFormat>,
+    /// Write this file instead of returning the bytes [default with a
+    /// target: the daemon's file].
     pub out: Option<PathBuf>,
-    /// With `out`: replace a file that holds a different secret.
+    /// With `out`: replace a file that holds something no generation of
+    /// this keyring matches.
     pub force: bool,
+    /// The daemon the file is for: format, default path, owner, and the
+    /// generation must fit it.
+    pub target: Option<Target>,
+    /// With `out`: the user who owns the file [default: the target's
+    /// daemon account; without a target, the replaced file's owner or us].
+    pub owner: Option<String>,
+    /// With `out`: a shell command (`sh -c`) run when the file changed, or
+    /// when the last run of it failed.
+    pub on_change: Option<String>,
+}
+
+/// What the exported file held before.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Replaced {
+    /// Nothing: the file did not exist.
+    Nothing,
+    /// Another generation of this keyring: a normal update.
+    Generation(u32),
+    /// Something that is no generation of this keyring (replaced with `force`).
+    Foreign,
 }
 
 /// Where the exported secret went.
@@ -562,10 +969,48 @@ pub enum Exported {
         path: PathBuf,
         /// Whether the file's content changed.
         changed: bool,
+        /// When it changed: what it held before.
+        replaced: Option<Replaced>,
         /// The loose mode (group/other bits) of a file that already held
         /// the secret, rewritten at 0600.
         fixed_mode: Option<u32>,
     },
+}
+
+/// How an `--on-change` command ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HookStatus {
+    /// It exited with this status.
+    Exited(i32),
+    /// A signal killed it.
+    Signaled(i32),
+    /// It could not be started.
+    NotStarted(String),
+}
+
+impl HookStatus {
+    pub fn success(&self) -> bool {
+        *self == HookStatus::Exited(0)
+    }
+}
+
+impl fmt::Display for HookStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            HookStatus::Exited(c) => write!(f, "exit status {c}"),
+            HookStatus::Signaled(s) => write!(f, "killed by signal {s}"),
+            HookStatus::NotStarted(e) => write!(f, "could not be started: {e}"),
+        }
+    }
+}
+
+/// An `--on-change` command that ran.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OnChangeRun {
+    pub command: String,
+    /// It ran because its last run failed, not because the file changed.
+    pub retry: bool,
+    pub status: HookStatus,
 }
 
 /// What [`export`] did.
@@ -574,6 +1019,9 @@ pub struct ExportOutcome {
     /// The exported generation (its state tells an expired one).
     pub generation: GenerationMeta,
     pub exported: Exported,
+    /// The `--on-change` command, when it ran.
+    pub on_change: Option<OnChangeRun>,
+    pub notices: Vec<Notice>,
 }
 
 /// How an export treats the file it would replace.
@@ -581,21 +1029,51 @@ pub struct ExportOutcome {
 pub enum ExportDecision {
     /// The file holds exactly these bytes.
     Unchanged,
-    /// Write the file (missing, or replacement allowed).
-    Write,
-    /// The file holds something else and replacing it was not allowed.
+    /// Write the file: it is missing, holds another generation of this
+    /// keyring (a normal update), or replacing foreign content was allowed.
+    Write(Replaced),
+    /// The file holds something no generation of this keyring matches, and
+    /// replacing it was not allowed.
     Conflict,
 }
 
-/// Decides what an export does with the existing content of its file.
+/// The generation of `keyring` whose secret `content` holds, in any export
+/// format (raw, hex, base64), found by fingerprint: destroyed generations
+/// count too.
+pub fn identify(keyring: &Keyring, content: &[u8]) -> Option<u32> {
+    let by_fp = |bytes: &[u8]| keyring.find_fingerprint(&fingerprint(bytes)).map(|g| g.id);
+    if let Some(id) = by_fp(content) {
+        return Some(id);
+    }
+    [ByteFormat::Hex, ByteFormat::Base64]
+        .into_iter()
+        .find_map(|f| {
+            let decoded = Zeroizing::new(encoding::decode(f, content).ok()?);
+            by_fp(&decoded)
+        })
+}
+
+/// Decides what an export does with the existing content of its file: the
+/// one place of the rule that an older (or other) generation of the same
+/// keyring is replaced without `force`, and only foreign content needs it.
 /// `existing` is `None` when the file is missing and `Some(None)` when it
 /// could not be read as a secret file (too large).
-pub fn export_decision(existing: Option<Option<&[u8]>>, new: &[u8], force: bool) -> ExportDecision {
+pub fn export_decision(
+    existing: Option<Option<&[u8]>>,
+    new: &[u8],
+    keyring: &Keyring,
+    force: bool,
+) -> ExportDecision {
     match existing {
-        None => ExportDecision::Write,
+        None => ExportDecision::Write(Replaced::Nothing),
         Some(Some(old)) if old == new => ExportDecision::Unchanged,
-        Some(_) if force => ExportDecision::Write,
-        Some(_) => ExportDecision::Conflict,
+        Some(Some(old)) => match identify(keyring, old) {
+            Some(id) => ExportDecision::Write(Replaced::Generation(id)),
+            None if force => ExportDecision::Write(Replaced::Foreign),
+            None => ExportDecision::Conflict,
+        },
+        Some(None) if force => ExportDecision::Write(Replaced::Foreign),
+        Some(None) => ExportDecision::Conflict,
     }
 }
 
@@ -617,12 +1095,63 @@ pub fn encode_secret(secret: &SecretBytes, format: ByteFormat) -> Zeroizing<Vec<
     }
 }
 
+/// The name of an export format, as `--format` spells it.
+pub fn format_name(f: ByteFormat) -> &'static str {
+    match f {
+        ByteFormat::Raw => "raw",
+        ByteFormat::Hex => "hex",
+        ByteFormat::Base64 => "base64",
+    }
+}
+
+/// Runs `command` with `sh -c`, stdin closed and its output on our stderr
+/// (stdout stays ours, e.g. for `--json`), with `env` added.
+pub fn run_hook(command: &str, env: &[(&str, String)]) -> HookStatus {
+    use std::os::fd::AsFd;
+    use std::os::unix::process::ExitStatusExt;
+    let mut cmd = std::process::Command::new("/bin/sh");
+    cmd.arg("-c")
+        .arg(command)
+        .stdin(std::process::Stdio::null());
+    if let Ok(fd) = std::io::stderr().as_fd().try_clone_to_owned() {
+        cmd.stdout(std::process::Stdio::from(fd));
+    }
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    match cmd.status() {
+        Ok(s) => match (s.code(), s.signal()) {
+            (Some(c), _) => HookStatus::Exited(c),
+            (None, Some(sig)) => HookStatus::Signaled(sig),
+            (None, None) => HookStatus::NotStarted("no exit status".into()),
+        },
+        Err(e) => HookStatus::NotStarted(e.to_string()),
+    }
+}
+
 /// Exports a generation's secret: returns the bytes, or writes `out`
 /// atomically (mode 0600, under `OUT.lock`, temp files of killed exports
-/// removed) unless it already holds them; a file that holds them with a
-/// loose mode is rewritten at 0600.
+/// removed, owned by the daemon account for a target) unless it already
+/// holds them; a file that holds them with a loose mode is rewritten at
+/// 0600. A file holding another generation of this keyring is replaced
+/// without `force`. With `out`, the keyring's exports record is updated and
+/// the `--on-change` command runs when the file changed (or its last run
+/// failed).
 pub fn export(req: &ExportRequest, now: SystemTime) -> Result<ExportOutcome, OpError> {
     let k = store::load(&req.keyring, &req.load)?;
+    let format = match (req.format, req.target) {
+        (Some(f), Some(t)) if f != t.spec().format => {
+            return Err(OpError::TargetConflict {
+                target: t,
+                option: "--format",
+                given: format!("--format {}", format_name(f)),
+                wanted: format!("{} files", format_name(t.spec().format)),
+            })
+        }
+        (Some(f), _) => f,
+        (None, Some(t)) => t.spec().format,
+        (None, None) => return Err(OpError::NoFormat),
+    };
     let g = match req.generation {
         Some(id) => k.generation(id).ok_or_else(|| OpError::NoSuchGeneration {
             path: req.keyring.clone(),
@@ -633,16 +1162,34 @@ pub fn export(req: &ExportRequest, now: SystemTime) -> Result<ExportOutcome, OpE
         })?,
         None => k.active(),
     };
+    check_fits(&req.keyring, req.target, g)?;
     let secret = g.secret().ok_or(OpError::Destroyed { id: g.id })?;
     let generation = GenerationMeta::from_generation(g, now);
-    let bytes = encode_secret(secret, req.format);
-    let Some(out) = &req.out else {
-        return Ok(ExportOutcome {
-            generation,
-            exported: Exported::Bytes(bytes),
-        });
+    let bytes = encode_secret(secret, format);
+    let out = match (&req.out, req.target) {
+        (Some(o), _) => o.clone(),
+        (None, Some(t)) => PathBuf::from(t.spec().path),
+        (None, None) => {
+            return Ok(ExportOutcome {
+                generation,
+                exported: Exported::Bytes(bytes),
+                on_change: None,
+                notices: Vec::new(),
+            })
+        }
     };
-    let file = LockedFile::lock(out, false)?;
+    let owner_name = req
+        .owner
+        .clone()
+        .or_else(|| req.target.map(|t| t.spec().owner.to_string()));
+    let owner = match &owner_name {
+        Some(name) => Some(fsio::user_ids(name).ok_or_else(|| OpError::NoSuchUser {
+            name: name.clone(),
+            for_target: req.target.filter(|_| req.owner.is_none()),
+        })?),
+        None => None,
+    };
+    let file = LockedFile::lock(&out, false)?;
     let existing = match file.read(&fsio::SECRET_FILE) {
         Ok(content) => content.map(Some),
         Err(StoreError::File(FileError::TooLarge { .. })) => Some(None),
@@ -651,49 +1198,158 @@ pub fn export(req: &ExportRequest, now: SystemTime) -> Result<ExportOutcome, OpE
     let decision = export_decision(
         existing.as_ref().map(|c| c.as_ref().map(|b| &b[..])),
         &bytes,
+        &k,
         req.force,
     );
-    let exported = match decision {
+    let wrong_owner = |meta: &std::fs::Metadata| owner.is_some_and(|(uid, _)| meta.uid() != uid);
+    let (changed, replaced, fixed_mode) = match decision {
         ExportDecision::Conflict => {
-            return Err(OpError::ExportConflict { path: out.clone() });
-        }
-        ExportDecision::Write => {
-            file.write(&bytes)?;
-            Exported::File {
+            return Err(OpError::ExportConflict {
                 path: out.clone(),
-                changed: true,
-                fixed_mode: None,
-            }
+                target: req.target,
+            });
+        }
+        ExportDecision::Write(replaced) => {
+            file.write_as(&bytes, owner)?;
+            (true, Some(replaced), None)
         }
         ExportDecision::Unchanged => {
-            let mode = file
-                .existing()?
-                .map(|m| std::os::unix::fs::MetadataExt::mode(&m) & 0o7777)
-                .unwrap_or(0o600);
-            let fixed_mode = if mode & 0o077 != 0 {
-                // Same bytes, loose mode: rewrite atomically at 0600.
-                file.write(&bytes)?;
-                Some(mode)
-            } else {
-                None
-            };
-            Exported::File {
-                path: out.clone(),
-                changed: false,
-                fixed_mode,
+            let meta = file.existing()?;
+            let mode = meta.as_ref().map(|m| m.mode() & 0o7777).unwrap_or(0o600);
+            let loose = mode & 0o077 != 0;
+            if loose || meta.as_ref().is_some_and(wrong_owner) {
+                // Same bytes, but readable by others or not the daemon's:
+                // rewrite atomically at 0600 with the right owner.
+                file.write_as(&bytes, owner)?;
             }
+            (false, None, loose.then_some(mode))
         }
     };
+    let mut notices = Vec::new();
+    if let Some(Replaced::Generation(from)) = replaced {
+        if from > g.id {
+            notices.push(Notice::Rollback { from, to: g.id });
+        }
+    }
+    let file_key = out.display().to_string();
+    let target_name = req.target.map(|t| t.name().to_string());
+    let now_text = timefmt::format_rfc3339(now);
+    let on_change = deploy::update(&req.keyring, &file_key, |entry| {
+        let pending = entry.as_ref().is_some_and(|e| e.restart_pending);
+        let run = match &req.on_change {
+            Some(cmd) if changed || pending => {
+                let env = [
+                    ("QCD_EXPORT_FILE", file_key.clone()),
+                    ("QCD_GENERATION", g.id.to_string()),
+                    ("QCD_FINGERPRINT", g.fingerprint.clone()),
+                    ("QCD_TARGET", target_name.clone().unwrap_or_default()),
+                    (
+                        "QCD_CHANGE",
+                        if changed { "written" } else { "retry" }.into(),
+                    ),
+                ];
+                Some(OnChangeRun {
+                    command: cmd.clone(),
+                    retry: !changed,
+                    status: run_hook(cmd, &env),
+                })
+            }
+            _ => None,
+        };
+        let e = entry.get_or_insert_with(|| ExportRecord {
+            file: file_key.clone(),
+            target: None,
+            format: String::new(),
+            generation: g.id,
+            fingerprint: g.fingerprint.clone(),
+            written: now_text.clone(),
+            on_change: None,
+            daemon_started: None,
+            daemon_fingerprint: None,
+            restart_pending: false,
+            on_change_failed: None,
+        });
+        if changed {
+            e.written = now_text.clone();
+        }
+        e.target = target_name.clone();
+        e.format = format_name(format).to_string();
+        e.generation = g.id;
+        e.fingerprint = g.fingerprint.clone();
+        if req.on_change.is_some() {
+            e.on_change = req.on_change.clone();
+        }
+        if let Some(r) = &run {
+            if r.status.success() {
+                e.daemon_started = Some(now_text.clone());
+                e.daemon_fingerprint = Some(g.fingerprint.clone());
+                e.restart_pending = false;
+                e.on_change_failed = None;
+            } else {
+                e.restart_pending = true;
+                e.on_change_failed = Some(r.status.to_string());
+            }
+        }
+        run
+    })?;
+    if let Some(t) = req.target.filter(|t| t.spec().single_key) {
+        if changed || on_change.is_some() {
+            let restarted = on_change.as_ref().is_some_and(|r| r.status.success());
+            notices.push(Notice::SingleKey {
+                target: t,
+                stage: if restarted {
+                    Stage::Restarted
+                } else {
+                    Stage::File
+                },
+            });
+        }
+    }
     Ok(ExportOutcome {
         generation,
-        exported,
+        exported: Exported::File {
+            path: out,
+            changed,
+            replaced,
+            fixed_mode,
+        },
+        on_change,
+        notices,
     })
 }
 
 // -------------------------------------------------------------------- list
 
-/// The manifest of a keyring (`qcd secret list`).
+/// The fingerprint of the secret a file holds now, in `format`; `None` when
+/// it cannot be read or decoded.
+fn file_fingerprint(path: &Path, format: &str) -> Option<String> {
+    let (raw, _) = fsio::read(path, &fsio::SECRET_FILE).ok()?;
+    let format = match format {
+        "hex" => ByteFormat::Hex,
+        "base64" => ByteFormat::Base64,
+        _ => ByteFormat::Raw,
+    };
+    let decoded = Zeroizing::new(encoding::decode(format, &raw).ok()?);
+    Some(fingerprint(&decoded))
+}
+
+/// The manifest of a keyring (`qcd secret list`), with its exports record
+/// and what each exported file holds now.
 pub fn list(path: &Path, load: &LoadOptions, now: SystemTime) -> Result<Manifest, OpError> {
     let (k, info) = store::load_with_info(path, load)?;
-    Ok(Manifest::from_keyring(&k, path, info, now))
+    let mut manifest = Manifest::from_keyring(&k, path, info, now);
+    manifest.exports = export_states(path, Owners::Me)?;
+    Ok(manifest)
+}
+
+/// The exports record of `keyring` (owned by one of `owners`) with what
+/// each exported file holds now, for manifests.
+pub fn export_states(keyring: &Path, owners: Owners) -> Result<Vec<ExportState>, OpError> {
+    Ok(deploy::load(keyring, owners)?
+        .into_iter()
+        .map(|r| {
+            let fp = file_fingerprint(Path::new(&r.file), &r.format);
+            ExportState::new(r, fp)
+        })
+        .collect())
 }

@@ -69,7 +69,7 @@ pub enum StoreError {
     Model { path: PathBuf, source: ModelError },
     #[error("{path}: refusing to write a keyring that would not load again ({source}); the file is unchanged. This is a bug in qcd: please report it")]
     WouldNotLoad { path: PathBuf, source: ModelError },
-    #[error("{path}: cannot keep the owner {uid}:{gid} of the file being replaced: {source}; run as that user or root")]
+    #[error("{path}: cannot give the file to its owner {uid}:{gid} (the owner of the file it replaces, or --owner): {source}; run as that user or root")]
     Owner {
         path: PathBuf,
         uid: u32,
@@ -276,8 +276,14 @@ impl LockedFile {
     /// owner of the file replaced), after checking again that it has no other
     /// hard link.
     pub fn write(&self, bytes: &[u8]) -> Result<(), StoreError> {
+        self.write_as(bytes, None)
+    }
+
+    /// Like [`LockedFile::write`], but the new file is owned by `owner`
+    /// (uid, gid) when given, e.g. the daemon account that reads it.
+    pub fn write_as(&self, bytes: &[u8], owner: Option<(u32, u32)>) -> Result<(), StoreError> {
         self.existing()?;
-        write_atomic(&self.real, bytes)
+        write_atomic_as(&self.real, bytes, owner)
     }
 
     /// Serializes `keyring`, checks that the bytes load back, and writes them.
@@ -386,8 +392,18 @@ pub fn fault_point(name: &str) {
 /// directory, fsync, keep owner, rename, fsync the directory. The low-level
 /// step: callers that replace secrets go through [`LockedFile`].
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
+    write_atomic_as(path, bytes, None)
+}
+
+/// [`write_atomic`] with the new file owned by `owner` (uid, gid) when
+/// given, else by the owner of the file it replaces (or the writer).
+pub fn write_atomic_as(
+    path: &Path,
+    bytes: &[u8],
+    owner: Option<(u32, u32)>,
+) -> Result<(), StoreError> {
     let dir = fsio::parent_dir(path).to_path_buf();
-    let previous_owner = fs::metadata(path).ok().map(|m| (m.uid(), m.gid()));
+    let previous_owner = owner.or_else(|| fs::metadata(path).ok().map(|m| (m.uid(), m.gid())));
     let prefix = temp_prefix(path);
     let mut tmp = tempfile::Builder::new()
         .prefix(&prefix)

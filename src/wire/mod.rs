@@ -3,30 +3,60 @@
 //!
 //! This module owns every byte offset of the IKEv2 formats qcd touches: the
 //! IKE header ([`header`]), the generic payload header and the payload chain
-//! ([`payload`]), the Notify payload ([`notify`]) and the Encrypted (SK) and
-//! Encrypted Fragment (SKF) payloads ([`sk`]); [`registry`] names the numbers
-//! from the IANA IKEv2 registries. Views check the length once in
-//! `new_checked` and then read fields straight from the bytes; `Repr`s build
-//! messages for tests, fixtures, scenarios and the capture generator.
+//! ([`payload`]), and one module per payload kind: SA with its proposals,
+//! transforms and attributes ([`sa`]), Key Exchange ([`ke`]), IDi/IDr
+//! ([`id`]), CERT/CERTREQ ([`cert`]), AUTH ([`auth`]), Notify and its data
+//! ([`notify`]), Delete ([`delete`]), Vendor ID ([`vendor`]), TSi/TSr
+//! ([`ts`]), CP ([`cp`]), EAP ([`eap`]), and the Encrypted (SK) and
+//! Encrypted Fragment (SKF) payloads ([`sk`]). [`der`] reads the bits of
+//! ASN.1 that ID and AUTH payloads carry. [`registry`] names the numbers of
+//! the header and generic registries; each payload module names its own
+//! (transform IDs, groups, ID types, …) as newtypes with a `name()`.
+//! Views check the length once in `new_checked` and then read fields
+//! straight from the bytes; `Repr`s build messages for tests, fixtures,
+//! scenarios and the capture generator, and parse back to themselves.
 //!
 //! Not here: reading hex or captures, QCD policy checks and rendering (see
 //! `qcd::decode`), and decryption (the SK view only exposes where the
-//! ciphertext is). Nothing here allocates on the parse path, except the
-//! reason text of an error.
+//! ciphertext is). Views and iterators do not allocate, except the reason
+//! text of an error; the typed readings that produce text or lists (DER
+//! names, text identities, SIGNATURE_HASH_ALGORITHMS, vendor names) do, and
+//! only the full dissection in `qcd::decode` calls them.
 
+pub mod auth;
+pub mod cert;
+pub mod cp;
+pub mod delete;
+pub mod der;
+pub mod eap;
 pub mod header;
+pub mod id;
+pub mod ke;
 pub mod notify;
 pub mod payload;
 pub mod registry;
 pub mod sa;
 pub mod sk;
+pub mod ts;
+pub mod vendor;
 
+pub use auth::{AuthMethod, AuthRepr, Authentication};
+pub use cert::{CertEncoding, CertRepr, Certificate};
+pub use cp::{CfgAttrType, CfgType, Configuration, CpRepr};
+pub use delete::{Delete, DeleteRepr};
+pub use eap::{Eap, EapCode, EapRepr, EapType};
 pub use header::{Flags, Header, MessageRepr, HEADER_LEN};
-pub use notify::{Notify, NotifyRepr};
+pub use id::{IdRepr, IdType, IdValue, Identification};
+pub use ke::{DhGroup, KeRepr, KeyExchange};
+pub use notify::{GatewayIdType, HashAlgorithm, Notify, NotifyData, NotifyRepr};
 pub use payload::{Payload, PayloadContent, PayloadIter, PayloadRepr, GENERIC_HEADER_LEN};
 pub use registry::{ExchangeType, NotifyType, PayloadType, ProtocolId};
-pub use sa::{emit_proposals, proposals, Proposal, ProposalRepr};
+pub use sa::{
+    emit_proposals, proposals, Proposal, ProposalRepr, SaRepr, Transform, TransformRepr,
+    TransformType,
+};
 pub use sk::{EncryptedPayload, EncryptedRepr, Fragment};
+pub use ts::{IpProtocol, Selector, SelectorRepr, TrafficSelectors, TsRepr, TsType};
 
 /// A byte range of a field, as in smoltcp.
 pub(crate) type Field = std::ops::Range<usize>;

@@ -2,11 +2,19 @@
 //! Message Type, SPI, Notification Data. A view over the body (after the
 //! generic header) and the owned [`NotifyRepr`].
 //!
+//! [`NotifyData`] reads the notification data of the common types (NAT
+//! detection hashes, COOKIE, SIGNATURE_HASH_ALGORITHMS, INVALID_KE_PAYLOAD's
+//! group, REDIRECT and REDIRECTED_FROM, …) as their RFCs lay it out.
+//!
 //! Not here: RFC 6290's rules for QCD_TOKEN (those are warnings, in
-//! `qcd::decode`), or the meaning of other notifications' data.
+//! `qcd::decode`).
 
+use std::fmt;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+use super::ke::DhGroup;
 use super::registry::{NotifyType, ProtocolId};
-use super::{read_u16, Field, WireError};
+use super::{read_u16, read_u32, Field, WireError};
 
 mod field {
     use super::Field;
@@ -147,6 +155,278 @@ impl NotifyRepr {
     }
 }
 
+/// IANA "IKEv2 Hash Algorithms" (RFC 7427 §7, RFC 8420), as
+/// SIGNATURE_HASH_ALGORITHMS lists them.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct HashAlgorithm(pub u16);
+
+impl HashAlgorithm {
+    pub fn name(self) -> Option<&'static str> {
+        Some(match self.0 {
+            1 => "SHA1",
+            2 => "SHA2_256",
+            3 => "SHA2_384",
+            4 => "SHA2_512",
+            5 => "IDENTITY",
+            _ => return None,
+        })
+    }
+}
+
+impl fmt::Display for HashAlgorithm {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (self.name(), self.0) {
+            (Some(n), _) => f.write_str(n),
+            (None, v @ 1024..=65535) => write!(f, "private-use hash algorithm {v}"),
+            (None, v) => write!(f, "unassigned hash algorithm {v}"),
+        }
+    }
+}
+
+impl fmt::Debug for HashAlgorithm {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "HashAlgorithm({}, {self})", self.0)
+    }
+}
+
+/// IANA "IKEv2 Gateway Identity Types" (RFC 5685 §10).
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct GatewayIdType(pub u8);
+
+impl GatewayIdType {
+    pub const IPV4: GatewayIdType = GatewayIdType(1);
+    pub const IPV6: GatewayIdType = GatewayIdType(2);
+    pub const FQDN: GatewayIdType = GatewayIdType(3);
+
+    pub fn name(self) -> Option<&'static str> {
+        Some(match self.0 {
+            1 => "IPv4 address",
+            2 => "IPv6 address",
+            3 => "FQDN",
+            _ => return None,
+        })
+    }
+}
+
+impl fmt::Display for GatewayIdType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.name() {
+            Some(n) => f.write_str(n),
+            None => write!(f, "gateway identity type {}", self.0),
+        }
+    }
+}
+
+impl fmt::Debug for GatewayIdType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "GatewayIdType({}, {self})", self.0)
+    }
+}
+
+/// A redirect gateway's identity (RFC 5685 §4.2).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GatewayId<'a> {
+    Ip(IpAddr),
+    Fqdn(String),
+    Bytes(&'a [u8]),
+}
+
+impl fmt::Display for GatewayId<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            GatewayId::Ip(a) => write!(f, "{a}"),
+            GatewayId::Fqdn(s) => f.write_str(s),
+            GatewayId::Bytes(b) => f.write_str(&hex::encode(b)),
+        }
+    }
+}
+
+/// Notification data as the notify type lays it out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NotifyData<'a> {
+    /// A type whose data is empty, and it is.
+    Empty,
+    /// NAT_DETECTION_SOURCE_IP / NAT_DETECTION_DESTINATION_IP: SHA-1 of the
+    /// SPIs, address and port (RFC 7296 §2.23).
+    NatHash(&'a [u8]),
+    /// COOKIE: 1 to 64 opaque bytes (RFC 7296 §2.6).
+    Cookie(&'a [u8]),
+    /// SIGNATURE_HASH_ALGORITHMS (RFC 7427 §4).
+    HashAlgorithms(Vec<HashAlgorithm>),
+    /// INVALID_KE_PAYLOAD: the group the responder accepts (RFC 7296 §1.2).
+    Group(DhGroup),
+    /// REDIRECT (with the initiator's nonce when answering IKE_SA_INIT) and
+    /// REDIRECTED_FROM (RFC 5685 §§4.2-4.3).
+    Redirect {
+        gateway_type: GatewayIdType,
+        gateway: GatewayId<'a>,
+        nonce: &'a [u8],
+    },
+    /// INVALID_SPI: the SPI of the packet that had it (RFC 7296 §3.10.1).
+    Spi(&'a [u8]),
+    /// IPCOMP_SUPPORTED: CPI and IPComp transform ID (RFC 7296 §3.10.1).
+    Ipcomp { cpi: u16, transform: u8 },
+    /// AUTH_LIFETIME (RFC 4478) in seconds.
+    Seconds(u32),
+    /// SET_WINDOW_SIZE (RFC 7296 §2.3).
+    WindowSize(u32),
+    /// ADDITIONAL_IP4_ADDRESS / ADDITIONAL_IP6_ADDRESS (RFC 4555 §3.6).
+    Address(IpAddr),
+    /// QCD_TOKEN (RFC 6290): the token.
+    Token(&'a [u8]),
+    /// Any other type: the bytes.
+    Raw(&'a [u8]),
+}
+
+/// Notify types that carry no data (RFC 7296 §3.10.1, RFC 5685, RFC 7383).
+fn expects_empty(t: NotifyType) -> bool {
+    matches!(t.0, 16384 | 16393 | 16406 | 16430)
+}
+
+impl<'a> NotifyData<'a> {
+    /// Reads `data` (at `offset` in the whole input) as notification data of
+    /// type `t`. Data that does not fit the type's layout is an error that
+    /// names the offset and what is wrong.
+    pub fn parse(
+        t: NotifyType,
+        data: &'a [u8],
+        offset: usize,
+    ) -> Result<NotifyData<'a>, WireError> {
+        let bad = |reason: String| WireError::Malformed {
+            offset,
+            field: "notification data",
+            reason,
+        };
+        let exactly = |n: usize, what: &str| {
+            if data.len() == n {
+                Ok(())
+            } else {
+                Err(bad(format!(
+                    "{t} carries {} bytes of data; {what} is {n} bytes",
+                    data.len()
+                )))
+            }
+        };
+        Ok(match t {
+            t if expects_empty(t) => {
+                if !data.is_empty() {
+                    return Err(bad(format!(
+                        "{t} carries {} bytes of data; it has none",
+                        data.len()
+                    )));
+                }
+                NotifyData::Empty
+            }
+            NotifyType::NAT_DETECTION_SOURCE_IP | NotifyType::NAT_DETECTION_DESTINATION_IP => {
+                exactly(20, "a SHA-1 hash")?;
+                NotifyData::NatHash(data)
+            }
+            NotifyType::COOKIE => {
+                if data.is_empty() || data.len() > 64 {
+                    return Err(bad(format!(
+                        "COOKIE carries {} bytes; a cookie is 1 to 64 bytes",
+                        data.len()
+                    )));
+                }
+                NotifyData::Cookie(data)
+            }
+            NotifyType::SIGNATURE_HASH_ALGORITHMS => {
+                if !data.len().is_multiple_of(2) {
+                    return Err(bad(format!(
+                        "SIGNATURE_HASH_ALGORITHMS carries {} bytes, not a list of 2-byte hash algorithm numbers",
+                        data.len()
+                    )));
+                }
+                NotifyData::HashAlgorithms(
+                    data.chunks_exact(2)
+                        .map(|c| HashAlgorithm(u16::from_be_bytes([c[0], c[1]])))
+                        .collect(),
+                )
+            }
+            NotifyType::INVALID_KE_PAYLOAD => {
+                exactly(2, "the accepted group number")?;
+                NotifyData::Group(DhGroup(read_u16(data, 0..2)))
+            }
+            NotifyType::REDIRECT | NotifyType::REDIRECTED_FROM => {
+                if data.len() < 2 {
+                    return Err(bad(format!(
+                        "{t} carries {} bytes; the gateway identity type and length need 2",
+                        data.len()
+                    )));
+                }
+                let gateway_type = GatewayIdType(data[0]);
+                let glen = data[1] as usize;
+                if 2 + glen > data.len() {
+                    return Err(bad(format!(
+                        "{t} gateway identity length {glen} runs past the {} bytes of data after it",
+                        data.len() - 2
+                    )));
+                }
+                let g = &data[2..2 + glen];
+                let gateway = match gateway_type {
+                    GatewayIdType::IPV4 if glen == 4 => {
+                        GatewayId::Ip(IpAddr::V4(Ipv4Addr::new(g[0], g[1], g[2], g[3])))
+                    }
+                    GatewayIdType::IPV6 if glen == 16 => {
+                        let mut a = [0u8; 16];
+                        a.copy_from_slice(g);
+                        GatewayId::Ip(IpAddr::V6(Ipv6Addr::from(a)))
+                    }
+                    GatewayIdType::IPV4 | GatewayIdType::IPV6 => {
+                        return Err(bad(format!(
+                            "{t} gateway identity is a {gateway_type} of {glen} bytes"
+                        )))
+                    }
+                    GatewayIdType::FQDN => GatewayId::Fqdn(String::from_utf8_lossy(g).into_owned()),
+                    _ => GatewayId::Bytes(g),
+                };
+                let nonce = &data[2 + glen..];
+                if t == NotifyType::REDIRECTED_FROM && !nonce.is_empty() {
+                    return Err(bad(format!(
+                        "REDIRECTED_FROM has {} bytes after the gateway identity",
+                        nonce.len()
+                    )));
+                }
+                NotifyData::Redirect {
+                    gateway_type,
+                    gateway,
+                    nonce,
+                }
+            }
+            NotifyType::INVALID_SPI if !data.is_empty() => NotifyData::Spi(data),
+            NotifyType::IPCOMP_SUPPORTED => {
+                exactly(3, "a 2-byte CPI and a 1-byte transform ID")?;
+                NotifyData::Ipcomp {
+                    cpi: read_u16(data, 0..2),
+                    transform: data[2],
+                }
+            }
+            NotifyType::AUTH_LIFETIME => {
+                exactly(4, "a 4-byte lifetime")?;
+                NotifyData::Seconds(read_u32(data, 0..4))
+            }
+            NotifyType::SET_WINDOW_SIZE => {
+                exactly(4, "a 4-byte window size")?;
+                NotifyData::WindowSize(read_u32(data, 0..4))
+            }
+            NotifyType::ADDITIONAL_IP4_ADDRESS => {
+                exactly(4, "an IPv4 address")?;
+                NotifyData::Address(IpAddr::V4(Ipv4Addr::new(
+                    data[0], data[1], data[2], data[3],
+                )))
+            }
+            NotifyType::ADDITIONAL_IP6_ADDRESS => {
+                exactly(16, "an IPv6 address")?;
+                let mut a = [0u8; 16];
+                a.copy_from_slice(data);
+                NotifyData::Address(IpAddr::V6(Ipv6Addr::from(a)))
+            }
+            NotifyType::QCD_TOKEN => NotifyData::Token(data),
+            _ => NotifyData::Raw(data),
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -163,5 +443,57 @@ mod tests {
         assert_eq!((e.offset(), e.field()), (1, "SPI size"));
         let e = Notify::new_checked(&b[..3]).unwrap_err();
         assert_eq!(e.field(), "notify header");
+    }
+
+    #[test]
+    fn notification_data_by_type() {
+        fn p(t: NotifyType, d: &[u8]) -> Result<NotifyData<'_>, WireError> {
+            NotifyData::parse(t, d, 40)
+        }
+        assert_eq!(
+            p(NotifyType::INVALID_KE_PAYLOAD, &[0, 19]).unwrap(),
+            NotifyData::Group(DhGroup(19))
+        );
+        // INVALID_KE_PAYLOAD without its group, as tshark flags it
+        let e = p(NotifyType::INVALID_KE_PAYLOAD, &[]).unwrap_err();
+        assert_eq!((e.offset(), e.field()), (40, "notification data"));
+        assert_eq!(
+            p(
+                NotifyType::SIGNATURE_HASH_ALGORITHMS,
+                &[0, 2, 0, 3, 0, 4, 0, 5]
+            )
+            .unwrap(),
+            NotifyData::HashAlgorithms(vec![
+                HashAlgorithm(2),
+                HashAlgorithm(3),
+                HashAlgorithm(4),
+                HashAlgorithm(5)
+            ])
+        );
+        assert!(p(NotifyType::SIGNATURE_HASH_ALGORITHMS, &[0, 2, 0]).is_err());
+        assert!(p(NotifyType::NAT_DETECTION_SOURCE_IP, &[0; 19]).is_err());
+        assert!(p(NotifyType::COOKIE, &[]).is_err());
+        let mut redirect = vec![3, 6];
+        redirect.extend(b"gw.net");
+        redirect.extend([7; 8]);
+        match p(NotifyType::REDIRECT, &redirect).unwrap() {
+            NotifyData::Redirect { gateway, nonce, .. } => {
+                assert_eq!(gateway.to_string(), "gw.net");
+                assert_eq!(nonce, &[7; 8]);
+            }
+            d => panic!("{d:?}"),
+        }
+        assert!(p(NotifyType::REDIRECTED_FROM, &redirect).is_err());
+        assert!(p(NotifyType::REDIRECT, &[1, 5, 1, 2, 3, 4, 5]).is_err());
+        assert!(p(NotifyType::IKEV2_FRAGMENTATION_SUPPORTED, &[1]).is_err());
+        assert_eq!(
+            p(NotifyType::IKEV2_FRAGMENTATION_SUPPORTED, &[]).unwrap(),
+            NotifyData::Empty
+        );
+        assert_eq!(
+            p(NotifyType::INVALID_SPI, &[0xc1, 0, 0, 1]).unwrap(),
+            NotifyData::Spi(&[0xc1, 0, 0, 1])
+        );
+        assert_eq!(HashAlgorithm(2).to_string(), "SHA2_256");
     }
 }

@@ -184,6 +184,17 @@ impl<'a> Iterator for PayloadIter<'a> {
             return None;
         }
         let rest = &self.data[self.pos..];
+        if rest.is_empty() {
+            self.done = true;
+            return Some(Err(WireError::Malformed {
+                offset: at,
+                field: "next payload",
+                reason: format!(
+                    "the previous Next Payload field names {} ({}) but the data ends at byte {at}",
+                    self.next, self.next.0
+                ),
+            }));
+        }
         match Payload::parse_at(rest, self.next, at) {
             Err(e) => {
                 self.done = true;
@@ -382,6 +393,11 @@ mod tests {
         assert_eq!(
             chain("2900000801000004 0000".replace(' ', "").as_str(), 41),
             vec![Ok((28, 41, 8)), Err((36, "payload header"))]
+        );
+        // Next Payload names a payload but the data ends
+        assert_eq!(
+            chain("2900000801000004", 41),
+            vec![Ok((28, 41, 8)), Err((36, "next payload"))]
         );
         // trailing bytes
         assert_eq!(

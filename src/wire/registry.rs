@@ -181,10 +181,17 @@ impl NotifyType {
     pub const INVALID_KE_PAYLOAD: NotifyType = NotifyType(17);
     pub const AUTHENTICATION_FAILED: NotifyType = NotifyType(24);
     pub const INITIAL_CONTACT: NotifyType = NotifyType(16384);
+    pub const SET_WINDOW_SIZE: NotifyType = NotifyType(16385);
+    pub const IPCOMP_SUPPORTED: NotifyType = NotifyType(16387);
     pub const NAT_DETECTION_SOURCE_IP: NotifyType = NotifyType(16388);
     pub const NAT_DETECTION_DESTINATION_IP: NotifyType = NotifyType(16389);
     pub const COOKIE: NotifyType = NotifyType(16390);
     pub const REKEY_SA: NotifyType = NotifyType(16393);
+    pub const ADDITIONAL_IP4_ADDRESS: NotifyType = NotifyType(16397);
+    pub const ADDITIONAL_IP6_ADDRESS: NotifyType = NotifyType(16398);
+    pub const AUTH_LIFETIME: NotifyType = NotifyType(16403);
+    pub const REDIRECT: NotifyType = NotifyType(16407);
+    pub const REDIRECTED_FROM: NotifyType = NotifyType(16408);
     /// RFC 6290 (IANA: QUICK_CRASH_DETECTION).
     pub const QCD_TOKEN: NotifyType = NotifyType(16419);
     pub const IKEV2_FRAGMENTATION_SUPPORTED: NotifyType = NotifyType(16430);

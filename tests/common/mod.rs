@@ -5,6 +5,9 @@
 #[path = "ike_samples.rs"]
 pub mod ike_samples;
 
+#[path = "dissect_samples.rs"]
+pub mod dissect_samples;
+
 use qcd::capture::write::{
     esp_body, fragment, ip_raw, ip_udp, with_non_esp_marker, CaptureWriter, Encap, Interface,
 };

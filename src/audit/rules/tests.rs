@@ -3,7 +3,7 @@
 use super::*;
 use crate::audit::inventory::{Mode, Policy, Source};
 use crate::secret::keyring::Origin;
-use crate::secret::manifest::{FileMeta, Manifest};
+use crate::secret::manifest::{ExportState, FileMeta, Manifest};
 use crate::secret::Weakness;
 
 fn now() -> SystemTime {
@@ -48,6 +48,7 @@ fn member(name: &str, generations: Vec<GenerationMeta>) -> Member {
                 owner: Some("root".into()),
             },
             generations,
+            exports: Vec::new(),
         },
     }
 }
@@ -499,7 +500,7 @@ fn findings_are_sorted_most_severe_first() {
 #[test]
 fn rule_table_lists_every_rule_once() {
     let ids: Vec<&str> = RULES.iter().map(|r| r.0).collect();
-    let want: Vec<String> = (1..=11).map(|i| format!("QCD{i:03}")).collect();
+    let want: Vec<String> = (1..=12).map(|i| format!("QCD{i:03}")).collect();
     assert_eq!(ids, want);
 }
 
@@ -660,4 +661,98 @@ fn grouping_thresholds() {
     // Commands are the fix's quoted commands.
     assert_eq!(f[0].commands, commands_of(&f[0].fix));
     assert!(!f[0].commands.is_empty());
+}
+
+/// A single member exported for `target`, whose export record `edit` changes.
+fn exported(target: &str, edit: impl FnOnce(&mut ExportState)) -> Cluster {
+    let mut c = cluster(
+        "c",
+        Mode::Standalone,
+        vec![member("gw1", vec![gen(1, State::Active, "aaaa")])],
+    );
+    let mut e = ExportState {
+        file: "/home/rhpprotected/config/qcd_secret".into(),
+        target: Some(target.into()),
+        format: "raw".into(),
+        generation: 1,
+        fingerprint: "aaaa".into(),
+        written: "2026-05-01T00:00:00Z".into(),
+        on_change: Some("systemctl restart rockhopper.service".into()),
+        daemon_started: Some("2026-05-01T00:00:01Z".into()),
+        daemon_fingerprint: Some("aaaa".into()),
+        restart_pending: false,
+        on_change_failed: None,
+        file_fingerprint: Some("aaaa".into()),
+    };
+    edit(&mut e);
+    c.members[0].manifest.exports = vec![e];
+    c
+}
+
+#[test]
+fn qcd012_single_key_daemons_must_run_the_active_secret() {
+    // Healthy: exported, restarted, the file unchanged.
+    assert!(qcd012(&exported("rockhopper", |_| ())).is_empty());
+    // Not a target qcd knows, or not recorded: no judgement.
+    assert!(qcd012(&exported("strongswan", |e| e.restart_pending = true)).is_empty());
+    type Edit = Box<dyn FnOnce(&mut ExportState)>;
+    let cases: Vec<(Edit, Severity, &str)> = vec![
+        (
+            Box::new(|e| e.file_fingerprint = Some("ffff".into())),
+            Severity::High,
+            "now holds a secret with fingerprint ffff",
+        ),
+        (
+            Box::new(|e| {
+                e.restart_pending = true;
+                e.on_change_failed = Some("exit status 1".into());
+            }),
+            Severity::High,
+            "failed (exit status 1)",
+        ),
+        (
+            Box::new(|e| {
+                e.generation = 0;
+                e.fingerprint = "0000".into();
+                e.file_fingerprint = Some("0000".into());
+                e.daemon_fingerprint = Some("0000".into());
+            }),
+            Severity::High,
+            "the rotation was not exported",
+        ),
+        (
+            Box::new(|e| e.daemon_fingerprint = Some("0000".into())),
+            Severity::High,
+            "differs from what the daemon started with",
+        ),
+        (
+            Box::new(|e| {
+                e.daemon_fingerprint = None;
+                e.daemon_started = None;
+                e.on_change = None;
+            }),
+            Severity::Medium,
+            "no restart of Rockhopper VPN (rockhopperd) was recorded",
+        ),
+    ];
+    for (edit, severity, want) in cases {
+        let f = qcd012(&exported("rockhopper", edit));
+        assert_eq!(f.len(), 1, "{want}");
+        assert_eq!(f[0].severity, severity, "{want}");
+        assert!(
+            f[0].message.contains(want),
+            "{}\n  wanted: {want}",
+            f[0].message
+        );
+        assert!(
+            f[0].fix.contains("--for rockhopper")
+                && f[0].fix.contains("systemctl restart rockhopper.service"),
+            "{}",
+            f[0].fix
+        );
+    }
+    // racoon2 is single-key too.
+    let f = qcd012(&exported("racoon2", |e| e.restart_pending = true));
+    assert_eq!(ids(&f), ["QCD012"]);
+    assert!(f[0].fix.contains("iked.service"), "{}", f[0].fix);
 }
