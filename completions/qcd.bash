@@ -760,7 +760,7 @@ _qcd() {
                     return 0
                     ;;
                 --profile)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "hmac-sha256 hmac-sha512 hmac-sha1 sha256-concat" -- "${cur}"))
                     return 0
                     ;;
                 --length)
@@ -940,7 +940,7 @@ _qcd() {
                     return 0
                     ;;
                 --profile)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "hmac-sha256 hmac-sha512 hmac-sha1 sha256-concat" -- "${cur}"))
                     return 0
                     ;;
                 --length)
@@ -1042,7 +1042,7 @@ _qcd() {
                     return 0
                     ;;
                 --profile)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "hmac-sha256 hmac-sha512 hmac-sha1 sha256-concat" -- "${cur}"))
                     return 0
                     ;;
                 --length)
@@ -1122,7 +1122,7 @@ _qcd() {
                     return 0
                     ;;
                 --profile)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "hmac-sha256 hmac-sha512 hmac-sha1 sha256-concat" -- "${cur}"))
                     return 0
                     ;;
                 --length)
@@ -1252,7 +1252,7 @@ _qcd() {
                     return 0
                     ;;
                 --profile)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "hmac-sha256 hmac-sha512 hmac-sha1 sha256-concat" -- "${cur}"))
                     return 0
                     ;;
                 --length)

@@ -28,7 +28,7 @@ complete -c qcd -n "__fish_qcd_needs_command" -l color -d 'When to use colour; `
 always\t''
 never\t''"
 complete -c qcd -n "__fish_qcd_needs_command" -l json -d 'Print results as JSON (one object per line) instead of text'
-complete -c qcd -n "__fish_qcd_needs_command" -s q -l quiet -d 'Print only the answer itself (tokens, ids), no commentary'
+complete -c qcd -n "__fish_qcd_needs_command" -s q -l quiet -d 'Print only the answer (tokens, ids, verdicts, findings), no commentary; a negative answer is told by the exit status'
 complete -c qcd -n "__fish_qcd_needs_command" -s h -l help -d 'Print help'
 complete -c qcd -n "__fish_qcd_needs_command" -s V -l version -d 'Print version'
 complete -c qcd -n "__fish_qcd_needs_command" -f -a "secret" -d 'Generate, rotate, list, export, import, prune and derive QCD secrets'
@@ -42,7 +42,7 @@ complete -c qcd -n "__fish_qcd_using_subcommand secret; and not __fish_seen_subc
 always\t''
 never\t''"
 complete -c qcd -n "__fish_qcd_using_subcommand secret; and not __fish_seen_subcommand_from generate rotate list export import prune derive help" -l json -d 'Print results as JSON (one object per line) instead of text'
-complete -c qcd -n "__fish_qcd_using_subcommand secret; and not __fish_seen_subcommand_from generate rotate list export import prune derive help" -s q -l quiet -d 'Print only the answer itself (tokens, ids), no commentary'
+complete -c qcd -n "__fish_qcd_using_subcommand secret; and not __fish_seen_subcommand_from generate rotate list export import prune derive help" -s q -l quiet -d 'Print only the answer (tokens, ids, verdicts, findings), no commentary; a negative answer is told by the exit status'
 complete -c qcd -n "__fish_qcd_using_subcommand secret; and not __fish_seen_subcommand_from generate rotate list export import prune derive help" -s h -l help -d 'Print help'
 complete -c qcd -n "__fish_qcd_using_subcommand secret; and not __fish_seen_subcommand_from generate rotate list export import prune derive help" -s V -l version -d 'Print version'
 complete -c qcd -n "__fish_qcd_using_subcommand secret; and not __fish_seen_subcommand_from generate rotate list export import prune derive help" -f -a "generate" -d 'Create a new keyring whose generation 1 is a fresh random secret'
@@ -55,7 +55,10 @@ complete -c qcd -n "__fish_qcd_using_subcommand secret; and not __fish_seen_subc
 complete -c qcd -n "__fish_qcd_using_subcommand secret; and not __fish_seen_subcommand_from generate rotate list export import prune derive help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from generate" -s k -l keyring -d 'Keyring file [env: QCD_KEYRING]' -r -F
 complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from generate" -l bytes -d 'Secret length in bytes, 16 to 1024 [default: 32, or the --for daemon\'s]' -r
-complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from generate" -l profile -d 'Token profile of the new generation: hmac-sha256, hmac-sha512, hmac-sha1, sha256-concat [default: hmac-sha256, or the active generation\'s]' -r
+complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from generate" -l profile -d 'Token profile of the new generation [default: hmac-sha256, or the active generation\'s]' -r -f -a "hmac-sha256\t'HMAC-SHA-256(secret, SPI-I ‖ SPI-R), 32-byte tokens: qcd\'s default'
+hmac-sha512\t'HMAC-SHA-512, 64-byte tokens: Rockhopper VPN'
+hmac-sha1\t'HMAC-SHA-1, 16-byte tokens: the racoon2 fork'
+sha256-concat\t'SHA-256(secret ‖ SPI-I ‖ SPI-R), 32-byte tokens: RFC 6290\'s stateless example'"
 complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from generate" -l length -d 'Token length in bytes, 16 up to the profile\'s digest size [default: the profile\'s]' -r
 complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from generate" -l for -d 'Make the secret for this daemon: its secret size and token construction' -r -f -a "rockhopper\t'Rockhopper VPN: 64-byte raw secret, hmac-sha512/64, /home/rhpprotected/config/qcd_secret'
 racoon2\t'racoon2 iked (QCD fork): 32-byte raw secret, hmac-sha1/16, /var/lib/racoon2/qcd.secret'"
@@ -66,14 +69,17 @@ complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcomma
 complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from generate" -l bind-taker-addr -d 'The token also covers the token taker\'s IP address (breaks with NAT rebinding and MOBIKE)'
 complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from generate" -l force -d 'Replace an existing keyring (its secrets are lost)'
 complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from generate" -l json -d 'Print results as JSON (one object per line) instead of text'
-complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from generate" -s q -l quiet -d 'Print only the answer itself (tokens, ids), no commentary'
+complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from generate" -s q -l quiet -d 'Print only the answer (tokens, ids, verdicts, findings), no commentary; a negative answer is told by the exit status'
 complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from generate" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from generate" -s V -l version -d 'Print version'
 complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from rotate" -s k -l keyring -d 'Keyring file [env: QCD_KEYRING]' -r -F
 complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from rotate" -l overlap -d 'How long the old active generation stays valid as "previous" (e.g. 90m, 24h, 7d; at most 100y) [default: 24h; refused with --for a single-key daemon]' -r
 complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from rotate" -l if-older-than -d 'Rotate only if the active generation is at least this old (e.g. 30d); otherwise do nothing, exit 0' -r
 complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from rotate" -l bytes -d 'Secret length of the new generation [default: the active generation\'s]' -r
-complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from rotate" -l profile -d 'Token profile of the new generation: hmac-sha256, hmac-sha512, hmac-sha1, sha256-concat [default: hmac-sha256, or the active generation\'s]' -r
+complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from rotate" -l profile -d 'Token profile of the new generation [default: hmac-sha256, or the active generation\'s]' -r -f -a "hmac-sha256\t'HMAC-SHA-256(secret, SPI-I ‖ SPI-R), 32-byte tokens: qcd\'s default'
+hmac-sha512\t'HMAC-SHA-512, 64-byte tokens: Rockhopper VPN'
+hmac-sha1\t'HMAC-SHA-1, 16-byte tokens: the racoon2 fork'
+sha256-concat\t'SHA-256(secret ‖ SPI-I ‖ SPI-R), 32-byte tokens: RFC 6290\'s stateless example'"
 complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from rotate" -l length -d 'Token length in bytes, 16 up to the profile\'s digest size [default: the profile\'s]' -r
 complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from rotate" -l for -d 'The daemon the keyring is for: the active generation must fit it, and the new one is made for it' -r -f -a "rockhopper\t'Rockhopper VPN: 64-byte raw secret, hmac-sha512/64, /home/rhpprotected/config/qcd_secret'
 racoon2\t'racoon2 iked (QCD fork): 32-byte raw secret, hmac-sha1/16, /var/lib/racoon2/qcd.secret'"
@@ -84,7 +90,7 @@ complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcomma
 complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from rotate" -l dry-run -d 'Say what would happen without changing the keyring'
 complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from rotate" -l bind-taker-addr -d 'The token also covers the token taker\'s IP address (breaks with NAT rebinding and MOBIKE)'
 complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from rotate" -l json -d 'Print results as JSON (one object per line) instead of text'
-complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from rotate" -s q -l quiet -d 'Print only the answer itself (tokens, ids), no commentary'
+complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from rotate" -s q -l quiet -d 'Print only the answer (tokens, ids, verdicts, findings), no commentary; a negative answer is told by the exit status'
 complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from rotate" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from rotate" -s V -l version -d 'Print version'
 complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from list" -s k -l keyring -d 'Keyring file [env: QCD_KEYRING]' -r -F
@@ -93,7 +99,7 @@ always\t''
 never\t''"
 complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from list" -l allow-insecure-permissions -d 'Accept keyrings and secret files readable or writable by group or others'
 complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from list" -l json -d 'Print results as JSON (one object per line) instead of text'
-complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Print only the answer itself (tokens, ids), no commentary'
+complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Print only the answer (tokens, ids, verdicts, findings), no commentary; a negative answer is told by the exit status'
 complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
 complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from export" -s k -l keyring -d 'Keyring file [env: QCD_KEYRING]' -r -F
@@ -112,7 +118,7 @@ never\t''"
 complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from export" -l allow-insecure-permissions -d 'Accept keyrings and secret files readable or writable by group or others'
 complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from export" -l force -d 'Replace FILE even if it holds a secret that is no generation of this keyring'
 complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from export" -l json -d 'Print results as JSON (one object per line) instead of text'
-complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from export" -s q -l quiet -d 'Print only the answer itself (tokens, ids), no commentary'
+complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from export" -s q -l quiet -d 'Print only the answer (tokens, ids, verdicts, findings), no commentary; a negative answer is told by the exit status'
 complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from export" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from export" -s V -l version -d 'Print version'
 complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from import" -s k -l keyring -d 'Keyring file [env: QCD_KEYRING]' -r -F
@@ -123,7 +129,10 @@ complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcomma
 complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from import" -l as -d 'The state of the imported generation' -r -f -a "active\t'The new generation becomes active; the old active one becomes previous'
 previous\t'The new generation is accepted and emitted as previous until --overlap ends'"
 complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from import" -l overlap -d 'How long a generation that stops being active (or the imported one, with --as previous) stays valid [default: 24h; refused with --for a single-key daemon]' -r
-complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from import" -l profile -d 'Token profile of the new generation: hmac-sha256, hmac-sha512, hmac-sha1, sha256-concat [default: hmac-sha256, or the active generation\'s]' -r
+complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from import" -l profile -d 'Token profile of the new generation [default: hmac-sha256, or the active generation\'s]' -r -f -a "hmac-sha256\t'HMAC-SHA-256(secret, SPI-I ‖ SPI-R), 32-byte tokens: qcd\'s default'
+hmac-sha512\t'HMAC-SHA-512, 64-byte tokens: Rockhopper VPN'
+hmac-sha1\t'HMAC-SHA-1, 16-byte tokens: the racoon2 fork'
+sha256-concat\t'SHA-256(secret ‖ SPI-I ‖ SPI-R), 32-byte tokens: RFC 6290\'s stateless example'"
 complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from import" -l length -d 'Token length in bytes, 16 up to the profile\'s digest size [default: the profile\'s]' -r
 complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from import" -l for -d 'The secret is (or is for) this daemon\'s: its size and token construction; --in may be the daemon\'s own file' -r -f -a "rockhopper\t'Rockhopper VPN: 64-byte raw secret, hmac-sha512/64, /home/rhpprotected/config/qcd_secret'
 racoon2\t'racoon2 iked (QCD fork): 32-byte raw secret, hmac-sha1/16, /var/lib/racoon2/qcd.secret'"
@@ -134,7 +143,7 @@ complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcomma
 complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from import" -l bind-taker-addr -d 'The token also covers the token taker\'s IP address (breaks with NAT rebinding and MOBIKE)'
 complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from import" -l allow-weak -d 'Import a secret that looks weak (all one byte, a short repeated pattern)'
 complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from import" -l json -d 'Print results as JSON (one object per line) instead of text'
-complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from import" -s q -l quiet -d 'Print only the answer itself (tokens, ids), no commentary'
+complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from import" -s q -l quiet -d 'Print only the answer (tokens, ids, verdicts, findings), no commentary; a negative answer is told by the exit status'
 complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from import" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from import" -s V -l version -d 'Print version'
 complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from prune" -s k -l keyring -d 'Keyring file [env: QCD_KEYRING]' -r -F
@@ -144,7 +153,7 @@ never\t''"
 complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from prune" -l allow-insecure-permissions -d 'Accept keyrings and secret files readable or writable by group or others'
 complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from prune" -l dry-run -d 'Say what would be destroyed without changing the keyring'
 complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from prune" -l json -d 'Print results as JSON (one object per line) instead of text'
-complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from prune" -s q -l quiet -d 'Print only the answer itself (tokens, ids), no commentary'
+complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from prune" -s q -l quiet -d 'Print only the answer (tokens, ids, verdicts, findings), no commentary; a negative answer is told by the exit status'
 complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from prune" -s h -l help -d 'Print help'
 complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from prune" -s V -l version -d 'Print version'
 complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from derive" -l root -d 'The root keyring (its active generation is the root secret)' -r -F
@@ -157,7 +166,7 @@ never\t''"
 complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from derive" -l allow-insecure-permissions -d 'Accept keyrings and secret files readable or writable by group or others'
 complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from derive" -l force -d 'Recreate the member keyring from scratch (its other generations are lost), also when it holds another member\'s secrets'
 complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from derive" -l json -d 'Print results as JSON (one object per line) instead of text'
-complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from derive" -s q -l quiet -d 'Print only the answer itself (tokens, ids), no commentary'
+complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from derive" -s q -l quiet -d 'Print only the answer (tokens, ids, verdicts, findings), no commentary; a negative answer is told by the exit status'
 complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from derive" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from derive" -s V -l version -d 'Print version'
 complete -c qcd -n "__fish_qcd_using_subcommand secret; and __fish_seen_subcommand_from help" -f -a "generate" -d 'Create a new keyring whose generation 1 is a fresh random secret'
@@ -172,23 +181,26 @@ complete -c qcd -n "__fish_qcd_using_subcommand token; and not __fish_seen_subco
 always\t''
 never\t''"
 complete -c qcd -n "__fish_qcd_using_subcommand token; and not __fish_seen_subcommand_from derive verify help" -l json -d 'Print results as JSON (one object per line) instead of text'
-complete -c qcd -n "__fish_qcd_using_subcommand token; and not __fish_seen_subcommand_from derive verify help" -s q -l quiet -d 'Print only the answer itself (tokens, ids), no commentary'
+complete -c qcd -n "__fish_qcd_using_subcommand token; and not __fish_seen_subcommand_from derive verify help" -s q -l quiet -d 'Print only the answer (tokens, ids, verdicts, findings), no commentary; a negative answer is told by the exit status'
 complete -c qcd -n "__fish_qcd_using_subcommand token; and not __fish_seen_subcommand_from derive verify help" -s h -l help -d 'Print help'
 complete -c qcd -n "__fish_qcd_using_subcommand token; and not __fish_seen_subcommand_from derive verify help" -s V -l version -d 'Print version'
 complete -c qcd -n "__fish_qcd_using_subcommand token; and not __fish_seen_subcommand_from derive verify help" -f -a "derive" -d 'Print the token a gateway sends for an IKE SA, in lowercase hex'
 complete -c qcd -n "__fish_qcd_using_subcommand token; and not __fish_seen_subcommand_from derive verify help" -f -a "verify" -d 'Check a token against the generations in use; explain a mismatch'
 complete -c qcd -n "__fish_qcd_using_subcommand token; and not __fish_seen_subcommand_from derive verify help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c qcd -n "__fish_qcd_using_subcommand token; and __fish_seen_subcommand_from derive" -s k -l keyring -d 'Keyring file [env: QCD_KEYRING]' -r -F
-complete -c qcd -n "__fish_qcd_using_subcommand token; and __fish_seen_subcommand_from derive" -l secret-file -d 'Use a gateway\'s own secret file instead of a keyring (`-` for stdin); needs --secret-format' -r -F
-complete -c qcd -n "__fish_qcd_using_subcommand token; and __fish_seen_subcommand_from derive" -l secret-format -d 'Encoding of --secret-file [default with --for: the daemon\'s (raw)]' -r -f -a "raw\t'The bytes themselves (refused on a terminal)'
-hex\t'Lowercase hex, one line'
-base64\t'Standard base64, one line'"
+complete -c qcd -n "__fish_qcd_using_subcommand token; and __fish_seen_subcommand_from derive" -l secret-file -d 'Use a gateway\'s own secret file instead of a keyring (`-` for stdin); needs --secret-format or --for' -r -F
+complete -c qcd -n "__fish_qcd_using_subcommand token; and __fish_seen_subcommand_from derive" -l secret-format -d 'How --secret-file is encoded [default with --for: the daemon\'s (raw)]' -r -f -a "raw\t'The bytes themselves, as a daemon\'s secret file holds them (not at a prompt)'
+hex\t'Hex digits, either case, with optional 0x, whitespace or colons'
+base64\t'Standard base64'"
 complete -c qcd -n "__fish_qcd_using_subcommand token; and __fish_seen_subcommand_from derive" -l for -d '--secret-file is this daemon\'s own file: its format, secret size and token construction' -r -f -a "rockhopper\t'Rockhopper VPN: 64-byte raw secret, hmac-sha512/64, /home/rhpprotected/config/qcd_secret'
 racoon2\t'racoon2 iked (QCD fork): 32-byte raw secret, hmac-sha1/16, /var/lib/racoon2/qcd.secret'"
 complete -c qcd -n "__fish_qcd_using_subcommand token; and __fish_seen_subcommand_from derive" -l spi-i -d 'Initiator SPI: 16 hex digits (optional 0x), Wireshark\'s 01:23:…:ef form or swanctl --list-sas\'s 0123456789abcdef_i (a `_r` label swaps the two)' -r
 complete -c qcd -n "__fish_qcd_using_subcommand token; and __fish_seen_subcommand_from derive" -l spi-r -d 'Responder SPI, same forms as --spi-i' -r
 complete -c qcd -n "__fish_qcd_using_subcommand token; and __fish_seen_subcommand_from derive" -l taker-addr -d 'The token taker\'s IP address, appended to the SPIs (required by generations that bind tokens to it)' -r
-complete -c qcd -n "__fish_qcd_using_subcommand token; and __fish_seen_subcommand_from derive" -l profile -d 'Token profile [default: the generation\'s; hmac-sha256 with --secret-file]' -r
+complete -c qcd -n "__fish_qcd_using_subcommand token; and __fish_seen_subcommand_from derive" -l profile -d 'Token profile [default: the generation\'s; hmac-sha256 with --secret-file]' -r -f -a "hmac-sha256\t'HMAC-SHA-256(secret, SPI-I ‖ SPI-R), 32-byte tokens: qcd\'s default'
+hmac-sha512\t'HMAC-SHA-512, 64-byte tokens: Rockhopper VPN'
+hmac-sha1\t'HMAC-SHA-1, 16-byte tokens: the racoon2 fork'
+sha256-concat\t'SHA-256(secret ‖ SPI-I ‖ SPI-R), 32-byte tokens: RFC 6290\'s stateless example'"
 complete -c qcd -n "__fish_qcd_using_subcommand token; and __fish_seen_subcommand_from derive" -l length -d 'Token length in bytes, 16 up to the profile\'s digest size [default: the generation\'s, or the profile\'s]' -r
 complete -c qcd -n "__fish_qcd_using_subcommand token; and __fish_seen_subcommand_from derive" -s g -l generation -d 'Use generation N [default: the active one]' -r
 complete -c qcd -n "__fish_qcd_using_subcommand token; and __fish_seen_subcommand_from derive" -l batch -d 'Read `SPI-I SPI-R [TAKER-ADDR]` lines from FILE (`-` for stdin); write one token per data line' -r -F
@@ -198,21 +210,24 @@ never\t''"
 complete -c qcd -n "__fish_qcd_using_subcommand token; and __fish_seen_subcommand_from derive" -l allow-insecure-permissions -d 'Accept a keyring or secret file readable or writable by group or others'
 complete -c qcd -n "__fish_qcd_using_subcommand token; and __fish_seen_subcommand_from derive" -l all -d 'One line per generation a rebooted gateway still emits (active and previous): `ID STATE TOKEN`'
 complete -c qcd -n "__fish_qcd_using_subcommand token; and __fish_seen_subcommand_from derive" -l json -d 'Print results as JSON (one object per line) instead of text'
-complete -c qcd -n "__fish_qcd_using_subcommand token; and __fish_seen_subcommand_from derive" -s q -l quiet -d 'Print only the answer itself (tokens, ids), no commentary'
+complete -c qcd -n "__fish_qcd_using_subcommand token; and __fish_seen_subcommand_from derive" -s q -l quiet -d 'Print only the answer (tokens, ids, verdicts, findings), no commentary; a negative answer is told by the exit status'
 complete -c qcd -n "__fish_qcd_using_subcommand token; and __fish_seen_subcommand_from derive" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c qcd -n "__fish_qcd_using_subcommand token; and __fish_seen_subcommand_from derive" -s V -l version -d 'Print version'
 complete -c qcd -n "__fish_qcd_using_subcommand token; and __fish_seen_subcommand_from verify" -s k -l keyring -d 'Keyring file [env: QCD_KEYRING]' -r -F
-complete -c qcd -n "__fish_qcd_using_subcommand token; and __fish_seen_subcommand_from verify" -l secret-file -d 'Use a gateway\'s own secret file instead of a keyring (`-` for stdin); needs --secret-format' -r -F
-complete -c qcd -n "__fish_qcd_using_subcommand token; and __fish_seen_subcommand_from verify" -l secret-format -d 'Encoding of --secret-file [default with --for: the daemon\'s (raw)]' -r -f -a "raw\t'The bytes themselves (refused on a terminal)'
-hex\t'Lowercase hex, one line'
-base64\t'Standard base64, one line'"
+complete -c qcd -n "__fish_qcd_using_subcommand token; and __fish_seen_subcommand_from verify" -l secret-file -d 'Use a gateway\'s own secret file instead of a keyring (`-` for stdin); needs --secret-format or --for' -r -F
+complete -c qcd -n "__fish_qcd_using_subcommand token; and __fish_seen_subcommand_from verify" -l secret-format -d 'How --secret-file is encoded [default with --for: the daemon\'s (raw)]' -r -f -a "raw\t'The bytes themselves, as a daemon\'s secret file holds them (not at a prompt)'
+hex\t'Hex digits, either case, with optional 0x, whitespace or colons'
+base64\t'Standard base64'"
 complete -c qcd -n "__fish_qcd_using_subcommand token; and __fish_seen_subcommand_from verify" -l for -d '--secret-file is this daemon\'s own file: its format, secret size and token construction' -r -f -a "rockhopper\t'Rockhopper VPN: 64-byte raw secret, hmac-sha512/64, /home/rhpprotected/config/qcd_secret'
 racoon2\t'racoon2 iked (QCD fork): 32-byte raw secret, hmac-sha1/16, /var/lib/racoon2/qcd.secret'"
 complete -c qcd -n "__fish_qcd_using_subcommand token; and __fish_seen_subcommand_from verify" -l spi-i -d 'Initiator SPI: 16 hex digits (optional 0x), Wireshark\'s 01:23:…:ef form or swanctl --list-sas\'s 0123456789abcdef_i (a `_r` label swaps the two)' -r
 complete -c qcd -n "__fish_qcd_using_subcommand token; and __fish_seen_subcommand_from verify" -l spi-r -d 'Responder SPI, same forms as --spi-i' -r
 complete -c qcd -n "__fish_qcd_using_subcommand token; and __fish_seen_subcommand_from verify" -l token -d 'The token to check, in hex (whitespace, colons and 0x allowed)' -r
 complete -c qcd -n "__fish_qcd_using_subcommand token; and __fish_seen_subcommand_from verify" -l taker-addr -d 'The token taker\'s IP address, appended to the SPIs' -r
-complete -c qcd -n "__fish_qcd_using_subcommand token; and __fish_seen_subcommand_from verify" -l profile -d 'Token profile [default: the generation\'s; hmac-sha256 with --secret-file]' -r
+complete -c qcd -n "__fish_qcd_using_subcommand token; and __fish_seen_subcommand_from verify" -l profile -d 'Token profile [default: the generation\'s; hmac-sha256 with --secret-file]' -r -f -a "hmac-sha256\t'HMAC-SHA-256(secret, SPI-I ‖ SPI-R), 32-byte tokens: qcd\'s default'
+hmac-sha512\t'HMAC-SHA-512, 64-byte tokens: Rockhopper VPN'
+hmac-sha1\t'HMAC-SHA-1, 16-byte tokens: the racoon2 fork'
+sha256-concat\t'SHA-256(secret ‖ SPI-I ‖ SPI-R), 32-byte tokens: RFC 6290\'s stateless example'"
 complete -c qcd -n "__fish_qcd_using_subcommand token; and __fish_seen_subcommand_from verify" -l length -d 'Token length in bytes, 16 up to the profile\'s digest size [default: the generation\'s, or the profile\'s]' -r
 complete -c qcd -n "__fish_qcd_using_subcommand token; and __fish_seen_subcommand_from verify" -s g -l generation -d 'Accept only generation N (the others are still tried to explain a mismatch)' -r
 complete -c qcd -n "__fish_qcd_using_subcommand token; and __fish_seen_subcommand_from verify" -l batch -d 'Read `SPI-I SPI-R TOKEN [TAKER-ADDR]` lines from FILE (`-` for stdin); write one verdict per data line' -r -F
@@ -221,7 +236,7 @@ always\t''
 never\t''"
 complete -c qcd -n "__fish_qcd_using_subcommand token; and __fish_seen_subcommand_from verify" -l allow-insecure-permissions -d 'Accept a keyring or secret file readable or writable by group or others'
 complete -c qcd -n "__fish_qcd_using_subcommand token; and __fish_seen_subcommand_from verify" -l json -d 'Print results as JSON (one object per line) instead of text'
-complete -c qcd -n "__fish_qcd_using_subcommand token; and __fish_seen_subcommand_from verify" -s q -l quiet -d 'Print only the answer itself (tokens, ids), no commentary'
+complete -c qcd -n "__fish_qcd_using_subcommand token; and __fish_seen_subcommand_from verify" -s q -l quiet -d 'Print only the answer (tokens, ids, verdicts, findings), no commentary; a negative answer is told by the exit status'
 complete -c qcd -n "__fish_qcd_using_subcommand token; and __fish_seen_subcommand_from verify" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c qcd -n "__fish_qcd_using_subcommand token; and __fish_seen_subcommand_from verify" -s V -l version -d 'Print version'
 complete -c qcd -n "__fish_qcd_using_subcommand token; and __fish_seen_subcommand_from help" -f -a "derive" -d 'Print the token a gateway sends for an IKE SA, in lowercase hex'
@@ -241,14 +256,14 @@ complete -c qcd -n "__fish_qcd_using_subcommand decode" -l ignore-icv -d 'With -
 complete -c qcd -n "__fish_qcd_using_subcommand decode" -l qcd -d 'Capture: only messages carrying QCD_TOKEN, INVALID_IKE_SPI or INVALID_SPI (also inside SK when decrypted with --keys)'
 complete -c qcd -n "__fish_qcd_using_subcommand decode" -l summary -d 'Capture: one row per IKE SA (exchanges, notifies, QCD tokens, ESP SPIs) instead of each message'
 complete -c qcd -n "__fish_qcd_using_subcommand decode" -l json -d 'Print results as JSON (one object per line) instead of text'
-complete -c qcd -n "__fish_qcd_using_subcommand decode" -s q -l quiet -d 'Print only the answer itself (tokens, ids), no commentary'
+complete -c qcd -n "__fish_qcd_using_subcommand decode" -s q -l quiet -d 'Print only the answer (tokens, ids, verdicts, findings), no commentary; a negative answer is told by the exit status'
 complete -c qcd -n "__fish_qcd_using_subcommand decode" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c qcd -n "__fish_qcd_using_subcommand decode" -s V -l version -d 'Print version'
 complete -c qcd -n "__fish_qcd_using_subcommand keys; and not __fish_seen_subcommand_from convert help" -l color -d 'When to use colour; `auto` honours NO_COLOR and whether stdout is a terminal' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c qcd -n "__fish_qcd_using_subcommand keys; and not __fish_seen_subcommand_from convert help" -l json -d 'Print results as JSON (one object per line) instead of text'
-complete -c qcd -n "__fish_qcd_using_subcommand keys; and not __fish_seen_subcommand_from convert help" -s q -l quiet -d 'Print only the answer itself (tokens, ids), no commentary'
+complete -c qcd -n "__fish_qcd_using_subcommand keys; and not __fish_seen_subcommand_from convert help" -s q -l quiet -d 'Print only the answer (tokens, ids, verdicts, findings), no commentary; a negative answer is told by the exit status'
 complete -c qcd -n "__fish_qcd_using_subcommand keys; and not __fish_seen_subcommand_from convert help" -s h -l help -d 'Print help'
 complete -c qcd -n "__fish_qcd_using_subcommand keys; and not __fish_seen_subcommand_from convert help" -s V -l version -d 'Print version'
 complete -c qcd -n "__fish_qcd_using_subcommand keys; and not __fish_seen_subcommand_from convert help" -f -a "convert" -d 'Convert a key log into a Wireshark ikev2_decryption_table'
@@ -262,7 +277,7 @@ complete -c qcd -n "__fish_qcd_using_subcommand keys; and __fish_seen_subcommand
 always\t''
 never\t''"
 complete -c qcd -n "__fish_qcd_using_subcommand keys; and __fish_seen_subcommand_from convert" -l json -d 'Print results as JSON (one object per line) instead of text'
-complete -c qcd -n "__fish_qcd_using_subcommand keys; and __fish_seen_subcommand_from convert" -s q -l quiet -d 'Print only the answer itself (tokens, ids), no commentary'
+complete -c qcd -n "__fish_qcd_using_subcommand keys; and __fish_seen_subcommand_from convert" -s q -l quiet -d 'Print only the answer (tokens, ids, verdicts, findings), no commentary; a negative answer is told by the exit status'
 complete -c qcd -n "__fish_qcd_using_subcommand keys; and __fish_seen_subcommand_from convert" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c qcd -n "__fish_qcd_using_subcommand keys; and __fish_seen_subcommand_from convert" -s V -l version -d 'Print version'
 complete -c qcd -n "__fish_qcd_using_subcommand keys; and __fish_seen_subcommand_from help" -f -a "convert" -d 'Convert a key log into a Wireshark ikev2_decryption_table'
@@ -275,7 +290,7 @@ complete -c qcd -n "__fish_qcd_using_subcommand audit" -l color -d 'When to use 
 always\t''
 never\t''"
 complete -c qcd -n "__fish_qcd_using_subcommand audit" -l json -d 'Print results as JSON (one object per line) instead of text'
-complete -c qcd -n "__fish_qcd_using_subcommand audit" -s q -l quiet -d 'Print only the answer itself (tokens, ids), no commentary'
+complete -c qcd -n "__fish_qcd_using_subcommand audit" -s q -l quiet -d 'Print only the answer (tokens, ids, verdicts, findings), no commentary; a negative answer is told by the exit status'
 complete -c qcd -n "__fish_qcd_using_subcommand audit" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c qcd -n "__fish_qcd_using_subcommand audit" -s V -l version -d 'Print version'
 complete -c qcd -n "__fish_qcd_using_subcommand diagnose" -s k -l keyring -d 'The token maker\'s keyring: verify each QCD_TOKEN seen against it and explain mismatches [env: QCD_KEYRING]' -r -F
@@ -290,7 +305,7 @@ always\t''
 never\t''"
 complete -c qcd -n "__fish_qcd_using_subcommand diagnose" -l allow-insecure-permissions -d 'Accept a keyring readable or writable by group or others'
 complete -c qcd -n "__fish_qcd_using_subcommand diagnose" -l json -d 'Print results as JSON (one object per line) instead of text'
-complete -c qcd -n "__fish_qcd_using_subcommand diagnose" -s q -l quiet -d 'Print only the answer itself (tokens, ids), no commentary'
+complete -c qcd -n "__fish_qcd_using_subcommand diagnose" -s q -l quiet -d 'Print only the answer (tokens, ids, verdicts, findings), no commentary; a negative answer is told by the exit status'
 complete -c qcd -n "__fish_qcd_using_subcommand diagnose" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c qcd -n "__fish_qcd_using_subcommand diagnose" -s V -l version -d 'Print version'
 complete -c qcd -n "__fish_qcd_using_subcommand help; and not __fish_seen_subcommand_from secret token decode keys audit diagnose help" -f -a "secret" -d 'Generate, rotate, list, export, import, prune and derive QCD secrets'

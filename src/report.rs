@@ -9,6 +9,19 @@ use std::io::{self, IsTerminal, Write};
 
 use serde::Serialize;
 
+/// Table width when stdout is not a terminal and `COLUMNS` is not set.
+pub const DEFAULT_WIDTH: u16 = 160;
+/// The narrowest width honoured (below it tables are as narrow as they get).
+pub const MIN_WIDTH: u16 = 60;
+
+/// The terminal's width when stdout is one, else `COLUMNS`, else [`DEFAULT_WIDTH`].
+pub fn terminal_width() -> u16 {
+    terminal_size::terminal_size_of(io::stdout())
+        .map(|(w, _)| w.0)
+        .or_else(|| std::env::var("COLUMNS").ok()?.trim().parse().ok())
+        .unwrap_or(DEFAULT_WIDTH)
+}
+
 /// When to colour human output.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum ColorChoice {
@@ -103,7 +116,8 @@ impl Output {
         format!("\x1b[{code}m{text}\x1b[0m")
     }
 
-    /// A table in qcd's house style; colour is applied by the caller via [`Output::paint`].
+    /// A table in qcd's house style, as wide as [`Output::width`] at most
+    /// (long cells wrap); colour is applied by the caller via [`Output::paint`].
     pub fn table(&self) -> comfy_table::Table {
         let mut t = comfy_table::Table::new();
         t.load_preset(comfy_table::presets::UTF8_FULL_CONDENSED);
@@ -111,7 +125,30 @@ impl Output {
         if !self.color {
             t.force_no_tty();
         }
+        t.set_width(self.width());
         t
+    }
+
+    /// A table that fits [`Output::width`]: `build(false)` (the wide
+    /// layout, one line per row) when its natural width fits, else
+    /// `build(true)` (a narrow layout: cells broken into lines where they
+    /// read well), wrapped further by comfy-table only if still too wide.
+    pub fn fit_table(&self, build: impl Fn(bool) -> comfy_table::Table) -> String {
+        let mut wide = build(false);
+        wide.set_content_arrangement(comfy_table::ContentArrangement::Disabled);
+        let text = wide.to_string();
+        let width = usize::from(self.width());
+        if text.lines().all(|l| l.chars().count() <= width) {
+            text
+        } else {
+            build(true).to_string()
+        }
+    }
+
+    /// The width human output should fit: the terminal's when stdout is
+    /// one, else `COLUMNS`, else [`DEFAULT_WIDTH`]; never below [`MIN_WIDTH`].
+    pub fn width(&self) -> u16 {
+        terminal_width().max(MIN_WIDTH)
     }
 
     pub fn flush(&mut self) -> io::Result<()> {

@@ -311,7 +311,26 @@ fn qcd_and_spi_filters() {
         ])),
         [9]
     );
-    assert!(run_json(&["decode", "--spi", "5555555555555555", &f]).is_empty());
+    // A filter that matches nothing: no output, exit 1 (a negative
+    // answer), and in human mode a line on stderr that says so.
+    let r = run(&["--json", "decode", "--spi", "5555555555555555", &f]);
+    assert_eq!(
+        (r.code, r.stdout.as_str(), r.stderr.as_str()),
+        (Some(1), "", "")
+    );
+    let r = run(&["decode", "--qcd", "--spi", "5555555555555555", &f]);
+    assert_eq!((r.code, r.stdout.as_str()), (Some(1), ""));
+    assert!(
+        r.stderr.contains("no IKE message in ")
+            && r.stderr.contains("matched --qcd --spi 5555555555555555"),
+        "{}",
+        r.stderr
+    );
+    let r = run(&["-q", "decode", "--summary", "--spi", "5555555555555555", &f]);
+    assert_eq!(
+        (r.code, r.stdout.as_str(), r.stderr.as_str()),
+        (Some(1), "", "")
+    );
     let r = run(&["decode", "--spi", "xyz", &f]);
     assert_eq!(r.code, Some(2));
     assert!(r.stderr.contains("--spi"), "{}", r.stderr);
@@ -374,7 +393,7 @@ fn summary_per_ike_sa() {
         "IKE_SA_INIT ×2",
         "INVALID_IKE_SPI",
         "abababababababab… (32 bytes)",
-        "aaaa0001 192.0.2.1:0 → 198.51.100.2:0: 1 packets",
+        "aaaa0001 192.0.2.1 → 198.51.100.2: 1 packet",
     ] {
         assert!(r.stdout.contains(want), "want {want:?} in\n{}", r.stdout);
     }

@@ -278,11 +278,14 @@ fn human_output_puts_the_verdict_first_then_why_then_what_to_do() {
         "{}",
         lines[3]
     );
-    // -q: the answer only.
+    // -q: the answer only, `VERDICT SPI-I SPI-R` per IKE SA.
     let r = d
         .run(&["diagnose", &pcap("no-liveness-check"), "-q"])
         .code(1);
-    assert_eq!(r.stdout.lines().count(), 3, "{}", r.stdout);
+    assert_eq!(
+        r.stdout,
+        "no-liveness-check a1a1a1a100000001 b1b1b1b100000001\n"
+    );
 }
 
 #[test]

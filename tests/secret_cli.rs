@@ -101,9 +101,11 @@ fn generate_checks_sizes_and_profiles() {
     ])
     .code(2)
     .stderr_has("16 to 20");
+    // clap lists the profiles (the same list --help and completions offer).
     d.run(&["secret", "generate", "-k", "b.json", "--profile", "md5"])
         .code(2)
-        .stderr_has("unknown token profile");
+        .stderr_has("invalid value 'md5' for '--profile <PROFILE>'")
+        .stderr_has("[possible values: hmac-sha256, hmac-sha512, hmac-sha1, sha256-concat]");
     d.run(&[
         "secret",
         "generate",

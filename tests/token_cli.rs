@@ -512,7 +512,7 @@ fn bad_arguments_are_named() {
                 "--profile",
                 "md5",
             ],
-            "unknown token profile",
+            "[possible values: hmac-sha256, hmac-sha512, hmac-sha1, sha256-concat]",
         ),
         (
             vec![
@@ -535,7 +535,7 @@ fn bad_arguments_are_named() {
         ),
         (
             vec!["token", "derive", "--spi-i", SPI_I, "--spi-r", SPI_R],
-            "give --keyring PATH",
+            "<--keyring <PATH>|--secret-file <FILE>>\n\nUsage: qcd token derive --spi-i <SPI> --spi-r <SPI> <--keyring <PATH>|--secret-file <FILE>>\n\nFor more information, try '--help'.\nhint: the keyring may also be named by the QCD_KEYRING environment variable",
         ),
         (
             vec!["token", "derive", "-k", &k, "--spi-i", SPI_I],

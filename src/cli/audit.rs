@@ -66,10 +66,6 @@ fn long_help_tail() -> String {
     text
 }
 
-/// Table width when stdout is not a terminal and `COLUMNS` is not set.
-const DEFAULT_WIDTH: u16 = 160;
-/// The narrowest width honoured (below it the table is as narrow as it gets).
-const MIN_WIDTH: u16 = 60;
 /// Members named in a table cell before "and N more" (`--json` has them all).
 const MEMBERS_SHOWN: usize = 6;
 /// Characters of a finding's message shown in a table cell (`--json` has it all).
@@ -86,9 +82,20 @@ pub fn run(args: AuditArgs, out: &mut Output) -> anyhow::Result<Outcome> {
         for f in &findings {
             out.json_line(f)?;
         }
+    } else if out.quiet {
+        // The answer alone: `ID SEVERITY CLUSTER MEMBERS` per finding.
+        for f in &findings {
+            out.answer(&format!(
+                "{} {} {} {}",
+                f.id,
+                f.severity.name(),
+                f.cluster,
+                f.members.join(",")
+            ))?;
+        }
     } else {
         if !findings.is_empty() {
-            let text = render(out, &findings, width());
+            let text = render(out, &findings, out.width());
             out.answer(text.trim_end_matches('\n'))?;
         }
         let members: usize = clusters.iter().map(|c| c.members.len()).sum();
@@ -99,16 +106,6 @@ pub fn run(args: AuditArgs, out: &mut Output) -> anyhow::Result<Outcome> {
     } else {
         Outcome::Success
     })
-}
-
-/// The width to fit: the terminal's when stdout is one, else `COLUMNS`,
-/// else [`DEFAULT_WIDTH`].
-fn width() -> u16 {
-    let w = terminal_size::terminal_size_of(std::io::stdout())
-        .map(|(w, _)| w.0)
-        .or_else(|| std::env::var("COLUMNS").ok()?.trim().parse().ok())
-        .unwrap_or(DEFAULT_WIDTH);
-    w.max(MIN_WIDTH)
 }
 
 /// The findings as a table that fits `width` columns, then why each rule

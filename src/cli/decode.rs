@@ -14,7 +14,7 @@ use clap::{Args, ValueEnum};
 use serde::Serialize;
 
 use qcd::capture::{self, read_head, CaptureReader, Event, Options};
-use qcd::decode::summary::{digest_is_qcd_related, Summary};
+use qcd::decode::summary::{digest_is_qcd_related, SaRow, Summary};
 use qcd::decode::{
     self, input, text, As, DecodeOptions, Decoded, DecodedMessage, Decoder, DecryptOptions,
 };
@@ -143,9 +143,17 @@ pub fn run(args: DecodeArgs, out: &mut Output) -> anyhow::Result<Outcome> {
         bail!("--summary, --qcd, --spi and --port apply to capture files (pcap, pcapng), not to hex input");
     }
     // Decoded as it streams, within the bound of one IKE message.
-    let bytes = input::read_text(text, input::MAX_MESSAGE_BYTES)
-        .with_context(|| format!("cannot read {source}"))?
-        .1;
+    let bytes = match input::read_text(text, input::MAX_MESSAGE_BYTES) {
+        Ok((_, bytes)) => bytes,
+        // A file (or stdin) was not a capture either: say both, as diagnose does.
+        Err(e @ (input::InputError::Hex(_) | input::InputError::Empty)) if args.hex.is_none() => {
+            bail!("{source} is neither a pcap or pcapng capture (no capture magic number at byte 0) nor hex text: {e}")
+        }
+        Err(input::InputError::Binary) if args.hex.is_none() => {
+            bail!("{source} is neither a pcap or pcapng capture (no capture magic number at byte 0) nor text (hex, xxd or hexdump -C); if it is a capture in another format, convert it with `editcap -F pcapng IN OUT`")
+        }
+        Err(e) => return Err(e).with_context(|| format!("cannot read {source}")),
+    };
     let decoded = decode::decode_bytes_with(
         &bytes,
         args.as_kind.map(As::from),
@@ -174,6 +182,10 @@ pub fn run(args: DecodeArgs, out: &mut Output) -> anyhow::Result<Outcome> {
 fn print_tree(decoded: &Decoded, offsets: bool, out: &mut Output) -> anyhow::Result<()> {
     for line in text::tree(decoded, text::TreeOptions { offsets }) {
         if line.warning {
+            // Commentary on the facts: --quiet leaves it out.
+            if out.quiet {
+                continue;
+            }
             let t = out.paint(Style::Warn, &line.text);
             out.answer(&t)?;
         } else {
@@ -318,6 +330,10 @@ fn run_capture(
         bail!("--as applies to hex input, not to capture files");
     }
     let bar = progress_bar(source.size);
+    // When stdout is the terminal the bar is drawn on, the bar is cleared
+    // around each message printed (a --summary prints only at the end,
+    // after the bar is gone), so that no line holds both.
+    let suspend = bar.is_some() && !args.summary && stdout_shares_the_terminal();
     let opts = Options {
         extra_ports: args.ports.clone(),
         // The ESP flow table is only printed by --summary.
@@ -349,7 +365,7 @@ fn run_capture(
         ignore_icv: args.ignore_icv,
         dissect: true,
     });
-    let mut first = true;
+    let mut printed: usize = 0;
     let warn = |text: &str| match &bar {
         Some(b) => b.suspend(|| eprintln!("qcd: warning: {name}: {text}")),
         None => eprintln!("qcd: warning: {name}: {text}"),
@@ -441,29 +457,39 @@ fn run_capture(
         let time = time.map(|t| t.format_rfc3339());
         let src = capture::format_endpoint(&src);
         let dst = capture::format_endpoint(&dst);
-        if out.json {
-            out.json_line(&CaptureMessage {
-                decoded: &decoded,
-                frame,
-                time,
-                src,
-                dst,
-                reassembled,
-            })?;
-        } else {
-            if !first {
-                out.answer("")?;
+        let print = |out: &mut Output| -> anyhow::Result<()> {
+            if out.json {
+                out.json_line(&CaptureMessage {
+                    decoded: &decoded,
+                    frame,
+                    time,
+                    src,
+                    dst,
+                    reassembled,
+                })?;
+            } else {
+                if printed > 0 {
+                    out.answer("")?;
+                }
+                let head = format!(
+                    "frame {frame}  {}  {src} -> {dst}{}",
+                    time.as_deref().unwrap_or("(no time)"),
+                    if reassembled { "  (reassembled)" } else { "" }
+                );
+                let head = out.paint(Style::Bold, &head);
+                out.answer(&head)?;
+                print_tree(&decoded, args.offsets, out)?;
             }
-            first = false;
-            let head = format!(
-                "frame {frame}  {}  {src} -> {dst}{}",
-                time.as_deref().unwrap_or("(no time)"),
-                if reassembled { "  (reassembled)" } else { "" }
-            );
-            let head = out.paint(Style::Bold, &head);
-            out.answer(&head)?;
-            print_tree(&decoded, args.offsets, out)?;
+            Ok(())
+        };
+        match (&bar, suspend) {
+            (Some(b), true) => b.suspend(|| {
+                print(out)?;
+                out.flush().map_err(anyhow::Error::from)
+            })?,
+            _ => print(out)?,
         }
+        printed += 1;
     }
     for w in decoder.finish() {
         warn(&w);
@@ -471,36 +497,117 @@ fn run_capture(
     if let Some(b) = &bar {
         b.finish_and_clear();
     }
+    let filtered = args.qcd || spi.is_some();
     if args.summary {
-        let filtered = args.qcd || spi.is_some();
         summary.attach_esp(reader.esp_stats().flows(), filtered);
-        print_summary(&summary, out)?;
+        printed = print_summary(&summary, out)?;
     }
     if reader.damaged() {
         out.flush()?;
         bail!("{name} is damaged (see the warnings above); everything readable was decoded");
     }
-    Ok(Outcome::Success)
+    if printed > 0 {
+        return Ok(Outcome::Success);
+    }
+    // An empty result is said on stderr (stdout stays empty, as a script
+    // expects); with a filter it is a negative answer: exit 1.
+    if !out.json && !out.quiet {
+        out.flush()?;
+        eprintln!("qcd: {}", empty_result(args, &name, spi));
+    }
+    Ok(if filtered {
+        Outcome::Negative
+    } else {
+        Outcome::Success
+    })
 }
 
-/// Prints the summary: NDJSON rows, or a table.
-fn print_summary(summary: &Summary, out: &mut Output) -> anyhow::Result<()> {
+/// An ESP endpoint for the table: the port only for ESP in UDP (ESP in IP
+/// protocol 50 has port 0 in the JSON).
+fn esp_endpoint(e: &str) -> &str {
+    e.strip_suffix(":0").unwrap_or(e)
+}
+
+/// What an empty result means, for stderr.
+fn empty_result(args: &DecodeArgs, name: &str, spi: Option<Spi>) -> String {
+    let mut filters = Vec::new();
+    if args.qcd {
+        filters.push("--qcd".to_string());
+    }
+    if let Some(s) = spi {
+        filters.push(format!("--spi {}", s.to_hex()));
+    }
+    let what = if args.summary {
+        "no IKE message or ESP packet"
+    } else {
+        "no IKE message"
+    };
+    if filters.is_empty() {
+        format!(
+            "{what} in {name}: IKE is read on UDP ports 500 and 4500{} (add --port N for another)",
+            if args.ports.is_empty() {
+                ""
+            } else {
+                " and the --port ones"
+            }
+        )
+    } else {
+        format!("{what} in {name} matched {}", filters.join(" "))
+    }
+}
+
+/// Whether stdout and stderr are the same terminal (the progress bar is
+/// drawn on stderr).
+fn stdout_shares_the_terminal() -> bool {
+    use std::io::IsTerminal;
+    if !std::io::stdout().is_terminal() || !std::io::stderr().is_terminal() {
+        return false;
+    }
+    match (
+        rustix::fs::fstat(std::io::stdout()),
+        rustix::fs::fstat(std::io::stderr()),
+    ) {
+        (Ok(a), Ok(b)) => a.st_rdev == b.st_rdev,
+        // Unknown: assume they are, and keep lines apart.
+        _ => true,
+    }
+}
+
+/// Prints the summary: NDJSON rows, or a table. Returns the number of rows.
+fn print_summary(summary: &Summary, out: &mut Output) -> anyhow::Result<usize> {
+    let mut count = 0;
     if out.json {
         for r in summary.rows() {
             out.json_line(&r)?;
+            count += 1;
         }
-        return Ok(());
-    }
-    if summary.is_empty() {
-        out.line("no IKE message or ESP packet matched")?;
-        return Ok(());
+        return Ok(count);
     }
     // Tables of a few hundred rows each: a summary of many IKE SAs streams
     // instead of being laid out in memory at once.
     const TABLE_ROWS: usize = 256;
     let mut rows = summary.rows().peekable();
     while rows.peek().is_some() {
-        let mut table = out.table();
+        let chunk: Vec<SaRow> = rows.by_ref().take(TABLE_ROWS).collect();
+        count += chunk.len();
+        let table = out.fit_table(|narrow| summary_table(out, &chunk, narrow));
+        out.answer(&table)?;
+    }
+    Ok(count)
+}
+
+/// The summary rows as a table: seven columns on one line per IKE SA when
+/// they fit, else (80 columns) the SPIs beside everything else stacked in
+/// one column. SPIs, tokens and addresses are never broken inside.
+fn summary_table(out: &Output, rows: &[SaRow], narrow: bool) -> comfy_table::Table {
+    let mut table = out.table();
+    // The second column of the narrow layout: a time span on one line
+    // when it fits there, else on two.
+    let room = usize::from(out.width()).saturating_sub(23);
+    let span_sep = if room >= 61 { " – " } else { "\n  – " };
+    if narrow {
+        table.set_header(vec!["IKE SA (SPI-I, SPI-R)", "what was seen"]);
+    } else {
         table.set_header(vec![
             "IKE SA (SPI-I / SPI-R)",
             "initiator → responder",
@@ -510,69 +617,98 @@ fn print_summary(summary: &Summary, out: &mut Output) -> anyhow::Result<()> {
             "QCD tokens",
             "ESP SPIs",
         ]);
-        for r in rows.by_ref().take(TABLE_ROWS) {
-            let sa = match (&r.spi_i, &r.spi_r) {
-                (Some(i), Some(rr)) => format!("{i}\n{rr}"),
-                _ => "(no IKE message)".to_string(),
-            };
-            let peers = match (&r.initiator, &r.responder) {
-                (Some(i), Some(rr)) => format!("{i}\n→ {rr}"),
-                _ => String::new(),
-            };
-            let messages = match (r.first_frame, r.last_frame) {
-                (Some(a), Some(b)) => format!(
-                    "{} (frames {a}–{b})\n{}\n{}",
-                    r.messages,
-                    r.first_time.as_deref().unwrap_or(""),
-                    r.last_time.as_deref().unwrap_or("")
-                ),
-                _ => String::new(),
-            };
-            let exchanges = r
-                .exchanges
-                .iter()
-                .map(|(n, c)| format!("{n} ×{c}"))
-                .collect::<Vec<_>>()
-                .join("\n");
-            let tokens = r
-                .qcd_tokens
-                .iter()
-                .map(|t| {
-                    if t.len() > 16 {
-                        format!("{}… ({} bytes)", &t[..16], t.len() / 2)
-                    } else {
-                        t.clone()
-                    }
-                })
-                .collect::<Vec<_>>()
-                .join("\n");
-            let esp = r
-                .esp
-                .iter()
-                .map(|e| {
-                    format!(
-                        "{} {} → {}: {} packets\n  {} – {}",
-                        e.spi,
-                        e.src,
-                        e.dst,
-                        e.packets,
-                        e.first_time.as_deref().unwrap_or("?"),
-                        e.last_time.as_deref().unwrap_or("?")
-                    )
-                })
-                .collect::<Vec<_>>()
-                .join("\n");
+    }
+    for r in rows {
+        let sa = match (&r.spi_i, &r.spi_r) {
+            (Some(i), Some(rr)) => format!("{i}\n{rr}"),
+            _ => "(no IKE message)".to_string(),
+        };
+        let peers = match (&r.initiator, &r.responder) {
+            (Some(i), Some(rr)) if narrow => format!("{i} → {rr}"),
+            (Some(i), Some(rr)) => format!("{i}\n→ {rr}"),
+            _ => String::new(),
+        };
+        let span = |first: &Option<String>, last: &Option<String>, sep: &str| {
+            format!(
+                "{}{sep}{}",
+                first.as_deref().unwrap_or("?"),
+                last.as_deref().unwrap_or("?")
+            )
+        };
+        let messages = match (r.first_frame, r.last_frame) {
+            (Some(a), Some(b)) if narrow => format!(
+                "{} message{} (frames {a}–{b})\n  {}",
+                r.messages,
+                if r.messages == 1 { "" } else { "s" },
+                span(&r.first_time, &r.last_time, span_sep)
+            ),
+            (Some(a), Some(b)) => format!(
+                "{} (frames {a}–{b})\n{}",
+                r.messages,
+                span(&r.first_time, &r.last_time, "\n")
+            ),
+            _ => String::new(),
+        };
+        let exchanges: Vec<String> = r
+            .exchanges
+            .iter()
+            .map(|(n, c)| format!("{n} ×{c}"))
+            .collect();
+        let tokens: Vec<String> = r
+            .qcd_tokens
+            .iter()
+            .map(|t| {
+                if t.len() > 16 {
+                    format!("{}… ({} bytes)", &t[..16], t.len() / 2)
+                } else {
+                    t.clone()
+                }
+            })
+            .collect();
+        let esp: Vec<String> = r
+            .esp
+            .iter()
+            .map(|e| {
+                format!(
+                    "{}{} {} → {}: {} packet{}\n  {}",
+                    if narrow { "ESP " } else { "" },
+                    e.spi,
+                    esp_endpoint(&e.src),
+                    esp_endpoint(&e.dst),
+                    e.packets,
+                    if e.packets == 1 { "" } else { "s" },
+                    span(&e.first_time, &e.last_time, span_sep)
+                )
+            })
+            .collect();
+        if narrow {
+            let mut seen = vec![peers, messages];
+            if !exchanges.is_empty() {
+                seen.push(exchanges.join(", "));
+            }
+            if !r.notifies.is_empty() {
+                seen.push(format!("notifies: {}", r.notifies.join(", ")));
+            }
+            if !tokens.is_empty() {
+                seen.push(format!("QCD tokens: {}", tokens.join(", ")));
+            }
+            seen.extend(esp);
+            seen.retain(|l| !l.is_empty());
+            table.add_row(vec![sa, seen.join("\n")]);
+        } else {
             table.add_row(vec![
                 sa,
                 peers,
                 messages,
-                exchanges,
+                exchanges.join("\n"),
                 r.notifies.join("\n"),
-                tokens,
-                esp,
+                tokens.join("\n"),
+                esp.join("\n"),
             ]);
         }
-        out.line(&table.to_string())?;
     }
-    Ok(())
+    if let Some(c) = table.column_mut(0) {
+        c.set_constraint(comfy_table::ColumnConstraint::ContentWidth);
+    }
+    table
 }

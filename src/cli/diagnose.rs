@@ -149,6 +149,11 @@ pub fn run(args: DiagnoseArgs, out: &mut Output) -> anyhow::Result<Outcome> {
 }
 
 fn render(out: &mut Output, r: &SaReport) -> anyhow::Result<()> {
+    if out.quiet {
+        // The answer alone: `VERDICT SPI-I SPI-R` per IKE SA.
+        out.answer(&format!("{} {} {}", r.verdict.name(), r.spi_i, r.spi_r))?;
+        return Ok(());
+    }
     let style = if r.verdict.is_ok() {
         Style::Good
     } else {
@@ -166,24 +171,22 @@ fn render(out: &mut Output, r: &SaReport) -> anyhow::Result<()> {
     if !r.action.is_empty() {
         out.answer(&format!("  what to do: {}", r.action))?;
     }
-    if !out.quiet {
-        for e in &r.events {
-            out.line(&format!(
-                "  {}  {:>6}  {}",
-                out.paint(Style::Dim, &e.time),
-                format!("#{}", e.frame),
-                e.what
-            ))?;
-        }
-        if r.events_omitted > 0 {
-            out.line(&format!(
-                "  ({} more messages of this IKE SA not shown)",
-                r.events_omitted
-            ))?;
-        }
-        for n in &r.notes {
-            out.line(&format!("  note: {n}"))?;
-        }
+    for e in &r.events {
+        out.line(&format!(
+            "  {}  {:>6}  {}",
+            out.paint(Style::Dim, &e.time),
+            format!("#{}", e.frame),
+            e.what
+        ))?;
+    }
+    if r.events_omitted > 0 {
+        out.line(&format!(
+            "  ({} more messages of this IKE SA not shown)",
+            r.events_omitted
+        ))?;
+    }
+    for n in &r.notes {
+        out.line(&format!("  note: {n}"))?;
     }
     out.line("")?;
     Ok(())

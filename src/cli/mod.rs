@@ -39,14 +39,44 @@ pub struct Cli {
 #[derive(Args, Debug, Clone)]
 pub struct GlobalArgs {
     /// Print results as JSON (one object per line) instead of text.
-    #[arg(long, global = true)]
+    #[arg(long, global = true, help_heading = GLOBAL)]
     pub json: bool,
-    /// Print only the answer itself (tokens, ids), no commentary.
-    #[arg(long, short = 'q', global = true)]
+    /// Print only the answer (tokens, ids, verdicts, findings), no commentary;
+    /// a negative answer is told by the exit status.
+    #[arg(long, short = 'q', global = true, help_heading = GLOBAL)]
     pub quiet: bool,
     /// When to use colour; `auto` honours NO_COLOR and whether stdout is a terminal.
-    #[arg(long, global = true, value_enum, default_value_t = ColorArg::Auto, value_name = "WHEN")]
+    #[arg(long, global = true, value_enum, default_value_t = ColorArg::Auto, value_name = "WHEN", help_heading = GLOBAL)]
     pub color: ColorArg,
+}
+
+/// The help section of the options every command takes.
+const GLOBAL: &str = "Global options";
+
+/// Token profiles as clap values, so that help lists them and completions
+/// offer them (`qcd::token::Profile` is the library's type).
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ProfileArg {
+    /// HMAC-SHA-256(secret, SPI-I ‖ SPI-R), 32-byte tokens: qcd's default.
+    HmacSha256,
+    /// HMAC-SHA-512, 64-byte tokens: Rockhopper VPN.
+    HmacSha512,
+    /// HMAC-SHA-1, 16-byte tokens: the racoon2 fork.
+    HmacSha1,
+    /// SHA-256(secret ‖ SPI-I ‖ SPI-R), 32-byte tokens: RFC 6290's stateless example.
+    Sha256Concat,
+}
+
+impl From<ProfileArg> for qcd::token::Profile {
+    fn from(p: ProfileArg) -> Self {
+        use qcd::token::Profile;
+        match p {
+            ProfileArg::HmacSha256 => Profile::HmacSha256,
+            ProfileArg::HmacSha512 => Profile::HmacSha512,
+            ProfileArg::HmacSha1 => Profile::HmacSha1,
+            ProfileArg::Sha256Concat => Profile::Sha256Concat,
+        }
+    }
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -122,6 +152,11 @@ pub fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();
+            if e.kind() == clap::error::ErrorKind::MissingRequiredArgument
+                && e.to_string().contains("--keyring <PATH>")
+            {
+                eprintln!("hint: the keyring may also be named by the QCD_KEYRING environment variable");
+            }
             if e.kind() == clap::error::ErrorKind::UnknownArgument {
                 let args: Vec<String> = std::env::args().collect();
                 if let Some(hint) = qcd::timefmt::shell_split_hint(&args) {

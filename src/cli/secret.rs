@@ -11,7 +11,7 @@ use serde::Serialize;
 use zeroize::Zeroizing;
 
 use qcd::encoding::ByteFormat;
-use qcd::report::{Output, Style};
+use qcd::report::Output;
 use qcd::secret::manifest::GenerationMeta;
 use qcd::secret::ops::{
     self, AdoptOutcome, Adopted, Exported, Notice, OnChangeRun, Placement, Replaced, RotateOutcome,
@@ -24,7 +24,7 @@ use qcd::timefmt;
 use qcd::token::Profile;
 
 use super::assets::ManText;
-use super::Outcome;
+use super::{Outcome, ProfileArg};
 
 #[derive(Subcommand, Debug)]
 pub enum SecretCommand {
@@ -128,20 +128,15 @@ impl From<TargetArg> for Target {
 /// How tokens of a new generation are computed.
 #[derive(Args, Debug, Clone, Default)]
 pub struct SpecArgs {
-    /// Token profile of the new generation: hmac-sha256, hmac-sha512, hmac-sha1, sha256-concat [default: hmac-sha256, or the active generation's].
-    #[arg(long, value_name = "PROFILE", value_parser = parse_profile)]
-    pub profile: Option<Profile>,
+    /// Token profile of the new generation [default: hmac-sha256, or the active generation's].
+    #[arg(long, value_enum, ignore_case = true, value_name = "PROFILE")]
+    pub profile: Option<ProfileArg>,
     /// Token length in bytes, 16 up to the profile's digest size [default: the profile's].
     #[arg(long, value_name = "BYTES")]
     pub length: Option<usize>,
     /// The token also covers the token taker's IP address (breaks with NAT rebinding and MOBIKE).
     #[arg(long)]
     pub bind_taker_addr: bool,
-}
-
-fn parse_profile(s: &str) -> Result<Profile, String> {
-    s.parse()
-        .map_err(|e: qcd::token::ProfileError| e.to_string())
 }
 
 /// Durations on the command line: `72h`, `3d`, `"3 days"`, `30D`, at most
@@ -153,7 +148,7 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
 impl SpecArgs {
     fn request(&self) -> SpecRequest {
         SpecRequest {
-            profile: self.profile,
+            profile: self.profile.map(Profile::from),
             length: self.length,
             bind_taker_addr: self.bind_taker_addr,
         }
@@ -625,50 +620,92 @@ fn rotate(a: RotateArgs, now: SystemTime, out: &mut Output) -> anyhow::Result<Ou
     Ok(Outcome::Success)
 }
 
-fn list(a: ListArgs, now: SystemTime, out: &mut Output) -> anyhow::Result<Outcome> {
-    let manifest = ops::list(&a.keyring.keyring, &a.keyring.load_options(), now)?;
-    if out.json {
-        out.json_line(&manifest)?;
-        return Ok(Outcome::Success);
-    }
+/// The generations as a table that fits [`Output::width`]: on one line
+/// per generation when that fits, else (80 columns) with the times
+/// broken between date and time and the secret size above the token
+/// construction. Ids, states and fingerprints never wrap.
+fn generations_table(out: &Output, generations: &[GenerationMeta]) -> String {
+    out.fit_table(|narrow| generations_layout(out, generations, narrow))
+}
+
+fn generations_layout(
+    out: &Output,
+    generations: &[GenerationMeta],
+    narrow: bool,
+) -> comfy_table::Table {
+    use comfy_table::{Attribute, Cell, Color, ColumnConstraint};
     let mut table = out.table();
+    if out.color {
+        table.enforce_styling();
+    }
+    let sep = if narrow { "\n" } else { " " };
     table.set_header([
         "ID",
         "STATE",
         "CREATED",
         "EXPIRES",
         "FINGERPRINT",
-        "BYTES",
-        "PROFILE",
-    ]);
-    for g in &manifest.generations {
-        let state = match g.state {
-            State::Active => out.paint(Style::Good, "active"),
-            State::Previous => "previous".to_string(),
-            State::Expired => out.paint(Style::Warn, "expired"),
-            State::Destroyed => out.paint(Style::Dim, "destroyed"),
-        };
-        let weak = if g.weak.is_some() {
-            out.paint(Style::Bad, " WEAK")
+        if narrow {
+            "SECRET\nTOKENS"
         } else {
-            String::new()
+            "SECRET, TOKENS"
+        },
+    ]);
+    // RFC 3339 with a space (its section 5.6 allows it) or a line break for the T.
+    let time = |t: &str| t.replacen('T', sep, 1);
+    for g in generations {
+        let state = Cell::new(g.state.name());
+        let state = match g.state {
+            State::Active => state.fg(Color::Green),
+            State::Previous => state,
+            State::Expired => state.fg(Color::Yellow),
+            State::Destroyed => state.add_attribute(Attribute::Dim),
         };
-        table.add_row([
-            g.id.to_string(),
+        let secret = Cell::new(format!(
+            "{} B{}{}{}/{}{}",
+            g.secret_bytes,
+            if g.weak.is_some() { " WEAK" } else { "" },
+            if narrow { "\n" } else { ", " },
+            g.profile,
+            g.token_length,
+            if g.taker_addr { "+addr" } else { "" }
+        ));
+        let secret = if g.weak.is_some() {
+            secret.fg(Color::Red).add_attribute(Attribute::Bold)
+        } else {
+            secret
+        };
+        table.add_row(vec![
+            Cell::new(g.id),
             state,
-            g.created.clone(),
-            g.expires.clone().unwrap_or_else(|| "-".into()),
-            g.fingerprint.clone(),
-            format!("{}{weak}", g.secret_bytes),
-            format!(
-                "{}/{}{}",
-                g.profile,
-                g.token_length,
-                if g.taker_addr { "+addr" } else { "" }
-            ),
+            Cell::new(time(&g.created)),
+            Cell::new(g.expires.as_deref().map_or_else(|| "-".into(), time)),
+            Cell::new(&g.fingerprint),
+            secret,
         ]);
     }
-    out.answer(&table.to_string())?;
+    for i in [0, 1, 4] {
+        if let Some(c) = table.column_mut(i) {
+            c.set_constraint(ColumnConstraint::ContentWidth);
+        }
+    }
+    table
+}
+
+fn list(a: ListArgs, now: SystemTime, out: &mut Output) -> anyhow::Result<Outcome> {
+    let manifest = ops::list(&a.keyring.keyring, &a.keyring.load_options(), now)?;
+    if out.json {
+        out.json_line(&manifest)?;
+        return Ok(Outcome::Success);
+    }
+    if out.quiet {
+        // The answer alone: one `ID STATE FINGERPRINT` line per generation.
+        for g in &manifest.generations {
+            out.answer(&format!("{} {} {}", g.id, g.state.name(), g.fingerprint))?;
+        }
+        return Ok(Outcome::Success);
+    }
+    out.answer(&generations_table(out, &manifest.generations))?;
     out.line(&format!(
         "{}: mode {}, owner {}",
         manifest.keyring,
@@ -1069,6 +1106,11 @@ fn prune(a: PruneArgs, now: SystemTime, out: &mut Output) -> anyhow::Result<Outc
             keyring: path.display().to_string(),
             destroyed: ids,
         })?;
+    } else if out.quiet {
+        // The answer alone: the ids destroyed (or that would be), one a line.
+        for id in &ids {
+            out.answer(&id.to_string())?;
+        }
     } else if ids.is_empty() {
         out.line("nothing to prune: no generation is expired")?;
     } else {

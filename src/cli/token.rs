@@ -30,8 +30,8 @@ use qcd::token::{
     Candidate, Deriver, Explanation, Note, Profile, TokenInput, TokenSpec, Verification, Verifier,
 };
 
-use super::secret::{FormatArg, TargetArg};
-use super::Outcome;
+use super::secret::{InFormatArg, TargetArg};
+use super::{Outcome, ProfileArg};
 
 #[derive(Subcommand, Debug)]
 pub enum TokenCommand {
@@ -60,6 +60,17 @@ pub enum TokenCommand {
     Verify(VerifyArgs),
 }
 
+/// --keyring or --secret-file: the usage line shows them as alternatives.
+/// QCD_KEYRING counts as --keyring, and --secret-file wins over it, so the
+/// group does not make them conflict (clap counts an environment variable
+/// as given).
+fn secret_group() -> clap::ArgGroup {
+    clap::ArgGroup::new("secret")
+        .args(["keyring", "secret_file"])
+        .required(true)
+        .multiple(true)
+}
+
 /// Where the secret comes from: a keyring, or a gateway's own secret file.
 #[derive(Args, Debug, Clone)]
 pub struct SecretSource {
@@ -75,14 +86,14 @@ pub struct SecretSource {
     /// Accept a keyring or secret file readable or writable by group or others.
     #[arg(long)]
     pub allow_insecure_permissions: bool,
-    /// Use a gateway's own secret file instead of a keyring (`-` for stdin); needs --secret-format.
+    /// Use a gateway's own secret file instead of a keyring (`-` for stdin); needs --secret-format or --for.
     ///
     /// Example: qcd token derive --for rockhopper --secret-file /home/rhpprotected/config/qcd_secret --spi-i 3eb802c1b2266eca --spi-r 914935ddd6d4111c
     #[arg(long, value_name = "FILE")]
     pub secret_file: Option<PathBuf>,
-    /// Encoding of --secret-file [default with --for: the daemon's (raw)].
+    /// How --secret-file is encoded [default with --for: the daemon's (raw)].
     #[arg(long, value_enum, value_name = "FORMAT", requires = "secret_file")]
-    pub secret_format: Option<FormatArg>,
+    pub secret_format: Option<InFormatArg>,
     /// --secret-file is this daemon's own file: its format, secret size and token construction.
     #[arg(
         long = "for",
@@ -97,14 +108,15 @@ pub struct SecretSource {
 #[derive(Args, Debug, Clone)]
 pub struct SpecOverride {
     /// Token profile [default: the generation's; hmac-sha256 with --secret-file].
-    #[arg(long, value_name = "PROFILE", value_parser = parse_profile)]
-    pub profile: Option<Profile>,
+    #[arg(long, value_enum, ignore_case = true, value_name = "PROFILE")]
+    pub profile: Option<ProfileArg>,
     /// Token length in bytes, 16 up to the profile's digest size [default: the generation's, or the profile's].
     #[arg(long, value_name = "BYTES")]
     pub length: Option<usize>,
 }
 
 #[derive(Args, Debug)]
+#[command(group(secret_group()))]
 pub struct DeriveArgs {
     #[command(flatten)]
     pub source: SecretSource,
@@ -132,6 +144,7 @@ pub struct DeriveArgs {
 }
 
 #[derive(Args, Debug)]
+#[command(group(secret_group()))]
 pub struct VerifyArgs {
     #[command(flatten)]
     pub source: SecretSource,
@@ -233,11 +246,6 @@ fn report_order(path: &Path, order: &batch::OrderTally) {
     for m in order.messages() {
         eprintln!("qcd: warning: {}: {m}", path.display());
     }
-}
-
-fn parse_profile(s: &str) -> Result<Profile, String> {
-    s.parse()
-        .map_err(|e: qcd::token::ProfileError| e.to_string())
 }
 
 fn parse_token(s: &str) -> Result<TokenArg, String> {
@@ -346,7 +354,7 @@ impl SpecOverride {
     /// `base` with --profile/--length applied; --length alone keeps the profile,
     /// --profile alone takes its default length (unless it is base's profile).
     fn apply(&self, base: TokenSpec) -> anyhow::Result<TokenSpec> {
-        let profile = self.profile.unwrap_or(base.profile);
+        let profile = self.profile.map(Profile::from).unwrap_or(base.profile);
         let length = match self.length {
             Some(l) => l,
             None if profile == base.profile => base.length,
@@ -668,6 +676,12 @@ fn verify(a: VerifyArgs, out: &mut Output) -> anyhow::Result<Outcome> {
     let v = verifier.verify(&input, token.bytes()?);
     if out.json {
         out.json_line(&VerdictJson::new(&v, None, from_file))?;
+    } else if out.quiet {
+        // The answer alone: the matching generation's id (nothing for a
+        // secret file); a mismatch is exit status 1.
+        if let Some(m) = v.matched.as_ref().filter(|_| !from_file) {
+            out.answer(&m.generation.to_string())?;
+        }
     } else if let Some(m) = &v.matched {
         let what = if from_file {
             "the secret file".to_string()

@@ -723,12 +723,15 @@ struct Outage {
     taker_esp_at_evidence: u64,
 }
 
+/// A gap as people write it: `0.8 s`, `14 s`, then `2m 30s`, `1h 5m`.
 fn secs(d: Duration) -> String {
     let ms = d.as_millis();
     if ms < 9_950 {
         format!("{:.1} s", d.as_secs_f64())
-    } else {
+    } else if ms < 59_500 {
         format!("{:.0} s", d.as_secs_f64())
+    } else {
+        crate::timefmt::format_duration_coarse(Duration::from_secs(d.as_secs_f64().round() as u64))
     }
 }
 
