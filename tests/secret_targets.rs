@@ -972,8 +972,8 @@ fn guard_rails_seen_by_a_new_user() {
 // ---------------------------------------------------- documentation, assets
 
 #[test]
-fn the_readme_targets_table_is_the_code_table() {
-    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+fn the_documented_targets_table_is_the_code_table() {
+    let readme = std::fs::read_to_string(root().join("docs/targets.md")).unwrap();
     for t in &TARGETS {
         let row = format!(
             "| `{}` | {} | {} bytes | {}/{} | raw | `{}` | `{}`, mode {:04o} (directory {:04o}) | `{}` |",
@@ -988,7 +988,10 @@ fn the_readme_targets_table_is_the_code_table() {
             t.directory_mode,
             t.unit
         );
-        assert!(readme.contains(&row), "README lacks the row\n{row}");
+        assert!(
+            readme.contains(&row),
+            "docs/targets.md lacks the row\n{row}"
+        );
     }
 }
 

@@ -155,7 +155,9 @@ pub fn main() -> ExitCode {
             if e.kind() == clap::error::ErrorKind::MissingRequiredArgument
                 && e.to_string().contains("--keyring <PATH>")
             {
-                eprintln!("hint: the keyring may also be named by the QCD_KEYRING environment variable");
+                eprintln!(
+                    "hint: the keyring may also be named by the QCD_KEYRING environment variable"
+                );
             }
             if e.kind() == clap::error::ErrorKind::UnknownArgument {
                 let args: Vec<String> = std::env::args().collect();

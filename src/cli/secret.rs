@@ -1217,7 +1217,7 @@ pub fn man_text(sub: &str) -> ManText {
             m.files = [KEYRING_FILES, TARGET_FILES].concat();
             m.extra = vec![(
                 "TIMERS",
-                "contrib/systemd/ holds qcd-rotate@.service and qcd-rotate@.timer, a hardened service and timer pair run per target (qcd-rotate@rockhopper.timer): once a day it rotates the keyring /var/lib/qcd/TARGET.json when its active generation is older than QCD_ROTATE_AFTER (30d), exports it for the daemon with --on-change restarting the daemon, and prunes expired generations. Install it with `sudo contrib/systemd/install rockhopper` (see README).",
+                "contrib/systemd/ holds qcd-rotate@.service and qcd-rotate@.timer, a hardened service and timer pair run per target (qcd-rotate@rockhopper.timer): once a day it rotates the keyring /var/lib/qcd/TARGET.json when its active generation is older than QCD_ROTATE_AFTER (30d), exports it for the daemon with --on-change restarting the daemon, and prunes expired generations. Install it with `sudo contrib/systemd/install rockhopper` (see docs/targets.md).",
             )];
             m.see_also = UNITS_SEE_ALSO.to_vec();
         }

@@ -3,7 +3,7 @@
 //! mode, how it turns the secret into tokens, and how it takes a new secret.
 //!
 //! This table is the only place in the code that knows these facts; the
-//! README's targets table is written from it (a test compares them). Every
+//! table in docs/targets.md is written from it (a test compares them). Every
 //! fact comes from the daemon's source, cited in [`TargetSpec::sources`].
 //!
 //! Both daemons are *single-key*: they read one secret once, at start-up, and
