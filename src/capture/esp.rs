@@ -115,7 +115,8 @@ impl EspStats {
     /// Flows in order of first appearance in the capture.
     pub fn flows(&self) -> Vec<(EspKey, EspFlow)> {
         let mut v: Vec<_> = self.flows.iter().map(|(k, f)| (*k, *f)).collect();
-        v.sort_by_key(|(k, f)| (f.first_frame, *k));
+        // (first frame, key) is unique: an unstable sort gives the same order.
+        v.sort_unstable_by_key(|(k, f)| (f.first_frame, *k));
         v
     }
 }

@@ -492,7 +492,7 @@ fn run_capture(
 /// Prints the summary: NDJSON rows, or a table.
 fn print_summary(summary: &Summary, out: &mut Output) -> anyhow::Result<()> {
     if out.json {
-        for r in summary.rows() {
+        for r in summary.json_rows() {
             out.json_line(&r)?;
         }
         return Ok(());

@@ -10,7 +10,7 @@
 //! hosts) per packet; every judgement at the end looks only at the SA's own
 //! records or at the index.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, SystemTime};
 
@@ -18,7 +18,7 @@ use super::model::numbers::*;
 use super::model::*;
 use super::takers::{self, Taker, TakerFacts};
 use crate::ikesa::digest::Suite;
-use crate::ikesa::{HostPair, Placed, SaId, SaIndex};
+use crate::ikesa::{HostPair, Map, Placed, SaId, SaIndex};
 use crate::spi::{Spi, SpiPair};
 use crate::token::profile::{MAX_TOKEN_LEN, MIN_TOKEN_LEN};
 
@@ -220,7 +220,7 @@ struct SaState {
     /// Index of `flows` once it is long (a few flows are searched in place).
     /// Boxed so that the many SAs with few flows carry one pointer, not a map.
     #[allow(clippy::box_collection)]
-    flow_slots: Option<Box<HashMap<FlowKey, usize>>>,
+    flow_slots: Option<Box<Map<FlowKey, usize>>>,
     rekeyed_from: Option<Box<RekeyLink>>,
     replaced: Option<(SystemTime, SaId, bool)>,
     /// The last CREATE_CHILD_SA response that could not be decrypted
@@ -404,11 +404,11 @@ pub struct Engine<'a> {
     #[allow(clippy::vec_box)]
     sas: Vec<Box<SaState>>,
     /// ESP seen between two hosts before any IKE SA between them.
-    pending_esp: HashMap<HostPair, Vec<(Flow, u64)>>,
+    pending_esp: Map<HostPair, Vec<(Flow, u64)>>,
     /// Decrypted rekeys waiting for the new IKE SA's first message.
-    rekeys: HashMap<SpiPair, RekeyLink>,
+    rekeys: Map<SpiPair, RekeyLink>,
     /// CREATE_CHILD_SA requests (SA, message id) → the new SPI they proposed.
-    rekey_requests: HashMap<(SaId, u32), (Spi, SocketAddr, SocketAddr)>,
+    rekey_requests: Map<(SaId, u32), (Spi, SocketAddr, SocketAddr)>,
     seq: u64,
     last: Option<(u64, SystemTime)>,
 }
@@ -419,9 +419,9 @@ impl<'a> Engine<'a> {
             opts,
             index: SaIndex::new(),
             sas: Vec::new(),
-            pending_esp: HashMap::new(),
-            rekeys: HashMap::new(),
-            rekey_requests: HashMap::new(),
+            pending_esp: Map::default(),
+            rekeys: Map::default(),
+            rekey_requests: Map::default(),
             seq: 0,
             last: None,
         }
