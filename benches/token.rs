@@ -1,7 +1,7 @@
 //! Token derivation speed: one token per profile (keyed state prepared once),
 //! keying cost, and the batch path (parse + derive + hex) over in-memory lines.
 //! Run with `cargo bench --bench token`; the end-to-end figure with I/O comes
-//! from `benches/token_batch.sh`.
+//! from `benches/token_rate.sh`.
 
 use std::hint::black_box;
 use std::io::Write;

@@ -185,7 +185,7 @@ hex\t'Lowercase hex, one line'
 base64\t'Standard base64, one line'"
 complete -c qcd -n "__fish_qcd_using_subcommand token; and __fish_seen_subcommand_from derive" -l for -d '--secret-file is this daemon\'s own file: its format, secret size and token construction' -r -f -a "rockhopper\t'Rockhopper VPN: 64-byte raw secret, hmac-sha512/64, /home/rhpprotected/config/qcd_secret'
 racoon2\t'racoon2 iked (QCD fork): 32-byte raw secret, hmac-sha1/16, /var/lib/racoon2/qcd.secret'"
-complete -c qcd -n "__fish_qcd_using_subcommand token; and __fish_seen_subcommand_from derive" -l spi-i -d 'Initiator SPI: 16 hex digits (optional 0x) or Wireshark\'s 01:23:…:ef form' -r
+complete -c qcd -n "__fish_qcd_using_subcommand token; and __fish_seen_subcommand_from derive" -l spi-i -d 'Initiator SPI: 16 hex digits (optional 0x), Wireshark\'s 01:23:…:ef form or swanctl --list-sas\'s 0123456789abcdef_i (a `_r` label swaps the two)' -r
 complete -c qcd -n "__fish_qcd_using_subcommand token; and __fish_seen_subcommand_from derive" -l spi-r -d 'Responder SPI, same forms as --spi-i' -r
 complete -c qcd -n "__fish_qcd_using_subcommand token; and __fish_seen_subcommand_from derive" -l taker-addr -d 'The token taker\'s IP address, appended to the SPIs (required by generations that bind tokens to it)' -r
 complete -c qcd -n "__fish_qcd_using_subcommand token; and __fish_seen_subcommand_from derive" -l profile -d 'Token profile [default: the generation\'s; hmac-sha256 with --secret-file]' -r
@@ -208,7 +208,7 @@ hex\t'Lowercase hex, one line'
 base64\t'Standard base64, one line'"
 complete -c qcd -n "__fish_qcd_using_subcommand token; and __fish_seen_subcommand_from verify" -l for -d '--secret-file is this daemon\'s own file: its format, secret size and token construction' -r -f -a "rockhopper\t'Rockhopper VPN: 64-byte raw secret, hmac-sha512/64, /home/rhpprotected/config/qcd_secret'
 racoon2\t'racoon2 iked (QCD fork): 32-byte raw secret, hmac-sha1/16, /var/lib/racoon2/qcd.secret'"
-complete -c qcd -n "__fish_qcd_using_subcommand token; and __fish_seen_subcommand_from verify" -l spi-i -d 'Initiator SPI: 16 hex digits (optional 0x) or Wireshark\'s 01:23:…:ef form' -r
+complete -c qcd -n "__fish_qcd_using_subcommand token; and __fish_seen_subcommand_from verify" -l spi-i -d 'Initiator SPI: 16 hex digits (optional 0x), Wireshark\'s 01:23:…:ef form or swanctl --list-sas\'s 0123456789abcdef_i (a `_r` label swaps the two)' -r
 complete -c qcd -n "__fish_qcd_using_subcommand token; and __fish_seen_subcommand_from verify" -l spi-r -d 'Responder SPI, same forms as --spi-i' -r
 complete -c qcd -n "__fish_qcd_using_subcommand token; and __fish_seen_subcommand_from verify" -l token -d 'The token to check, in hex (whitespace, colons and 0x allowed)' -r
 complete -c qcd -n "__fish_qcd_using_subcommand token; and __fish_seen_subcommand_from verify" -l taker-addr -d 'The token taker\'s IP address, appended to the SPIs' -r

@@ -33,41 +33,143 @@ pub enum EncodingError {
 /// assert!(decode_hex_lenient("abc").is_err());
 /// ```
 pub fn decode_hex_lenient(text: &str) -> Result<Vec<u8>, EncodingError> {
-    // Secrets and keys pass through here: wipe the intermediate buffers.
-    let mut nibbles = zeroize::Zeroizing::new(Vec::<u8>::with_capacity(text.len()));
-    let chars = zeroize::Zeroizing::new(text.chars().collect::<Vec<char>>());
-    let mut i = 0;
-    let mut at_group_start = true;
-    while i < chars.len() {
-        let c = chars[i];
-        if c.is_ascii_whitespace() || c == ':' {
-            at_group_start = true;
-            i += 1;
-            continue;
+    // Sized once (no reallocation leaves copies of a secret behind).
+    let mut out = Vec::with_capacity(text.len() / 2 + 1);
+    let mut d = HexDecoder::new();
+    let result = d
+        .feed(text.as_bytes(), &mut out)
+        .and_then(|()| d.finish(&mut out));
+    match result {
+        Ok(()) => Ok(out),
+        Err(e) => {
+            zeroize::Zeroize::zeroize(&mut out);
+            Err(e)
         }
-        if at_group_start && c == '0' && matches!(chars.get(i + 1), Some('x') | Some('X')) {
-            i += 2;
-            at_group_start = false;
-            continue;
+    }
+}
+
+/// The lenient hex of [`decode_hex_lenient`], decoded as it streams in:
+/// feed the text in pieces of any size (split anywhere, even inside a
+/// character), then [`HexDecoder::finish`]. Memory: the output only.
+#[derive(Debug, Clone)]
+pub struct HexDecoder {
+    /// The high nibble of a byte whose low nibble is still to come.
+    half: Option<u8>,
+    group_start: bool,
+    /// A `0` at the start of a group, which an `x` would make a prefix.
+    zero_pending: bool,
+    /// Characters seen so far (UTF-8 continuation bytes are not counted).
+    chars: usize,
+    digits: usize,
+}
+
+impl Default for HexDecoder {
+    fn default() -> Self {
+        HexDecoder::new()
+    }
+}
+
+impl HexDecoder {
+    pub fn new() -> Self {
+        HexDecoder {
+            half: None,
+            group_start: true,
+            zero_pending: false,
+            chars: 0,
+            digits: 0,
         }
-        at_group_start = false;
-        match c.to_digit(16) {
-            Some(d) => nibbles.push(d as u8),
-            None => {
-                return Err(EncodingError::HexDigit {
-                    position: i + 1,
-                    found: c,
-                })
+    }
+
+    /// Hex digits decoded so far.
+    pub fn digits(&self) -> usize {
+        self.digits
+    }
+
+    #[inline]
+    fn digit(&mut self, v: u8, out: &mut Vec<u8>) {
+        match self.half.take() {
+            Some(h) => out.push((h << 4) | v),
+            None => self.half = Some(v),
+        }
+        self.digits += 1;
+    }
+
+    /// Decodes the next piece of text into `out`.
+    pub fn feed(&mut self, text: &[u8], out: &mut Vec<u8>) -> Result<(), EncodingError> {
+        for (i, &c) in text.iter().enumerate() {
+            if c & 0xc0 == 0x80 {
+                // A UTF-8 continuation byte: part of a character already refused.
+                continue;
             }
+            self.chars += 1;
+            if self.zero_pending {
+                self.zero_pending = false;
+                self.group_start = false;
+                if c == b'x' || c == b'X' {
+                    continue;
+                }
+                self.digit(0, out);
+            }
+            if c.is_ascii_whitespace() || c == b':' {
+                self.group_start = true;
+                continue;
+            }
+            if self.group_start && c == b'0' {
+                self.zero_pending = true;
+                continue;
+            }
+            self.group_start = false;
+            let v = HEX_VALUE[c as usize];
+            if v > 15 {
+                return Err(EncodingError::HexDigit {
+                    position: self.chars,
+                    found: char_at(&text[i..]),
+                });
+            }
+            self.digit(v, out);
         }
+        Ok(())
+    }
+
+    /// Ends the text: an odd number of digits is an error.
+    pub fn finish(mut self, out: &mut Vec<u8>) -> Result<(), EncodingError> {
+        if self.zero_pending {
+            self.zero_pending = false;
+            self.digit(0, out);
+        }
+        if self.half.is_some() {
+            return Err(EncodingError::HexOdd {
+                digits: self.digits,
+            });
+        }
+        Ok(())
+    }
+}
+
+/// The value of each ASCII hex digit; 0xff for every other byte.
+static HEX_VALUE: [u8; 256] = {
+    let mut t = [0xffu8; 256];
+    let mut i = 0;
+    while i < 10 {
+        t[b'0' as usize + i] = i as u8;
         i += 1;
     }
-    if !nibbles.len().is_multiple_of(2) {
-        return Err(EncodingError::HexOdd {
-            digits: nibbles.len(),
-        });
+    let mut i = 0;
+    while i < 6 {
+        t[b'a' as usize + i] = 10 + i as u8;
+        t[b'A' as usize + i] = 10 + i as u8;
+        i += 1;
     }
-    Ok(nibbles.chunks(2).map(|p| (p[0] << 4) | p[1]).collect())
+    t
+};
+
+/// The character at the start of `bytes` (U+FFFD when it is not whole UTF-8 there).
+fn char_at(bytes: &[u8]) -> char {
+    let end = bytes.len().min(4);
+    (1..=end)
+        .find_map(|e| std::str::from_utf8(&bytes[..e]).ok())
+        .and_then(|s| s.chars().next())
+        .unwrap_or(char::REPLACEMENT_CHARACTER)
 }
 
 /// Decodes standard base64 (padding optional), ignoring ASCII whitespace.
@@ -138,6 +240,69 @@ mod tests {
         );
         // 0x only counts at the start of a group
         assert!(decode_hex_lenient("de0xad").is_err());
+    }
+
+    /// The streaming decoder gives what the whole-text one gives, however
+    /// the text is cut (inside a `0x`, between two digits, inside a
+    /// multi-byte character).
+    #[test]
+    fn streaming_agrees_with_whole_text() {
+        for text in [
+            "0xDE:ad be\nEF",
+            "0x0",
+            "0 0",
+            "00",
+            "0x",
+            "de0xad",
+            "de zz",
+            "de é",
+            "dea",
+            "  \n",
+            "0X0x12",
+            "12 0x34 0",
+        ] {
+            let want = decode_hex_lenient(text);
+            for cut in 0..=text.len() {
+                for step in 1..=3 {
+                    let bytes = text.as_bytes();
+                    let mut d = HexDecoder::new();
+                    let mut out = Vec::new();
+                    let mut r = d.feed(&bytes[..cut], &mut out);
+                    let mut at = cut;
+                    while r.is_ok() && at < bytes.len() {
+                        let end = (at + step).min(bytes.len());
+                        r = d.feed(&bytes[at..end], &mut out);
+                        at = end;
+                    }
+                    let got = r.and_then(|()| d.finish(&mut out)).map(|()| out);
+                    match (&want, &got) {
+                        (Ok(a), Ok(b)) => assert_eq!(a, b, "{text:?} cut {cut} step {step}"),
+                        (
+                            Err(EncodingError::HexDigit { position: a, .. }),
+                            Err(EncodingError::HexDigit { position: b, .. }),
+                        ) => {
+                            assert_eq!(a, b, "{text:?} cut {cut} step {step}")
+                        }
+                        (a, b) => assert_eq!(a, b, "{text:?} cut {cut} step {step}"),
+                    }
+                }
+            }
+        }
+        assert_eq!(
+            decode_hex_lenient("0").unwrap_err(),
+            EncodingError::HexOdd { digits: 1 }
+        );
+        assert_eq!(
+            decode_hex_lenient("0x0").unwrap_err(),
+            EncodingError::HexOdd { digits: 1 }
+        );
+        assert_eq!(
+            decode_hex_lenient("de é").unwrap_err(),
+            EncodingError::HexDigit {
+                position: 4,
+                found: 'é'
+            }
+        );
     }
 
     #[test]

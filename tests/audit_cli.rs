@@ -121,14 +121,16 @@ fn shipped_example_inventory() {
         .assert()
         .success()
         .stdout("no findings in 1 cluster, 3 members\n");
-    // Human output: the table and the summary line.
+    // Human output: the table, why each rule matters, the commands, and
+    // the summary line.
     qcd()
         .arg("audit")
         .arg(&inv)
         .assert()
         .code(1)
         .stdout(predicate::str::contains("What is wrong"))
-        .stdout(predicate::str::contains("on br1: `chmod 600"))
+        .stdout(predicate::str::contains("on br1: [5]"))
+        .stdout(predicate::str::contains("\nchmod 600 /etc/qcd/keyring.json  # [5]\n"))
         .stdout(predicate::str::ends_with(
             "7 findings (3 high, 1 medium, 2 low, 1 info) in 4 clusters, 9 members; 3 at or above --fail-on high\n",
         ));
@@ -166,6 +168,11 @@ fn ndjson_keys_and_no_secrets() {
     for key in ["message", "why", "fix"] {
         assert!(v[key].as_str().is_some_and(|s| !s.is_empty()), "{key}");
     }
+    // `commands`: the commands quoted in `fix`, in order.
+    let fix = v["fix"].as_str().unwrap();
+    let quoted: Vec<&str> = fix.split('`').skip(1).step_by(2).collect();
+    assert_eq!(v["commands"], serde_json::json!(quoted));
+    assert!(!quoted.is_empty());
     let s = secret(1);
     assert!(!stdout.contains(&hex::encode(s.expose())));
     assert!(!stdout.contains(&qcd::encoding::encode_base64(s.expose())));
@@ -719,4 +726,85 @@ fn the_fixes_named_by_findings_work() {
         run_fix(d, t2, finding);
     }
     assert!(audit_in(d, t2).is_empty());
+}
+
+/// The lines of `qcd audit` on the shipped example inventory at `width`
+/// columns, split at the table's end: (table lines, lines after it).
+fn check_fits(text: &str, width: usize) {
+    let text = text.replace('\r', "");
+    let end = text.find("\nWhy it matters:").expect("a why section");
+    for line in text[..end].lines() {
+        assert!(
+            line.chars().count() <= width,
+            "{} columns: {line}",
+            line.chars().count()
+        );
+    }
+    // Every command of every finding is on a line of its own, whole.
+    let inv = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/audit/inventory.toml");
+    let json = qcd().arg("--json").arg("audit").arg(&inv).output().unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    let mut commands = 0;
+    for f in String::from_utf8(json.stdout).unwrap().lines() {
+        let v: serde_json::Value = serde_json::from_str(f).unwrap();
+        for c in v["commands"].as_array().unwrap() {
+            let c = c.as_str().unwrap();
+            assert!(
+                lines.iter().any(|l| l.starts_with(&format!("{c}  # ["))),
+                "{c} is not whole on a line:\n{text}"
+            );
+            commands += 1;
+        }
+    }
+    assert!(commands >= 7, "{commands}");
+}
+
+/// Issue 15: the audit table of the shipped examples fits 80 columns, and
+/// no fix command is split in a cell: they are printed below the table.
+#[test]
+fn audit_table_fits_80_columns_with_whole_commands() {
+    let inv = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/audit/inventory.toml");
+    for width in [80usize, 120] {
+        let out = qcd()
+            .env("COLUMNS", width.to_string())
+            .arg("audit")
+            .arg(&inv)
+            .output()
+            .unwrap();
+        check_fits(&String::from_utf8(out.stdout).unwrap(), width);
+    }
+    for example in ["hot-standby.toml", "load-sharing.toml", "standalone.toml"] {
+        let inv = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("examples/audit")
+            .join(example);
+        let out = qcd()
+            .env("COLUMNS", "80")
+            .arg("audit")
+            .arg(&inv)
+            .output()
+            .unwrap();
+        let text = String::from_utf8(out.stdout).unwrap();
+        for line in text.split("\nWhy it matters:").next().unwrap().lines() {
+            assert!(line.chars().count() <= 80, "{example}: {line}");
+        }
+    }
+}
+
+/// The same in a real terminal of 80 columns (a pty made by `script`, from
+/// util-linux): the width comes from the terminal.
+#[test]
+fn audit_fits_an_80_column_terminal() {
+    let inv = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/audit/inventory.toml");
+    let qcd_bin = env!("CARGO_BIN_EXE_qcd");
+    let cmd = format!(
+        "stty cols 80 rows 50; env -u COLUMNS QCD_NOW={NOW} {qcd_bin} --color=never audit {}",
+        inv.display()
+    );
+    let out = std::process::Command::new("script")
+        .args(["-qec", &cmd, "/dev/null"])
+        .output()
+        .expect("script (util-linux) runs: it gives the test a terminal");
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("What is wrong"), "{text}");
+    check_fits(&text, 80);
 }

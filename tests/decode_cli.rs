@@ -387,3 +387,38 @@ fn bad_text_and_bad_captures_are_errors_not_panics() {
     let err = run_err(&["decode", "/nonexistent/file.hex"]);
     assert!(err.contains("cannot read /nonexistent/file.hex"), "{err}");
 }
+
+/// Issue 12, item 19: hex on stdin is decoded as it streams and bounded by
+/// the size of one IKE message: 16 MB of hex fails at once (reading little
+/// of it), and a message inside megabytes of blank space decodes.
+#[test]
+fn hex_input_streams_within_the_bound_of_one_message() {
+    let line = format!("{}\n", "ab".repeat(32));
+    let huge = line.repeat((16 << 20) / line.len());
+    let out = qcd()
+        .args(["decode", "-"])
+        .write_stdin(huge)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.contains("cannot read stdin: the input decodes to more than 65539 bytes: an IKE message is at most 65,535 bytes"),
+        "{err}"
+    );
+    let mut spaced = " \n".repeat(4 << 20);
+    spaced.push_str(&std::fs::read_to_string(data("qcd-reply.hex")).unwrap());
+    spaced.push_str(&"\n".repeat(4 << 20));
+    let out = qcd()
+        .args(["decode", "-"])
+        .write_stdin(spaced)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8(out.stdout).unwrap().contains("QCD_TOKEN"));
+}

@@ -470,13 +470,13 @@ fn bad_arguments_are_named() {
             vec![
                 "token", "derive", "-k", &k, "--spi-i", "0123", "--spi-r", SPI_R,
             ],
-            "invalid value '0123' for '--spi-i <SPI>'",
+            "qcd: error: --spi-i: 4 hex digits, expected an SPI: 16 hex digits",
         ),
         (
             vec![
                 "token", "derive", "-k", &k, "--spi-i", SPI_I, "--spi-r", "xyz",
             ],
-            "for '--spi-r <SPI>'",
+            "qcd: error: --spi-r: 3 bytes starting \"xyz\"",
         ),
         (
             vec![
@@ -491,7 +491,7 @@ fn bad_arguments_are_named() {
                 "--taker-addr",
                 "300.1.2.3",
             ],
-            "for '--taker-addr <IP>': expected an IPv4 or IPv6 address",
+            "qcd: error: --taker-addr: \"300.1.2.3\", expected an IPv4 or IPv6 address",
         ),
         (
             vec![
@@ -615,7 +615,7 @@ fn batch_derive_streams_aligned_output_and_reports_bad_lines() {
     );
     let err = String::from_utf8(o.stderr).unwrap();
     assert!(
-        err.contains("-: line 4: SPI-R: \"0123\" is not an SPI"),
+        err.contains("-: line 4: SPI-R: 4 hex digits, expected an SPI"),
         "{err}"
     );
     assert!(
@@ -730,4 +730,339 @@ fn batch_verify_gives_a_verdict_per_line() {
     assert_eq!(objs[2]["explanations"][0]["code"], "spis-swapped");
     assert_eq!(objs[4]["line"], 6);
     assert!(objs[4]["error"].is_string());
+}
+
+/// Issue 12, item 3: no `qcd token` error echoes a token or a long field,
+/// whether it comes from a batch line or the command line.
+#[test]
+fn errors_never_echo_tokens() {
+    let e = Env::new();
+    e.rotated_keyring();
+    let k = e.k();
+    let t = e.derive(&[]);
+    let long = "q".repeat(1 << 20);
+    // Shifted columns and a 1 MB field, in derive and verify batches.
+    let derive_input = format!(
+        "{t} {SPI_R}\n{SPI_I} {t}\n{SPI_I} {SPI_R} {t}\n{SPI_I} {long}\n{SPI_I} {}\n",
+        &long[..3000]
+    );
+    let verify_input =
+        format!("{t} {SPI_I} {SPI_R}\n{SPI_I} {SPI_R} {t} {t}\n{SPI_I} {long} {t}\n");
+    for (cmd, input) in [("derive", &derive_input), ("verify", &verify_input)] {
+        let o = e
+            .qcd(NOW, &["token", cmd, "-k", &k, "--batch", "-"])
+            .write_stdin(input.clone())
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(2), "{cmd}");
+        let err = String::from_utf8(o.stderr).unwrap();
+        assert!(!err.contains(&t), "{cmd} echoed the token: {err}");
+        assert!(
+            !err.contains(&t[..16]),
+            "{cmd} echoed part of the token: {err}"
+        );
+        assert!(err.len() < 2000, "{cmd}: {} bytes of errors", err.len());
+        assert!(
+            err.contains("-: line 1: SPI-I: 64 hex digits, expected an SPI"),
+            "{err}"
+        );
+        if cmd == "derive" {
+            assert!(err.contains("line 2: SPI-R: 64 hex digits"), "{err}");
+            assert!(
+                err.contains("line 3: TAKER-ADDR: 64 hex digits, expected an IPv4 or IPv6 address"),
+                "{err}"
+            );
+            assert!(err.contains("line 4: longer than 4096 bytes"), "{err}");
+            assert!(
+                err.contains("line 5: SPI-R: 3000 bytes starting \"qqqqqqqqqqqq\" with"),
+                "{err}"
+            );
+        } else {
+            assert!(err.contains("line 2: TAKER-ADDR: 64 hex digits"), "{err}");
+            assert!(err.contains("line 3: longer than 4096 bytes"), "{err}");
+        }
+        // JSON errors say the same.
+        let o = e
+            .qcd(NOW, &["token", cmd, "-k", &k, "--batch", "-", "--json"])
+            .write_stdin(input.clone())
+            .output()
+            .unwrap();
+        let out = String::from_utf8(o.stdout).unwrap();
+        assert!(
+            !out.contains(&t[..16]),
+            "{cmd} --json echoed the token: {out}"
+        );
+    }
+    // On the command line: a token in --spi-i, --spi-r or --taker-addr.
+    for args in [
+        vec!["token", "derive", "-k", &k, "--spi-i", &t, "--spi-r", SPI_R],
+        vec!["token", "derive", "-k", &k, "--spi-i", SPI_I, "--spi-r", &t],
+        vec![
+            "token",
+            "derive",
+            "-k",
+            &k,
+            "--spi-i",
+            SPI_I,
+            "--spi-r",
+            SPI_R,
+            "--taker-addr",
+            &t,
+        ],
+        vec![
+            "token", "verify", "-k", &k, "--spi-i", &t, "--spi-r", SPI_R, "--token", &t,
+        ],
+        vec![
+            "token",
+            "verify",
+            "-k",
+            &k,
+            "--spi-i",
+            SPI_I,
+            "--spi-r",
+            SPI_R,
+            "--token",
+            &t,
+            "--taker-addr",
+            &t,
+        ],
+    ] {
+        let o = e.qcd(NOW, &args).output().unwrap();
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        let err = String::from_utf8(o.stderr).unwrap();
+        assert!(err.contains("64 hex digits"), "{err}");
+        assert!(!err.contains(&t[..16]), "echoed: {err}");
+    }
+}
+
+/// Issue 12, item 8: a short prefix of the right token and of a wrong one
+/// get the same answer; no per-byte diagnosis.
+#[test]
+fn verify_of_a_short_token_is_no_oracle() {
+    let e = Env::new();
+    e.rotated_keyring();
+    let t = e.derive(&[]);
+    let mut answers = Vec::new();
+    for prefix in [
+        t[..2].to_string(),
+        format!("{:02x}", u8::from_str_radix(&t[..2], 16).unwrap() ^ 1),
+        t[..30].to_string(),
+    ] {
+        let (code, out, err) = verify(&e, &prefix, &[]);
+        assert_eq!(code, 1);
+        assert!(err.is_empty(), "{err}");
+        assert!(
+            out.contains("too short: QCD tokens are 16 to 128 octets"),
+            "{out}"
+        );
+        assert!(!out.contains("truncated"), "{out}");
+        answers.push(out.replace(
+            &format!("this one has {}", prefix.len() / 2),
+            "this one has N",
+        ));
+    }
+    assert_eq!(answers[0], answers[1]);
+    assert_eq!(answers[0], answers[2]);
+    let (_, out, _) = verify(&e, &t[..2], &["--json"]);
+    let v: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["explanations"], serde_json::json!([]));
+    assert_eq!(v["notes"][0]["code"], "token-length");
+    // Batch: the same.
+    let k = e.k();
+    let o = e
+        .qcd(NOW, &["token", "verify", "-k", &k, "--batch", "-"])
+        .write_stdin(format!(
+            "{SPI_I} {SPI_R} {}\n{SPI_I} {SPI_R} {}\n",
+            &t[..2],
+            &t[..32]
+        ))
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8(o.stdout).unwrap(),
+        "no-match\nno-match truncated@3\n"
+    );
+}
+
+/// Issue 15: SPIs as swanctl --list-sas prints them, and a swapped order said.
+#[test]
+fn spis_as_operators_copy_them() {
+    let e = Env::new();
+    e.rotated_keyring();
+    let k = e.k();
+    let t = e.derive(&[]);
+    let forms: [(String, String); 4] = [
+        (format!("{SPI_I}_i*"), format!("{SPI_R}_r")),
+        (
+            format!("0x{}", SPI_I.to_uppercase()),
+            "fe:dc:ba:98:76:54:32:10".to_string(),
+        ),
+        (format!("{SPI_R}_r"), format!("{SPI_I}_i")),
+        (format!("{SPI_R}_r*"), SPI_I.to_string()),
+    ];
+    for (i, (a, b)) in forms.iter().enumerate() {
+        let o = e
+            .qcd(
+                NOW,
+                &["token", "derive", "-k", &k, "--spi-i", a, "--spi-r", b],
+            )
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(0), "{a} {b}");
+        assert_eq!(String::from_utf8(o.stdout).unwrap().trim(), t, "{a} {b}");
+        let err = String::from_utf8(o.stderr).unwrap();
+        if i >= 2 {
+            assert!(
+                err.contains(&format!("qcd: warning: the SPIs were given responder first: SPI-I (the initiator's, _i) is {SPI_I} and SPI-R (the responder's, _r) is {SPI_R}")),
+                "{err}"
+            );
+        } else {
+            assert!(err.is_empty(), "{err}");
+        }
+    }
+    let o = e
+        .qcd(
+            NOW,
+            &[
+                "token",
+                "verify",
+                "-k",
+                &k,
+                "--spi-i",
+                &format!("{SPI_R}_r"),
+                "--spi-r",
+                &format!("{SPI_I}_i"),
+                "--token",
+                &t,
+            ],
+        )
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0));
+    let o = e
+        .qcd(
+            NOW,
+            &[
+                "token",
+                "derive",
+                "-k",
+                &k,
+                "--spi-i",
+                &format!("{SPI_R}_i"),
+                "--spi-r",
+                &format!("{SPI_I}_i"),
+            ],
+        )
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8(o.stderr)
+        .unwrap()
+        .contains("both SPIs are marked _i"));
+    // A zero SPI-I first looks swapped: said, not changed.
+    let o = e
+        .qcd(
+            NOW,
+            &[
+                "token",
+                "derive",
+                "-k",
+                &k,
+                "--spi-i",
+                "0000000000000000",
+                "--spi-r",
+                SPI_R,
+            ],
+        )
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0));
+    let err = String::from_utf8(o.stderr).unwrap();
+    assert!(
+        err.contains(&format!("so the two look swapped; if so, SPI-I is {SPI_R}")),
+        "{err}"
+    );
+    // Batch lines: tallied once.
+    let o = e
+        .qcd(NOW, &["token", "derive", "-k", &k, "--batch", "-"])
+        .write_stdin(format!(
+            "{SPI_I}_i* {SPI_R}_r\n{SPI_R}_r {SPI_I}_i\n{SPI_R}_r {SPI_I}_i*\n"
+        ))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0));
+    assert_eq!(
+        String::from_utf8(o.stdout).unwrap(),
+        format!("{t}\n{t}\n{t}\n")
+    );
+    let err = String::from_utf8(o.stderr).unwrap();
+    assert_eq!(
+        err,
+        "qcd: warning: -: 2 line(s) (the first is line 2) gave the responder's SPI (_r) first: their SPIs were used as labelled, the initiator's (_i) as SPI-I\n"
+    );
+}
+
+/// Issue 12, item 19: a gateway's secret is bounded (1024 bytes decoded,
+/// 64 KiB of text) on stdin and in a file.
+#[test]
+fn secret_files_are_bounded() {
+    let e = Env::new();
+    let args = |f: &str, fmt: &'static str| {
+        vec![
+            "token".to_string(),
+            "derive".into(),
+            "--secret-file".into(),
+            f.to_string(),
+            "--secret-format".into(),
+            fmt.into(),
+            "--spi-i".into(),
+            SPI_I.into(),
+            "--spi-r".into(),
+            SPI_R.into(),
+        ]
+    };
+    let big = e.write_private("big.key", &[7u8; 1025]);
+    let o = e
+        .qcd(
+            NOW,
+            &args(big.to_str().unwrap(), "raw")
+                .iter()
+                .map(String::as_str)
+                .collect::<Vec<_>>(),
+        )
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8(o.stderr).unwrap();
+    assert!(
+        err.contains("has 1025 bytes: a QCD secret is at most 1024 bytes"),
+        "{err}"
+    );
+    let ok = e.write_private("ok.key", &[7u8; 1024]);
+    e.qcd(
+        NOW,
+        &args(ok.to_str().unwrap(), "raw")
+            .iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>(),
+    )
+    .assert()
+    .success();
+    let o = e
+        .qcd(
+            NOW,
+            &args("-", "hex")
+                .iter()
+                .map(String::as_str)
+                .collect::<Vec<_>>(),
+        )
+        .write_stdin(" ".repeat(1 << 20))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8(o.stderr).unwrap();
+    assert!(
+        err.contains("the secret in stdin is longer than 65536 bytes"),
+        "{err}"
+    );
 }

@@ -1,5 +1,6 @@
 //! Fuzzes the small text parsers behind `qcd token` and the global options:
-//! the batch line reader and line parsers (`token::batch`), SPI text
+//! the batch line reader and line parsers (`token::batch`: errors never quote
+//! a token; the fast path does not depend on the read buffer), SPI text
 //! (`Spi::parse`, `Spi::parse_ascii`, which must agree on ASCII input), lenient
 //! hex and base64 (`encoding`) and durations and timestamps (`timefmt`).
 #![no_main]
@@ -11,9 +12,10 @@ use qcd::encoding::{decode_base64_lenient, decode_hex_lenient};
 use qcd::spi::Spi;
 use qcd::timefmt::{parse_duration, parse_rfc3339};
 use qcd::token::batch::{
-    decode_token, parse_derive_line, parse_verify_line, LineReader, MAX_LINE_LEN,
+    decode_token, derive_text, parse_derive_line, parse_verify_line, LineReader, MAX_LINE_LEN,
 };
 use qcd::token::profile::MAX_TOKEN_LEN;
+use qcd::token::{Deriver, TokenSpec};
 
 fuzz_target!(|data: &[u8]| {
     // Batch input, through a reader buffer of 1..=64 bytes (data[0] picks it)
@@ -32,12 +34,34 @@ fuzz_target!(|data: &[u8]| {
         if line.len() <= MAX_LINE_LEN {
             whole.extend_from_slice(line);
         }
-        let _ = parse_derive_line(n, line).map_err(|e| (e.line(), e.to_string()));
+        if let Err(e) = parse_derive_line(n, line) {
+            assert_eq!(e.line(), n);
+            no_echo(&e.to_string());
+        }
         let mut token = [0u8; MAX_TOKEN_LEN];
-        if let Ok(Some((_, len))) = parse_verify_line(n, line, &mut token) {
-            assert!((1..=MAX_TOKEN_LEN).contains(&len));
+        match parse_verify_line(n, line, &mut token) {
+            Ok(Some((_, len))) => assert!((1..=MAX_TOKEN_LEN).contains(&len)),
+            Ok(None) => {}
+            Err(e) => no_echo(&e.to_string()),
         }
     }
+    // The batch fast paths give the same output and errors whatever the
+    // read buffer's size (runs of fixed-length lines cut anywhere).
+    let d = Deriver::new(&[7; 32], TokenSpec::default()).expect("a valid spec");
+    let run = |cap: usize| {
+        let mut out = Vec::new();
+        let mut errs = Vec::new();
+        let stats = derive_text(
+            &d,
+            BufReader::with_capacity(cap, Cursor::new(body)),
+            &mut out,
+            |e| errs.push(e.to_string()),
+        )
+        .expect("in-memory I/O");
+        (out, errs, stats)
+    };
+    assert_eq!(run(cap), run(1 << 16), "derive_text depends on the buffer");
+
     // Short lines come back byte for byte.
     if body.split(|&b| b == b'\n').all(|l| l.len() < MAX_LINE_LEN) {
         assert_eq!(whole, body, "LineReader lost or changed bytes");
@@ -76,6 +100,19 @@ fuzz_target!(|data: &[u8]| {
         assert_eq!(qcd::timefmt::format_rfc3339_precise(again), formatted);
     }
 });
+
+/// An error never quotes a field that could hold a token: no run of more
+/// than 16 hex digits (an SPI's length; the examples in messages have 16),
+/// and a bounded length whatever the field's.
+fn no_echo(message: &str) {
+    assert!(message.len() < 600, "a long error: {message}");
+    let longest = message
+        .split(|c: char| !c.is_ascii_hexdigit())
+        .map(str::len)
+        .max()
+        .unwrap_or(0);
+    assert!(longest <= 16, "an error quotes hex: {message}");
+}
 
 fn hex_of(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()

@@ -67,8 +67,10 @@ pub struct Finding {
     pub message: String,
     /// Why it matters: the failure or attack it allows.
     pub why: String,
-    /// How to fix it: the qcd command(s) to run.
+    /// How to fix it: the qcd command(s) to run, each between backquotes.
     pub fix: String,
+    /// The commands quoted in `fix`, in order (to run them without parsing `fix`).
+    pub commands: Vec<String>,
     /// The generations concerned, when the finding is about particular ones.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub generations: Vec<GenerationRef>,
@@ -99,6 +101,7 @@ mod tests {
             message: "m".into(),
             why: "w".into(),
             fix: "f".into(),
+            commands: vec![],
             generations: vec![],
             fingerprint: None,
         };
@@ -106,7 +109,7 @@ mod tests {
         assert_eq!(
             v,
             serde_json::json!({"id": "QCD005", "severity": "high", "cluster": "c",
-                "members": ["gw1"], "message": "m", "why": "w", "fix": "f"})
+                "members": ["gw1"], "message": "m", "why": "w", "fix": "f", "commands": []})
         );
     }
 }

@@ -16,8 +16,16 @@
 //! | QCD010 | low           | expired generations whose secret is still kept (not pruned) |
 //! | QCD011 | info          | the active generation is older than the max age and is the only generation whose secret exists: never rotated within the max age, nothing to roll back to |
 //! | QCD012 | high / medium | a single-key daemon (rockhopper, racoon2) the keyring was exported to does not run the active secret: its file differs from what the daemon started with, the last restart failed, or the keyring rotated since (high); no restart was ever recorded after the export (medium). Needs the manifest's `exports` |
+//!
+//! Scale: each rule indexes generations by fingerprint once (maps, no scan
+//! per member pair), and findings that would repeat per member pair are
+//! grouped: QCD002 and QCD003 report per secret, not per member, and when
+//! more than [`GROUP_LIMIT`] secrets are out of place in a hot-standby
+//! cluster they become one finding for the cluster; per-member findings about
+//! one shared secret in a hot-standby cluster are merged. So a cluster of N
+//! members gives findings and fixes of O(N) text, not O(N²).
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::time::{Duration, SystemTime};
 
 use super::finding::{Finding, GenerationRef, Severity};
@@ -93,16 +101,23 @@ pub fn audit(clusters: &[Cluster], now: SystemTime) -> Vec<Finding> {
         out.extend(qcd001(c));
         out.extend(qcd002(c));
         out.extend(qcd003(c, now));
-        out.extend(qcd004(c));
+        let mut per_member = qcd004(c);
+        per_member.extend(qcd007(c, now));
+        per_member.extend(qcd008(c));
+        per_member.extend(qcd009(c));
+        per_member.extend(qcd011(c, now));
+        if c.mode.must_share() {
+            per_member = merge_shared(per_member);
+        }
+        out.extend(per_member);
         out.extend(qcd005(c));
-        out.extend(qcd007(c, now));
-        out.extend(qcd008(c));
-        out.extend(qcd009(c));
         out.extend(qcd010(c));
-        out.extend(qcd011(c, now));
         out.extend(qcd012(c));
     }
     out.extend(qcd006(clusters));
+    for f in &mut out {
+        f.commands = commands_of(&f.fix);
+    }
     out.sort_by(|a, b| {
         b.severity
             .cmp(&a.severity)
@@ -114,6 +129,166 @@ pub fn audit(clusters: &[Cluster], now: SystemTime) -> Vec<Finding> {
 }
 
 // ---------------------------------------------------------------- helpers
+
+/// The most secrets out of place in one hot-standby cluster that QCD002 and
+/// QCD003 report one by one; past it, one finding covers them all (each
+/// would name most members, so N secrets would cost N² text).
+pub const GROUP_LIMIT: usize = 4;
+
+/// The commands quoted in a fix (between backquotes), in order.
+pub fn commands_of(fix: &str) -> Vec<String> {
+    fix.split('`')
+        .skip(1)
+        .step_by(2)
+        .filter(|c| !c.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// Per-member findings of one hot-standby cluster about one shared secret
+/// (same rule, severity and fingerprint) become one finding: its members
+/// share the secret, so one rotation, copied, fixes them all.
+fn merge_shared(findings: Vec<Finding>) -> Vec<Finding> {
+    let mut out: Vec<Finding> = Vec::new();
+    let mut at: HashMap<(&'static str, Severity, String), usize> = HashMap::new();
+    for f in findings {
+        let Some(fp) = f.fingerprint.clone() else {
+            out.push(f);
+            continue;
+        };
+        match at.get(&(f.id, f.severity, fp.clone())) {
+            None => {
+                at.insert((f.id, f.severity, fp), out.len());
+                out.push(f);
+            }
+            Some(&i) => {
+                let first = &mut out[i];
+                for m in f.members {
+                    if !first.members.contains(&m) {
+                        first.members.push(m);
+                    }
+                }
+                first.generations.extend(f.generations);
+            }
+        }
+    }
+    for f in &mut out {
+        if f.generations.len() > 1 {
+            let others: Vec<String> = f.generations[1..]
+                .iter()
+                .map(|g| format!("{} (generation {})", g.member, g.generation))
+                .collect();
+            f.message = format!(
+                "{}; the same secret is held by {}",
+                f.message,
+                and_list(&others)
+            );
+        }
+    }
+    out
+}
+
+/// The generations of a cluster's members, indexed by fingerprint, so that
+/// "does this member hold that secret" costs O(1).
+struct Index<'a> {
+    /// Fingerprint → the members holding it in use (active or previous),
+    /// each once, in member order, with that generation.
+    in_use: HashMap<&'a str, Vec<(usize, &'a GenerationMeta)>>,
+    /// Per member: fingerprint → its generation in use.
+    member_in_use: Vec<HashMap<&'a str, &'a GenerationMeta>>,
+    /// Per member: fingerprint → its generation in any state.
+    member_held: Vec<HashMap<&'a str, &'a GenerationMeta>>,
+}
+
+impl<'a> Index<'a> {
+    fn new(c: &'a Cluster) -> Self {
+        let mut ix = Index {
+            in_use: HashMap::new(),
+            member_in_use: Vec::with_capacity(c.members.len()),
+            member_held: Vec::with_capacity(c.members.len()),
+        };
+        for (i, m) in c.members.iter().enumerate() {
+            let mut mine = HashMap::new();
+            let mut held = HashMap::new();
+            for g in &m.manifest.generations {
+                held.entry(g.fingerprint.as_str()).or_insert(g);
+                if g.state.in_use() && !mine.contains_key(g.fingerprint.as_str()) {
+                    mine.insert(g.fingerprint.as_str(), g);
+                    ix.in_use
+                        .entry(g.fingerprint.as_str())
+                        .or_default()
+                        .push((i, g));
+                }
+            }
+            ix.member_in_use.push(mine);
+            ix.member_held.push(held);
+        }
+        ix
+    }
+
+    fn in_use_with(&self, member: usize, fp: &str) -> Option<&'a GenerationMeta> {
+        self.member_in_use[member].get(fp).copied()
+    }
+
+    fn held(&self, member: usize, fp: &str) -> Option<&'a GenerationMeta> {
+        self.member_held[member].get(fp).copied()
+    }
+
+    /// How many members hold `fp` in use.
+    fn holders(&self, fp: &str) -> usize {
+        self.in_use.get(fp).map_or(0, Vec::len)
+    }
+}
+
+/// Members (by index in the cluster) with their generation of one secret.
+type Holders<'a> = Vec<(usize, &'a GenerationMeta)>;
+
+/// The distinct active secrets of a cluster in member order, each with the
+/// members active on it.
+fn actives_by_secret(c: &Cluster) -> Vec<(&str, Holders<'_>)> {
+    let mut order: Vec<(&str, Holders<'_>)> = Vec::new();
+    let mut at: HashMap<&str, usize> = HashMap::new();
+    for (i, m) in c.members.iter().enumerate() {
+        let Some(g) = active(m) else { continue };
+        match at.get(g.fingerprint.as_str()) {
+            Some(&k) => order[k].1.push((i, g)),
+            None => {
+                at.insert(g.fingerprint.as_str(), order.len());
+                order.push((g.fingerprint.as_str(), vec![(i, g)]));
+            }
+        }
+    }
+    order
+}
+
+/// A cluster with what its fixes depend on, computed once per rule.
+struct Ctx<'a> {
+    c: &'a Cluster,
+    /// See [`apart`].
+    apart: bool,
+}
+
+impl<'a> Ctx<'a> {
+    fn new(c: &'a Cluster) -> Self {
+        Ctx { c, apart: apart(c) }
+    }
+}
+
+/// Whether a hot-standby cluster's members are so far apart (more than
+/// [`GROUP_LIMIT`] active secrets that some member lacks) that QCD002 tells
+/// them to share one secret first: other fixes then only rotate.
+fn apart(c: &Cluster) -> bool {
+    if !c.mode.must_share() {
+        return false;
+    }
+    let ix = Index::new(c);
+    let n = c.members.len();
+    actives_by_secret(c)
+        .iter()
+        .filter(|(fp, _)| ix.holders(fp) < n)
+        .count()
+        > GROUP_LIMIT
+}
 
 fn finding(
     id: &'static str,
@@ -131,6 +306,7 @@ fn finding(
         members,
         message,
         why: why.to_string(),
+        commands: commands_of(&fix),
         fix,
         generations: Vec::new(),
         fingerprint: None,
@@ -161,19 +337,6 @@ fn live(m: &Member) -> impl Iterator<Item = &GenerationMeta> {
         .generations
         .iter()
         .filter(|g| g.state != State::Destroyed)
-}
-
-/// The generation of `m` with this fingerprint that a rebooted maker still emits tokens for.
-fn in_use_with<'a>(m: &'a Member, fp: &str) -> Option<&'a GenerationMeta> {
-    m.manifest
-        .generations
-        .iter()
-        .find(|g| g.state.in_use() && g.fingerprint == fp)
-}
-
-/// The generation of `m` with this fingerprint, in any state.
-fn held<'a>(m: &'a Member, fp: &str) -> Option<&'a GenerationMeta> {
-    m.manifest.generations.iter().find(|g| g.fingerprint == fp)
 }
 
 fn created(g: &GenerationMeta) -> Option<SystemTime> {
@@ -265,7 +428,40 @@ fn copy_cmd(
 /// sharing rule. `spec` (`--profile … --length …`) fixes the new generation's
 /// token spec on every member, so a copy never inherits a standby's own spec;
 /// `extra` adds rotate-only flags (`--bytes N`).
-fn rotate_fix(c: &Cluster, m: &Member, spec: &str, extra: &str) -> String {
+fn rotate_fix(cx: &Ctx<'_>, m: &Member, spec: &str, extra: &str) -> String {
+    let c = cx.c;
+    if c.mode.must_share() && cx.apart {
+        return format!(
+            "{}; the members of {} do not share one secret yet: QCD002 says how to give them one",
+            rotate_cmd(c, m, spec, extra),
+            c.name
+        );
+    }
+    rotate_and_copy(c, m, spec, extra)
+}
+
+/// `on M: qcd secret rotate …`.
+fn rotate_cmd(c: &Cluster, m: &Member, spec: &str, extra: &str) -> String {
+    let extra = if extra.is_empty() {
+        String::new()
+    } else {
+        format!(" {extra}")
+    };
+    format!(
+        "on {}: `qcd secret rotate -k {} --overlap {} {spec}{extra}`",
+        m.name,
+        keyring(m),
+        short_duration(c.policy.overlap)
+    )
+}
+
+/// [`rotate_fix`] copying the new generation to every other member of a
+/// hot-standby cluster, however far apart they are.
+fn rotate_fix_all(c: &Cluster, m: &Member, spec: &str) -> String {
+    rotate_and_copy(c, m, spec, "")
+}
+
+fn rotate_and_copy(c: &Cluster, m: &Member, spec: &str, extra: &str) -> String {
     let overlap = short_duration(c.policy.overlap);
     let extra = if extra.is_empty() {
         String::new()
@@ -300,9 +496,9 @@ fn rotate_fix(c: &Cluster, m: &Member, spec: &str, extra: &str) -> String {
 }
 
 /// `rotate_fix` keeping `m`'s active token spec.
-fn rotate_same_spec(c: &Cluster, m: &Member, extra: &str) -> String {
+fn rotate_same_spec(cx: &Ctx<'_>, m: &Member, extra: &str) -> String {
     let spec = active(m).map(spec_flags).unwrap_or_default();
-    rotate_fix(c, m, &spec, extra)
+    rotate_fix(cx, m, &spec, extra)
 }
 
 // ---------------------------------------------------------------- rules
@@ -367,128 +563,267 @@ pub fn qcd001(c: &Cluster) -> Vec<Finding> {
 const WHY_002: &str = "The standby that takes over must produce the tokens the active member handed out; otherwise peers cannot verify its QCD replies after a failover and wait minutes for liveness checks to time out.";
 
 /// QCD002: a hot-standby member cannot produce another member's current tokens.
+///
+/// Per active secret: the members that do not hold it in use (one finding
+/// per secret, or one for the cluster when more than [`GROUP_LIMIT`] secrets
+/// are missing somewhere), and the members that hold it with another token
+/// construction (one finding per secret).
 pub fn qcd002(c: &Cluster) -> Vec<Finding> {
     if !c.mode.must_share() {
         return Vec::new();
     }
+    let ix = Index::new(c);
+    let cx = Ctx::new(c);
+    let n = c.members.len();
+    let actives = actives_by_secret(c);
     let mut out = Vec::new();
-    let mut reported_pairs = HashSet::new();
-    for a in &c.members {
-        let Some(ga) = active(a) else { continue };
-        let mut missing = Vec::new();
-        for b in c.members.iter().filter(|b| b.name != a.name) {
-            match in_use_with(b, &ga.fingerprint) {
-                None => missing.push(b),
-                Some(gb) => {
-                    let same = ga.profile == gb.profile
-                        && ga.token_length == gb.token_length
-                        && ga.taker_addr == gb.taker_addr;
-                    let mut pair = [a.name.as_str(), b.name.as_str()];
-                    pair.sort();
-                    if same || !reported_pairs.insert((ga.fingerprint.clone(), pair)) {
-                        continue;
-                    }
-                    let mut f = finding(
-                        "QCD002",
-                        Severity::High,
-                        &c.name,
-                        vec![a.name.clone(), b.name.clone()],
-                        format!(
-                            "{} and {} share the secret {} but make tokens differently ({}: {}; {}: {}), so after a failover the tokens differ",
-                            gen_label(a, ga),
-                            gen_label(b, gb),
-                            ga.fingerprint,
-                            a.name,
-                            spec_label(ga),
-                            b.name,
-                            spec_label(gb)
-                        ),
-                        WHY_002,
-                        format!(
-                            "Make one generation with one token profile and copy it: {}",
-                            rotate_fix(c, a, &spec_flags(ga), "")
-                        ),
-                    );
-                    f.generations = vec![gref(a, ga), gref(b, gb)];
-                    f.fingerprint = Some(ga.fingerprint.clone());
-                    out.push(f);
-                }
-            }
+    for (fp, on) in &actives {
+        if let Some(f) = qcd002_specs(&cx, &ix, fp, on) {
+            out.push(f);
         }
-        if missing.is_empty() {
-            continue;
-        }
-        let names: Vec<String> = missing.iter().map(|b| b.name.clone()).collect();
-        let mut members = vec![a.name.clone()];
-        members.extend(names.iter().cloned());
-        // An import of a secret the member already holds (expired or
-        // destroyed) changes nothing: then only a new generation helps.
-        let stale: Vec<String> = missing
-            .iter()
-            .filter_map(|b| held(b, &ga.fingerprint).map(|g| format!("{} ({})", b.name, g.state)))
-            .collect();
-        let fix = if stale.is_empty() {
-            // A member whose own active generation is newer keeps it and
-            // takes this one as previous, so the fixes of both directions
-            // compose into one shared active generation.
-            let overlap = short_duration(c.policy.overlap);
-            let fixes: Vec<String> = missing
-                .iter()
-                .map(|b| {
-                    let newer = active(b).and_then(created) > created(ga);
-                    let how = if newer {
-                        format!(" --as previous --overlap {overlap}")
-                    } else {
-                        format!(" --overlap {overlap}")
-                    };
-                    let cmd = copy_cmd(a, ga, None, b, &how);
-                    if newer {
-                        format!(
-                            "{cmd} (as previous: {}'s own active generation is newer)",
-                            b.name
-                        )
-                    } else {
-                        cmd
-                    }
-                })
-                .collect();
-            format!(
-                "Copy {}'s active secret to the standby: {}",
-                a.name,
-                fixes.join("; ")
-            )
-        } else {
-            format!(
-                "{} still {} the secret but no longer in use, and importing it again changes nothing; make a new generation and copy it: {}",
-                and_list(&stale),
-                if stale.len() == 1 { "holds" } else { "hold" },
-                rotate_same_spec(c, a, "")
-            )
-        };
-        let mut f = finding(
-            "QCD002",
-            Severity::High,
-            &c.name,
-            members,
-            format!(
-                "{} {} not hold {}'s active generation {} (fingerprint {}): after a failover from {} {} cannot produce the tokens {} handed out",
-                and_list(&names),
-                if names.len() == 1 { "does" } else { "do" },
-                a.name,
-                ga.id,
-                ga.fingerprint,
-                a.name,
-                if names.len() == 1 { "it" } else { "they" },
-                a.name
-            ),
-            WHY_002,
-            fix,
-        );
-        f.generations = vec![gref(a, ga)];
-        f.fingerprint = Some(ga.fingerprint.clone());
-        out.push(f);
+    }
+    let missing: Vec<&(&str, Vec<(usize, &GenerationMeta)>)> = actives
+        .iter()
+        .filter(|(fp, _)| ix.holders(fp) < n)
+        .collect();
+    if missing.len() > GROUP_LIMIT {
+        out.push(qcd002_grouped(c, &ix, &actives));
+        return out;
+    }
+    for (fp, on) in missing {
+        out.push(qcd002_missing(&cx, &ix, fp, on));
     }
     out
+}
+
+/// The members active on `fp` (`on`) lack nothing but are not held by
+/// everyone: one finding naming who lacks it, with a copy per member.
+fn qcd002_missing(
+    cx: &Ctx<'_>,
+    ix: &Index<'_>,
+    fp: &str,
+    on: &[(usize, &GenerationMeta)],
+) -> Finding {
+    let c = cx.c;
+    let (ai, ga) = on[0];
+    let a = &c.members[ai];
+    let lacking: Vec<usize> = (0..c.members.len())
+        .filter(|&b| ix.in_use_with(b, fp).is_none())
+        .collect();
+    let names: Vec<String> = lacking.iter().map(|&b| c.members[b].name.clone()).collect();
+    let mut members: Vec<String> = on.iter().map(|(i, _)| c.members[*i].name.clone()).collect();
+    members.extend(names.iter().cloned());
+    // An import of a secret the member already holds (expired or
+    // destroyed) changes nothing: then only a new generation helps.
+    let stale: Vec<String> = lacking
+        .iter()
+        .filter_map(|&b| {
+            ix.held(b, fp)
+                .map(|g| format!("{} ({})", c.members[b].name, g.state))
+        })
+        .collect();
+    let fix = if stale.is_empty() {
+        // A member whose own active generation is newer keeps it and
+        // takes this one as previous, so the fixes of both directions
+        // compose into one shared active generation.
+        let overlap = short_duration(c.policy.overlap);
+        let fixes: Vec<String> = lacking
+            .iter()
+            .map(|&b| {
+                let b = &c.members[b];
+                let newer = active(b).and_then(created) > created(ga);
+                let how = if newer {
+                    format!(" --as previous --overlap {overlap}")
+                } else {
+                    format!(" --overlap {overlap}")
+                };
+                let cmd = copy_cmd(a, ga, None, b, &how);
+                if newer {
+                    format!(
+                        "{cmd} (as previous: {}'s own active generation is newer)",
+                        b.name
+                    )
+                } else {
+                    cmd
+                }
+            })
+            .collect();
+        format!(
+            "Copy {}'s active secret to the standby: {}",
+            a.name,
+            fixes.join("; ")
+        )
+    } else {
+        format!(
+            "{} still {} the secret but no longer in use, and importing it again changes nothing; make a new generation and copy it: {}",
+            and_list(&stale),
+            if stale.len() == 1 { "holds" } else { "hold" },
+            rotate_same_spec(cx, a, "")
+        )
+    };
+    let whose = if on.len() == 1 {
+        format!("{}'s active generation {}", a.name, ga.id)
+    } else {
+        let active_names: Vec<String> =
+            on.iter().map(|(i, _)| c.members[*i].name.clone()).collect();
+        format!("the active secret of {}", and_list(&active_names))
+    };
+    let mut f = finding(
+        "QCD002",
+        Severity::High,
+        &c.name,
+        members,
+        format!(
+            "{} {} not hold {whose} (fingerprint {fp}): after a failover from {} {} cannot produce the tokens {} handed out",
+            and_list(&names),
+            if names.len() == 1 { "does" } else { "do" },
+            a.name,
+            if names.len() == 1 { "it" } else { "they" },
+            a.name
+        ),
+        WHY_002,
+        fix,
+    );
+    f.generations = on.iter().map(|(i, g)| gref(&c.members[*i], g)).collect();
+    f.fingerprint = Some(fp.to_string());
+    f
+}
+
+/// More than [`GROUP_LIMIT`] active secrets, each missing on some members:
+/// one finding listing each secret with its members (each member once), and
+/// one way to a single shared secret.
+fn qcd002_grouped(
+    c: &Cluster,
+    ix: &Index<'_>,
+    actives: &[(&str, Vec<(usize, &GenerationMeta)>)],
+) -> Finding {
+    let n = c.members.len();
+    // Keep the secret held in use by most members (then the newest).
+    let (keep_fp, keep_on) = actives
+        .iter()
+        .max_by_key(|(fp, on)| (ix.holders(fp), created(on[0].1)))
+        .expect("more than GROUP_LIMIT active secrets");
+    let (ki, kg) = keep_on[0];
+    let keeper = &c.members[ki];
+    let groups: Vec<String> = actives
+        .iter()
+        .map(|(fp, on)| {
+            let names: Vec<String> = on.iter().map(|(i, _)| c.members[*i].name.clone()).collect();
+            format!(
+                "{fp} active on {} (held in use by {} of {n})",
+                names.join(", "),
+                ix.holders(fp)
+            )
+        })
+        .collect();
+    let lacking: Vec<usize> = (0..n)
+        .filter(|&b| ix.in_use_with(b, keep_fp).is_none())
+        .collect();
+    let stale = lacking.iter().any(|&b| ix.held(b, keep_fp).is_some());
+    let overlap = short_duration(c.policy.overlap);
+    let fix = if stale {
+        format!(
+            "Make one new generation on {} and copy it to every other member: {}",
+            keeper.name,
+            rotate_fix_all(c, keeper, &spec_flags(kg))
+        )
+    } else {
+        let copies: Vec<String> = lacking
+            .iter()
+            .map(|&b| {
+                copy_cmd(
+                    keeper,
+                    kg,
+                    None,
+                    &c.members[b],
+                    &format!(" --overlap {overlap}"),
+                )
+            })
+            .collect();
+        format!(
+            "Give the cluster one secret: keep {}'s active secret (fingerprint {keep_fp}, held in use by {} of {n} members) and make it active on every other member (each keeps its own as previous for the overlap): {}",
+            keeper.name,
+            ix.holders(keep_fp),
+            copies.join("; ")
+        )
+    };
+    let mut f = finding(
+        "QCD002",
+        Severity::High,
+        &c.name,
+        c.members.iter().map(|m| m.name.clone()).collect(),
+        format!(
+            "the {n} members are active on {} different secrets, and no member holds all of them, so a failover between members that hold different ones leaves peers with tokens the new active member cannot produce: {}",
+            actives.len(),
+            groups.join("; ")
+        ),
+        WHY_002,
+        fix,
+    );
+    f.generations = actives
+        .iter()
+        .flat_map(|(_, on)| on.iter().map(|(i, g)| gref(&c.members[*i], g)))
+        .collect();
+    f
+}
+
+/// The holders of `fp` in use make tokens with more than one construction:
+/// one finding for the secret, grouping holders by construction.
+fn qcd002_specs(
+    cx: &Ctx<'_>,
+    ix: &Index<'_>,
+    fp: &str,
+    on: &[(usize, &GenerationMeta)],
+) -> Option<Finding> {
+    let c = cx.c;
+    let holders = ix.in_use.get(fp)?;
+    let key = |g: &GenerationMeta| (g.profile.clone(), g.token_length, g.taker_addr);
+    type Spec = (String, usize, bool);
+    let mut specs: Vec<(Spec, Holders<'_>)> = Vec::new();
+    for &(i, g) in holders {
+        match specs.iter_mut().find(|(k, _)| *k == key(g)) {
+            Some((_, v)) => v.push((i, g)),
+            None => specs.push((key(g), vec![(i, g)])),
+        }
+    }
+    if specs.len() < 2 {
+        return None;
+    }
+    let (ai, ga) = on[0];
+    let a = &c.members[ai];
+    let labels: Vec<String> = holders
+        .iter()
+        .map(|(i, g)| gen_label(&c.members[*i], g))
+        .collect();
+    let by_spec: Vec<String> = specs
+        .iter()
+        .map(|(_, v)| {
+            let names: Vec<String> = v.iter().map(|(i, _)| c.members[*i].name.clone()).collect();
+            format!("{}: {}", and_list(&names), spec_label(v[0].1))
+        })
+        .collect();
+    let mut f = finding(
+        "QCD002",
+        Severity::High,
+        &c.name,
+        holders.iter().map(|(i, _)| c.members[*i].name.clone()).collect(),
+        format!(
+            "{} share the secret {fp} but make tokens differently ({}), so after a failover the tokens differ",
+            and_list(&labels),
+            by_spec.join("; ")
+        ),
+        WHY_002,
+        format!(
+            "Make one generation with one token profile and copy it: {}",
+            rotate_fix(cx, a, &spec_flags(ga), "")
+        ),
+    );
+    f.generations = holders
+        .iter()
+        .map(|(i, g)| gref(&c.members[*i], g))
+        .collect();
+    f.fingerprint = Some(fp.to_string());
+    Some(f)
 }
 
 /// QCD003: hot-standby members rotate out of step.
@@ -496,29 +831,26 @@ pub fn qcd002(c: &Cluster) -> Vec<Finding> {
 /// Reported when (a) members have different active generations although each
 /// still holds the others' active secrets in use (takeover works today, but
 /// breaks when those previous generations expire; if a member lacks another's
-/// active secret, QCD002 reports it instead), or (b) a previous generation of
-/// one member, still in its overlap window, is not in use on another member
-/// (absent, expired or destroyed there).
+/// active secret, QCD002 reports it instead), or (b) a previous generation,
+/// still in its overlap window, is not in use on some member (absent,
+/// expired or destroyed there): one finding per such secret, or one for the
+/// cluster when there are more than [`GROUP_LIMIT`].
 pub fn qcd003(c: &Cluster, now: SystemTime) -> Vec<Finding> {
     if !c.mode.must_share() {
         return Vec::new();
     }
+    let ix = Index::new(c);
+    let cx = Ctx::new(c);
+    let n = c.members.len();
     let mut out = Vec::new();
-    let actives: Vec<(&Member, &GenerationMeta)> = c
-        .members
-        .iter()
-        .filter_map(|m| active(m).map(|g| (m, g)))
-        .collect();
-    let distinct: BTreeSet<&str> = actives
-        .iter()
-        .map(|(_, g)| g.fingerprint.as_str())
-        .collect();
-    let all_covered = actives.iter().all(|(a, ga)| {
-        c.members
+    let by_secret = actives_by_secret(c);
+    let all_covered = by_secret.iter().all(|(fp, _)| ix.holders(fp) == n);
+    if by_secret.len() > 1 && all_covered {
+        let actives: Vec<(&Member, &GenerationMeta)> = c
+            .members
             .iter()
-            .all(|b| b.name == a.name || in_use_with(b, &ga.fingerprint).is_some())
-    });
-    if distinct.len() > 1 && all_covered {
+            .filter_map(|m| active(m).map(|g| (m, g)))
+            .collect();
         let labels: Vec<String> = actives
             .iter()
             .map(|(m, g)| {
@@ -538,7 +870,7 @@ pub fn qcd003(c: &Cluster, now: SystemTime) -> Vec<Finding> {
         let fix = match newest {
             Some((m, _)) => format!(
                 "Rotate on one member only and copy the new generation to the others, now and from then on: {}",
-                rotate_same_spec(c, m, "")
+                rotate_same_spec(&cx, m, "")
             ),
             None => String::new(),
         };
@@ -557,86 +889,171 @@ pub fn qcd003(c: &Cluster, now: SystemTime) -> Vec<Finding> {
         f.generations = actives.iter().map(|(m, g)| gref(m, g)).collect();
         out.push(f);
     }
-    for a in &c.members {
-        for p in a
+    // Previous generations by secret, in member order, with the members
+    // holding each as previous.
+    let mut previous: Vec<(&str, Vec<(usize, &GenerationMeta)>)> = Vec::new();
+    let mut at: HashMap<&str, usize> = HashMap::new();
+    for (i, m) in c.members.iter().enumerate() {
+        for p in m
             .manifest
             .generations
             .iter()
             .filter(|g| g.state == State::Previous)
         {
-            let lacking: Vec<&Member> = c
-                .members
-                .iter()
-                .filter(|b| b.name != a.name && in_use_with(b, &p.fingerprint).is_none())
-                .collect();
-            if lacking.is_empty() {
-                continue;
+            match at.get(p.fingerprint.as_str()) {
+                Some(&k) => previous[k].1.push((i, p)),
+                None => {
+                    at.insert(p.fingerprint.as_str(), previous.len());
+                    previous.push((p.fingerprint.as_str(), vec![(i, p)]));
+                }
             }
-            let remaining = expires(p)
-                .and_then(|e| e.duration_since(now).ok())
-                .unwrap_or(c.policy.overlap);
-            let until = p
-                .expires
-                .as_deref()
-                .map_or_else(String::new, |e| format!(", in use until {e}"));
-            let names: Vec<String> = lacking.iter().map(|b| b.name.clone()).collect();
-            let fixes: Vec<String> = lacking
-                .iter()
-                .map(|b| match held(b, &p.fingerprint) {
-                    // An import of a secret the member already holds changes nothing.
-                    Some(stale) => format!(
-                        "{} holds it only as {} and no qcd command puts it back in use: peers that hold such tokens are covered again once they rekey; next time copy each rotation to every member with the same --overlap",
-                        b.name, stale.state
-                    ),
-                    None => copy_cmd(
-                        a,
-                        p,
-                        Some(p.id),
-                        b,
-                        &format!(" --as previous --overlap {}", short_duration(remaining)),
-                    ),
-                })
-                .collect();
-            let mut members = vec![a.name.clone()];
-            members.extend(names.iter().cloned());
-            let mut f = finding(
-                "QCD003",
-                Severity::Medium,
-                &c.name,
-                members,
-                format!(
-                    "{}'s previous generation {} (fingerprint {}{until}) is not in use on {}",
-                    a.name,
-                    p.id,
-                    p.fingerprint,
-                    and_list(&names)
-                ),
-                "Peers that got their tokens from this member before its last rotation cannot detect a crash after a failover until the overlap window ends.",
-                format!(
-                    "Copy the previous generation for the rest of its window: {}",
-                    fixes.join("; ")
-                ),
-            );
-            f.generations = vec![gref(a, p)];
-            f.fingerprint = Some(p.fingerprint.clone());
-            out.push(f);
         }
     }
+    previous.retain(|(fp, _)| ix.holders(fp) < n);
+    if previous.len() > GROUP_LIMIT {
+        out.push(qcd003_grouped(c, &ix, &previous));
+        return out;
+    }
+    for (fp, on) in &previous {
+        out.push(qcd003_previous(c, &ix, fp, on, now));
+    }
     out
+}
+
+const WHY_003_PREVIOUS: &str = "Peers that got their tokens from this member before its last rotation cannot detect a crash after a failover until the overlap window ends.";
+
+/// One previous secret (held as previous by `on`) not in use on some members.
+fn qcd003_previous(
+    c: &Cluster,
+    ix: &Index<'_>,
+    fp: &str,
+    on: &[(usize, &GenerationMeta)],
+    now: SystemTime,
+) -> Finding {
+    let (ai, p) = on[0];
+    let a = &c.members[ai];
+    let lacking: Vec<usize> = (0..c.members.len())
+        .filter(|&b| ix.in_use_with(b, fp).is_none())
+        .collect();
+    let remaining = expires(p)
+        .and_then(|e| e.duration_since(now).ok())
+        .unwrap_or(c.policy.overlap);
+    let until = p
+        .expires
+        .as_deref()
+        .map_or_else(String::new, |e| format!(", in use until {e}"));
+    let names: Vec<String> = lacking.iter().map(|&b| c.members[b].name.clone()).collect();
+    let fixes: Vec<String> = lacking
+        .iter()
+        .map(|&bi| {
+            let b = &c.members[bi];
+            match ix.held(bi, fp) {
+                // An import of a secret the member already holds changes nothing.
+                Some(stale) => format!(
+                    "{} holds it only as {} and no qcd command puts it back in use: peers that hold such tokens are covered again once they rekey; next time copy each rotation to every member with the same --overlap",
+                    b.name, stale.state
+                ),
+                None => copy_cmd(
+                    a,
+                    p,
+                    Some(p.id),
+                    b,
+                    &format!(" --as previous --overlap {}", short_duration(remaining)),
+                ),
+            }
+        })
+        .collect();
+    let mut members: Vec<String> = on.iter().map(|(i, _)| c.members[*i].name.clone()).collect();
+    members.extend(names.iter().cloned());
+    let whose = if on.len() == 1 {
+        format!("{}'s previous generation {}", a.name, p.id)
+    } else {
+        let holders: Vec<String> = on.iter().map(|(i, _)| c.members[*i].name.clone()).collect();
+        format!("the previous generation of {}", and_list(&holders))
+    };
+    let mut f = finding(
+        "QCD003",
+        Severity::Medium,
+        &c.name,
+        members,
+        format!(
+            "{whose} (fingerprint {fp}{until}) is not in use on {}",
+            and_list(&names)
+        ),
+        WHY_003_PREVIOUS,
+        format!(
+            "Copy the previous generation for the rest of its window: {}",
+            fixes.join("; ")
+        ),
+    );
+    f.generations = on.iter().map(|(i, g)| gref(&c.members[*i], g)).collect();
+    f.fingerprint = Some(fp.to_string());
+    f
+}
+
+/// More than [`GROUP_LIMIT`] previous secrets not in use everywhere: one
+/// finding (each would name most members: N secrets, N² copies).
+fn qcd003_grouped(
+    c: &Cluster,
+    ix: &Index<'_>,
+    previous: &[(&str, Vec<(usize, &GenerationMeta)>)],
+) -> Finding {
+    let n = c.members.len();
+    let groups: Vec<String> = previous
+        .iter()
+        .map(|(fp, on)| {
+            let names: Vec<String> = on.iter().map(|(i, _)| c.members[*i].name.clone()).collect();
+            format!(
+                "{fp} previous on {} (held in use by {} of {n})",
+                names.join(", "),
+                ix.holders(fp)
+            )
+        })
+        .collect();
+    let last = previous
+        .iter()
+        .flat_map(|(_, on)| on.iter().filter_map(|(_, g)| g.expires.as_deref()))
+        .max()
+        .map_or_else(String::new, |e| format!(" (the last at {e})"));
+    let mut f = finding(
+        "QCD003",
+        Severity::Medium,
+        &c.name,
+        c.members.iter().map(|m| m.name.clone()).collect(),
+        format!(
+            "{} previous generations are each not in use on some of the {n} members: {}",
+            previous.len(),
+            groups.join("; ")
+        ),
+        WHY_003_PREVIOUS,
+        format!(
+            "Copying each to every member would take one import per member and generation; instead let them expire{last}: peers holding such tokens are covered again once they rekey. From now on rotate on one member only and copy each new generation to every other with the same --overlap, as in: {}",
+            rotate_fix_all(c, &c.members[previous[0].1[0].0], "")
+        ),
+    );
+    f.generations = previous
+        .iter()
+        .flat_map(|(_, on)| on.iter().map(|(i, g)| gref(&c.members[*i], g)))
+        .collect();
+    f
 }
 
 const WHY_004: &str = "A short or patterned secret can be guessed offline from a single token, and whoever knows it forges tokens that make peers tear down healthy SAs.";
 
 /// QCD004: short or visibly weak secrets.
 pub fn qcd004(c: &Cluster) -> Vec<Finding> {
+    let cx = Ctx::new(c);
     let mut out = Vec::new();
     for m in &c.members {
         for g in live(m) {
+            if g.secret_bytes >= c.policy.min_secret_bytes.max(16) && g.weak.is_none() {
+                continue;
+            }
             let bytes = g.secret_bytes.max(c.policy.min_secret_bytes).max(32);
             let fix = if g.state == State::Active {
                 format!(
                     "Replace it with a random secret: {}",
-                    rotate_same_spec(c, m, &format!("--bytes {bytes}"))
+                    rotate_same_spec(&cx, m, &format!("--bytes {bytes}"))
                 )
             } else {
                 format!(
@@ -758,9 +1175,12 @@ pub fn qcd006(clusters: &[Cluster]) -> Vec<Finding> {
     }
     let mut out = Vec::new();
     for (fp, holders) in by_fp {
+        // Clusters in order of first holder, each with its first holder.
         let mut cluster_names: Vec<&str> = Vec::new();
-        for (c, _, _) in &holders {
-            if !cluster_names.contains(&c.name.as_str()) {
+        let mut first: HashMap<&str, (&Cluster, &Member)> = HashMap::new();
+        for (c, m, _) in &holders {
+            if !first.contains_key(c.name.as_str()) {
+                first.insert(&c.name, (c, m));
                 cluster_names.push(&c.name);
             }
         }
@@ -775,8 +1195,12 @@ pub fn qcd006(clusters: &[Cluster]) -> Vec<Finding> {
         let fixes: Vec<String> = cluster_names[1..]
             .iter()
             .filter_map(|name| {
-                let (c, m, _) = holders.iter().find(|(c, _, _)| c.name == *name)?;
-                Some(format!("in {}: {}", c.name, rotate_same_spec(c, m, "")))
+                let (c, m) = first.get(name)?;
+                Some(format!(
+                    "in {}: {}",
+                    c.name,
+                    rotate_same_spec(&Ctx::new(c), m, "")
+                ))
             })
             .collect();
         let mut f = finding(
@@ -810,6 +1234,7 @@ pub fn qcd006(clusters: &[Cluster]) -> Vec<Finding> {
 
 /// QCD007: the active generation is older than the policy's max age.
 pub fn qcd007(c: &Cluster, now: SystemTime) -> Vec<Finding> {
+    let cx = Ctx::new(c);
     let mut out = Vec::new();
     for m in &c.members {
         let Some(g) = active(m) else { continue };
@@ -834,7 +1259,7 @@ pub fn qcd007(c: &Cluster, now: SystemTime) -> Vec<Finding> {
                 days(c.policy.max_age)
             ),
             "The longer a secret is used, the more tokens and backups expose it; a leaked old secret lets an attacker tear down SAs until it is rotated.",
-            format!("Rotate: {}", rotate_same_spec(c, m, "")),
+            format!("Rotate: {}", rotate_same_spec(&cx, m, "")),
         );
         f.generations = vec![gref(m, g)];
         f.fingerprint = Some(g.fingerprint.clone());
@@ -845,6 +1270,7 @@ pub fn qcd007(c: &Cluster, now: SystemTime) -> Vec<Finding> {
 
 /// QCD008: tokens bound to the taker address while peers are behind NAT or use MOBIKE.
 pub fn qcd008(c: &Cluster) -> Vec<Finding> {
+    let cx = Ctx::new(c);
     if !c.policy.nat {
         return Vec::new();
     }
@@ -859,8 +1285,7 @@ pub fn qcd008(c: &Cluster) -> Vec<Finding> {
             let fix = if g.state == State::Active {
                 format!(
                     "Rotate to a profile without the taker address (an explicit --profile drops it): {}",
-                    rotate_fix(
-                        c,
+                    rotate_fix(&cx,
                         m,
                         &format!("--profile {} --length {}", g.profile, g.token_length),
                         "",
@@ -896,6 +1321,7 @@ pub fn qcd008(c: &Cluster) -> Vec<Finding> {
 
 /// QCD009: token length outside RFC 6290's 16..=128 (or the profile's digest), or a profile this qcd does not know.
 pub fn qcd009(c: &Cluster) -> Vec<Finding> {
+    let cx = Ctx::new(c);
     let mut out = Vec::new();
     for m in &c.members {
         for g in live(m) {
@@ -930,8 +1356,7 @@ pub fn qcd009(c: &Cluster) -> Vec<Finding> {
                 "Peers reject QCD tokens outside 16 to 128 bytes, and a token no qcd can recompute cannot be checked or diagnosed, so crash detection silently fails.",
                 format!(
                     "Rotate to a supported profile and length: {}",
-                    rotate_fix(
-                        c,
+                    rotate_fix(&cx,
                         m,
                         &format!(
                             "--profile {} --length {}{}",
@@ -992,6 +1417,7 @@ pub fn qcd010(c: &Cluster) -> Vec<Finding> {
 /// generation whose secret exists (no previous or expired one; destroyed ones
 /// do not count): never rotated within the max age, nothing to roll back to.
 pub fn qcd011(c: &Cluster, now: SystemTime) -> Vec<Finding> {
+    let cx = Ctx::new(c);
     let mut out = Vec::new();
     for m in &c.members {
         let Some(g) = active(m) else { continue };
@@ -1021,7 +1447,7 @@ pub fn qcd011(c: &Cluster, now: SystemTime) -> Vec<Finding> {
             if c.mode.must_share() {
                 format!(
                     "Rotate now, and from then on on a schedule, on one member only: {}",
-                    rotate_same_spec(c, m, "")
+                    rotate_same_spec(&cx, m, "")
                 )
             } else {
                 format!(

@@ -244,6 +244,8 @@ pub struct Counters {
     pub fragments: u64,
     pub reassembled: u64,
     pub warnings: u64,
+    /// pcapng blocks of types qcd does not read, skipped by their length.
+    pub skipped_blocks: u64,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -253,6 +255,15 @@ struct Iface {
     offset: i64,
     precision: Precision,
     warned: bool,
+}
+
+impl Iface {
+    /// A pcapng timestamp in this interface's resolution and offset.
+    fn time(&self, ts: u64) -> Timestamp {
+        let secs = (ts / self.resolution) as i64 + self.offset;
+        let frac = u128::from(ts % self.resolution) * 1_000_000_000 / u128::from(self.resolution);
+        Timestamp::new(secs, frac as u64, self.precision)
+    }
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -590,6 +601,14 @@ impl<'r> CaptureReader<'r> {
             }
             let offset = self.reader.consumed() as u64;
             let base = self.reader.data().as_ptr() as usize;
+            if let Some(step) = self.skip_unread_block() {
+                match step {
+                    Step::Continue => {}
+                    Step::Bad(reason) => self.bad_record(offset, reason),
+                    _ => unreachable!("skip_unread_block gives Continue or Bad"),
+                }
+                continue;
+            }
             let step = match self.reader.next() {
                 Ok((len, block)) => {
                     self.to_consume = len;
@@ -631,6 +650,46 @@ impl<'r> CaptureReader<'r> {
                 Step::Bad(reason) => self.bad_record(offset, reason),
             }
         }
+    }
+
+    /// A pcapng block of a type qcd does not read (anything but section
+    /// header, interface description, enhanced, simple and obsolete packet
+    /// blocks) is skipped by its length, without parsing its body, as
+    /// Wireshark does: an unknown type with an empty body, a known-to-others
+    /// type (name resolution, statistics, custom, decryption secrets…) with a
+    /// body its parser would refuse, or a block larger than the read buffer
+    /// (skipped as a stream). The trailing copy of the length is checked when
+    /// the block is in view. `None` when the block is one qcd reads, or when
+    /// its header is not yet in the buffer.
+    fn skip_unread_block(&mut self) -> Option<Step> {
+        let Format::Ng { big_endian } = self.st.format else {
+            return None;
+        };
+        let data = self.reader.data();
+        let kind = read_u32(data, 0, big_endian)?;
+        if matches!(kind, NG_SHB | NG_IDB | NG_PB | NG_SPB | NG_EPB) {
+            return None;
+        }
+        let len = read_u32(data, 4, big_endian)?;
+        if len < 12 || !len.is_multiple_of(4) {
+            return Some(Step::Bad(format!(
+                "block of type {kind:#x} has an invalid length {len} (at least 12, a multiple of 4)"
+            )));
+        }
+        let len = len as usize;
+        if len <= data.len() {
+            let trailer = read_u32(data, len - 4, big_endian)?;
+            if trailer as usize != len {
+                return Some(Step::Bad(format!(
+                    "block of type {kind:#x}: its trailing length {trailer} differs from its length {len}"
+                )));
+            }
+            self.to_consume = len;
+        } else {
+            self.to_skip = len as u64;
+        }
+        self.st.counters.skipped_blocks += 1;
+        Some(Step::Continue)
     }
 
     fn refill(&mut self) {
@@ -843,8 +902,16 @@ fn read_u32(data: &[u8], at: usize, big_endian: bool) -> Option<u32> {
     })
 }
 
+/// pcapng block types qcd reads.
+const NG_SHB: u32 = 0x0a0d_0d0a;
+const NG_IDB: u32 = 1;
+/// The obsolete Packet Block (pcapng draft), still written by old tools.
+const NG_PB: u32 = 2;
+const NG_SPB: u32 = 3;
+const NG_EPB: u32 = 6;
+
 fn is_packet_block(data: &[u8], big_endian: bool) -> bool {
-    matches!(read_u32(data, 0, big_endian), Some(2 | 3 | 6))
+    matches!(read_u32(data, 0, big_endian), Some(NG_PB | NG_SPB | NG_EPB))
 }
 
 impl State {
@@ -1057,11 +1124,7 @@ impl State {
                     );
                     return Step::Continue;
                 };
-                let ts = (u64::from(epb.ts_high) << 32) | u64::from(epb.ts_low);
-                let secs = (ts / iface.resolution) as i64 + iface.offset;
-                let frac = u128::from(ts % iface.resolution) * 1_000_000_000
-                    / u128::from(iface.resolution);
-                let time = Timestamp::new(secs, frac as u64, iface.precision);
+                let time = iface.time((u64::from(epb.ts_high) << 32) | u64::from(epb.ts_low));
                 let step = self.packet(&mut iface, epb.packet_data(), Some(time), offset, base);
                 if let Some(slot) = self.ifaces.get_mut(epb.if_id as usize) {
                     *slot = iface;
@@ -1085,8 +1148,58 @@ impl State {
                 }
                 step
             }
+            // pcap-parser reads an unknown block's type as little-endian.
+            PcapBlockOwned::NG(Block::Unknown(ub))
+                if (if self.big_endian() {
+                    ub.block_type.swap_bytes()
+                } else {
+                    ub.block_type
+                }) == NG_PB =>
+            {
+                self.obsolete_packet(ub.data, offset, base)
+            }
             PcapBlockOwned::NG(_) => Step::Continue,
         }
+    }
+
+    /// The obsolete Packet Block: interface (2 bytes), drops (2), timestamp
+    /// high and low (4 + 4), captured and original length (4 + 4), data.
+    fn obsolete_packet(&mut self, body: &[u8], offset: u64, base: usize) -> Step {
+        self.frame += 1;
+        let be = self.big_endian();
+        let Some(head) = body.get(..20) else {
+            self.frame -= 1;
+            return Step::Bad("packet block shorter than its header".into());
+        };
+        let if_id = u32::from(if be {
+            u16::from_be_bytes([head[0], head[1]])
+        } else {
+            u16::from_le_bytes([head[0], head[1]])
+        });
+        let (Some(ts_high), Some(ts_low), Some(caplen)) = (
+            read_u32(head, 4, be),
+            read_u32(head, 8, be),
+            read_u32(head, 12, be),
+        ) else {
+            unreachable!("20 bytes hold these fields");
+        };
+        let Some(packet) = body.get(20..20 + caplen as usize) else {
+            self.frame -= 1;
+            return Step::Bad(format!(
+                "packet block: captured length {caplen} is larger than the block"
+            ));
+        };
+        let Some(mut iface) = self.ifaces.get(if_id as usize).copied() else {
+            let frame = self.frame;
+            self.warn(Some(frame), offset, WarningKind::UnknownInterface { if_id });
+            return Step::Continue;
+        };
+        let time = iface.time(u64::from(ts_high) << 32 | u64::from(ts_low));
+        let step = self.packet(&mut iface, packet, Some(time), offset, base);
+        if let Some(slot) = self.ifaces.get_mut(if_id as usize) {
+            *slot = iface;
+        }
+        step
     }
 
     fn packet(

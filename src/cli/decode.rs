@@ -135,22 +135,17 @@ pub fn run(args: DecodeArgs, out: &mut Output) -> anyhow::Result<Outcome> {
         Some(s) => Some(Spi::parse(s).context("bad --spi")?),
         None => None,
     };
-    let (source, contents) = match open_input(&args)? {
+    let (source, text) = match open_input(&args)? {
         Input::Capture(source) => return run_capture(&args, source, keys.as_ref(), spi, out),
-        Input::Text(name, contents) => (name, contents),
+        Input::Text(name, text) => (name, text),
     };
     if args.summary || args.qcd || args.spi.is_some() || !args.ports.is_empty() {
         bail!("--summary, --qcd, --spi and --port apply to capture files (pcap, pcapng), not to hex input");
     }
-    let bytes = if args.hex.is_some() {
-        input::parse_text(&String::from_utf8_lossy(&contents))
-            .context("cannot read --hex")?
-            .1
-    } else {
-        input::bytes_from_contents(&contents)
-            .with_context(|| format!("cannot read {source}"))?
-            .1
-    };
+    // Decoded as it streams, within the bound of one IKE message.
+    let bytes = input::read_text(text, input::MAX_MESSAGE_BYTES)
+        .with_context(|| format!("cannot read {source}"))?
+        .1;
     let decoded = decode::decode_bytes_with(
         &bytes,
         args.as_kind.map(As::from),
@@ -200,15 +195,18 @@ struct CaptureSource {
 /// What FILE (or stdin, or --hex) holds.
 enum Input {
     Capture(CaptureSource),
-    /// Text: its name and contents.
-    Text(String, Vec<u8>),
+    /// Text: its name and a reader of it (decoded as it streams).
+    Text(String, Box<dyn std::io::BufRead>),
 }
 
 /// Opens FILE (or stdin) as a capture when its first bytes are a pcap or
 /// pcapng magic, or reads it whole as text.
 fn open_input(args: &DecodeArgs) -> anyhow::Result<Input> {
     if let Some(hex) = &args.hex {
-        return Ok(Input::Text("--hex".to_string(), hex.as_bytes().to_vec()));
+        return Ok(Input::Text(
+            "--hex".to_string(),
+            Box::new(std::io::Cursor::new(hex.as_bytes().to_vec())),
+        ));
     }
     let path = args
         .file
@@ -232,14 +230,10 @@ fn open_input(args: &DecodeArgs) -> anyhow::Result<Input> {
             input,
             size,
         })),
-        _ => {
-            let mut buf = Vec::new();
-            let mut input = input;
-            input
-                .read_to_end(&mut buf)
-                .with_context(|| format!("cannot read {name}"))?;
-            Ok(Input::Text(name, buf))
-        }
+        _ => Ok(Input::Text(
+            name,
+            Box::new(std::io::BufReader::with_capacity(1 << 16, input)),
+        )),
     }
 }
 

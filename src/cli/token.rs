@@ -16,11 +16,12 @@ use zeroize::Zeroizing;
 
 use qcd::encoding;
 use qcd::report::{Output, Style};
+use qcd::secret::keyring::MAX_SECRET_BYTES;
 use qcd::secret::ops;
 use qcd::secret::store::{self, LoadOptions};
 use qcd::secret::target::Target;
 use qcd::secret::{Keyring, SecretBytes, State};
-use qcd::spi::{Spi, SpiPair};
+use qcd::spi::{Spi, SpiError, SpiPair, SpiText};
 use qcd::timefmt;
 use qcd::token::batch::{self, LineReader};
 use qcd::token::derive::{hex_into, MAX_DIGEST_LEN};
@@ -107,15 +108,16 @@ pub struct SpecOverride {
 pub struct DeriveArgs {
     #[command(flatten)]
     pub source: SecretSource,
-    /// Initiator SPI: 16 hex digits (optional 0x) or Wireshark's 01:23:…:ef form.
+    /// Initiator SPI: 16 hex digits (optional 0x), Wireshark's 01:23:…:ef form
+    /// or swanctl --list-sas's 0123456789abcdef_i (a `_r` label swaps the two).
     #[arg(long, value_name = "SPI", value_parser = parse_spi, required_unless_present = "batch")]
-    pub spi_i: Option<Spi>,
+    pub spi_i: Option<SpiArg>,
     /// Responder SPI, same forms as --spi-i.
     #[arg(long, value_name = "SPI", value_parser = parse_spi, required_unless_present = "batch")]
-    pub spi_r: Option<Spi>,
+    pub spi_r: Option<SpiArg>,
     /// The token taker's IP address, appended to the SPIs (required by generations that bind tokens to it).
     #[arg(long, value_name = "IP", value_parser = parse_ip)]
-    pub taker_addr: Option<IpAddr>,
+    pub taker_addr: Option<IpArg>,
     #[command(flatten)]
     pub spec: SpecOverride,
     /// Use generation N [default: the active one].
@@ -133,18 +135,19 @@ pub struct DeriveArgs {
 pub struct VerifyArgs {
     #[command(flatten)]
     pub source: SecretSource,
-    /// Initiator SPI: 16 hex digits (optional 0x) or Wireshark's 01:23:…:ef form.
+    /// Initiator SPI: 16 hex digits (optional 0x), Wireshark's 01:23:…:ef form
+    /// or swanctl --list-sas's 0123456789abcdef_i (a `_r` label swaps the two).
     #[arg(long, value_name = "SPI", value_parser = parse_spi, required_unless_present = "batch")]
-    pub spi_i: Option<Spi>,
+    pub spi_i: Option<SpiArg>,
     /// Responder SPI, same forms as --spi-i.
     #[arg(long, value_name = "SPI", value_parser = parse_spi, required_unless_present = "batch")]
-    pub spi_r: Option<Spi>,
+    pub spi_r: Option<SpiArg>,
     /// The token to check, in hex (whitespace, colons and 0x allowed).
     #[arg(long, value_name = "HEX", value_parser = parse_token, required_unless_present = "batch")]
     pub token: Option<TokenArg>,
     /// The token taker's IP address, appended to the SPIs.
     #[arg(long, value_name = "IP", value_parser = parse_ip)]
-    pub taker_addr: Option<IpAddr>,
+    pub taker_addr: Option<IpArg>,
     #[command(flatten)]
     pub spec: SpecOverride,
     /// Accept only generation N (the others are still tried to explain a mismatch).
@@ -179,14 +182,57 @@ impl TokenArg {
     }
 }
 
-fn parse_spi(s: &str) -> Result<Spi, String> {
-    Spi::parse(s).map_err(|e| e.to_string())
+/// An SPI given on the command line. Like [`TokenArg`], errors are reported
+/// by `run`, not by clap, which would quote the value (a token pasted into
+/// the wrong option would be echoed).
+#[derive(Clone, Debug)]
+pub struct SpiArg(Result<SpiText, SpiError>);
+
+/// A taker address given on the command line (see [`SpiArg`]).
+#[derive(Clone, Debug)]
+pub struct IpArg(Result<IpAddr, String>);
+
+fn parse_spi(s: &str) -> Result<SpiArg, String> {
+    Ok(SpiArg(Spi::parse_text(s.as_bytes())))
 }
 
-fn parse_ip(s: &str) -> Result<IpAddr, String> {
-    s.trim()
-        .parse()
-        .map_err(|_| "expected an IPv4 or IPv6 address such as 192.0.2.7 or 2001:db8::7".into())
+fn parse_ip(s: &str) -> Result<IpArg, String> {
+    Ok(IpArg(s.trim().parse().map_err(|_| {
+        format!(
+            "{}, expected an IPv4 or IPv6 address such as 192.0.2.7 or 2001:db8::7",
+            batch::TakerShape::of(s.trim().as_bytes())
+        )
+    })))
+}
+
+impl IpArg {
+    fn get(arg: Option<&IpArg>) -> anyhow::Result<Option<IpAddr>> {
+        match arg.map(|a| &a.0) {
+            None => Ok(None),
+            Some(Ok(a)) => Ok(Some(*a)),
+            Some(Err(e)) => bail!("--taker-addr: {e}"),
+        }
+    }
+}
+
+/// The SPI pair from --spi-i and --spi-r: labels (`_i`, `_r`) decide the
+/// order; a corrected or suspicious order is said on stderr.
+fn spi_pair(i: &SpiArg, r: &SpiArg) -> anyhow::Result<SpiPair> {
+    let i = i.0.clone().map_err(|e| anyhow::anyhow!("--spi-i: {e}"))?;
+    let r = r.0.clone().map_err(|e| anyhow::anyhow!("--spi-r: {e}"))?;
+    let (pair, note) =
+        SpiPair::from_texts(i, r).map_err(|e| anyhow::anyhow!("--spi-i, --spi-r: {e}"))?;
+    if let Some(note) = note {
+        eprintln!("qcd: warning: {note}");
+    }
+    Ok(pair)
+}
+
+/// Says on stderr which lines of a batch had their SPI order corrected or look swapped.
+fn report_order(path: &Path, order: &batch::OrderTally) {
+    for m in order.messages() {
+        eprintln!("qcd: warning: {}: {m}", path.display());
+    }
 }
 
 fn parse_profile(s: &str) -> Result<Profile, String> {
@@ -219,6 +265,10 @@ pub fn run(cmd: TokenCommand, out: &mut Output) -> anyhow::Result<Outcome> {
     }
 }
 
+/// The most text a gateway's secret file may hold: a secret of
+/// [`MAX_SECRET_BYTES`] in hex with separators fits many times over.
+const MAX_SECRET_TEXT: usize = 64 << 10;
+
 /// The secrets to work with: a keyring (with "now"), or one secret from a file.
 enum Secrets {
     Keyring(Keyring, SystemTime),
@@ -244,8 +294,10 @@ impl SecretSource {
                 if batch_on_stdin {
                     bail!("--secret-file - and --batch - cannot both read stdin: put one of them in a file");
                 }
-                let mut raw = Zeroizing::new(Vec::new());
+                // Sized once: growing would leave copies of the secret behind.
+                let mut raw = Zeroizing::new(Vec::with_capacity(MAX_SECRET_TEXT + 1));
                 io::stdin()
+                    .take(MAX_SECRET_TEXT as u64 + 1)
                     .read_to_end(&mut raw)
                     .context("cannot read the secret from stdin")?;
                 (raw, "stdin".to_string())
@@ -253,12 +305,21 @@ impl SecretSource {
                 let raw = ops::read_secret_file(path, &opts, ops::target_owners(target))?;
                 (raw, path.display().to_string())
             };
+            if raw.len() > MAX_SECRET_TEXT {
+                bail!("the secret in {source} is longer than {MAX_SECRET_TEXT} bytes: a QCD secret is at most {MAX_SECRET_BYTES} bytes (is this the right file?)");
+            }
             let secret = SecretBytes::new(
                 encoding::decode(format, &raw)
                     .with_context(|| format!("the secret in {source}"))?,
             );
             if secret.is_empty() {
                 bail!("the secret in {source} is empty");
+            }
+            if secret.len() > MAX_SECRET_BYTES {
+                bail!(
+                    "the secret in {source} has {} bytes: a QCD secret is at most {MAX_SECRET_BYTES} bytes (check --secret-format)",
+                    secret.len()
+                );
             }
             if let Some(t) = target {
                 if secret.len() != t.spec().secret_bytes {
@@ -390,10 +451,10 @@ fn derive(a: DeriveArgs, out: &mut Output) -> anyhow::Result<Outcome> {
         let deriver = Deriver::new(c.secret.expose(), c.spec)?;
         return derive_batch(&deriver, c, path, out);
     }
-    let (Some(spi_i), Some(spi_r)) = (a.spi_i, a.spi_r) else {
+    let (Some(spi_i), Some(spi_r)) = (&a.spi_i, &a.spi_r) else {
         bail!("give --spi-i and --spi-r, or --batch FILE");
     };
-    let input = TokenInput::new(SpiPair::new(spi_i, spi_r), a.taker_addr);
+    let input = TokenInput::new(spi_pair(spi_i, spi_r)?, IpArg::get(a.taker_addr.as_ref())?);
     let mut buf = Zeroizing::new([0u8; MAX_DIGEST_LEN]);
     let mut hex = Zeroizing::new([0u8; 2 * MAX_DIGEST_LEN]);
     for c in &chosen {
@@ -428,7 +489,7 @@ fn derive(a: DeriveArgs, out: &mut Output) -> anyhow::Result<Outcome> {
 
 /// Opens a batch input: a file or stdin, behind a large buffer.
 fn open_batch(path: &Path) -> anyhow::Result<Box<dyn BufRead>> {
-    const CAP: usize = 1 << 16;
+    const CAP: usize = 1 << 18;
     if path == Path::new("-") {
         return Ok(Box::new(BufReader::with_capacity(CAP, io::stdin().lock())));
     }
@@ -479,10 +540,13 @@ fn derive_batch(
         while let Some((no, line)) = lines.next_line()? {
             let result = batch::parse_derive_line(no, line).and_then(|input| match input {
                 None => Ok(None),
-                Some(input) => deriver
-                    .derive_into(&input, &mut buf)
-                    .map(|t| Some(t.len()))
-                    .map_err(|source| batch::LineError::Derive { line: no, source }),
+                Some(l) => {
+                    stats.order.note(no, l.order);
+                    deriver
+                        .derive_into(&l.input, &mut buf)
+                        .map(|t| Some(t.len()))
+                        .map_err(|source| batch::LineError::Derive { line: no, source })
+                }
             });
             match result {
                 Ok(None) => continue,
@@ -516,9 +580,9 @@ fn derive_batch(
         w.flush()?;
         stats
     } else {
-        let w = BufWriter::with_capacity(1 << 16, out.writer());
-        batch::derive_text(deriver, reader, w, report)?
+        batch::derive_text(deriver, reader, out.writer(), report)?
     };
+    report_order(path, &stats.order);
     if stats.malformed > 0 {
         out.flush()?;
         return Err(malformed_error(stats.malformed, stats.lines));
@@ -597,10 +661,10 @@ fn verify(a: VerifyArgs, out: &mut Output) -> anyhow::Result<Outcome> {
     if let Some(path) = &a.batch {
         return verify_batch(&verifier, path, from_file, out);
     }
-    let (Some(spi_i), Some(spi_r), Some(token)) = (a.spi_i, a.spi_r, a.token) else {
+    let (Some(spi_i), Some(spi_r), Some(token)) = (&a.spi_i, &a.spi_r, &a.token) else {
         bail!("give --spi-i, --spi-r and --token, or --batch FILE");
     };
-    let input = TokenInput::new(SpiPair::new(spi_i, spi_r), a.taker_addr);
+    let input = TokenInput::new(spi_pair(spi_i, spi_r)?, IpArg::get(a.taker_addr.as_ref())?);
     let v = verifier.verify(&input, token.bytes()?);
     if out.json {
         out.json_line(&VerdictJson::new(&v, None, from_file))?;
@@ -647,7 +711,11 @@ fn verify(a: VerifyArgs, out: &mut Output) -> anyhow::Result<Outcome> {
                 out.paint(Style::Warn, e.code.name())
             ))?;
         }
-        if v.explanations.is_empty() {
+        let bad_length = v
+            .notes
+            .iter()
+            .any(|n| n.code == qcd::token::NoteCode::TokenLength);
+        if v.explanations.is_empty() && !bad_length {
             out.line("  no explanation found: the token was made with another secret, for other SPIs, or with a taker address not given (--taker-addr)")?;
         }
         for n in &v.notes {
@@ -672,45 +740,26 @@ fn verify_batch(
     out: &mut Output,
 ) -> anyhow::Result<Outcome> {
     let reader = open_batch(path)?;
-    let json = out.json;
-    let mut w = BufWriter::with_capacity(1 << 16, out.writer());
-    let mut lines = LineReader::new(reader);
-    let (mut total, mut malformed, mut mismatched) = (0u64, 0u64, 0u64);
-    let mut token = Zeroizing::new([0u8; MAX_TOKEN_LEN]);
-    while let Some((no, line)) = lines.next_line()? {
-        match batch::parse_verify_line(no, line, &mut token) {
-            Ok(None) => continue,
-            Ok(Some((input, len))) => {
-                let v = verifier.verify(&input, &token[..len]);
-                if v.matched.is_none() {
-                    mismatched += 1;
-                }
-                if json {
-                    serde_json::to_writer(&mut w, &VerdictJson::new(&v, Some(no), from_file))?;
-                    w.write_all(b"\n")?;
-                } else {
-                    match &v.matched {
-                        Some(_) if from_file => writeln!(w, "match")?,
-                        Some(m) => writeln!(w, "match {}", m.generation)?,
-                        None => {
-                            w.write_all(b"no-match")?;
-                            for (i, e) in v.explanations.iter().enumerate() {
-                                let sep = if i == 0 { ' ' } else { ',' };
-                                if from_file {
-                                    write!(w, "{sep}{}", e.code.name())?;
-                                } else {
-                                    write!(w, "{sep}{}@{}", e.code.name(), e.generation)?;
-                                }
-                            }
-                            w.write_all(b"\n")?;
-                        }
+    let report = |e: &batch::LineError| eprintln!("qcd: {}: {e}", path.display());
+    let stats = if out.json {
+        let mut w = BufWriter::with_capacity(1 << 16, out.writer());
+        let mut lines = LineReader::new(reader);
+        let mut stats = batch::BatchStats::default();
+        let mut token = Zeroizing::new([0u8; MAX_TOKEN_LEN]);
+        while let Some((no, line)) = lines.next_line()? {
+            match batch::parse_verify_line(no, line, &mut token) {
+                Ok(None) => continue,
+                Ok(Some((l, len))) => {
+                    stats.order.note(no, l.order);
+                    let v = verifier.verify(&l.input, &token[..len]);
+                    if v.matched.is_none() {
+                        stats.mismatched += 1;
                     }
+                    serde_json::to_writer(&mut w, &VerdictJson::new(&v, Some(no), from_file))?;
                 }
-            }
-            Err(e) => {
-                eprintln!("qcd: {}: {e}", path.display());
-                malformed += 1;
-                if json {
+                Err(e) => {
+                    report(&e);
+                    stats.malformed += 1;
                     serde_json::to_writer(
                         &mut w,
                         &BatchErrorJson {
@@ -718,21 +767,27 @@ fn verify_batch(
                             error: &e.to_string(),
                         },
                     )?;
-                    w.write_all(b"\n")?;
-                } else {
-                    w.write_all(b"error\n")?;
                 }
             }
+            w.write_all(b"\n")?;
+            stats.lines += 1;
         }
-        total += 1;
-    }
-    w.flush()?;
-    drop(w);
-    if malformed > 0 {
+        w.flush()?;
+        stats
+    } else {
+        let names = if from_file {
+            batch::VerdictNames::Anonymous
+        } else {
+            batch::VerdictNames::Generations
+        };
+        batch::verify_text(verifier, reader, out.writer(), names, report)?
+    };
+    report_order(path, &stats.order);
+    if stats.malformed > 0 {
         out.flush()?;
-        return Err(malformed_error(malformed, total));
+        return Err(malformed_error(stats.malformed, stats.lines));
     }
-    Ok(if mismatched > 0 {
+    Ok(if stats.mismatched > 0 {
         Outcome::Negative
     } else {
         Outcome::Success

@@ -2,13 +2,27 @@
 //! colons, `0x` prefixes), `xxd` dumps and `hexdump -C` dumps (offset and
 //! ASCII columns ignored, `*` repeat lines expanded).
 //!
+//! Text is decoded as it streams in ([`read_text`]): memory holds the
+//! decoded bytes (at most [`MAX_MESSAGE_BYTES`]: one IKE message) and one
+//! line of a dump, whatever the size of the input.
+//!
 //! [`file_kind`] is the single place that decides what a file holds: text is
 //! decoded here, captures are read by `qcd::capture` (the CLI sends them
 //! there; [`bytes_from_contents`] refuses them).
 //!
 //! Not here: what the bytes mean (see the parent module).
 
-use crate::encoding::{decode_hex_lenient, EncodingError};
+use std::io::{BufRead, Read};
+
+use crate::encoding::{EncodingError, HexDecoder};
+
+/// The most bytes hex input may decode to: an IKE message travels in one
+/// UDP datagram (at most 65,535 bytes), after a 4-byte non-ESP marker on
+/// port 4500.
+pub const MAX_MESSAGE_BYTES: usize = 65_535 + 4;
+
+/// The longest line of an xxd or hexdump -C dump (theirs are under 100 bytes).
+pub const MAX_DUMP_LINE: usize = 4096;
 
 /// What a file holds, judged from its first bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -23,12 +37,22 @@ pub enum FileKind {
     Binary,
 }
 
-/// The text formats [`parse_text`] understands.
+/// The text formats [`read_text`] understands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TextFormat {
     Hex,
     Xxd,
     HexdumpC,
+}
+
+impl TextFormat {
+    fn name(self) -> &'static str {
+        match self {
+            TextFormat::Hex => "hex",
+            TextFormat::Xxd => "xxd",
+            TextFormat::HexdumpC => "hexdump -C",
+        }
+    }
 }
 
 /// Why input could not be turned into bytes.
@@ -44,12 +68,16 @@ pub enum InputError {
     },
     #[error("no hex digits in the input")]
     Empty,
+    #[error("the input decodes to more than {limit} bytes: an IKE message is at most 65,535 bytes (one UDP datagram, plus a 4-byte non-ESP marker on port 4500); give one message or payload at a time, or a capture file")]
+    TooLong { limit: usize },
     #[error(
         "this is a {0} capture file, not text: read it with qcd::capture (`qcd decode FILE` does)"
     )]
     Capture(&'static str),
     #[error("the input is neither text (hex, xxd or hexdump -C) nor a known capture format")]
     Binary,
+    #[error("cannot read the input: {0}")]
+    Read(String),
 }
 
 /// Decides what a file holds. The one place to extend for capture formats.
@@ -60,39 +88,129 @@ pub fn file_kind(bytes: &[u8]) -> FileKind {
         | Some([0x4d, 0x3c, 0xb2, 0xa1])
         | Some([0xa1, 0xb2, 0x3c, 0x4d]) => FileKind::Pcap,
         Some([0x0a, 0x0d, 0x0d, 0x0a]) => FileKind::PcapNg,
-        _ if std::str::from_utf8(bytes).is_ok() => FileKind::Text,
+        _ if looks_like_text(bytes) => FileKind::Text,
         _ => FileKind::Binary,
+    }
+}
+
+/// UTF-8, allowing a character cut at the end (`bytes` may be a prefix).
+fn looks_like_text(bytes: &[u8]) -> bool {
+    match std::str::from_utf8(bytes) {
+        Ok(_) => true,
+        Err(e) => e.error_len().is_none(),
     }
 }
 
 /// Turns the contents of a file (or stdin) into the bytes to decode.
 pub fn bytes_from_contents(contents: &[u8]) -> Result<(TextFormat, Vec<u8>), InputError> {
     match file_kind(contents) {
-        FileKind::Text => parse_text(&String::from_utf8_lossy(contents)),
         FileKind::Pcap => Err(InputError::Capture("pcap")),
         FileKind::PcapNg => Err(InputError::Capture("pcapng")),
         FileKind::Binary => Err(InputError::Binary),
+        FileKind::Text => read_text(contents, MAX_MESSAGE_BYTES),
     }
 }
 
-/// Parses hex text in any of the [`TextFormat`]s, detected from the first
-/// non-blank line.
+/// Parses hex text in any of the [`TextFormat`]s (see [`read_text`]).
 pub fn parse_text(text: &str) -> Result<(TextFormat, Vec<u8>), InputError> {
-    let first = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
-    let (format, bytes) = if xxd_line(first).is_some() {
-        (TextFormat::Xxd, parse_dump(text, TextFormat::Xxd)?)
+    read_text(text.as_bytes(), MAX_MESSAGE_BYTES)
+}
+
+/// Decodes hex text in any of the [`TextFormat`]s as it streams from
+/// `reader`, the format detected from the first non-blank line (within the
+/// first 64 KiB); refuses input that is not UTF-8 text there, and
+/// input that decodes to more than `limit` bytes (stopping as soon as it
+/// does, so a huge input costs little).
+pub fn read_text<R: BufRead>(
+    mut reader: R,
+    limit: usize,
+) -> Result<(TextFormat, Vec<u8>), InputError> {
+    let read_err = |e: std::io::Error| InputError::Read(e.to_string());
+    // The start of the input, up to the end of its first non-blank line
+    // (or PEEK bytes), then the rest.
+    const PEEK: usize = 1 << 16;
+    let mut head = Vec::new();
+    loop {
+        let chunk = reader.fill_buf().map_err(read_err)?;
+        if chunk.is_empty() {
+            break;
+        }
+        let seen = head.len();
+        let take = chunk.len().min(PEEK - seen);
+        head.extend_from_slice(&chunk[..take]);
+        reader.consume(take);
+        let complete = head[seen..].contains(&b'\n')
+            && head
+                .split(|&b| b == b'\n')
+                .rev()
+                .skip(1)
+                .any(|l| !l.trim_ascii().is_empty());
+        if complete || head.len() >= PEEK {
+            break;
+        }
+    }
+    if !looks_like_text(&head) {
+        return Err(InputError::Binary);
+    }
+    let first = head
+        .split(|&b| b == b'\n')
+        .find(|l| !l.trim_ascii().is_empty())
+        .and_then(|l| std::str::from_utf8(l).ok())
+        .unwrap_or("");
+    let format = if xxd_line(first).is_some() {
+        TextFormat::Xxd
     } else if hexdump_line(first).is_some() {
-        (
-            TextFormat::HexdumpC,
-            parse_dump(text, TextFormat::HexdumpC)?,
-        )
+        TextFormat::HexdumpC
     } else {
-        (TextFormat::Hex, decode_hex_lenient(text)?)
+        TextFormat::Hex
     };
-    if bytes.is_empty() {
+    let mut reader = std::io::Cursor::new(head).chain(reader);
+    let mut out = Vec::new();
+    if format == TextFormat::Hex {
+        let mut d = HexDecoder::new();
+        loop {
+            let chunk = reader.fill_buf().map_err(read_err)?;
+            if chunk.is_empty() {
+                break;
+            }
+            // Never more than the limit plus one piece's worth.
+            let take = chunk.len().min(2 * limit + 2);
+            d.feed(&chunk[..take], &mut out)?;
+            reader.consume(take);
+            if out.len() > limit {
+                return Err(InputError::TooLong { limit });
+            }
+        }
+        d.finish(&mut out)?;
+    } else {
+        let mut dump = Dump::new(format, limit);
+        let mut line = Vec::with_capacity(128);
+        let mut n = 0;
+        loop {
+            line.clear();
+            let got = (&mut reader)
+                .take(MAX_DUMP_LINE as u64 + 1)
+                .read_until(b'\n', &mut line)
+                .map_err(read_err)?;
+            if got == 0 {
+                break;
+            }
+            n += 1;
+            if line.len() > MAX_DUMP_LINE && line.last() != Some(&b'\n') {
+                return Err(dump.err(
+                    n,
+                    format!("longer than {MAX_DUMP_LINE} bytes, which no dump line is"),
+                ));
+            }
+            let text = std::str::from_utf8(&line)
+                .map_err(|_| dump.err(n, "not UTF-8 text".to_string()))?;
+            dump.line(n, text, &mut out)?;
+        }
+    }
+    if out.is_empty() {
         return Err(InputError::Empty);
     }
-    Ok((format, bytes))
+    Ok((format, out))
 }
 
 fn hex_offset(s: &str) -> Option<usize> {
@@ -119,67 +237,84 @@ fn hexdump_line(line: &str) -> Option<(usize, &str)> {
     (first.len() == 2).then_some((off, hex))
 }
 
-/// The most bytes a dump may expand to (`*` lines repeat the line before;
-/// an IKE message fits in a UDP datagram, far below this).
-pub const MAX_DUMP_BYTES: usize = 1 << 20;
+/// The state of a dump read line by line: where it started, the line a `*`
+/// repeats, and whether one is pending.
+struct Dump {
+    format: TextFormat,
+    limit: usize,
+    start: Option<usize>,
+    last_line: Vec<u8>,
+    repeat: bool,
+}
 
-fn parse_dump(text: &str, format: TextFormat) -> Result<Vec<u8>, InputError> {
-    let name = match format {
-        TextFormat::Xxd => "xxd",
-        _ => "hexdump -C",
-    };
-    let err = |line: usize, reason: String| InputError::Dump {
-        format: name,
-        line,
-        reason,
-    };
-    let mut out: Vec<u8> = Vec::new();
-    let mut start: Option<usize> = None;
-    let mut last_line: Vec<u8> = Vec::new();
-    let mut repeat = false;
-    for (i, line) in text.lines().enumerate() {
-        let n = i + 1;
+impl Dump {
+    fn new(format: TextFormat, limit: usize) -> Self {
+        Dump {
+            format,
+            limit,
+            start: None,
+            last_line: Vec::new(),
+            repeat: false,
+        }
+    }
+
+    fn err(&self, line: usize, reason: String) -> InputError {
+        InputError::Dump {
+            format: self.format.name(),
+            line,
+            reason,
+        }
+    }
+
+    /// One line (1-based number `n`) into `out`.
+    fn line(&mut self, n: usize, line: &str, out: &mut Vec<u8>) -> Result<(), InputError> {
+        let name = self.format.name();
         let t = line.trim_end();
         if t.trim().is_empty() {
-            continue;
+            return Ok(());
         }
         if t.trim() == "*" {
-            repeat = true;
-            continue;
+            self.repeat = true;
+            return Ok(());
         }
-        let parsed = match format {
+        let parsed = match self.format {
             TextFormat::Xxd => xxd_line(t),
             _ => hexdump_line(t).or_else(|| hex_offset(t.trim()).map(|o| (o, ""))),
         };
         let Some((off, hex)) = parsed else {
-            return Err(err(n, format!("not a {name} line: {t:?}")));
+            // Quote at most the start: the line may be long.
+            let shown: String = t.chars().take(40).collect();
+            return Err(self.err(n, format!("not a {name} line: {shown:?}")));
         };
-        let base = *start.get_or_insert(off);
+        let base = *self.start.get_or_insert(off);
         let Some(expect) = base.checked_add(out.len()) else {
-            return Err(err(n, format!("offset 0x{base:x} is too large")));
+            return Err(self.err(n, format!("offset 0x{base:x} is too large")));
         };
-        if repeat {
-            repeat = false;
-            if last_line.is_empty()
+        if self.repeat {
+            self.repeat = false;
+            if self.last_line.is_empty()
                 || off < expect
-                || !(off - expect).is_multiple_of(last_line.len())
+                || !(off - expect).is_multiple_of(self.last_line.len())
             {
-                return Err(err(
+                return Err(self.err(
                     n,
                     format!("offset 0x{off:x} does not continue the repeated line before it"),
                 ));
             }
-            if off - base > MAX_DUMP_BYTES {
-                return Err(err(
+            if off - base > self.limit {
+                return Err(self.err(
                     n,
-                    format!("offset 0x{off:x} would expand the dump beyond {MAX_DUMP_BYTES} bytes"),
+                    format!(
+                        "offset 0x{off:x} would expand the dump beyond {} bytes, more than an IKE message",
+                        self.limit
+                    ),
                 ));
             }
             while base + out.len() < off {
-                out.extend_from_slice(&last_line);
+                out.extend_from_slice(&self.last_line);
             }
         } else if off != expect {
-            return Err(err(
+            return Err(self.err(
                 n,
                 format!(
                     "offset 0x{off:x} but 0x{expect:x} was expected after {} bytes",
@@ -187,13 +322,20 @@ fn parse_dump(text: &str, format: TextFormat) -> Result<Vec<u8>, InputError> {
                 ),
             ));
         }
-        let bytes = decode_hex_lenient(hex).map_err(|e| err(n, e.to_string()))?;
+        let mut bytes = Vec::with_capacity(hex.len() / 2);
+        let mut d = HexDecoder::new();
+        d.feed(hex.as_bytes(), &mut bytes)
+            .and_then(|()| d.finish(&mut bytes))
+            .map_err(|e| self.err(n, e.to_string()))?;
         if !bytes.is_empty() {
-            last_line = bytes.clone();
+            self.last_line.clone_from(&bytes);
         }
         out.extend_from_slice(&bytes);
+        if out.len() > self.limit {
+            return Err(InputError::TooLong { limit: self.limit });
+        }
+        Ok(())
     }
-    Ok(out)
 }
 
 #[cfg(test)]
@@ -250,7 +392,10 @@ mod tests {
     fn fuzz_regression_oom_star_expansion() {
         let input = b"00000000  c0|\x0a000001\x0a\x0a0000001\x0a\x0a\x0a\x0a\x0a\x0a\x0a\x0a\x0a*\x0a000c04567895a5a5a5";
         let e = bytes_from_contents(input).unwrap_err().to_string();
-        assert!(e.contains("would expand the dump beyond"), "{e}");
+        assert!(
+            e.contains("would expand the dump beyond 65539 bytes"),
+            "{e}"
+        );
     }
 
     #[test]
@@ -260,6 +405,60 @@ mod tests {
             InputError::Dump { line, .. } => assert_eq!(line, 2),
             e => panic!("{e}"),
         }
+    }
+
+    /// Issue 12, item 19: the input is decoded as it streams, within the
+    /// bound of one IKE message, whatever the read buffer's size.
+    #[test]
+    fn streams_in_any_buffer_within_the_bound() {
+        for (text, want) in [
+            (XXD.to_string(), (TextFormat::Xxd, want())),
+            (HEXDUMP.to_string(), (TextFormat::HexdumpC, want())),
+            (
+                "0x29 00:00:08\n".to_string(),
+                (TextFormat::Hex, vec![0x29, 0, 0, 8]),
+            ),
+        ] {
+            for cap in [1, 2, 7, 64, 1 << 16] {
+                let r = std::io::BufReader::with_capacity(cap, text.as_bytes());
+                assert_eq!(read_text(r, MAX_MESSAGE_BYTES).unwrap(), want, "cap {cap}");
+            }
+        }
+        // Exactly the bound, and one byte more.
+        let at = "ab".repeat(MAX_MESSAGE_BYTES);
+        assert_eq!(parse_text(&at).unwrap().1.len(), MAX_MESSAGE_BYTES);
+        let over = "ab".repeat(MAX_MESSAGE_BYTES + 1);
+        assert_eq!(
+            parse_text(&over).unwrap_err(),
+            InputError::TooLong {
+                limit: MAX_MESSAGE_BYTES
+            }
+        );
+        // Megabytes of blank space around a message cost no memory.
+        let mut spaced = " \n".repeat(1 << 20);
+        spaced.push_str("2900 0008");
+        spaced.push_str(&"\t".repeat(1 << 20));
+        assert_eq!(parse_text(&spaced).unwrap().1, vec![0x29, 0, 0, 8]);
+        // A dump that goes on past the bound stops there.
+        let mut big = String::new();
+        for i in 0..5000 {
+            big.push_str(&format!(
+                "{:08x}: 0000 0000 0000 0000 0000 0000 0000 0000  ................\n",
+                16 * i
+            ));
+        }
+        assert!(matches!(
+            parse_text(&big).unwrap_err(),
+            InputError::TooLong { .. }
+        ));
+        // Binary, and a dump line too long to be one.
+        assert_eq!(
+            read_text(&[0xff, 0xfe, 0, 1][..], 100).unwrap_err(),
+            InputError::Binary
+        );
+        let long = format!("00000000: 2900{}\n", " ".repeat(5000));
+        let e = parse_text(&long).unwrap_err().to_string();
+        assert!(e.contains("line 1: longer than 4096 bytes"), "{e}");
     }
 
     #[test]

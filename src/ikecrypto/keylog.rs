@@ -478,10 +478,14 @@ fn split_charon(line: &str) -> Option<CharonLine<'_>> {
             None => return None,
         };
         let group = &line[open + 1..close];
-        let digits_start = line[..open]
-            .rfind(|c: char| !c.is_ascii_digit())
-            .map(|p| p + 1)
-            .unwrap_or(0);
+        // The ASCII digits just before `[` (counted in bytes: the character
+        // before them may be several bytes long).
+        let digits_start = open
+            - b[..open]
+                .iter()
+                .rev()
+                .take_while(|c| c.is_ascii_digit())
+                .count();
         if open == digits_start
             || !(2..=4).contains(&group.len())
             || !group.bytes().all(|c| c.is_ascii_uppercase())
@@ -1228,6 +1232,10 @@ mod tests {
             16
         );
         assert!(split_charon("no marker here").is_none());
+        // cargo-fuzz (CI's fuzz step) found this: a multi-byte character
+        // just before the thread number's digits was cut in the middle.
+        assert!(split_charon("07:30:\u{fffd}0[DMN] x").is_some());
+        assert!(split_charon("\u{e9}[DMN] x").is_none());
         assert_eq!(
             proposal_line("selected proposal: IKE:AES_CCM_12_256/PRF_HMAC_SHA2_256/MODP_2048"),
             Some(Ok((

@@ -131,18 +131,57 @@ pub struct Verification {
     pub notes: Vec<Note>,
 }
 
+/// Constant-time equality of two slices of the same (public) length: the
+/// differences of all bytes are gathered eight at a time, and only the
+/// gathered word is compared (through `subtle`), so the time does not depend
+/// on where the slices differ.
+#[inline(always)]
+fn ct_eq(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut diff = 0u64;
+    let (mut ca, mut cb) = (a.chunks_exact(8), b.chunks_exact(8));
+    for (x, y) in (&mut ca).zip(&mut cb) {
+        let x = u64::from_ne_bytes(x.try_into().expect("8 bytes"));
+        let y = u64::from_ne_bytes(y.try_into().expect("8 bytes"));
+        diff |= x ^ y;
+    }
+    for (x, y) in ca.remainder().iter().zip(cb.remainder()) {
+        diff |= u64::from(x ^ y);
+    }
+    bool::from(diff.ct_eq(&0))
+}
+
 /// Checks tokens against candidates, keying each usable generation once.
 pub struct Verifier<'a> {
     candidates: Vec<Candidate<'a>>,
-    /// Prepared derivers of the generations a token may match (in use, with a secret).
+    /// Prepared derivers of the generations a token may match (in use, with
+    /// a secret), the active generation first.
     prepared: Vec<(Candidate<'a>, Deriver)>,
     only: Option<u32>,
+}
+
+/// The note for a token outside RFC 6290's bounds. Such a token is never
+/// compared with anything: a short token matched against a prefix of the
+/// real one would tell its bytes one at a time.
+fn length_note(len: usize) -> Note {
+    let message = if len < MIN_TOKEN_LEN {
+        format!("too short: QCD tokens are {MIN_TOKEN_LEN} to {MAX_TOKEN_LEN} octets (RFC 6290 section 4.1), this one has {len}; it was not compared with any generation")
+    } else {
+        format!("too long: QCD tokens are {MIN_TOKEN_LEN} to {MAX_TOKEN_LEN} octets (RFC 6290 section 4.1), this one has {len}")
+    };
+    Note {
+        generation: None,
+        code: NoteCode::TokenLength,
+        message,
+    }
 }
 
 impl<'a> Verifier<'a> {
     /// `only`: accept just this generation (the others are still tried by the diagnosis).
     pub fn new(candidates: Vec<Candidate<'a>>, only: Option<u32>) -> Verifier<'a> {
-        let prepared = candidates
+        let mut prepared: Vec<(Candidate<'a>, Deriver)> = candidates
             .iter()
             .filter(|c| c.state.in_use() && only.is_none_or(|id| id == c.generation))
             .filter_map(|c| {
@@ -150,6 +189,8 @@ impl<'a> Verifier<'a> {
                 Deriver::new(secret.expose(), c.spec).ok().map(|d| (*c, d))
             })
             .collect();
+        // Most tokens come from the active generation: try it first.
+        prepared.sort_by_key(|(c, _)| c.state != State::Active);
         Verifier {
             candidates,
             prepared,
@@ -157,39 +198,80 @@ impl<'a> Verifier<'a> {
         }
     }
 
+    /// The generations a token can match, in the order [`Verifier::check`]
+    /// tries them (its return value indexes this sequence).
+    pub fn prepared_generations(&self) -> impl Iterator<Item = u32> + '_ {
+        self.prepared.iter().map(|(c, _)| c.generation)
+    }
+
+    /// The token lengths of [`Verifier::prepared_generations`], in the same order.
+    pub fn prepared_lengths(&self) -> impl Iterator<Item = usize> + '_ {
+        self.prepared.iter().map(|(c, _)| c.spec.length)
+    }
+
+    /// The index (in [`Verifier::prepared_generations`]) of the first
+    /// generation whose token for `input` is `token`, without any diagnosis:
+    /// one derivation and one constant-time comparison per generation tried.
+    #[inline]
+    pub fn check(&self, input: &TokenInput, token: &[u8]) -> Option<usize> {
+        if !(MIN_TOKEN_LEN..=MAX_TOKEN_LEN).contains(&token.len()) {
+            return None;
+        }
+        let mut buf = zeroize::Zeroizing::new([0u8; MAX_DIGEST_LEN]);
+        for (i, (c, d)) in self.prepared.iter().enumerate() {
+            // Lengths are public; the bytes are compared in constant time.
+            if c.spec.length != token.len() {
+                continue;
+            }
+            let Ok(block) = d.block_for(input) else {
+                continue; // reported as a note by verify
+            };
+            d.digest_into(&block, &mut buf);
+            if ct_eq(&buf[..token.len()], token) {
+                return Some(i);
+            }
+        }
+        None
+    }
+
+    /// [`Verifier::check`] for SPI-I ‖ SPI-R without a taker address: the
+    /// batch fast path (no block to build).
+    #[inline]
+    pub fn check_spis(&self, spis: &[u8; 16], token: &[u8]) -> Option<usize> {
+        let mut buf = zeroize::Zeroizing::new([0u8; MAX_DIGEST_LEN]);
+        for (i, (c, d)) in self.prepared.iter().enumerate() {
+            if c.spec.length != token.len() {
+                continue;
+            }
+            let Ok(ours) = d.derive_spis_into(spis, &mut buf) else {
+                continue; // the generation needs a taker address
+            };
+            if ct_eq(ours, token) {
+                return Some(i);
+            }
+        }
+        None
+    }
+
     /// Verifies `token` for `input`; diagnoses when nothing matches.
     pub fn verify(&self, input: &TokenInput, token: &[u8]) -> Verification {
         let mut v = Verification::default();
-        if !(MIN_TOKEN_LEN..=MAX_TOKEN_LEN).contains(&token.len()) {
-            v.notes.push(Note {
-                generation: None,
-                code: NoteCode::TokenLength,
-                message: format!(
-                    "the token has {} bytes; RFC 6290 tokens have 16 to 128",
-                    token.len()
-                ),
+        if let Some(i) = self.check(input, token) {
+            let c = &self.prepared[i].0;
+            v.matched = Some(Matched {
+                generation: c.generation,
+                state: c.state,
+                profile: c.spec.profile,
+                length: c.spec.length,
+                taker_addr: input.taker.is_some(),
             });
-        }
-        let mut buf = zeroize::Zeroizing::new([0u8; MAX_DIGEST_LEN]);
-        for (c, d) in &self.prepared {
-            let Ok(block) = d.block_for(input) else {
-                continue; // reported as a note below
-            };
-            d.digest_into(&block, &mut buf);
-            let ours = &buf[..c.spec.length];
-            // Lengths are public; the bytes are compared in constant time.
-            if ours.len() == token.len() && bool::from(ours.ct_eq(token)) && v.matched.is_none() {
-                v.matched = Some(Matched {
-                    generation: c.generation,
-                    state: c.state,
-                    profile: c.spec.profile,
-                    length: c.spec.length,
-                    taker_addr: input.taker.is_some(),
-                });
-            }
-        }
-        if v.matched.is_some() {
             return v;
+        }
+        if !(MIN_TOKEN_LEN..=MAX_TOKEN_LEN).contains(&token.len()) {
+            v.notes.push(length_note(token.len()));
+            if token.len() < MIN_TOKEN_LEN {
+                return v;
+            }
         }
         for c in &self.candidates {
             if c.secret.is_none() {
@@ -236,6 +318,11 @@ pub fn verify(
 /// Exact matches (an in-use generation, as its spec says; the one asked for
 /// when `only` is set) are not explanations and are left out: [`Verifier`]
 /// reports those. Results are ordered by generation, fewest deviations first.
+///
+/// Tokens shorter than RFC 6290's 16 octets are not diagnosed at all: an
+/// explanation such as "truncated" for a short prefix would confirm guessed
+/// bytes one at a time (an oracle). From 16 octets on, a guess must be right
+/// in all of them at once; the comparisons are constant-time.
 pub fn diagnose(
     candidates: &[Candidate<'_>],
     input: &TokenInput,
@@ -243,7 +330,7 @@ pub fn diagnose(
     only: Option<u32>,
 ) -> Vec<Explanation> {
     let mut found = Vec::new();
-    if token.is_empty() || token.len() > MAX_DIGEST_LEN {
+    if token.len() < MIN_TOKEN_LEN || token.len() > MAX_DIGEST_LEN {
         return found;
     }
     let takers: Vec<Option<IpAddr>> = match input.taker {
@@ -266,7 +353,7 @@ pub fn diagnose(
                 };
                 for taker in &takers {
                     let n = d.digest_into(&Block::new(&spis, taker.as_ref()), &mut buf);
-                    if token.len() > n || !bool::from(buf[..token.len()].ct_eq(token)) {
+                    if token.len() > n || !ct_eq(&buf[..token.len()], token) {
                         continue;
                     }
                     let codes = deviations(c, only, profile, swapped, taker, input, token.len());
@@ -556,19 +643,69 @@ mod tests {
             },
             cand(2, State::Active, &s, spec),
         ];
-        let v = verify(&cands, &TokenInput::new(spis(), None), &[0u8; 8], None);
+        let v = verify(&cands, &TokenInput::new(spis(), None), &[0u8; 16], None);
         let codes: Vec<NoteCode> = v.notes.iter().map(|n| n.code).collect();
         assert_eq!(
             codes,
-            vec![
-                NoteCode::TokenLength,
-                NoteCode::DestroyedGeneration,
-                NoteCode::TakerAddrMissing
-            ]
+            vec![NoteCode::DestroyedGeneration, NoteCode::TakerAddrMissing]
         );
+        let v = verify(&cands, &TokenInput::new(spis(), None), &[0u8; 130], None);
+        assert_eq!(v.notes[0].code, NoteCode::TokenLength);
+        assert!(v.notes[0].message.starts_with("too long"), "{:?}", v.notes);
         // the maker does not use the address although the spec says so
         let t = token(&s, TokenSpec::default(), &TokenInput::new(spis(), None));
         let v = verify(&cands, &TokenInput::new(spis(), None), &t, None);
         assert_eq!(v.explanations[0].code, Code::TakerAddr);
+    }
+
+    #[test]
+    fn ct_eq_is_equality() {
+        let a: Vec<u8> = (0u8..70).collect();
+        for len in 0..70 {
+            assert!(ct_eq(&a[..len], &a[..len]));
+            for i in 0..len {
+                let mut b = a[..len].to_vec();
+                b[i] ^= 0x80;
+                assert!(!ct_eq(&a[..len], &b), "{len} {i}");
+            }
+        }
+        assert!(!ct_eq(&a[..3], &a[..4]));
+    }
+
+    /// Issue 12, item 8: a token shorter than 16 octets is never compared,
+    /// so the output for a right and a wrong short prefix is the same.
+    #[test]
+    fn short_tokens_are_no_oracle() {
+        let s = sec(6);
+        let spec = TokenSpec::default();
+        let input = TokenInput::new(spis(), None);
+        let cands = vec![
+            cand(1, State::Expired, &s, spec),
+            cand(2, State::Active, &s, spec),
+        ];
+        let full = token(&s, spec, &input);
+        let swapped = token(&s, spec, &TokenInput::new(spis().swapped(), None));
+        for len in 1..MIN_TOKEN_LEN {
+            let right = verify(&cands, &input, &full[..len], None);
+            let mut wrong_bytes = full[..len].to_vec();
+            wrong_bytes[len - 1] ^= 1;
+            let wrong = verify(&cands, &input, &wrong_bytes, None);
+            let swapped = verify(&cands, &input, &swapped[..len], Some(2));
+            assert_eq!(right, wrong, "length {len}");
+            assert_eq!(right, swapped, "length {len}");
+            assert!(right.matched.is_none() && right.explanations.is_empty());
+            assert_eq!(right.notes.len(), 1);
+            assert!(
+                right.notes[0]
+                    .message
+                    .starts_with("too short: QCD tokens are 16 to 128 octets"),
+                "{}",
+                right.notes[0].message
+            );
+            assert!(diagnose(&cands, &input, &full[..len], None).is_empty());
+        }
+        // From 16 octets on, a truncated token is explained.
+        let v = verify(&cands, &input, &full[..16], None);
+        assert_eq!(v.explanations[0].code, Code::Truncated);
     }
 }

@@ -504,6 +504,165 @@ fn rule_table_lists_every_rule_once() {
     assert_eq!(ids, want);
 }
 
+/// Issue 12, item 18: findings that would repeat per member pair are
+/// grouped, so a cluster of N members gives O(N) text, not O(N²).
+#[test]
+fn large_clusters_give_text_linear_in_members() {
+    let size = |f: &[Finding]| -> usize {
+        f.iter()
+            .map(|f| {
+                f.message.len() + f.fix.len() + f.members.iter().map(String::len).sum::<usize>()
+            })
+            .sum()
+    };
+    let mut per_member = Vec::new();
+    for n in [60usize, 240] {
+        let name = |i: usize| format!("gw{i:04}");
+        let fp = |i: usize| format!("{:016x}", 0x1000 + i);
+        let cases = [
+            // Every member on its own secret.
+            cluster(
+                "dc",
+                Mode::HotStandby,
+                (0..n)
+                    .map(|i| member(&name(i), vec![gen(1, State::Active, &fp(i))]))
+                    .collect(),
+            ),
+            // One shared active secret, and each member's own previous one.
+            cluster(
+                "dc",
+                Mode::HotStandby,
+                (0..n)
+                    .map(|i| {
+                        member(
+                            &name(i),
+                            vec![
+                                gen(1, State::Previous, &fp(i + 1)),
+                                gen(2, State::Active, &fp(0)),
+                            ],
+                        )
+                    })
+                    .collect(),
+            ),
+            // One shared secret, half of the members with another profile.
+            cluster(
+                "dc",
+                Mode::HotStandby,
+                (0..n)
+                    .map(|i| {
+                        let mut g = gen(1, State::Active, &fp(0));
+                        if i % 2 == 1 {
+                            g.profile = "hmac-sha1".into();
+                            g.token_length = 16;
+                        }
+                        member(&name(i), vec![g])
+                    })
+                    .collect(),
+            ),
+            // One shared old secret: one finding per rule, not per member.
+            cluster(
+                "dc",
+                Mode::HotStandby,
+                (0..n)
+                    .map(|i| {
+                        let mut g = gen(1, State::Active, &fp(0));
+                        g.created = "2020-01-01T00:00:00Z".into();
+                        member(&name(i), vec![g])
+                    })
+                    .collect(),
+            ),
+            // Load-sharing members all holding one secret.
+            cluster(
+                "lb",
+                Mode::LoadSharing,
+                (0..n)
+                    .map(|i| member(&name(i), vec![gen(1, State::Active, &fp(0))]))
+                    .collect(),
+            ),
+        ];
+        let mut sizes = Vec::new();
+        for c in cases {
+            let f = audit(std::slice::from_ref(&c), now());
+            assert!(f.len() <= 4, "{} findings for {n} members", f.len());
+            sizes.push(size(&f) / n);
+        }
+        per_member.push(sizes);
+    }
+    // Four times the members: about the same text per member (not 4×).
+    for (small, big) in per_member[0].iter().zip(&per_member[1]) {
+        assert!(*big <= small + small / 2 + 50, "{:?}", per_member);
+    }
+}
+
+#[test]
+fn grouping_thresholds() {
+    let fp = |i: usize| format!("{:016x}", 0x1000 + i);
+    let apart = |n: usize| {
+        cluster(
+            "dc",
+            Mode::HotStandby,
+            (0..n)
+                .map(|i| member(&format!("gw{i}"), vec![gen(1, State::Active, &fp(i))]))
+                .collect(),
+        )
+    };
+    // Up to GROUP_LIMIT secrets: one finding per secret.
+    let f = qcd002(&apart(GROUP_LIMIT));
+    assert_eq!(f.len(), GROUP_LIMIT);
+    assert!(
+        f[0].message
+            .starts_with("gw1, gw2 and gw3 do not hold gw0's active generation 1"),
+        "{}",
+        f[0].message
+    );
+    // Past it: one finding for the cluster, every member named once.
+    let f = qcd002(&apart(GROUP_LIMIT + 1));
+    assert_eq!(f.len(), 1);
+    assert_eq!(f[0].members.len(), GROUP_LIMIT + 1);
+    assert!(
+        f[0].message
+            .starts_with("the 5 members are active on 5 different secrets"),
+        "{}",
+        f[0].message
+    );
+    assert!(
+        f[0].fix.starts_with("Give the cluster one secret: keep gw"),
+        "{}",
+        f[0].fix
+    );
+    assert_eq!(f[0].commands.len(), GROUP_LIMIT);
+    // Other rules' fixes then only rotate, and point to QCD002.
+    let mut c = apart(GROUP_LIMIT + 1);
+    c.members[0].manifest.generations[0].created = "2020-01-01T00:00:00Z".into();
+    let f = qcd007(&c, now());
+    assert!(
+        f[0].fix
+            .contains("do not share one secret yet: QCD002 says how"),
+        "{}",
+        f[0].fix
+    );
+    // Per-member findings about one shared secret are merged.
+    let mut c = shared();
+    for m in &mut c.members {
+        m.manifest.generations[0].created = "2020-01-01T00:00:00Z".into();
+    }
+    let f: Vec<Finding> = audit(&[c], now())
+        .into_iter()
+        .filter(|f| f.id == "QCD007")
+        .collect();
+    assert_eq!(f.len(), 1);
+    assert_eq!(f[0].members, ["gw1", "gw2"]);
+    assert!(
+        f[0].message
+            .ends_with("; the same secret is held by gw2 (generation 7)"),
+        "{}",
+        f[0].message
+    );
+    // Commands are the fix's quoted commands.
+    assert_eq!(f[0].commands, commands_of(&f[0].fix));
+    assert!(!f[0].commands.is_empty());
+}
+
 /// A single member exported for `target`, whose export record `edit` changes.
 fn exported(target: &str, edit: impl FnOnce(&mut ExportState)) -> Cluster {
     let mut c = cluster(
