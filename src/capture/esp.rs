@@ -112,6 +112,11 @@ impl EspStats {
         self.flows.get(key)
     }
 
+    /// The flows in no particular order, consuming the table.
+    pub fn into_flows(self) -> impl Iterator<Item = (EspKey, EspFlow)> {
+        self.flows.into_iter()
+    }
+
     /// Flows in order of first appearance in the capture.
     pub fn flows(&self) -> Vec<(EspKey, EspFlow)> {
         let mut v: Vec<_> = self.flows.iter().map(|(k, f)| (*k, *f)).collect();

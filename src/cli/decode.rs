@@ -473,7 +473,7 @@ fn run_capture(
     }
     if args.summary {
         let filtered = args.qcd || spi.is_some();
-        summary.attach_esp(reader.esp_stats().flows(), filtered);
+        summary.attach_esp(reader.take_esp_stats().into_flows(), filtered);
         print_summary(&summary, out)?;
     }
     if reader.damaged() {

@@ -115,12 +115,28 @@ struct SaAcc {
     last_frame: u64,
     first_time: Option<Timestamp>,
     last_time: Option<Timestamp>,
-    /// (exchange type, messages), in order of first appearance.
-    exchanges: Vec<(u8, u64)>,
+    /// Messages per exchange type (IKE_SA_INIT, IKE_AUTH,
+    /// CREATE_CHILD_SA, INFORMATIONAL), and the rare others.
+    exchanges: [u32; 4],
+    other_exchanges: Vec<(u8, u32)>,
     /// Notify types, in order of first appearance.
     notifies: Vec<u16>,
     qcd_tokens: Vec<Vec<u8>>,
     esp: Vec<(EspKey, EspFlow)>,
+}
+
+impl SaAcc {
+    /// (exchange name, messages), sorted by name.
+    fn exchange_counts(&self) -> Vec<(String, u64)> {
+        let mut v: Vec<(String, u64)> = (34u8..=37)
+            .zip(self.exchanges)
+            .filter(|&(_, c)| c > 0)
+            .chain(self.other_exchanges.iter().copied())
+            .map(|(x, c)| (ExchangeType(x).to_string(), u64::from(c)))
+            .collect();
+        v.sort();
+        v
+    }
 }
 
 /// The IKE SAs of a capture, as messages come (in capture order).
@@ -179,7 +195,8 @@ impl Summary {
                 last_frame: frame,
                 first_time: time,
                 last_time: time,
-                exchanges: Vec::new(),
+                exchanges: [0; 4],
+                other_exchanges: Vec::new(),
                 notifies: Vec::new(),
                 qcd_tokens: Vec::new(),
                 esp: Vec::new(),
@@ -194,9 +211,12 @@ impl Summary {
         if time.is_some() {
             sa.last_time = time;
         }
-        match sa.exchanges.iter_mut().find(|(x, _)| *x == m.exchange) {
-            Some((_, c)) => *c += 1,
-            None => sa.exchanges.push((m.exchange, 1)),
+        match m.exchange {
+            x @ 34..=37 => sa.exchanges[usize::from(x - 34)] += 1,
+            x => match sa.other_exchanges.iter_mut().find(|(t, _)| *t == x) {
+                Some((_, c)) => *c += 1,
+                None => sa.other_exchanges.push((x, 1)),
+            },
         }
         for n in m.notifies.iter().chain(m.inner_notifies.iter().flatten()) {
             if !sa.notifies.contains(&n.notify_type) {
@@ -212,7 +232,11 @@ impl Summary {
     /// the latest to start before the flow's first packet (else the first
     /// one between them). With a filter (--qcd, --spi) flows whose hosts
     /// have no listed SA are left out.
-    pub fn attach_esp(&mut self, flows: Vec<(EspKey, EspFlow)>, filtered: bool) {
+    pub fn attach_esp(
+        &mut self,
+        flows: impl IntoIterator<Item = (EspKey, EspFlow)>,
+        filtered: bool,
+    ) {
         for (k, f) in flows {
             let hosts = HostPair::new(k.src.ip(), k.dst.ip());
             match self.index.current(hosts, f.first_frame) {
@@ -221,6 +245,12 @@ impl Summary {
                 None => {}
             }
         }
+        // Each list in order of first appearance ((first frame, key) is unique).
+        for sa in &mut self.sas {
+            sa.esp.sort_unstable_by_key(|(k, f)| (f.first_frame, *k));
+        }
+        self.orphan_esp
+            .sort_unstable_by_key(|(k, f)| (f.first_frame, *k));
     }
 
     /// Number of rows [`Summary::rows`] yields.
@@ -256,9 +286,9 @@ impl Summary {
             first_time: fmt_time(sa.first_time),
             last_time: fmt_time(sa.last_time),
             exchanges: sa
-                .exchanges
-                .iter()
-                .map(|(x, c)| (ExchangeType(*x).to_string(), serde_json::Value::from(*c)))
+                .exchange_counts()
+                .into_iter()
+                .map(|(n, c)| (n, serde_json::Value::from(c)))
                 .collect(),
             notifies: sa
                 .notifies
@@ -411,13 +441,7 @@ impl Serialize for JsonRow<'_> {
                     m.serialize_entry("last_time", &Shown(t))?;
                 }
                 // Sorted by name, as the owned row's map is.
-                let mut ex: Vec<(String, u64)> = sa
-                    .exchanges
-                    .iter()
-                    .map(|(x, c)| (ExchangeType(*x).to_string(), *c))
-                    .collect();
-                ex.sort();
-                m.serialize_entry("exchanges", &Obj(&ex))?;
+                m.serialize_entry("exchanges", &Obj(&sa.exchange_counts()))?;
                 m.serialize_entry(
                     "notifies",
                     &seq(sa.notifies.iter().map(|t| Shown(NotifyType(*t)))),
