@@ -4,14 +4,16 @@
 # IKE_SA_INIT, IKE_AUTH, a liveness check, ESP both ways; every 4th with the
 # QCD reply, 5th on IPv6, 3rd on NAT-T, 7th fragmented), read from the page
 # cache, every command pinned to one core (taskset -c 1). For each command:
-# the best of 3 wall-clock times, the CPU time (user + system) of that run,
-# peak RSS (GNU time), and the ratio of tshark's CPU time to qcd's; then how
+# the best of 3 wall-clock times, the CPU time (perf stat's task-clock, mean
+# of 5 runs; GNU time's user + system where perf cannot count), peak RSS
+# (GNU time), and the ratio of tshark's CPU time to qcd's; then how
 # the time grows from the first size to the last (linear: 4x the SAs, at most
 # 5x the time).
 #
 #   benches/ike_heavy.sh [SAS...] [--dir DIR]     default: 5000 20000
 #
-# Needs: cargo, /usr/bin/time (GNU), taskset, bc, tshark.
+# Needs: cargo, /usr/bin/time (GNU), taskset, bc, tshark; perf (linux-perf)
+# for precise CPU times.
 set -eu
 dir=${TMPDIR:-/tmp}/qcd-ike-bench
 sizes=""
@@ -30,19 +32,28 @@ qcd=$(pwd)/target/release/qcd
 pin=""
 command -v taskset > /dev/null && pin="taskset -c 1"
 
-# measure LABEL CMD...: sets $wall $cpu $rss (best wall of 3).
+# CPU time: perf's task-clock (milliseconds, mean of 5 runs) when perf
+# works here, else GNU time's user + system (10 ms ticks, best of 3).
+perf_ok=""
+perf stat -x, -e task-clock true > /dev/null 2>&1 && perf_ok=1
+
+# measure LABEL CMD...: sets $wall $cpu $rss.
 measure() {
     label=$1; shift
     wall=""
     for _ in 1 2 3; do
         /usr/bin/time -f "%e %U %S %M" -o "$dir/time.txt" $pin "$@" > "$dir/out.txt" 2> /dev/null || true
         # GNU time prints "Command exited with non-zero status N" first.
-        read -r w u s m <<EOF
-$(tail -n 1 "$dir/time.txt")
-EOF
-        c=$(echo "$u + $s" | bc)
+        line=$(tail -n 1 "$dir/time.txt")
+        w=$(echo "$line" | cut -d' ' -f1); u=$(echo "$line" | cut -d' ' -f2)
+        sy=$(echo "$line" | cut -d' ' -f3); m=$(echo "$line" | cut -d' ' -f4)
+        c=$(echo "$u + $sy" | bc)
         if [ -z "$wall" ] || [ "$(echo "$w < $wall" | bc)" = 1 ]; then wall=$w; cpu=$c; rss=$m; fi
     done
+    if [ -n "$perf_ok" ]; then
+        ms=$(perf stat -x, -r 5 -e task-clock $pin "$@" 2>&1 > /dev/null | awk -F, '/task-clock/ { print $1 }')
+        cpu=$(echo "scale=3; $ms / 1000" | bc)
+    fi
     printf '  %-52s wall %6s s  cpu %6s s  peak RSS %7s KiB\n' "$label" "$wall" "$cpu" "$rss"
 }
 

@@ -738,3 +738,44 @@ fn tshark_decrypts_the_scenarios_and_sees_the_same_tokens() {
         }
     }
 }
+
+/// pcapng timestamps can be anything: a capture dated after year 9999 is
+/// diagnosed (times printed with a sign), never a panic.
+#[test]
+fn timestamps_after_year_9999_do_not_panic() {
+    use qcd::capture::write::{ip_udp, CaptureWriter, Encap, Interface};
+    use qcd::capture::{Precision, Timestamp};
+    let d = Dir::new();
+    let msg = std::fs::read_to_string(root().join("decode/qcd-reply.hex")).unwrap();
+    let msg = hex::decode(msg.trim()).unwrap();
+    let mut w = CaptureWriter::pcapng(
+        Vec::new(),
+        &[Interface {
+            link: Encap::Ethernet.link_type(false),
+            // Microseconds: 3e11 s still fits pcapng's 64-bit timestamp.
+            tsresol: 6,
+        }],
+    )
+    .unwrap();
+    for (i, secs) in [300_000_000_000i64, 300_000_000_020]
+        .into_iter()
+        .enumerate()
+    {
+        let ip = ip_udp(
+            "198.51.100.2:500".parse().unwrap(),
+            "192.0.2.1:500".parse().unwrap(),
+            &msg,
+        );
+        w.write_packet(
+            0,
+            Timestamp::new(secs, i as u64 * 1000, Precision::Micro),
+            &Encap::Ethernet.frame(&ip),
+        )
+        .unwrap();
+    }
+    std::fs::write(d.path("far.pcapng"), w.into_inner()).unwrap();
+    let r = d.run(&["diagnose", "far.pcapng", "--json"]);
+    assert!(matches!(r.code, Some(0 | 1)), "{}", r.stderr);
+    assert!(!r.stderr.contains("panicked"), "{}", r.stderr);
+    assert!(r.stdout.contains("+11476-"), "{}", r.stdout);
+}

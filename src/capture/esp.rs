@@ -112,10 +112,16 @@ impl EspStats {
         self.flows.get(key)
     }
 
+    /// The flows in no particular order, consuming the table.
+    pub fn into_flows(self) -> impl Iterator<Item = (EspKey, EspFlow)> {
+        self.flows.into_iter()
+    }
+
     /// Flows in order of first appearance in the capture.
     pub fn flows(&self) -> Vec<(EspKey, EspFlow)> {
         let mut v: Vec<_> = self.flows.iter().map(|(k, f)| (*k, *f)).collect();
-        v.sort_by_key(|(k, f)| (f.first_frame, *k));
+        // (first frame, key) is unique: an unstable sort gives the same order.
+        v.sort_unstable_by_key(|(k, f)| (f.first_frame, *k));
         v
     }
 }

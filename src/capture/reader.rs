@@ -522,6 +522,12 @@ impl<'r> CaptureReader<'r> {
         &self.st.esp
     }
 
+    /// Takes the ESP flow table out of the reader (leaving it empty), so a
+    /// caller can consume it without a copy.
+    pub fn take_esp_stats(&mut self) -> EspStats {
+        std::mem::take(&mut self.st.esp)
+    }
+
     pub fn counters(&self) -> Counters {
         self.st.counters
     }

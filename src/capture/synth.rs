@@ -53,9 +53,11 @@ pub struct SynthSummary {
     pub esp_udp: u64,
 }
 
-struct Counting<W> {
-    inner: W,
-    n: u64,
+/// A writer that counts the bytes written (the synthetic generators stop at
+/// a size).
+pub(crate) struct Counting<W> {
+    pub(crate) inner: W,
+    pub(crate) n: u64,
 }
 
 impl<W: Write> Write for Counting<W> {

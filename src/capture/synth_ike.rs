@@ -10,6 +10,7 @@
 use std::io::{self, Write};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
+use super::synth::Counting;
 use super::write::{
     esp_body, fragment, ip_raw, ip_udp, with_non_esp_marker, CaptureWriter, Encap, Format,
     Interface,
@@ -67,22 +68,6 @@ pub struct IkeHeavySummary {
     pub esp: u64,
     pub qcd_replies: u64,
     pub fragments: u64,
-}
-
-struct Counting<W> {
-    inner: W,
-    n: u64,
-}
-
-impl<W: Write> Write for Counting<W> {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let n = self.inner.write(buf)?;
-        self.n += n as u64;
-        Ok(n)
-    }
-    fn flush(&mut self) -> io::Result<()> {
-        self.inner.flush()
-    }
 }
 
 fn every(i: u64, n: u64) -> bool {

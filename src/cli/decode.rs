@@ -499,7 +499,7 @@ fn run_capture(
     }
     let filtered = args.qcd || spi.is_some();
     if args.summary {
-        summary.attach_esp(reader.esp_stats().flows(), filtered);
+        summary.attach_esp(reader.take_esp_stats().into_flows(), filtered);
         printed = print_summary(&summary, out)?;
     }
     if reader.damaged() {
@@ -577,7 +577,7 @@ fn stdout_shares_the_terminal() -> bool {
 fn print_summary(summary: &Summary, out: &mut Output) -> anyhow::Result<usize> {
     let mut count = 0;
     if out.json {
-        for r in summary.rows() {
+        for r in summary.json_rows() {
             out.json_line(&r)?;
             count += 1;
         }

@@ -10,7 +10,7 @@
 //! hosts) per packet; every judgement at the end looks only at the SA's own
 //! records or at the index.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, SystemTime};
 
@@ -18,7 +18,7 @@ use super::model::numbers::*;
 use super::model::*;
 use super::takers::{self, Taker, TakerFacts};
 use crate::ikesa::digest::Suite;
-use crate::ikesa::{HostPair, Placed, SaId, SaIndex};
+use crate::ikesa::{HostPair, Map, Placed, SaId, SaIndex};
 use crate::spi::{Spi, SpiPair};
 use crate::token::profile::{MAX_TOKEN_LEN, MIN_TOKEN_LEN};
 
@@ -103,7 +103,6 @@ struct LastSeen {
 
 /// One IKE message of an SA, with what was known just before it.
 struct Rec {
-    seq: u64,
     frame: u64,
     time: SystemTime,
     /// Indices into the SA's endpoint table.
@@ -196,8 +195,9 @@ struct RekeyLink {
 struct SaState {
     spis: SpiPair,
     hosts: HostPair,
-    initiator: Option<SocketAddr>,
-    responder: Option<SocketAddr>,
+    /// The initiator's and responder's endpoints, as indices into
+    /// `endpoints` (a byte each instead of two socket addresses).
+    ends: [u8; 2],
     start: SystemTime,
     /// Frame of the SA's first message.
     first_frame: u64,
@@ -206,8 +206,11 @@ struct SaState {
     starts_with_init: bool,
     /// Retained messages: the head and pinned ones, then the last few.
     kept: Vec<Rec>,
-    tail: VecDeque<Rec>,
-    pinned: usize,
+    /// Boxed: only long-lived SAs reach it, and the many short ones then
+    /// carry one pointer instead of a deque.
+    #[allow(clippy::box_collection)]
+    tail: Option<Box<VecDeque<Rec>>>,
+    pinned: u32,
     messages: u64,
     omitted: u64,
     /// Addresses each side used (MOBIKE may move an SA), a few at most.
@@ -220,12 +223,12 @@ struct SaState {
     /// Index of `flows` once it is long (a few flows are searched in place).
     /// Boxed so that the many SAs with few flows carry one pointer, not a map.
     #[allow(clippy::box_collection)]
-    flow_slots: Option<Box<HashMap<FlowKey, usize>>>,
+    flow_slots: Option<Box<Map<FlowKey, usize>>>,
     rekeyed_from: Option<Box<RekeyLink>>,
-    replaced: Option<(SystemTime, SaId, bool)>,
+    replaced: Option<Box<(SystemTime, SaId, bool)>>,
     /// The last CREATE_CHILD_SA response that could not be decrypted
     /// (frame, time): a possible IKE SA rekey.
-    undecrypted_ccsa: Option<(u64, SystemTime)>,
+    undecrypted_ccsa: Option<Box<(u64, SystemTime)>>,
 }
 
 impl SaState {
@@ -238,25 +241,25 @@ impl SaState {
         time: SystemTime,
     ) -> SaState {
         let (initiator, responder) = if m.initiator || (!m.response && m.exchange == IKE_SA_INIT) {
-            (Some(src), Some(dst))
+            (src, dst)
         } else {
-            (Some(dst), Some(src))
+            (dst, src)
         };
+        let endpoints = vec![(initiator, Side::Initiator), (responder, Side::Responder)];
         SaState {
             spis,
             hosts,
-            initiator,
-            responder,
+            ends: [0, 1],
             start: time,
             first_frame: 0,
             suite: None,
             starts_with_init: m.exchange == IKE_SA_INIT && !m.response,
             kept: Vec::new(),
-            tail: VecDeque::new(),
+            tail: None,
             pinned: 0,
             messages: 0,
             omitted: 0,
-            endpoints: Vec::new(),
+            endpoints,
             last: [None, None],
             esp_count: [0, 0],
             flows: Vec::new(),
@@ -267,10 +270,18 @@ impl SaState {
         }
     }
 
+    fn initiator(&self) -> Option<SocketAddr> {
+        self.endpoints.get(usize::from(self.ends[0])).map(|e| e.0)
+    }
+
+    fn responder(&self) -> Option<SocketAddr> {
+        self.endpoints.get(usize::from(self.ends[1])).map(|e| e.0)
+    }
+
     /// Which side an address belongs to (by the addresses each side used).
     fn side_of(&self, src: IpAddr, dst: IpAddr) -> Side {
-        let init = self.initiator.map(|a| a.ip());
-        let resp = self.responder.map(|a| a.ip());
+        let init = self.initiator().map(|a| a.ip());
+        let resp = self.responder().map(|a| a.ip());
         if Some(src) == init || self.uses(Side::Initiator, src) {
             Side::Initiator
         } else if Some(src) == resp || self.uses(Side::Responder, src) {
@@ -284,8 +295,8 @@ impl SaState {
 
     fn ip(&self, side: Side) -> Option<IpAddr> {
         match side {
-            Side::Initiator => self.initiator.map(|a| a.ip()),
-            Side::Responder => self.responder.map(|a| a.ip()),
+            Side::Initiator => self.initiator().map(|a| a.ip()),
+            Side::Responder => self.responder().map(|a| a.ip()),
         }
     }
 
@@ -346,6 +357,10 @@ impl SaState {
 
     fn add_flow(&mut self, flow: Flow) {
         let key = (flow.src, flow.dst, flow.spi);
+        if self.flows.len() == self.flows.capacity() {
+            // Most IKE SAs carry one ESP flow each way: grow by two.
+            self.flows.reserve_exact(2.max(self.flows.len() / 2));
+        }
         self.flows.push(flow);
         let n = self.flows.len();
         match &mut self.flow_slots {
@@ -371,16 +386,24 @@ impl SaState {
             // Grow by half, not by doubling: most IKE SAs hold a handful of
             // messages, and a concentrator capture holds very many SAs.
             if self.kept.len() == self.kept.capacity() {
-                self.kept.reserve_exact((self.kept.len() / 2).max(2));
+                // The usual IKE SA: IKE_SA_INIT, IKE_AUTH and one more
+                // exchange (six messages) fit the first allocation.
+                let more = if self.kept.is_empty() {
+                    6
+                } else {
+                    (self.kept.len() / 2).max(2)
+                };
+                self.kept.reserve_exact(more);
             }
             self.kept.push(rec);
-        } else if rec.notable() && self.pinned < PINNED {
+        } else if rec.notable() && (self.pinned as usize) < PINNED {
             self.pinned += 1;
             self.kept.push(rec);
         } else {
-            self.tail.push_back(rec);
-            if self.tail.len() > TAIL {
-                self.tail.pop_front();
+            let tail = self.tail.get_or_insert_with(Default::default);
+            tail.push_back(rec);
+            if tail.len() > TAIL {
+                tail.pop_front();
                 self.omitted += 1;
             }
         }
@@ -388,8 +411,13 @@ impl SaState {
 
     /// Retained messages in capture order.
     fn recs(&self) -> Vec<&Rec> {
-        let mut v: Vec<&Rec> = self.kept.iter().chain(self.tail.iter()).collect();
-        v.sort_by_key(|r| r.seq);
+        let mut v: Vec<&Rec> = self
+            .kept
+            .iter()
+            .chain(self.tail.iter().flat_map(|t| t.iter()))
+            .collect();
+        // Frames increase in capture order and no two messages share one.
+        v.sort_by_key(|r| r.frame);
         v
     }
 }
@@ -404,12 +432,11 @@ pub struct Engine<'a> {
     #[allow(clippy::vec_box)]
     sas: Vec<Box<SaState>>,
     /// ESP seen between two hosts before any IKE SA between them.
-    pending_esp: HashMap<HostPair, Vec<(Flow, u64)>>,
+    pending_esp: Map<HostPair, Vec<(Flow, u64)>>,
     /// Decrypted rekeys waiting for the new IKE SA's first message.
-    rekeys: HashMap<SpiPair, RekeyLink>,
+    rekeys: Map<SpiPair, RekeyLink>,
     /// CREATE_CHILD_SA requests (SA, message id) → the new SPI they proposed.
-    rekey_requests: HashMap<(SaId, u32), (Spi, SocketAddr, SocketAddr)>,
-    seq: u64,
+    rekey_requests: Map<(SaId, u32), (Spi, SocketAddr, SocketAddr)>,
     last: Option<(u64, SystemTime)>,
 }
 
@@ -419,16 +446,14 @@ impl<'a> Engine<'a> {
             opts,
             index: SaIndex::new(),
             sas: Vec::new(),
-            pending_esp: HashMap::new(),
-            rekeys: HashMap::new(),
-            rekey_requests: HashMap::new(),
-            seq: 0,
+            pending_esp: Map::default(),
+            rekeys: Map::default(),
+            rekey_requests: Map::default(),
             last: None,
         }
     }
 
     fn tick(&mut self, frame: u64, time: SystemTime) {
-        self.seq += 1;
         self.last = Some((frame, time));
     }
 
@@ -487,28 +512,30 @@ impl<'a> Engine<'a> {
         if let Some(link) = self.rekeys.remove(&spis) {
             // A decrypted rekey created this SA: it is in force from the
             // rekey response on, initiated by whoever sent the request.
-            state.initiator = Some(link.from);
-            state.responder = Some(link.to);
+            state.ends = [
+                state.endpoint_index(link.from, Side::Initiator),
+                state.endpoint_index(link.to, Side::Responder),
+            ];
             self.index.restart(sa, hosts, time, link.time);
             state.start = link.time;
-            self.sas[link.old].replaced = Some((link.time, sa, true));
+            self.sas[link.old].replaced = Some(Box::new((link.time, sa, true)));
             state.rekeyed_from = Some(Box::new(link));
         } else if !state.starts_with_init && m.exchange != IKE_AUTH {
             // An IKE SA that appears in the middle, right after an IKE SA
             // between the same hosts ran a CREATE_CHILD_SA we could not read:
             // probably that SA's rekey (only the keys can tell).
             if let Some(p) = previous {
-                if let Some((f, t)) = self.sas[p].undecrypted_ccsa {
+                if let Some(&(f, t)) = self.sas[p].undecrypted_ccsa.as_deref() {
                     if self.sas[p].replaced.is_none() {
-                        self.sas[p].replaced = Some((t, sa, false));
+                        self.sas[p].replaced = Some(Box::new((t, sa, false)));
                         let old = &self.sas[p];
                         state.rekeyed_from = Some(Box::new(RekeyLink {
                             old: p,
                             frame: f,
                             time: t,
                             tokens: Vec::new(),
-                            from: old.initiator.unwrap_or(src),
-                            to: old.responder.unwrap_or(dst),
+                            from: old.initiator().unwrap_or(src),
+                            to: old.responder().unwrap_or(dst),
                             certain: false,
                         }));
                     }
@@ -576,19 +603,30 @@ impl<'a> Engine<'a> {
                         );
                     }
                 }
-                (true, None, false) => state.undecrypted_ccsa = Some((frame, time)),
+                (true, None, false) => state.undecrypted_ccsa = Some(Box::new((frame, time))),
                 _ => {}
             }
         }
         if state.messages == 0 {
             state.first_frame = frame;
         }
+        let mut m = m;
         if let Some(s) = m.negotiated() {
             state.suite = Some(s);
+            // The suite lives in the SA; a digest holding nothing else rare
+            // drops its box (one per IKE SA of a concentrator's capture).
+            if let Some(r) = m.rare.as_deref_mut() {
+                r.negotiated = None;
+                if *r == crate::ikesa::digest::Rare::default() {
+                    m.rare = None;
+                }
+            }
         }
-        let dated = (!m.response && !orphan) || m.notify(INVALID_SPI).is_some();
+        // Outages are dated by requests after the IKE SA is set up, and by
+        // INVALID_SPI: only those keep what was known before them.
+        let dated = (!m.response && !orphan && !matches!(m.exchange, IKE_SA_INIT | IKE_AUTH))
+            || m.notify(INVALID_SPI).is_some();
         let rec = Rec {
-            seq: self.seq,
             frame,
             time,
             src: state.endpoint_index(src, side),
@@ -696,7 +734,7 @@ impl Iterator for Reports<'_> {
         let report = Judge::new(&self.engine, i, self.end).run();
         let sa = &mut self.engine.sas[i];
         sa.kept = Vec::new();
-        sa.tail = VecDeque::new();
+        sa.tail = None;
         sa.flows = Vec::new();
         sa.flow_slots = None;
         Some(report)
@@ -944,13 +982,17 @@ impl<'e, 'a> Judge<'e, 'a> {
     /// request, no ESP), as after a Delete of the IKE SA.
     fn last_word(&self, r: &Rec) -> bool {
         let answer = self.recs.iter().find(|q| {
-            q.seq > r.seq && q.m.response && q.side != r.side && q.m.message_id == r.m.message_id
+            q.frame > r.frame
+                && q.m.response
+                && q.side != r.side
+                && q.m.message_id == r.m.message_id
         });
         let Some(answer) = answer else {
             return false;
         };
         let latest = self.sa.last.iter().flatten().map(|l| l.time).max();
-        latest.is_some_and(|t| t <= answer.time) && !self.recs.iter().any(|q| q.seq > answer.seq)
+        latest.is_some_and(|t| t <= answer.time)
+            && !self.recs.iter().any(|q| q.frame > answer.frame)
     }
 
     fn describe(&self, r: &Rec) -> String {
@@ -1122,15 +1164,15 @@ impl<'e, 'a> Judge<'e, 'a> {
                 notes.push(n);
             }
         }
-        let replaced = sa.replaced.map(|(_, n, c)| {
+        let replaced = sa.replaced.as_deref().map(|&(_, n, c)| {
             let s = &self.engine.sas[n];
             (format!("{} {}", s.spis.initiator, s.spis.responder), c)
         });
         SaReport {
             spi_i: sa.spis.initiator.to_string(),
             spi_r: sa.spis.responder.to_string(),
-            initiator: sa.initiator.map(|a| a.to_string()),
-            responder: sa.responder.map(|a| a.to_string()),
+            initiator: sa.initiator().map(|a| a.to_string()),
+            responder: sa.responder().map(|a| a.to_string()),
             verdict: judged.verdict,
             reason: judged.reason,
             action: judged.action,
@@ -1146,7 +1188,7 @@ impl<'e, 'a> Judge<'e, 'a> {
             takers: judged.takers,
             replaced_by: replaced.as_ref().map(|r| r.0.clone()),
             replaced_certain: replaced.map(|r| r.1),
-            replaced_at: sa.replaced.map(|r| r.0),
+            replaced_at: sa.replaced.as_deref().map(|r| r.0),
             new_sa: judged.new_sa,
             notes,
             events,
@@ -1215,8 +1257,12 @@ impl<'e, 'a> Judge<'e, 'a> {
             .iter()
             .find(|r| r.m.exchange == IKE_AUTH && !r.m.response);
         let (who_i, who_r) = (
-            sa.initiator.map(|a| a.ip().to_string()).unwrap_or_default(),
-            sa.responder.map(|a| a.ip().to_string()).unwrap_or_default(),
+            sa.initiator()
+                .map(|a| a.ip().to_string())
+                .unwrap_or_default(),
+            sa.responder()
+                .map(|a| a.ip().to_string())
+                .unwrap_or_default(),
         );
         let end_note = |t: SystemTime| -> String {
             match self.end {
@@ -1364,7 +1410,7 @@ impl<'e, 'a> Judge<'e, 'a> {
                         && q.is_request()
                         && q.m.message_id == r.m.message_id
                 })
-                .min_by_key(|q| (q.time, q.seq));
+                .min_by_key(|q| (q.time, q.frame));
             let at = asked.unwrap_or(r);
             consider(
                 Outage {
@@ -1529,7 +1575,7 @@ impl<'e, 'a> Judge<'e, 'a> {
             }
         }
         // An SA replaced by a rekey: later evidence concerns its successor.
-        if let Some((t_rep, n, certain)) = sa.replaced {
+        if let Some(&(t_rep, n, certain)) = sa.replaced.as_deref() {
             if outage.as_ref().is_none_or(|o| o.at >= t_rep) {
                 let new = &self.engine.sas[n];
                 let reason = if certain {
@@ -1553,7 +1599,7 @@ impl<'e, 'a> Judge<'e, 'a> {
                 "",
             );
             let given = self.given();
-            if let (Some(r), true) = (sa.responder, self.opts().keys_given) {
+            if let (Some(r), true) = (sa.responder(), self.opts().keys_given) {
                 if given.decrypted_from.contains(&r.ip())
                     && !given.tokens.iter().any(|(ip, _)| *ip == r.ip())
                 {
@@ -1642,7 +1688,7 @@ impl<'e, 'a> Judge<'e, 'a> {
                 .index
                 .started_after(sa.hosts, after)
                 .map(|s| &*self.engine.sas[s])
-                .find(|s| s.starts_with_init && s.initiator.map(|x| x.ip()) == Some(a))
+                .find(|s| s.starts_with_init && s.initiator().map(|x| x.ip()) == Some(a))
         };
         let end = self.end.map(|e| e.1);
         let silence = self.opts().silence;
