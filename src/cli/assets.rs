@@ -273,6 +273,78 @@ fn environment(cmd: &clap::Command, path: &[&str]) -> Vec<(&'static str, &'stati
 #[cfg(test)]
 mod tests {
     use super::*;
+    use clap::Parser;
+
+    /// Every example a man page or `--help` shows: the `Example:`
+    /// paragraphs of commands and options, the man text's examples and the
+    /// `Examples:` lists of `after_long_help`.
+    fn examples(cmd: &clap::Command, path: &mut Vec<String>, out: &mut Vec<(String, String)>) {
+        let name = format!("qcd {}", path.join(" "));
+        let mut texts: Vec<String> = Vec::new();
+        for t in [cmd.get_long_about(), cmd.get_about()]
+            .into_iter()
+            .flatten()
+        {
+            texts.push(t.to_string());
+        }
+        for a in cmd.get_arguments() {
+            for t in [a.get_long_help(), a.get_help()].into_iter().flatten() {
+                texts.push(t.to_string());
+            }
+        }
+        for t in texts {
+            for e in split_examples(&t).1 {
+                out.push((name.clone(), e));
+            }
+        }
+        let p: Vec<&str> = path.iter().map(String::as_str).collect();
+        for e in man_text(&p).examples {
+            out.push((name.clone(), e.to_string()));
+        }
+        if let Some(after) = cmd.get_after_long_help() {
+            let after = after.to_string();
+            if let Some(list) = after.split("\n\n").find(|p| p.starts_with("Examples")) {
+                for line in list.lines().skip(1) {
+                    out.push((name.clone(), line.trim().to_string()));
+                }
+            }
+        }
+        for sub in cmd.get_subcommands().filter(|s| !s.is_hide_set()) {
+            path.push(sub.get_name().to_string());
+            examples(sub, path, out);
+            path.pop();
+        }
+    }
+
+    /// A renamed or removed flag cannot stay in an example: each `qcd …`
+    /// command of every example (pipelines split at `|`, redirections
+    /// dropped) parses with the real command line, and no example holds a
+    /// placeholder such as `…`.
+    #[test]
+    fn every_example_parses() {
+        let mut all = Vec::new();
+        examples(&Cli::command(), &mut Vec::new(), &mut all);
+        let mut commands = 0;
+        for (page, example) in &all {
+            assert!(
+                !example.contains('…'),
+                "{page}: an example with `…`: {example}"
+            );
+            for part in example.split(" | ") {
+                let part = part.split(" < ").next().unwrap().trim();
+                if !part.starts_with("qcd ") {
+                    continue;
+                }
+                let words = shlex::split(part)
+                    .unwrap_or_else(|| panic!("{page}: unbalanced quotes in {example}"));
+                if let Err(e) = Cli::try_parse_from(&words) {
+                    panic!("{page}: the example does not parse: {part}\n{e}");
+                }
+                commands += 1;
+            }
+        }
+        assert!(commands >= 15, "only {commands} example commands found");
+    }
 
     #[test]
     fn examples_leave_the_description() {

@@ -38,8 +38,8 @@ const PROGRESS_MIN_BYTES: u64 = 64 << 20;
     qcd decode --qcd --port 4501 gateway.pcap\n  \
     qcd decode --summary --keys ikev2_decryption_table gateway.pcap\n\n\
     Exit status: 0 when everything was read (an IKE message that does not parse is a warning \
-    on stderr), 2 on errors and when the capture file itself is damaged (everything readable \
-    is still decoded).")]
+    on stderr), 1 when --qcd or --spi matched nothing (said on stderr), 2 on errors and when \
+    the capture file itself is damaged (everything readable is still decoded).")]
 pub struct DecodeArgs {
     /// A pcap or pcapng capture, or a file of hex, xxd or hexdump -C text;
     /// `-` reads stdin.

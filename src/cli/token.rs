@@ -53,7 +53,7 @@ pub enum TokenCommand {
     /// it matches none. A mismatch is diagnosed: SPIs swapped, an expired
     /// generation, another profile or length, the taker address.
     ///
-    /// Example: qcd token verify -k keyring.json --spi-i 0123456789abcdef --spi-r fedcba9876543210 --token 5f1c…
+    /// Example: qcd token verify -k keyring.json --spi-i 0123456789abcdef --spi-r fedcba9876543210 --token bd6cb2cc5273e5e301d711c6a94d3b509f614a4c71a120a6395eb5e2a9388184
     ///
     /// Batch: qcd token verify -k keyring.json --batch seen.txt, with lines
     /// `SPI-I SPI-R TOKEN [TAKER-ADDR]`; one verdict per data line.
