@@ -136,10 +136,13 @@ impl Output {
     pub fn fit_table(&self, build: impl Fn(bool) -> comfy_table::Table) -> String {
         let mut wide = build(false);
         wide.set_content_arrangement(comfy_table::ContentArrangement::Disabled);
-        let text = wide.to_string();
-        let width = usize::from(self.width());
-        if text.lines().all(|l| l.chars().count() <= width) {
-            text
+        // The wide layout's natural width from its columns' widest lines
+        // (one border, and a space each side of every cell plus its
+        // separator), without rendering it.
+        let widths = wide.column_max_content_widths();
+        let natural: usize = widths.iter().map(|&w| usize::from(w) + 3).sum::<usize>() + 1;
+        if natural <= usize::from(self.width()) {
+            wide.to_string()
         } else {
             build(true).to_string()
         }
