@@ -101,10 +101,11 @@ impl Output {
         &mut self.out
     }
 
-    /// Wraps `text` in an ANSI style when colour is on.
-    pub fn paint(&self, style: Style, text: &str) -> String {
+    /// Wraps `text` in an ANSI style when colour is on (borrowed as is
+    /// when it is off).
+    pub fn paint<'t>(&self, style: Style, text: &'t str) -> std::borrow::Cow<'t, str> {
         if !self.color {
-            return text.to_string();
+            return std::borrow::Cow::Borrowed(text);
         }
         let code = match style {
             Style::Good => "32",
@@ -113,7 +114,7 @@ impl Output {
             Style::Dim => "2",
             Style::Bold => "1",
         };
-        format!("\x1b[{code}m{text}\x1b[0m")
+        std::borrow::Cow::Owned(format!("\x1b[{code}m{text}\x1b[0m"))
     }
 
     /// A table in qcd's house style, as wide as [`Output::width`] at most

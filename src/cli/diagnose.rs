@@ -171,13 +171,22 @@ fn render(out: &mut Output, r: &SaReport) -> anyhow::Result<()> {
     if !r.action.is_empty() {
         out.answer(&format!("  what to do: {}", r.action))?;
     }
+    // One buffer for every timeline line (a concentrator's capture prints
+    // hundreds of thousands).
+    let mut line = String::with_capacity(256);
+    let mut frame = String::with_capacity(16);
     for e in &r.events {
-        out.line(&format!(
-            "  {}  {:>6}  {}",
+        use std::fmt::Write as _;
+        line.clear();
+        frame.clear();
+        let _ = write!(frame, "#{}", e.frame);
+        let _ = write!(
+            line,
+            "  {}  {frame:>6}  {}",
             out.paint(Style::Dim, &e.time),
-            format!("#{}", e.frame),
             e.what
-        ))?;
+        );
+        out.line(&line)?;
     }
     if r.events_omitted > 0 {
         out.line(&format!(
