@@ -678,6 +678,10 @@ enum Event {
     },
 }
 
+/// The longest hex dump charon prints that qcd reads (keys are at most 64
+/// octets with salt, NAT-D chunks a few dozen).
+const MAX_DUMP_BYTES: usize = 1024;
+
 fn parse_charon(text: &str, file: &str) -> KeyTable {
     let mut table = KeyTable::new(KeyFormat::Charon);
     let mut events: Vec<Event> = Vec::new();
@@ -793,7 +797,10 @@ fn parse_charon(text: &str, file: &str) -> KeyTable {
                 "natd_chunk" => Some(None),
                 _ => None,
             };
-            if let (Some(name), Some(len)) = (name, len) {
+            // A length the log declares is only trusted up to what a key or
+            // a NAT-D chunk can be: a forged "=> 3e18 bytes" must not size an
+            // allocation (found by the keylog fuzz target).
+            if let (Some(name), Some(len)) = (name, len.filter(|&n| n <= MAX_DUMP_BYTES)) {
                 if name.is_some() || len >= 16 {
                     if let Some(d) = dump.take() {
                         finish(d, &mut sets, &mut open, &mut events, &mut table);
@@ -1261,6 +1268,25 @@ mod tests {
                 let _ = parse(&text, "fuzz", f);
             }
             let _ = detect(&text);
+        }
+    }
+
+    /// Found by the keylog fuzz target in CI: a dump whose declared length
+    /// is absurd must not size an allocation.
+    #[test]
+    fn absurd_dump_lengths_are_ignored() {
+        let line = "07:30:36 11[IKE] Sk_ei secret => 3333333333333333333 bytes @ 0x1\n";
+        let t = parse(line, "log", KeyFormat::Charon);
+        assert!(t.is_empty());
+        let crash = include_bytes!("../../tests/data/fuzz/keylog-huge-dump-length.txt");
+        let text = String::from_utf8_lossy(crash);
+        for f in [
+            KeyFormat::Tcpdump,
+            KeyFormat::Libreswan,
+            KeyFormat::Charon,
+            KeyFormat::Wireshark,
+        ] {
+            let _ = parse(&text, "crash", f);
         }
     }
 }
