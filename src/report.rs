@@ -5,6 +5,8 @@
 //! (NDJSON), otherwise the command renders text or a table. Nothing here knows
 //! about IKE.
 
+pub mod grid;
+
 use std::io::{self, IsTerminal, Write};
 
 use serde::Serialize;

@@ -2,7 +2,7 @@
 //! packets to an SPI went on after a peer rebooted.
 
 use super::Timestamp;
-use std::collections::HashMap;
+use indexmap::IndexMap;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::net::SocketAddr;
 
@@ -62,11 +62,13 @@ pub struct EspFlow {
     pub last_seq: u32,
 }
 
-/// ESP packets aggregated per [`EspKey`]; recording a packet allocates only
+/// ESP packets aggregated per [`EspKey`], in order of first appearance (an
+/// insertion-ordered map: the flows themselves in one vector, the hash
+/// table holding only their positions); recording a packet allocates only
 /// when a new SA direction appears.
 #[derive(Debug, Clone, Default)]
 pub struct EspStats {
-    flows: HashMap<EspKey, EspFlow, BuildHasherDefault<KeyHasher>>,
+    flows: IndexMap<EspKey, EspFlow, BuildHasherDefault<KeyHasher>>,
     packets: u64,
 }
 
@@ -112,17 +114,24 @@ impl EspStats {
         self.flows.get(key)
     }
 
-    /// The flows in no particular order, consuming the table.
+    /// The flows in order of first appearance, consuming the table.
     pub fn into_flows(self) -> impl Iterator<Item = (EspKey, EspFlow)> {
         self.flows.into_iter()
     }
 
-    /// Flows in order of first appearance in the capture.
+    /// The flows in order of first appearance, borrowed.
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = (&EspKey, &EspFlow)> {
+        self.flows.iter()
+    }
+
+    /// The `i`-th flow in order of first appearance.
+    pub fn get_index(&self, i: usize) -> Option<(&EspKey, &EspFlow)> {
+        self.flows.get_index(i)
+    }
+
+    /// Flows in order of first appearance in the capture, copied.
     pub fn flows(&self) -> Vec<(EspKey, EspFlow)> {
-        let mut v: Vec<_> = self.flows.iter().map(|(k, f)| (*k, *f)).collect();
-        // (first frame, key) is unique: an unstable sort gives the same order.
-        v.sort_unstable_by_key(|(k, f)| (f.first_frame, *k));
-        v
+        self.flows.iter().map(|(k, f)| (*k, *f)).collect()
     }
 }
 
@@ -157,5 +166,11 @@ mod tests {
         assert_eq!((f.first_time, f.last_time), (t(10), t(12)));
         assert_eq!((f.first_seq, f.last_seq), (1, 2));
         assert_eq!(s.flows()[1].0, k2);
+        // First appearance, not key order: k3 sorts before k1 but came later.
+        let k3 = EspKey { spi: 1, ..k1 };
+        s.record(k3, 4, t(13), 1);
+        let order: Vec<EspKey> = s.iter().map(|(k, _)| *k).collect();
+        assert_eq!(order, [k1, k2, k3]);
+        assert_eq!(s.get_index(2).map(|(k, _)| *k), Some(k3));
     }
 }

@@ -37,7 +37,7 @@ pub use link::LinkType;
 pub use reader::{
     read_head, CaptureError, CaptureReader, Counters, Event, Options, Warning, WarningKind,
 };
-pub use time::{Precision, Timestamp};
+pub use time::{Precision, Rfc3339Writer, Timestamp};
 
 use std::net::SocketAddr;
 
@@ -76,6 +76,28 @@ pub fn format_endpoint(addr: &SocketAddr) -> String {
     addr.to_string()
 }
 
+/// Appends what [`format_endpoint`] returns; IPv4 without the general
+/// formatting machinery (a report of many rows writes thousands).
+pub fn push_endpoint(out: &mut String, addr: &SocketAddr) {
+    match addr {
+        SocketAddr::V4(a) => {
+            let mut b = itoa::Buffer::new();
+            for (i, octet) in a.ip().octets().iter().enumerate() {
+                if i > 0 {
+                    out.push('.');
+                }
+                out.push_str(b.format(*octet));
+            }
+            out.push(':');
+            out.push_str(b.format(a.port()));
+        }
+        SocketAddr::V6(_) => {
+            use std::fmt::Write as _;
+            let _ = write!(out, "{addr}");
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -98,5 +120,17 @@ mod tests {
         let v6: SocketAddr = "[2001:db8::1]:4500".parse().unwrap();
         assert_eq!(format_endpoint(&v4), "192.0.2.1:500");
         assert_eq!(format_endpoint(&v6), "[2001:db8::1]:4500");
+        for a in [
+            "0.0.0.0:0",
+            "255.255.255.255:65535",
+            "10.0.0.1:500",
+            "[::]:0",
+            "[fe80::1%2]:4500",
+        ] {
+            let a: SocketAddr = a.parse().unwrap();
+            let mut out = String::from("x");
+            push_endpoint(&mut out, &a);
+            assert_eq!(out[1..], format_endpoint(&a));
+        }
     }
 }

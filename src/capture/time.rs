@@ -56,6 +56,56 @@ impl Timestamp {
     }
 }
 
+/// Writes timestamps exactly as [`Timestamp::format_rfc3339`] does, into a
+/// caller's buffer, with the date and time of day of the last second
+/// formatted kept: the timestamps of a capture share their seconds, so a
+/// report of many rows formats a date once per second, not once per time.
+#[derive(Debug, Default, Clone)]
+pub struct Rfc3339Writer {
+    /// `YYYY-MM-DDTHH:MM:SS` of `secs`.
+    head: String,
+    secs: Option<i64>,
+}
+
+impl Rfc3339Writer {
+    pub fn new() -> Rfc3339Writer {
+        Rfc3339Writer::default()
+    }
+
+    /// Appends `t` as RFC 3339 (6 or 9 fractional digits, by precision).
+    pub fn push(&mut self, t: &Timestamp, out: &mut String) {
+        if !(0..253_402_300_800).contains(&t.secs) {
+            use fmt::Write as _;
+            let _ = write!(out, "{t}");
+            return;
+        }
+        if self.secs != Some(t.secs) {
+            let whole = UNIX_EPOCH + Duration::from_secs(t.secs as u64);
+            self.head.clear();
+            use fmt::Write as _;
+            let _ = write!(self.head, "{}", humantime::format_rfc3339_seconds(whole));
+            // Drop the `Z`: the fraction goes before it.
+            self.head.pop();
+            self.secs = Some(t.secs);
+        }
+        out.push_str(&self.head);
+        let (value, digits) = match t.precision {
+            Precision::Micro => (t.nanos / 1000, 6),
+            Precision::Nano => (t.nanos, 9),
+        };
+        let mut frac = [b'0'; 10];
+        frac[0] = b'.';
+        let mut v = value;
+        for d in frac[1..=digits].iter_mut().rev() {
+            *d = b'0' + (v % 10) as u8;
+            v /= 10;
+        }
+        // ASCII digits: always valid UTF-8.
+        out.push_str(std::str::from_utf8(&frac[..=digits]).unwrap_or_default());
+        out.push('Z');
+    }
+}
+
 impl fmt::Display for Timestamp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.to_system_time() {
@@ -84,5 +134,42 @@ mod tests {
         assert_eq!(t.format_rfc3339(), "1970-01-01T00:00:01.500000Z");
         let t = Timestamp::new(-1, 0, Precision::Micro);
         assert_eq!(t.format_rfc3339(), "-1.000000000s-since-epoch");
+    }
+
+    proptest::proptest! {
+        /// The cached writer writes what `Display` (humantime) writes, for
+        /// any time, precision and sequence (cache hits and misses).
+        #[test]
+        fn writer_equals_display(
+            times in proptest::collection::vec(
+                (-10i64..253_402_300_810, 0u64..1_000_000_000, proptest::bool::ANY),
+                1..20,
+            ),
+            repeat in proptest::bool::ANY,
+        ) {
+            let mut w = Rfc3339Writer::new();
+            for (secs, nanos, nano) in times {
+                let p = if nano { Precision::Nano } else { Precision::Micro };
+                let t = Timestamp::new(secs, nanos, p);
+                for _ in 0..(1 + usize::from(repeat)) {
+                    let mut out = String::from("x");
+                    w.push(&t, &mut out);
+                    proptest::prop_assert_eq!(&out[1..], t.to_string());
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn writer_at_the_edges() {
+        let mut w = Rfc3339Writer::new();
+        for secs in [0, 59, 86_399, 86_400, 951_782_400, 253_402_300_799] {
+            for p in [Precision::Micro, Precision::Nano] {
+                let t = Timestamp::new(secs, 999_999_999, p);
+                let mut out = String::new();
+                w.push(&t, &mut out);
+                assert_eq!(out, t.to_string());
+            }
+        }
     }
 }

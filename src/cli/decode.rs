@@ -14,12 +14,13 @@ use clap::{Args, ValueEnum};
 use serde::Serialize;
 
 use qcd::capture::{self, read_head, CaptureReader, Event, Options};
-use qcd::decode::summary::{digest_is_qcd_related, SaRow, Summary};
+use qcd::decode::summary::{digest_is_qcd_related, Summary, TABLE_NARROW, TABLE_WIDE};
 use qcd::decode::{
     self, input, text, As, DecodeOptions, Decoded, DecodedMessage, Decoder, DecryptOptions,
 };
 use qcd::ikecrypto::KeyTable;
 use qcd::ikesa::digest::{summarize, Keep};
+use qcd::report::grid::Grid;
 use qcd::report::{Output, Style};
 use qcd::spi::Spi;
 use qcd::wire::PayloadType;
@@ -499,7 +500,7 @@ fn run_capture(
     }
     let filtered = args.qcd || spi.is_some();
     if args.summary {
-        summary.attach_esp(reader.take_esp_stats().into_flows(), filtered);
+        summary.attach_esp(reader.take_esp_stats(), filtered);
         printed = print_summary(&summary, out)?;
     }
     if reader.damaged() {
@@ -520,12 +521,6 @@ fn run_capture(
     } else {
         Outcome::Success
     })
-}
-
-/// An ESP endpoint for the table: the port only for ESP in UDP (ESP in IP
-/// protocol 50 has port 0 in the JSON).
-fn esp_endpoint(e: &str) -> &str {
-    e.strip_suffix(":0").unwrap_or(e)
 }
 
 /// What an empty result means, for stderr.
@@ -575,140 +570,46 @@ fn stdout_shares_the_terminal() -> bool {
 
 /// Prints the summary: NDJSON rows, or a table. Returns the number of rows.
 fn print_summary(summary: &Summary, out: &mut Output) -> anyhow::Result<usize> {
-    let mut count = 0;
     if out.json {
-        for r in summary.json_rows() {
-            out.json_line(&r)?;
-            count += 1;
-        }
-        return Ok(count);
+        return Ok(summary.write_json(out.writer())?);
     }
     // Tables of a few hundred rows each: a summary of many IKE SAs streams
-    // instead of being laid out in memory at once.
+    // instead of being laid out in memory at once. Each is as wide as its
+    // content (seven columns, one line per IKE SA) when that fits the
+    // terminal, else two columns (the SPIs beside everything else
+    // stacked), wrapped by comfy-table only if still too wide.
     const TABLE_ROWS: usize = 256;
-    let mut rows = summary.rows().peekable();
-    while rows.peek().is_some() {
-        let chunk: Vec<SaRow> = rows.by_ref().take(TABLE_ROWS).collect();
-        count += chunk.len();
-        let table = out.fit_table(|narrow| summary_table(out, &chunk, narrow));
-        out.answer(&table)?;
-    }
-    Ok(count)
-}
-
-/// The summary rows as a table: seven columns on one line per IKE SA when
-/// they fit, else (80 columns) the SPIs beside everything else stacked in
-/// one column. SPIs, tokens and addresses are never broken inside.
-fn summary_table(out: &Output, rows: &[SaRow], narrow: bool) -> comfy_table::Table {
-    let mut table = out.table();
-    // The second column of the narrow layout: a time span on one line
-    // when it fits there, else on two.
-    let room = usize::from(out.width()).saturating_sub(23);
-    let span_sep = if room >= 61 { " – " } else { "\n  – " };
-    if narrow {
-        table.set_header(vec!["IKE SA (SPI-I, SPI-R)", "what was seen"]);
-    } else {
-        table.set_header(vec![
-            "IKE SA (SPI-I / SPI-R)",
-            "initiator → responder",
-            "messages",
-            "exchanges",
-            "notifies",
-            "QCD tokens",
-            "ESP SPIs",
-        ]);
-    }
-    for r in rows {
-        let sa = match (&r.spi_i, &r.spi_r) {
-            (Some(i), Some(rr)) => format!("{i}\n{rr}"),
-            _ => "(no IKE message)".to_string(),
-        };
-        let peers = match (&r.initiator, &r.responder) {
-            (Some(i), Some(rr)) if narrow => format!("{i} → {rr}"),
-            (Some(i), Some(rr)) => format!("{i}\n→ {rr}"),
-            _ => String::new(),
-        };
-        let span = |first: &Option<String>, last: &Option<String>, sep: &str| {
-            format!(
-                "{}{sep}{}",
-                first.as_deref().unwrap_or("?"),
-                last.as_deref().unwrap_or("?")
-            )
-        };
-        let messages = match (r.first_frame, r.last_frame) {
-            (Some(a), Some(b)) if narrow => format!(
-                "{} message{} (frames {a}–{b})\n  {}",
-                r.messages,
-                if r.messages == 1 { "" } else { "s" },
-                span(&r.first_time, &r.last_time, span_sep)
-            ),
-            (Some(a), Some(b)) => format!(
-                "{} (frames {a}–{b})\n{}",
-                r.messages,
-                span(&r.first_time, &r.last_time, "\n")
-            ),
-            _ => String::new(),
-        };
-        let exchanges: Vec<String> = r
-            .exchanges
-            .iter()
-            .map(|(n, c)| format!("{n} ×{c}"))
-            .collect();
-        let tokens: Vec<String> = r
-            .qcd_tokens
-            .iter()
-            .map(|t| {
-                if t.len() > 16 {
-                    format!("{}… ({} bytes)", &t[..16], t.len() / 2)
-                } else {
-                    t.clone()
-                }
-            })
-            .collect();
-        let esp: Vec<String> = r
-            .esp
-            .iter()
-            .map(|e| {
-                format!(
-                    "{}{} {} → {}: {} packet{}\n  {}",
-                    if narrow { "ESP " } else { "" },
-                    e.spi,
-                    esp_endpoint(&e.src),
-                    esp_endpoint(&e.dst),
-                    e.packets,
-                    if e.packets == 1 { "" } else { "s" },
-                    span(&e.first_time, &e.last_time, span_sep)
-                )
-            })
-            .collect();
-        if narrow {
-            let mut seen = vec![peers, messages];
-            if !exchanges.is_empty() {
-                seen.push(exchanges.join(", "));
-            }
-            if !r.notifies.is_empty() {
-                seen.push(format!("notifies: {}", r.notifies.join(", ")));
-            }
-            if !tokens.is_empty() {
-                seen.push(format!("QCD tokens: {}", tokens.join(", ")));
-            }
-            seen.extend(esp);
-            seen.retain(|l| !l.is_empty());
-            table.add_row(vec![sa, seen.join("\n")]);
+    let width = usize::from(out.width());
+    // The narrow layout's second column: a time span on one line when it
+    // fits there, else on two.
+    let room = width.saturating_sub(23);
+    let mut wide = Grid::new(&TABLE_WIDE);
+    let mut narrow = Grid::new(&TABLE_NARROW);
+    let mut text = String::new();
+    let rows = summary.len();
+    let mut at = 0;
+    while at < rows {
+        let chunk = at..(at + TABLE_ROWS).min(rows);
+        at = chunk.end;
+        wide.clear_rows();
+        summary.table_rows(chunk.clone(), false, room, &mut wide);
+        let grid = if wide.natural_width() <= width {
+            &wide
         } else {
-            table.add_row(vec![
-                sa,
-                peers,
-                messages,
-                exchanges.join("\n"),
-                r.notifies.join("\n"),
-                tokens.join("\n"),
-                esp.join("\n"),
-            ]);
+            narrow.clear_rows();
+            summary.table_rows(chunk, true, room, &mut narrow);
+            &narrow
+        };
+        text.clear();
+        if grid.natural_width() > width || grid.render(&mut text).is_none() {
+            let mut table = out.table();
+            grid.to_comfy(&mut table);
+            if let Some(c) = table.column_mut(0) {
+                c.set_constraint(comfy_table::ColumnConstraint::ContentWidth);
+            }
+            text = table.to_string();
         }
+        out.answer(&text)?;
     }
-    if let Some(c) = table.column_mut(0) {
-        c.set_constraint(comfy_table::ColumnConstraint::ContentWidth);
-    }
-    table
+    Ok(rows)
 }

@@ -8,10 +8,12 @@
 use std::net::SocketAddr;
 
 use serde::Serialize;
+use smallvec::SmallVec;
 
-use crate::capture::{self, EspFlow, EspKey, Timestamp};
+use crate::capture::{self, EspFlow, EspKey, EspStats, Rfc3339Writer, Timestamp};
 use crate::ikesa::digest::IkeSummary;
 use crate::ikesa::{HostPair, SaIndex};
+use crate::report::grid::Grid;
 use crate::spi::SpiPair;
 use crate::wire::{ExchangeType, NotifyType};
 
@@ -106,6 +108,9 @@ pub struct SaRow {
     pub esp: Vec<EspRow>,
 }
 
+/// What was seen of one IKE SA. About 200 bytes plus its rare extras
+/// (exchanges other than the four usual ones, more than six notify types,
+/// QCD tokens): the summary's memory is this per IKE SA plus the ESP flows.
 struct SaAcc {
     spis: SpiPair,
     initiator: SocketAddr,
@@ -120,24 +125,57 @@ struct SaAcc {
     exchanges: [u32; 4],
     other_exchanges: Vec<(u8, u32)>,
     /// Notify types, in order of first appearance.
-    notifies: Vec<u16>,
+    notifies: SmallVec<[u16; 6]>,
     qcd_tokens: Vec<Vec<u8>>,
-    esp: Vec<(EspKey, EspFlow)>,
 }
 
 impl SaAcc {
     /// (exchange name, messages), sorted by name.
-    fn exchange_counts(&self) -> Vec<(String, u64)> {
-        let mut v: Vec<(String, u64)> = (34u8..=37)
+    fn exchange_counts(&self) -> SmallVec<[(ExchangeName, u64); 4]> {
+        let mut v: SmallVec<[(ExchangeName, u64); 4]> = (34u8..=37)
             .zip(self.exchanges)
             .filter(|&(_, c)| c > 0)
             .chain(self.other_exchanges.iter().copied())
-            .map(|(x, c)| (ExchangeType(x).to_string(), u64::from(c)))
+            .map(|(x, c)| (ExchangeName::of(x), u64::from(c)))
             .collect();
-        v.sort();
+        v.sort_unstable();
         v
     }
 }
+
+/// An exchange type's name, borrowed when the registry knows it.
+#[derive(PartialEq, Eq, PartialOrd, Ord)]
+enum ExchangeName {
+    Known(&'static str),
+    Other(String),
+}
+
+impl ExchangeName {
+    fn of(x: u8) -> ExchangeName {
+        match ExchangeType(x).name() {
+            Some(n) => ExchangeName::Known(n),
+            None => ExchangeName::Other(ExchangeType(x).to_string()),
+        }
+    }
+
+    fn as_str(&self) -> &str {
+        match self {
+            ExchangeName::Known(n) => n,
+            ExchangeName::Other(n) => n,
+        }
+    }
+}
+
+/// A notify type's name (from the registry, or its range and number).
+fn notify_name(t: u16) -> std::borrow::Cow<'static, str> {
+    match NotifyType(t).name() {
+        Some(n) => n.into(),
+        None => NotifyType(t).to_string().into(),
+    }
+}
+
+/// Where a flow went in [`Summary::attach_esp`].
+const LEFT_OUT: usize = usize::MAX;
 
 /// The IKE SAs of a capture, as messages come (in capture order).
 #[derive(Default)]
@@ -145,14 +183,22 @@ pub struct Summary {
     /// IKE SAs ordered by their first frame.
     index: SaIndex<u64>,
     sas: Vec<SaAcc>,
-    orphan_esp: Vec<(EspKey, EspFlow)>,
+    /// The ESP flows, in order of first appearance.
+    esp: EspStats,
+    /// Positions in `esp`, grouped: the flows of each IKE SA in turn, then
+    /// the flows without an IKE SA; each group in order of first appearance.
+    esp_order: Vec<usize>,
+    /// `esp_order[esp_start[i]..esp_start[i + 1]]` are the flows of IKE SA
+    /// `i`; the group after the last IKE SA is ESP without an IKE SA.
+    /// Empty until [`Summary::attach_esp`].
+    esp_start: Vec<usize>,
 }
 
 fn fmt_time(t: Option<Timestamp>) -> Option<String> {
     t.map(|t| t.format_rfc3339())
 }
 
-fn esp_row((k, f): &(EspKey, EspFlow)) -> EspRow {
+fn esp_row((k, f): (&EspKey, &EspFlow)) -> EspRow {
     EspRow {
         spi: format!("{:08x}", k.spi),
         src: capture::format_endpoint(&k.src),
@@ -197,9 +243,8 @@ impl Summary {
                 last_time: time,
                 exchanges: [0; 4],
                 other_exchanges: Vec::new(),
-                notifies: Vec::new(),
+                notifies: SmallVec::new(),
                 qcd_tokens: Vec::new(),
-                esp: Vec::new(),
             });
         }
         let sa = &mut self.sas[i];
@@ -228,240 +273,474 @@ impl Summary {
         }
     }
 
-    /// Each ESP flow goes to the IKE SA between the same two hosts that was
-    /// the latest to start before the flow's first packet (else the first
-    /// one between them). With a filter (--qcd, --spi) flows whose hosts
-    /// have no listed SA are left out.
-    pub fn attach_esp(
-        &mut self,
-        flows: impl IntoIterator<Item = (EspKey, EspFlow)>,
-        filtered: bool,
-    ) {
-        for (k, f) in flows {
-            let hosts = HostPair::new(k.src.ip(), k.dst.ip());
-            match self.index.current(hosts, f.first_frame) {
-                Some(i) => self.sas[i].esp.push((k, f)),
-                None if !filtered => self.orphan_esp.push((k, f)),
-                None => {}
+    /// Takes the capture's ESP flows: each goes to the IKE SA between the
+    /// same two hosts that was the latest to start before the flow's first
+    /// packet (else the first one between them). With a filter (--qcd,
+    /// --spi) flows whose hosts have no listed SA are left out.
+    ///
+    /// One index lookup per flow and a counting sort: linear in the flows.
+    pub fn attach_esp(&mut self, esp: EspStats, filtered: bool) {
+        let orphans = self.sas.len();
+        let owners: Vec<usize> = esp
+            .iter()
+            .map(|(k, f)| {
+                let hosts = HostPair::new(k.src.ip(), k.dst.ip());
+                match self.index.current(hosts, f.first_frame) {
+                    Some(i) => i,
+                    None if !filtered => orphans,
+                    None => LEFT_OUT,
+                }
+            })
+            .collect();
+        // Group sizes, then their starts; flows keep their order of first
+        // appearance inside each group.
+        let mut start = vec![0usize; orphans + 2];
+        for &o in owners.iter().filter(|&&o| o != LEFT_OUT) {
+            start[o + 1] += 1;
+        }
+        for g in 1..start.len() {
+            start[g] += start[g - 1];
+        }
+        let mut next = start.clone();
+        let mut order = vec![0usize; start[orphans + 1]];
+        for (flow, &o) in owners.iter().enumerate() {
+            if o != LEFT_OUT {
+                order[next[o]] = flow;
+                next[o] += 1;
             }
         }
-        // Each list in order of first appearance ((first frame, key) is unique).
-        for sa in &mut self.sas {
-            sa.esp.sort_unstable_by_key(|(k, f)| (f.first_frame, *k));
-        }
-        self.orphan_esp
-            .sort_unstable_by_key(|(k, f)| (f.first_frame, *k));
+        self.esp = esp;
+        self.esp_order = order;
+        self.esp_start = start;
+    }
+
+    /// The ESP flows of group `g` (IKE SA `g`, or the orphans after the last).
+    fn esp_of(&self, g: usize) -> impl Iterator<Item = (&EspKey, &EspFlow)> + '_ {
+        let range = match (self.esp_start.get(g), self.esp_start.get(g + 1)) {
+            (Some(&a), Some(&b)) => a..b,
+            _ => 0..0,
+        };
+        self.esp_order[range]
+            .iter()
+            .filter_map(|&i| self.esp.get_index(i))
+    }
+
+    fn has_orphans(&self) -> bool {
+        self.esp_of(self.sas.len()).next().is_some()
     }
 
     /// Number of rows [`Summary::rows`] yields.
     pub fn len(&self) -> usize {
-        self.sas.len() + usize::from(!self.orphan_esp.is_empty())
+        self.sas.len() + usize::from(self.has_orphans())
     }
 
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
 
-    /// The rows as JSON objects, serialized straight from the accumulators
-    /// (same keys and values as [`Summary::rows`], without building them).
-    pub fn json_rows(&self) -> impl Iterator<Item = impl Serialize + '_> + '_ {
-        self.sas
-            .iter()
-            .map(JsonRow::Sa)
-            .chain((!self.orphan_esp.is_empty()).then_some(JsonRow::Orphans(&self.orphan_esp)))
+    /// Writes the rows as NDJSON (the keys and values of [`Summary::rows`],
+    /// formatted straight from the accumulators into one reused buffer).
+    /// Returns the number of rows.
+    pub fn write_json(&self, out: &mut dyn std::io::Write) -> std::io::Result<usize> {
+        let mut w = RowWriter::default();
+        for g in 0..self.len() {
+            w.buf.clear();
+            match self.sas.get(g) {
+                Some(sa) => w.json_sa(sa, self.esp_of(g)),
+                None => w.json_orphans(self.esp_of(g)),
+            }
+            w.buf.push('\n');
+            out.write_all(w.buf.as_bytes())?;
+        }
+        Ok(self.len())
+    }
+
+    /// Writes the table cells of rows `rows` into `grid`: seven columns
+    /// ([`TABLE_WIDE`]) or two ([`TABLE_NARROW`], everything but the SPIs
+    /// stacked in one cell; a time span on one line when `room` columns
+    /// fit it). SPIs, tokens and addresses are never broken inside.
+    pub fn table_rows(
+        &self,
+        rows: std::ops::Range<usize>,
+        narrow: bool,
+        room: usize,
+        grid: &mut Grid,
+    ) {
+        let mut w = RowWriter::default();
+        for g in rows {
+            w.table_row(self.sas.get(g), self.esp_of(g), narrow, room, grid);
+        }
     }
 
     /// The rows, in order of first appearance, then ESP without an IKE SA;
     /// built one at a time, so printing them keeps memory flat.
     pub fn rows(&self) -> impl Iterator<Item = SaRow> + '_ {
-        let sas = self.sas.iter().map(|sa| SaRow {
-            kind: "ike_sa",
-            spi_i: Some(sa.spis.initiator.to_hex()),
-            spi_r: Some(sa.spis.responder.to_hex()),
-            initiator: Some(capture::format_endpoint(&sa.initiator)),
-            responder: Some(capture::format_endpoint(&sa.responder)),
-            messages: sa.messages,
-            first_frame: Some(sa.first_frame),
-            last_frame: Some(sa.last_frame),
-            first_time: fmt_time(sa.first_time),
-            last_time: fmt_time(sa.last_time),
-            exchanges: sa
-                .exchange_counts()
-                .into_iter()
-                .map(|(n, c)| (n, serde_json::Value::from(c)))
-                .collect(),
-            notifies: sa
-                .notifies
-                .iter()
-                .map(|t| NotifyType(*t).to_string())
-                .collect(),
-            qcd_tokens: sa.qcd_tokens.iter().map(hex::encode).collect(),
-            esp: sa.esp.iter().map(esp_row).collect(),
-        });
-        let orphans = (!self.orphan_esp.is_empty()).then(|| SaRow {
-            kind: "esp_without_ike_sa",
-            spi_i: None,
-            spi_r: None,
-            initiator: None,
-            responder: None,
-            messages: 0,
-            first_frame: None,
-            last_frame: None,
-            first_time: None,
-            last_time: None,
-            exchanges: serde_json::Map::new(),
-            notifies: Vec::new(),
-            qcd_tokens: Vec::new(),
-            esp: self.orphan_esp.iter().map(esp_row).collect(),
-        });
-        sas.chain(orphans)
+        (0..self.len()).map(|g| {
+            let esp = self.esp_of(g).map(esp_row).collect();
+            match self.sas.get(g) {
+                Some(sa) => SaRow {
+                    kind: "ike_sa",
+                    spi_i: Some(sa.spis.initiator.to_hex()),
+                    spi_r: Some(sa.spis.responder.to_hex()),
+                    initiator: Some(capture::format_endpoint(&sa.initiator)),
+                    responder: Some(capture::format_endpoint(&sa.responder)),
+                    messages: sa.messages,
+                    first_frame: Some(sa.first_frame),
+                    last_frame: Some(sa.last_frame),
+                    first_time: fmt_time(sa.first_time),
+                    last_time: fmt_time(sa.last_time),
+                    exchanges: sa
+                        .exchange_counts()
+                        .into_iter()
+                        .map(|(n, c)| (n.as_str().to_string(), serde_json::Value::from(c)))
+                        .collect(),
+                    notifies: sa.notifies.iter().map(|t| notify_name(*t).into()).collect(),
+                    qcd_tokens: sa.qcd_tokens.iter().map(hex::encode).collect(),
+                    esp,
+                },
+                None => SaRow {
+                    kind: "esp_without_ike_sa",
+                    spi_i: None,
+                    spi_r: None,
+                    initiator: None,
+                    responder: None,
+                    messages: 0,
+                    first_frame: None,
+                    last_frame: None,
+                    first_time: None,
+                    last_time: None,
+                    exchanges: serde_json::Map::new(),
+                    notifies: Vec::new(),
+                    qcd_tokens: Vec::new(),
+                    esp,
+                },
+            }
+        })
     }
 }
 
-/// A row of `--summary --json`, borrowed (see [`SaRow`] for the keys).
-enum JsonRow<'a> {
-    Sa(&'a SaAcc),
-    Orphans(&'a [(EspKey, EspFlow)]),
+/// The header of the table's wide layout.
+pub const TABLE_WIDE: [&str; 7] = [
+    "IKE SA (SPI-I / SPI-R)",
+    "initiator → responder",
+    "messages",
+    "exchanges",
+    "notifies",
+    "QCD tokens",
+    "ESP SPIs",
+];
+
+/// The header of the table's narrow layout.
+pub const TABLE_NARROW: [&str; 2] = ["IKE SA (SPI-I, SPI-R)", "what was seen"];
+
+/// Formats rows without the general formatting machinery: numbers, hex,
+/// IPv4 endpoints and times written straight into one buffer.
+#[derive(Default)]
+struct RowWriter {
+    buf: String,
+    times: Rfc3339Writer,
+    num: itoa::Buffer,
 }
 
-/// `Display` as a JSON string value, formatted on the stack (short values:
-/// addresses, SPIs, times), without an intermediate `String`.
-struct Shown<T: std::fmt::Display>(T);
-
-/// A 96-byte stack buffer for [`Shown`]; `None` once it overflowed.
-struct StackBuf {
-    buf: [u8; 96],
-    len: Option<usize>,
+fn push_hex(out: &mut String, bytes: &[u8]) {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    for &b in bytes {
+        out.push(char::from(DIGITS[usize::from(b >> 4)]));
+        out.push(char::from(DIGITS[usize::from(b & 15)]));
+    }
 }
 
-impl std::fmt::Write for StackBuf {
-    fn write_str(&mut self, s: &str) -> std::fmt::Result {
-        let Some(len) = self.len else {
-            return Ok(());
+/// Appends `s` as a JSON string (quoted and escaped).
+fn push_json_str(out: &mut String, s: &str) {
+    if s.bytes()
+        .all(|b| (0x20..0x7f).contains(&b) && b != b'"' && b != b'\\')
+    {
+        out.push('"');
+        out.push_str(s);
+        out.push('"');
+    } else {
+        // Rare (names are ASCII): serde_json's escaping.
+        out.push_str(&serde_json::Value::from(s).to_string());
+    }
+}
+
+impl RowWriter {
+    fn key(&mut self, first: bool, key: &str) {
+        if !first {
+            self.buf.push(',');
+        }
+        self.buf.push('"');
+        self.buf.push_str(key);
+        self.buf.push_str("\":");
+    }
+
+    fn json_num(&mut self, key: &str, n: u64) {
+        self.key(false, key);
+        let RowWriter { buf, num, .. } = self;
+        buf.push_str(num.format(n));
+    }
+
+    fn json_time(&mut self, key: &str, t: Option<Timestamp>) {
+        if let Some(t) = t {
+            self.key(false, key);
+            self.buf.push('"');
+            self.times.push(&t, &mut self.buf);
+            self.buf.push('"');
+        }
+    }
+
+    fn json_endpoint(&mut self, key: &str, a: &SocketAddr) {
+        self.key(false, key);
+        self.buf.push('"');
+        capture::push_endpoint(&mut self.buf, a);
+        self.buf.push('"');
+    }
+
+    fn json_sa<'a>(&mut self, sa: &SaAcc, esp: impl Iterator<Item = (&'a EspKey, &'a EspFlow)>) {
+        self.buf.push_str("{\"kind\":\"ike_sa\",\"spi_i\":\"");
+        push_hex(&mut self.buf, &sa.spis.initiator.0);
+        self.buf.push_str("\",\"spi_r\":\"");
+        push_hex(&mut self.buf, &sa.spis.responder.0);
+        self.buf.push('"');
+        self.json_endpoint("initiator", &sa.initiator);
+        self.json_endpoint("responder", &sa.responder);
+        self.json_num("messages", sa.messages);
+        self.json_num("first_frame", sa.first_frame);
+        self.json_num("last_frame", sa.last_frame);
+        self.json_time("first_time", sa.first_time);
+        self.json_time("last_time", sa.last_time);
+        // Sorted by name, as the owned row's map is.
+        self.buf.push_str(",\"exchanges\":{");
+        for (i, (name, count)) in sa.exchange_counts().iter().enumerate() {
+            if i > 0 {
+                self.buf.push(',');
+            }
+            push_json_str(&mut self.buf, name.as_str());
+            self.buf.push(':');
+            let RowWriter { buf, num, .. } = self;
+            buf.push_str(num.format(*count));
+        }
+        self.buf.push_str("},\"notifies\":[");
+        for (i, t) in sa.notifies.iter().enumerate() {
+            if i > 0 {
+                self.buf.push(',');
+            }
+            push_json_str(&mut self.buf, &notify_name(*t));
+        }
+        self.buf.push_str("],\"qcd_tokens\":[");
+        for (i, t) in sa.qcd_tokens.iter().enumerate() {
+            if i > 0 {
+                self.buf.push(',');
+            }
+            self.buf.push('"');
+            push_hex(&mut self.buf, t);
+            self.buf.push('"');
+        }
+        self.buf.push(']');
+        self.json_esp(esp);
+        self.buf.push('}');
+    }
+
+    fn json_orphans<'a>(&mut self, esp: impl Iterator<Item = (&'a EspKey, &'a EspFlow)>) {
+        self.buf.push_str(
+            "{\"kind\":\"esp_without_ike_sa\",\"messages\":0,\"exchanges\":{},\"notifies\":[],\"qcd_tokens\":[]",
+        );
+        self.json_esp(esp);
+        self.buf.push('}');
+    }
+
+    fn json_esp<'a>(&mut self, esp: impl Iterator<Item = (&'a EspKey, &'a EspFlow)>) {
+        self.buf.push_str(",\"esp\":[");
+        for (i, (k, f)) in esp.enumerate() {
+            if i > 0 {
+                self.buf.push(',');
+            }
+            self.buf.push_str("{\"spi\":\"");
+            push_hex(&mut self.buf, &k.spi.to_be_bytes());
+            self.buf.push('"');
+            self.json_endpoint("src", &k.src);
+            self.json_endpoint("dst", &k.dst);
+            self.json_num("packets", f.packets);
+            self.json_num("first_frame", f.first_frame);
+            self.json_num("last_frame", f.last_frame);
+            self.json_time("first_time", f.first_time);
+            self.json_time("last_time", f.last_time);
+            self.buf.push('}');
+        }
+        self.buf.push(']');
+    }
+
+    /// `first – last` (`?` for a missing time).
+    fn span(
+        &mut self,
+        first: Option<Timestamp>,
+        last: Option<Timestamp>,
+        sep: &str,
+        out: &mut String,
+    ) {
+        match first {
+            Some(t) => self.times.push(&t, out),
+            None => out.push('?'),
+        }
+        out.push_str(sep);
+        match last {
+            Some(t) => self.times.push(&t, out),
+            None => out.push('?'),
+        }
+    }
+
+    fn table_row<'a>(
+        &mut self,
+        sa: Option<&SaAcc>,
+        esp: impl Iterator<Item = (&'a EspKey, &'a EspFlow)>,
+        narrow: bool,
+        room: usize,
+        grid: &mut Grid,
+    ) {
+        let span_sep = if room >= 61 { " – " } else { "\n  – " };
+        let list_sep = if narrow { ", " } else { "\n" };
+        match sa {
+            Some(sa) => {
+                let c = grid.cell();
+                push_hex(c, &sa.spis.initiator.0);
+                c.push('\n');
+                push_hex(c, &sa.spis.responder.0);
+            }
+            None => grid.cell().push_str("(no IKE message)"),
+        }
+        grid.end_cell();
+        // The narrow layout stacks everything else in one cell: `line`
+        // starts each of its lines.
+        let mut first = true;
+        let mut line = |grid: &mut Grid| {
+            if !first {
+                grid.cell().push('\n');
+            }
+            first = false;
         };
-        match self.buf.get_mut(len..len + s.len()) {
-            Some(dst) => {
-                dst.copy_from_slice(s.as_bytes());
-                self.len = Some(len + s.len());
+        if let Some(sa) = sa {
+            if narrow {
+                line(grid);
             }
-            None => self.len = None,
-        }
-        Ok(())
-    }
-}
-
-impl<T: std::fmt::Display> Serialize for Shown<T> {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        use std::fmt::Write as _;
-        let mut b = StackBuf {
-            buf: [0; 96],
-            len: Some(0),
-        };
-        let _ = write!(b, "{}", self.0);
-        match b.len.and_then(|n| std::str::from_utf8(&b.buf[..n]).ok()) {
-            Some(text) => s.serialize_str(text),
-            None => s.collect_str(&self.0),
-        }
-    }
-}
-
-struct Hex<'a>(&'a [u8]);
-
-impl std::fmt::Display for Hex<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        for b in self.0 {
-            write!(f, "{b:02x}")?;
-        }
-        Ok(())
-    }
-}
-
-struct EspJson<'a>(&'a (EspKey, EspFlow));
-
-impl Serialize for EspJson<'_> {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap;
-        let (k, f) = self.0;
-        let mut m = s.serialize_map(None)?;
-        m.serialize_entry("spi", &Shown(format_args!("{:08x}", k.spi)))?;
-        m.serialize_entry("src", &Shown(k.src))?;
-        m.serialize_entry("dst", &Shown(k.dst))?;
-        m.serialize_entry("packets", &f.packets)?;
-        m.serialize_entry("first_frame", &f.first_frame)?;
-        m.serialize_entry("last_frame", &f.last_frame)?;
-        if let Some(t) = f.first_time {
-            m.serialize_entry("first_time", &Shown(t))?;
-        }
-        if let Some(t) = f.last_time {
-            m.serialize_entry("last_time", &Shown(t))?;
-        }
-        m.end()
-    }
-}
-
-struct Seq<I>(std::cell::Cell<Option<I>>);
-
-impl<I: Iterator<Item = T>, T: Serialize> Serialize for Seq<I> {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_seq(self.0.take().into_iter().flatten())
-    }
-}
-
-/// Name → count pairs as a JSON object.
-struct Obj<'a>(&'a [(String, u64)]);
-
-impl Serialize for Obj<'_> {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_map(self.0.iter().map(|(k, v)| (k, v)))
-    }
-}
-
-fn seq<I: Iterator<Item = T>, T: Serialize>(i: I) -> Seq<I> {
-    Seq(std::cell::Cell::new(Some(i)))
-}
-
-impl Serialize for JsonRow<'_> {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap;
-        let mut m = s.serialize_map(None)?;
-        match self {
-            JsonRow::Sa(sa) => {
-                m.serialize_entry("kind", "ike_sa")?;
-                m.serialize_entry("spi_i", &Shown(Hex(&sa.spis.initiator.0)))?;
-                m.serialize_entry("spi_r", &Shown(Hex(&sa.spis.responder.0)))?;
-                m.serialize_entry("initiator", &Shown(sa.initiator))?;
-                m.serialize_entry("responder", &Shown(sa.responder))?;
-                m.serialize_entry("messages", &sa.messages)?;
-                m.serialize_entry("first_frame", &sa.first_frame)?;
-                m.serialize_entry("last_frame", &sa.last_frame)?;
-                if let Some(t) = sa.first_time {
-                    m.serialize_entry("first_time", &Shown(t))?;
+            let c = grid.cell();
+            capture::push_endpoint(c, &sa.initiator);
+            c.push_str(if narrow { " → " } else { "\n→ " });
+            capture::push_endpoint(c, &sa.responder);
+            if narrow {
+                line(grid);
+            } else {
+                grid.end_cell();
+            }
+            let c = grid.cell();
+            c.push_str(self.num.format(sa.messages));
+            if narrow {
+                c.push_str(if sa.messages == 1 {
+                    " message"
+                } else {
+                    " messages"
+                });
+            }
+            c.push_str(" (frames ");
+            c.push_str(self.num.format(sa.first_frame));
+            c.push('–');
+            c.push_str(self.num.format(sa.last_frame));
+            c.push_str(if narrow { ")\n  " } else { ")\n" });
+            let sep = if narrow { span_sep } else { "\n" };
+            self.span(sa.first_time, sa.last_time, sep, grid.cell());
+            if !narrow {
+                grid.end_cell();
+            }
+            let exchanges = sa.exchange_counts();
+            if narrow && !exchanges.is_empty() {
+                line(grid);
+            }
+            for (i, (n, count)) in exchanges.iter().enumerate() {
+                let c = grid.cell();
+                if i > 0 {
+                    c.push_str(list_sep);
                 }
-                if let Some(t) = sa.last_time {
-                    m.serialize_entry("last_time", &Shown(t))?;
-                }
-                // Sorted by name, as the owned row's map is.
-                m.serialize_entry("exchanges", &Obj(&sa.exchange_counts()))?;
-                m.serialize_entry(
-                    "notifies",
-                    &seq(sa.notifies.iter().map(|t| Shown(NotifyType(*t)))),
-                )?;
-                m.serialize_entry(
-                    "qcd_tokens",
-                    &seq(sa.qcd_tokens.iter().map(|t| Shown(Hex(t)))),
-                )?;
-                m.serialize_entry("esp", &seq(sa.esp.iter().map(EspJson)))?;
+                c.push_str(n.as_str());
+                c.push_str(" ×");
+                c.push_str(self.num.format(*count));
             }
-            JsonRow::Orphans(flows) => {
-                m.serialize_entry("kind", "esp_without_ike_sa")?;
-                m.serialize_entry("messages", &0)?;
-                m.serialize_entry("exchanges", &Obj(&[]))?;
-                m.serialize_entry("notifies", &[0u8; 0])?;
-                m.serialize_entry("qcd_tokens", &[0u8; 0])?;
-                m.serialize_entry("esp", &seq(flows.iter().map(EspJson)))?;
+            if !narrow {
+                grid.end_cell();
+            }
+            if narrow && !sa.notifies.is_empty() {
+                line(grid);
+                grid.cell().push_str("notifies: ");
+            }
+            for (i, t) in sa.notifies.iter().enumerate() {
+                let c = grid.cell();
+                if i > 0 {
+                    c.push_str(list_sep);
+                }
+                c.push_str(&notify_name(*t));
+            }
+            if !narrow {
+                grid.end_cell();
+            }
+            if narrow && !sa.qcd_tokens.is_empty() {
+                line(grid);
+                grid.cell().push_str("QCD tokens: ");
+            }
+            for (i, t) in sa.qcd_tokens.iter().enumerate() {
+                let c = grid.cell();
+                if i > 0 {
+                    c.push_str(list_sep);
+                }
+                if t.len() > 8 {
+                    push_hex(c, &t[..8]);
+                    c.push_str("… (");
+                    c.push_str(self.num.format(t.len()));
+                    c.push_str(" bytes)");
+                } else {
+                    push_hex(c, t);
+                }
+            }
+            if !narrow {
+                grid.end_cell();
+            }
+        } else if !narrow {
+            // No peers, messages, exchanges, notifies or tokens.
+            for _ in 0..5 {
+                grid.end_cell();
             }
         }
-        m.end()
+        for (i, (k, f)) in esp.enumerate() {
+            if narrow {
+                line(grid);
+            } else if i > 0 {
+                grid.cell().push('\n');
+            }
+            let c = grid.cell();
+            if narrow {
+                c.push_str("ESP ");
+            }
+            push_hex(c, &k.spi.to_be_bytes());
+            c.push(' ');
+            push_esp_endpoint(c, &k.src);
+            c.push_str(" → ");
+            push_esp_endpoint(c, &k.dst);
+            c.push_str(": ");
+            c.push_str(self.num.format(f.packets));
+            c.push_str(if f.packets == 1 {
+                " packet\n  "
+            } else {
+                " packets\n  "
+            });
+            self.span(f.first_time, f.last_time, span_sep, grid.cell());
+        }
+        grid.end_cell();
+    }
+}
+
+/// An ESP endpoint for the table: the port only for ESP in UDP (ESP in IP
+/// protocol 50 has port 0 in the JSON).
+fn push_esp_endpoint(out: &mut String, a: &SocketAddr) {
+    capture::push_endpoint(out, a);
+    if a.port() == 0 {
+        out.truncate(out.len() - 2);
     }
 }
 
@@ -470,7 +749,7 @@ mod tests {
     use super::*;
     use crate::capture::synth_ike::{ike_heavy, IkeHeavySpec};
     use crate::capture::{CaptureReader, Event, Options};
-    use crate::ikesa::digest::{summarize, Keep};
+    use crate::ikesa::digest::{summarize, Keep, NotifySummary};
 
     /// The borrowed JSON rows say exactly what the owned rows say.
     #[test]
@@ -500,26 +779,101 @@ mod tests {
                 s.add(&d, frame, time, src, dst);
             }
         }
-        let mut flows = r.esp_stats().flows();
+        let mut esp = r.take_esp_stats();
         // One flow between hosts without IKE: an orphan row.
-        let (mut k, f) = flows[0];
-        k.src = "203.0.113.9:0".parse().unwrap();
-        flows.push((k, f));
-        s.attach_esp(flows, false);
-        let owned: Vec<serde_json::Value> = s
+        let (k, f) = esp.flows()[0];
+        let k = EspKey {
+            src: "203.0.113.9:0".parse().unwrap(),
+            ..k
+        };
+        esp.record(k, f.first_frame + 1_000_000, f.first_time, 1);
+        s.attach_esp(esp, false);
+        assert_same_rows(&s, 41);
+        let owned: Vec<SaRow> = s.rows().collect();
+        assert_eq!(owned[40].kind, "esp_without_ike_sa");
+        assert_eq!(owned[40].esp.len(), 1);
+    }
+
+    /// The NDJSON written by hand says exactly what the owned rows say
+    /// through serde, key order included.
+    fn assert_same_rows(s: &Summary, rows: usize) {
+        let mut out = Vec::new();
+        let written = s.write_json(&mut out).unwrap();
+        assert_eq!(written, rows, "{}", String::from_utf8_lossy(&out));
+        let text = String::from_utf8(out).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        let owned: Vec<String> = s
             .rows()
-            .map(|r| serde_json::to_value(&r).unwrap())
+            .map(|r| serde_json::to_string(&r).unwrap())
             .collect();
-        let borrowed: Vec<serde_json::Value> = s
-            .json_rows()
-            .map(|r| serde_json::to_value(&r).unwrap())
-            .collect();
-        assert_eq!(owned.len(), 41);
-        assert_eq!(owned, borrowed);
-        // Key order too (the NDJSON contract prints them in this order).
-        let a = serde_json::to_string(&s.rows().next().unwrap()).unwrap();
-        let b = serde_json::to_string(&s.json_rows().next().unwrap()).unwrap();
-        assert_eq!(a, b);
-        assert!(owned[40]["kind"] == "esp_without_ike_sa");
+        assert_eq!(lines.len(), rows);
+        assert_eq!(lines, owned);
+    }
+
+    fn notify(t: u16, data: &[u8]) -> NotifySummary {
+        NotifySummary {
+            notify_type: t,
+            protocol_id: 0,
+            spi: Vec::new(),
+            data: data.to_vec(),
+        }
+    }
+
+    /// The rare shapes: unknown exchange types, more notify types than
+    /// are kept inline, short and long tokens, tokens inside SK, missing
+    /// and nanosecond times, a filter that leaves flows out.
+    #[test]
+    fn rare_rows_equal_the_owned_rows() {
+        use crate::capture::Precision;
+        use crate::spi::Spi;
+        let a: SocketAddr = "192.0.2.1:500".parse().unwrap();
+        let b: SocketAddr = "[2001:db8::2]:4500".parse().unwrap();
+        let spis = SpiPair {
+            initiator: Spi([1; 8]),
+            responder: Spi([2; 8]),
+        };
+        let mut s = Summary::new();
+        let t = |n| Some(Timestamp::new(1_700_000_000, n, Precision::Nano));
+        for (i, x) in [34u8, 240, 0, 240, 44, 37].into_iter().enumerate() {
+            let d = IkeSummary {
+                spis,
+                exchange: x,
+                initiator: i % 2 == 0,
+                notifies: (0..9u16)
+                    .map(|k| notify(20000 + k * 7 + i as u16, &[]))
+                    .chain([notify(NotifyType::QCD_TOKEN.0, &[7; 8])])
+                    .collect(),
+                inner_notifies: Some(vec![
+                    notify(NotifyType::QCD_TOKEN.0, &[9; 64]),
+                    notify(60000, &[]),
+                ]),
+                ..IkeSummary::default()
+            };
+            let time = if i == 3 {
+                None
+            } else {
+                t(i as u64 * 1_000_000_007)
+            };
+            s.add(&d, i as u64 + 1, time, a, b);
+        }
+        let mut esp = EspStats::default();
+        let k = |spi, src, dst| EspKey { spi, src, dst };
+        esp.record(k(0xdead_beef, a, b), 7, None, 1);
+        esp.record(k(1, b, a), 8, t(5), 1);
+        esp.record(k(2, "10.9.9.9:0".parse().unwrap(), a), 9, t(6), 1);
+        s.attach_esp(esp.clone(), false);
+        assert_same_rows(&s, 2);
+        let row = s.rows().next().unwrap();
+        assert!(row.notifies.len() > 6, "{:?}", row.notifies);
+        assert_eq!(row.qcd_tokens.len(), 2);
+        assert!(
+            row.exchanges.contains_key("private-use exchange type 240"),
+            "{:?}",
+            row.exchanges
+        );
+        assert_eq!(row.esp.len(), 2);
+        // With a filter, ESP whose hosts have no listed IKE SA is left out.
+        s.attach_esp(esp, true);
+        assert_same_rows(&s, 1);
     }
 }
