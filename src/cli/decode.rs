@@ -592,12 +592,11 @@ fn print_summary(summary: &Summary, out: &mut Output) -> anyhow::Result<usize> {
         let chunk = at..(at + TABLE_ROWS).min(rows);
         at = chunk.end;
         wide.clear_rows();
-        summary.table_rows(chunk.clone(), false, room, &mut wide);
-        let grid = if wide.natural_width() <= width {
+        let grid = if summary.table_rows(chunk.clone(), false, room, Some(width), &mut wide) {
             &wide
         } else {
             narrow.clear_rows();
-            summary.table_rows(chunk, true, room, &mut narrow);
+            summary.table_rows(chunk, true, room, None, &mut narrow);
             &narrow
         };
         text.clear();

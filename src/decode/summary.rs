@@ -359,17 +359,25 @@ impl Summary {
     /// ([`TABLE_WIDE`]) or two ([`TABLE_NARROW`], everything but the SPIs
     /// stacked in one cell; a time span on one line when `room` columns
     /// fit it). SPIs, tokens and addresses are never broken inside.
+    ///
+    /// With `fit`, stops (returning `false`) as soon as the table is wider
+    /// than that: the caller then takes the other layout.
     pub fn table_rows(
         &self,
         rows: std::ops::Range<usize>,
         narrow: bool,
         room: usize,
+        fit: Option<usize>,
         grid: &mut Grid,
-    ) {
+    ) -> bool {
         let mut w = RowWriter::default();
         for g in rows {
             w.table_row(self.sas.get(g), self.esp_of(g), narrow, room, grid);
+            if fit.is_some_and(|f| grid.natural_width() > f) {
+                return false;
+            }
         }
+        true
     }
 
     /// The rows, in order of first appearance, then ESP without an IKE SA;

@@ -18,13 +18,22 @@ use unicode_width::UnicodeWidthStr;
 pub struct Grid {
     header: Vec<String>,
     text: String,
-    /// End of each finished cell in `text`.
-    ends: Vec<usize>,
-    /// Widest line of each column so far (display columns).
+    /// Every line of every finished cell: where it ends in `text`, and
+    /// its width (measured once, when its cell is finished).
+    lines: Vec<Line>,
+    /// For each finished cell, the end of its lines in `lines`.
+    cells: Vec<usize>,
+    /// Widest line of each column so far, header included.
     widths: Vec<usize>,
     /// Whether every cell is plain text (no control characters other
     /// than `\n`): what the fast layout measures like comfy-table.
     plain: bool,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Line {
+    end: usize,
+    width: usize,
 }
 
 /// `write!` appends to the cell being written; [`Grid::end_cell`]
@@ -42,15 +51,12 @@ impl Grid {
         let mut g = Grid {
             header: header.iter().map(|h| h.to_string()).collect(),
             text: String::new(),
-            ends: Vec::new(),
-            widths: vec![0; header.len()],
+            lines: Vec::new(),
+            cells: Vec::new(),
+            widths: Vec::new(),
             plain: true,
         };
-        for i in 0..header.len() {
-            let h = std::mem::take(&mut g.header[i]);
-            g.measure(i, &h);
-            g.header[i] = h;
-        }
+        g.clear_rows();
         g
     }
 
@@ -61,12 +67,31 @@ impl Grid {
 
     /// Finishes the cell being written.
     pub fn end_cell(&mut self) {
-        let start = self.ends.last().copied().unwrap_or(0);
-        let column = self.ends.len() % self.columns();
-        let text = std::mem::take(&mut self.text);
-        self.measure(column, &text[start..]);
-        self.text = text;
-        self.ends.push(self.text.len());
+        let mut start = self.lines.last().map_or(0, |l| l.end);
+        if !self.cells.is_empty() {
+            // Past the previous cell's last line.
+            start = self.cell_end(self.cells.len() - 1);
+        }
+        let column = self.cells.len() % self.columns().max(1);
+        let mut widest = self.widths.get(column).copied().unwrap_or(0);
+        let mut at = start;
+        for line in self.text[start..].split('\n') {
+            let (width, plain) = line_width(line);
+            self.plain &= plain;
+            widest = widest.max(width);
+            at += line.len();
+            self.lines.push(Line { end: at, width });
+            at += 1;
+        }
+        if let Some(w) = self.widths.get_mut(column) {
+            *w = widest;
+        }
+        self.cells.push(self.lines.len());
+    }
+
+    /// Where cell `i`'s text ends in `text`.
+    fn cell_end(&self, i: usize) -> usize {
+        self.lines[self.cells[i] - 1].end
     }
 
     /// Appends a whole cell.
@@ -75,42 +100,47 @@ impl Grid {
         self.end_cell();
     }
 
-    fn measure(&mut self, column: usize, text: &str) {
-        for line in text.split('\n') {
-            let (w, plain) = line_width(line);
-            self.plain &= plain;
-            if w > self.widths[column] {
-                self.widths[column] = w;
-            }
-        }
-    }
-
     pub fn columns(&self) -> usize {
         self.header.len()
     }
 
     /// Finished rows.
     pub fn rows(&self) -> usize {
-        self.ends.len().checked_div(self.columns()).unwrap_or(0)
+        self.cells.len().checked_div(self.columns()).unwrap_or(0)
     }
 
     /// Removes the rows (the header stays, and the buffers keep their
     /// capacity for the next rows).
     pub fn clear_rows(&mut self) {
         self.text.clear();
-        self.ends.clear();
-        self.widths.fill(0);
+        self.lines.clear();
+        self.cells.clear();
         self.plain = true;
-        for i in 0..self.header.len() {
-            let h = std::mem::take(&mut self.header[i]);
-            self.measure(i, &h);
-            self.header[i] = h;
+        self.widths.clear();
+        for h in &self.header {
+            let mut widest = 0;
+            for line in h.split('\n') {
+                let (w, plain) = line_width(line);
+                self.plain &= plain;
+                widest = widest.max(w);
+            }
+            self.widths.push(widest);
+        }
+    }
+
+    /// The lines of cell `i`, with their widths.
+    fn cell_lines(&self, i: usize) -> CellLines<'_> {
+        let first = if i == 0 { 0 } else { self.cells[i - 1] };
+        CellLines {
+            text: &self.text,
+            start: if i == 0 { 0 } else { self.cell_end(i - 1) },
+            lines: self.lines[first..self.cells[i]].iter(),
         }
     }
 
     fn cell_text(&self, i: usize) -> &str {
-        let start = if i == 0 { 0 } else { self.ends[i - 1] };
-        &self.text[start..self.ends[i]]
+        let start = if i == 0 { 0 } else { self.cell_end(i - 1) };
+        &self.text[start..self.cell_end(i)]
     }
 
     /// The width of the table laid out without wrapping: every column as
@@ -148,42 +178,36 @@ impl Grid {
             out.push('\n');
         };
         rule(out, '┌', '─', '┬', '┐');
-        let header: Vec<&str> = self.header.iter().map(String::as_str).collect();
-        self.render_row(out, &header);
+        let mut cells: Vec<Cursor<'_>> = self
+            .header
+            .iter()
+            .map(|h| Cursor::Header(h.split('\n')))
+            .collect();
+        self.render_row(out, &mut cells);
         rule(out, '╞', '═', '╪', '╡');
-        let mut cells: Vec<&str> = Vec::with_capacity(self.columns());
         for r in 0..self.rows() {
             cells.clear();
-            cells.extend((0..self.columns()).map(|c| self.cell_text(r * self.columns() + c)));
-            self.render_row(out, &cells);
+            cells.extend(
+                (0..self.columns()).map(|c| Cursor::Cell(self.cell_lines(r * self.columns() + c))),
+            );
+            self.render_row(out, &mut cells);
         }
         rule(out, '└', '─', '┴', '┘');
         out.pop();
         Some(())
     }
 
-    fn render_row(&self, out: &mut String, cells: &[&str]) {
-        let mut lines: Vec<std::str::Split<'_, char>> =
-            cells.iter().map(|c| c.split('\n')).collect();
-        let height = cells
-            .iter()
-            .map(|c| c.bytes().filter(|&b| b == b'\n').count() + 1)
-            .max()
-            .unwrap_or(1);
+    fn render_row(&self, out: &mut String, cells: &mut [Cursor<'_>]) {
+        let height = cells.iter().map(Cursor::height).max().unwrap_or(1);
         for _ in 0..height {
             out.push('│');
-            for (i, (it, w)) in lines.iter_mut().zip(self.widths()).enumerate() {
+            for (i, (cell, w)) in cells.iter_mut().zip(self.widths()).enumerate() {
                 if i > 0 {
                     out.push('┆');
                 }
                 out.push(' ');
-                let line = it.next().unwrap_or("");
+                let (line, used) = cell.next_line();
                 out.push_str(line);
-                let used = if line.is_ascii() {
-                    line.len()
-                } else {
-                    line_width(line).0
-                };
                 push_spaces(out, w.saturating_sub(used) + 1);
             }
             out.push('│');
@@ -205,6 +229,48 @@ impl Grid {
     }
 }
 
+/// The lines of one cell of the row being rendered.
+enum Cursor<'a> {
+    Header(std::str::Split<'a, char>),
+    Cell(CellLines<'a>),
+}
+
+/// The lines of a finished cell, with their widths.
+struct CellLines<'a> {
+    text: &'a str,
+    /// Where the next line starts in `text`.
+    start: usize,
+    lines: std::slice::Iter<'a, Line>,
+}
+
+impl<'a> Iterator for CellLines<'a> {
+    type Item = (&'a str, usize);
+
+    fn next(&mut self) -> Option<(&'a str, usize)> {
+        let l = self.lines.next()?;
+        let text = &self.text[self.start..l.end];
+        self.start = l.end + 1;
+        Some((text, l.width))
+    }
+}
+
+impl<'a> Cursor<'a> {
+    fn height(&self) -> usize {
+        match self {
+            Cursor::Header(s) => s.clone().count(),
+            Cursor::Cell(c) => c.lines.len(),
+        }
+    }
+
+    /// The next line and its width; an empty line past the last.
+    fn next_line(&mut self) -> (&'a str, usize) {
+        match self {
+            Cursor::Header(s) => s.next().map_or(("", 0), |l| (l, line_width(l).0)),
+            Cursor::Cell(c) => c.next().unwrap_or(("", 0)),
+        }
+    }
+}
+
 fn push_spaces(out: &mut String, mut n: usize) {
     const SPACES: &str = "                                                                ";
     while n > 0 {
@@ -219,19 +285,29 @@ fn push_spaces(out: &mut String, mut n: usize) {
 /// characters qcd's tables use are counted here; any other goes to
 /// unicode-width.
 fn line_width(line: &str) -> (usize, bool) {
-    // Printable ASCII (the usual line), counted in one vectorised pass.
-    if line.bytes().filter(|b| (0x20..0x7f).contains(b)).count() == line.len() {
-        return (line.len(), true);
-    }
+    let bytes = line.as_bytes();
     let mut w = 0;
-    for c in line.chars() {
+    let mut at = 0;
+    loop {
+        // A run of printable ASCII, then one other character.
+        let run = bytes[at..]
+            .iter()
+            .position(|b| !(0x20..0x7f).contains(b))
+            .unwrap_or(bytes.len() - at);
+        w += run;
+        at += run;
+        let Some(c) = line[at..].chars().next() else {
+            return (w, true);
+        };
         match c {
-            ' '..='~' | '→' | '–' | '×' | '…' | '═' | '─' => w += 1,
+            '→' | '–' | '×' | '…' | '═' | '─' => {
+                w += 1;
+                at += c.len_utf8();
+            }
             c if c.is_control() => return (line.width(), false),
             _ => return (line.width(), !line.chars().any(char::is_control)),
         }
     }
-    (w, true)
 }
 
 #[cfg(test)]
