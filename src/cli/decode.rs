@@ -14,7 +14,9 @@ use clap::{Args, ValueEnum};
 use serde::Serialize;
 
 use qcd::capture::{self, read_head, CaptureReader, Event, Options};
-use qcd::decode::summary::{digest_is_qcd_related, Summary, TABLE_NARROW, TABLE_WIDE};
+use qcd::decode::summary::{
+    digest_is_qcd_related, Summary, SummaryFilter, Undecoded, TABLE_NARROW, TABLE_WIDE,
+};
 use qcd::decode::{
     self, input, text, As, DecodeOptions, Decoded, DecodedMessage, Decoder, DecryptOptions,
 };
@@ -308,16 +310,14 @@ fn not_decoded(
     e: &qcd::wire::WireError,
     truncated: bool,
 ) -> String {
-    format!(
-        "frame {frame} ({} -> {}): IKE message not decoded: {e}{}",
-        capture::format_endpoint(src),
-        capture::format_endpoint(dst),
-        if truncated {
-            " (the capture holds only part of this datagram: snapshot length)"
-        } else {
-            ""
-        }
-    )
+    Undecoded {
+        frame,
+        src: *src,
+        dst: *dst,
+        error: e.clone(),
+        truncated,
+    }
+    .to_string()
 }
 
 fn run_capture(
@@ -358,7 +358,19 @@ fn run_capture(
             CaptureReader::new(input, &name, opts)?
         }
     };
-    let mut summary = Summary::new();
+    let warn = |text: &str| match &bar {
+        Some(b) => b.suspend(|| eprintln!("qcd: warning: {name}: {text}")),
+        None => eprintln!("qcd: warning: {name}: {text}"),
+    };
+    if args.summary {
+        let filter = SummaryFilter { qcd: args.qcd, spi };
+        let summary = Summary::from_capture(&mut reader, keys, filter, |n| warn(&n.to_string()));
+        if let Some(b) = &bar {
+            b.finish_and_clear();
+        }
+        let printed = print_summary(&summary, out)?;
+        return finish(args, &name, spi, &reader, printed, out);
+    }
     // Printed messages: decoded as far as they go, every payload dissected,
     // IKE fragments reassembled across the capture.
     let mut decoder = Decoder::new(DecodeOptions {
@@ -367,10 +379,6 @@ fn run_capture(
         dissect: true,
     });
     let mut printed: usize = 0;
-    let warn = |text: &str| match &bar {
-        Some(b) => b.suspend(|| eprintln!("qcd: warning: {name}: {text}")),
-        None => eprintln!("qcd: warning: {name}: {text}"),
-    };
     while let Some(ev) = reader.next_event() {
         let (frame, time, src, dst, payload, truncated, reassembled) = match ev {
             Event::Warning(w) => {
@@ -394,7 +402,7 @@ fn run_capture(
         // as it goes) and, with --qcd, for an IKE fragment (its content is
         // known once its message is reassembled).
         let mut filter_after = false;
-        if args.summary || args.qcd || spi.is_some() {
+        if args.qcd || spi.is_some() {
             match summarize(&payload, keys, Keep::AllTypes) {
                 Ok((digest, _)) => {
                     if args.qcd && !digest_is_qcd_related(&digest) {
@@ -408,14 +416,6 @@ fn run_capture(
                             continue;
                         }
                     }
-                    if args.summary {
-                        summary.add(&digest, frame, time, src, dst);
-                        continue;
-                    }
-                }
-                Err(e) if args.summary => {
-                    warn(&not_decoded(frame, &src, &dst, &e, truncated));
-                    continue;
                 }
                 Err(_) => filter_after = true,
             }
@@ -498,11 +498,21 @@ fn run_capture(
     if let Some(b) = &bar {
         b.finish_and_clear();
     }
+    finish(args, &name, spi, &reader, printed, out)
+}
+
+/// The end of a capture's decoding: a damaged capture is an error (after
+/// everything readable was printed); an empty result is said on stderr
+/// and, with a filter, is a negative answer.
+fn finish(
+    args: &DecodeArgs,
+    name: &str,
+    spi: Option<Spi>,
+    reader: &CaptureReader<'_>,
+    printed: usize,
+    out: &mut Output,
+) -> anyhow::Result<Outcome> {
     let filtered = args.qcd || spi.is_some();
-    if args.summary {
-        summary.attach_esp(reader.take_esp_stats(), filtered);
-        printed = print_summary(&summary, out)?;
-    }
     if reader.damaged() {
         out.flush()?;
         bail!("{name} is damaged (see the warnings above); everything readable was decoded");
@@ -514,7 +524,7 @@ fn run_capture(
     // expects); with a filter it is a negative answer: exit 1.
     if !out.json && !out.quiet {
         out.flush()?;
-        eprintln!("qcd: {}", empty_result(args, &name, spi));
+        eprintln!("qcd: {}", empty_result(args, name, spi));
     }
     Ok(if filtered {
         Outcome::Negative

@@ -10,12 +10,15 @@ use std::net::SocketAddr;
 use serde::Serialize;
 use smallvec::SmallVec;
 
-use crate::capture::{self, EspFlow, EspKey, EspStats, Rfc3339Writer, Timestamp};
-use crate::ikesa::digest::IkeSummary;
+use crate::capture::{
+    self, CaptureReader, EspFlow, EspKey, EspStats, Event, Rfc3339Writer, Timestamp,
+};
+use crate::ikecrypto::KeyTable;
+use crate::ikesa::digest::{summarize, IkeSummary, Keep};
 use crate::ikesa::{HostPair, SaIndex};
 use crate::report::grid::Grid;
-use crate::spi::SpiPair;
-use crate::wire::{ExchangeType, NotifyType};
+use crate::spi::{Spi, SpiPair};
+use crate::wire::{ExchangeType, NotifyType, PayloadType, WireError};
 
 use super::{DecodedMessage, DecodedPayload};
 
@@ -58,6 +61,130 @@ pub fn is_qcd_related(m: &DecodedMessage) -> bool {
             .as_ref()
             .is_some_and(|n| QCD_NOTIFIES.iter().any(|t| t.0 == n.notify_type))
     })
+}
+
+/// Which IKE messages a summary counts (`--qcd`, `--spi`).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct SummaryFilter {
+    /// Only messages that carry QCD_TOKEN, INVALID_IKE_SPI or INVALID_SPI
+    /// (an IKE fragment is counted when keys are given: what it carries is
+    /// known only once its message is reassembled).
+    pub qcd: bool,
+    /// Only the IKE SA with this SPI (initiator's or responder's).
+    pub spi: Option<Spi>,
+}
+
+impl SummaryFilter {
+    pub fn is_active(&self) -> bool {
+        self.qcd || self.spi.is_some()
+    }
+}
+
+/// A message the summary could not read (its frame and endpoints, and why).
+#[derive(Debug, Clone)]
+pub struct Undecoded {
+    pub frame: u64,
+    pub src: SocketAddr,
+    pub dst: SocketAddr,
+    pub error: WireError,
+    /// The capture holds only part of the datagram (snapshot length).
+    pub truncated: bool,
+}
+
+impl std::fmt::Display for Undecoded {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "frame {} ({} -> {}): IKE message not decoded: {}{}",
+            self.frame,
+            self.src,
+            self.dst,
+            self.error,
+            if self.truncated {
+                " (the capture holds only part of this datagram: snapshot length)"
+            } else {
+                ""
+            }
+        )
+    }
+}
+
+/// One thing said while a capture was summarized, in capture order.
+#[derive(Debug)]
+pub enum SummaryNote {
+    /// From the capture reader (damaged records, reassembly limits...).
+    Capture(capture::Warning),
+    Undecoded(Undecoded),
+}
+
+impl std::fmt::Display for SummaryNote {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SummaryNote::Capture(w) => w.fmt(f),
+            SummaryNote::Undecoded(u) => u.fmt(f),
+        }
+    }
+}
+
+impl Summary {
+    /// Reads a whole capture into a summary: one digest per IKE message
+    /// (decrypted with `keys`), kept or not by `filter`, then the reader's
+    /// ESP flows. `note` hears each warning as it comes (a progress bar
+    /// can make room for it). The reader should tally ESP
+    /// ([`capture::Options::esp_stats`]).
+    pub fn from_capture(
+        reader: &mut CaptureReader<'_>,
+        keys: Option<&KeyTable>,
+        filter: SummaryFilter,
+        mut note: impl FnMut(SummaryNote),
+    ) -> Summary {
+        let mut summary = Summary::new();
+        while let Some(ev) = reader.next_event() {
+            let (frame, time, src, dst, payload, truncated) = match ev {
+                Event::Warning(w) => {
+                    note(SummaryNote::Capture(w));
+                    continue;
+                }
+                Event::Esp { .. } => continue,
+                Event::Ike {
+                    frame,
+                    time,
+                    src,
+                    dst,
+                    payload,
+                    truncated,
+                    ..
+                } => (frame, time, src, dst, payload, truncated),
+            };
+            let digest = match summarize(&payload, keys, Keep::AllTypes) {
+                Ok((digest, _)) => digest,
+                Err(error) => {
+                    note(SummaryNote::Undecoded(Undecoded {
+                        frame,
+                        src,
+                        dst,
+                        error,
+                        truncated,
+                    }));
+                    continue;
+                }
+            };
+            if filter.qcd
+                && !digest_is_qcd_related(&digest)
+                && (digest.first_payload != PayloadType::SKF.0 || keys.is_none())
+            {
+                continue;
+            }
+            if let Some(s) = filter.spi {
+                if digest.spis.initiator != s && digest.spis.responder != s {
+                    continue;
+                }
+            }
+            summary.add(&digest, frame, time, src, dst);
+        }
+        summary.attach_esp(reader.take_esp_stats(), filter.is_active());
+        summary
+    }
 }
 
 /// ESP packets of one SPI and direction, as the summary shows them.
@@ -757,21 +884,13 @@ mod tests {
     use super::*;
     use crate::capture::synth_ike::{ike_heavy, IkeHeavySpec};
     use crate::capture::{CaptureReader, Event, Options};
-    use crate::ikesa::digest::{summarize, Keep, NotifySummary};
+    use crate::ikesa::digest::NotifySummary;
 
     /// The borrowed JSON rows say exactly what the owned rows say.
     #[test]
     fn json_rows_equal_the_owned_rows() {
-        let mut buf = Vec::new();
-        ike_heavy(
-            &mut buf,
-            &IkeHeavySpec {
-                sas: 40,
-                ..IkeHeavySpec::default()
-            },
-        )
-        .unwrap();
-        let mut r = CaptureReader::new(std::io::Cursor::new(buf), "t", Options::default()).unwrap();
+        let capture = heavy(40);
+        let mut r = reader(&capture);
         let mut s = Summary::new();
         while let Some(e) = r.next_event() {
             if let Event::Ike {
@@ -800,6 +919,78 @@ mod tests {
         let owned: Vec<SaRow> = s.rows().collect();
         assert_eq!(owned[40].kind, "esp_without_ike_sa");
         assert_eq!(owned[40].esp.len(), 1);
+    }
+
+    fn heavy(sas: u64) -> Vec<u8> {
+        let mut buf = Vec::new();
+        ike_heavy(
+            &mut buf,
+            &IkeHeavySpec {
+                sas,
+                ..IkeHeavySpec::default()
+            },
+        )
+        .unwrap();
+        buf
+    }
+
+    fn reader(capture: &[u8]) -> CaptureReader<'static> {
+        CaptureReader::new(
+            std::io::Cursor::new(capture.to_vec()),
+            "t",
+            Options::default(),
+        )
+        .unwrap()
+    }
+
+    /// The library operation reads what the loop above reads, and its
+    /// filters keep the IKE SAs they name with their ESP, and no orphans.
+    #[test]
+    fn from_capture_and_its_filters() {
+        let capture = heavy(40);
+        let mut notes = Vec::new();
+        let all =
+            Summary::from_capture(&mut reader(&capture), None, SummaryFilter::default(), |n| {
+                notes.push(n.to_string())
+            });
+        assert!(notes.is_empty(), "{notes:?}");
+        assert_eq!(all.len(), 40);
+        let rows: Vec<SaRow> = all.rows().collect();
+        assert!(rows.iter().all(|r| r.esp.len() == 2 && r.kind == "ike_sa"));
+        // Every 4th IKE SA has the QCD reply.
+        let qcd = SummaryFilter {
+            qcd: true,
+            spi: None,
+        };
+        let q = Summary::from_capture(&mut reader(&capture), None, qcd, |_| {});
+        let with_tokens = rows.iter().filter(|r| !r.qcd_tokens.is_empty()).count();
+        assert_eq!(q.len(), with_tokens);
+        assert!(with_tokens >= 10, "{with_tokens}");
+        for r in q.rows() {
+            assert!(!r.qcd_tokens.is_empty());
+            assert!(
+                r.messages < 8,
+                "only the QCD messages are counted: {}",
+                r.messages
+            );
+        }
+        let by = |hex: &Option<String>| {
+            let spi = Spi::parse(hex.as_deref().unwrap()).unwrap();
+            let f = SummaryFilter {
+                qcd: false,
+                spi: Some(spi),
+            };
+            let s = Summary::from_capture(&mut reader(&capture), None, f, |_| {});
+            s.rows().collect::<Vec<SaRow>>()
+        };
+        let o = by(&rows[7].spi_i);
+        assert_eq!(o.len(), 1);
+        assert_eq!(o[0].spi_r, rows[7].spi_r);
+        assert_eq!(o[0].messages, rows[7].messages);
+        assert_eq!(o[0].esp.len(), 2);
+        // By SPI-R: the IKE_SA_INIT request (SPI-R still zero) is not counted.
+        let o = by(&rows[7].spi_r);
+        assert_eq!(o[0].messages, rows[7].messages - 1);
     }
 
     /// The NDJSON written by hand says exactly what the owned rows say
