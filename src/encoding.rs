@@ -191,6 +191,19 @@ pub fn decode_base64_lenient(text: &str) -> Result<Vec<u8>, EncodingError> {
         })
 }
 
+/// Lowercase hex, as `hex::encode` writes it, through the crate's table
+/// (`encode_to_slice`) instead of its character iterator: decoding a
+/// capture writes hex for every payload.
+pub fn to_hex(bytes: impl AsRef<[u8]>) -> String {
+    let bytes = bytes.as_ref();
+    let mut out = vec![0u8; bytes.len() * 2];
+    // The lengths match by construction; hex digits are ASCII.
+    match hex::encode_to_slice(bytes, &mut out) {
+        Ok(()) => String::from_utf8(out).unwrap_or_default(),
+        Err(_) => hex::encode(bytes),
+    }
+}
+
 pub fn encode_base64(bytes: &[u8]) -> String {
     base64::engine::general_purpose::STANDARD.encode(bytes)
 }
@@ -206,6 +219,14 @@ pub fn decode(format: ByteFormat, input: &[u8]) -> Result<Vec<u8>, EncodingError
 
 #[cfg(test)]
 mod tests {
+
+    proptest::proptest! {
+        #[test]
+        fn to_hex_is_hex_encode(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..64)) {
+            proptest::prop_assert_eq!(to_hex(&bytes), hex::encode(&bytes));
+        }
+    }
+
     use super::*;
 
     #[test]

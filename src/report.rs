@@ -54,6 +54,7 @@ pub struct Output {
     pub quiet: bool,
     pub color: bool,
     out: Box<dyn Write>,
+    json_buf: Vec<u8>,
 }
 
 impl Output {
@@ -63,6 +64,7 @@ impl Output {
             quiet,
             color,
             out,
+            json_buf: Vec::new(),
         }
     }
 
@@ -76,11 +78,18 @@ impl Output {
         )
     }
 
-    /// Writes one JSON object on its own line.
+    /// Writes one JSON object on its own line: serialized into one reused
+    /// buffer, then written at once (serde writes many small pieces).
     pub fn json_line<T: Serialize + ?Sized>(&mut self, value: &T) -> io::Result<()> {
-        // serde_json hands back the writer's own io::Error (e.g. BrokenPipe) through `From`.
-        serde_json::to_writer(&mut self.out, value).map_err(io::Error::from)?;
-        self.out.write_all(b"\n")
+        self.json_buf.clear();
+        serde_json::to_writer(&mut self.json_buf, value).map_err(io::Error::from)?;
+        self.json_buf.push(b'\n');
+        let written = self.out.write_all(&self.json_buf);
+        // A huge line does not keep its buffer for the rest of the run.
+        if self.json_buf.capacity() > 1 << 20 {
+            self.json_buf = Vec::new();
+        }
+        written
     }
 
     /// Writes a line of human text unless `--quiet`.

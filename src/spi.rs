@@ -279,7 +279,7 @@ impl Spi {
     }
 
     pub fn to_hex(&self) -> String {
-        hex::encode(self.0)
+        crate::encoding::to_hex(self.0)
     }
 }
 

@@ -286,7 +286,7 @@ pub(crate) fn dissect_payload(p: &Payload<'_>, d: &mut DecodedPayload) -> Vec<Wi
         PayloadType::DELETE => dissect_delete(p, d),
         PayloadType::VENDOR_ID => {
             d.vendor_id = Some(Box::new(DecodedVendorId {
-                data: hex::encode(p.body()),
+                data: crate::encoding::to_hex(p.body()),
                 vendor: crate::wire::vendor::vendor_name(p.body()),
             }));
             Ok(())
@@ -319,7 +319,7 @@ pub(crate) fn proposals_of(
             number: q.number,
             protocol_id: q.protocol_id.0,
             protocol: q.protocol_id.to_string(),
-            spi: hex::encode(q.spi),
+            spi: crate::encoding::to_hex(q.spi),
             transforms: q.transform_count,
             spi_size: with_transforms.then_some(q.spi.len() as u8),
             transform_list: None,
@@ -375,7 +375,7 @@ fn transform(t: &sa::Transform<'_>) -> DecodedTransform {
             _ => attributes.push(DecodedAttribute {
                 attr_type: a.attr_type.0,
                 format: if a.tv { "TV" } else { "TLV" },
-                value: hex::encode(a.value),
+                value: crate::encoding::to_hex(a.value),
             }),
         }
     }
@@ -419,7 +419,7 @@ fn dissect_id(p: &Payload<'_>, d: &mut DecodedPayload) -> Result<(), WireError> 
     let t: IdType = v.id_type();
     let (value, problem) = match v.value() {
         Ok(value) => (value.to_string(), None),
-        Err(e) => (hex::encode(v.data()), Some(body_err(p, e))),
+        Err(e) => (crate::encoding::to_hex(v.data()), Some(body_err(p, e))),
     };
     d.id = Some(Box::new(DecodedId {
         id_type: t.0,
@@ -443,7 +443,7 @@ fn dissect_cert(p: &Payload<'_>, d: &mut DecodedPayload) -> Result<(), WireError
     if enc.is_hash_and_url() {
         match c.hash_and_url() {
             Ok((h, u)) => {
-                dc.hash = Some(hex::encode(h));
+                dc.hash = Some(crate::encoding::to_hex(h));
                 dc.url = Some(String::from_utf8_lossy(u).into_owned());
             }
             Err(e) => problem = Some(body_err(p, e)),
@@ -489,7 +489,10 @@ fn dissect_auth(p: &Payload<'_>, d: &mut DecodedPayload) -> Result<(), WireError
         match a.digital_signature() {
             Ok(s) => {
                 da.signature_algorithm = Some(s.algorithm.unwrap_or_else(|| {
-                    format!("unparsed {}", hex::encode(s.algorithm_identifier))
+                    format!(
+                        "unparsed {}",
+                        crate::encoding::to_hex(s.algorithm_identifier)
+                    )
                 }));
                 da.signature_length = Some(s.signature.len());
             }
@@ -507,11 +510,11 @@ fn dissect_notify(p: &Payload<'_>, d: &mut DecodedPayload) -> Result<(), WireErr
     let details = match NotifyData::parse(t, n.data(), data_offset)? {
         NotifyData::Empty | NotifyData::Raw(_) => None,
         NotifyData::NatHash(h) => Some(NotifyDetails {
-            hash: Some(hex::encode(h)),
+            hash: Some(crate::encoding::to_hex(h)),
             ..Default::default()
         }),
         NotifyData::Cookie(c) => Some(NotifyDetails {
-            cookie: Some(hex::encode(c)),
+            cookie: Some(crate::encoding::to_hex(c)),
             ..Default::default()
         }),
         NotifyData::HashAlgorithms(list) => Some(NotifyDetails {
@@ -538,11 +541,11 @@ fn dissect_notify(p: &Payload<'_>, d: &mut DecodedPayload) -> Result<(), WireErr
             gateway_type: Some(gateway_type.0),
             gateway_type_name: Some(GatewayIdType::to_string(&gateway_type)),
             gateway: Some(gateway.to_string()),
-            redirect_nonce: (!nonce.is_empty()).then(|| hex::encode(nonce)),
+            redirect_nonce: (!nonce.is_empty()).then(|| crate::encoding::to_hex(nonce)),
             ..Default::default()
         }),
         NotifyData::Spi(s) => Some(NotifyDetails {
-            invalid_spi: Some(hex::encode(s)),
+            invalid_spi: Some(crate::encoding::to_hex(s)),
             ..Default::default()
         }),
         NotifyData::Ipcomp { cpi, transform } => Some(NotifyDetails {
@@ -640,7 +643,7 @@ fn dissect_ts(p: &Payload<'_>, d: &mut DecodedPayload) -> Result<(), WireError> 
                 end_port: None,
                 start_address: None,
                 end_address: None,
-                data: Some(hex::encode(data)),
+                data: Some(crate::encoding::to_hex(data)),
             }),
             Err(e) => {
                 problem = Some(e);
@@ -703,7 +706,7 @@ fn cfg_value(t: CfgAttrType, v: &[u8]) -> String {
         ValueFormat::Seconds if v.len() == 4 => {
             format!("{} s", u32::from_be_bytes([v[0], v[1], v[2], v[3]]))
         }
-        _ => hex::encode(v),
+        _ => crate::encoding::to_hex(v),
     }
 }
 

@@ -581,11 +581,11 @@ fn decode_one(p: &Payload<'_>) -> (DecodedPayload, Option<WireError>) {
                     protocol_id: n.protocol_id().0,
                     protocol: n.protocol_id().to_string(),
                     spi_size: n.spi_size(),
-                    spi: hex::encode(n.spi()),
+                    spi: crate::encoding::to_hex(n.spi()),
                     notify_type: n.notify_type().0,
                     name: n.notify_type().to_string(),
                     error: n.notify_type().is_error(),
-                    data: hex::encode(n.data()),
+                    data: crate::encoding::to_hex(n.data()),
                     details: None,
                 })
             }
@@ -614,7 +614,7 @@ fn decode_one(p: &Payload<'_>) -> (DecodedPayload, Option<WireError>) {
             Err(e) => problem = Some(e),
         }
     } else {
-        d.body = Some(hex::encode(p.body()));
+        d.body = Some(crate::encoding::to_hex(p.body()));
         if t == PayloadType::SA {
             let (list, bad) = dissect::proposals_of(p, false);
             // As before: proposals only when they all parse.
@@ -1241,7 +1241,7 @@ mod keyed_tests {
         assert_eq!(inner[0].name, "IDr");
         let n = inner[1].notify.as_ref().unwrap();
         assert_eq!(n.notify_type, NotifyType::QCD_TOKEN.0);
-        assert_eq!(n.data, hex::encode(token));
+        assert_eq!(n.data, crate::encoding::to_hex(token));
         // Without keys the SK payload stays opaque.
         let d = decode_message(&msg).unwrap();
         assert!(d.payloads[0].encrypted.as_ref().unwrap().payloads.is_none());

@@ -192,7 +192,7 @@ pub fn name_to_string(der: &[u8]) -> Option<String> {
             let key = attribute_name(&dotted).map_or(dotted, str::to_string);
             let value = match string_value(value) {
                 Some(s) => escape(&s),
-                None => format!("#{}", hex::encode(value.content)),
+                None => format!("#{}", crate::encoding::to_hex(value.content)),
             };
             parts.push(format!("{key}={value}"));
         }

@@ -306,7 +306,7 @@ mod tests {
         let want = "0102030405060708090a0b0c0d0e0f1029202520000000070000003c\
                     2900000801000004\
                     0000001801004023abababababababababababababababab";
-        assert_eq!(hex::encode(&bytes), want);
+        assert_eq!(crate::encoding::to_hex(&bytes), want);
         assert_eq!(MessageRepr::from_bytes(&bytes).unwrap(), qcd_reply());
     }
 

@@ -167,7 +167,7 @@ impl fmt::Display for IdValue<'_> {
             IdValue::Ipv6(a) => write!(f, "{a}"),
             IdValue::Text(s) | IdValue::Dn(s) => f.write_str(s),
             IdValue::Null => Ok(()),
-            IdValue::Bytes(b) => f.write_str(&hex::encode(b)),
+            IdValue::Bytes(b) => f.write_str(&crate::encoding::to_hex(b)),
         }
     }
 }

@@ -236,7 +236,7 @@ impl fmt::Display for GatewayId<'_> {
         match self {
             GatewayId::Ip(a) => write!(f, "{a}"),
             GatewayId::Fqdn(s) => f.write_str(s),
-            GatewayId::Bytes(b) => f.write_str(&hex::encode(b)),
+            GatewayId::Bytes(b) => f.write_str(&crate::encoding::to_hex(b)),
         }
     }
 }

@@ -120,7 +120,7 @@ fn windows_release(v: u32) -> Option<&'static str> {
 /// The implementation or feature a vendor ID names, with the version
 /// details some carry; `None` if unknown.
 pub fn vendor_name(vid: &[u8]) -> Option<String> {
-    let hex = hex::encode(vid);
+    let hex = crate::encoding::to_hex(vid);
     // Rockhopper VPN: version octet || SHA-1("Please enjoy Rockhopper VPN!\0").
     if vid.len() == 21 && &hex[2..] == ROCKHOPPER_SHA1 {
         return Some(format!("Rockhopper VPN (vendor ID version {})", vid[0]));
