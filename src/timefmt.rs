@@ -258,6 +258,50 @@ pub fn format_rfc3339_precise(t: SystemTime) -> String {
     }
 }
 
+/// Formats times exactly as [`format_rfc3339_precise`] does, keeping the
+/// date and time of day of the last second formatted: a report of many
+/// events formats a date once per second, not once per event.
+#[derive(Debug, Default, Clone)]
+pub struct PreciseFormatter {
+    secs: Option<u64>,
+    /// `YYYY-MM-DDTHH:MM:SS` of `secs`.
+    head: String,
+}
+
+impl PreciseFormatter {
+    pub fn new() -> PreciseFormatter {
+        PreciseFormatter::default()
+    }
+
+    pub fn format(&mut self, t: SystemTime) -> String {
+        let Ok(d) = t.duration_since(UNIX_EPOCH) else {
+            return format_rfc3339_precise(t);
+        };
+        if t > latest() {
+            return format_rfc3339_precise(t);
+        }
+        if self.secs != Some(d.as_secs()) {
+            let whole = UNIX_EPOCH + Duration::from_secs(d.as_secs());
+            self.head = humantime::format_rfc3339_seconds(whole).to_string();
+            self.head.pop();
+            self.secs = Some(d.as_secs());
+        }
+        let mut out = String::with_capacity(self.head.len() + 8);
+        out.push_str(&self.head);
+        out.push('.');
+        let micros = d.subsec_micros();
+        let mut digits = [b'0'; 6];
+        let mut v = micros;
+        for b in digits.iter_mut().rev() {
+            *b = b'0' + (v % 10) as u8;
+            v /= 10;
+        }
+        out.push_str(std::str::from_utf8(&digits).unwrap_or("000000"));
+        out.push('Z');
+        out
+    }
+}
+
 /// Seconds since the epoch (negative before it, floored) and nanoseconds.
 fn signed_parts(t: SystemTime) -> (i128, u32) {
     match t.duration_since(UNIX_EPOCH) {
@@ -310,6 +354,28 @@ pub fn parse_rfc3339(input: &str) -> Result<SystemTime, TimeError> {
 
 #[cfg(test)]
 mod tests {
+
+    proptest::proptest! {
+        /// The cached formatter writes what format_rfc3339_precise writes,
+        /// cache hit or miss, inside and outside humantime's range.
+        #[test]
+        fn precise_formatter_equals_the_function(
+            times in proptest::collection::vec(
+                (0u64..253_402_300_900, 0u32..1_000_000_000),
+                1..12,
+            ),
+        ) {
+            let mut f = PreciseFormatter::new();
+            for (secs, nanos) in times {
+                let t = UNIX_EPOCH + Duration::new(secs, nanos);
+                proptest::prop_assert_eq!(f.format(t), format_rfc3339_precise(t));
+                proptest::prop_assert_eq!(f.format(t), format_rfc3339_precise(t));
+            }
+            let before = UNIX_EPOCH - Duration::from_millis(1500);
+            proptest::prop_assert_eq!(f.format(before), format_rfc3339_precise(before));
+        }
+    }
+
     use super::*;
     use proptest::prelude::*;
 

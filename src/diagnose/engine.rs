@@ -777,13 +777,13 @@ fn since(later: SystemTime, earlier: SystemTime) -> Duration {
     later.duration_since(earlier).unwrap_or_default()
 }
 
-fn exchange_name(x: u8) -> String {
+fn exchange_name(x: u8) -> std::borrow::Cow<'static, str> {
     match x {
         IKE_SA_INIT => "IKE_SA_INIT".into(),
         IKE_AUTH => "IKE_AUTH".into(),
         CREATE_CHILD_SA => "CREATE_CHILD_SA".into(),
         INFORMATIONAL => "INFORMATIONAL".into(),
-        other => format!("exchange {other}"),
+        other => format!("exchange {other}").into(),
     }
 }
 
@@ -904,6 +904,7 @@ struct Judge<'e, 'a> {
     end: Option<(u64, SystemTime)>,
     events: Vec<Event>,
     notes: Vec<String>,
+    times: crate::timefmt::PreciseFormatter,
 }
 
 struct Given {
@@ -955,13 +956,18 @@ impl<'e, 'a> Judge<'e, 'a> {
         let sa = &engine.sas[id];
         Judge {
             engine,
-            ep_text: sa.endpoints.iter().map(|(e, _)| e.to_string()).collect(),
+            ep_text: sa
+                .endpoints
+                .iter()
+                .map(|(e, _)| crate::capture::format_endpoint(e))
+                .collect(),
             suite: sa.suite,
             sa,
             recs: sa.recs(),
             end,
             events: Vec::new(),
             notes: Vec::new(),
+            times: crate::timefmt::PreciseFormatter::new(),
         }
     }
 
@@ -972,7 +978,7 @@ impl<'e, 'a> Judge<'e, 'a> {
     fn event(&mut self, frame: u64, at: SystemTime, what: String) {
         self.events.push(Event {
             frame,
-            time: time_text(at),
+            time: self.times.format(at),
             what,
             at,
         });
@@ -1171,8 +1177,8 @@ impl<'e, 'a> Judge<'e, 'a> {
         SaReport {
             spi_i: sa.spis.initiator.to_string(),
             spi_r: sa.spis.responder.to_string(),
-            initiator: sa.initiator().map(|a| a.to_string()),
-            responder: sa.responder().map(|a| a.to_string()),
+            initiator: sa.initiator().map(|a| crate::capture::format_endpoint(&a)),
+            responder: sa.responder().map(|a| crate::capture::format_endpoint(&a)),
             verdict: judged.verdict,
             reason: judged.reason,
             action: judged.action,
@@ -2075,7 +2081,7 @@ impl<'e, 'a> Judge<'e, 'a> {
                 if r.m.exchange == INFORMATIONAL {
                     informational_kind(&r.m, self.last_word(r), self.suite)
                 } else {
-                    exchange_name(r.m.exchange)
+                    exchange_name(r.m.exchange).into_owned()
                 }
             })
             .collect();
