@@ -133,11 +133,15 @@ fn sa_steps(i: u64, spec: &IkeHeavySpec) -> Vec<Step> {
             body: filler(n, seed),
         })
     };
+    // Group 19 (ECP_256): the public value is x || y, 64 octets (RFC 5903).
     let mut ke = vec![0, 19, 0, 0];
-    ke.extend(filler(32, i));
-    // One IKE proposal: AES-CBC-256, HMAC-SHA2-256-128, PRF-HMAC-SHA2-256, group 19.
+    ke.extend(filler(64, i));
+    // One IKE proposal: ENCR_AES_CBC-256, PRF_HMAC_SHA2_256,
+    // AUTH_HMAC_SHA2_256_128, ECP_256. An empty SK body under it is a
+    // 16-octet IV, one 16-octet block and a 16-octet ICV: 48 octets, the
+    // size of the liveness checks below.
     let sa = hex::decode(
-        "0000002c010100040300000c0100000c800e0100030000080200000503000008030000020000000804000013",
+        "0000002c010100040300000c0100000c800e01000300000802000005030000080300000c0000000804000013",
     )
     .unwrap_or_default();
     let init_req = msg(
@@ -387,7 +391,11 @@ mod tests {
         while let Some(e) = r.next_event() {
             match e {
                 Event::Ike { payload, .. } => {
-                    crate::decode::decode_message(&payload).unwrap();
+                    // Well formed to the last field (a KE of the size its
+                    // group fixes, and so on), as tshark reads them too.
+                    let m = crate::decode::decode_message(&payload).unwrap();
+                    assert!(m.malformed.is_none(), "{:?}", m.malformed);
+                    assert!(m.warnings.is_empty(), "{:?}", m.warnings);
                     ike += 1;
                 }
                 Event::Esp { .. } => esp += 1,
