@@ -65,6 +65,8 @@ fn main() -> io::Result<()> {
     let corpus = fuzz.join("corpus");
     let mut n = 0;
     n += captures(root, &corpus.join("capture"))?;
+    n += captures(root, &corpus.join("summary"))?;
+    n += heavy(&corpus.join("summary"))?;
     n += keyrings(&corpus.join("keyring"))?;
     n += secret_ops(&corpus.join("secret_ops"))?;
     n += manifests(root, &corpus.join("manifest"))?;
@@ -115,6 +117,24 @@ fn ike_message(root: &Path, name: &str) -> io::Result<Vec<u8>> {
 
 /// Small captures: every encapsulation and file format the reader knows, IKE
 /// on 500 and 4500, keepalives, ESP in IP and in UDP, IPv6, fragments.
+/// Small IKE-heavy captures (many IKE SAs with ESP, QCD replies, IPv6,
+/// NAT-T and fragments), as `generate-capture --ike-sas` writes them.
+fn heavy(dir: &Path) -> io::Result<usize> {
+    fs::create_dir_all(dir)?;
+    for sas in [3u64, 12] {
+        let mut buf = Vec::new();
+        qcd::capture::synth_ike::ike_heavy(
+            &mut buf,
+            &qcd::capture::synth_ike::IkeHeavySpec {
+                sas,
+                ..Default::default()
+            },
+        )?;
+        fs::write(dir.join(format!("ike-heavy-{sas}.pcap")), buf)?;
+    }
+    Ok(2)
+}
+
 fn captures(root: &Path, dir: &Path) -> io::Result<usize> {
     let mut n = copy_dir(&root.join("tests/data/strongswan"), dir, ".pcap")?;
     let ike = ike_message(root, "qcd-reply.hex")?;
@@ -359,7 +379,11 @@ fn diagnose(root: &Path, dir: &Path) -> io::Result<usize> {
     fs::create_dir_all(dir)?;
     let mut n = 0;
     let mut files: Vec<PathBuf> = Vec::new();
-    for sub in ["tests/data/scenarios", "tests/data/rockhopper", "tests/data/strongswan"] {
+    for sub in [
+        "tests/data/scenarios",
+        "tests/data/rockhopper",
+        "tests/data/strongswan",
+    ] {
         for e in fs::read_dir(root.join(sub))? {
             let p = e?.path();
             if p.extension().is_some_and(|x| x == "pcap") {
@@ -371,7 +395,10 @@ fn diagnose(root: &Path, dir: &Path) -> io::Result<usize> {
     for p in files {
         let mut seed = vec![0u8];
         seed.extend(fs::read(&p)?);
-        let name = format!("cap-{}", p.file_stem().unwrap_or_default().to_string_lossy());
+        let name = format!(
+            "cap-{}",
+            p.file_stem().unwrap_or_default().to_string_lossy()
+        );
         fs::write(dir.join(name), seed)?;
         n += 1;
     }
@@ -382,7 +409,9 @@ fn diagnose(root: &Path, dir: &Path) -> io::Result<usize> {
             0x05, 0x35, 0x28, 7, 0, 3, 0x05, 0x2d, 0x21, 7, 0, 0x80, 0, 0, 0, 0, 9, 1, 0, 0, 0x08,
             0, 1, 3, 0x05, 0x35, 0x02, 0, 0, 4, 0x05, 0x1f, 0x1a, 7, 0, 5, 0x05, 0x2d, 0x1a, 7,
         ],
-        &[1, 0, 0x04, 0x05, 0x0c, 0, 0, 1, 0x11, 0x25, 0x0c, 0, 200, 0x80, 1, 0, 0, 0],
+        &[
+            1, 0, 0x04, 0x05, 0x0c, 0, 0, 1, 0x11, 0x25, 0x0c, 0, 200, 0x80, 1, 0, 0, 0,
+        ],
     ];
     for (i, s) in scripts.iter().enumerate() {
         fs::write(dir.join(format!("script-{i}")), s)?;
