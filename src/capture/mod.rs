@@ -94,9 +94,77 @@ pub fn push_endpoint(out: &mut String, addr: &SocketAddr) {
             out.push(':');
             out.push_str(b.format(a.port()));
         }
-        SocketAddr::V6(_) => {
-            use std::fmt::Write as _;
-            let _ = write!(out, "{addr}");
+        SocketAddr::V6(a) => {
+            out.push('[');
+            push_ipv6(out, a.ip());
+            if a.scope_id() != 0 {
+                out.push('%');
+                out.push_str(itoa::Buffer::new().format(a.scope_id()));
+            }
+            out.push_str("]:");
+            out.push_str(itoa::Buffer::new().format(a.port()));
+        }
+    }
+}
+
+/// Appends an IPv6 address as std's `Display` writes it (RFC 5952: lowercase
+/// hex, the longest run of two or more zero groups, the first of equal
+/// runs, as `::`; an IPv4-mapped address as `::ffff:a.b.c.d`), without the
+/// formatting machinery. A property test holds it to std.
+fn push_ipv6(out: &mut String, ip: &std::net::Ipv6Addr) {
+    if let Some(v4) = ip.to_ipv4_mapped() {
+        out.push_str("::ffff:");
+        let mut b = itoa::Buffer::new();
+        for (i, octet) in v4.octets().iter().enumerate() {
+            if i > 0 {
+                out.push('.');
+            }
+            out.push_str(b.format(*octet));
+        }
+        return;
+    }
+    let groups = ip.segments();
+    // The longest run of zero groups (the first of equal ones).
+    let (mut best, mut best_len, mut run, mut run_len) = (0, 0, 0, 0);
+    for (i, &g) in groups.iter().enumerate() {
+        if g == 0 {
+            if run_len == 0 {
+                run = i;
+            }
+            run_len += 1;
+            if run_len > best_len {
+                (best, best_len) = (run, run_len);
+            }
+        } else {
+            run_len = 0;
+        }
+    }
+    let push_groups = |out: &mut String, groups: &[u16]| {
+        for (i, &g) in groups.iter().enumerate() {
+            if i > 0 {
+                out.push(':');
+            }
+            push_hex_group(out, g);
+        }
+    };
+    if best_len > 1 {
+        push_groups(out, &groups[..best]);
+        out.push_str("::");
+        push_groups(out, &groups[best + best_len..]);
+    } else {
+        push_groups(out, &groups);
+    }
+}
+
+/// A group in lowercase hex without leading zeros.
+fn push_hex_group(out: &mut String, g: u16) {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut started = false;
+    for shift in [12, 8, 4, 0] {
+        let d = (g >> shift) & 0xf;
+        if d != 0 || started || shift == 0 {
+            out.push(char::from(DIGITS[usize::from(d)]));
+            started = true;
         }
     }
 }
@@ -115,6 +183,33 @@ mod tests {
         assert_eq!(sniff(b"a1b2c3d4"), FileKind::Other);
         assert_eq!(sniff(&[0xd4, 0xc3, 0xb2]), FileKind::Other);
         assert_eq!(sniff(&[]), FileKind::Other);
+    }
+
+    proptest::proptest! {
+        /// IPv6 endpoints are written exactly as std writes them: zero
+        /// runs of every length and place, IPv4-mapped and -compatible
+        /// addresses, scope ids.
+        #[test]
+        fn ipv6_endpoints_equal_std(
+            groups in proptest::collection::vec(
+                proptest::prop_oneof![3 => proptest::strategy::Just(0u16), 1 => 1u16..16, 1 => proptest::num::u16::ANY],
+                8,
+            ),
+            mapped in proptest::bool::ANY,
+            port in proptest::num::u16::ANY,
+            scope in proptest::prop_oneof![proptest::strategy::Just(0u32), proptest::num::u32::ANY],
+        ) {
+            let mut g: [u16; 8] = groups.try_into().unwrap();
+            if mapped {
+                g[..5].fill(0);
+                g[5] = 0xffff;
+            }
+            let ip = std::net::Ipv6Addr::from(g);
+            let a = SocketAddr::V6(std::net::SocketAddrV6::new(ip, port, 0, scope));
+            let mut out = String::new();
+            push_endpoint(&mut out, &a);
+            proptest::prop_assert_eq!(out, a.to_string());
+        }
     }
 
     #[test]

@@ -379,6 +379,8 @@ fn run_capture(
         dissect: true,
     });
     let mut printed: usize = 0;
+    // Message times share their seconds: the date is formatted once per second.
+    let mut times = capture::Rfc3339Writer::new();
     while let Some(ev) = reader.next_event() {
         let (frame, time, src, dst, payload, truncated, reassembled) = match ev {
             Event::Warning(w) => {
@@ -455,7 +457,11 @@ fn run_capture(
             ));
         }
         let decoded = Decoded::Message(m);
-        let time = time.map(|t| t.format_rfc3339());
+        let time = time.map(|t| {
+            let mut text = String::with_capacity(32);
+            times.push(&t, &mut text);
+            text
+        });
         let src = capture::format_endpoint(&src);
         let dst = capture::format_endpoint(&dst);
         let print = |out: &mut Output| -> anyhow::Result<()> {
