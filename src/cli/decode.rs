@@ -587,7 +587,7 @@ fn stdout_shares_the_terminal() -> bool {
 /// Prints the summary: NDJSON rows, or a table. Returns the number of rows.
 fn print_summary(summary: &Summary, out: &mut Output) -> anyhow::Result<usize> {
     if out.json {
-        return Ok(summary.write_json(out.writer())?);
+        return Ok(summary.write_json(out.writer()?)?);
     }
     // Tables of a few hundred rows each: a summary of many IKE SAs streams
     // instead of being laid out in memory at once. Each is as wide as its

@@ -145,7 +145,7 @@ fn convert(a: ConvertArgs, out: &mut Output) -> anyhow::Result<Outcome> {
         if std::io::stdout().is_terminal() && !out.quiet {
             eprintln!("qcd: note: the table below holds keys; use --out FILE to keep it private");
         }
-        out.writer().write_all(text.as_bytes())?;
+        out.writer()?.write_all(text.as_bytes())?;
         return Ok(Outcome::Success);
     }
     write_table(&a.out, &text)?;

@@ -914,7 +914,7 @@ fn export(a: ExportArgs, now: SystemTime, out: &mut Output) -> anyhow::Result<Ou
                     secret: Some(text.trim_end()),
                 })?;
             } else {
-                out.writer().write_all(&bytes)?;
+                out.writer()?.write_all(&bytes)?;
             }
         }
     }

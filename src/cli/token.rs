@@ -540,7 +540,7 @@ fn derive_batch(
     let reader = open_batch(path)?;
     let report = |e: &batch::LineError| eprintln!("qcd: {}: {e}", path.display());
     let stats = if out.json {
-        let mut w = BufWriter::with_capacity(1 << 16, out.writer());
+        let mut w = BufWriter::with_capacity(1 << 16, out.writer()?);
         let mut lines = LineReader::new(reader);
         let mut stats = batch::BatchStats::default();
         let mut buf = Zeroizing::new([0u8; MAX_DIGEST_LEN]);
@@ -588,7 +588,7 @@ fn derive_batch(
         w.flush()?;
         stats
     } else {
-        batch::derive_text(deriver, reader, out.writer(), report)?
+        batch::derive_text(deriver, reader, out.writer()?, report)?
     };
     report_order(path, &stats.order);
     if stats.malformed > 0 {
@@ -756,7 +756,7 @@ fn verify_batch(
     let reader = open_batch(path)?;
     let report = |e: &batch::LineError| eprintln!("qcd: {}: {e}", path.display());
     let stats = if out.json {
-        let mut w = BufWriter::with_capacity(1 << 16, out.writer());
+        let mut w = BufWriter::with_capacity(1 << 16, out.writer()?);
         let mut lines = LineReader::new(reader);
         let mut stats = batch::BatchStats::default();
         let mut token = Zeroizing::new([0u8; MAX_TOKEN_LEN]);
@@ -794,7 +794,7 @@ fn verify_batch(
         } else {
             batch::VerdictNames::Generations
         };
-        batch::verify_text(verifier, reader, out.writer(), names, report)?
+        batch::verify_text(verifier, reader, out.writer()?, names, report)?
     };
     report_order(path, &stats.order);
     if stats.malformed > 0 {
