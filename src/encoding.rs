@@ -196,11 +196,20 @@ pub fn decode_base64_lenient(text: &str) -> Result<Vec<u8>, EncodingError> {
 /// capture writes hex for every payload.
 pub fn to_hex(bytes: impl AsRef<[u8]>) -> String {
     let bytes = bytes.as_ref();
-    let mut out = vec![0u8; bytes.len() * 2];
-    // The lengths match by construction; hex digits are ASCII.
-    match hex::encode_to_slice(bytes, &mut out) {
-        Ok(()) => String::from_utf8(out).unwrap_or_default(),
-        Err(_) => hex::encode(bytes),
+    let mut out = String::with_capacity(bytes.len() * 2);
+    push_hex(&mut out, bytes);
+    out
+}
+
+/// Appends what [`to_hex`] returns, without a `String` of its own.
+pub fn push_hex(out: &mut String, bytes: &[u8]) {
+    let mut buf = [0u8; 128];
+    for chunk in bytes.chunks(buf.len() / 2) {
+        let digits = &mut buf[..chunk.len() * 2];
+        // The lengths match by construction; hex digits are ASCII.
+        if hex::encode_to_slice(chunk, digits).is_ok() {
+            out.push_str(std::str::from_utf8(digits).unwrap_or_default());
+        }
     }
 }
 
@@ -222,8 +231,11 @@ mod tests {
 
     proptest::proptest! {
         #[test]
-        fn to_hex_is_hex_encode(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..64)) {
+        fn to_hex_is_hex_encode(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..300)) {
             proptest::prop_assert_eq!(to_hex(&bytes), hex::encode(&bytes));
+            let mut out = String::from("x");
+            push_hex(&mut out, &bytes);
+            proptest::prop_assert_eq!(&out[1..], hex::encode(&bytes));
         }
     }
 

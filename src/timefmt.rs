@@ -258,47 +258,59 @@ pub fn format_rfc3339_precise(t: SystemTime) -> String {
     }
 }
 
-/// Formats times exactly as [`format_rfc3339_precise`] does, keeping the
-/// date and time of day of the last second formatted: a report of many
-/// events formats a date once per second, not once per event.
+/// RFC 3339 UTC text as humantime writes it, appended to a caller's
+/// buffer, with the date and time of day of the last second kept: the
+/// times of a capture or a report share their seconds, so many rows format
+/// a date once per second, not once per time.
 #[derive(Debug, Default, Clone)]
-pub struct PreciseFormatter {
+pub struct Rfc3339Writer {
     secs: Option<u64>,
     /// `YYYY-MM-DDTHH:MM:SS` of `secs`.
     head: String,
 }
 
-impl PreciseFormatter {
-    pub fn new() -> PreciseFormatter {
-        PreciseFormatter::default()
+impl Rfc3339Writer {
+    pub fn new() -> Rfc3339Writer {
+        Rfc3339Writer::default()
     }
 
-    pub fn format(&mut self, t: SystemTime) -> String {
-        let Ok(d) = t.duration_since(UNIX_EPOCH) else {
-            return format_rfc3339_precise(t);
-        };
-        if t > latest() {
-            return format_rfc3339_precise(t);
+    /// Appends `secs` + `nanos` after the epoch with `digits` fractional
+    /// digits (6: microseconds, 9: nanoseconds; truncated, as humantime
+    /// does). Returns `false`, with nothing written, after 9999 (outside
+    /// humantime's range: the caller writes those its own way).
+    pub fn push(&mut self, secs: u64, nanos: u32, digits: usize, out: &mut String) -> bool {
+        if secs > LATEST_SECS {
+            return false;
         }
-        if self.secs != Some(d.as_secs()) {
-            let whole = UNIX_EPOCH + Duration::from_secs(d.as_secs());
+        if self.secs != Some(secs) {
+            let whole = UNIX_EPOCH + Duration::from_secs(secs);
             self.head = humantime::format_rfc3339_seconds(whole).to_string();
+            // Drop the `Z`: the fraction goes before it.
             self.head.pop();
-            self.secs = Some(d.as_secs());
+            self.secs = Some(secs);
         }
-        let mut out = String::with_capacity(self.head.len() + 8);
         out.push_str(&self.head);
-        out.push('.');
-        let micros = d.subsec_micros();
-        let mut digits = [b'0'; 6];
-        let mut v = micros;
-        for b in digits.iter_mut().rev() {
-            *b = b'0' + (v % 10) as u8;
+        let digits = digits.min(9);
+        let mut v = nanos % 1_000_000_000 / 10u32.pow(9 - digits as u32);
+        let mut frac = [b'0'; 10];
+        frac[0] = b'.';
+        for d in frac[1..=digits].iter_mut().rev() {
+            *d = b'0' + (v % 10) as u8;
             v /= 10;
         }
-        out.push_str(std::str::from_utf8(&digits).unwrap_or("000000"));
+        // ASCII digits: always valid UTF-8.
+        out.push_str(std::str::from_utf8(&frac[..=digits]).unwrap_or_default());
         out.push('Z');
-        out
+        true
+    }
+
+    /// What [`format_rfc3339_precise`] returns for `t`.
+    pub fn precise(&mut self, t: SystemTime) -> String {
+        let mut out = String::with_capacity(28);
+        match t.duration_since(UNIX_EPOCH) {
+            Ok(d) if self.push(d.as_secs(), d.subsec_nanos(), 6, &mut out) => out,
+            _ => format_rfc3339_precise(t),
+        }
     }
 }
 
@@ -359,20 +371,20 @@ mod tests {
         /// The cached formatter writes what format_rfc3339_precise writes,
         /// cache hit or miss, inside and outside humantime's range.
         #[test]
-        fn precise_formatter_equals_the_function(
+        fn writer_equals_format_rfc3339_precise(
             times in proptest::collection::vec(
                 (0u64..253_402_300_900, 0u32..1_000_000_000),
                 1..12,
             ),
         ) {
-            let mut f = PreciseFormatter::new();
+            let mut f = Rfc3339Writer::new();
             for (secs, nanos) in times {
                 let t = UNIX_EPOCH + Duration::new(secs, nanos);
-                proptest::prop_assert_eq!(f.format(t), format_rfc3339_precise(t));
-                proptest::prop_assert_eq!(f.format(t), format_rfc3339_precise(t));
+                proptest::prop_assert_eq!(f.precise(t), format_rfc3339_precise(t));
+                proptest::prop_assert_eq!(f.precise(t), format_rfc3339_precise(t));
             }
             let before = UNIX_EPOCH - Duration::from_millis(1500);
-            proptest::prop_assert_eq!(f.format(before), format_rfc3339_precise(before));
+            proptest::prop_assert_eq!(f.precise(before), format_rfc3339_precise(before));
         }
     }
 

@@ -113,3 +113,139 @@ fn qcd_and_tshark_agree_on_every_fixture() {
         "every link type, encapsulation and fragment case"
     );
 }
+
+/// Every capture file under `dir`, recursively, sorted.
+fn capture_files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            capture_files(&path, out);
+        } else if path
+            .extension()
+            .is_some_and(|e| e == "pcap" || e == "pcapng")
+        {
+            out.push(path);
+        }
+    }
+    out.sort();
+}
+
+/// `decode --summary` against tshark, on the real captures of `tests/data`
+/// (Rockhopper's QCD recovery, strongSwan, tcpdump's and Wireshark's test
+/// captures, the scenarios) and a generated IKE-heavy one (IPv6, NAT-T, IP
+/// fragments, QCD replies): each ESP flow (SPI, endpoints) has tshark's
+/// packet count and first and last frame; the IKE messages of the rows
+/// whose SPI-I is the same are tshark's `isakmp` frames with that SPI-I,
+/// and every `isakmp` frame is counted or reported as not decoded.
+#[test]
+fn summary_agrees_with_tshark() {
+    use qcd::capture::{synth_ike, CaptureReader, Options};
+    use qcd::decode::summary::{Summary, SummaryFilter, SummaryNote};
+    use std::collections::BTreeMap;
+
+    assert!(
+        tshark_available(),
+        "tshark is not installed: this differential test needs it (apt-get install tshark)"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let heavy = dir.path().join("ike-heavy.pcap");
+    let mut buf = Vec::new();
+    synth_ike::ike_heavy(
+        &mut buf,
+        &synth_ike::IkeHeavySpec {
+            sas: 40,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    std::fs::write(&heavy, buf).unwrap();
+    let mut files = Vec::new();
+    capture_files(
+        &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data"),
+        &mut files,
+    );
+    assert!(files.len() >= 30, "the captures of tests/data: {files:?}");
+    files.push(heavy);
+    let mut flows_seen = 0;
+    for path in &files {
+        let name = path.display();
+        let mut reader = CaptureReader::open(path, Options::default()).unwrap();
+        let mut undecoded = 0;
+        let summary = Summary::from_capture(&mut reader, None, SummaryFilter::default(), |n| {
+            if let SummaryNote::Undecoded(_) = n {
+                undecoded += 1;
+            }
+        });
+        let rows: Vec<_> = summary.rows().collect();
+
+        // ESP: (SPI, src, dst) -> (packets, first frame, last frame).
+        let mut mine = BTreeMap::new();
+        for e in rows.iter().flat_map(|r| &r.esp) {
+            let spi = u32::from_str_radix(&e.spi, 16).unwrap();
+            mine.insert(
+                (spi, e.src.clone(), e.dst.clone()),
+                (e.packets, e.first_frame, e.last_frame),
+            );
+        }
+        let endpoint = |ip: &str, port: &str| {
+            let port = if port.is_empty() { "0" } else { port };
+            if ip.contains(':') {
+                format!("[{ip}]:{port}")
+            } else {
+                format!("{ip}:{port}")
+            }
+        };
+        let mut theirs: BTreeMap<(u32, String, String), (u64, u64, u64)> = BTreeMap::new();
+        let fields = [
+            "frame.number",
+            "esp.spi",
+            "ip.src",
+            "ip.dst",
+            "ipv6.src",
+            "ipv6.dst",
+            "udp.srcport",
+            "udp.dstport",
+        ];
+        for r in tshark(path, "esp", &fields) {
+            let frame: u64 = r[0].parse().unwrap();
+            let spi = u32::from_str_radix(r[1].trim_start_matches("0x"), 16).unwrap();
+            let src = if r[2].is_empty() { &r[4] } else { &r[2] };
+            let dst = if r[3].is_empty() { &r[5] } else { &r[3] };
+            let key = (spi, endpoint(src, &r[6]), endpoint(dst, &r[7]));
+            let e = theirs.entry(key).or_insert((0, frame, frame));
+            e.0 += 1;
+            e.1 = e.1.min(frame);
+            e.2 = e.2.max(frame);
+        }
+        assert_eq!(mine, theirs, "{name}: ESP flows differ from tshark");
+        flows_seen += mine.len();
+
+        // IKE messages per SPI-I.
+        let mut mine: BTreeMap<String, u64> = BTreeMap::new();
+        for r in &rows {
+            if let Some(spi) = &r.spi_i {
+                *mine.entry(spi.clone()).or_default() += r.messages;
+            }
+        }
+        let isakmp = tshark(path, "isakmp", &["isakmp.ispi"]);
+        let mut theirs: BTreeMap<String, u64> = BTreeMap::new();
+        for r in &isakmp {
+            // One value per IKE header in the frame; the first is the message's.
+            let spi = r[0].split(',').next().unwrap().to_string();
+            *theirs.entry(spi).or_default() += 1;
+        }
+        let counted: u64 = mine.values().sum();
+        assert_eq!(
+            counted + undecoded,
+            isakmp.len() as u64,
+            "{name}: IKE messages counted + not decoded differ from tshark's isakmp frames"
+        );
+        if undecoded == 0 {
+            assert_eq!(
+                mine, theirs,
+                "{name}: IKE messages per SPI-I differ from tshark"
+            );
+        }
+    }
+    assert!(flows_seen >= 100, "ESP flows compared: {flows_seen}");
+}

@@ -137,11 +137,6 @@ impl EspStats {
         self.flows.get(key)
     }
 
-    /// The flows in order of first appearance, consuming the table.
-    pub fn into_flows(self) -> impl Iterator<Item = (EspKey, EspFlow)> {
-        self.flows.into_iter()
-    }
-
     /// The flows in order of first appearance, borrowed.
     pub fn iter(&self) -> impl ExactSizeIterator<Item = (&EspKey, &EspFlow)> {
         self.flows.iter()

@@ -37,7 +37,7 @@ pub use link::LinkType;
 pub use reader::{
     read_head, CaptureError, CaptureReader, Counters, Event, Options, Warning, WarningKind,
 };
-pub use time::{Precision, Rfc3339Writer, Timestamp};
+pub use time::{Precision, Timestamp};
 
 use std::net::SocketAddr;
 

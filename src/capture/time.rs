@@ -3,6 +3,8 @@
 use std::fmt;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use crate::timefmt::Rfc3339Writer;
+
 /// How finely the capture recorded a time: it decides how many fractional
 /// digits are printed (6 or 9), so nothing is invented or lost.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -54,55 +56,19 @@ impl Timestamp {
     pub fn format_rfc3339(&self) -> String {
         self.to_string()
     }
-}
 
-/// Writes timestamps exactly as [`Timestamp::format_rfc3339`] does, into a
-/// caller's buffer, with the date and time of day of the last second
-/// formatted kept: the timestamps of a capture share their seconds, so a
-/// report of many rows formats a date once per second, not once per time.
-#[derive(Debug, Default, Clone)]
-pub struct Rfc3339Writer {
-    /// `YYYY-MM-DDTHH:MM:SS` of `secs`.
-    head: String,
-    secs: Option<i64>,
-}
-
-impl Rfc3339Writer {
-    pub fn new() -> Rfc3339Writer {
-        Rfc3339Writer::default()
-    }
-
-    /// Appends `t` as RFC 3339 (6 or 9 fractional digits, by precision).
-    pub fn push(&mut self, t: &Timestamp, out: &mut String) {
-        if !(0..253_402_300_800).contains(&t.secs) {
-            use fmt::Write as _;
-            let _ = write!(out, "{t}");
-            return;
-        }
-        if self.secs != Some(t.secs) {
-            let whole = UNIX_EPOCH + Duration::from_secs(t.secs as u64);
-            self.head.clear();
-            use fmt::Write as _;
-            let _ = write!(self.head, "{}", humantime::format_rfc3339_seconds(whole));
-            // Drop the `Z`: the fraction goes before it.
-            self.head.pop();
-            self.secs = Some(t.secs);
-        }
-        out.push_str(&self.head);
-        let (value, digits) = match t.precision {
-            Precision::Micro => (t.nanos / 1000, 6),
-            Precision::Nano => (t.nanos, 9),
+    /// Appends what [`Timestamp::format_rfc3339`] returns, through a
+    /// writer that keeps the date of the last second it wrote.
+    pub fn push_rfc3339(&self, w: &mut Rfc3339Writer, out: &mut String) {
+        let digits = match self.precision {
+            Precision::Micro => 6,
+            Precision::Nano => 9,
         };
-        let mut frac = [b'0'; 10];
-        frac[0] = b'.';
-        let mut v = value;
-        for d in frac[1..=digits].iter_mut().rev() {
-            *d = b'0' + (v % 10) as u8;
-            v /= 10;
+        let written = u64::try_from(self.secs).is_ok_and(|s| w.push(s, self.nanos, digits, out));
+        if !written {
+            use fmt::Write as _;
+            let _ = write!(out, "{self}");
         }
-        // ASCII digits: always valid UTF-8.
-        out.push_str(std::str::from_utf8(&frac[..=digits]).unwrap_or_default());
-        out.push('Z');
     }
 }
 
@@ -153,7 +119,7 @@ mod tests {
                 let t = Timestamp::new(secs, nanos, p);
                 for _ in 0..(1 + usize::from(repeat)) {
                     let mut out = String::from("x");
-                    w.push(&t, &mut out);
+                    t.push_rfc3339(&mut w, &mut out);
                     proptest::prop_assert_eq!(&out[1..], t.to_string());
                 }
             }
@@ -167,7 +133,7 @@ mod tests {
             for p in [Precision::Micro, Precision::Nano] {
                 let t = Timestamp::new(secs, 999_999_999, p);
                 let mut out = String::new();
-                w.push(&t, &mut out);
+                t.push_rfc3339(&mut w, &mut out);
                 assert_eq!(out, t.to_string());
             }
         }

@@ -302,24 +302,6 @@ struct CaptureMessage<'a> {
     reassembled: bool,
 }
 
-/// The warning for an IKE message that did not decode.
-fn not_decoded(
-    frame: u64,
-    src: &std::net::SocketAddr,
-    dst: &std::net::SocketAddr,
-    e: &qcd::wire::WireError,
-    truncated: bool,
-) -> String {
-    Undecoded {
-        frame,
-        src: *src,
-        dst: *dst,
-        error: e.clone(),
-        truncated,
-    }
-    .to_string()
-}
-
 fn run_capture(
     args: &DecodeArgs,
     source: CaptureSource,
@@ -380,7 +362,7 @@ fn run_capture(
     });
     let mut printed: usize = 0;
     // Message times share their seconds: the date is formatted once per second.
-    let mut times = capture::Rfc3339Writer::new();
+    let mut times = qcd::timefmt::Rfc3339Writer::new();
     while let Some(ev) = reader.next_event() {
         let (frame, time, src, dst, payload, truncated, reassembled) = match ev {
             Event::Warning(w) => {
@@ -429,7 +411,16 @@ fn run_capture(
         let m = match decoded {
             Ok(m) => m,
             Err(e) => {
-                warn(&not_decoded(frame, &src, &dst, &e, truncated));
+                warn(
+                    &Undecoded {
+                        frame,
+                        src,
+                        dst,
+                        error: e,
+                        truncated,
+                    }
+                    .to_string(),
+                );
                 continue;
             }
         };
@@ -459,7 +450,7 @@ fn run_capture(
         let decoded = Decoded::Message(m);
         let time = time.map(|t| {
             let mut text = String::with_capacity(32);
-            times.push(&t, &mut text);
+            t.push_rfc3339(&mut times, &mut text);
             text
         });
         let src = capture::format_endpoint(&src);

@@ -5,19 +5,20 @@
 //! Cost: one index lookup per IKE message, one binary search per ESP flow;
 //! memory per IKE SA, not per packet.
 
+use std::borrow::Cow;
 use std::net::SocketAddr;
 
 use serde::Serialize;
 use smallvec::SmallVec;
 
-use crate::capture::{
-    self, CaptureReader, EspFlow, EspKey, EspStats, Event, Rfc3339Writer, Timestamp,
-};
+use crate::capture::{self, CaptureReader, EspFlow, EspKey, EspStats, Event, Timestamp};
+use crate::encoding::push_hex;
 use crate::ikecrypto::KeyTable;
 use crate::ikesa::digest::{summarize, IkeSummary, Keep};
 use crate::ikesa::{HostPair, SaIndex};
 use crate::report::grid::Grid;
 use crate::spi::{Spi, SpiPair};
+use crate::timefmt::Rfc3339Writer;
 use crate::wire::{ExchangeType, NotifyType, PayloadType, WireError};
 
 use super::{DecodedMessage, DecodedPayload};
@@ -80,7 +81,8 @@ impl SummaryFilter {
     }
 }
 
-/// A message the summary could not read (its frame and endpoints, and why).
+/// An IKE message of a capture that could not be read: its frame and
+/// endpoints, and why (the wire error names the byte offset and field).
 #[derive(Debug, Clone)]
 pub struct Undecoded {
     pub frame: u64,
@@ -258,43 +260,28 @@ struct SaAcc {
 
 impl SaAcc {
     /// (exchange name, messages), sorted by name.
-    fn exchange_counts(&self) -> SmallVec<[(ExchangeName, u64); 4]> {
-        let mut v: SmallVec<[(ExchangeName, u64); 4]> = (34u8..=37)
+    fn exchange_counts(&self) -> SmallVec<[(Cow<'static, str>, u64); 4]> {
+        let mut v: SmallVec<[(Cow<'static, str>, u64); 4]> = (34u8..=37)
             .zip(self.exchanges)
             .filter(|&(_, c)| c > 0)
             .chain(self.other_exchanges.iter().copied())
-            .map(|(x, c)| (ExchangeName::of(x), u64::from(c)))
+            .map(|(x, c)| (exchange_name(x), u64::from(c)))
             .collect();
         v.sort_unstable();
         v
     }
 }
 
-/// An exchange type's name, borrowed when the registry knows it.
-#[derive(PartialEq, Eq, PartialOrd, Ord)]
-enum ExchangeName {
-    Known(&'static str),
-    Other(String),
-}
-
-impl ExchangeName {
-    fn of(x: u8) -> ExchangeName {
-        match ExchangeType(x).name() {
-            Some(n) => ExchangeName::Known(n),
-            None => ExchangeName::Other(ExchangeType(x).to_string()),
-        }
-    }
-
-    fn as_str(&self) -> &str {
-        match self {
-            ExchangeName::Known(n) => n,
-            ExchangeName::Other(n) => n,
-        }
+/// An exchange type's name (from the registry, or its range and number).
+fn exchange_name(x: u8) -> Cow<'static, str> {
+    match ExchangeType(x).name() {
+        Some(n) => n.into(),
+        None => ExchangeType(x).to_string().into(),
     }
 }
 
 /// A notify type's name (from the registry, or its range and number).
-fn notify_name(t: u16) -> std::borrow::Cow<'static, str> {
+fn notify_name(t: u16) -> Cow<'static, str> {
     match NotifyType(t).name() {
         Some(n) => n.into(),
         None => NotifyType(t).to_string().into(),
@@ -527,7 +514,7 @@ impl Summary {
                     exchanges: sa
                         .exchange_counts()
                         .into_iter()
-                        .map(|(n, c)| (n.as_str().to_string(), serde_json::Value::from(c)))
+                        .map(|(n, c)| (n.into_owned(), serde_json::Value::from(c)))
                         .collect(),
                     notifies: sa.notifies.iter().map(|t| notify_name(*t).into()).collect(),
                     qcd_tokens: sa.qcd_tokens.iter().map(hex::encode).collect(),
@@ -577,14 +564,6 @@ struct RowWriter {
     num: itoa::Buffer,
 }
 
-fn push_hex(out: &mut String, bytes: &[u8]) {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    for &b in bytes {
-        out.push(char::from(DIGITS[usize::from(b >> 4)]));
-        out.push(char::from(DIGITS[usize::from(b & 15)]));
-    }
-}
-
 /// Appends `s` as a JSON string (quoted and escaped).
 fn push_json_str(out: &mut String, s: &str) {
     if s.bytes()
@@ -619,7 +598,7 @@ impl RowWriter {
         if let Some(t) = t {
             self.key(false, key);
             self.buf.push('"');
-            self.times.push(&t, &mut self.buf);
+            t.push_rfc3339(&mut self.times, &mut self.buf);
             self.buf.push('"');
         }
     }
@@ -650,7 +629,7 @@ impl RowWriter {
             if i > 0 {
                 self.buf.push(',');
             }
-            push_json_str(&mut self.buf, name.as_str());
+            push_json_str(&mut self.buf, name);
             self.buf.push(':');
             let RowWriter { buf, num, .. } = self;
             buf.push_str(num.format(*count));
@@ -714,12 +693,12 @@ impl RowWriter {
         out: &mut String,
     ) {
         match first {
-            Some(t) => self.times.push(&t, out),
+            Some(t) => t.push_rfc3339(&mut self.times, out),
             None => out.push('?'),
         }
         out.push_str(sep);
         match last {
-            Some(t) => self.times.push(&t, out),
+            Some(t) => t.push_rfc3339(&mut self.times, out),
             None => out.push('?'),
         }
     }
@@ -794,7 +773,7 @@ impl RowWriter {
                 if i > 0 {
                     c.push_str(list_sep);
                 }
-                c.push_str(n.as_str());
+                c.push_str(n);
                 c.push_str(" ×");
                 c.push_str(self.num.format(*count));
             }

@@ -904,7 +904,7 @@ struct Judge<'e, 'a> {
     end: Option<(u64, SystemTime)>,
     events: Vec<Event>,
     notes: Vec<String>,
-    times: crate::timefmt::PreciseFormatter,
+    times: crate::timefmt::Rfc3339Writer,
 }
 
 struct Given {
@@ -967,7 +967,7 @@ impl<'e, 'a> Judge<'e, 'a> {
             end,
             events: Vec::new(),
             notes: Vec::new(),
-            times: crate::timefmt::PreciseFormatter::new(),
+            times: crate::timefmt::Rfc3339Writer::new(),
         }
     }
 
@@ -978,7 +978,7 @@ impl<'e, 'a> Judge<'e, 'a> {
     fn event(&mut self, frame: u64, at: SystemTime, what: String) {
         self.events.push(Event {
             frame,
-            time: self.times.format(at),
+            time: self.times.precise(at),
             what,
             at,
         });

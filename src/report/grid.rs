@@ -9,8 +9,6 @@
 //! when it is wider than the terminal, [`Grid::to_comfy`] hands the same
 //! cells to comfy-table, which does.
 
-use std::fmt;
-
 use unicode_width::UnicodeWidthStr;
 
 /// Cells in row-major order; each cell's text may hold `\n` (lines).
@@ -36,15 +34,6 @@ struct Line {
     width: usize,
 }
 
-/// `write!` appends to the cell being written; [`Grid::end_cell`]
-/// finishes it.
-impl fmt::Write for Grid {
-    fn write_str(&mut self, s: &str) -> fmt::Result {
-        self.text.push_str(s);
-        Ok(())
-    }
-}
-
 impl Grid {
     /// An empty table with this header (one cell per column).
     pub fn new(header: &[&str]) -> Grid {
@@ -67,11 +56,9 @@ impl Grid {
 
     /// Finishes the cell being written.
     pub fn end_cell(&mut self) {
-        let mut start = self.lines.last().map_or(0, |l| l.end);
-        if !self.cells.is_empty() {
-            // Past the previous cell's last line.
-            start = self.cell_end(self.cells.len() - 1);
-        }
+        // Cells follow each other in `text` without a separator: this one
+        // starts where the last line of the previous one ends.
+        let start = self.lines.last().map_or(0, |l| l.end);
         let column = self.cells.len() % self.columns().max(1);
         let mut widest = self.widths.get(column).copied().unwrap_or(0);
         let mut at = start;
