@@ -10,7 +10,7 @@
 
 use serde::Serialize;
 
-use super::{DecodedPayload, DecodedProposal};
+use super::{label, DecodedPayload, DecodedProposal, Label};
 use crate::wire::cp::ValueFormat;
 use crate::wire::{
     sa, Authentication, CertEncoding, Certificate, CfgAttrType, Configuration, Delete, Eap,
@@ -24,10 +24,10 @@ pub struct DecodedTransform {
     #[serde(rename = "type")]
     pub transform_type: u8,
     /// "ENCR", "PRF", "INTEG", "DH", "ESN", …
-    pub type_name: String,
+    pub type_name: Label,
     pub id: u16,
     /// "ENCR_AES_CBC", "MODP_2048", … or "unknown N".
-    pub name: String,
+    pub name: Label,
     /// The Key Length attribute, in bits.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub key_length: Option<u16>,
@@ -51,7 +51,7 @@ pub struct DecodedAttribute {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct DecodedKe {
     pub group: u16,
-    pub group_name: String,
+    pub group_name: Label,
     pub data_length: usize,
     /// The public value's length for this group, where it is fixed.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -318,7 +318,7 @@ pub(crate) fn proposals_of(
         let mut dp = DecodedProposal {
             number: q.number,
             protocol_id: q.protocol_id.0,
-            protocol: q.protocol_id.to_string(),
+            protocol: label(q.protocol_id.name(), q.protocol_id),
             spi: crate::encoding::to_hex(q.spi),
             transforms: q.transform_count,
             spi_size: with_transforms.then_some(q.spi.len() as u8),
@@ -381,11 +381,12 @@ fn transform(t: &sa::Transform<'_>) -> DecodedTransform {
     }
     DecodedTransform {
         transform_type: tt.0,
-        type_name: tt.to_string(),
+        type_name: label(tt.name(), tt),
         id: t.id,
-        name: tt
-            .id_name(t.id)
-            .map_or_else(|| format!("unknown {}", t.id), str::to_string),
+        name: tt.id_name(t.id).map_or_else(
+            || Label::Owned(format!("unknown {}", t.id)),
+            Label::Borrowed,
+        ),
         key_length,
         attributes,
     }
@@ -397,7 +398,7 @@ fn dissect_ke(p: &Payload<'_>, d: &mut DecodedPayload) -> Result<(), WireError> 
     let expected = g.public_value_len();
     d.ke = Some(Box::new(DecodedKe {
         group: g.0,
-        group_name: g.to_string(),
+        group_name: label(g.name(), g),
         data_length: k.data().len(),
         expected_length: expected,
     }));

@@ -129,6 +129,16 @@ impl Malformed {
     }
 }
 
+/// A registry name ("IKE_AUTH", "N", "ENCR_AES_CBC"), borrowed from the
+/// registry tables, or the label of an unassigned value, built when one is
+/// met: the common case allocates nothing.
+pub type Label = std::borrow::Cow<'static, str>;
+
+/// `name` when the registry has one, else `code`'s own text (a range label).
+pub(crate) fn label(name: Option<&'static str>, code: impl std::fmt::Display) -> Label {
+    name.map_or_else(|| Label::Owned(code.to_string()), Label::Borrowed)
+}
+
 /// An IKEv2 message header and its payload chain.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct DecodedMessage {
@@ -141,7 +151,7 @@ pub struct DecodedMessage {
     pub major_version: u8,
     pub minor_version: u8,
     pub exchange_type: u8,
-    pub exchange: String,
+    pub exchange: Label,
     pub flags: u8,
     pub initiator: bool,
     pub response: bool,
@@ -171,7 +181,7 @@ pub struct DecodedPayload {
     #[serde(rename = "type")]
     pub payload_type: u8,
     /// Short name ("N", "SK") or the range label of an unassigned type.
-    pub name: String,
+    pub name: Label,
     pub critical: bool,
     pub next_payload: u8,
     pub length: u16,
@@ -218,7 +228,7 @@ impl DecodedPayload {
         DecodedPayload {
             offset: p.offset(),
             payload_type: t.0,
-            name: t.to_string(),
+            name: label(t.name(), t),
             critical: p.critical(),
             next_payload: p.next_payload().0,
             length: p.length(),
@@ -247,7 +257,7 @@ impl DecodedPayload {
 pub struct DecodedProposal {
     pub number: u8,
     pub protocol_id: u8,
-    pub protocol: String,
+    pub protocol: Label,
     /// Lowercase hex; for an IKE SA rekey, the new IKE SA's SPI.
     pub spi: String,
     /// The "Num Transforms" field.
@@ -264,13 +274,13 @@ pub struct DecodedProposal {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct DecodedNotify {
     pub protocol_id: u8,
-    pub protocol: String,
+    pub protocol: Label,
     pub spi_size: u8,
     /// Lowercase hex (empty when the SPI size is 0).
     pub spi: String,
     #[serde(rename = "type")]
     pub notify_type: u16,
-    pub name: String,
+    pub name: Label,
     /// Error type (below 16384) rather than status type.
     pub error: bool,
     /// Notification data, lowercase hex.
@@ -306,7 +316,7 @@ pub struct Reassembled {
 pub struct DecodedEncrypted {
     /// The Next Payload field: first payload inside the ciphertext.
     pub first_inner_payload: u8,
-    pub first_inner_name: String,
+    pub first_inner_name: Label,
     /// Offset of IV‖ciphertext‖ICV in the input, and its length.
     pub body_offset: usize,
     pub body_length: usize,
@@ -579,11 +589,11 @@ fn decode_one(p: &Payload<'_>) -> (DecodedPayload, Option<WireError>) {
             Ok(n) => {
                 d.notify = Some(DecodedNotify {
                     protocol_id: n.protocol_id().0,
-                    protocol: n.protocol_id().to_string(),
+                    protocol: label(n.protocol_id().name(), n.protocol_id()),
                     spi_size: n.spi_size(),
                     spi: crate::encoding::to_hex(n.spi()),
                     notify_type: n.notify_type().0,
-                    name: n.notify_type().to_string(),
+                    name: label(n.notify_type().name(), n.notify_type()),
                     error: n.notify_type().is_error(),
                     data: crate::encoding::to_hex(n.data()),
                     details: None,
@@ -597,7 +607,10 @@ fn decode_one(p: &Payload<'_>) -> (DecodedPayload, Option<WireError>) {
                 let frag = e.fragment();
                 d.encrypted = Some(DecodedEncrypted {
                     first_inner_payload: e.first_inner_payload().0,
-                    first_inner_name: e.first_inner_payload().to_string(),
+                    first_inner_name: label(
+                        e.first_inner_payload().name(),
+                        e.first_inner_payload(),
+                    ),
                     body_offset: e.body_offset(),
                     body_length: e.body().len(),
                     fragment_number: frag.map(|f| f.number),
@@ -684,7 +697,7 @@ fn decode_message_at(
         major_version: h.major_version(),
         minor_version: h.minor_version(),
         exchange_type: h.exchange_type().0,
-        exchange: h.exchange_type().to_string(),
+        exchange: label(h.exchange_type().name(), h.exchange_type()),
         flags: flags.0,
         initiator: flags.initiator(),
         response: flags.response(),

@@ -116,7 +116,7 @@ fn payload_lines(
     };
     let name = match t.long_name() {
         Some(long) if long != p.name => format!("{} ({long})", p.name),
-        _ => p.name.clone(),
+        _ => p.name.to_string(),
     };
     push(format!(
         "{ind}{at}{name}, {} bytes{}",
