@@ -6,6 +6,7 @@
 //! about IKE.
 
 pub mod grid;
+pub mod json;
 
 use std::io::{self, IsTerminal, Write};
 
@@ -84,7 +85,7 @@ impl Output {
     /// passes through without a copy. Every other write, [`Output::flush`]
     /// and dropping the output write the pending lines first.
     pub fn json_line<T: Serialize + ?Sized>(&mut self, value: &T) -> io::Result<()> {
-        serde_json::to_writer(&mut self.json_buf, value).map_err(io::Error::from)?;
+        json::write_line(&mut self.json_buf, value).map_err(io::Error::from)?;
         self.json_buf.push(b'\n');
         if self.json_buf.len() >= JSON_BATCH {
             self.write_json()?;

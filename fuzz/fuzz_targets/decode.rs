@@ -4,7 +4,8 @@
 //! keeps state across messages, every payload-body parser of `wire` on its
 //! own (SA, KE, ID, CERT/CERTREQ, AUTH, notify data, Delete, Vendor ID, TS,
 //! CP, EAP, DER names), and the wire Reprs (parse → emit → parse must be
-//! stable).
+//! stable). qcd's JSON writer is held to serde_json's output on every
+//! decoded value.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -23,7 +24,11 @@ fuzz_target!(|data: &[u8]| {
     // As the bytes themselves, in every mode (fully dissected).
     for forced in [None, Some(As::Message), Some(As::Payload)] {
         if let Ok(d) = decode::decode_bytes(data, forced) {
-            let _ = serde_json::to_string(&d).expect("serializable");
+            // qcd's JSON writer writes what serde_json writes, byte for byte.
+            let theirs = serde_json::to_vec(&d).expect("serializable");
+            let mut ours = Vec::new();
+            qcd::report::json::write_line(&mut ours, &d).expect("serializable");
+            assert_eq!(ours, theirs);
             let _ = text::tree(&d, text::TreeOptions { offsets: true });
         }
     }
