@@ -210,7 +210,14 @@ fn mapped_reader_and_cli_skip_them_too() {
     let (bytes, n) = capture(false, &unknown_blocks(false));
     let path = dir.path().join("unknown.pcapng");
     std::fs::write(&path, &bytes).unwrap();
-    let mut r = CaptureReader::open(&path, Options::default()).unwrap();
+    let mut r = CaptureReader::open(
+        &path,
+        Options {
+            map: true,
+            ..Options::default()
+        },
+    )
+    .unwrap();
     assert!(r.is_mapped());
     let mut frames = Vec::new();
     while let Some(ev) = r.next_event() {

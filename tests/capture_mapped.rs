@@ -23,8 +23,21 @@ fn opts() -> Options {
     Options {
         esp_events: true,
         buffer_size: 64 * 1024,
+        map: true,
         ..Options::default()
     }
+}
+
+/// Plain reads unless mapping is asked for (`Options::map`, `QCD_MMAP=1`).
+#[test]
+fn files_are_read_unless_mapping_is_asked_for() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("c.pcap");
+    std::fs::write(&path, conv_pcap()).unwrap();
+    assert!(!CaptureReader::open(&path, Options::default())
+        .unwrap()
+        .is_mapped());
+    assert!(CaptureReader::open(&path, opts()).unwrap().is_mapped());
 }
 
 fn collect(mut r: CaptureReader<'_>) -> Seen {

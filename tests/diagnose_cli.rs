@@ -607,8 +607,12 @@ fn verdicts_never_contradict_each_other() {
                 keys_given: keys.is_some(),
                 ..Default::default()
             };
-            let Ok(result) = qcd::diagnose::diagnose_capture(cap, vec![], keys.as_ref(), &opts)
-            else {
+            let Ok(result) = qcd::diagnose::diagnose_capture(
+                cap,
+                qcd::diagnose::reader_options(vec![]),
+                keys.as_ref(),
+                &opts,
+            ) else {
                 continue;
             };
             let reports: Vec<_> = result.reports.collect();

@@ -13,7 +13,8 @@
 //! another process truncates the file while a window is mapped, touching
 //! the lost pages raises SIGBUS and the process dies (a capture still being
 //! written by tcpdump only grows, which is safe: qcd reads up to the length
-//! the file had when opened). `QCD_NO_MMAP=1` forces plain reads.
+//! the file had when opened). Used only when asked for ([`super::Options::map`],
+//! `QCD_MMAP=1` in the CLI): on the machines measured, plain reads were faster.
 
 use pcap_parser::nom::{self, Needed, Offset};
 use pcap_parser::pcapng::{parse_block_be, parse_block_le, parse_sectionheaderblock, Block};
@@ -67,7 +68,7 @@ pub(super) enum MapError {
 impl MappedReader {
     pub(super) fn new(file: File, win_size: usize) -> Result<MappedReader, MapError> {
         let meta = file.metadata().map_err(|_| MapError::Unsupported)?;
-        if !meta.is_file() || meta.len() == 0 || std::env::var_os("QCD_NO_MMAP").is_some() {
+        if !meta.is_file() || meta.len() == 0 {
             return Err(MapError::Unsupported);
         }
         let mut r = MappedReader {
@@ -120,7 +121,7 @@ impl MappedReader {
         // lies within the length it had when opened. The mapping is only
         // read through shared references while `self` holds it. A concurrent
         // truncation by another process would raise SIGBUS (documented in
-        // the module doc; QCD_NO_MMAP=1 avoids it).
+        // the module doc; mapping is opt-in for that reason too).
         let map = unsafe {
             memmap2::MmapOptions::new()
                 .offset(at)

@@ -259,8 +259,8 @@ fn environment(cmd: &clap::Command, path: &[&str]) -> Vec<(&'static str, &'stati
     }
     if matches!(top, None | Some("decode") | Some("diagnose")) {
         v.push((
-            "QCD_NO_MMAP",
-            "when set, captures are read with read(2) instead of being mapped into memory",
+            "QCD_MMAP",
+            "when set (not empty, not 0), capture files are mapped into memory instead of read with read(2); faster where page faults are cheap, but another program truncating the file then kills qcd (SIGBUS)",
         ));
     }
     v.push((

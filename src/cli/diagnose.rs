@@ -96,8 +96,11 @@ pub fn run(args: DiagnoseArgs, out: &mut Output) -> anyhow::Result<Outcome> {
         keys_given: keys.is_some(),
     };
     // Every capture error names the file already.
-    let result =
-        diagnose::diagnose_capture(&args.capture, args.port.clone(), keys.as_ref(), &opts)?;
+    let reader = qcd::capture::Options {
+        map: super::map_captures(),
+        ..diagnose::reader_options(args.port.clone())
+    };
+    let result = diagnose::diagnose_capture(&args.capture, reader, keys.as_ref(), &opts)?;
     for w in result.warnings.lines() {
         eprintln!("qcd: warning: {}: {w}", args.capture.display());
     }

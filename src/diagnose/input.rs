@@ -109,14 +109,15 @@ pub fn reader_options(extra_ports: Vec<u16>) -> CaptureOptions {
 }
 
 /// Reads every IKE message (decrypting SK with `keys`) and ESP packet of a
-/// capture file in one pass and diagnoses it.
+/// capture file in one pass and diagnoses it; `reader` from
+/// [`reader_options`] (perhaps with [`CaptureOptions::map`]).
 pub fn diagnose_capture<'a>(
     path: &Path,
-    extra_ports: Vec<u16>,
+    reader: CaptureOptions,
     keys: Option<&KeyTable>,
     opts: &'a Options<'a>,
 ) -> Result<CaptureDiagnosis<'a>, CaptureError> {
-    let reader = CaptureReader::open(path, reader_options(extra_ports))?;
+    let reader = CaptureReader::open(path, reader)?;
     Ok(diagnose_reader(reader, keys, opts))
 }
 
