@@ -386,12 +386,14 @@ impl SaState {
             // Grow by half, not by doubling: most IKE SAs hold a handful of
             // messages, and a concentrator capture holds very many SAs.
             if self.kept.len() == self.kept.capacity() {
-                // The usual IKE SA: IKE_SA_INIT, IKE_AUTH and one more
-                // exchange (six messages) fit the first allocation.
-                let more = if self.kept.is_empty() {
-                    6
-                } else {
-                    (self.kept.len() / 2).max(2)
+                // A lone message (an unanswered IKE_SA_INIT request: a
+                // flood holds nothing else) takes one record; the usual IKE
+                // SA, IKE_SA_INIT, IKE_AUTH and one more exchange (six
+                // messages), fits the second allocation.
+                let more = match self.kept.len() {
+                    0 => 1,
+                    1 => 5,
+                    n => (n / 2).max(2),
                 };
                 self.kept.reserve_exact(more);
             }
