@@ -12,6 +12,9 @@
 #
 #   benches/ike_heavy.sh [SAS...] [--dir DIR]     default: 5000 20000
 #
+# Then an IKE_SA_INIT flood (100,000 unanswered requests, --half-open):
+# time and peak RSS of decode and diagnose, and bytes per half-open IKE SA.
+#
 # Needs: cargo, /usr/bin/time (GNU), taskset, bc, tshark; perf (linux-perf)
 # for precise CPU times.
 set -eu
@@ -93,3 +96,19 @@ if [ "$first" != "$last" ]; then
     printf 'growth from %s to %s IKE SAs (%sx): diagnose %sx the CPU time, decode --summary %sx\n' \
         "$first" "$last" "$(echo "scale=1; $last / $first" | bc)" "$(ratio "$b" "$a")" "$(ratio "$d" "$c")"
 fi
+
+# An IKE_SA_INIT flood: 100,000 unanswered requests, each from its own
+# address, so 100,000 half-open IKE SAs in a small capture. Memory per IKE
+# SA against the issue's bound for diagnose, max(64 MB, the capture's size).
+f="$dir/flood-100000.pcap"
+[ -f "$f" ] || "$qcd" generate-capture --out "$f" --ike-sas 100000 --half-open > /dev/null
+cat "$f" > /dev/null
+size=$(stat -c %s "$f")
+echo "== IKE_SA_INIT flood, 100000 half-open IKE SAs: $f ($size bytes)"
+measure "tshark -Y isakmp -T fields -e isakmp.ispi" tshark -r "$f" -Y isakmp -T fields -e isakmp.ispi
+measure "qcd --json decode FILE" "$qcd" --json decode "$f"
+measure "qcd decode --summary FILE" "$qcd" decode --summary "$f"
+measure "qcd diagnose FILE" "$qcd" diagnose "$f"
+bound=$(( size > 64000000 ? size : 64000000 ))
+printf '  diagnose peak RSS %s KiB = %s bytes per IKE SA; bound max(64 MB, size) = %s KiB\n' \
+    "$rss" "$(( rss * 1024 / 100000 ))" "$(( bound / 1024 ))"

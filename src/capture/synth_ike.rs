@@ -38,6 +38,9 @@ pub struct IkeHeavySpec {
     pub fragment_every: u64,
     /// SAs whose exchanges interleave in time.
     pub interleave: usize,
+    /// Every SA is only its IKE_SA_INIT request, never answered: an
+    /// IKE_SA_INIT flood (each from its own address, as spoofed floods are).
+    pub half_open: bool,
     pub format: Format,
 }
 
@@ -51,6 +54,7 @@ impl Default for IkeHeavySpec {
             nat_every: 3,
             fragment_every: 7,
             interleave: 16,
+            half_open: false,
             format: Format::Pcap {
                 big_endian: false,
                 nanos: false,
@@ -236,6 +240,9 @@ fn sa_steps(i: u64, spec: &IkeHeavySpec) -> Vec<Step> {
         ike,
         qcd: false,
     };
+    if spec.half_open {
+        return vec![one(ike(&init_req, a, b, false), true)];
+    }
     let mut steps = vec![
         one(ike(&init_req, a, b, false), true),
         one(ike(&init_resp, b, a, false), true),
@@ -403,5 +410,36 @@ mod tests {
             }
         }
         assert_eq!((ike, esp), (sum.ike, sum.esp));
+    }
+
+    #[test]
+    fn a_half_open_flood_is_one_unanswered_request_per_sa() {
+        let spec = IkeHeavySpec {
+            sas: 50,
+            half_open: true,
+            ..IkeHeavySpec::default()
+        };
+        let mut buf = Vec::new();
+        let sum = ike_heavy(&mut buf, &spec).unwrap();
+        assert_eq!(
+            (sum.ike, sum.esp, sum.qcd_replies, sum.frames),
+            (50, 0, 0, 50)
+        );
+        let mut r =
+            CaptureReader::new(std::io::Cursor::new(buf), "flood", Options::default()).unwrap();
+        let mut sources = std::collections::HashSet::new();
+        while let Some(e) = r.next_event() {
+            let Event::Ike { payload, src, .. } = e else {
+                panic!("only IKE in a flood")
+            };
+            let m = crate::decode::decode_message(&payload).unwrap();
+            assert_eq!(
+                (m.exchange.as_ref(), m.initiator, m.response),
+                ("IKE_SA_INIT", true, false)
+            );
+            assert_eq!(m.spi_r, "0000000000000000");
+            sources.insert(src.ip());
+        }
+        assert_eq!(sources.len(), 50, "each request from its own address");
     }
 }

@@ -34,6 +34,10 @@ pub struct GenerateCaptureArgs {
     /// 4th with the QCD reply, 5th on IPv6, 3rd on NAT-T, 7th fragmented).
     #[arg(long, value_name = "N", conflicts_with_all = ["size", "esp_size", "ike_count", "ipv6"])]
     pub ike_sas: Option<u64>,
+    /// With --ike-sas: each SA is only its IKE_SA_INIT request, never
+    /// answered (an IKE_SA_INIT flood, each request from its own address).
+    #[arg(long, requires = "ike_sas")]
+    pub half_open: bool,
     /// IP packet size of each ESP packet.
     #[arg(long, default_value_t = 1400, value_name = "BYTES")]
     pub esp_size: usize,
@@ -194,6 +198,7 @@ fn run_ike_heavy(
     let spec = IkeHeavySpec {
         sas,
         format: format(args.format),
+        half_open: args.half_open,
         ..IkeHeavySpec::default()
     };
     let file = std::fs::File::create(&args.out)
