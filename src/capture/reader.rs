@@ -266,9 +266,14 @@ struct Iface {
 }
 
 impl Iface {
-    /// A pcapng timestamp in this interface's resolution and offset.
+    /// A pcapng timestamp in this interface's resolution and offset. A
+    /// time beyond what `i64` seconds hold (a damaged or hostile
+    /// `if_tsoffset`, a 64-bit count in seconds) saturates there instead of
+    /// wrapping to another date.
     fn time(&self, ts: u64) -> Timestamp {
-        let secs = (ts / self.resolution) as i64 + self.offset;
+        let secs = i64::try_from(ts / self.resolution)
+            .unwrap_or(i64::MAX)
+            .saturating_add(self.offset);
         let frac = u128::from(ts % self.resolution) * 1_000_000_000 / u128::from(self.resolution);
         Timestamp::new(secs, frac as u64, self.precision)
     }
@@ -1612,6 +1617,36 @@ impl State {
             dport,
             range: start..8 + plen,
             truncated,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Found by the `capture` fuzz target with overflow checks on: an
+    /// interface's `if_tsoffset` plus a packet's seconds beyond `i64`.
+    #[test]
+    fn timestamps_beyond_i64_saturate() {
+        let iface = |offset| Iface {
+            link: LinkType::ETHERNET,
+            resolution: 1,
+            offset,
+            precision: Precision::Micro,
+            warned: false,
+        };
+        assert_eq!(iface(i64::MAX).time(u64::MAX).secs, i64::MAX);
+        assert_eq!(iface(1).time(u64::MAX).secs, i64::MAX);
+        assert_eq!(iface(i64::MIN).time(0).secs, i64::MIN);
+        assert_eq!(iface(-10).time(25).secs, 15);
+
+        let crash = include_bytes!("../../tests/data/fuzz/capture-tsoffset-overflow.pcapng");
+        let mut r = CaptureReader::new(&crash[..], "crash", Options::default()).unwrap();
+        while let Some(e) = r.next_event() {
+            if let Event::Ike { time: Some(t), .. } = e {
+                let _ = t.format_rfc3339();
+            }
         }
     }
 }
