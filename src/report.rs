@@ -79,7 +79,8 @@ impl Output {
         )
     }
 
-    /// Writes one JSON object on its own line. Lines are serialized into
+    /// Writes one JSON object on its own line, byte for byte what
+    /// serde_json writes ([`json::write_line`]). Lines are serialized into
     /// one reused buffer (serde writes many small pieces) and handed to the
     /// output [`JSON_BATCH`] bytes at a time, which the output's own buffer
     /// passes through without a copy. Every other write, [`Output::flush`]

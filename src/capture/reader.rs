@@ -1641,7 +1641,7 @@ mod tests {
         assert_eq!(iface(i64::MIN).time(0).secs, i64::MIN);
         assert_eq!(iface(-10).time(25).secs, 15);
 
-        let crash = include_bytes!("../../tests/data/fuzz/capture-tsoffset-overflow.pcapng");
+        let crash = include_bytes!("../../tests/data/fuzz/capture-tsoffset-overflow.bin");
         let mut r = CaptureReader::new(&crash[..], "crash", Options::default()).unwrap();
         while let Some(e) = r.next_event() {
             if let Event::Ike { time: Some(t), .. } = e {
