@@ -2,7 +2,9 @@
 //! the message digest, the IKE SA index and the ESP flow grouping
 //! (`Summary::from_capture`), then every way the summary is printed: NDJSON
 //! that parses, one line per row, and table cells, wide and narrow, that
-//! render at the width they measure. Never a panic, a loop or unbounded
+//! render at the width they measure. Then the message listing of `decode`
+//! on the same file (`CaptureMessages`, same filter): every message it keeps
+//! passes the filter on its full decode. Never a panic, a loop or unbounded
 //! memory (run with -rss_limit_mb=2048).
 #![no_main]
 
@@ -10,7 +12,9 @@ use std::io::Cursor;
 
 use libfuzzer_sys::fuzz_target;
 use qcd::capture::{CaptureReader, Options};
+use qcd::decode::messages::{CaptureMessages, MessageEvent};
 use qcd::decode::summary::{Summary, SummaryFilter, TABLE_NARROW, TABLE_WIDE};
+use qcd::decode::DecodeOptions;
 use qcd::report::grid::Grid;
 
 fuzz_target!(|data: &[u8]| {
@@ -20,7 +24,7 @@ fuzz_target!(|data: &[u8]| {
         buffer_size: 0,
         ..Options::default()
     };
-    let Ok(mut reader) = CaptureReader::new(Cursor::new(data), "fuzz", opts) else {
+    let Ok(mut reader) = CaptureReader::new(Cursor::new(data), "fuzz", opts.clone()) else {
         return;
     };
     // The first byte picks a filter, as --qcd and --spi would.
@@ -64,6 +68,27 @@ fuzz_target!(|data: &[u8]| {
                 Some(grid.natural_width()),
                 "the rendered width is the measured one"
             );
+        }
+    }
+
+    // The listing of `qcd decode FILE` with the same filter.
+    let Ok(mut reader) = CaptureReader::new(Cursor::new(data), "fuzz", opts) else {
+        return;
+    };
+    let decode = DecodeOptions {
+        keys: None,
+        ignore_icv: false,
+        dissect: true,
+    };
+    for event in CaptureMessages::new(&mut reader, decode, filter) {
+        match event {
+            MessageEvent::Message(m) => {
+                assert!(filter.keeps_message(&m.message), "kept against the filter");
+            }
+            MessageEvent::Note(n) => {
+                let _ = n.to_string();
+            }
+            MessageEvent::Fragments(_) => {}
         }
     }
 });

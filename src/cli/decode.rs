@@ -13,19 +13,14 @@ use anyhow::{bail, Context};
 use clap::{Args, ValueEnum};
 use serde::Serialize;
 
-use qcd::capture::{self, read_head, CaptureReader, Event, Options};
-use qcd::decode::summary::{
-    digest_is_qcd_related, Summary, SummaryFilter, Undecoded, TABLE_NARROW, TABLE_WIDE,
-};
-use qcd::decode::{
-    self, input, text, As, DecodeOptions, Decoded, DecodedMessage, Decoder, DecryptOptions,
-};
+use qcd::capture::{self, read_head, CaptureReader, Options};
+use qcd::decode::messages::{CaptureMessage, CaptureMessages, MessageEvent};
+use qcd::decode::summary::{Summary, SummaryFilter, TABLE_NARROW, TABLE_WIDE};
+use qcd::decode::{self, input, text, As, DecodeOptions, Decoded, DecodedMessage, DecryptOptions};
 use qcd::ikecrypto::KeyTable;
-use qcd::ikesa::digest::{summarize, Keep};
 use qcd::report::grid::Grid;
 use qcd::report::{Output, Style};
 use qcd::spi::Spi;
-use qcd::wire::PayloadType;
 
 use super::Outcome;
 
@@ -288,7 +283,7 @@ fn progress_bar(size: Option<u64>) -> Option<indicatif::ProgressBar> {
 /// One IKE message of a capture, as `--json` prints it: the hex decoder's
 /// object plus where and when it was seen.
 #[derive(Serialize)]
-struct CaptureMessage<'a> {
+struct CaptureMessageJson<'a> {
     #[serde(flatten)]
     decoded: &'a Decoded,
     /// 1-based frame number, as Wireshark counts.
@@ -355,86 +350,37 @@ fn run_capture(
         return finish(args, &name, spi, &reader, printed, out);
     }
     // Printed messages: decoded as far as they go, every payload dissected,
-    // IKE fragments reassembled across the capture.
-    let mut decoder = Decoder::new(DecodeOptions {
+    // IKE fragments reassembled across the capture, filtered.
+    let opts = DecodeOptions {
         keys,
         ignore_icv: args.ignore_icv,
         dissect: true,
-    });
+    };
+    let filter = SummaryFilter { qcd: args.qcd, spi };
     let mut printed: usize = 0;
     // Message times share their seconds: the date is formatted once per second.
     let mut times = qcd::timefmt::Rfc3339Writer::new();
-    while let Some(ev) = reader.next_event() {
-        let (frame, time, src, dst, payload, truncated, reassembled) = match ev {
-            Event::Warning(w) => {
-                warn(&w.to_string());
+    for event in CaptureMessages::new(&mut reader, opts, filter) {
+        let cm = match event {
+            MessageEvent::Note(n) => {
+                warn(&n.to_string());
                 continue;
             }
-            Event::Esp { .. } => continue,
-            Event::Ike {
-                frame,
-                time,
-                src,
-                dst,
-                payload,
-                truncated,
-                reassembled,
-            } => (frame, time, src, dst, payload, truncated, reassembled),
+            MessageEvent::Fragments(w) => {
+                warn(&w);
+                continue;
+            }
+            MessageEvent::Message(cm) => *cm,
         };
-        // The filters and the summary read a digest from the zero-copy view;
-        // only the messages printed are decoded in full. The filters decide
-        // on the full decode instead for a malformed message (decoded as far
-        // as it goes) and, with --qcd, for an IKE fragment (its content is
-        // known once its message is reassembled).
-        let mut filter_after = false;
-        if args.qcd || spi.is_some() {
-            match summarize(&payload, keys, Keep::AllTypes) {
-                Ok((digest, _)) => {
-                    if args.qcd && !digest_is_qcd_related(&digest) {
-                        if digest.first_payload != PayloadType::SKF.0 || keys.is_none() {
-                            continue;
-                        }
-                        filter_after = true;
-                    }
-                    if let Some(s) = spi {
-                        if digest.spis.initiator != s && digest.spis.responder != s {
-                            continue;
-                        }
-                    }
-                }
-                Err(_) => filter_after = true,
-            }
-        }
-        let decoded = decoder.decode(&payload, time);
-        for w in decoder.take_warnings() {
-            warn(&w);
-        }
-        let m = match decoded {
-            Ok(m) => m,
-            Err(e) => {
-                warn(
-                    &Undecoded {
-                        frame,
-                        src,
-                        dst,
-                        error: e,
-                        truncated,
-                    }
-                    .to_string(),
-                );
-                continue;
-            }
-        };
-        if filter_after {
-            if args.qcd && !decode::is_qcd_related(&m) {
-                continue;
-            }
-            if let Some(s) = spi {
-                if m.spi_i != s.to_hex() && m.spi_r != s.to_hex() {
-                    continue;
-                }
-            }
-        }
+        let CaptureMessage {
+            frame,
+            time,
+            src,
+            dst,
+            reassembled,
+            truncated,
+            message: m,
+        } = cm;
         if let Some(bad) = &m.malformed {
             warn(&format!(
                 "frame {frame} ({} -> {}): IKE message malformed, decoded up to the problem: {}{}",
@@ -458,7 +404,7 @@ fn run_capture(
         let dst = capture::format_endpoint(&dst);
         let print = |out: &mut Output| -> anyhow::Result<()> {
             if out.json {
-                out.json_line(&CaptureMessage {
+                out.json_line(&CaptureMessageJson {
                     decoded: &decoded,
                     frame,
                     time,
@@ -489,9 +435,6 @@ fn run_capture(
             _ => print(out)?,
         }
         printed += 1;
-    }
-    for w in decoder.finish() {
-        warn(&w);
     }
     if let Some(b) = &bar {
         b.finish_and_clear();

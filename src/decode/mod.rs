@@ -28,6 +28,7 @@
 pub mod dissect;
 pub mod fragments;
 pub mod input;
+pub mod messages;
 pub mod summary;
 pub mod text;
 
@@ -556,6 +557,11 @@ impl<'k> Decoder<'k> {
             warnings: &mut self.warnings,
         };
         decode_message_at(bytes, 0, false, &opts, Some(&mut ctx))
+    }
+
+    /// The key table SK payloads are opened with.
+    pub fn keys(&self) -> Option<&'k KeyTable> {
+        self.opts.keys
     }
 
     /// Warnings about other messages (fragment sets dropped) since the last call.

@@ -64,7 +64,8 @@ pub fn is_qcd_related(m: &DecodedMessage) -> bool {
     })
 }
 
-/// Which IKE messages a summary counts (`--qcd`, `--spi`).
+/// Which IKE messages a summary counts or a listing prints (`--qcd`,
+/// `--spi`); see [`super::messages::CaptureMessages`] for the listing.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct SummaryFilter {
     /// Only messages that carry QCD_TOKEN, INVALID_IKE_SPI or INVALID_SPI
@@ -75,9 +76,48 @@ pub struct SummaryFilter {
     pub spi: Option<Spi>,
 }
 
+/// What a message's digest tells a [`SummaryFilter`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DigestVerdict {
+    Keep,
+    Drop,
+    /// An IKE fragment with keys under `--qcd`: what it carries is known
+    /// once its message is reassembled (a summary counts it; a listing
+    /// decides on the reassembled message, [`SummaryFilter::keeps_message`]).
+    Undecided,
+}
+
 impl SummaryFilter {
     pub fn is_active(&self) -> bool {
         self.qcd || self.spi.is_some()
+    }
+
+    /// Judges a message by its digest (read from the zero-copy view);
+    /// `keys_given`: SK payloads can be opened.
+    pub fn on_digest(&self, digest: &IkeSummary, keys_given: bool) -> DigestVerdict {
+        let mut verdict = DigestVerdict::Keep;
+        if self.qcd && !digest_is_qcd_related(digest) {
+            if digest.first_payload != PayloadType::SKF.0 || !keys_given {
+                return DigestVerdict::Drop;
+            }
+            verdict = DigestVerdict::Undecided;
+        }
+        if let Some(s) = self.spi {
+            if digest.spis.initiator != s && digest.spis.responder != s {
+                return DigestVerdict::Drop;
+            }
+        }
+        verdict
+    }
+
+    /// Judges a fully decoded message (one whose digest was
+    /// [`DigestVerdict::Undecided`] or could not be read).
+    pub fn keeps_message(&self, m: &DecodedMessage) -> bool {
+        (!self.qcd || is_qcd_related(m))
+            && self.spi.is_none_or(|s| {
+                let hex = s.to_hex();
+                m.spi_i == hex || m.spi_r == hex
+            })
     }
 }
 
@@ -171,16 +211,9 @@ impl Summary {
                     continue;
                 }
             };
-            if filter.qcd
-                && !digest_is_qcd_related(&digest)
-                && (digest.first_payload != PayloadType::SKF.0 || keys.is_none())
-            {
+            // A fragment that may carry a QCD notify is counted.
+            if filter.on_digest(&digest, keys.is_some()) == DigestVerdict::Drop {
                 continue;
-            }
-            if let Some(s) = filter.spi {
-                if digest.spis.initiator != s && digest.spis.responder != s {
-                    continue;
-                }
             }
             summary.add(&digest, frame, time, src, dst);
         }
