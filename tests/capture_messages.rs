@@ -4,7 +4,9 @@
 //! are exactly the unfiltered messages that the filter keeps on their full
 //! decode, in the same order; nothing is lost without a note.
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use std::path::Path;
 
 use qcd::capture::{CaptureReader, Options};
 use qcd::decode::messages::{CaptureMessages, MessageEvent};
@@ -12,30 +14,6 @@ use qcd::decode::summary::SummaryFilter;
 use qcd::decode::DecodeOptions;
 use qcd::ikecrypto::KeyTable;
 use qcd::spi::Spi;
-
-fn captures(dir: &Path, out: &mut Vec<PathBuf>) {
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            captures(&path, out);
-        } else if path
-            .extension()
-            .is_some_and(|e| e == "pcap" || e == "pcapng" || e == "cap")
-        {
-            out.push(path);
-        }
-    }
-}
-
-fn keys_for(capture: &Path) -> Option<KeyTable> {
-    [
-        capture.with_extension("keys"),
-        capture.with_file_name("scenarios.keys"),
-    ]
-    .iter()
-    .find(|p| p.is_file())
-    .and_then(|p| KeyTable::load(p).ok())
-}
 
 /// (frame, SPI-I, SPI-R) of each message kept, and the number of notes.
 fn run(
@@ -69,13 +47,10 @@ fn run(
 
 #[test]
 fn digest_filters_keep_what_the_full_decode_would() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data");
-    let mut files = Vec::new();
-    captures(&root, &mut files);
-    files.sort();
+    let files = common::data_captures();
     let (mut all, mut qcd_kept, mut spi_kept) = (0, 0, 0);
     for file in &files {
-        let keys = keys_for(file);
+        let keys = common::keys_beside(file);
         let full = |filter: SummaryFilter| {
             let mut reader = CaptureReader::open(file, Options::default()).unwrap();
             let opts = DecodeOptions {

@@ -5,11 +5,10 @@
 //! captures and the scenarios. Each message is written as `decode --json`
 //! writes it: the decoded tree flattened beside the frame's fields.
 
-use std::path::{Path, PathBuf};
+mod common;
 
 use qcd::capture::{CaptureReader, Event, Options};
 use qcd::decode::{dissect_message, DecodeOptions, Decoded, Decoder};
-use qcd::ikecrypto::KeyTable;
 use serde::Serialize;
 
 #[derive(Serialize)]
@@ -19,30 +18,6 @@ struct Line<'a> {
     frame: u64,
     src: String,
     reassembled: bool,
-}
-
-fn captures(dir: &Path, out: &mut Vec<PathBuf>) {
-    for entry in std::fs::read_dir(dir).expect("tests/data is readable") {
-        let path = entry.expect("a directory entry").path();
-        if path.is_dir() {
-            captures(&path, out);
-        } else if path
-            .extension()
-            .is_some_and(|e| e == "pcap" || e == "pcapng" || e == "cap")
-        {
-            out.push(path);
-        }
-    }
-}
-
-/// The key table beside a capture (`NAME.keys`), or the scenarios' shared one.
-fn keys_for(capture: &Path) -> Option<KeyTable> {
-    let own = capture.with_extension("keys");
-    let shared = capture.with_file_name("scenarios.keys");
-    [own, shared]
-        .iter()
-        .find(|p| p.is_file())
-        .and_then(|p| KeyTable::load(p).ok())
 }
 
 fn same(value: &impl Serialize, what: &str) {
@@ -58,10 +33,7 @@ fn same(value: &impl Serialize, what: &str) {
 
 #[test]
 fn every_message_of_every_capture_is_written_as_serde_json_writes_it() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data");
-    let mut files = Vec::new();
-    captures(&root, &mut files);
-    files.sort();
+    let files = common::data_captures();
     assert!(
         files.len() >= 30,
         "only {} captures under tests/data",
@@ -70,7 +42,7 @@ fn every_message_of_every_capture_is_written_as_serde_json_writes_it() {
 
     let (mut messages, mut decrypted) = (0, 0);
     for file in &files {
-        let keys = keys_for(file);
+        let keys = common::keys_beside(file);
         let input = std::fs::File::open(file).expect("capture opens");
         let Ok(mut reader) =
             CaptureReader::new(input, &file.display().to_string(), Options::default())

@@ -285,3 +285,41 @@ pub fn two_interfaces() -> Vec<u8> {
         &frames,
     )
 }
+
+/// Every capture file (`.pcap`, `.pcapng`, `.cap`) under `tests/data`,
+/// recursively, sorted (the fuzz findings of `tests/data/fuzz` are named
+/// otherwise).
+pub fn data_captures() -> Vec<std::path::PathBuf> {
+    fn walk(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+        for entry in std::fs::read_dir(dir).expect("tests/data is readable") {
+            let path = entry.expect("a directory entry").path();
+            if path.is_dir() {
+                walk(&path, out);
+            } else if path
+                .extension()
+                .is_some_and(|e| e == "pcap" || e == "pcapng" || e == "cap")
+            {
+                out.push(path);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(
+        &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data"),
+        &mut out,
+    );
+    out.sort();
+    out
+}
+
+/// The key table beside a capture (`NAME.keys`), or the scenarios' shared
+/// `scenarios.keys` in its folder.
+pub fn keys_beside(capture: &std::path::Path) -> Option<qcd::ikecrypto::KeyTable> {
+    [
+        capture.with_extension("keys"),
+        capture.with_file_name("scenarios.keys"),
+    ]
+    .iter()
+    .find(|p| p.is_file())
+    .and_then(|p| qcd::ikecrypto::KeyTable::load(p).ok())
+}
