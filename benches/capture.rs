@@ -29,8 +29,8 @@ fn scan(bytes: &[u8]) -> (u64, u64) {
     let mut r = CaptureReader::new(bytes, "bench", Options::default()).expect("capture");
     let mut ike = 0u64;
     while let Some(ev) = r.next_event() {
-        if let Event::Ike { payload, .. } = ev {
-            ike += payload.len() as u64;
+        if let Event::Ike(d) = ev {
+            ike += d.payload.len() as u64;
         }
     }
     (ike, r.esp_stats().packets())

@@ -44,9 +44,9 @@ fn scan(path: &str, esp_events: bool) -> i32 {
     let (mut ike, mut ike_bytes, mut warnings, mut esp) = (0u64, 0u64, 0u64, 0u64);
     while let Some(ev) = r.next_event() {
         match ev {
-            Event::Ike { payload, .. } => {
+            Event::Ike(d) => {
                 ike += 1;
-                ike_bytes += payload.len() as u64;
+                ike_bytes += d.payload.len() as u64;
             }
             Event::Esp { .. } => esp += 1,
             Event::Warning(w) => {

@@ -222,7 +222,7 @@ fn mapped_reader_and_cli_skip_them_too() {
     let mut frames = Vec::new();
     while let Some(ev) = r.next_event() {
         match ev {
-            Event::Ike { frame, .. } => frames.push(frame),
+            Event::Ike(d) => frames.push(d.frame),
             Event::Warning(w) => panic!("{w}"),
             Event::Esp { .. } => {}
         }

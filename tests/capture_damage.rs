@@ -162,8 +162,8 @@ fn drain(bytes: &[u8]) {
     if let Ok(mut r) = CaptureReader::new(bytes, "fuzz", opts) {
         let mut n = 0;
         while let Some(ev) = r.next_event() {
-            if let Event::Ike { payload, .. } = ev {
-                n += payload.len();
+            if let Event::Ike(d) = ev {
+                n += d.payload.len();
             }
         }
         let _ = (n, r.damaged());

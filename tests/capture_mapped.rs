@@ -9,7 +9,7 @@ mod common;
 use common::*;
 use proptest::prelude::*;
 use qcd::capture::write::ip_udp;
-use qcd::capture::{CaptureReader, Event, LinkType, Options};
+use qcd::capture::{CaptureReader, Event, IkeDatagram, LinkType, Options};
 
 #[derive(Debug, PartialEq, Eq)]
 struct Seen {
@@ -44,7 +44,7 @@ fn collect(mut r: CaptureReader<'_>) -> Seen {
     let mut events = Vec::new();
     while let Some(ev) = r.next_event() {
         events.push(match ev {
-            Event::Ike {
+            Event::Ike(IkeDatagram {
                 frame,
                 time,
                 src,
@@ -52,7 +52,7 @@ fn collect(mut r: CaptureReader<'_>) -> Seen {
                 payload,
                 truncated,
                 reassembled,
-            } => format!(
+            }) => format!(
                 "ike {frame} {time:?} {src} {dst} {} {truncated} {reassembled}",
                 hex::encode(payload)
             ),

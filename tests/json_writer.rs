@@ -7,7 +7,7 @@
 
 mod common;
 
-use qcd::capture::{CaptureReader, Event, Options};
+use qcd::capture::{CaptureReader, Event, IkeDatagram, Options};
 use qcd::decode::{dissect_message, DecodeOptions, Decoded, Decoder};
 use serde::Serialize;
 
@@ -55,12 +55,12 @@ fn every_message_of_every_capture_is_written_as_serde_json_writes_it() {
             dissect: false,
         });
         while let Some(event) = reader.next_event() {
-            let Event::Ike {
+            let Event::Ike(IkeDatagram {
                 payload,
                 frame,
                 src,
                 ..
-            } = event
+            }) = event
             else {
                 continue;
             };

@@ -50,9 +50,9 @@ fn capture_messages(dir: &Path, out: &Path) -> io::Result<usize> {
             continue;
         };
         while let Some(ev) = r.next_event() {
-            if let qcd::capture::Event::Ike { payload, .. } = ev {
+            if let qcd::capture::Event::Ike(d) = ev {
                 n += 1;
-                fs::write(out.join(format!("ike-{n:04}")), &payload[..])?;
+                fs::write(out.join(format!("ike-{n:04}")), &d.payload[..])?;
             }
         }
     }

@@ -40,9 +40,9 @@ fn drain<R: Read>(input: R, opts: Options) {
     let (mut ike, mut warnings) = (0u64, 0u64);
     while let Some(event) = reader.next_event() {
         match event {
-            Event::Ike { payload, .. } => {
+            Event::Ike(d) => {
                 ike += 1;
-                assert!(payload.len() <= 65535, "a UDP payload over 64 KiB");
+                assert!(d.payload.len() <= 65535, "a UDP payload over 64 KiB");
             }
             Event::Esp { .. } => {}
             Event::Warning(w) => {

@@ -35,7 +35,8 @@ pub use defrag::DefragLimits;
 pub use esp::{EspFlow, EspKey, EspStats};
 pub use link::LinkType;
 pub use reader::{
-    read_head, CaptureError, CaptureReader, Counters, Event, Options, Warning, WarningKind,
+    read_head, CaptureError, CaptureReader, Counters, Event, IkeDatagram, Options, Warning,
+    WarningKind,
 };
 pub use time::{Precision, Timestamp};
 

@@ -211,23 +211,26 @@ impl fmt::Display for WarningKind {
     }
 }
 
+/// A UDP payload on an IKE port: the IKE message, non-ESP marker
+/// stripped. `payload` borrows the read buffer unless the datagram was
+/// reassembled from fragments (then `frame` is the last fragment's).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IkeDatagram<'a> {
+    pub frame: u64,
+    /// `None` for pcapng simple packet blocks, which carry no time.
+    pub time: Option<Timestamp>,
+    pub src: SocketAddr,
+    pub dst: SocketAddr,
+    pub payload: Cow<'a, [u8]>,
+    /// The capture holds less than the UDP length says (snapshot length).
+    pub truncated: bool,
+    pub reassembled: bool,
+}
+
 /// One thing found in the capture, in file order.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Event<'a> {
-    /// A UDP payload on an IKE port: the IKE message, non-ESP marker
-    /// stripped. `payload` borrows the read buffer unless the datagram was
-    /// reassembled from fragments (then `frame` is the last fragment's).
-    Ike {
-        frame: u64,
-        /// `None` for pcapng simple packet blocks, which carry no time.
-        time: Option<Timestamp>,
-        src: SocketAddr,
-        dst: SocketAddr,
-        payload: Cow<'a, [u8]>,
-        /// The capture holds less than the UDP length says (snapshot length).
-        truncated: bool,
-        reassembled: bool,
-    },
+    Ike(IkeDatagram<'a>),
     /// An ESP packet (only with [`Options::esp_events`]). Ports are 0 for
     /// ESP in IP (protocol 50).
     Esp {
@@ -376,8 +379,8 @@ struct State {
 /// use qcd::capture::{CaptureReader, Event, Options};
 /// let mut r = CaptureReader::open("gw.pcapng".as_ref(), Options::default())?;
 /// while let Some(ev) = r.next_event() {
-///     if let Event::Ike { frame, src, dst, payload, .. } = ev {
-///         println!("{frame} {src} -> {dst} {} bytes", payload.len());
+///     if let Event::Ike(m) = ev {
+///         println!("{} {} -> {} {} bytes", m.frame, m.src, m.dst, m.payload.len());
 ///     }
 /// }
 /// let damaged = r.damaged();
@@ -565,7 +568,7 @@ impl<'r> CaptureReader<'r> {
                     ),
                     Payload::Owned(v) => (Cow::Owned(v), true),
                 };
-                Event::Ike {
+                Event::Ike(IkeDatagram {
                     frame,
                     time,
                     src,
@@ -573,7 +576,7 @@ impl<'r> CaptureReader<'r> {
                     payload,
                     truncated,
                     reassembled,
-                }
+                })
             }
             Ready::Esp {
                 frame,
@@ -1644,7 +1647,7 @@ mod tests {
         let crash = include_bytes!("../../tests/data/fuzz/capture-tsoffset-overflow.bin");
         let mut r = CaptureReader::new(&crash[..], "crash", Options::default()).unwrap();
         while let Some(e) = r.next_event() {
-            if let Event::Ike { time: Some(t), .. } = e {
+            if let Event::Ike(IkeDatagram { time: Some(t), .. }) = e {
                 let _ = t.format_rfc3339();
             }
         }

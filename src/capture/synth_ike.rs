@@ -397,7 +397,8 @@ mod tests {
         let (mut ike, mut esp) = (0, 0);
         while let Some(e) = r.next_event() {
             match e {
-                Event::Ike { payload, .. } => {
+                Event::Ike(d) => {
+                    let payload = d.payload;
                     // Well formed to the last field (a KE of the size its
                     // group fixes, and so on), as tshark reads them too.
                     let m = crate::decode::decode_message(&payload).unwrap();
@@ -429,16 +430,16 @@ mod tests {
             CaptureReader::new(std::io::Cursor::new(buf), "flood", Options::default()).unwrap();
         let mut sources = std::collections::HashSet::new();
         while let Some(e) = r.next_event() {
-            let Event::Ike { payload, src, .. } = e else {
+            let Event::Ike(d) = e else {
                 panic!("only IKE in a flood")
             };
-            let m = crate::decode::decode_message(&payload).unwrap();
+            let m = crate::decode::decode_message(&d.payload).unwrap();
             assert_eq!(
                 (m.exchange.as_ref(), m.initiator, m.response),
                 ("IKE_SA_INIT", true, false)
             );
             assert_eq!(m.spi_r, "0000000000000000");
-            sources.insert(src.ip());
+            sources.insert(d.src.ip());
         }
         assert_eq!(sources.len(), 50, "each request from its own address");
     }

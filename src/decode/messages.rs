@@ -72,11 +72,6 @@ impl<'a, 'r, 'k> CaptureMessages<'a, 'r, 'k> {
             done: false,
         }
     }
-
-    fn queue_fragment_warnings(&mut self, warnings: Vec<String>) {
-        self.queued
-            .extend(warnings.into_iter().map(MessageEvent::Fragments));
-    }
 }
 
 impl Iterator for CaptureMessages<'_, '_, '_> {
@@ -93,24 +88,17 @@ impl Iterator for CaptureMessages<'_, '_, '_> {
             let Some(ev) = self.reader.next_event() else {
                 self.done = true;
                 let rest = self.decoder.finish();
-                self.queue_fragment_warnings(rest);
+                self.queued
+                    .extend(rest.into_iter().map(MessageEvent::Fragments));
                 continue;
             };
-            let (frame, time, src, dst, payload, truncated, reassembled) = match ev {
+            let d = match ev {
                 Event::Warning(w) => return Some(MessageEvent::Note(SummaryNote::Capture(w))),
                 Event::Esp { .. } => continue,
-                Event::Ike {
-                    frame,
-                    time,
-                    src,
-                    dst,
-                    payload,
-                    truncated,
-                    reassembled,
-                } => (frame, time, src, dst, payload, truncated, reassembled),
+                Event::Ike(d) => d,
             };
             let verdict = if self.filter.is_active() {
-                match summarize(&payload, self.decoder.keys(), Keep::AllTypes) {
+                match summarize(&d.payload, self.decoder.keys(), Keep::AllTypes) {
                     Ok((digest, _)) => self.filter.on_digest(&digest, self.keys_given),
                     Err(_) => DigestVerdict::Undecided,
                 }
@@ -120,31 +108,29 @@ impl Iterator for CaptureMessages<'_, '_, '_> {
             if verdict == DigestVerdict::Drop {
                 continue;
             }
-            let decoded = self.decoder.decode(&payload, time);
+            let decoded = self.decoder.decode(&d.payload, d.time);
+            // Fields, not a method: `d` still borrows the reader's buffer.
             let warnings = self.decoder.take_warnings();
-            self.queue_fragment_warnings(warnings);
+            self.queued
+                .extend(warnings.into_iter().map(MessageEvent::Fragments));
             match decoded {
                 Err(error) => self
                     .queued
-                    .push_back(MessageEvent::Note(SummaryNote::Undecoded(Undecoded {
-                        frame,
-                        src,
-                        dst,
-                        error,
-                        truncated,
-                    }))),
+                    .push_back(MessageEvent::Note(SummaryNote::Undecoded(Undecoded::new(
+                        &d, error,
+                    )))),
                 Ok(message) => {
                     if verdict == DigestVerdict::Undecided && !self.filter.keeps_message(&message) {
                         continue;
                     }
                     self.queued
                         .push_back(MessageEvent::Message(Box::new(CaptureMessage {
-                            frame,
-                            time,
-                            src,
-                            dst,
-                            reassembled,
-                            truncated,
+                            frame: d.frame,
+                            time: d.time,
+                            src: d.src,
+                            dst: d.dst,
+                            reassembled: d.reassembled,
+                            truncated: d.truncated,
                             message,
                         })));
                 }

@@ -11,7 +11,9 @@ use std::net::SocketAddr;
 use serde::Serialize;
 use smallvec::SmallVec;
 
-use crate::capture::{self, CaptureReader, EspFlow, EspKey, EspStats, Event, Timestamp};
+use crate::capture::{
+    self, CaptureReader, EspFlow, EspKey, EspStats, Event, IkeDatagram, Timestamp,
+};
 use crate::encoding::push_hex;
 use crate::ikecrypto::KeyTable;
 use crate::ikesa::digest::{summarize, IkeSummary, Keep};
@@ -133,6 +135,19 @@ pub struct Undecoded {
     pub truncated: bool,
 }
 
+impl Undecoded {
+    /// `datagram` could not be read as an IKE message: `error` says where.
+    pub fn new(datagram: &IkeDatagram<'_>, error: WireError) -> Undecoded {
+        Undecoded {
+            frame: datagram.frame,
+            src: datagram.src,
+            dst: datagram.dst,
+            error,
+            truncated: datagram.truncated,
+        }
+    }
+}
+
 impl std::fmt::Display for Undecoded {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
@@ -182,32 +197,18 @@ impl Summary {
     ) -> Summary {
         let mut summary = Summary::new();
         while let Some(ev) = reader.next_event() {
-            let (frame, time, src, dst, payload, truncated) = match ev {
+            let d = match ev {
                 Event::Warning(w) => {
                     note(SummaryNote::Capture(w));
                     continue;
                 }
                 Event::Esp { .. } => continue,
-                Event::Ike {
-                    frame,
-                    time,
-                    src,
-                    dst,
-                    payload,
-                    truncated,
-                    ..
-                } => (frame, time, src, dst, payload, truncated),
+                Event::Ike(d) => d,
             };
-            let digest = match summarize(&payload, keys, Keep::AllTypes) {
+            let digest = match summarize(&d.payload, keys, Keep::AllTypes) {
                 Ok((digest, _)) => digest,
                 Err(error) => {
-                    note(SummaryNote::Undecoded(Undecoded {
-                        frame,
-                        src,
-                        dst,
-                        error,
-                        truncated,
-                    }));
+                    note(SummaryNote::Undecoded(Undecoded::new(&d, error)));
                     continue;
                 }
             };
@@ -215,7 +216,7 @@ impl Summary {
             if filter.on_digest(&digest, keys.is_some()) == DigestVerdict::Drop {
                 continue;
             }
-            summary.add(&digest, frame, time, src, dst);
+            summary.add(&digest, d.frame, d.time, d.src, d.dst);
         }
         summary.attach_esp(reader.take_esp_stats(), filter.is_active());
         summary
@@ -905,17 +906,9 @@ mod tests {
         let mut r = reader(&capture);
         let mut s = Summary::new();
         while let Some(e) = r.next_event() {
-            if let Event::Ike {
-                frame,
-                time,
-                src,
-                dst,
-                payload,
-                ..
-            } = e
-            {
-                let (d, _) = summarize(&payload, None, Keep::AllTypes).unwrap();
-                s.add(&d, frame, time, src, dst);
+            if let Event::Ike(m) = e {
+                let (d, _) = summarize(&m.payload, None, Keep::AllTypes).unwrap();
+                s.add(&d, m.frame, m.time, m.src, m.dst);
             }
         }
         let mut esp = r.take_esp_stats();

@@ -6,7 +6,9 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::{Duration, SystemTime};
 
-use crate::capture::{CaptureError, CaptureReader, Event, Options as CaptureOptions, Timestamp};
+use crate::capture::{
+    CaptureError, CaptureReader, Event, IkeDatagram, Options as CaptureOptions, Timestamp,
+};
 use crate::ikecrypto::KeyTable;
 use crate::secret::Keyring;
 use crate::spi::SpiPair;
@@ -133,14 +135,14 @@ pub fn diagnose_reader<'a>(
     let mut last = SystemTime::UNIX_EPOCH;
     while let Some(event) = reader.next_event() {
         match event {
-            Event::Ike {
+            Event::Ike(IkeDatagram {
                 frame,
                 time,
                 src,
                 dst,
                 payload,
                 ..
-            } => {
+            }) => {
                 let time = to_system_time(time, last);
                 last = time;
                 ike_messages += 1;

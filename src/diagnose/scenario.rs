@@ -703,8 +703,8 @@ mod tests {
             let table = KeyTable::parse(KEY_TABLE, "t").unwrap();
             let mut decrypted = 0;
             while let Some(e) = r.next_event() {
-                if let crate::capture::Event::Ike { payload, .. } = e {
-                    let m = decode_message_with_keys(&payload, Some(&table)).unwrap();
+                if let crate::capture::Event::Ike(d) = e {
+                    let m = decode_message_with_keys(&d.payload, Some(&table)).unwrap();
                     for p in &m.payloads {
                         if let Some(sk) = &p.encrypted {
                             assert_eq!(sk.decrypt_error, None, "{}", s.name());

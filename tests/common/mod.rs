@@ -13,7 +13,8 @@ use qcd::capture::write::{
 };
 
 use qcd::capture::{
-    CaptureReader, Counters, EspStats, Event, LinkType, Options, Precision, Timestamp, Warning,
+    CaptureReader, Counters, EspStats, Event, IkeDatagram, LinkType, Options, Precision, Timestamp,
+    Warning,
 };
 use std::net::{IpAddr, SocketAddr};
 
@@ -79,7 +80,7 @@ pub fn read_with(bytes: &[u8], opts: Options) -> Read {
     let mut out = Read::default();
     while let Some(ev) = r.next_event() {
         match ev {
-            Event::Ike {
+            Event::Ike(IkeDatagram {
                 frame,
                 time,
                 src,
@@ -87,7 +88,7 @@ pub fn read_with(bytes: &[u8], opts: Options) -> Read {
                 payload,
                 truncated,
                 reassembled,
-            } => out.ike.push(Ike {
+            }) => out.ike.push(Ike {
                 frame,
                 time,
                 src,
