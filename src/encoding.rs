@@ -228,6 +228,7 @@ pub fn decode(format: ByteFormat, input: &[u8]) -> Result<Vec<u8>, EncodingError
 
 #[cfg(test)]
 mod tests {
+    use super::*;
 
     proptest::proptest! {
         #[test]
@@ -238,8 +239,6 @@ mod tests {
             proptest::prop_assert_eq!(&out[1..], hex::encode(&bytes));
         }
     }
-
-    use super::*;
 
     #[test]
     fn hex_accepts_separators_prefixes_and_case() {

@@ -114,22 +114,6 @@ fn qcd_and_tshark_agree_on_every_fixture() {
     );
 }
 
-/// Every capture file under `dir`, recursively, sorted.
-fn capture_files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            capture_files(&path, out);
-        } else if path
-            .extension()
-            .is_some_and(|e| e == "pcap" || e == "pcapng")
-        {
-            out.push(path);
-        }
-    }
-    out.sort();
-}
-
 /// `decode --summary` against tshark, on the real captures of `tests/data`
 /// (Rockhopper's QCD recovery, strongSwan, tcpdump's and Wireshark's test
 /// captures, the scenarios) and a generated IKE-heavy one (IPv6, NAT-T, IP
@@ -159,11 +143,7 @@ fn summary_agrees_with_tshark() {
     )
     .unwrap();
     std::fs::write(&heavy, buf).unwrap();
-    let mut files = Vec::new();
-    capture_files(
-        &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data"),
-        &mut files,
-    );
+    let mut files = data_captures();
     assert!(files.len() >= 30, "the captures of tests/data: {files:?}");
     files.push(heavy);
     let mut flows_seen = 0;

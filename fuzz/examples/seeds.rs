@@ -115,8 +115,6 @@ fn ike_message(root: &Path, name: &str) -> io::Result<Vec<u8>> {
     decode_hex_lenient(&text).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))
 }
 
-/// Small captures: every encapsulation and file format the reader knows, IKE
-/// on 500 and 4500, keepalives, ESP in IP and in UDP, IPv6, fragments.
 /// Small IKE-heavy captures (many IKE SAs with ESP, QCD replies, IPv6,
 /// NAT-T and fragments), as `generate-capture --ike-sas` writes them.
 fn heavy(dir: &Path) -> io::Result<usize> {
@@ -135,6 +133,8 @@ fn heavy(dir: &Path) -> io::Result<usize> {
     Ok(2)
 }
 
+/// Small captures: every encapsulation and file format the reader knows, IKE
+/// on 500 and 4500, keepalives, ESP in IP and in UDP, IPv6, fragments.
 fn captures(root: &Path, dir: &Path) -> io::Result<usize> {
     let mut n = copy_dir(&root.join("tests/data/strongswan"), dir, ".pcap")?;
     let ike = ike_message(root, "qcd-reply.hex")?;

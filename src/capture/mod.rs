@@ -85,15 +85,9 @@ pub fn format_endpoint(addr: &SocketAddr) -> String {
 pub fn push_endpoint(out: &mut String, addr: &SocketAddr) {
     match addr {
         SocketAddr::V4(a) => {
-            let mut b = itoa::Buffer::new();
-            for (i, octet) in a.ip().octets().iter().enumerate() {
-                if i > 0 {
-                    out.push('.');
-                }
-                out.push_str(b.format(*octet));
-            }
+            push_ipv4(out, a.ip());
             out.push(':');
-            out.push_str(b.format(a.port()));
+            out.push_str(itoa::Buffer::new().format(a.port()));
         }
         SocketAddr::V6(a) => {
             out.push('[');
@@ -115,13 +109,7 @@ pub fn push_endpoint(out: &mut String, addr: &SocketAddr) {
 fn push_ipv6(out: &mut String, ip: &std::net::Ipv6Addr) {
     if let Some(v4) = ip.to_ipv4_mapped() {
         out.push_str("::ffff:");
-        let mut b = itoa::Buffer::new();
-        for (i, octet) in v4.octets().iter().enumerate() {
-            if i > 0 {
-                out.push('.');
-            }
-            out.push_str(b.format(*octet));
-        }
+        push_ipv4(out, &v4);
         return;
     }
     let groups = ip.segments();
@@ -154,6 +142,17 @@ fn push_ipv6(out: &mut String, ip: &std::net::Ipv6Addr) {
         push_groups(out, &groups[best + best_len..]);
     } else {
         push_groups(out, &groups);
+    }
+}
+
+/// Appends an IPv4 address in dotted decimal.
+fn push_ipv4(out: &mut String, ip: &std::net::Ipv4Addr) {
+    let mut b = itoa::Buffer::new();
+    for (i, octet) in ip.octets().iter().enumerate() {
+        if i > 0 {
+            out.push('.');
+        }
+        out.push_str(b.format(*octet));
     }
 }
 

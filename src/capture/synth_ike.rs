@@ -398,10 +398,9 @@ mod tests {
         while let Some(e) = r.next_event() {
             match e {
                 Event::Ike(d) => {
-                    let payload = d.payload;
                     // Well formed to the last field (a KE of the size its
                     // group fixes, and so on), as tshark reads them too.
-                    let m = crate::decode::decode_message(&payload).unwrap();
+                    let m = crate::decode::decode_message(&d.payload).unwrap();
                     assert!(m.malformed.is_none(), "{:?}", m.malformed);
                     assert!(m.warnings.is_empty(), "{:?}", m.warnings);
                     ike += 1;

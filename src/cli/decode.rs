@@ -372,28 +372,18 @@ fn run_capture(
             }
             MessageEvent::Message(cm) => *cm,
         };
+        if let Some(w) = cm.malformed_warning() {
+            warn(&w);
+        }
         let CaptureMessage {
             frame,
             time,
             src,
             dst,
             reassembled,
-            truncated,
             message: m,
+            ..
         } = cm;
-        if let Some(bad) = &m.malformed {
-            warn(&format!(
-                "frame {frame} ({} -> {}): IKE message malformed, decoded up to the problem: {}{}",
-                capture::format_endpoint(&src),
-                capture::format_endpoint(&dst),
-                bad.message,
-                if truncated {
-                    " (the capture holds only part of this datagram: snapshot length)"
-                } else {
-                    ""
-                }
-            ));
-        }
         let decoded = Decoded::Message(m);
         let time = time.map(|t| {
             let mut text = String::with_capacity(32);

@@ -36,6 +36,24 @@ pub struct CaptureMessage {
     pub message: DecodedMessage,
 }
 
+impl CaptureMessage {
+    /// The warning for a message decoded only up to a structural problem
+    /// (frame, endpoints, the problem's offset and field); `None` for a
+    /// well-formed one.
+    pub fn malformed_warning(&self) -> Option<String> {
+        self.message.malformed.as_ref().map(|bad| {
+            format!(
+                "frame {} ({} -> {}): IKE message malformed, decoded up to the problem: {}{}",
+                self.frame,
+                crate::capture::format_endpoint(&self.src),
+                crate::capture::format_endpoint(&self.dst),
+                bad.message,
+                super::summary::snaplen_note(self.truncated)
+            )
+        })
+    }
+}
+
 /// What [`CaptureMessages`] yields, in capture order.
 #[derive(Debug)]
 pub enum MessageEvent {
@@ -51,7 +69,6 @@ pub enum MessageEvent {
 pub struct CaptureMessages<'a, 'r, 'k> {
     reader: &'a mut CaptureReader<'r>,
     decoder: Decoder<'k>,
-    keys_given: bool,
     filter: SummaryFilter,
     queued: VecDeque<MessageEvent>,
     done: bool,
@@ -65,7 +82,6 @@ impl<'a, 'r, 'k> CaptureMessages<'a, 'r, 'k> {
     ) -> CaptureMessages<'a, 'r, 'k> {
         CaptureMessages {
             reader,
-            keys_given: opts.keys.is_some(),
             decoder: Decoder::new(opts),
             filter,
             queued: VecDeque::new(),
@@ -98,8 +114,9 @@ impl Iterator for CaptureMessages<'_, '_, '_> {
                 Event::Ike(d) => d,
             };
             let verdict = if self.filter.is_active() {
-                match summarize(&d.payload, self.decoder.keys(), Keep::AllTypes) {
-                    Ok((digest, _)) => self.filter.on_digest(&digest, self.keys_given),
+                let keys = self.decoder.keys();
+                match summarize(&d.payload, keys, Keep::AllTypes) {
+                    Ok((digest, _)) => self.filter.on_digest(&digest, keys.is_some()),
                     Err(_) => DigestVerdict::Undecided,
                 }
             } else {
@@ -109,7 +126,6 @@ impl Iterator for CaptureMessages<'_, '_, '_> {
                 continue;
             }
             let decoded = self.decoder.decode(&d.payload, d.time);
-            // Fields, not a method: `d` still borrows the reader's buffer.
             let warnings = self.decoder.take_warnings();
             self.queued
                 .extend(warnings.into_iter().map(MessageEvent::Fragments));

@@ -5,7 +5,6 @@
 //! Cost: one index lookup per IKE message, one binary search per ESP flow;
 //! memory per IKE SA, not per packet.
 
-use std::borrow::Cow;
 use std::net::SocketAddr;
 
 use serde::Serialize;
@@ -23,7 +22,7 @@ use crate::spi::{Spi, SpiPair};
 use crate::timefmt::Rfc3339Writer;
 use crate::wire::{ExchangeType, NotifyType, PayloadType, WireError};
 
-use super::{DecodedMessage, DecodedPayload};
+use super::{label, DecodedMessage, DecodedPayload, Label};
 
 /// The notify types that make a message QCD-related (`--qcd`).
 pub const QCD_NOTIFIES: [NotifyType; 3] = [
@@ -157,12 +156,18 @@ impl std::fmt::Display for Undecoded {
             self.src,
             self.dst,
             self.error,
-            if self.truncated {
-                " (the capture holds only part of this datagram: snapshot length)"
-            } else {
-                ""
-            }
+            snaplen_note(self.truncated)
         )
+    }
+}
+
+/// What a warning about a message adds when the capture holds only part
+/// of its datagram.
+pub(crate) fn snaplen_note(truncated: bool) -> &'static str {
+    if truncated {
+        " (the capture holds only part of this datagram: snapshot length)"
+    } else {
+        ""
     }
 }
 
@@ -294,8 +299,8 @@ struct SaAcc {
 
 impl SaAcc {
     /// (exchange name, messages), sorted by name.
-    fn exchange_counts(&self) -> SmallVec<[(Cow<'static, str>, u64); 4]> {
-        let mut v: SmallVec<[(Cow<'static, str>, u64); 4]> = (34u8..=37)
+    fn exchange_counts(&self) -> SmallVec<[(Label, u64); 4]> {
+        let mut v: SmallVec<[(Label, u64); 4]> = (34u8..=37)
             .zip(self.exchanges)
             .filter(|&(_, c)| c > 0)
             .chain(self.other_exchanges.iter().copied())
@@ -307,18 +312,27 @@ impl SaAcc {
 }
 
 /// An exchange type's name (from the registry, or its range and number).
-fn exchange_name(x: u8) -> Cow<'static, str> {
-    match ExchangeType(x).name() {
-        Some(n) => n.into(),
-        None => ExchangeType(x).to_string().into(),
-    }
+fn exchange_name(x: u8) -> Label {
+    label(ExchangeType(x).name(), ExchangeType(x))
 }
 
 /// A notify type's name (from the registry, or its range and number).
-fn notify_name(t: u16) -> Cow<'static, str> {
-    match NotifyType(t).name() {
-        Some(n) => n.into(),
-        None => NotifyType(t).to_string().into(),
+fn notify_name(t: u16) -> Label {
+    label(NotifyType(t).name(), NotifyType(t))
+}
+
+/// Appends each item with `each`, `sep` between them.
+fn push_joined<T>(
+    out: &mut String,
+    sep: &str,
+    items: impl IntoIterator<Item = T>,
+    mut each: impl FnMut(&mut String, T),
+) {
+    for (i, item) in items.into_iter().enumerate() {
+        if i > 0 {
+            out.push_str(sep);
+        }
+        each(out, item);
     }
 }
 
@@ -658,33 +672,24 @@ impl RowWriter {
         self.json_time("first_time", sa.first_time);
         self.json_time("last_time", sa.last_time);
         // Sorted by name, as the owned row's map is.
-        self.buf.push_str(",\"exchanges\":{");
-        for (i, (name, count)) in sa.exchange_counts().iter().enumerate() {
-            if i > 0 {
-                self.buf.push(',');
-            }
-            push_json_str(&mut self.buf, name);
-            self.buf.push(':');
-            let RowWriter { buf, num, .. } = self;
-            buf.push_str(num.format(*count));
-        }
-        self.buf.push_str("},\"notifies\":[");
-        for (i, t) in sa.notifies.iter().enumerate() {
-            if i > 0 {
-                self.buf.push(',');
-            }
-            push_json_str(&mut self.buf, &notify_name(*t));
-        }
-        self.buf.push_str("],\"qcd_tokens\":[");
-        for (i, t) in sa.qcd_tokens.iter().enumerate() {
-            if i > 0 {
-                self.buf.push(',');
-            }
-            self.buf.push('"');
-            push_hex(&mut self.buf, t);
-            self.buf.push('"');
-        }
-        self.buf.push(']');
+        let RowWriter { buf, num, .. } = self;
+        buf.push_str(",\"exchanges\":{");
+        push_joined(buf, ",", sa.exchange_counts(), |b, (name, count)| {
+            push_json_str(b, &name);
+            b.push(':');
+            b.push_str(num.format(count));
+        });
+        buf.push_str("},\"notifies\":[");
+        push_joined(buf, ",", &sa.notifies, |b, t| {
+            push_json_str(b, &notify_name(*t))
+        });
+        buf.push_str("],\"qcd_tokens\":[");
+        push_joined(buf, ",", &sa.qcd_tokens, |b, t| {
+            b.push('"');
+            push_hex(b, t);
+            b.push('"');
+        });
+        buf.push(']');
         self.json_esp(esp);
         self.buf.push('}');
     }
@@ -703,6 +708,7 @@ impl RowWriter {
             if i > 0 {
                 self.buf.push(',');
             }
+            // (Not push_joined: each flow's fields go through `self`.)
             self.buf.push_str("{\"spi\":\"");
             push_hex(&mut self.buf, &k.spi.to_be_bytes());
             self.buf.push('"');
@@ -802,15 +808,12 @@ impl RowWriter {
             if narrow && !exchanges.is_empty() {
                 line(grid);
             }
-            for (i, (n, count)) in exchanges.iter().enumerate() {
-                let c = grid.cell();
-                if i > 0 {
-                    c.push_str(list_sep);
-                }
+            let num = &mut self.num;
+            push_joined(grid.cell(), list_sep, &exchanges, |c, (n, count)| {
                 c.push_str(n);
                 c.push_str(" ×");
-                c.push_str(self.num.format(*count));
-            }
+                c.push_str(num.format(*count));
+            });
             if !narrow {
                 grid.end_cell();
             }
@@ -818,13 +821,9 @@ impl RowWriter {
                 line(grid);
                 grid.cell().push_str("notifies: ");
             }
-            for (i, t) in sa.notifies.iter().enumerate() {
-                let c = grid.cell();
-                if i > 0 {
-                    c.push_str(list_sep);
-                }
-                c.push_str(&notify_name(*t));
-            }
+            push_joined(grid.cell(), list_sep, &sa.notifies, |c, t| {
+                c.push_str(&notify_name(*t))
+            });
             if !narrow {
                 grid.end_cell();
             }
@@ -832,20 +831,17 @@ impl RowWriter {
                 line(grid);
                 grid.cell().push_str("QCD tokens: ");
             }
-            for (i, t) in sa.qcd_tokens.iter().enumerate() {
-                let c = grid.cell();
-                if i > 0 {
-                    c.push_str(list_sep);
-                }
+            let num = &mut self.num;
+            push_joined(grid.cell(), list_sep, &sa.qcd_tokens, |c, t| {
                 if t.len() > 8 {
                     push_hex(c, &t[..8]);
                     c.push_str("… (");
-                    c.push_str(self.num.format(t.len()));
+                    c.push_str(num.format(t.len()));
                     c.push_str(" bytes)");
                 } else {
                     push_hex(c, t);
                 }
-            }
+            });
             if !narrow {
                 grid.end_cell();
             }

@@ -81,6 +81,15 @@ impl Grid {
         self.lines[self.cells[i] - 1].end
     }
 
+    /// Where cell `i`'s text starts in `text`.
+    fn cell_start(&self, i: usize) -> usize {
+        if i == 0 {
+            0
+        } else {
+            self.cell_end(i - 1)
+        }
+    }
+
     /// Appends a whole cell.
     pub fn push_cell(&mut self, text: &str) {
         self.text.push_str(text);
@@ -120,14 +129,13 @@ impl Grid {
         let first = if i == 0 { 0 } else { self.cells[i - 1] };
         CellLines {
             text: &self.text,
-            start: if i == 0 { 0 } else { self.cell_end(i - 1) },
+            start: self.cell_start(i),
             lines: self.lines[first..self.cells[i]].iter(),
         }
     }
 
     fn cell_text(&self, i: usize) -> &str {
-        let start = if i == 0 { 0 } else { self.cell_end(i - 1) };
-        &self.text[start..self.cell_end(i)]
+        &self.text[self.cell_start(i)..self.cell_end(i)]
     }
 
     /// The width of the table laid out without wrapping: every column as

@@ -35,7 +35,7 @@ pub fn write_line<T: Serialize + ?Sized>(out: &mut Vec<u8>, value: &T) -> serde_
 
 /// Why this writer handed a value back to serde_json.
 #[derive(Debug)]
-pub struct Fallback;
+struct Fallback;
 
 impl fmt::Display for Fallback {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -201,7 +201,7 @@ struct Writer<'a> {
 }
 
 /// An array or object being written: whether the next element is the first.
-pub struct Compound<'a> {
+struct Compound<'a> {
     out: &'a mut Vec<u8>,
     first: bool,
     /// What closes it: `]`, `}`, or `]}` / `}}` for a variant's content.

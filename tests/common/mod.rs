@@ -313,11 +313,15 @@ pub fn data_captures() -> Vec<std::path::PathBuf> {
     out
 }
 
-/// The key table beside a capture (`NAME.keys`), or the scenarios' shared
-/// `scenarios.keys` in its folder.
+/// The key table beside a capture: `NAME.keys` (qcd's fixtures), Wireshark's
+/// `FILE.ikev2_decryption_table` (tcpdump's test captures), or the
+/// scenarios' shared `scenarios.keys` in its folder.
 pub fn keys_beside(capture: &std::path::Path) -> Option<qcd::ikecrypto::KeyTable> {
+    let mut wireshark = capture.as_os_str().to_owned();
+    wireshark.push(".ikev2_decryption_table");
     [
         capture.with_extension("keys"),
+        std::path::PathBuf::from(wireshark),
         capture.with_file_name("scenarios.keys"),
     ]
     .iter()
