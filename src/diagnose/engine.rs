@@ -77,6 +77,15 @@ enum Side {
 }
 
 impl Side {
+    /// The side that sent a message placed by its SPIs (not an orphan).
+    fn of_sender(m: &IkeSummary) -> Side {
+        if m.initiator || (m.exchange == IKE_SA_INIT && !m.response) {
+            Side::Initiator
+        } else {
+            Side::Responder
+        }
+    }
+
     fn other(self) -> Side {
         match self {
             Side::Initiator => Side::Responder,
@@ -240,10 +249,9 @@ impl SaState {
         m: &IkeSummary,
         time: SystemTime,
     ) -> SaState {
-        let (initiator, responder) = if m.initiator || (!m.response && m.exchange == IKE_SA_INIT) {
-            (src, dst)
-        } else {
-            (dst, src)
+        let (initiator, responder) = match Side::of_sender(m) {
+            Side::Initiator => (src, dst),
+            Side::Responder => (dst, src),
         };
         let endpoints = vec![(initiator, Side::Initiator), (responder, Side::Responder)];
         SaState {
@@ -411,6 +419,53 @@ impl SaState {
         }
     }
 
+    /// One IKE message of this SA, sent by `side`.
+    fn record(
+        &mut self,
+        frame: u64,
+        time: SystemTime,
+        (src, dst): (SocketAddr, SocketAddr),
+        side: Side,
+        orphan: bool,
+        mut m: IkeSummary,
+    ) {
+        if self.messages == 0 {
+            self.first_frame = frame;
+        }
+        if let Some(s) = m.negotiated() {
+            self.suite = Some(s);
+            // The suite lives in the SA; a digest holding nothing else rare
+            // drops its box (one per IKE SA of a concentrator's capture).
+            if let Some(r) = m.rare.as_deref_mut() {
+                r.negotiated = None;
+                if *r == crate::ikesa::digest::Rare::default() {
+                    m.rare = None;
+                }
+            }
+        }
+        // Outages are dated by requests after the IKE SA is set up, and by
+        // INVALID_SPI: only those keep what was known before them.
+        let dated = (!m.response && !orphan && !matches!(m.exchange, IKE_SA_INIT | IKE_AUTH))
+            || m.notify(INVALID_SPI).is_some();
+        let rec = Rec {
+            frame,
+            time,
+            src: self.endpoint_index(src, side),
+            dst: self.endpoint_index(dst, side.other()),
+            side,
+            orphan,
+            before: dated.then(|| {
+                Box::new(Snapshot {
+                    last: self.last,
+                    esp: self.esp_count,
+                })
+            }),
+            m,
+        };
+        self.saw(side, frame, time, false);
+        self.push(rec);
+    }
+
     /// Retained messages in capture order.
     fn recs(&self) -> Vec<&Rec> {
         let mut v: Vec<&Rec> = self
@@ -424,6 +479,145 @@ impl SaState {
     }
 }
 
+/// An IKE SA as the engine holds it. Most IKE SAs of an IKE_SA_INIT flood
+/// never get past their first request: those stay a [`Lone`] request (a
+/// third of the memory) until a second message, ESP or a rekey needs the
+/// whole state.
+enum Slot {
+    Lone(Box<Lone>),
+    Full(Box<SaState>),
+}
+
+impl Slot {
+    /// The whole state, built from the lone request on first use.
+    fn full(&mut self) -> &mut SaState {
+        if let Slot::Lone(lone) = self {
+            *self = Slot::Full(Box::new(lone.expand()));
+        }
+        match self {
+            Slot::Full(state) => state,
+            Slot::Lone(_) => unreachable!("a lone request was just expanded"),
+        }
+    }
+
+    /// The whole state, when it is built ([`Reports`] builds it before
+    /// judging an SA).
+    fn state(&self) -> Option<&SaState> {
+        match self {
+            Slot::Full(state) => Some(state),
+            Slot::Lone(_) => None,
+        }
+    }
+
+    fn spis(&self) -> SpiPair {
+        match self {
+            Slot::Lone(l) => l.spis,
+            Slot::Full(s) => s.spis,
+        }
+    }
+
+    /// Frame of the SA's first message.
+    fn first_frame(&self) -> u64 {
+        match self {
+            Slot::Lone(l) => l.frame,
+            Slot::Full(s) => s.first_frame,
+        }
+    }
+
+    fn start(&self) -> SystemTime {
+        match self {
+            Slot::Lone(l) => l.time,
+            Slot::Full(s) => s.start,
+        }
+    }
+
+    fn starts_with_init(&self) -> bool {
+        match self {
+            Slot::Lone(_) => true,
+            Slot::Full(s) => s.starts_with_init,
+        }
+    }
+
+    fn initiator(&self) -> Option<SocketAddr> {
+        match self {
+            Slot::Lone(l) => Some(l.src),
+            Slot::Full(s) => s.initiator(),
+        }
+    }
+
+    /// See [`SaState::undecrypted_ccsa`] and [`SaState::replaced`]: a lone
+    /// request has neither.
+    fn undecrypted_ccsa(&self) -> Option<(u64, SystemTime)> {
+        self.state()
+            .and_then(|s| s.undecrypted_ccsa.as_deref().copied())
+    }
+
+    fn is_replaced(&self) -> bool {
+        self.state().is_some_and(|s| s.replaced.is_some())
+    }
+}
+
+/// An IKE SA of one plain IKE_SA_INIT request (no notify the diagnosis
+/// keeps, nothing rare), from its initiator: all that [`SaState`] would
+/// hold, rebuilt by [`Lone::expand`].
+#[derive(Clone)]
+struct Lone {
+    frame: u64,
+    time: SystemTime,
+    src: SocketAddr,
+    dst: SocketAddr,
+    spis: SpiPair,
+    message_id: u32,
+    first_payload: u8,
+    initiator_flag: bool,
+}
+
+impl Lone {
+    /// The lone request of a new IKE SA, if `m` is one (else the SA needs
+    /// its whole state from the start).
+    fn of(
+        frame: u64,
+        time: SystemTime,
+        (src, dst): (SocketAddr, SocketAddr),
+        m: &IkeSummary,
+    ) -> Option<Lone> {
+        let lone = Lone {
+            frame,
+            time,
+            src,
+            dst,
+            spis: m.spis,
+            message_id: m.message_id,
+            first_payload: m.first_payload,
+            initiator_flag: m.initiator,
+        };
+        // Exactly what the digest said, or nothing.
+        (lone.summary() == *m).then_some(lone)
+    }
+
+    fn summary(&self) -> IkeSummary {
+        IkeSummary {
+            spis: self.spis,
+            message_id: self.message_id,
+            exchange: IKE_SA_INIT,
+            initiator: self.initiator_flag,
+            response: false,
+            first_payload: self.first_payload,
+            ..IkeSummary::default()
+        }
+    }
+
+    /// The state [`Engine::create`] and [`Engine::record`] would have built.
+    fn expand(&self) -> SaState {
+        let m = self.summary();
+        let hosts = HostPair::new(self.src.ip(), self.dst.ip());
+        let mut state = SaState::new(self.spis, hosts, self.src, self.dst, &m, self.time);
+        let side = Side::of_sender(&m);
+        state.record(self.frame, self.time, (self.src, self.dst), side, false, m);
+        state
+    }
+}
+
 /// The streaming diagnosis.
 pub struct Engine<'a> {
     opts: &'a Options<'a>,
@@ -431,8 +625,7 @@ pub struct Engine<'a> {
     /// Boxed: the list grows by doubling, and a doubled list of boxes
     /// costs far less than a doubled list of states (concentrator captures
     /// hold tens of thousands).
-    #[allow(clippy::vec_box)]
-    sas: Vec<Box<SaState>>,
+    sas: Vec<Slot>,
     /// ESP seen between two hosts before any IKE SA between them.
     pending_esp: Map<HostPair, Vec<(Flow, u64)>>,
     /// Decrypted rekeys waiting for the new IKE SA's first message.
@@ -440,6 +633,9 @@ pub struct Engine<'a> {
     /// CREATE_CHILD_SA requests (SA, message id) → the new SPI they proposed.
     rekey_requests: Map<(SaId, u32), (Spi, SocketAddr, SocketAddr)>,
     last: Option<(u64, SystemTime)>,
+    /// Tests turn lone requests off, to hold them to the whole state.
+    #[cfg(test)]
+    whole_states: bool,
 }
 
 impl<'a> Engine<'a> {
@@ -452,7 +648,21 @@ impl<'a> Engine<'a> {
             rekeys: Map::default(),
             rekey_requests: Map::default(),
             last: None,
+            #[cfg(test)]
+            whole_states: false,
         }
+    }
+
+    /// Whether a new IKE SA's first message may be kept as a [`Lone`]
+    /// request.
+    fn lone_allowed(&self, spis: SpiPair, hosts: HostPair) -> bool {
+        #[cfg(test)]
+        if self.whole_states {
+            return false;
+        }
+        // Nothing else attaches to it yet: no rekey that created it, no ESP
+        // that waited for an IKE SA between its hosts.
+        !self.rekeys.contains_key(&spis) && !self.pending_esp.contains_key(&hosts)
     }
 
     fn tick(&mut self, frame: u64, time: SystemTime) {
@@ -485,12 +695,19 @@ impl<'a> Engine<'a> {
         } else {
             match self.index.place(m.spis, hosts, time) {
                 Placed::New { sa } => {
+                    if self.lone_allowed(m.spis, hosts) {
+                        if let Some(lone) = Lone::of(frame, time, (src, dst), &m) {
+                            debug_assert_eq!(sa, self.sas.len());
+                            self.sas.push(Slot::Lone(Box::new(lone)));
+                            return;
+                        }
+                    }
                     self.create(sa, previous, hosts, (src, dst), &m, time);
                     sa
                 }
                 Placed::Known { sa, completed } => {
                     if completed {
-                        self.sas[sa].spis = m.spis;
+                        self.sas[sa].full().spis = m.spis;
                     }
                     sa
                 }
@@ -520,17 +737,17 @@ impl<'a> Engine<'a> {
             ];
             self.index.restart(sa, hosts, time, link.time);
             state.start = link.time;
-            self.sas[link.old].replaced = Some(Box::new((link.time, sa, true)));
+            self.sas[link.old].full().replaced = Some(Box::new((link.time, sa, true)));
             state.rekeyed_from = Some(Box::new(link));
         } else if !state.starts_with_init && m.exchange != IKE_AUTH {
             // An IKE SA that appears in the middle, right after an IKE SA
             // between the same hosts ran a CREATE_CHILD_SA we could not read:
             // probably that SA's rekey (only the keys can tell).
             if let Some(p) = previous {
-                if let Some(&(f, t)) = self.sas[p].undecrypted_ccsa.as_deref() {
-                    if self.sas[p].replaced.is_none() {
-                        self.sas[p].replaced = Some(Box::new((t, sa, false)));
-                        let old = &self.sas[p];
+                if let Some((f, t)) = self.sas[p].undecrypted_ccsa() {
+                    if !self.sas[p].is_replaced() {
+                        let old = self.sas[p].full();
+                        old.replaced = Some(Box::new((t, sa, false)));
                         state.rekeyed_from = Some(Box::new(RekeyLink {
                             old: p,
                             frame: f,
@@ -552,7 +769,7 @@ impl<'a> Engine<'a> {
                 state.add_flow(flow);
             }
         }
-        self.sas.push(Box::new(state));
+        self.sas.push(Slot::Full(Box::new(state)));
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -566,13 +783,11 @@ impl<'a> Engine<'a> {
         orphan: bool,
         m: IkeSummary,
     ) {
-        let state = &mut self.sas[sa];
+        let state = self.sas[sa].full();
         let side = if orphan {
             state.side_of(src.ip(), dst.ip())
-        } else if m.initiator || (m.exchange == IKE_SA_INIT && !m.response) {
-            Side::Initiator
         } else {
-            Side::Responder
+            Side::of_sender(&m)
         };
         // Rekeys: remember requests proposing a new IKE SPI, link responses.
         if m.exchange == CREATE_CHILD_SA && m.encrypted {
@@ -609,42 +824,7 @@ impl<'a> Engine<'a> {
                 _ => {}
             }
         }
-        if state.messages == 0 {
-            state.first_frame = frame;
-        }
-        let mut m = m;
-        if let Some(s) = m.negotiated() {
-            state.suite = Some(s);
-            // The suite lives in the SA; a digest holding nothing else rare
-            // drops its box (one per IKE SA of a concentrator's capture).
-            if let Some(r) = m.rare.as_deref_mut() {
-                r.negotiated = None;
-                if *r == crate::ikesa::digest::Rare::default() {
-                    m.rare = None;
-                }
-            }
-        }
-        // Outages are dated by requests after the IKE SA is set up, and by
-        // INVALID_SPI: only those keep what was known before them.
-        let dated = (!m.response && !orphan && !matches!(m.exchange, IKE_SA_INIT | IKE_AUTH))
-            || m.notify(INVALID_SPI).is_some();
-        let rec = Rec {
-            frame,
-            time,
-            src: state.endpoint_index(src, side),
-            dst: state.endpoint_index(dst, side.other()),
-            side,
-            orphan,
-            before: dated.then(|| {
-                Box::new(Snapshot {
-                    last: state.last,
-                    esp: state.esp_count,
-                })
-            }),
-            m,
-        };
-        state.saw(side, frame, time, false);
-        state.push(rec);
+        state.record(frame, time, (src, dst), side, orphan, m);
     }
 
     /// One ESP packet.
@@ -680,7 +860,7 @@ impl<'a> Engine<'a> {
             }
             return;
         };
-        let state = &mut self.sas[sa];
+        let state = self.sas[sa].full();
         let side = state.side_of(src.ip(), dst.ip());
         state.saw(side, frame, time, true);
         state.esp_count[side as usize] += 1;
@@ -733,12 +913,24 @@ impl Iterator for Reports<'_> {
             return None;
         }
         self.next += 1;
+        // A lone request is judged in its whole state, then kept lone (the
+        // SAs judged after it read its SPIs, start and initiator).
+        let lone = match &self.engine.sas[i] {
+            Slot::Lone(l) => Some(l.clone()),
+            Slot::Full(_) => None,
+        };
+        self.engine.sas[i].full();
         let report = Judge::new(&self.engine, i, self.end).run();
-        let sa = &mut self.engine.sas[i];
-        sa.kept = Vec::new();
-        sa.tail = None;
-        sa.flows = Vec::new();
-        sa.flow_slots = None;
+        match lone {
+            Some(l) => self.engine.sas[i] = Slot::Lone(l),
+            None => {
+                let sa = self.engine.sas[i].full();
+                sa.kept = Vec::new();
+                sa.tail = None;
+                sa.flows = Vec::new();
+                sa.flow_slots = None;
+            }
+        }
         Some(report)
     }
 
@@ -955,7 +1147,9 @@ impl<'e, 'a> Judge<'e, 'a> {
     }
 
     fn new(engine: &'e Engine<'a>, id: SaId, end: Option<(u64, SystemTime)>) -> Self {
-        let sa = &engine.sas[id];
+        let Some(sa) = engine.sas[id].state() else {
+            unreachable!("Reports builds an SA's whole state before judging it")
+        };
         Judge {
             engine,
             ep_text: sa
@@ -1117,11 +1311,11 @@ impl<'e, 'a> Judge<'e, 'a> {
             self.event(r.frame, r.time, what);
         }
         if let Some(link) = &sa.rekeyed_from {
-            let old = &self.engine.sas[link.old];
+            let old = self.engine.sas[link.old].spis();
             let what = if link.certain {
                 let mut w = format!(
                     "this IKE SA replaces IKE SA {} {} (CREATE_CHILD_SA rekey response from {})",
-                    old.spis.initiator, old.spis.responder, link.to
+                    old.initiator, old.responder, link.to
                 );
                 for (_, t) in &link.tokens {
                     w.push_str(&format!("; gives QCD_TOKEN {}", short_hex(t)));
@@ -1130,7 +1324,7 @@ impl<'e, 'a> Judge<'e, 'a> {
             } else {
                 format!(
                     "this IKE SA probably replaces IKE SA {} {}: it appears without IKE_SA_INIT after that SA's CREATE_CHILD_SA, which was not decrypted (--keys with that SA's keys would tell)",
-                    old.spis.initiator, old.spis.responder
+                    old.initiator, old.responder
                 )
             };
             self.event(link.frame, link.time, what);
@@ -1173,8 +1367,8 @@ impl<'e, 'a> Judge<'e, 'a> {
             }
         }
         let replaced = sa.replaced.as_deref().map(|&(_, n, c)| {
-            let s = &self.engine.sas[n];
-            (format!("{} {}", s.spis.initiator, s.spis.responder), c)
+            let s = self.engine.sas[n].spis();
+            (format!("{} {}", s.initiator, s.responder), c)
         });
         SaReport {
             spi_i: sa.spis.initiator.to_string(),
@@ -1585,16 +1779,16 @@ impl<'e, 'a> Judge<'e, 'a> {
         // An SA replaced by a rekey: later evidence concerns its successor.
         if let Some(&(t_rep, n, certain)) = sa.replaced.as_deref() {
             if outage.as_ref().is_none_or(|o| o.at >= t_rep) {
-                let new = &self.engine.sas[n];
+                let new = self.engine.sas[n].spis();
                 let reason = if certain {
                     format!(
                         "rekeyed into IKE SA {} {} before any outage",
-                        new.spis.initiator, new.spis.responder
+                        new.initiator, new.responder
                     )
                 } else {
                     format!(
                         "probably rekeyed into IKE SA {} {} before any outage: that SA appears right after this one's CREATE_CHILD_SA, which was not decrypted; pass --keys with this SA's keys to confirm the link and read the token given in the rekey",
-                        new.spis.initiator, new.spis.responder
+                        new.initiator, new.responder
                     )
                 };
                 return (None, Judged::new(Verdict::Healthy, reason, ""));
@@ -1691,12 +1885,12 @@ impl<'e, 'a> Judge<'e, 'a> {
             .copied()
             .filter(|r| r.is_request() && r.side == taker_side && r.time >= o.at)
             .collect();
-        let new_sa = |after: SystemTime| -> Option<&SaState> {
+        let new_sa = |after: SystemTime| -> Option<&Slot> {
             self.engine
                 .index
                 .started_after(sa.hosts, after)
-                .map(|s| &*self.engine.sas[s])
-                .find(|s| s.starts_with_init && s.initiator().map(|x| x.ip()) == Some(a))
+                .map(|s| &self.engine.sas[s])
+                .find(|s| s.starts_with_init() && s.initiator().map(|x| x.ip()) == Some(a))
         };
         let end = self.end.map(|e| e.1);
         let silence = self.opts().silence;
@@ -1706,11 +1900,11 @@ impl<'e, 'a> Judge<'e, 'a> {
                     Verdict::NoLivenessCheck,
                     format!(
                         "{a} never sent a liveness check on the old IKE SA after the outage; it started a new IKE SA {} later without QCD",
-                        secs(since(n.start, o.at))
+                        secs(since(n.start(), o.at))
                     ),
                     ACT_LIVENESS,
                 );
-                j.new_sa = Some(format!("{} {}", n.spis.initiator, n.spis.responder));
+                j.new_sa = Some(format!("{} {}", n.spis().initiator, n.spis().responder));
                 return j;
             }
             if let Some(e) = end.filter(|&e| since(e, o.at) < silence) {
@@ -1855,22 +2049,22 @@ impl<'e, 'a> Judge<'e, 'a> {
             .filter(|r| r.time > first_reply.time)
             .collect();
         let n_sa = new_sa(first_reply.time);
-        let gap = n_sa.map(|n| since(n.start, first_reply.time));
+        let gap = n_sa.map(|n| since(n.start(), first_reply.time));
         let taker_views = self.taker_views(first_reply, o, &b_given, valid);
         let judged = |verdict: Verdict, reason: String, action: &str| -> Judged {
             let mut j = Judged::new(verdict, reason, action);
             j.maker_answered = Some(true);
             j.takers = taker_views.clone();
-            j.new_sa = n_sa.map(|n| format!("{} {}", n.spis.initiator, n.spis.responder));
+            j.new_sa = n_sa.map(|n| format!("{} {}", n.spis().initiator, n.spis().responder));
             j
         };
         if let Some(n) = n_sa {
             self.event(
-                n.first_frame,
-                n.start,
+                n.first_frame(),
+                n.start(),
                 format!(
                     "{a} starts a new IKE SA (SPI-I {}) {} after the first INVALID_IKE_SPI",
-                    n.spis.initiator,
+                    n.spis().initiator,
                     secs(gap.unwrap_or_default())
                 ),
             );
