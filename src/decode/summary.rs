@@ -1043,7 +1043,7 @@ mod tests {
                     .map(|k| notify(20000 + k * 7 + i as u16, &[]))
                     .chain([notify(NotifyType::QCD_TOKEN.0, &[7; 8])])
                     .collect(),
-                inner_notifies: Some(vec![
+                inner_notifies: Some(thin_vec::thin_vec![
                     notify(NotifyType::QCD_TOKEN.0, &[9; 64]),
                     notify(60000, &[]),
                 ]),

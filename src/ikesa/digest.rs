@@ -6,6 +6,7 @@
 use crate::ikecrypto::{self, CryptoError, KeyTable};
 use crate::spi::{Spi, SpiPair};
 use crate::wire::{self, Header, PayloadIter, PayloadType, ProtocolId, WireError};
+use thin_vec::ThinVec;
 
 /// Notify types the digest reads.
 pub mod numbers {
@@ -120,10 +121,13 @@ pub struct IkeSummary {
     /// Types of the payloads found inside SK after decryption, other than
     /// the notifies kept in `inner_notifies` and Delete.
     pub inner_other: PayloadSet,
-    /// Notifies outside any SK payload (readable without keys).
-    pub notifies: Vec<NotifySummary>,
+    /// Notifies outside any SK payload (readable without keys). Thin
+    /// vectors (one pointer, length and capacity on the heap): most
+    /// messages have none, and the diagnosis keeps up to 288 digests per
+    /// IKE SA.
+    pub notifies: ThinVec<NotifySummary>,
     /// Notifies found inside SK after decryption; `None` when not decrypted.
-    pub inner_notifies: Option<Vec<NotifySummary>>,
+    pub inner_notifies: Option<ThinVec<NotifySummary>>,
     /// Vendor IDs, Delete payloads, decryption failures, rekey SPIs.
     pub rare: Option<Box<Rare>>,
 }
@@ -422,7 +426,7 @@ fn open_sk(bytes: &[u8], sk: &wire::Payload<'_>, table: &KeyTable, m: &mut IkeSu
             return;
         }
     };
-    let mut notifies = Vec::new();
+    let mut notifies = ThinVec::new();
     for p in PayloadIter::new(plain.expose(), sk.next_payload(), 0) {
         let Ok(p) = p else { break };
         match p.payload_type() {

@@ -73,8 +73,8 @@ impl Script {
                 first_payload,
                 encrypted: m.inner.is_some(),
                 sk_body_len: m.inner.as_ref().map(|_| 48),
-                notifies: m.notifies,
-                inner_notifies: m.inner,
+                notifies: m.notifies.into(),
+                inner_notifies: m.inner.map(Into::into),
                 ..IkeSummary::default()
             })),
         });
