@@ -990,3 +990,140 @@ fn a_lone_request_as_the_new_ike_sa() {
     assert_eq!(new_sa_event.frame, script.packets.len() as u64);
     assert_eq!(r[1].verdict, Verdict::NotEstablished, "{}", r[1].reason);
 }
+
+/// Hosts of the random scripts below: two token takers and one maker. IKE
+/// SA `k` runs between taker `k % 2` and the maker, so that IKE SAs share
+/// host pairs and a new IKE SA may follow an old one between the same hosts.
+const RANDOM_HOSTS: [&str; 3] = ["192.0.2.1:500", "192.0.2.7:4500", "198.51.100.2:500"];
+
+/// One step of a random script: what happens to IKE SA `k` (SPIs `k`, `k`),
+/// `back`: sent the other way than usual.
+fn random_step(script: &mut Script, ms: u64, (what, k, flag, back): (u8, u64, bool, bool)) {
+    let (taker, maker) = (RANDOM_HOSTS[(k % 2) as usize], RANDOM_HOSTS[2]);
+    // Requests go from the taker (the initiator), answers from the maker.
+    let (req, resp) = if back {
+        ((maker, taker), (taker, maker))
+    } else {
+        ((taker, maker), (maker, taker))
+    };
+    let msg = |(from, to): (&'static str, &'static str),
+               exchange,
+               initiator,
+               response,
+               s,
+               notifies,
+               inner| Msg {
+        ms,
+        from,
+        to,
+        spis: s,
+        exchange,
+        initiator,
+        response,
+        message_id: u32::from(exchange == IKE_AUTH) + 2 * u32::from(exchange > IKE_AUTH),
+        notifies,
+        inner,
+    };
+    let token = || token_notify(if flag { &TOKEN } else { &OTHER }, 0);
+    let (half, full) = (spis(k, 0), spis(k, k));
+    match what {
+        // A plain IKE_SA_INIT request (a lone request when it is new), or
+        // one with a notify (never lone).
+        0 | 1 => script.msg(msg(req, IKE_SA_INIT, true, false, half, vec![], None)),
+        2 => script.msg(msg(
+            req,
+            IKE_SA_INIT,
+            true,
+            false,
+            half,
+            vec![invalid_ike_spi_notify()],
+            None,
+        )),
+        3 => script.msg(msg(resp, IKE_SA_INIT, false, true, full, vec![], None)),
+        4 => script.msg(msg(req, IKE_AUTH, true, false, full, vec![], Some(vec![]))),
+        5 => script.msg(msg(
+            resp,
+            IKE_AUTH,
+            false,
+            true,
+            full,
+            vec![],
+            Some(if flag { vec![token()] } else { vec![] }),
+        )),
+        // A liveness check.
+        6 => script.msg(msg(
+            req,
+            INFORMATIONAL,
+            true,
+            false,
+            full,
+            vec![],
+            Some(vec![]),
+        )),
+        // The rebooted maker's INVALID_SPI, on SPIs nobody knows.
+        7 => script.msg(msg(
+            resp,
+            INFORMATIONAL,
+            false,
+            false,
+            spis(k + 100, 7),
+            vec![NotifySummary {
+                notify_type: INVALID_SPI,
+                protocol_id: 3,
+                spi: vec![0, 0, 0, 0xc1],
+                data: vec![],
+            }],
+            None,
+        )),
+        // Its INVALID_IKE_SPI answer, with a token.
+        8 => script.msg(msg(
+            resp,
+            INFORMATIONAL,
+            false,
+            true,
+            full,
+            vec![invalid_ike_spi_notify(), token()],
+            None,
+        )),
+        9 => script.msg(msg(req, CREATE_CHILD_SA, true, false, full, vec![], None)),
+        10 => script.msg(msg(resp, CREATE_CHILD_SA, false, true, full, vec![], None)),
+        _ => {
+            let (from, to) = if flag { req } else { resp };
+            script.esp(ms, from, to, 0xc0 + k as u32)
+        }
+    };
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(1000))]
+
+    /// Lone requests (see [`Lone`]) are judged exactly as their whole state
+    /// would be, whatever follows them: `Script::run_with` diagnoses every
+    /// script both ways and compares the reports.
+    #[test]
+    fn lone_requests_are_judged_as_their_whole_state(
+        steps in proptest::collection::vec(
+            (0u8..13, 1u64..5, proptest::bool::ANY, proptest::bool::weighted(0.1), 0u64..15_000),
+            0..40,
+        ),
+        silence_s in 1u64..30,
+    ) {
+        let mut script = Script::new();
+        let mut ms = 0;
+        for (what, k, flag, back, dt) in steps {
+            ms += dt;
+            random_step(&mut script, ms, (what, k, flag, back));
+        }
+        let checker = FixedChecker(TokenCheck {
+            matched: true,
+            generation: Some(1),
+            explanations: vec![],
+        });
+        script.run(None);
+        script.run(Some(&checker));
+        script.run_with(&Options {
+            silence: Duration::from_secs(silence_s),
+            ..Options::default()
+        });
+    }
+}
