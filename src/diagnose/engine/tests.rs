@@ -81,6 +81,28 @@ impl Script {
         self
     }
 
+    /// A plain IKE_SA_INIT request (SPI-R zero) from `from`, the initiator.
+    fn init_request(
+        &mut self,
+        ms: u64,
+        from: &'static str,
+        to: &'static str,
+        s: SpiPair,
+    ) -> &mut Self {
+        self.msg(Msg {
+            ms,
+            from,
+            to,
+            spis: s,
+            exchange: IKE_SA_INIT,
+            initiator: true,
+            response: false,
+            message_id: 0,
+            notifies: vec![],
+            inner: None,
+        })
+    }
+
     fn last_ike(&mut self) -> &mut IkeSummary {
         match &mut self.packets.last_mut().unwrap().kind {
             PacketKind::Ike(m) => m,
@@ -559,18 +581,7 @@ fn a_retransmitted_ike_sa_init_request_joins_its_sa() {
     let s = spis(0xa1, 0xb1);
     let r = Script::new()
         .establish(0, s, Some(&TOKEN))
-        .msg(Msg {
-            ms: 200,
-            from: A,
-            to: B,
-            spis: spis(0xa1, 0),
-            exchange: IKE_SA_INIT,
-            initiator: true,
-            response: false,
-            message_id: 0,
-            notifies: vec![],
-            inner: None,
-        })
+        .init_request(200, A, B, spis(0xa1, 0))
         .run(None);
     assert_eq!(r.len(), 1, "{r:#?}");
     assert_eq!(r[0].events.len(), 5);
@@ -629,20 +640,7 @@ fn a_request_at_the_end_of_the_capture_is_not_an_outage() {
 
 #[test]
 fn a_lone_unanswered_ike_sa_init_is_not_healthy() {
-    let r = Script::new()
-        .msg(Msg {
-            ms: 0,
-            from: A,
-            to: B,
-            spis: spis(0xa1, 0),
-            exchange: IKE_SA_INIT,
-            initiator: true,
-            response: false,
-            message_id: 0,
-            notifies: vec![],
-            inner: None,
-        })
-        .run(None);
+    let r = Script::new().init_request(0, A, B, spis(0xa1, 0)).run(None);
     assert_eq!(r[0].verdict, Verdict::NotEstablished, "{}", r[0].reason);
     assert!(r[0].reason.contains("never answered"), "{}", r[0].reason);
 }
@@ -913,18 +911,7 @@ fn a_lone_request_keeps_one_record_and_a_full_sa_six() {
     let opts = Options::default();
     let mut script = Script::new();
     script.establish(0, spis(0xa1, 0xb1), Some(&TOKEN));
-    script.msg(Msg {
-        ms: 10,
-        from: "203.0.113.9:500",
-        to: B,
-        spis: spis(0xc1, 0),
-        exchange: IKE_SA_INIT,
-        initiator: true,
-        response: false,
-        message_id: 0,
-        notifies: vec![],
-        inner: None,
-    });
+    script.init_request(10, "203.0.113.9:500", B, spis(0xc1, 0));
     let mut engine = Engine::new(&opts);
     for p in &script.packets {
         if let PacketKind::Ike(m) = &p.kind {
@@ -961,18 +948,7 @@ fn a_lone_request_as_the_new_ike_sa() {
         .reboot(60_000)
         .liveness(61_000, s, 2)
         .invalid_ike_spi(61_010, s, 2, Some(token_notify(&TOKEN, 0)))
-        .msg(Msg {
-            ms: 61_810,
-            from: A,
-            to: B,
-            spis: spis(0xa2, 0),
-            exchange: IKE_SA_INIT,
-            initiator: true,
-            response: false,
-            message_id: 0,
-            notifies: vec![],
-            inner: None,
-        });
+        .init_request(61_810, A, B, spis(0xa2, 0));
     let r = script.run(None);
     assert_eq!(r.len(), 2);
     assert_eq!(
