@@ -74,8 +74,8 @@ fn script(data: &[u8]) {
             1 => m.notifies.push(n(11, vec![])),
             2 => m.notifies.push(n(4, vec![])),
             3 => m.notifies.extend([n(4, vec![]), n(16419, token)]),
-            4 => m.inner_notifies = Some(vec![n(16419, token)]),
-            5 => m.inner_notifies = Some(vec![]),
+            4 => m.inner_notifies = Some(vec![n(16419, token)].into()),
+            5 => m.inner_notifies = Some(Default::default()),
             6 => m.rare_mut().new_ike_spi = Some(spi(c[5])),
             7 => {
                 m.rare_mut().decrypt_error = Some(qcd::diagnose::DecryptFailure {
