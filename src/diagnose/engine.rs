@@ -59,7 +59,11 @@ impl Default for Options<'_> {
 
 /// Diagnoses every IKE SA seen in `packets` (time-ordered, as in the capture).
 pub fn diagnose(packets: &[Packet], opts: &Options) -> Vec<SaReport> {
-    let mut engine = Engine::new(opts);
+    diagnose_with(Engine::new(opts), packets)
+}
+
+/// [`diagnose`] with a given engine (tests set one up otherwise).
+fn diagnose_with(mut engine: Engine, packets: &[Packet]) -> Vec<SaReport> {
     for p in packets {
         match &p.kind {
             PacketKind::Ike(m) => engine.ike(p.frame, p.time, p.src, p.dst, (**m).clone()),
@@ -560,7 +564,6 @@ impl Slot {
 /// An IKE SA of one plain IKE_SA_INIT request (no notify the diagnosis
 /// keeps, nothing rare), from its initiator: all that [`SaState`] would
 /// hold, rebuilt by [`Lone::expand`].
-#[derive(Clone)]
 struct Lone {
     frame: u64,
     time: SystemTime,
@@ -622,9 +625,9 @@ impl Lone {
 pub struct Engine<'a> {
     opts: &'a Options<'a>,
     index: SaIndex,
-    /// Boxed: the list grows by doubling, and a doubled list of boxes
-    /// costs far less than a doubled list of states (concentrator captures
-    /// hold tens of thousands).
+    /// A box each (a lone request or a whole state): the list grows by
+    /// doubling, and a doubled list of boxes costs far less than a doubled
+    /// list of states (concentrator captures hold tens of thousands).
     sas: Vec<Slot>,
     /// ESP seen between two hosts before any IKE SA between them.
     pending_esp: Map<HostPair, Vec<(Flow, u64)>>,
@@ -916,13 +919,15 @@ impl Iterator for Reports<'_> {
         // A lone request is judged in its whole state, then kept lone (the
         // SAs judged after it read its SPIs, start and initiator).
         let lone = match &self.engine.sas[i] {
-            Slot::Lone(l) => Some(l.clone()),
+            Slot::Lone(l) => {
+                let whole = Slot::Full(Box::new(l.expand()));
+                Some(std::mem::replace(&mut self.engine.sas[i], whole))
+            }
             Slot::Full(_) => None,
         };
-        self.engine.sas[i].full();
         let report = Judge::new(&self.engine, i, self.end).run();
         match lone {
-            Some(l) => self.engine.sas[i] = Slot::Lone(l),
+            Some(lone) => self.engine.sas[i] = lone,
             None => {
                 let sa = self.engine.sas[i].full();
                 sa.kept = Vec::new();

@@ -241,13 +241,7 @@ impl Script {
         let reports = diagnose(&self.packets, opts);
         let mut whole = Engine::new(opts);
         whole.whole_states = true;
-        for p in &self.packets {
-            match &p.kind {
-                PacketKind::Ike(m) => whole.ike(p.frame, p.time, p.src, p.dst, (**m).clone()),
-                PacketKind::Esp { spi } => whole.esp(p.frame, p.time, p.src, p.dst, *spi),
-            }
-        }
-        let whole: Vec<SaReport> = whole.finish(None).collect();
+        let whole = diagnose_with(whole, &self.packets);
         assert_eq!(
             serde_json::to_string_pretty(&reports).unwrap(),
             serde_json::to_string_pretty(&whole).unwrap(),
