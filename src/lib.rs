@@ -29,6 +29,7 @@ pub mod ikecrypto;
 pub mod ikesa;
 pub mod report;
 pub mod secret;
+pub mod secretmem;
 pub mod spi;
 pub mod timefmt;
 pub mod token;

@@ -19,7 +19,8 @@ use proptest::prelude::*;
 use qcd::encoding::{encode_base64, ByteFormat};
 use qcd::secret::ops::{self, Placement, SpecRequest};
 use qcd::secret::store::{self, LoadOptions};
-use qcd::secret::{fingerprint, SecretBytes, State};
+use qcd::secret::{fingerprint, State};
+use qcd::secretmem::SecretBytes;
 use qcd::timefmt;
 
 #[derive(Debug, Clone)]

@@ -30,9 +30,9 @@ use std::time::{Duration, SystemTime};
 
 use super::finding::{Finding, GenerationRef, Severity};
 use super::inventory::{Cluster, Member};
-use crate::secret::keyring::State;
 use crate::secret::manifest::GenerationMeta;
 use crate::secret::target::Target;
+use crate::secret::State;
 use crate::timefmt;
 use crate::token::profile::{MAX_TOKEN_LEN, MIN_TOKEN_LEN};
 use crate::token::Profile;

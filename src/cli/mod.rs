@@ -147,7 +147,7 @@ pub enum Outcome {
 
 pub fn main() -> ExitCode {
     // Before anything holds a secret: no core dumps, no ptrace by peers.
-    qcd::secret::guard::harden_process();
+    qcd::secretmem::guard::harden_process();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {

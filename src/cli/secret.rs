@@ -950,7 +950,7 @@ fn read_import_secret(
     a: &ImportArgs,
     format: ByteFormat,
     target: Option<Target>,
-) -> anyhow::Result<(qcd::secret::SecretBytes, String)> {
+) -> anyhow::Result<(qcd::secretmem::SecretBytes, String)> {
     let (raw, source) = match a.input.as_deref() {
         Some(p) if p != Path::new("-") => (
             ops::read_secret_file(p, &a.keyring.load_options(), ops::target_owners(target))?,

@@ -20,7 +20,8 @@ use qcd::secret::keyring::MAX_SECRET_BYTES;
 use qcd::secret::ops;
 use qcd::secret::store::{self, LoadOptions};
 use qcd::secret::target::Target;
-use qcd::secret::{Keyring, SecretBytes, State};
+use qcd::secret::{Keyring, State};
+use qcd::secretmem::SecretBytes;
 use qcd::spi::{Spi, SpiError, SpiPair, SpiText};
 use qcd::timefmt;
 use qcd::token::batch::{self, LineReader};
@@ -611,7 +612,7 @@ fn verify_candidates<'a>(
             spec: spec.apply(*base)?,
         }]),
         Secrets::Keyring(k, now) => {
-            let mut cands = qcd::token::candidates(k, *now);
+            let mut cands = k.candidates(*now);
             if spec.is_set() {
                 for c in &mut cands {
                     c.spec = spec.apply(c.spec)?;

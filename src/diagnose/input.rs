@@ -193,7 +193,7 @@ pub struct KeyringChecker<'k> {
 impl<'k> KeyringChecker<'k> {
     pub fn new(keyring: &'k Keyring, now: SystemTime) -> Self {
         KeyringChecker {
-            candidates: token::candidates(keyring, now),
+            candidates: keyring.candidates(now),
         }
     }
 }

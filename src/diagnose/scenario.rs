@@ -15,7 +15,8 @@ use std::net::SocketAddr;
 use crate::capture::write::{esp_body, ip_raw, ip_udp, CaptureWriter, Encap};
 use crate::capture::{Precision, Timestamp};
 use crate::ikecrypto::{seal, KeyTable, SaKeys, SealError, SealHeader};
-use crate::secret::{Keyring, Origin, SecretBytes};
+use crate::secret::{Keyring, Origin};
+use crate::secretmem::SecretBytes;
 use crate::spi::{Spi, SpiPair};
 use crate::token::{self, TokenInput, TokenSpec};
 use crate::wire::{

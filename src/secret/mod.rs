@@ -4,18 +4,16 @@
 //! as typed requests and outcomes ([`ops`]). Token computation lives in
 //! [`crate::token`]; this module only keeps and hands out secret bytes.
 
-pub mod bytes;
 pub mod deploy;
 pub mod derive;
 pub mod fingerprint;
-pub mod guard;
 pub mod keyring;
 pub mod manifest;
 pub mod ops;
 pub mod store;
 pub mod target;
 
-pub use bytes::SecretBytes;
+pub use crate::token::State;
 pub use fingerprint::{fingerprint, weakness, Weakness};
-pub use keyring::{Generation, Keyring, ModelError, Origin, State};
+pub use keyring::{Generation, Keyring, ModelError, Origin};
 pub use manifest::Manifest;

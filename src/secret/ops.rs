@@ -22,9 +22,10 @@ use super::keyring::{Generation, Keyring, ModelError, MAX_SECRET_BYTES, MIN_SECR
 use super::manifest::{ExportState, GenerationMeta, Manifest};
 use super::store::{self, LoadOptions, LockedFile, StoreError};
 use super::target::{Mismatch, Target};
-use super::{fingerprint, weakness, Origin, SecretBytes, Weakness};
+use super::{fingerprint, weakness, Origin, Weakness};
 use crate::encoding::{self, ByteFormat};
 use crate::fsio::{self, FileError, Owners, Privacy};
+use crate::secretmem::SecretBytes;
 use crate::timefmt::{self, TimeError};
 use crate::token::{Profile, ProfileError, TokenSpec};
 

@@ -13,6 +13,6 @@ pub mod verify;
 pub use derive::{derive, Deriver, TokenError, TokenInput};
 pub use profile::{Profile, ProfileError, TokenSpec};
 pub use verify::{
-    candidates, diagnose, verify, Candidate, Code, Explanation, Matched, Note, NoteCode,
-    Verification, Verifier,
+    diagnose, verify, Candidate, Code, Explanation, Matched, Note, NoteCode, State, Verification,
+    Verifier,
 };
