@@ -45,8 +45,8 @@ impl CaptureMessage {
             format!(
                 "frame {} ({} -> {}): IKE message malformed, decoded up to the problem: {}{}",
                 self.frame,
-                crate::capture::format_endpoint(&self.src),
-                crate::capture::format_endpoint(&self.dst),
+                self.src,
+                self.dst,
                 bad.message,
                 super::summary::snaplen_note(self.truncated)
             )

@@ -1157,11 +1157,7 @@ impl<'e, 'a> Judge<'e, 'a> {
         };
         Judge {
             engine,
-            ep_text: sa
-                .endpoints
-                .iter()
-                .map(|(e, _)| crate::capture::format_endpoint(e))
-                .collect(),
+            ep_text: sa.endpoints.iter().map(|(e, _)| e.to_string()).collect(),
             suite: sa.suite,
             sa,
             recs: sa.recs(),
@@ -1378,8 +1374,8 @@ impl<'e, 'a> Judge<'e, 'a> {
         SaReport {
             spi_i: sa.spis.initiator.to_string(),
             spi_r: sa.spis.responder.to_string(),
-            initiator: sa.initiator().map(|a| crate::capture::format_endpoint(&a)),
-            responder: sa.responder().map(|a| crate::capture::format_endpoint(&a)),
+            initiator: sa.initiator().map(|a| a.to_string()),
+            responder: sa.responder().map(|a| a.to_string()),
             verdict: judged.verdict,
             reason: judged.reason,
             action: judged.action,

@@ -4,7 +4,7 @@
 //! taker address) would explain it.
 //!
 //! Pure functions over [`Candidate`]s (a generation's id, state, secret and
-//! spec); the keyring only supplies them (`crate::secret::candidates`). A later capture
+//! spec); the keyring only supplies them (`crate::secret::Keyring::candidates`). A later capture
 //! diagnosis reuses [`diagnose`]. Comparisons of token bytes are constant-time.
 
 use std::fmt::{self, Write as _};
