@@ -19,6 +19,8 @@
 //! - [`decode`]: turns hex text into decoded IKEv2 messages or payloads, with QCD warnings.
 //! - [`capture`]: pcap/pcapng files as a stream of IKE and ESP sightings.
 
+#![forbid(unsafe_code)]
+
 pub mod audit;
 pub mod capture;
 pub mod decode;

@@ -1018,8 +1018,6 @@ fn man_pages_have_real_sections_and_hidden_commands_are_absent() {
         assert!(page.contains(var), "no {var}");
     }
     assert!(page.contains("/home/rhpprotected/config/qcd_secret"));
-    let top = std::fs::read_to_string(root().join("man/qcd.1")).unwrap();
-    assert!(top.contains("QCD_MMAP"));
     for f in std::fs::read_dir(root().join("completions")).unwrap() {
         let text = std::fs::read_to_string(f.unwrap().path()).unwrap();
         for hidden in ["generate-assets", "generate-scenarios", "generate-capture"] {

@@ -9,22 +9,19 @@
 //! (damaged records, unparsable packets, IP datagrams never reassembled).
 //! Link layers, IP fragments, NAT-T framing and keepalives are handled here.
 //!
-//! What it is not for: it knows nothing of IKE beyond its ports and the
-//! non-ESP marker; the payload bytes are handed over untouched for
+//! What it is not for: it knows no IKE message format, only IKE's ports and
+//! the non-ESP marker; the payload bytes are handed over untouched for
 //! `qcd::wire` to parse. It does not follow TCP (RFC 8229 IKE over TCP is not
 //! decoded) and it does not write captures except for tests and benchmarks
 //! ([`mod@write`], [`synth`]).
 //!
-//! File formats are read with `pcap-parser`'s streaming reader (or, for a
-//! regular file opened with [`CaptureReader::open`], its slice parsers over
-//! memory-mapped windows of the file: no copy) and packets are sliced with
-//! `etherparse`; see [`CaptureReader`] for the supported link
-//! types and the limits.
+//! File formats are read with `pcap-parser`'s streaming reader, from a
+//! file or any other reader, and packets are sliced with `etherparse`; see
+//! [`CaptureReader`] for the supported link types and the limits.
 
 mod defrag;
 mod esp;
 mod link;
-mod mapped;
 mod reader;
 pub mod synth;
 pub mod synth_ike;

@@ -3,7 +3,6 @@
 
 use super::defrag::{Defragmenter, FragKey, Fragment};
 use super::link::{self, LinkIssue, LinkType};
-use super::mapped::{MapError, MappedReader};
 use super::{DefragLimits, EspKey, EspStats, FileKind, Precision, Timestamp, IKE_PORT, NAT_T_PORT};
 use etherparse::{Ipv6ExtensionSlice, LaxNetSlice};
 use pcap_parser::pcapng::Block;
@@ -39,15 +38,8 @@ pub struct Options {
     pub esp_stats: bool,
     /// Bounds on IP reassembly.
     pub defrag: DefragLimits,
-    /// Read buffer size in bytes (1 MiB at least is best); with `map`, the
-    /// size of the mapped window.
+    /// Read buffer size in bytes (1 MiB at least is best).
     pub buffer_size: usize,
-    /// [`CaptureReader::open`]: map a regular file into memory a window at
-    /// a time instead of reading it (`QCD_MMAP=1`). Off by default: on the
-    /// VMs measured, plain reads were 25-33 % faster on ESP-heavy captures
-    /// (populating page tables costs more than the copy it saves), and a
-    /// mapped file truncated by another program kills the process (SIGBUS).
-    pub map: bool,
 }
 
 impl Default for Options {
@@ -58,7 +50,6 @@ impl Default for Options {
             esp_stats: true,
             defrag: DefragLimits::default(),
             buffer_size: 4 << 20,
-            map: false,
         }
     }
 }
@@ -388,7 +379,6 @@ struct State {
 /// ```
 pub struct CaptureReader<'r> {
     reader: Box<dyn PcapReaderIterator + 'r>,
-    mapped: bool,
     st: State,
     kind: FileKind,
     to_consume: usize,
@@ -401,38 +391,12 @@ pub struct CaptureReader<'r> {
 
 impl CaptureReader<'static> {
     /// Opens a capture file.
-    ///
-    /// Read with `read`; with [`Options::map`], a regular file is mapped
-    /// into memory a window at a time and parsed in place instead (anything
-    /// else, or when mapping fails, is read). See the `mapped` module for
-    /// the one risk of mapping (another process truncating the file while
-    /// it is read).
     pub fn open(path: &Path, opts: Options) -> Result<CaptureReader<'static>, CaptureError> {
-        let open = || {
-            File::open(path).map_err(|source| CaptureError::Open {
-                path: path.to_path_buf(),
-                source,
-            })
-        };
-        let name = path.display().to_string();
-        let mut head = [0u8; 4];
-        let mut f = open()?;
-        let got = read_head(&mut f, &mut head).unwrap_or(0);
-        let kind = super::sniff(&head[..got]);
-        if opts.map && got > 0 && kind != FileKind::Other {
-            match MappedReader::new(f, opts.buffer_size) {
-                Ok(m) => {
-                    let mut r = CaptureReader::with_reader(Box::new(m), kind, opts);
-                    r.mapped = true;
-                    return Ok(r);
-                }
-                Err(MapError::Header(reason)) => {
-                    return Err(CaptureError::BadHeader { name, reason })
-                }
-                Err(MapError::Unsupported) => {}
-            }
-        }
-        CaptureReader::new(open()?, &name, opts)
+        let f = File::open(path).map_err(|source| CaptureError::Open {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        CaptureReader::new(f, &path.display().to_string(), opts)
     }
 }
 
@@ -491,7 +455,6 @@ impl<'r> CaptureReader<'r> {
         let defrag = Defragmenter::new(opts.defrag);
         CaptureReader {
             reader,
-            mapped: false,
             st: State {
                 opts,
                 format: Format::Unknown,
@@ -514,12 +477,6 @@ impl<'r> CaptureReader<'r> {
             finished: false,
             stalls: 0,
         }
-    }
-
-    /// Whether the file is read through a memory map (zero copy) rather
-    /// than `read`.
-    pub fn is_mapped(&self) -> bool {
-        self.mapped
     }
 
     /// Pcap or pcapng.

@@ -257,12 +257,6 @@ fn environment(cmd: &clap::Command, path: &[&str]) -> Vec<(&'static str, &'stati
             "pins \"now\" (RFC 3339, e.g. 2030-01-01T00:00:00Z) for what-if runs and tests: generation states, rotation ages and audit ages are computed as of that time",
         ));
     }
-    if matches!(top, None | Some("decode") | Some("diagnose")) {
-        v.push((
-            "QCD_MMAP",
-            "when set (not empty, not 0), capture files are mapped into memory instead of read with read(2); faster where page faults are cheap, but another program truncating the file then kills qcd (SIGBUS)",
-        ));
-    }
     v.push((
         "NO_COLOR",
         "when set and not empty, --color auto prints no colour",

@@ -315,11 +315,10 @@ fn run_capture(
         extra_ports: args.ports.clone(),
         // The ESP flow table is only printed by --summary.
         esp_stats: args.summary,
-        map: super::map_captures(),
         ..Options::default()
     };
     let name = source.name;
-    // A file is opened by path (and mapped with QCD_MMAP=1) unless a
+    // A file is opened by path unless a
     // progress bar needs the byte count of its own reads; stdin is read.
     let mut reader = match (&source.path, &bar) {
         (Some(path), None) => {

@@ -97,7 +97,6 @@ pub fn run(args: DiagnoseArgs, out: &mut Output) -> anyhow::Result<Outcome> {
     };
     // Every capture error names the file already.
     let reader = qcd::capture::Options {
-        map: super::map_captures(),
         ..diagnose::reader_options(args.port.clone())
     };
     let result = diagnose::diagnose_capture(&args.capture, reader, keys.as_ref(), &opts)?;

@@ -201,12 +201,6 @@ fn dispatch(cli: Cli, out: &mut Output) -> anyhow::Result<Outcome> {
     }
 }
 
-/// `QCD_MMAP` set to anything but empty or `0`: capture files are mapped
-/// into memory instead of read (`qcd::capture::Options::map`).
-fn map_captures() -> bool {
-    std::env::var_os("QCD_MMAP").is_some_and(|v| !v.is_empty() && v != "0")
-}
-
 /// The error and its causes on one line. Library errors often say their
 /// cause already (`cannot open X: No such file…`); a cause whose text is
 /// already in the message is not repeated.
