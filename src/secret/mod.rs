@@ -14,6 +14,7 @@ pub mod manifest;
 pub mod ops;
 pub mod store;
 pub mod target;
+pub mod tokens;
 
 pub use bytes::SecretBytes;
 pub use fingerprint::{fingerprint, weakness, Weakness};
