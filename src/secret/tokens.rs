@@ -44,7 +44,7 @@ pub enum SourceError {
         daemon: &'static str,
         wanted: usize,
     },
-    #[error("{what} need a keyring; a secret file holds one secret")]
+    #[error("{what} a keyring; a secret file holds one secret")]
     NeedsKeyring { what: &'static str },
     #[error("the keyring has no generation {id} (it has {ids})")]
     NoGeneration { id: u32, ids: String },
@@ -245,7 +245,7 @@ impl Secrets {
             Secrets::File(secret, base) => {
                 if which != Generations::Active {
                     return Err(SourceError::NeedsKeyring {
-                        what: "--generation and --all",
+                        what: "--generation and --all need",
                     });
                 }
                 return Ok(Choice {
@@ -302,7 +302,7 @@ impl Secrets {
             Secrets::File(secret, base) => {
                 if only.is_some() {
                     return Err(SourceError::NeedsKeyring {
-                        what: "--generation",
+                        what: "--generation needs",
                     });
                 }
                 Ok(vec![Candidate {
