@@ -27,6 +27,7 @@ mod link;
 mod mapped;
 mod reader;
 pub mod synth;
+pub mod synth_bench;
 pub mod synth_ike;
 mod time;
 pub mod write;
