@@ -11,14 +11,13 @@ use clap::{Args, Subcommand, ValueEnum};
 use qcd::encoding::ByteFormat;
 use qcd::report::Output;
 use qcd::secret::input::{self, ImportInput, ImportSource};
-use qcd::secret::manifest::GenerationMeta;
+use qcd::secret::listing;
 use qcd::secret::ops::{self, Exported, Placement, SpecRequest};
 use qcd::secret::report::{
     self, ChangeReport, ExportReport, HookFailed, NoticeRecord, PruneReport,
 };
 use qcd::secret::store::LoadOptions;
 use qcd::secret::target::Target;
-use qcd::secret::State;
 use qcd::timefmt;
 use qcd::token::Profile;
 
@@ -413,123 +412,20 @@ fn rotate(a: RotateArgs, now: SystemTime, out: &mut Output) -> anyhow::Result<Ou
     Ok(Outcome::Success)
 }
 
-fn generations_table(out: &Output, generations: &[GenerationMeta]) -> String {
-    out.fit_table(|narrow| generations_layout(out, generations, narrow))
-}
-
-fn generations_layout(
-    out: &Output,
-    generations: &[GenerationMeta],
-    narrow: bool,
-) -> comfy_table::Table {
-    use comfy_table::{Attribute, Cell, Color, ColumnConstraint};
-    let mut table = out.table();
-    if out.color {
-        table.enforce_styling();
-    }
-    let sep = if narrow { "\n" } else { " " };
-    table.set_header([
-        "ID",
-        "STATE",
-        "CREATED",
-        "EXPIRES",
-        "FINGERPRINT",
-        if narrow {
-            "SECRET\nTOKENS"
-        } else {
-            "SECRET, TOKENS"
-        },
-    ]);
-    // RFC 3339 with a space (its section 5.6 allows it) or a line break for the T.
-    let time = |t: &str| t.replacen('T', sep, 1);
-    for g in generations {
-        let state = Cell::new(g.state.name());
-        let state = match g.state {
-            State::Active => state.fg(Color::Green),
-            State::Previous => state,
-            State::Expired => state.fg(Color::Yellow),
-            State::Destroyed => state.add_attribute(Attribute::Dim),
-        };
-        let secret = Cell::new(format!(
-            "{} B{}{}{}/{}{}",
-            g.secret_bytes,
-            if g.weak.is_some() { " WEAK" } else { "" },
-            if narrow { "\n" } else { ", " },
-            g.profile,
-            g.token_length,
-            if g.taker_addr { "+addr" } else { "" }
-        ));
-        let secret = if g.weak.is_some() {
-            secret.fg(Color::Red).add_attribute(Attribute::Bold)
-        } else {
-            secret
-        };
-        table.add_row(vec![
-            Cell::new(g.id),
-            state,
-            Cell::new(time(&g.created)),
-            Cell::new(g.expires.as_deref().map_or_else(|| "-".into(), time)),
-            Cell::new(&g.fingerprint),
-            secret,
-        ]);
-    }
-    for i in [0, 1, 4] {
-        if let Some(c) = table.column_mut(i) {
-            c.set_constraint(ColumnConstraint::ContentWidth);
-        }
-    }
-    table
-}
-
 fn list(a: ListArgs, now: SystemTime, out: &mut Output) -> anyhow::Result<Outcome> {
     let manifest = ops::list(&a.keyring.keyring, &a.keyring.load_options(), now)?;
     if out.json {
         out.json_line(&manifest)?;
-        return Ok(Outcome::Success);
-    }
-    if out.quiet {
+    } else if out.quiet {
         // The answer alone: one `ID STATE FINGERPRINT` line per generation.
         for g in &manifest.generations {
             out.answer(&format!("{} {} {}", g.id, g.state.name(), g.fingerprint))?;
         }
-        return Ok(Outcome::Success);
-    }
-    out.answer(&generations_table(out, &manifest.generations))?;
-    out.line(&format!(
-        "{}: mode {}, owner {}",
-        manifest.keyring,
-        manifest.file.mode,
-        manifest
-            .file
-            .owner
-            .clone()
-            .unwrap_or_else(|| manifest.file.uid.to_string())
-    ))?;
-    for e in &manifest.exports {
-        let holds = match &e.file_fingerprint {
-            None => "cannot be read now".to_string(),
-            Some(fp) if *fp == e.fingerprint => "holds it".to_string(),
-            Some(fp) => format!("now holds {fp}"),
-        };
-        let daemon = match (&e.daemon_started, &e.daemon_fingerprint) {
-            _ if e.restart_pending => format!(
-                "; on-change failed ({}), retried at the next export",
-                e.on_change_failed.as_deref().unwrap_or("?")
-            ),
-            (Some(t), Some(fp)) => format!("; on-change ran {t} with {fp}"),
-            _ => String::new(),
-        };
-        out.line(&format!(
-            "exported to {}{}: generation {} ({}) written {}, {holds}{daemon}",
-            e.file,
-            e.target
-                .as_deref()
-                .map(|t| format!(" for {t}"))
-                .unwrap_or_default(),
-            e.generation,
-            e.fingerprint,
-            e.written
-        ))?;
+    } else {
+        out.answer(&listing::generations_table(out, &manifest.generations))?;
+        for line in listing::manifest_lines(&manifest) {
+            out.line(&line)?;
+        }
     }
     Ok(Outcome::Success)
 }

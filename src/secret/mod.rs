@@ -11,6 +11,7 @@ pub mod fingerprint;
 pub mod guard;
 pub mod input;
 pub mod keyring;
+pub mod listing;
 pub mod manifest;
 pub mod ops;
 pub mod report;
