@@ -269,7 +269,9 @@ impl SecretSource {
             allow_insecure_permissions: self.allow_insecure_permissions,
         };
         let source = if let Some(path) = &self.secret_file {
-            if path == Path::new("-") && batch_on_stdin {
+            // A missing format is said first (the library's check).
+            let format_known = self.secret_format.is_some() || self.target.is_some();
+            if path == Path::new("-") && batch_on_stdin && format_known {
                 bail!("--secret-file - and --batch - cannot both read stdin: put one of them in a file");
             }
             tokens::SecretSource::File(SecretFileRequest {
