@@ -24,6 +24,7 @@ mod esp;
 mod link;
 mod reader;
 pub mod synth;
+pub mod synth_bench;
 pub mod synth_ike;
 mod time;
 pub mod write;

@@ -7,11 +7,15 @@
 pub mod deploy;
 pub mod derive;
 pub mod fingerprint;
+pub mod input;
 pub mod keyring;
+pub mod listing;
 pub mod manifest;
 pub mod ops;
+pub mod report;
 pub mod store;
 pub mod target;
+pub mod tokens;
 
 pub use crate::token::State;
 pub use fingerprint::{fingerprint, weakness, Weakness};

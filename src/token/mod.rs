@@ -8,6 +8,7 @@
 pub mod batch;
 pub mod derive;
 pub mod profile;
+pub mod records;
 pub mod verify;
 
 pub use derive::{derive, Deriver, TokenError, TokenInput};
