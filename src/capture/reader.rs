@@ -257,6 +257,12 @@ pub struct Counters {
     pub warnings: u64,
     /// pcapng blocks of types qcd does not read, skipped by their length.
     pub skipped_blocks: u64,
+    /// The latest packet time of any protocol so far (a capture's end is its
+    /// last frame of any protocol, at the latest time when timestamps step
+    /// backwards, as in joined captures).
+    pub latest: Option<Timestamp>,
+    /// The first frame whose time is earlier than a frame before it.
+    pub stepped_back: Option<u64>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -1234,6 +1240,14 @@ impl State {
     ) -> Step {
         let frame = self.frame;
         self.counters.frames += 1;
+        if let Some(t) = time {
+            match self.counters.latest {
+                Some(l) if t < l => {
+                    self.counters.stepped_back.get_or_insert(frame);
+                }
+                _ => self.counters.latest = Some(t),
+            }
+        }
         if !self.defrag.is_empty() {
             self.defrag.expire(time, &mut self.warnings);
         }

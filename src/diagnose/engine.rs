@@ -21,6 +21,7 @@ use crate::ikesa::digest::Suite;
 use crate::ikesa::{HostPair, Map, Placed, SaId, SaIndex};
 use crate::spi::{Spi, SpiPair};
 use crate::token::profile::{MAX_TOKEN_LEN, MIN_TOKEN_LEN};
+use crate::wire::vendor::QcdMaker;
 
 /// How long one side may stay silent while the other keeps sending before
 /// the silence counts as an outage; also how long an IKE request may go
@@ -1138,8 +1139,12 @@ impl Judged {
     }
 }
 
+/// How a reason or note begins a statement about the capture's end.
+pub(crate) const CAPTURE_ENDS: &str = "the capture ends";
+
 const ACT_LIVENESS: &str = "make the taker probe the old IKE SA when ESP draws INVALID_SPI or inbound traffic stops (a liveness check: strongSwan dpd_delay, libreswan dpddelay), so the maker can answer with its token";
 const ACT_SILENT: &str = "a token maker must answer requests for unknown IKE SPIs with INVALID_IKE_SPI and QCD_TOKEN: only Rockhopper and the racoon2 fork do; strongSwan, libreswan and OpenBSD iked stay silent, so with them rely on the taker's liveness-check timeout (dpd_delay/dpddelay)";
+const ACT_SILENT_ROCKHOPPER: &str = "on the Rockhopper gateway, check that QCD is on (`<ikesa qcd_enabled=\"enable\"/>` in main.xml, no `qcd_enabled_time` limit that had run out) and that the daemon can read its secret file /home/rhpprotected/config/qcd_secret (mode 0700, owned by the daemon); its event log shows QCD errors; if the host itself was down, the taker's liveness-check timeout is what recovered";
 const ACT_NO_TOKEN: &str = "enable QCD as token maker on the gateway and check that it can read its QCD secret (Rockhopper: /home/rhpprotected/config/qcd_secret; racoon2 fork: /var/lib/racoon2/qcd.secret)";
 const ACT_MISMATCH: &str = "persist the maker's QCD secret across reboots and keep previous generations after a rotation; compare the secret with `qcd token verify --secret-file FILE --spi-i … --spi-r … --token …` or `qcd diagnose --keyring`";
 const ACT_NOT_IN_USE: &str = "enable QCD on the maker (only Rockhopper and the racoon2 fork implement it); without it the taker recovers only by its liveness-check timeout";
@@ -1375,6 +1380,9 @@ impl<'e, 'a> Judge<'e, 'a> {
             let s = self.engine.sas[n].spis();
             (format!("{} {}", s.initiator, s.responder), c)
         });
+        let capture_end_said = self.end.map(|e| e.1).filter(|_| {
+            judged.reason.contains(CAPTURE_ENDS) || notes.iter().any(|n| n.contains(CAPTURE_ENDS))
+        });
         SaReport {
             spi_i: sa.spis.initiator.to_string(),
             spi_r: sa.spis.responder.to_string(),
@@ -1398,6 +1406,7 @@ impl<'e, 'a> Judge<'e, 'a> {
             replaced_at: sa.replaced.as_deref().map(|r| r.0),
             new_sa: judged.new_sa,
             notes,
+            capture_end: capture_end_said,
             events,
             events_omitted: sa.omitted,
         }
@@ -1405,7 +1414,7 @@ impl<'e, 'a> Judge<'e, 'a> {
 
     /// The first IKE_AUTH (or later) failure, or `None` when the SA was
     /// established (or was already established when the capture began).
-    fn establishment(&self) -> Result<(), String> {
+    fn establishment(&self) -> Result<(), (String, bool)> {
         let sa = self.sa;
         if sa.rekeyed_from.is_some() {
             return Ok(());
@@ -1435,10 +1444,13 @@ impl<'e, 'a> Judge<'e, 'a> {
                 return Ok(());
             }
             if let Some(&e) = errors.first() {
-                return Err(format!(
-                    "the IKE_AUTH response (frame {}) carries {}: authentication failed, so no IKE SA was established",
-                    r.frame,
-                    crate::wire::NotifyType(e)
+                return Err((
+                    format!(
+                        "the IKE_AUTH response (frame {}) carries {}: authentication failed, so no IKE SA was established",
+                        r.frame,
+                        crate::wire::NotifyType(e)
+                    ),
+                    false,
                 ));
             }
             return Ok(());
@@ -1480,8 +1492,15 @@ impl<'e, 'a> Judge<'e, 'a> {
                 _ => String::new(),
             }
         };
+        // Cut off by the capture's end: the set-up is in progress, not failed.
+        let cut_off = self
+            .recs
+            .last()
+            .is_some_and(|r| !end_note(r.time).is_empty());
+        let failed = |why: String| Err((why, false));
+        let waiting = |why: String| Err((why, cut_off));
         match (init_response, auth_request) {
-            (None, None) => Err(format!(
+            (None, None) => waiting(format!(
                 "{who_r} never answered {who_i}'s IKE_SA_INIT request ({} sent){}",
                 plural(init_requests as u64, "request", "requests"),
                 self.recs.last().map(|r| end_note(r.time)).unwrap_or_default()
@@ -1495,19 +1514,21 @@ impl<'e, 'a> Judge<'e, 'a> {
                     .filter(|&t| t < FIRST_STATUS_TYPE)
                     .collect();
                 match errors.first() {
-                    Some(&e) => Err(format!(
+                    Some(&e) => failed(format!(
                         "IKE_SA_INIT failed: {who_r} answered {} (frame {})",
                         crate::wire::NotifyType(e),
                         r.frame
                     )),
-                    None => Err(format!(
+                    None => waiting(format!(
                         "the capture shows no IKE_AUTH after the IKE_SA_INIT response (frame {}){}",
                         r.frame,
                         end_note(r.time)
                     )),
                 }
             }
-            (_, Some(a)) => Err(format!(
+            // Without the IKE_SA_INIT response the capture is one-sided,
+            // not cut off.
+            (_, Some(a)) => Err((format!(
                 "the capture shows no IKE_AUTH response to {who_i}'s IKE_AUTH request (frame {}){}{}",
                 a.frame,
                 if init_response.is_none() {
@@ -1516,7 +1537,7 @@ impl<'e, 'a> Judge<'e, 'a> {
                     String::new()
                 },
                 end_note(a.time)
-            )),
+            ), cut_off && init_response.is_some())),
         }
     }
 
@@ -1607,18 +1628,19 @@ impl<'e, 'a> Judge<'e, 'a> {
             .iter()
             .find(|r| !r.m.encrypted && r.m.notify(INVALID_IKE_SPI).is_some() && in_force(r.time))
         {
-            let asked = self
-                .recs
-                .iter()
-                .copied()
-                .filter(|q| {
-                    q.time <= r.time
+            let copies = || {
+                self.recs.iter().copied().filter(|q| {
+                    q.frame < r.frame
                         && q.side != r.side
                         && q.is_request()
                         && q.m.message_id == r.m.message_id
                 })
-                .min_by_key(|q| (q.time, q.frame));
-            let at = asked.unwrap_or(r);
+            };
+            // The outage dates from the first copy; the reply answers the
+            // latest (re)transmission before it.
+            let first = copies().min_by_key(|q| (q.time, q.frame));
+            let answered = copies().max_by_key(|q| (q.frame, q.time));
+            let at = first.unwrap_or(r);
             consider(
                 Outage {
                     taker: self.ep(r.dst).ip(),
@@ -1630,9 +1652,14 @@ impl<'e, 'a> Judge<'e, 'a> {
                         "INVALID_IKE_SPI from {} (frame {}){}",
                         self.ep(r.src).ip(),
                         r.frame,
-                        asked
-                            .map(|q| format!(", answering the request of frame {}", q.frame))
-                            .unwrap_or_default()
+                        match (first, answered) {
+                            (Some(f), Some(q)) if f.frame != q.frame => format!(
+                                ", answering the request of frame {} (a retransmission of frame {})",
+                                q.frame, f.frame
+                            ),
+                            (_, Some(q)) => format!(", answering the request of frame {}", q.frame),
+                            _ => String::new(),
+                        }
                     ),
                     maker_last: at.last_before(r.side),
                     taker_esp_at_evidence: at.esp_before(r.side.other()),
@@ -1757,7 +1784,17 @@ impl<'e, 'a> Judge<'e, 'a> {
 
     fn judge(&mut self) -> (Option<Outage>, Judged) {
         let sa = self.sa;
-        if let Err(why) = self.establishment() {
+        if let Err((why, cut_off)) = self.establishment() {
+            if cut_off {
+                return (
+                    None,
+                    Judged::new(
+                        Verdict::InProgress,
+                        format!("set-up in progress when the capture ends: {why}"),
+                        "",
+                    ),
+                );
+            }
             return (
                 None,
                 Judged::new(
@@ -1769,16 +1806,31 @@ impl<'e, 'a> Judge<'e, 'a> {
         }
         let closed = self.closed();
         let outage = self.outage(closed.map(|c| c.1));
+        // The rekey that replaced this SA is told in words as `replaced_by`
+        // tells it in JSON, even when a Delete follows.
+        let rekeyed_text = sa.replaced.as_deref().map(|&(_, n, certain)| {
+            let new = self.engine.sas[n].spis();
+            if certain {
+                format!("rekeyed into IKE SA {} {}", new.initiator, new.responder)
+            } else {
+                format!(
+                    "probably rekeyed into IKE SA {} {}",
+                    new.initiator, new.responder
+                )
+            }
+        });
         if let Some((r, _)) = closed {
             if outage.is_none() {
-                return (
-                    None,
-                    Judged::new(
-                        Verdict::Healthy,
-                        format!("closed by a Delete of the IKE SA from {} (frame {}); no outage before it", self.ep(r.src).ip(), r.frame),
-                        "",
-                    ),
+                let deleted = format!(
+                    "closed by a Delete of the IKE SA from {} (frame {}); no outage before it",
+                    self.ep(r.src).ip(),
+                    r.frame
                 );
+                let reason = match &rekeyed_text {
+                    Some(t) => format!("{t}, then {deleted}"),
+                    None => deleted,
+                };
+                return (None, Judged::new(Verdict::Healthy, reason, ""));
             }
         }
         // An SA replaced by a rekey: later evidence concerns its successor.
@@ -1967,10 +2019,15 @@ impl<'e, 'a> Judge<'e, 'a> {
                 j.maker_answered = None;
                 return j;
             }
+            let maker_kind = self.maker_kind(o);
+            let action = match maker_kind {
+                Some(QcdMaker::Rockhopper) => ACT_SILENT_ROCKHOPPER,
+                _ => ACT_SILENT,
+            };
             let mut j = Judged::new(
                 Verdict::NoToken,
-                self.silent_reason(o, &checks, b_decrypted),
-                ACT_SILENT,
+                self.silent_reason(o, &checks, b_decrypted, maker_kind),
+                action,
             );
             j.maker_answered = Some(false);
             return j;
@@ -2027,6 +2084,7 @@ impl<'e, 'a> Judge<'e, 'a> {
                 matched: false,
                 generation: None,
                 explanations: Vec::new(),
+                created: None,
             })
         });
         if let Some(k) = &by_keyring {
@@ -2047,6 +2105,30 @@ impl<'e, 'a> Judge<'e, 'a> {
             (None, Some(k)) => Some(k.matched),
             (None, None) => None,
         };
+        // A keyring match without the IKE_AUTH token shows only which secret
+        // made the reply. A generation qcd generated after this IKE SA was set
+        // up cannot have made the token given then.
+        let keyring_match = match (by_auth, &by_keyring) {
+            (None, Some(k)) if k.matched => Some(k),
+            _ => None,
+        };
+        let set_up = self
+            .recs
+            .iter()
+            .rev()
+            .find(|r| r.m.exchange == IKE_AUTH)
+            .map(|r| r.time)
+            .unwrap_or(sa.start);
+        let born_after_set_up = keyring_match
+            .and_then(|k| k.created.map(|c| (k.generation.unwrap_or(0), c)))
+            .filter(|&(_, c)| c > set_up);
+        if let Some((g, c)) = born_after_set_up {
+            self.notes.push(format!(
+                "keyring generation {g} was generated at {}, after this IKE SA was set up ({}): it cannot have made the token {b} gave in {src}",
+                time_text(c),
+                time_text(set_up)
+            ));
+        }
         // Behaviour after the first token reply.
         let later_checks: Vec<&'e Rec> = checks
             .iter()
@@ -2125,6 +2207,28 @@ impl<'e, 'a> Judge<'e, 'a> {
             }
             return judged(Verdict::TokenMismatch, reason, ACT_MISMATCH);
         }
+        if let (true, Some(k)) = (kept_probing, keyring_match) {
+            let g = k.generation.unwrap_or(0);
+            let (verdict, why) = match born_after_set_up {
+                Some(_) => (
+                    Verdict::TokenMismatch,
+                    format!(
+                        "{b}'s reply carries the token of keyring generation {g}, a secret generated after this IKE SA was set up, so it differs from the token {b} gave in {src}: {b}'s QCD secret changed in between (not persisted across the restart, regenerated, or rotated without overlap); {}; {}: {a} rejected it",
+                        probing_text(),
+                        recovery_text()
+                    ),
+                ),
+                None => (
+                    Verdict::TokenRejected,
+                    format!(
+                        "{}; {}: {a} rejected {b}'s token. The token matches keyring generation {g}, which shows the secret that made the reply, not the token {a} stored from {src}: most likely {b}'s QCD secret changed between {src} and the reply (not persisted across the restart, rotated without overlap, or another cluster member's secret); --keys (the token given in {src}) would settle it",
+                        probing_text(),
+                        recovery_text()
+                    ),
+                ),
+            };
+            return judged(verdict, why, ACT_MISMATCH);
+        }
         if kept_probing {
             let why = match valid {
                 Some(true) => format!(
@@ -2193,6 +2297,7 @@ impl<'e, 'a> Judge<'e, 'a> {
                     );
                 }
                 let reason = match valid {
+                    Some(true) if keyring_match.is_some() => format!("{b} sent a QCD_TOKEN that matches its keyring, but {a} never started a new IKE SA and sent nothing more on the old one: either {a} does not act as token taker, or the token it stored from {src} came from another secret ({b}'s secret changed since); --keys (the token given in {src}) would tell which{}", self.taker_rejections(&taker_views)),
                     Some(true) => format!("{b} sent a valid QCD_TOKEN, but {a} never started a new IKE SA and sent nothing more on the old one: {a} does not act as token taker, or did not keep the token from {src}{}", self.taker_rejections(&taker_views)),
                     _ => format!("{b} sent a QCD_TOKEN, but {a} never started a new IKE SA; the token could not be checked (give --keyring or --keys), so {a} may have rejected it{}", self.taker_rejections(&taker_views)),
                 };
@@ -2254,7 +2359,7 @@ impl<'e, 'a> Judge<'e, 'a> {
             let verdict = match v.accepts {
                 Some(true) => "accepts",
                 Some(false) => "rejects",
-                None => "cannot be judged",
+                None => "cannot tell whether it accepts",
             };
             self.notes.push(format!(
                 "taker {}: {verdict} the reply of frame {}: {}",
@@ -2272,7 +2377,22 @@ impl<'e, 'a> Judge<'e, 'a> {
         views
     }
 
-    fn silent_reason(&self, o: &Outage, checks: &[&Rec], b_decrypted: bool) -> String {
+    /// What the maker's Vendor IDs say of its QCD support.
+    fn maker_kind(&self, o: &Outage) -> Option<QcdMaker> {
+        self.recs
+            .iter()
+            .filter(|r| r.side == o.maker_side)
+            .flat_map(|r| r.m.vendor_ids().iter())
+            .find_map(|v| crate::wire::vendor::qcd_maker(v))
+    }
+
+    fn silent_reason(
+        &self,
+        o: &Outage,
+        checks: &[&Rec],
+        b_decrypted: bool,
+        kind: Option<QcdMaker>,
+    ) -> String {
         let (a, b) = (o.taker, o.maker);
         let sa = self.sa;
         let kinds: Vec<String> = checks
@@ -2292,9 +2412,18 @@ impl<'e, 'a> Judge<'e, 'a> {
             checks[0].frame,
             kinds.join("")
         );
-        reason.push_str(&format!(
-            ": {b} is down or unreachable, or (after a reboot) it drops IKE messages for unknown SPIs instead of answering INVALID_IKE_SPI with a QCD_TOKEN, as strongSwan, libreswan and OpenBSD iked do"
-        ));
+        // Which explanation fits depends on what the maker is.
+        reason.push_str(&match kind {
+            Some(QcdMaker::Rockhopper) => format!(
+                ": {b} is Rockhopper VPN (its Vendor ID), which answers requests for unknown IKE SPIs with INVALID_IKE_SPI and a QCD_TOKEN when QCD is on; so either {b} is down or unreachable, or QCD is off on it (`<ikesa qcd_enabled=\"enable\"/>` missing from main.xml, or `qcd_enabled_time` elapsed) or its QCD secret (/home/rhpprotected/config/qcd_secret) could not be read"
+            ),
+            Some(QcdMaker::DropsUnknownSpis(name)) => format!(
+                ": {b} is {name} (its Vendor ID), which drops IKE messages for unknown SPIs instead of answering INVALID_IKE_SPI with a QCD_TOKEN, as strongSwan, libreswan and OpenBSD iked do; or {b} is down or unreachable"
+            ),
+            None => format!(
+                ": {b} is down or unreachable, or (after a reboot) it drops IKE messages for unknown SPIs instead of answering INVALID_IKE_SPI with a QCD_TOKEN (no Vendor ID tells which implementation it runs)"
+            ),
+        });
         let mut evidence = Vec::new();
         let vids: Vec<String> = self
             .recs
@@ -2303,7 +2432,7 @@ impl<'e, 'a> Judge<'e, 'a> {
             .flat_map(|r| r.m.vendor_ids().iter())
             .filter_map(|v| vendor_name(v))
             .collect();
-        if !vids.is_empty() {
+        if !vids.is_empty() && kind.is_none() {
             evidence.push(format!("{b}'s Vendor ID says {}", vids.join(", ")));
         }
         let taker_esp_after =

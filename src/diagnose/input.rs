@@ -176,8 +176,19 @@ pub fn diagnose_reader<'a>(
             Event::Warning(w) => warnings.push(warning_kind(&w), || w.to_string()),
         }
     }
+    // The capture ends at its last frame of any protocol, at the latest
+    // time seen (joined captures may step backwards).
+    let c = reader.counters();
+    if let Some(f) = c.stepped_back {
+        warnings.push("timestamps step backwards", || {
+            format!("frame {f}: the capture's timestamps step backwards (joined captures?); the capture's end is taken as its latest time")
+        });
+    }
+    let end = c
+        .latest
+        .map(|t| (c.frames, to_system_time(Some(t), last).max(last)));
     CaptureDiagnosis {
-        reports: engine.finish(None),
+        reports: engine.finish(end),
         warnings,
         damaged: reader.damaged(),
         ike_messages,
@@ -188,12 +199,20 @@ pub fn diagnose_reader<'a>(
 /// Checks tokens against the maker's keyring, as `qcd token verify` does.
 pub struct KeyringChecker<'k> {
     candidates: Vec<token::Candidate<'k>>,
+    /// (generation, creation time) of the generations qcd generated itself.
+    generated: Vec<(u32, SystemTime)>,
 }
 
 impl<'k> KeyringChecker<'k> {
     pub fn new(keyring: &'k Keyring, now: SystemTime) -> Self {
         KeyringChecker {
             candidates: token::candidates(keyring, now),
+            generated: keyring
+                .generations()
+                .iter()
+                .filter(|g| matches!(g.origin, crate::secret::Origin::Generated))
+                .map(|g| (g.id, g.created))
+                .collect(),
         }
     }
 }
@@ -219,10 +238,17 @@ impl TokenChecker for KeyringChecker<'_> {
             }
             _ => plain,
         };
+        let generation = v.matched.as_ref().map(|m| m.generation);
         TokenCheck {
             matched: v.matched.is_some(),
-            generation: v.matched.as_ref().map(|m| m.generation),
+            generation,
             explanations: v.explanations.iter().map(|e| e.message.clone()).collect(),
+            created: generation.and_then(|g| {
+                self.generated
+                    .iter()
+                    .find(|(id, _)| *id == g)
+                    .map(|(_, t)| *t)
+            }),
         }
     }
 }

@@ -66,12 +66,15 @@ pub enum Verdict {
     NoLivenessCheck,
     /// The capture never shows the IKE SA established.
     NotEstablished,
+    /// The capture ends while the IKE SA is being set up (within the
+    /// silence window of its last set-up message): not a failure.
+    InProgress,
     /// The capture cannot settle it (wrong keys, capture ends too early).
     Inconclusive,
 }
 
 impl Verdict {
-    pub const ALL: [Verdict; 10] = [
+    pub const ALL: [Verdict; 11] = [
         Verdict::Healthy,
         Verdict::Recovered,
         Verdict::NotRekeyed,
@@ -81,6 +84,7 @@ impl Verdict {
         Verdict::QcdNotInUse,
         Verdict::NoLivenessCheck,
         Verdict::NotEstablished,
+        Verdict::InProgress,
         Verdict::Inconclusive,
     ];
 
@@ -95,13 +99,18 @@ impl Verdict {
             Verdict::QcdNotInUse => "qcd-not-in-use",
             Verdict::NoLivenessCheck => "no-liveness-check",
             Verdict::NotEstablished => "not-established",
+            Verdict::InProgress => "in-progress",
             Verdict::Inconclusive => "inconclusive",
         }
     }
 
-    /// Whether this verdict means detection worked or was not needed (exit 0).
+    /// Whether this verdict means detection worked, was not needed, or an
+    /// IKE SA is still being set up when the capture ends (exit 0).
     pub fn is_ok(self) -> bool {
-        matches!(self, Verdict::Healthy | Verdict::Recovered)
+        matches!(
+            self,
+            Verdict::Healthy | Verdict::Recovered | Verdict::InProgress
+        )
     }
 }
 
@@ -114,6 +123,11 @@ pub struct TokenCheck {
     pub generation: Option<u32>,
     /// Explanations of a mismatch ("matches generation 3 with SPIs swapped…").
     pub explanations: Vec<String>,
+    /// When the matched generation's secret came into being, where the
+    /// keyring knows it (a generation qcd generated; not one imported or
+    /// derived later, whose date is not the secret's).
+    #[serde(skip)]
+    pub created: Option<SystemTime>,
 }
 
 /// Checks a token against the maker's keyring.
@@ -197,4 +211,9 @@ pub struct SaReport {
     pub events: Vec<Event>,
     /// Messages of this IKE SA left out of `events` (long timelines only).
     pub events_omitted: u64,
+    /// The capture's end as the judgement took it, when the reason or a note
+    /// speaks of where the capture ends (checked by
+    /// [`super::consistency::check`] against every report's frames).
+    #[serde(skip)]
+    pub capture_end: Option<SystemTime>,
 }
