@@ -45,6 +45,8 @@ pub struct Options<'a> {
     pub taker: Option<Taker>,
     /// Whether a key table was given (changes what "not decrypted" means).
     pub keys_given: bool,
+    /// The files named on the command line, for the suggested commands.
+    pub inputs: Inputs<'a>,
 }
 
 impl Default for Options<'_> {
@@ -54,6 +56,7 @@ impl Default for Options<'_> {
             silence: DEFAULT_SILENCE,
             taker: None,
             keys_given: false,
+            inputs: Inputs::default(),
         }
     }
 }
@@ -1146,7 +1149,8 @@ const ACT_LIVENESS: &str = "make the taker probe the old IKE SA when ESP draws I
 const ACT_SILENT: &str = "a token maker must answer requests for unknown IKE SPIs with INVALID_IKE_SPI and QCD_TOKEN: only Rockhopper and the racoon2 fork do; strongSwan, libreswan and OpenBSD iked stay silent, so with them rely on the taker's liveness-check timeout (dpd_delay/dpddelay)";
 const ACT_SILENT_ROCKHOPPER: &str = "on the Rockhopper gateway, check that QCD is on (`<ikesa qcd_enabled=\"enable\"/>` in main.xml, no `qcd_enabled_time` limit that had run out) and that the daemon can read its secret file /home/rhpprotected/config/qcd_secret (mode 0700, owned by the daemon); its event log shows QCD errors; if the host itself was down, the taker's liveness-check timeout is what recovered";
 const ACT_NO_TOKEN: &str = "enable QCD as token maker on the gateway and check that it can read its QCD secret (Rockhopper: /home/rhpprotected/config/qcd_secret; racoon2 fork: /var/lib/racoon2/qcd.secret)";
-const ACT_MISMATCH: &str = "persist the maker's QCD secret across reboots and keep previous generations after a rotation; compare the secret with `qcd token verify --secret-file FILE --spi-i … --spi-r … --token …` or `qcd diagnose --keyring`";
+const ACT_MISMATCH: &str =
+    "persist the maker's QCD secret across reboots and keep previous generations after a rotation";
 const ACT_NOT_IN_USE: &str = "enable QCD on the maker (only Rockhopper and the racoon2 fork implement it); without it the taker recovers only by its liveness-check timeout";
 const ACT_TAKER: &str = "enable QCD as token taker on the peer and check that it kept the token from IKE_AUTH; see the taker notes below for the rules a real taker applies";
 
@@ -2138,6 +2142,8 @@ impl<'e, 'a> Judge<'e, 'a> {
         let n_sa = new_sa(first_reply.time);
         let gap = n_sa.map(|n| since(n.start(), first_reply.time));
         let taker_views = self.taker_views(first_reply, o, &b_given, valid);
+        let act_mismatch = self.mismatch_action(o, &all_tokens[0].data);
+        let act_mismatch = act_mismatch.as_str();
         let judged = |verdict: Verdict, reason: String, action: &str| -> Judged {
             let mut j = Judged::new(verdict, reason, action);
             j.maker_answered = Some(true);
@@ -2205,7 +2211,7 @@ impl<'e, 'a> Judge<'e, 'a> {
                 self.notes
                     .push(format!("{}; {}", probing_text(), recovery_text()));
             }
-            return judged(Verdict::TokenMismatch, reason, ACT_MISMATCH);
+            return judged(Verdict::TokenMismatch, reason, act_mismatch);
         }
         if let (true, Some(k)) = (kept_probing, keyring_match) {
             let g = k.generation.unwrap_or(0);
@@ -2227,7 +2233,7 @@ impl<'e, 'a> Judge<'e, 'a> {
                     ),
                 ),
             };
-            return judged(verdict, why, ACT_MISMATCH);
+            return judged(verdict, why, act_mismatch);
         }
         if kept_probing {
             let why = match valid {
@@ -2246,7 +2252,7 @@ impl<'e, 'a> Judge<'e, 'a> {
             let action = if valid == Some(true) {
                 ACT_TAKER
             } else {
-                ACT_MISMATCH
+                act_mismatch
             };
             return judged(Verdict::TokenRejected, why, action);
         }
@@ -2377,6 +2383,37 @@ impl<'e, 'a> Judge<'e, 'a> {
         views
     }
 
+    /// What to do about a token that does not match: persist the secret,
+    /// and the commands that check it, with this SA's SPIs and token in full,
+    /// the files the user gave, and the target flags the maker needs.
+    fn mismatch_action(&self, o: &Outage, token: &[u8]) -> String {
+        let spis = self.sa.spis;
+        let inputs = self.opts().inputs;
+        let target = match self.maker_kind(o) {
+            Some(QcdMaker::Rockhopper) => Some(crate::secret::target::Target::Rockhopper),
+            _ => None,
+        };
+        let secret = match (target, inputs.keyring) {
+            (_, Some(k)) => format!("--keyring {}", shell_word(k)),
+            (Some(t), None) => format!("--for {} --secret-file {}", t.name(), t.spec().path),
+            (None, None) => "--keyring KEYRING".to_string(),
+        };
+        let mut action = format!(
+            "{ACT_MISMATCH}; check the token against {}'s secret: `qcd token verify {secret} --spi-i {} --spi-r {} --token {}`",
+            o.maker,
+            spis.initiator,
+            spis.responder,
+            hex::encode(token)
+        );
+        if !self.opts().keys_given {
+            action.push_str(&format!(
+                "; read the token it gave in IKE_AUTH: `qcd diagnose {} --keys KEY_TABLE`",
+                shell_word(inputs.capture.unwrap_or("CAPTURE"))
+            ));
+        }
+        action
+    }
+
     /// What the maker's Vendor IDs say of its QCD support.
     fn maker_kind(&self, o: &Outage) -> Option<QcdMaker> {
         self.recs
@@ -2453,6 +2490,19 @@ impl<'e, 'a> Judge<'e, 'a> {
             reason.push_str(&format!(" (evidence: {})", evidence.join("; ")));
         }
         reason
+    }
+}
+
+/// A file name as a shell word: as it is when it holds only safe
+/// characters, otherwise in single quotes.
+fn shell_word(s: &str) -> String {
+    let safe = !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "/._-+:,@=%".contains(c));
+    if safe {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', "'\\''"))
     }
 }
 

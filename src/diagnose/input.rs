@@ -72,6 +72,8 @@ pub struct CaptureDiagnosis<'a> {
     /// IKE messages and ESP packets seen.
     pub ike_messages: u64,
     pub esp_packets: u64,
+    /// The capture's last frame and latest time, of any protocol.
+    pub end: Option<(u64, SystemTime)>,
 }
 
 fn to_system_time(t: Option<Timestamp>, last: SystemTime) -> SystemTime {
@@ -189,6 +191,7 @@ pub fn diagnose_reader<'a>(
         .map(|t| (c.frames, to_system_time(Some(t), last).max(last)));
     CaptureDiagnosis {
         reports: engine.finish(end),
+        end,
         warnings,
         damaged: reader.damaged(),
         ike_messages,

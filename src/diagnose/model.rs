@@ -135,6 +135,15 @@ pub trait TokenChecker {
     fn check(&self, spis: SpiPair, token: &[u8], taker: Option<std::net::IpAddr>) -> TokenCheck;
 }
 
+/// The files the user named, as suggested commands should name them (`None`
+/// when not given: the command then holds a placeholder in capitals).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Inputs<'a> {
+    pub capture: Option<&'a str>,
+    pub keys: Option<&'a str>,
+    pub keyring: Option<&'a str>,
+}
+
 /// One line of an SA's timeline.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Event {

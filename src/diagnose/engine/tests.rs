@@ -501,6 +501,61 @@ fn keyring_explanations_reach_the_reason() {
     );
 }
 
+/// Issue 21 item 6: the advice on a mismatch carries the full SPIs and
+/// token, the files the user gave, and `--for rockhopper` with Rockhopper's
+/// secret file when the maker's Vendor ID says Rockhopper.
+#[test]
+fn mismatch_advice_is_a_whole_command() {
+    let mut sc = rejected_script(true);
+    match &mut sc.packets[1].kind {
+        PacketKind::Ike(m) => m
+            .rare_mut()
+            .vendor_ids
+            .push(hex::decode("01a9f0f0ca1d92d2edda8fb44d438936552282ed8f").unwrap()),
+        _ => unreachable!(),
+    }
+    let opts = Options {
+        keys_given: true,
+        inputs: Inputs {
+            capture: Some("gw b.pcap"),
+            keys: Some("t.keys"),
+            keyring: None,
+        },
+        ..Options::default()
+    };
+    let r = &sc.run_with(&opts)[0];
+    assert_eq!(r.verdict, Verdict::TokenMismatch, "{}", r.reason);
+    let want = format!(
+        "`qcd token verify --for rockhopper --secret-file /home/rhpprotected/config/qcd_secret --spi-i 00000000000000a1 --spi-r 00000000000000b1 --token {}`",
+        hex::encode(OTHER)
+    );
+    assert!(r.action.contains(&want), "{}", r.action);
+    assert!(!r.action.contains('…'), "{}", r.action);
+    // Without keys: the capture's name, quoted, and KEY_TABLE to fill in.
+    let opts = Options {
+        keys_given: false,
+        inputs: Inputs {
+            capture: Some("gw b.pcap"),
+            keys: None,
+            keyring: Some("/etc/qcd/keyring.json"),
+        },
+        ..Options::default()
+    };
+    let r = &rejected_script(false).run_with(&opts)[0];
+    assert!(
+        r.action
+            .contains("`qcd token verify --keyring /etc/qcd/keyring.json --spi-i 00000000000000a1"),
+        "{}",
+        r.action
+    );
+    assert!(
+        r.action
+            .contains("`qcd diagnose 'gw b.pcap' --keys KEY_TABLE`"),
+        "{}",
+        r.action
+    );
+}
+
 /// Issue 21 item 1: a keyring made from the secret on the maker's disk now
 /// (regenerated at the restart) matches the reply's token, yet the taker
 /// kept probing. That is not a valid token the taker rejected: the secret
