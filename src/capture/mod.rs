@@ -23,6 +23,7 @@
 
 mod defrag;
 mod esp;
+pub mod icmp;
 mod link;
 mod mapped;
 mod reader;

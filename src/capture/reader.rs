@@ -34,6 +34,8 @@ pub struct Options {
     pub extra_ports: Vec<u16>,
     /// Yield an [`Event::Esp`] per ESP packet.
     pub esp_events: bool,
+    /// Yield an [`Event::Icmp`] per ICMP/ICMPv6 error quoting IKE or ESP.
+    pub icmp_events: bool,
     /// Aggregate ESP per SPI and direction in [`CaptureReader::esp_stats`]
     /// (one entry per flow: turn it off when nobody reads it).
     pub esp_stats: bool,
@@ -55,6 +57,7 @@ impl Default for Options {
         Options {
             extra_ports: Vec::new(),
             esp_events: false,
+            icmp_events: false,
             esp_stats: true,
             defrag: DefragLimits::default(),
             buffer_size: 4 << 20,
@@ -241,6 +244,15 @@ pub enum Event<'a> {
         spi: u32,
         seq: u32,
     },
+    /// An ICMP or ICMPv6 error quoting an IKE or ESP packet (only with
+    /// [`Options::icmp_events`]); `src` sent it.
+    Icmp {
+        frame: u64,
+        time: Option<Timestamp>,
+        src: IpAddr,
+        dst: IpAddr,
+        error: super::icmp::IcmpError,
+    },
     Warning(Warning),
 }
 
@@ -316,6 +328,13 @@ enum Step {
 /// An event ready to be handed out, before borrowing the buffer.
 enum Ready {
     Warning(Warning),
+    Icmp {
+        frame: u64,
+        time: Option<Timestamp>,
+        src: IpAddr,
+        dst: IpAddr,
+        error: super::icmp::IcmpError,
+    },
     Ike {
         frame: u64,
         time: Option<Timestamp>,
@@ -584,6 +603,19 @@ impl<'r> CaptureReader<'r> {
                     reassembled,
                 })
             }
+            Ready::Icmp {
+                frame,
+                time,
+                src,
+                dst,
+                error,
+            } => Event::Icmp {
+                frame,
+                time,
+                src,
+                dst,
+                error,
+            },
             Ready::Esp {
                 frame,
                 time,
@@ -1483,6 +1515,21 @@ impl State {
                 } else {
                     Some(Step::Continue)
                 }
+            }
+            // ICMP and ICMPv6 errors quoting IKE or ESP.
+            1 | 58 if self.opts.icmp_events => {
+                let ike =
+                    |p: u16| p == IKE_PORT || p == NAT_T_PORT || self.opts.extra_ports.contains(&p);
+                Some(match super::icmp::quoted_error(proto == 58, l4, ike) {
+                    Some(error) => Step::Found(Ready::Icmp {
+                        frame,
+                        time,
+                        src,
+                        dst,
+                        error,
+                    }),
+                    None => Step::Continue,
+                })
             }
             // Other protocols are skipped by the full path too, except
             // IPv6 extension headers, which it walks.

@@ -17,6 +17,7 @@ use std::time::{Duration, SystemTime};
 use super::model::numbers::*;
 use super::model::*;
 use super::takers::{self, Taker, TakerFacts};
+use crate::capture::icmp::{IcmpError, IcmpKind};
 use crate::ikesa::digest::Suite;
 use crate::ikesa::{HostPair, Map, Placed, SaId, SaIndex};
 use crate::spi::{Spi, SpiPair};
@@ -72,6 +73,7 @@ fn diagnose_with(mut engine: Engine, packets: &[Packet]) -> Vec<SaReport> {
         match &p.kind {
             PacketKind::Ike(m) => engine.ike(p.frame, p.time, p.src, p.dst, (**m).clone()),
             PacketKind::Esp { spi } => engine.esp(p.frame, p.time, p.src, p.dst, *spi),
+            PacketKind::Icmp(e) => engine.icmp(p.frame, p.time, p.src.ip(), *e),
         }
     }
     engine.finish(None).collect()
@@ -246,6 +248,27 @@ struct SaState {
     /// The last CREATE_CHILD_SA response that could not be decrypted
     /// (frame, time): a possible IKE SA rekey.
     undecrypted_ccsa: Option<Box<(u64, SystemTime)>>,
+    /// ICMP errors quoting this SA's IKE or ESP (boxed: most SAs have none).
+    icmp: Option<Box<IcmpSeen>>,
+}
+
+/// ICMP errors about one IKE SA: the first few, and how many in all.
+#[derive(Default)]
+struct IcmpSeen {
+    kept: Vec<IcmpRec>,
+    count: u64,
+}
+
+struct IcmpRec {
+    frame: u64,
+    time: SystemTime,
+    /// The ICMP error's sender.
+    from: IpAddr,
+    error: IcmpError,
+}
+
+impl IcmpSeen {
+    const KEEP: usize = 16;
 }
 
 impl SaState {
@@ -283,6 +306,7 @@ impl SaState {
             rekeyed_from: None,
             replaced: None,
             undecrypted_ccsa: None,
+            icmp: None,
         }
     }
 
@@ -888,6 +912,29 @@ impl<'a> Engine<'a> {
         }
     }
 
+    /// One ICMP/ICMPv6 error quoting an IKE or ESP packet, sent by `from`:
+    /// it belongs to the IKE SA in force between the quoted packet's hosts.
+    pub fn icmp(&mut self, frame: u64, time: SystemTime, from: IpAddr, error: IcmpError) {
+        self.tick(frame, time);
+        let hosts = HostPair::new(error.quoted_src.ip(), error.quoted_dst.ip());
+        let Some(sa) = self.index.current(hosts, time) else {
+            return;
+        };
+        let seen = self.sas[sa]
+            .full()
+            .icmp
+            .get_or_insert_with(Default::default);
+        seen.count += 1;
+        if seen.kept.len() < IcmpSeen::KEEP {
+            seen.kept.push(IcmpRec {
+                frame,
+                time,
+                from,
+                error,
+            });
+        }
+    }
+
     /// Judges every IKE SA, one at a time, in order of first appearance.
     /// `end` is the capture's last frame and time (the last packet given to
     /// the engine when `None`). Each SA's records are freed once it is
@@ -1342,6 +1389,18 @@ impl<'e, 'a> Judge<'e, 'a> {
                 )
             };
             self.event(link.frame, link.time, what);
+        }
+        if let Some(seen) = &sa.icmp {
+            for i in &seen.kept {
+                let what = icmp_text(i);
+                self.event(i.frame, i.time, what);
+            }
+            if seen.count > seen.kept.len() as u64 {
+                self.notes.push(format!(
+                    "{} more ICMP errors about this IKE SA not shown",
+                    seen.count - seen.kept.len() as u64
+                ));
+            }
         }
         for f in &sa.flows {
             self.notes.push(format!(
@@ -1895,6 +1954,9 @@ impl<'e, 'a> Judge<'e, 'a> {
             "outage: {}; token maker (B) = {}, token taker (A) = {}",
             o.evidence, o.maker, o.taker
         ));
+        if let Some(n) = self.restart_window(&o) {
+            self.notes.push(n);
+        }
         let judged = self.after_outage(&o);
         (Some(o), judged)
     }
@@ -2414,6 +2476,47 @@ impl<'e, 'a> Judge<'e, 'a> {
         action
     }
 
+    /// The maker's ICMP errors (port or protocol unreachable) after the
+    /// outage: its host was up while its IKE daemon was not.
+    fn daemon_down(&self, o: &Outage) -> Vec<&'e IcmpRec> {
+        let Some(seen) = &self.sa.icmp else {
+            return Vec::new();
+        };
+        seen.kept
+            .iter()
+            .filter(|i| {
+                i.from == o.maker
+                    && i.time >= o.maker_last.map_or(o.at, |l| l.time)
+                    && matches!(
+                        i.error.kind,
+                        IcmpKind::PortUnreachable | IcmpKind::ProtocolUnreachable
+                    )
+            })
+            .collect()
+    }
+
+    /// What the ICMP errors tell of the restart: the host up, the daemon
+    /// down, from when to when, and when the maker spoke IKE again.
+    fn restart_window(&self, o: &Outage) -> Option<String> {
+        let down = self.daemon_down(o);
+        let (first, last) = (down.first()?, down.last()?);
+        let back = self
+            .recs
+            .iter()
+            .find(|r| r.side == o.maker_side && r.time > last.time)
+            .map(|r| format!("; {} answered IKE again at frame {}", o.maker, r.frame))
+            .unwrap_or_default();
+        Some(format!(
+            "{} sent {} (frames {}–{}, {} to {}): its host was up while its IKE daemon was not (a restart, not a host down){back}",
+            o.maker,
+            plural(down.len() as u64, "ICMP error", "ICMP errors"),
+            first.frame,
+            last.frame,
+            time_text(first.time),
+            time_text(last.time)
+        ))
+    }
+
     /// What the maker's Vendor IDs say of its QCD support.
     fn maker_kind(&self, o: &Outage) -> Option<QcdMaker> {
         self.recs
@@ -2481,6 +2584,15 @@ impl<'e, 'a> Judge<'e, 'a> {
                 plural(taker_esp_after, "packet", "packets")
             ));
         }
+        let down = self.daemon_down(o);
+        if let (Some(f), Some(l)) = (down.first(), down.last()) {
+            evidence.push(format!(
+                "{b}'s host answered with ICMP {} (frames {}–{}): the host was up but its IKE daemon was not running, so it is the daemon that was silent, not the host that was down",
+                f.error.kind.text(),
+                f.frame,
+                l.frame
+            ));
+        }
         if b_decrypted {
             evidence.push(format!(
                 "{b} did give a QCD_TOKEN when the SA was set up, so it was meant to make tokens"
@@ -2491,6 +2603,35 @@ impl<'e, 'a> Judge<'e, 'a> {
         }
         reason
     }
+}
+
+/// A timeline line for an ICMP error.
+fn icmp_text(i: &IcmpRec) -> String {
+    let e = &i.error;
+    let flow = if e.quoted_esp {
+        format!("ESP {} → {}", e.quoted_src.ip(), e.quoted_dst.ip())
+    } else {
+        format!("UDP {} → {}", e.quoted_src, e.quoted_dst)
+    };
+    let meaning = match e.kind {
+        IcmpKind::PortUnreachable => format!(
+            "{}'s host is up but nothing listens on UDP {}: its IKE daemon is not running",
+            i.from,
+            e.quoted_dst.port()
+        ),
+        IcmpKind::ProtocolUnreachable => format!(
+            "{}'s host is up but takes no ESP: its IPsec state is gone",
+            i.from
+        ),
+        IcmpKind::HostUnreachable => {
+            format!("{} says {} cannot be reached", i.from, e.quoted_dst.ip())
+        }
+    };
+    format!(
+        "ICMP {} from {} for {flow}: {meaning}",
+        e.kind.text(),
+        i.from
+    )
 }
 
 /// A file name as a shell word: as it is when it holds only safe

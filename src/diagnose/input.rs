@@ -106,6 +106,7 @@ pub fn reader_options(extra_ports: Vec<u16>) -> CaptureOptions {
     CaptureOptions {
         extra_ports,
         esp_events: true,
+        icmp_events: true,
         // The engine tallies ESP per IKE SA itself.
         esp_stats: false,
         ..CaptureOptions::default()
@@ -174,6 +175,17 @@ pub fn diagnose_reader<'a>(
                 last = time;
                 esp_packets += 1;
                 engine.esp(frame, time, src, dst, spi);
+            }
+            Event::Icmp {
+                frame,
+                time,
+                src,
+                error,
+                ..
+            } => {
+                let time = to_system_time(time, last);
+                last = time;
+                engine.icmp(frame, time, src, error);
             }
             Event::Warning(w) => warnings.push(warning_kind(&w), || w.to_string()),
         }

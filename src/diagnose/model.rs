@@ -29,6 +29,8 @@ pub enum PacketKind {
     Esp {
         spi: u32,
     },
+    /// An ICMP/ICMPv6 error quoting an IKE or ESP packet (`src` sent it).
+    Icmp(crate::capture::icmp::IcmpError),
 }
 
 /// One packet of interest, in capture order.

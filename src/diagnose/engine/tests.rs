@@ -752,6 +752,67 @@ fn unanswered_liveness_checks_name_the_silent_makers() {
     assert_eq!(r[0].maker_answered, Some(false));
 }
 
+/// Issue 21 item 3: a rebooting host answers with ICMP port unreachable
+/// while its IKE daemon is down; the errors go into the timeline, tell
+/// "daemon silent" from "host down", and date the restart window.
+#[test]
+fn icmp_errors_tell_a_silent_daemon_from_a_down_host() {
+    use crate::capture::icmp::{IcmpError, IcmpKind};
+    let s = spis(0xa1, 0xb1);
+    let mut sc = Script::new();
+    sc.establish(0, s, Some(&TOKEN)).reboot(60_000);
+    for t in [61_000u64, 63_000, 67_000] {
+        sc.liveness(t, s, 2);
+        let frame = sc.packets.len() as u64 + 1;
+        sc.packets.push(Packet {
+            frame,
+            time: at(t + 1),
+            src: B.parse().unwrap(),
+            dst: A.parse().unwrap(),
+            kind: PacketKind::Icmp(IcmpError {
+                kind: IcmpKind::PortUnreachable,
+                quoted_src: A.parse().unwrap(),
+                quoted_dst: B.parse().unwrap(),
+                quoted_esp: false,
+            }),
+        });
+    }
+    sc.liveness(90_000, s, 2);
+    let r = &sc.run(None)[0];
+    assert_eq!(r.verdict, Verdict::NoToken, "{}", r.reason);
+    assert!(
+        r.reason.contains("ICMP port unreachable (frames 10–14)"),
+        "{}",
+        r.reason
+    );
+    assert!(
+        r.reason.contains("not the host that was down"),
+        "{}",
+        r.reason
+    );
+    let icmp: Vec<_> = r
+        .events
+        .iter()
+        .filter(|e| {
+            e.what
+                .starts_with("ICMP port unreachable from 198.51.100.2")
+        })
+        .collect();
+    assert_eq!(icmp.len(), 3, "{:#?}", r.events);
+    assert!(
+        icmp[0].what.contains("nothing listens on UDP 500"),
+        "{}",
+        icmp[0].what
+    );
+    assert!(
+        r.notes
+            .iter()
+            .any(|n| n.contains("its host was up while its IKE daemon was not")),
+        "{:?}",
+        r.notes
+    );
+}
+
 /// Issue 21 item 2: a silent maker whose Vendor ID says Rockhopper (which
 /// does QCD) points to QCD off or an unreadable secret on that box, with
 /// Rockhopper's own setting; strongSwan's Vendor ID keeps the strongSwan
