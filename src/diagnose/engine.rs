@@ -1995,6 +1995,17 @@ impl<'e, 'a> Judge<'e, 'a> {
             .map(|(_, t)| t)
             .collect();
         let b_decrypted = given.decrypted_from.contains(&b);
+        // The restarted side reconnected by itself before the taker checked
+        // liveness: a recovery without QCD, whether or not QCD was in use.
+        let taker_asked = self
+            .recs
+            .iter()
+            .any(|r| r.is_request() && r.side == taker_side && r.time >= o.at);
+        if !taker_asked {
+            if let Some(j) = self.reconnected_by_maker(o) {
+                return j;
+            }
+        }
         if b_given.is_empty() && b_decrypted {
             return Judged::new(
                 Verdict::QcdNotInUse,
@@ -2008,12 +2019,21 @@ impl<'e, 'a> Judge<'e, 'a> {
             .copied()
             .filter(|r| r.is_request() && r.side == taker_side && r.time >= o.at)
             .collect();
+        // A taker that was the old SA's responder does not reconnect after
+        // accepting a token: the tunnel returns when the initiator (the
+        // maker that restarted) connects again.
+        let taker_is_responder = taker_side == Side::Responder;
         let new_sa = |after: SystemTime| -> Option<&Slot> {
             self.engine
                 .index
                 .started_after(sa.hosts, after)
                 .map(|s| &self.engine.sas[s])
-                .find(|s| s.starts_with_init() && s.initiator().map(|x| x.ip()) == Some(a))
+                .find(|s| {
+                    s.starts_with_init()
+                        && s.initiator()
+                            .map(|x| x.ip())
+                            .is_some_and(|ip| ip == a || (taker_is_responder && ip == b))
+                })
         };
         let end = self.end.map(|e| e.1);
         let silence = self.opts().silence;
@@ -2342,11 +2362,15 @@ impl<'e, 'a> Judge<'e, 'a> {
                         format!("judged from behaviour: no further request on the old SA after the reply, and a new IKE SA {} later", secs(g))
                     }
                 };
-                let _ = n;
+                let reconnected = if n.initiator().map(|x| x.ip()) == Some(a) {
+                    "started a new IKE SA".to_string()
+                } else {
+                    format!("dropped the old IKE SA; as its responder {a} does not reconnect, and {b} (the initiator) connected again")
+                };
                 judged(
                     Verdict::Recovered,
                     format!(
-                        "recovered {} after the first INVALID_IKE_SPI: {a} accepted {b}'s QCD token ({how}) and started a new IKE SA",
+                        "recovered {} after the first INVALID_IKE_SPI: {a} accepted {b}'s QCD token ({how}) and {reconnected}",
                         secs(g)
                     ),
                     "",
@@ -2363,6 +2387,20 @@ impl<'e, 'a> Judge<'e, 'a> {
                         ),
                         "capture for longer after the token reply",
                     );
+                }
+                if taker_is_responder && valid != Some(false) {
+                    // A responder that accepts deletes the SA and waits for
+                    // the initiator: not the taker's fault.
+                    let mut j = judged(
+                        Verdict::NotRekeyed,
+                        format!(
+                            "{a}, the old IKE SA's responder, sent no more requests on it after {b}'s token reply (frame {}): it accepted the token and dropped the SA; as responder it does not reconnect, and {b} (the initiator) did not connect again in the capture",
+                            first_reply.frame
+                        ),
+                        "",
+                    );
+                    j.action = format!("make {b} reconnect by itself after a restart (an always-on connection); nothing needs changing on {a}, which accepted the token");
+                    return j;
                 }
                 let reason = match valid {
                     Some(true) if keyring_match.is_some() => format!("{b} sent a QCD_TOKEN that matches its keyring, but {a} never started a new IKE SA and sent nothing more on the old one: either {a} does not act as token taker, or the token it stored from {src} came from another secret ({b}'s secret changed since); --keys (the token given in {src}) would tell which{}", self.taker_rejections(&taker_views)),
@@ -2474,6 +2512,55 @@ impl<'e, 'a> Judge<'e, 'a> {
             ));
         }
         action
+    }
+
+    /// A new IKE SA that the restarted maker started itself after the
+    /// outage, before the taker checked liveness: with keys its IKE_AUTH
+    /// request shows INITIAL_CONTACT (the peer then drops the old SA, RFC
+    /// 7296 §2.4); without keys it is "probably replaced".
+    fn reconnected_by_maker(&self, o: &Outage) -> Option<Judged> {
+        let (a, b) = (o.taker, o.maker);
+        let after = o.maker_last.map_or(o.at, |l| l.time);
+        let id = self
+            .engine
+            .index
+            .started_after(self.sa.hosts, after)
+            .find(|&s| {
+                let s = &self.engine.sas[s];
+                s.starts_with_init() && s.initiator().map(|x| x.ip()) == Some(b)
+            })?;
+        let slot = &self.engine.sas[id];
+        let spis = slot.spis();
+        let gap = secs(since(slot.start(), o.at));
+        let contact =
+            slot.state().and_then(|st| {
+                st.recs()
+                    .into_iter()
+                    .find(|r| {
+                        r.m.exchange == IKE_AUTH
+                            && !r.m.response
+                            && r.m.inner_notifies.iter().flatten().any(|n| {
+                                n.notify_type == crate::wire::NotifyType::INITIAL_CONTACT.0
+                            })
+                    })
+                    .map(|r| r.frame)
+            });
+        let reason = match contact {
+            Some(f) => format!(
+                "recovered without QCD: {b} restarted and reconnected by itself {gap} after the outage; the new IKE SA's IKE_AUTH request (frame {f}) carries INITIAL_CONTACT, so {a} drops the old IKE SA (RFC 7296 §2.4). Nobody's QCD failed: {b} reconnected before {a} had reason to check liveness"
+            ),
+            None => format!(
+                "probably recovered without QCD: {b} started a new IKE SA {gap} after the outage while the old one stayed silent: probably replaced by the restarted {b}, whose IKE_AUTH would carry INITIAL_CONTACT ({}); nobody's QCD failed",
+                if self.opts().keys_given {
+                    "the new SA's IKE_AUTH was not decrypted"
+                } else {
+                    "--keys would show it"
+                }
+            ),
+        };
+        let mut j = Judged::new(Verdict::Recovered, reason, "");
+        j.new_sa = Some(format!("{} {}", spis.initiator, spis.responder));
+        Some(j)
     }
 
     /// The maker's ICMP errors (port or protocol unreachable) after the

@@ -813,6 +813,132 @@ fn icmp_errors_tell_a_silent_daemon_from_a_down_host() {
     );
 }
 
+/// Issue 21 item 9, INITIAL_CONTACT: the crashed initiator (A) reconnects
+/// by itself before its peer checks liveness; its new IKE_AUTH carries
+/// INITIAL_CONTACT. A recovery without QCD, not no-liveness-check.
+#[test]
+fn a_restarted_initiator_that_reconnects_with_initial_contact_recovered() {
+    let s = spis(0xa1, 0xb1);
+    let mut sc = Script::new();
+    sc.establish(0, s, Some(&TOKEN)).esp(1_000, A, B, 0xc1);
+    // A crashed at 1 s: B keeps sending ESP, A says nothing.
+    for t in (2_000..20_000).step_by(2_000) {
+        sc.esp(t, B, A, 0xc2);
+    }
+    sc.establish(21_000, spis(0xa2, 0xb2), Some(&OTHER));
+    let ic = NotifySummary {
+        notify_type: crate::wire::NotifyType::INITIAL_CONTACT.0,
+        protocol_id: 0,
+        spi: vec![],
+        data: vec![],
+    };
+    let n = sc.packets.len();
+    // The new SA's IKE_AUTH request (third message of establish).
+    match &mut sc.packets[n - 4].kind {
+        PacketKind::Ike(m) => {
+            assert_eq!((m.exchange, m.response), (IKE_AUTH, false));
+            m.inner_notifies = Some(vec![ic].into());
+        }
+        _ => unreachable!(),
+    }
+    let r = sc.run(None);
+    assert_eq!(r[0].verdict, Verdict::Recovered, "{}", r[0].reason);
+    assert!(r[0].reason.contains("INITIAL_CONTACT"), "{}", r[0].reason);
+    assert!(
+        r[0].reason.contains("Nobody's QCD failed"),
+        "{}",
+        r[0].reason
+    );
+    assert!(r[0].action.is_empty(), "{}", r[0].action);
+    assert_eq!(
+        r[0].new_sa.as_deref(),
+        Some("00000000000000a2 00000000000000b2")
+    );
+    // Without keys: probably replaced by the restarted initiator.
+    sc.without_keys();
+    let r = sc.run(None);
+    assert_eq!(r[0].verdict, Verdict::Recovered, "{}", r[0].reason);
+    assert!(r[0].reason.contains("probably replaced"), "{}", r[0].reason);
+    assert!(crate::diagnose::consistency::check(&r).is_empty());
+}
+
+/// Issue 21 item 9, the responder as taker: the initiator (A) crashed; the
+/// responder's liveness check (its own message ID, no I flag) draws A's
+/// reply (flags I+R) with the token A gave in its IKE_AUTH request. B
+/// accepts (no more requests) and does not reconnect; A connects again.
+#[test]
+fn the_responder_as_taker_is_judged_by_the_initiators_token() {
+    let s = spis(0xa1, 0xb1);
+    let mut sc = Script::new();
+    sc.establish(0, s, None);
+    // A gives its token in its IKE_AUTH request (frame 3).
+    match &mut sc.packets[2].kind {
+        PacketKind::Ike(m) => m.inner_notifies = Some(vec![token_notify(&TOKEN, 0)].into()),
+        _ => unreachable!(),
+    }
+    sc.esp(1_000, A, B, 0xc1);
+    for t in (2_000..14_000).step_by(2_000) {
+        sc.esp(t, B, A, 0xc2);
+    }
+    // B's liveness check on the old SA: B is the responder (no I flag).
+    sc.msg(Msg {
+        ms: 15_000,
+        from: B,
+        to: A,
+        spis: s,
+        exchange: INFORMATIONAL,
+        initiator: false,
+        response: false,
+        message_id: 0,
+        notifies: vec![],
+        inner: Some(vec![]),
+    })
+    .msg(Msg {
+        ms: 15_010,
+        from: A,
+        to: B,
+        spis: s,
+        exchange: INFORMATIONAL,
+        initiator: true,
+        response: true,
+        message_id: 0,
+        notifies: vec![invalid_ike_spi_notify(), token_notify(&TOKEN, 0)],
+        inner: None,
+    });
+    let cut = sc.packets.len();
+    // The capture goes on (other hosts' traffic) past the reaction window.
+    sc.esp(40_000, "203.0.113.9:0", "203.0.113.10:0", 0xd1);
+    let r = sc.run(None);
+    assert_eq!(r[0].verdict, Verdict::NotRekeyed, "{}", r[0].reason);
+    assert!(
+        r[0].reason.contains("accepted the token"),
+        "{}",
+        r[0].reason
+    );
+    assert!(!r[0].action.contains("token taker"), "{}", r[0].action);
+    assert!(
+        r[0].action.contains("192.0.2.1 reconnect"),
+        "{}",
+        r[0].action
+    );
+    assert!(
+        r[0].takers.iter().all(|t| t.accepts == Some(true)),
+        "{:?}",
+        r[0].takers
+    );
+    // A connects again: recovered.
+    sc.packets.truncate(cut);
+    sc.establish(17_000, spis(0xa2, 0xb2), Some(&OTHER));
+    let r = sc.run(None);
+    assert_eq!(r[0].verdict, Verdict::Recovered, "{}", r[0].reason);
+    assert!(
+        r[0].reason.contains("does not reconnect"),
+        "{}",
+        r[0].reason
+    );
+    let _ = cut;
+}
+
 /// Issue 21 item 2: a silent maker whose Vendor ID says Rockhopper (which
 /// does QCD) points to QCD off or an unreadable secret on that box, with
 /// Rockhopper's own setting; strongSwan's Vendor ID keeps the strongSwan
