@@ -1145,6 +1145,8 @@ fn informational_kind(m: &IkeSummary, last_word: bool, suite: Option<Suite>) -> 
 /// The judgement of one IKE SA.
 struct Judge<'e, 'a> {
     engine: &'e Engine<'a>,
+    /// This SA's index in `engine.sas`.
+    id: SaId,
     sa: &'e SaState,
     /// The SA's endpoints, formatted once.
     ep_text: Vec<String>,
@@ -1213,6 +1215,7 @@ impl<'e, 'a> Judge<'e, 'a> {
         };
         Judge {
             engine,
+            id,
             ep_text: sa
                 .endpoints
                 .iter()
@@ -2362,6 +2365,24 @@ impl<'e, 'a> Judge<'e, 'a> {
                         format!("judged from behaviour: no further request on the old SA after the reply, and a new IKE SA {} later", secs(g))
                     }
                 };
+                // A slow reconnect: attempts from another address first?
+                let stray = self.stray_attempts(o, first_reply.time, n.start());
+                if let (Some(f), Some(l)) = (stray.first(), stray.last()) {
+                    let from: Vec<String> = {
+                        let mut v: Vec<String> = stray.iter().map(|s| s.1.to_string()).collect();
+                        v.dedup();
+                        v
+                    };
+                    self.notes.push(format!(
+                        "recovery was slow ({} after the token reply) because of {} from {} to {b} that nobody answered (frames {}–{}); the reconnect from {} then worked at once: QCD itself worked (a multi-homed host sending IKE from the wrong source address?)",
+                        secs(since(n.start(), first_reply.time)),
+                        plural(stray.len() as u64, "IKE_SA_INIT attempt", "IKE_SA_INIT attempts"),
+                        from.join(", "),
+                        f.0,
+                        l.0,
+                        n.initiator().map(|x| x.ip().to_string()).unwrap_or_default()
+                    ));
+                }
                 let reconnected = if n.initiator().map(|x| x.ip()) == Some(a) {
                     "started a new IKE SA".to_string()
                 } else {
@@ -2561,6 +2582,41 @@ impl<'e, 'a> Judge<'e, 'a> {
         let mut j = Judged::new(Verdict::Recovered, reason, "");
         j.new_sa = Some(format!("{} {}", spis.initiator, spis.responder));
         Some(j)
+    }
+
+    /// New IKE SAs to the maker between `from` and `to` from another address
+    /// than the taker's, never answered: a multi-homed taker's attempts from
+    /// the wrong source address (frame, source).
+    fn stray_attempts(&self, o: &Outage, from: SystemTime, to: SystemTime) -> Vec<(u64, IpAddr)> {
+        let mut found = Vec::new();
+        for slot in self.engine.sas.iter().skip(self.id + 1) {
+            let start = slot.start();
+            if start > to {
+                break;
+            }
+            if start < from || !slot.starts_with_init() {
+                continue;
+            }
+            let (Some(i), Some(r)) = (
+                slot.initiator(),
+                slot.state().map_or_else(
+                    || match slot {
+                        Slot::Lone(l) => Some(l.dst),
+                        Slot::Full(_) => None,
+                    },
+                    |s| s.responder(),
+                ),
+            ) else {
+                continue;
+            };
+            let answered = slot
+                .state()
+                .is_some_and(|s| s.recs().iter().any(|q| q.m.response));
+            if r.ip() == o.maker && i.ip() != o.taker && !answered {
+                found.push((slot.first_frame(), i.ip()));
+            }
+        }
+        found
     }
 
     /// The maker's ICMP errors (port or protocol unreachable) after the

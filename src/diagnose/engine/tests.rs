@@ -939,6 +939,35 @@ fn the_responder_as_taker_is_judged_by_the_initiators_token() {
     let _ = cut;
 }
 
+/// Issue 21 item 9, a reconnect from another address: the taker accepts at
+/// once but first tries IKE_SA_INIT from another of its addresses
+/// (unanswered), and reconnects from the right one tens of seconds later.
+/// Recovered, slowly, and the note says why.
+#[test]
+fn a_slow_reconnect_names_the_unanswered_attempts_from_another_address() {
+    let s = spis(0xa1, 0xb1);
+    let mut sc = Script::new();
+    sc.establish(0, s, Some(&TOKEN))
+        .reboot(60_000)
+        .liveness(61_000, s, 2)
+        .invalid_ike_spi(61_010, s, 2, Some(token_notify(&TOKEN, 0)))
+        .init_request(62_000, "192.0.2.7:500", B, spis(0xe1, 0))
+        .init_request(66_000, "192.0.2.7:500", B, spis(0xe2, 0))
+        .establish(90_000, spis(0xa2, 0xb2), Some(&OTHER));
+    let r = sc.run(None);
+    assert_eq!(r[0].verdict, Verdict::Recovered, "{}", r[0].reason);
+    let slow = r[0]
+        .notes
+        .iter()
+        .find(|n| n.contains("recovery was slow"))
+        .unwrap_or_else(|| panic!("{:?}", r[0].notes));
+    assert!(
+        slow.contains("2 IKE_SA_INIT attempts from 192.0.2.7"),
+        "{slow}"
+    );
+    assert!(slow.contains("QCD itself worked"), "{slow}");
+}
+
 /// Issue 21 item 2: a silent maker whose Vendor ID says Rockhopper (which
 /// does QCD) points to QCD off or an unreadable secret on that box, with
 /// Rockhopper's own setting; strongSwan's Vendor ID keeps the strongSwan
