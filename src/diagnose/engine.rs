@@ -2026,6 +2026,21 @@ impl<'e, 'a> Judge<'e, 'a> {
         // accepting a token: the tunnel returns when the initiator (the
         // maker that restarted) connects again.
         let taker_is_responder = taker_side == Side::Responder;
+        // A new IKE SA counts when it was answered, or when its set-up is
+        // still in progress at the capture's end: an IKE_SA_INIT that nobody
+        // ever answered (a probe, a stray attempt) is no recovery.
+        let end_time = self.end.map(|e| e.1);
+        let window = self.opts().silence;
+        let live = move |s: &Slot| -> bool {
+            let answered = s
+                .state()
+                .is_some_and(|st| st.recs().iter().any(|q| q.m.response));
+            let last = s
+                .state()
+                .and_then(|st| st.recs().last().map(|q| q.time))
+                .unwrap_or_else(|| s.start());
+            answered || end_time.is_none_or(|e| since(e, last) < window)
+        };
         let new_sa = |after: SystemTime| -> Option<&Slot> {
             self.engine
                 .index
@@ -2033,6 +2048,7 @@ impl<'e, 'a> Judge<'e, 'a> {
                 .map(|s| &self.engine.sas[s])
                 .find(|s| {
                     s.starts_with_init()
+                        && live(s)
                         && s.initiator()
                             .map(|x| x.ip())
                             .is_some_and(|ip| ip == a || (taker_is_responder && ip == b))

@@ -968,6 +968,28 @@ fn a_slow_reconnect_names_the_unanswered_attempts_from_another_address() {
     assert!(slow.contains("QCD itself worked"), "{slow}");
 }
 
+/// An IKE_SA_INIT from the taker that nobody ever answered (a probe, as in
+/// ../shared/captures/rockhopper/probe_replies.pcap) is no new IKE SA: no
+/// "recovered". One still in progress at the capture's end is.
+#[test]
+fn an_unanswered_ike_sa_init_is_no_recovery() {
+    let s = spis(0xa1, 0xb1);
+    let mut sc = Script::new();
+    sc.establish(0, s, Some(&TOKEN))
+        .reboot(60_000)
+        .liveness(61_000, s, 2)
+        .invalid_ike_spi(61_010, s, 2, Some(token_notify(&TOKEN, 0)))
+        .init_request(74_000, A, B, spis(0xa2, 0));
+    let cut = sc.packets.len();
+    sc.esp(100_000, "203.0.113.9:0", "203.0.113.10:0", 0xd1);
+    let r = sc.run(None);
+    assert_ne!(r[0].verdict, Verdict::Recovered, "{}", r[0].reason);
+    assert!(r[0].new_sa.is_none(), "{:?}", r[0].new_sa);
+    sc.packets.truncate(cut);
+    let r = sc.run(None);
+    assert_eq!(r[0].verdict, Verdict::Recovered, "{}", r[0].reason);
+}
+
 /// Issue 21 item 2: a silent maker whose Vendor ID says Rockhopper (which
 /// does QCD) points to QCD off or an unreadable secret on that box, with
 /// Rockhopper's own setting; strongSwan's Vendor ID keeps the strongSwan
