@@ -530,6 +530,10 @@ fn export_updates_older_generations_and_runs_on_change_only_when_the_file_change
     let j = export(t0, log_cmd).ok().json();
     assert_eq!(j["changed"], true);
     assert_eq!(j["replaced"], "none");
+    // Issue 21 item 10: no lock file of qcd's beside the daemon's file (its
+    // private directory); the export lock is beside the keyring.
+    assert!(!d.path("d.key.lock").exists());
+    assert!(d.path("k.json.export.lock").exists());
     assert_eq!(j["on_change"]["success"], true);
     let j = export(t0, log_cmd).ok().json();
     assert_eq!(j["changed"], false);

@@ -21,6 +21,7 @@
 
 mod defrag;
 mod esp;
+pub mod icmp;
 mod link;
 mod reader;
 pub mod synth;

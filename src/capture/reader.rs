@@ -33,6 +33,8 @@ pub struct Options {
     pub extra_ports: Vec<u16>,
     /// Yield an [`Event::Esp`] per ESP packet.
     pub esp_events: bool,
+    /// Yield an [`Event::Icmp`] per ICMP/ICMPv6 error quoting IKE or ESP.
+    pub icmp_events: bool,
     /// Aggregate ESP per SPI and direction in [`CaptureReader::esp_stats`]
     /// (one entry per flow: turn it off when nobody reads it).
     pub esp_stats: bool,
@@ -47,6 +49,7 @@ impl Default for Options {
         Options {
             extra_ports: Vec::new(),
             esp_events: false,
+            icmp_events: false,
             esp_stats: true,
             defrag: DefragLimits::default(),
             buffer_size: 4 << 20,
@@ -232,6 +235,15 @@ pub enum Event<'a> {
         spi: u32,
         seq: u32,
     },
+    /// An ICMP or ICMPv6 error quoting an IKE or ESP packet (only with
+    /// [`Options::icmp_events`]); `src` sent it.
+    Icmp {
+        frame: u64,
+        time: Option<Timestamp>,
+        src: IpAddr,
+        dst: IpAddr,
+        error: super::icmp::IcmpError,
+    },
     Warning(Warning),
 }
 
@@ -248,6 +260,12 @@ pub struct Counters {
     pub warnings: u64,
     /// pcapng blocks of types qcd does not read, skipped by their length.
     pub skipped_blocks: u64,
+    /// The latest packet time of any protocol so far (a capture's end is its
+    /// last frame of any protocol, at the latest time when timestamps step
+    /// backwards, as in joined captures).
+    pub latest: Option<Timestamp>,
+    /// The first frame whose time is earlier than a frame before it.
+    pub stepped_back: Option<u64>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -301,6 +319,13 @@ enum Step {
 /// An event ready to be handed out, before borrowing the buffer.
 enum Ready {
     Warning(Warning),
+    Icmp {
+        frame: u64,
+        time: Option<Timestamp>,
+        src: IpAddr,
+        dst: IpAddr,
+        error: super::icmp::IcmpError,
+    },
     Ike {
         frame: u64,
         time: Option<Timestamp>,
@@ -535,6 +560,19 @@ impl<'r> CaptureReader<'r> {
                     reassembled,
                 })
             }
+            Ready::Icmp {
+                frame,
+                time,
+                src,
+                dst,
+                error,
+            } => Event::Icmp {
+                frame,
+                time,
+                src,
+                dst,
+                error,
+            },
             Ready::Esp {
                 frame,
                 time,
@@ -1191,6 +1229,14 @@ impl State {
     ) -> Step {
         let frame = self.frame;
         self.counters.frames += 1;
+        if let Some(t) = time {
+            match self.counters.latest {
+                Some(l) if t < l => {
+                    self.counters.stepped_back.get_or_insert(frame);
+                }
+                _ => self.counters.latest = Some(t),
+            }
+        }
         if !self.defrag.is_empty() {
             self.defrag.expire(time, &mut self.warnings);
         }
@@ -1426,6 +1472,21 @@ impl State {
                 } else {
                     Some(Step::Continue)
                 }
+            }
+            // ICMP and ICMPv6 errors quoting IKE or ESP.
+            1 | 58 if self.opts.icmp_events => {
+                let ike =
+                    |p: u16| p == IKE_PORT || p == NAT_T_PORT || self.opts.extra_ports.contains(&p);
+                Some(match super::icmp::quoted_error(proto == 58, l4, ike) {
+                    Some(error) => Step::Found(Ready::Icmp {
+                        frame,
+                        time,
+                        src,
+                        dst,
+                        error,
+                    }),
+                    None => Step::Continue,
+                })
             }
             // Other protocols are skipped by the full path too, except
             // IPv6 extension headers, which it walks.

@@ -79,7 +79,7 @@ pub fn man_text(path: &[&str]) -> ManText {
             m.see_also = vec!["qcd-secret-list(1)"];
         }
         ["diagnose"] => {
-            m.exit_status = Some("0: every IKE SA is healthy or recovered. 1: some IKE SA is not. 2: error, including a damaged capture.");
+            m.exit_status = Some("0: every IKE SA is healthy, recovered or in progress. 1: some IKE SA is not. 2: error, including a damaged capture.");
         }
         _ => {}
     }

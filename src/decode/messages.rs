@@ -110,7 +110,7 @@ impl Iterator for CaptureMessages<'_, '_, '_> {
             };
             let d = match ev {
                 Event::Warning(w) => return Some(MessageEvent::Note(SummaryNote::Capture(w))),
-                Event::Esp { .. } => continue,
+                Event::Esp { .. } | Event::Icmp { .. } => continue,
                 Event::Ike(d) => d,
             };
             let verdict = if self.filter.is_active() {

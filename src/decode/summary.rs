@@ -204,7 +204,7 @@ impl Summary {
                     note(SummaryNote::Capture(w));
                     continue;
                 }
-                Event::Esp { .. } => continue,
+                Event::Esp { .. } | Event::Icmp { .. } => continue,
                 Event::Ike(d) => d,
             };
             let digest = match summarize(&d.payload, keys, Keep::AllTypes) {

@@ -174,6 +174,14 @@ fn rebooted_secret() -> SecretBytes {
     )
 }
 
+/// A keyring made from the secret on B's disk after the reboot of
+/// [`Scenario::SecretChanged`] (the one regenerated at boot), dated `created`
+/// and of `origin`: it matches the reply's token but not the token B gave in
+/// IKE_AUTH (issue 21 item 1).
+pub fn rebooted_keyring(created: std::time::SystemTime, origin: Origin) -> Keyring {
+    Keyring::new(rebooted_secret(), TokenSpec::default(), created, origin)
+}
+
 /// B's keyring: generation 1 holds [`maker_secret`], hmac-sha256, 32-byte tokens.
 pub fn maker_keyring() -> Keyring {
     Keyring::new(

@@ -163,7 +163,11 @@ pub fn lock_path(path: &Path) -> PathBuf {
 /// resolved with [`fsio::resolve_for_write`]). The lock file is never
 /// followed through a symbolic link and must be a regular file of ours.
 pub fn lock(path: &Path) -> Result<WriteLock, StoreError> {
-    let lp = lock_path(path);
+    lock_file(lock_path(path))
+}
+
+/// Blocks until this process holds the lock file `lp` itself.
+fn lock_file(lp: PathBuf) -> Result<WriteLock, StoreError> {
     let file = fsio::open_lock(&lp)?;
     match file.try_lock() {
         Ok(()) => {}
@@ -195,6 +199,18 @@ impl LockedFile {
     /// Resolves `path` and takes its lock. With `private`, the directories
     /// leading to the real file must be safe ([`fsio::check_directories`]).
     pub fn lock(path: &Path, private: bool) -> Result<LockedFile, StoreError> {
+        Self::lock_with(path, private, None)
+    }
+
+    /// [`LockedFile::lock`], but the lock file is `lock_at` (when given)
+    /// instead of `PATH.lock` beside the file: an export into a daemon's
+    /// private directory locks beside the keyring and leaves nothing of its
+    /// own in the daemon's directory.
+    pub fn lock_with(
+        path: &Path,
+        private: bool,
+        lock_at: Option<&Path>,
+    ) -> Result<LockedFile, StoreError> {
         if private {
             fsio::check_directories(path, Owners::Me)?;
         }
@@ -202,7 +218,10 @@ impl LockedFile {
         if private && real != path {
             fsio::check_directories(&real, Owners::Me)?;
         }
-        let lock = lock(&real)?;
+        let lock = match lock_at {
+            Some(lp) => lock_file(lp.to_path_buf())?,
+            None => lock(&real)?,
+        };
         fsio::remove_stale_temps(&real);
         Ok(LockedFile {
             given: path.to_path_buf(),
