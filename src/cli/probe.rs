@@ -148,7 +148,11 @@ pub fn run(a: ProbeArgs, out: &mut Output) -> anyhow::Result<Outcome> {
 
 fn render(out: &mut Output, t: &TargetReport) -> anyhow::Result<()> {
     let style = if t.ok() { Style::Good } else { Style::Bad };
-    let head = format!("{} ({}): {}", t.target, t.address, t.verdict.describe());
+    let head = if t.target == t.address {
+        format!("{}: {}", t.target, t.verdict.describe())
+    } else {
+        format!("{} ({}): {}", t.target, t.address, t.verdict.describe())
+    };
     let head = out.paint(style, &head).into_owned();
     out.answer(&head)?;
     if let (Some(len), Some(token)) = (t.token_len, &t.token) {
@@ -205,7 +209,10 @@ fn render(out: &mut Output, t: &TargetReport) -> anyhow::Result<()> {
     if let Some(ms) = t.rtt_ms {
         facts.push(format!("round trip {ms} ms"));
     }
-    facts.push(format!("{} packets sent", t.packets_sent));
+    facts.push(match t.packets_sent {
+        1 => "1 packet sent".to_string(),
+        n => format!("{n} packets sent"),
+    });
     out.line(&format!("  sent        {}", facts.join(", ")))?;
     for a in &t.advice {
         out.line(&format!("  what to do: {a}"))?;
