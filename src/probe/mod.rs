@@ -516,7 +516,6 @@ mod tests {
     use crate::secret::keyring::Origin;
     use crate::secret::{Keyring, SecretBytes};
     use crate::token::{Profile, TokenSpec};
-    use crate::wire::liveness;
 
     /// An in-process maker behind a scripted network.
     struct Scripted {
