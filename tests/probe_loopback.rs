@@ -598,3 +598,30 @@ fn respond_rate_limit_never_locks_it_up() {
     let limited = r.wait_for("rate-limited");
     assert_eq!(limited["local"], r.addr.to_string());
 }
+
+#[test]
+fn a_fixed_source_port_probes_targets_one_after_another() {
+    let dir = tempfile::tempdir().unwrap();
+    let k = keyring(dir.path(), "k.json", "hmac-sha256", 0);
+    let mut a = Responder::start(&k, "127.0.0.1:0");
+    let mut b = Responder::start(&k, "127.0.0.1:0");
+    let port = UdpSocket::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let (code, lines, _) = probe(&[
+        &a.addr.to_string(),
+        &b.addr.to_string(),
+        "--source-port",
+        &port.to_string(),
+        "--expect",
+        "shared",
+    ]);
+    assert_eq!(code, 0, "{lines:?}");
+    assert_eq!(lines[2]["same_secret"], true);
+    for r in [&mut a, &mut b] {
+        let from = r.wait_for("answered")["from"].as_str().unwrap().to_string();
+        assert_eq!(from, format!("127.0.0.1:{port}"));
+    }
+}

@@ -47,7 +47,7 @@ pub struct ProbeArgs {
     /// The port of targets that name none; 4500 sends with the non-ESP marker.
     #[arg(long, default_value_t = 500, value_name = "PORT")]
     pub port: u16,
-    /// Send from this local port [default: an ephemeral one].
+    /// Send from this local port [default: an ephemeral one]; several targets are then probed one after another.
     #[arg(long, value_name = "PORT")]
     pub source_port: Option<u16>,
     /// Ask about this initiator SPI instead of a random one (same forms as `qcd token derive`).

@@ -13,7 +13,8 @@
 //! everything. At most [`exchange::Timing::max_packets`] (9) datagrams per
 //! target, paced; an ICMP error ends the target at once.
 //!
-//! [`run`] probes every target in parallel (one thread each) through a
+//! [`run`] probes every target in parallel (one thread each; one after
+//! another when the source port is fixed) through a
 //! [`transport::Connector`], so the plan and the verdict are tested without
 //! the network. Not here: argument parsing and rendering (the CLI), the
 //! maker side (`qcd::respond`).
@@ -461,28 +462,30 @@ pub fn run(request: &Request, connector: &dyn Connector) -> Result<Outcome, Prob
     if request.spis == request.other_spis {
         return Err(ProbeError::SameSpis);
     }
-    let results: Vec<Result<TargetReport, ProbeError>> = std::thread::scope(|s| {
-        let handles: Vec<_> = request
-            .targets
-            .iter()
-            .map(|t| {
-                s.spawn(move || {
-                    let mut transport =
-                        connector
-                            .connect(t.addr)
-                            .map_err(|source| ProbeError::Connect {
-                                target: t.name.clone(),
-                                source,
-                            })?;
-                    probe_target(t, transport.as_mut(), request)
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().expect("a probe thread panicked"))
-            .collect()
-    });
+    let one = |t: &Target| -> Result<TargetReport, ProbeError> {
+        let mut transport = connector
+            .connect(t.addr)
+            .map_err(|source| ProbeError::Connect {
+                target: t.name.clone(),
+                source,
+            })?;
+        probe_target(t, transport.as_mut(), request)
+    };
+    let results: Vec<Result<TargetReport, ProbeError>> = if connector.exclusive() {
+        request.targets.iter().map(one).collect()
+    } else {
+        std::thread::scope(|s| {
+            let handles: Vec<_> = request
+                .targets
+                .iter()
+                .map(|t| s.spawn(move || one(t)))
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().expect("a probe thread panicked"))
+                .collect()
+        })
+    };
     let targets = results.into_iter().collect::<Result<Vec<_>, _>>()?;
     let cluster = (targets.len() > 1).then(|| {
         let members: Vec<(String, Option<Vec<u8>>)> = targets
