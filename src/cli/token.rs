@@ -201,7 +201,7 @@ pub struct SpiArg(Result<SpiText, SpiError>);
 #[derive(Clone, Debug)]
 pub struct IpArg(Result<IpAddr, String>);
 
-fn parse_spi(s: &str) -> Result<SpiArg, String> {
+pub(super) fn parse_spi(s: &str) -> Result<SpiArg, String> {
     Ok(SpiArg(Spi::parse_text(s.as_bytes())))
 }
 
@@ -226,7 +226,7 @@ impl IpArg {
 
 /// The SPI pair from --spi-i and --spi-r: labels (`_i`, `_r`) decide the
 /// order; a corrected or suspicious order is said on stderr.
-fn spi_pair(i: &SpiArg, r: &SpiArg) -> anyhow::Result<SpiPair> {
+pub(super) fn spi_pair(i: &SpiArg, r: &SpiArg) -> anyhow::Result<SpiPair> {
     let i = i.0.clone().map_err(|e| anyhow::anyhow!("--spi-i: {e}"))?;
     let r = r.0.clone().map_err(|e| anyhow::anyhow!("--spi-r: {e}"))?;
     let (pair, note) =
@@ -264,7 +264,7 @@ pub fn run(cmd: TokenCommand, out: &mut Output) -> anyhow::Result<Outcome> {
 
 impl SecretSource {
     /// The secrets: --secret-file (wins over a keyring), else the keyring.
-    fn load(&self, batch_on_stdin: bool) -> anyhow::Result<Secrets> {
+    pub(super) fn load(&self, batch_on_stdin: bool) -> anyhow::Result<Secrets> {
         let load = LoadOptions {
             allow_insecure_permissions: self.allow_insecure_permissions,
         };

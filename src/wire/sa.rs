@@ -161,6 +161,8 @@ impl EncrId {
 pub struct PrfId(pub u16);
 
 impl PrfId {
+    pub const HMAC_SHA2_256: PrfId = PrfId(5);
+
     pub fn name(self) -> Option<&'static str> {
         Some(match self.0 {
             1 => "PRF_HMAC_MD5",
@@ -182,6 +184,8 @@ impl PrfId {
 pub struct IntegId(pub u16);
 
 impl IntegId {
+    pub const HMAC_SHA2_256_128: IntegId = IntegId(12);
+
     pub fn name(self) -> Option<&'static str> {
         Some(match self.0 {
             0 => "NONE",
