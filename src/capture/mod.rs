@@ -26,6 +26,7 @@ mod esp;
 mod link;
 mod mapped;
 mod reader;
+mod source;
 pub mod synth;
 pub mod synth_ike;
 mod time;
@@ -38,6 +39,7 @@ pub use reader::{
     read_head, CaptureError, CaptureReader, Counters, Event, IkeDatagram, Options, Warning,
     WarningKind,
 };
+pub use source::Source;
 pub use time::{Precision, Timestamp};
 
 use std::net::SocketAddr;

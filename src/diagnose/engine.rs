@@ -490,6 +490,9 @@ impl SaState {
 enum Slot {
     Lone(Box<Lone>),
     Full(Box<SaState>),
+    /// Judged and printed while the stream goes on ([`Engine::settle`]):
+    /// what the SAs judged after it read of it.
+    Done(Box<release::Done>),
 }
 
 impl Slot {
@@ -501,6 +504,7 @@ impl Slot {
         match self {
             Slot::Full(state) => state,
             Slot::Lone(_) => unreachable!("a lone request was just expanded"),
+            Slot::Done(_) => unreachable!("no packet reaches a released IKE SA"),
         }
     }
 
@@ -509,7 +513,7 @@ impl Slot {
     fn state(&self) -> Option<&SaState> {
         match self {
             Slot::Full(state) => Some(state),
-            Slot::Lone(_) => None,
+            Slot::Lone(_) | Slot::Done(_) => None,
         }
     }
 
@@ -517,6 +521,7 @@ impl Slot {
         match self {
             Slot::Lone(l) => l.spis,
             Slot::Full(s) => s.spis,
+            Slot::Done(d) => d.spis,
         }
     }
 
@@ -525,6 +530,7 @@ impl Slot {
         match self {
             Slot::Lone(l) => l.frame,
             Slot::Full(s) => s.first_frame,
+            Slot::Done(d) => d.first_frame,
         }
     }
 
@@ -532,6 +538,7 @@ impl Slot {
         match self {
             Slot::Lone(l) => l.time,
             Slot::Full(s) => s.start,
+            Slot::Done(d) => d.start,
         }
     }
 
@@ -539,6 +546,7 @@ impl Slot {
         match self {
             Slot::Lone(_) => true,
             Slot::Full(s) => s.starts_with_init,
+            Slot::Done(d) => d.starts_with_init,
         }
     }
 
@@ -546,18 +554,26 @@ impl Slot {
         match self {
             Slot::Lone(l) => Some(l.src),
             Slot::Full(s) => s.initiator(),
+            Slot::Done(d) => d.initiator,
         }
     }
 
     /// See [`SaState::undecrypted_ccsa`] and [`SaState::replaced`]: a lone
     /// request has neither.
     fn undecrypted_ccsa(&self) -> Option<(u64, SystemTime)> {
-        self.state()
-            .and_then(|s| s.undecrypted_ccsa.as_deref().copied())
+        match self {
+            Slot::Done(d) => d.undecrypted_ccsa,
+            _ => self
+                .state()
+                .and_then(|s| s.undecrypted_ccsa.as_deref().copied()),
+        }
     }
 
     fn is_replaced(&self) -> bool {
-        self.state().is_some_and(|s| s.replaced.is_some())
+        match self {
+            Slot::Done(d) => d.replaced,
+            _ => self.state().is_some_and(|s| s.replaced.is_some()),
+        }
     }
 }
 
@@ -636,6 +652,9 @@ pub struct Engine<'a> {
     /// CREATE_CHILD_SA requests (SA, message id) → the new SPI they proposed.
     rekey_requests: Map<(SaId, u32), (Spi, SocketAddr, SocketAddr)>,
     last: Option<(u64, SystemTime)>,
+    /// Follow mode: what releases verdicts while the stream is open
+    /// ([`Engine::follow`]); `None` in file mode.
+    settle: Option<Box<release::Settle>>,
     /// Tests turn lone requests off, to hold them to the whole state.
     #[cfg(test)]
     whole_states: bool,
@@ -651,6 +670,7 @@ impl<'a> Engine<'a> {
             rekeys: Map::default(),
             rekey_requests: Map::default(),
             last: None,
+            settle: None,
             #[cfg(test)]
             whole_states: false,
         }
@@ -692,6 +712,7 @@ impl<'a> Engine<'a> {
                 None => {
                     let s = self.index.new_sa(hosts, time);
                     self.create(s, previous, hosts, (src, dst), &m, time);
+                    self.started(s, hosts, frame, time);
                     s
                 }
             }
@@ -702,13 +723,19 @@ impl<'a> Engine<'a> {
                         if let Some(lone) = Lone::of(frame, time, (src, dst), &m) {
                             debug_assert_eq!(sa, self.sas.len());
                             self.sas.push(Slot::Lone(Box::new(lone)));
+                            self.started(sa, hosts, frame, time);
                             return;
                         }
                     }
                     self.create(sa, previous, hosts, (src, dst), &m, time);
+                    self.started(sa, hosts, frame, time);
                     sa
                 }
                 Placed::Known { sa, completed } => {
+                    if self.is_released(sa) {
+                        self.count_after_verdict();
+                        return;
+                    }
                     if completed {
                         self.sas[sa].full().spis = m.spis;
                     }
@@ -716,7 +743,19 @@ impl<'a> Engine<'a> {
                 }
             }
         };
+        if self.is_released(sa) {
+            self.count_after_verdict();
+            return;
+        }
+        let evidence = self.settle.is_some()
+            && !m.encrypted
+            && (m.notify(INVALID_SPI).is_some()
+                || m.notify(INVALID_IKE_SPI).is_some()
+                || m.notify(QCD_TOKEN).is_some());
         self.record(sa, frame, time, src, dst, orphan, m);
+        if evidence {
+            self.alarm(sa, hosts);
+        }
     }
 
     fn create(
@@ -740,7 +779,9 @@ impl<'a> Engine<'a> {
             ];
             self.index.restart(sa, hosts, time, link.time);
             state.start = link.time;
-            self.sas[link.old].full().replaced = Some(Box::new((link.time, sa, true)));
+            if !self.is_released(link.old) {
+                self.sas[link.old].full().replaced = Some(Box::new((link.time, sa, true)));
+            }
             state.rekeyed_from = Some(Box::new(link));
         } else if !state.starts_with_init && m.exchange != IKE_AUTH {
             // An IKE SA that appears in the middle, right after an IKE SA
@@ -748,7 +789,7 @@ impl<'a> Engine<'a> {
             // probably that SA's rekey (only the keys can tell).
             if let Some(p) = previous {
                 if let Some((f, t)) = self.sas[p].undecrypted_ccsa() {
-                    if !self.sas[p].is_replaced() {
+                    if !self.sas[p].is_replaced() && !self.is_released(p) {
                         let old = self.sas[p].full();
                         old.replaced = Some(Box::new((t, sa, false)));
                         state.rekeyed_from = Some(Box::new(RekeyLink {
@@ -863,6 +904,10 @@ impl<'a> Engine<'a> {
             }
             return;
         };
+        if self.is_released(sa) {
+            self.count_after_verdict();
+            return;
+        }
         let state = self.sas[sa].full();
         let side = state.side_of(src.ip(), dst.ip());
         state.saw(side, frame, time, true);
@@ -890,10 +935,12 @@ impl<'a> Engine<'a> {
     /// judged, so printing as the reports come keeps memory flat.
     pub fn finish(self, end: Option<(u64, SystemTime)>) -> Reports<'a> {
         let end = end.or(self.last);
+        let left = self.sas.len() - self.released();
         Reports {
             engine: self,
             next: 0,
             end,
+            left,
         }
     }
 }
@@ -903,6 +950,8 @@ pub struct Reports<'a> {
     engine: Engine<'a>,
     next: usize,
     end: Option<(u64, SystemTime)>,
+    /// IKE SAs still to judge (those released in follow mode are not).
+    left: usize,
 }
 
 impl ExactSizeIterator for Reports<'_> {}
@@ -911,11 +960,20 @@ impl Iterator for Reports<'_> {
     type Item = SaReport;
 
     fn next(&mut self) -> Option<SaReport> {
+        while self
+            .engine
+            .sas
+            .get(self.next)
+            .is_some_and(|s| matches!(s, Slot::Done(_)))
+        {
+            self.next += 1;
+        }
         let i = self.next;
         if i >= self.engine.sas.len() {
             return None;
         }
         self.next += 1;
+        self.left -= 1;
         // A lone request is judged in its whole state, then kept lone (the
         // SAs judged after it read its SPIs, start and initiator).
         let lone = match &self.engine.sas[i] {
@@ -923,7 +981,7 @@ impl Iterator for Reports<'_> {
                 let whole = Slot::Full(Box::new(l.expand()));
                 Some(std::mem::replace(&mut self.engine.sas[i], whole))
             }
-            Slot::Full(_) => None,
+            Slot::Full(_) | Slot::Done(_) => None,
         };
         let report = Judge::new(&self.engine, i, self.end).run();
         match lone {
@@ -940,8 +998,7 @@ impl Iterator for Reports<'_> {
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
-        let n = self.engine.sas.len() - self.next;
-        (n, Some(n))
+        (self.left, Some(self.left))
     }
 }
 
@@ -2339,5 +2396,6 @@ fn vendor_text(v: &[u8]) -> String {
     }
 }
 
+mod release;
 #[cfg(test)]
 mod tests;
