@@ -29,6 +29,7 @@ mod reader;
 mod source;
 pub mod synth;
 pub mod synth_ike;
+pub mod synth_rekey;
 mod time;
 pub mod write;
 

@@ -64,6 +64,18 @@ impl Source {
         stop: Arc<AtomicBool>,
         poll: Duration,
     ) -> Result<CaptureReader<'static>, CaptureError> {
+        self.open_follow_with(opts, stop, poll, |r| r)
+    }
+
+    /// [`Source::open_follow`], reading through `wrap(input)` (which may
+    /// act before each read, e.g. hand on what was parsed so far).
+    pub fn open_follow_with<R: Read + 'static>(
+        &self,
+        opts: Options,
+        stop: Arc<AtomicBool>,
+        poll: Duration,
+        wrap: impl FnOnce(Box<dyn Read>) -> R,
+    ) -> Result<CaptureReader<'static>, CaptureError> {
         let opts = Options {
             live: true,
             map: false,
@@ -71,18 +83,19 @@ impl Source {
         };
         let name = self.to_string();
         match self {
-            Source::Stdin => CaptureReader::new(io::stdin().lock(), &name, opts),
+            Source::Stdin => CaptureReader::new(wrap(Box::new(io::stdin().lock())), &name, opts),
             Source::Path(p) => {
                 let file = File::open(p).map_err(|source| CaptureError::Open {
                     path: p.clone(),
                     source,
                 })?;
                 let regular = file.metadata().map(|m| m.is_file()).unwrap_or(false);
-                if regular {
-                    CaptureReader::new(Tail { file, stop, poll }, &name, opts)
+                let input: Box<dyn Read> = if regular {
+                    Box::new(Tail { file, stop, poll })
                 } else {
-                    CaptureReader::new(file, &name, opts)
-                }
+                    Box::new(file)
+                };
+                CaptureReader::new(wrap(input), &name, opts)
             }
         }
     }

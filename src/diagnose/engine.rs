@@ -493,6 +493,8 @@ enum Slot {
     /// Judged and printed while the stream goes on ([`Engine::settle`]):
     /// what the SAs judged after it read of it.
     Done(Box<release::Done>),
+    /// Released long ago and forgotten by the index: its SPIs alone.
+    Gone(SpiPair),
 }
 
 impl Slot {
@@ -504,7 +506,9 @@ impl Slot {
         match self {
             Slot::Full(state) => state,
             Slot::Lone(_) => unreachable!("a lone request was just expanded"),
-            Slot::Done(_) => unreachable!("no packet reaches a released IKE SA"),
+            Slot::Done(_) | Slot::Gone(_) => {
+                unreachable!("no packet reaches a released IKE SA")
+            }
         }
     }
 
@@ -513,7 +517,7 @@ impl Slot {
     fn state(&self) -> Option<&SaState> {
         match self {
             Slot::Full(state) => Some(state),
-            Slot::Lone(_) | Slot::Done(_) => None,
+            Slot::Lone(_) | Slot::Done(_) | Slot::Gone(_) => None,
         }
     }
 
@@ -522,6 +526,7 @@ impl Slot {
             Slot::Lone(l) => l.spis,
             Slot::Full(s) => s.spis,
             Slot::Done(d) => d.spis,
+            Slot::Gone(spis) => *spis,
         }
     }
 
@@ -531,6 +536,7 @@ impl Slot {
             Slot::Lone(l) => l.frame,
             Slot::Full(s) => s.first_frame,
             Slot::Done(d) => d.first_frame,
+            Slot::Gone(_) => 0,
         }
     }
 
@@ -539,6 +545,7 @@ impl Slot {
             Slot::Lone(l) => l.time,
             Slot::Full(s) => s.start,
             Slot::Done(d) => d.start,
+            Slot::Gone(_) => SystemTime::UNIX_EPOCH,
         }
     }
 
@@ -547,6 +554,7 @@ impl Slot {
             Slot::Lone(_) => true,
             Slot::Full(s) => s.starts_with_init,
             Slot::Done(d) => d.starts_with_init,
+            Slot::Gone(_) => false,
         }
     }
 
@@ -555,6 +563,7 @@ impl Slot {
             Slot::Lone(l) => Some(l.src),
             Slot::Full(s) => s.initiator(),
             Slot::Done(d) => d.initiator,
+            Slot::Gone(_) => None,
         }
     }
 
@@ -563,6 +572,7 @@ impl Slot {
     fn undecrypted_ccsa(&self) -> Option<(u64, SystemTime)> {
         match self {
             Slot::Done(d) => d.undecrypted_ccsa,
+            Slot::Gone(_) => None,
             _ => self
                 .state()
                 .and_then(|s| s.undecrypted_ccsa.as_deref().copied()),
@@ -572,6 +582,7 @@ impl Slot {
     fn is_replaced(&self) -> bool {
         match self {
             Slot::Done(d) => d.replaced,
+            Slot::Gone(_) => true,
             _ => self.state().is_some_and(|s| s.replaced.is_some()),
         }
     }
@@ -964,7 +975,7 @@ impl Iterator for Reports<'_> {
             .engine
             .sas
             .get(self.next)
-            .is_some_and(|s| matches!(s, Slot::Done(_)))
+            .is_some_and(|s| matches!(s, Slot::Done(_) | Slot::Gone(_)))
         {
             self.next += 1;
         }
@@ -981,7 +992,7 @@ impl Iterator for Reports<'_> {
                 let whole = Slot::Full(Box::new(l.expand()));
                 Some(std::mem::replace(&mut self.engine.sas[i], whole))
             }
-            Slot::Full(_) | Slot::Done(_) => None,
+            Slot::Full(_) | Slot::Done(_) | Slot::Gone(_) => None,
         };
         let report = Judge::new(&self.engine, i, self.end).run();
         match lone {

@@ -108,7 +108,7 @@ pub fn follow(
     stop: &AtomicBool,
     mut emit: impl FnMut(SaReport) -> io::Result<()>,
 ) -> Result<Followed, FollowError> {
-    let (tx, rx) = mpsc::sync_channel::<Msg>(4096);
+    let (tx, rx) = mpsc::sync_channel::<Vec<Msg>>(16);
     // Raised when this function returns, so a followed file stops waiting.
     let done = Arc::new(AtomicBool::new(false));
     {
@@ -167,17 +167,50 @@ pub fn follow_reader(
     })
 }
 
+/// Events handed over at most this many at a time; a batch also goes as
+/// soon as the reader is about to wait for input, so nothing decided waits
+/// in it.
+const BATCH: usize = 512;
+
+/// The batch being filled, shared with the input wrapper that sends it
+/// before each read.
+type Pending = std::rc::Rc<std::cell::RefCell<Vec<Msg>>>;
+
+/// The input, sending what was read so far before it may block.
+struct SendBeforeRead<R> {
+    inner: R,
+    pending: Pending,
+    tx: mpsc::SyncSender<Vec<Msg>>,
+}
+
+impl<R: io::Read> io::Read for SendBeforeRead<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let batch = std::mem::take(&mut *self.pending.borrow_mut());
+        if !batch.is_empty() && self.tx.send(batch).is_err() {
+            // Nobody listens any more: end the input.
+            return Ok(0);
+        }
+        self.inner.read(buf)
+    }
+}
+
 fn read_events(
     source: &Source,
     reader: CaptureOptions,
     done: Arc<AtomicBool>,
     poll: Duration,
-    tx: mpsc::SyncSender<Msg>,
+    tx: mpsc::SyncSender<Vec<Msg>>,
 ) {
-    let mut r = match source.open_follow(reader, done, poll) {
+    let pending = Pending::default();
+    let wrap = |inner: Box<dyn io::Read>| SendBeforeRead {
+        inner,
+        pending: pending.clone(),
+        tx: tx.clone(),
+    };
+    let mut r = match source.open_follow_with(reader, done, poll, wrap) {
         Ok(r) => r,
         Err(e) => {
-            let _ = tx.send(Msg::Failed(e));
+            let _ = tx.send(vec![Msg::Failed(e)]);
             return;
         }
     };
@@ -213,17 +246,27 @@ fn read_events(
             },
             Event::Warning(w) => Msg::Warning(w),
         };
-        if tx.send(msg).is_err() {
-            return;
+        let full = {
+            let mut p = pending.borrow_mut();
+            p.push(msg);
+            p.len() >= BATCH
+        };
+        if full {
+            let batch = std::mem::take(&mut *pending.borrow_mut());
+            if tx.send(batch).is_err() {
+                return;
+            }
         }
     }
-    let _ = tx.send(Msg::End {
+    let mut last = std::mem::take(&mut *pending.borrow_mut());
+    last.push(Msg::End {
         damaged: r.damaged(),
     });
+    let _ = tx.send(last);
 }
 
 fn drive(
-    rx: &mpsc::Receiver<Msg>,
+    rx: &mpsc::Receiver<Vec<Msg>>,
     keys: Option<&KeyTable>,
     opts: &Options<'_>,
     fopts: FollowOptions,
@@ -240,46 +283,60 @@ fn drive(
             interrupted = true;
             break;
         }
-        match rx.recv_timeout(fopts.poll) {
-            Ok(Msg::Ike {
-                frame,
-                time,
-                src,
-                dst,
-                payload,
-            }) => {
-                feed.ike(frame, time, src, dst, &payload);
-                arrived = Some(Instant::now());
-                feed.engine.advance(feed.last);
-            }
-            Ok(Msg::Esp {
-                frame,
-                time,
-                src,
-                dst,
-                spi,
-            }) => {
-                feed.esp(frame, time, src, dst, spi);
-                arrived = Some(Instant::now());
-                feed.engine.advance(feed.last);
-            }
-            Ok(Msg::Warning(w)) => feed.warning(&w),
-            Ok(Msg::End { damaged: d }) => {
-                damaged = d;
-                break;
-            }
-            Ok(Msg::Failed(e)) => return Err(e.into()),
+        let batch = match rx.recv_timeout(fopts.poll) {
+            Ok(batch) => batch,
             Err(RecvTimeoutError::Timeout) => {
                 // No packet: the packets' clock runs on with the wall clock.
                 if let Some(at) = arrived {
                     feed.engine.advance(feed.last + at.elapsed());
                 }
+                Vec::new()
             }
             Err(RecvTimeoutError::Disconnected) => break,
+        };
+        let mut ended = false;
+        for msg in batch {
+            match msg {
+                Msg::Ike {
+                    frame,
+                    time,
+                    src,
+                    dst,
+                    payload,
+                } => {
+                    feed.ike(frame, time, src, dst, &payload);
+                    arrived = Some(Instant::now());
+                    feed.engine.advance(feed.last);
+                }
+                Msg::Esp {
+                    frame,
+                    time,
+                    src,
+                    dst,
+                    spi,
+                } => {
+                    feed.esp(frame, time, src, dst, spi);
+                    arrived = Some(Instant::now());
+                    feed.engine.advance(feed.last);
+                }
+                Msg::Warning(w) => feed.warning(&w),
+                Msg::End { damaged: d } => {
+                    damaged = d;
+                    ended = true;
+                }
+                Msg::Failed(e) => return Err(e.into()),
+            }
+            for r in feed.engine.take_released() {
+                reports += 1;
+                emit(r).map_err(FollowError::Output)?;
+            }
         }
         for r in feed.engine.take_released() {
             reports += 1;
             emit(r).map_err(FollowError::Output)?;
+        }
+        if ended {
+            break;
         }
     }
     let early = reports;
