@@ -263,7 +263,7 @@ _qcd() {
             return 0
             ;;
         qcd__subcmd__diagnose)
-            opts="-k -q -h -V --keyring --allow-insecure-permissions --keys --port --silence --taker --json --quiet --color --help --version"
+            opts="-f -k -q -h -V --follow --keyring --allow-insecure-permissions --keys --port --silence --taker --json --quiet --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -351,6 +351,8 @@ set edit:completion:arg-completer[qcd] = {|@words|
             cand --silence 'How long one side may stay silent (or a request unanswered) while the other keeps sending before it counts as an outage'
             cand --taker 'Judge the token taker by the rules of this implementation (default: explain the maker''s reply for each)'
             cand --color 'When to use colour; `auto` honours NO_COLOR and whether stdout is a terminal'
+            cand -f 'Print each IKE SA''s verdict as soon as the evidence decides it, while the capture is still written: a pipe or FIFO is read as data arrives, a regular file as it grows (like `tail -f`). Ends at the end of a pipe or on SIGINT/SIGTERM, judging what is still open as without --follow'
+            cand --follow 'Print each IKE SA''s verdict as soon as the evidence decides it, while the capture is still written: a pipe or FIFO is read as data arrives, a regular file as it grows (like `tail -f`). Ends at the end of a pipe or on SIGINT/SIGTERM, judging what is still open as without --follow'
             cand --allow-insecure-permissions 'Accept a keyring readable or writable by group or others'
             cand --json 'Print results as JSON (one object per line) instead of text'
             cand -q 'Print only the answer (tokens, ids, verdicts, findings), no commentary; a negative answer is told by the exit status'

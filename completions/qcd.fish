@@ -305,6 +305,7 @@ rfc\t'RFC 6290: INVALID_IKE_SPI with a 16–128 octet token equal to the stored 
 complete -c qcd -n "__fish_qcd_using_subcommand diagnose" -l color -d 'When to use colour; `auto` honours NO_COLOR and whether stdout is a terminal' -r -f -a "auto\t''
 always\t''
 never\t''"
+complete -c qcd -n "__fish_qcd_using_subcommand diagnose" -s f -l follow -d 'Print each IKE SA\'s verdict as soon as the evidence decides it, while the capture is still written: a pipe or FIFO is read as data arrives, a regular file as it grows (like `tail -f`). Ends at the end of a pipe or on SIGINT/SIGTERM, judging what is still open as without --follow'
 complete -c qcd -n "__fish_qcd_using_subcommand diagnose" -l allow-insecure-permissions -d 'Accept a keyring readable or writable by group or others'
 complete -c qcd -n "__fish_qcd_using_subcommand diagnose" -l json -d 'Print results as JSON (one object per line) instead of text'
 complete -c qcd -n "__fish_qcd_using_subcommand diagnose" -s q -l quiet -d 'Print only the answer (tokens, ids, verdicts, findings), no commentary; a negative answer is told by the exit status'

@@ -24,9 +24,11 @@ mod esp;
 pub mod icmp;
 mod link;
 mod reader;
+mod source;
 pub mod synth;
 pub mod synth_bench;
 pub mod synth_ike;
+pub mod synth_rekey;
 mod time;
 pub mod write;
 
@@ -37,6 +39,7 @@ pub use reader::{
     read_head, CaptureError, CaptureReader, Counters, Event, IkeDatagram, Options, Warning,
     WarningKind,
 };
+pub use source::Source;
 pub use time::{Precision, Timestamp};
 
 /// UDP port of IKE (RFC 7296).

@@ -42,6 +42,10 @@ pub struct Options {
     pub defrag: DefragLimits,
     /// Read buffer size in bytes (1 MiB at least is best).
     pub buffer_size: usize,
+    /// Hand each read to the parser as soon as it returns bytes, instead of
+    /// filling the buffer first: for pipes and followed files, where a full
+    /// buffer may be minutes away ([`super::Source`] sets it when following).
+    pub live: bool,
 }
 
 impl Default for Options {
@@ -53,6 +57,7 @@ impl Default for Options {
             esp_stats: true,
             defrag: DefragLimits::default(),
             buffer_size: 4 << 20,
+            live: false,
         }
     }
 }
@@ -463,6 +468,8 @@ impl<'r> CaptureReader<'r> {
             head_len: got,
             head_pos: 0,
             inner: input,
+            live: opts.live,
+            reads: 0,
         };
         let capacity = opts.buffer_size.max(64 * 1024);
         let reader = create_reader(capacity, chained).map_err(|e| CaptureError::BadHeader {
@@ -857,23 +864,60 @@ pub fn read_head(r: &mut impl Read, head: &mut [u8; 4]) -> std::io::Result<usize
 
 /// Hands back the sniffed bytes, then fills each buffer as far as the input
 /// allows: pcap-parser reads the file header with a single `read`, and full
-/// reads keep the number of refills low.
+/// reads keep the number of refills low. `live`: return once a read gave
+/// bytes (a pipe may hold the rest back for minutes).
 struct FillReader<R> {
     head: [u8; 4],
     head_len: usize,
     head_pos: usize,
     inner: R,
+    live: bool,
+    /// Reads served: pcap-parser looks at the file header with the first
+    /// and reads again at once (its `from_buffer`), which on a pipe would
+    /// wait for the next packet: a live reader answers that one with 0
+    /// bytes (not the end: the parser asks again when it needs data).
+    reads: u8,
+}
+
+impl<R> FillReader<R> {
+    /// How many bytes a live read must gather before it returns: the whole
+    /// file header on the first read (pcap-parser parses it from that one
+    /// read), then anything.
+    fn wanted(&self, buf: &[u8], n: usize) -> usize {
+        if !self.live {
+            return buf.len();
+        }
+        if self.reads > 1 {
+            return 1;
+        }
+        let want = if self.head[..self.head_len] == NG_SHB.to_le_bytes() {
+            // Type, length, byte-order magic; then the whole block.
+            match buf.get(8..12).filter(|_| n >= 12) {
+                Some(&[0x1a, 0x2b, 0x3c, 0x4d]) => read_u32(buf, 4, true).unwrap_or(0) as usize,
+                Some(_) => read_u32(buf, 4, false).unwrap_or(0) as usize,
+                None => 12,
+            }
+        } else {
+            // A classic pcap file header.
+            24
+        };
+        want.clamp(1, buf.len())
+    }
 }
 
 impl<R: Read> Read for FillReader<R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        self.reads = self.reads.saturating_add(1);
+        if self.live && self.reads == 2 && self.head_pos == self.head_len {
+            return Ok(0);
+        }
         let mut n = 0;
         while self.head_pos < self.head_len && n < buf.len() {
             buf[n] = self.head[self.head_pos];
             self.head_pos += 1;
             n += 1;
         }
-        while n < buf.len() {
+        while n < self.wanted(buf, n) {
             match self.inner.read(&mut buf[n..]) {
                 Ok(0) => break,
                 Ok(k) => n += k,

@@ -5,6 +5,10 @@ use std::time::Duration;
 
 use clap::{Args, ValueEnum};
 
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+
+use qcd::capture::Source;
 use qcd::diagnose::{self, KeyringChecker, SaReport, Taker, TokenChecker, Verdict};
 use qcd::report::{Output, Style};
 use qcd::secret::store::{self, LoadOptions};
@@ -15,9 +19,14 @@ use super::Outcome;
 /// Arguments of `qcd diagnose` (its help text is on the `Diagnose` command).
 #[derive(Args, Debug)]
 pub struct DiagnoseArgs {
-    /// The capture (pcap or pcapng) taken on either peer or in between.
+    /// The capture (pcap or pcapng) taken on either peer or in between; `-` reads standard input (`tcpdump -w -`, `tshark -w -`).
     #[arg(value_name = "CAPTURE")]
     pub capture: PathBuf,
+    /// Print each IKE SA's verdict as soon as the evidence decides it, while the capture is still written: a pipe or FIFO is read as data arrives, a regular file as it grows (like `tail -f`). Ends at the end of a pipe or on SIGINT/SIGTERM, judging what is still open as without --follow.
+    ///
+    /// Example: tcpdump -U -w - 'udp port 500 or udp port 4500 or esp' | qcd diagnose --follow -
+    #[arg(long, short = 'f')]
+    pub follow: bool,
     /// The token maker's keyring: verify each QCD_TOKEN seen against it and explain mismatches [env: QCD_KEYRING].
     #[arg(
         long,
@@ -89,8 +98,10 @@ pub fn run(args: DiagnoseArgs, out: &mut Output) -> anyhow::Result<Outcome> {
         .map(|p| super::keys::load_keys(p))
         .transpose()?;
     let checker = keyring.as_ref().map(|k| KeyringChecker::new(k, now));
-    let paths = [&Some(args.capture.clone()), &args.keys, &args.keyring]
-        .map(|p| p.as_ref().map(|p| p.display().to_string()));
+    // Standard input cannot be read again: advice names CAPTURE instead.
+    let capture = Some(args.capture.clone()).filter(|p| p.as_os_str() != "-");
+    let paths =
+        [&capture, &args.keys, &args.keyring].map(|p| p.as_ref().map(|p| p.display().to_string()));
     let opts = diagnose::Options {
         checker: checker.as_ref().map(|c| c as &dyn TokenChecker),
         silence: args.silence,
@@ -106,58 +117,96 @@ pub fn run(args: DiagnoseArgs, out: &mut Output) -> anyhow::Result<Outcome> {
     let reader = qcd::capture::Options {
         ..diagnose::reader_options(args.port.clone())
     };
-    let result = diagnose::diagnose_capture(&args.capture, reader, keys.as_ref(), &opts)?;
-    for w in result.warnings.lines() {
-        eprintln!("qcd: warning: {}: {w}", args.capture.display());
-    }
-    if result.reports.len() == 0 {
-        anyhow::bail!(
-            "{}: no IKE message to diagnose ({} IKE messages decoded, {} ESP packets): the capture must hold the IKE traffic on UDP ports 500 and 4500 (and ESP, IP protocol 50), e.g. `tcpdump -w gw.pcap 'udp port 500 or udp port 4500 or esp'`; use --port N for IKE on another port",
-            args.capture.display(),
+    let source = Source::from_arg(args.capture.as_os_str());
+    let mut tally = Tally::default();
+    let (warnings, damaged, ike_messages, esp_packets) = if args.follow {
+        let stop = Arc::new(AtomicBool::new(false));
+        for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+            signal_hook::flag::register(signal, stop.clone())?;
+        }
+        let fopts = diagnose::FollowOptions::default();
+        let keys = keys.as_ref();
+        let done = diagnose::follow(&source, reader, keys, &opts, fopts, &stop, |r| {
+            tally.print(out, &r)?;
+            // Every verdict reaches a pipe (jq, grep, a log shipper) at once.
+            out.flush()
+        })?;
+        (
+            done.warnings,
+            done.damaged,
+            done.ike_messages,
+            done.esp_packets,
+        )
+    } else {
+        let result = diagnose::diagnose_source(&source, reader, keys.as_ref(), &opts)?;
+        for r in result.reports {
+            tally.print(out, &r)?;
+        }
+        (
+            result.warnings,
+            result.damaged,
             result.ike_messages,
-            result.esp_packets
+            result.esp_packets,
+        )
+    };
+    for w in warnings.lines() {
+        eprintln!("qcd: warning: {source}: {w}");
+    }
+    if tally.total == 0 {
+        anyhow::bail!(
+            "{source}: no IKE message to diagnose ({ike_messages} IKE messages decoded, {esp_packets} ESP packets): the capture must hold the IKE traffic on UDP ports 500 and 4500 (and ESP, IP protocol 50), e.g. `tcpdump -w gw.pcap 'udp port 500 or udp port 4500 or esp'`; use --port N for IKE on another port",
         );
     }
-    // Reports are judged and printed one IKE SA at a time.
-    let mut counts: Vec<(Verdict, usize)> = Vec::new();
-    let mut total = 0;
-    for r in result.reports {
-        if out.json {
-            out.json_line(&r)?;
-        } else {
-            render(out, &r)?;
-        }
-        total += 1;
-        match counts.iter_mut().find(|(v, _)| *v == r.verdict) {
-            Some((_, n)) => *n += 1,
-            None => counts.push((r.verdict, 1)),
-        }
-    }
     if !out.json {
-        let parts: Vec<String> = counts
+        let parts: Vec<String> = tally
+            .counts
             .iter()
             .map(|(v, n)| format!("{n} {}", v.name()))
             .collect();
         out.line(&format!(
-            "{total} IKE SA{}: {}",
-            if total == 1 { "" } else { "s" },
+            "{} IKE SA{}: {}",
+            tally.total,
+            if tally.total == 1 { "" } else { "s" },
             parts.join(", ")
         ))?;
     }
-    if result.damaged {
+    if damaged {
         anyhow::bail!(
-            "{} is damaged (see the warnings above); the diagnosis covers what could be read",
-            args.capture.display()
+            "{source} is damaged (see the warnings above); the diagnosis covers what could be read",
         );
     }
-    Ok(if counts.iter().all(|(v, _)| v.is_ok()) {
+    Ok(if tally.counts.iter().all(|(v, _)| v.is_ok()) {
         Outcome::Success
     } else {
         Outcome::Negative
     })
 }
 
-fn render(out: &mut Output, r: &SaReport) -> anyhow::Result<()> {
+/// The verdicts printed so far, by kind.
+#[derive(Default)]
+struct Tally {
+    counts: Vec<(Verdict, usize)>,
+    total: usize,
+}
+
+impl Tally {
+    /// Prints one IKE SA's report (a JSON line or the text block) and counts it.
+    fn print(&mut self, out: &mut Output, r: &SaReport) -> std::io::Result<()> {
+        if out.json {
+            out.json_line(r)?;
+        } else {
+            render(out, r)?;
+        }
+        self.total += 1;
+        match self.counts.iter_mut().find(|(v, _)| *v == r.verdict) {
+            Some((_, n)) => *n += 1,
+            None => self.counts.push((r.verdict, 1)),
+        }
+        Ok(())
+    }
+}
+
+fn render(out: &mut Output, r: &SaReport) -> std::io::Result<()> {
     if out.quiet {
         // The answer alone: `VERDICT SPI-I SPI-R` per IKE SA.
         out.answer(&format!("{} {} {}", r.verdict.name(), r.spi_i, r.spi_r))?;

@@ -3,13 +3,17 @@
 //! benchmark. Not for tests of real traffic: the IKE messages are built with
 //! the wire Reprs and the ESP bodies are filler.
 
+use std::io::BufWriter;
 use std::path::PathBuf;
+
+use anyhow::Context;
 
 use clap::{Args, ValueEnum};
 
 use qcd::capture::synth::SynthSpec;
 use qcd::capture::synth_bench::{write_esp_heavy, write_ike_heavy};
 use qcd::capture::synth_ike::IkeHeavySpec;
+use qcd::capture::synth_rekey::{rekey_stream, RekeySpec};
 use qcd::capture::write::{Encap, Format};
 use qcd::report::Output;
 
@@ -21,13 +25,20 @@ pub struct GenerateCaptureArgs {
     #[arg(long, value_name = "FILE")]
     pub out: PathBuf,
     /// File size to reach, e.g. 1G, 64M, 500k (powers of 1024).
-    #[arg(long, value_name = "SIZE", value_parser = parse_size, required_unless_present = "ike_sas")]
+    #[arg(long, value_name = "SIZE", value_parser = parse_size, required_unless_present_any = ["ike_sas", "rekey_peers"])]
     pub size: Option<u64>,
     /// Instead of an ESP-heavy capture, an IKE-heavy one with N IKE SAs (one
     /// peer each: IKE_SA_INIT, IKE_AUTH, a liveness check, ESP both ways; every
     /// 4th with the QCD reply, 5th on IPv6, 3rd on NAT-T, 7th fragmented).
     #[arg(long, value_name = "N", conflicts_with_all = ["size", "esp_size", "ike_count", "ipv6"])]
     pub ike_sas: Option<u64>,
+    /// Instead, a long stream: N peers, each rekeying its IKE SA every hour,
+    /// with ESP both ways every 5 minutes (for the follow-mode memory benchmark).
+    #[arg(long, value_name = "N", conflicts_with_all = ["size", "ike_sas", "esp_size", "ike_count", "ipv6"])]
+    pub rekey_peers: Option<u32>,
+    /// With --rekey-peers: the stream's length in hours.
+    #[arg(long, default_value_t = 24, value_name = "H", requires = "rekey_peers")]
+    pub hours: u64,
     /// With --ike-sas: each SA is only its IKE_SA_INIT request, never
     /// answered (an IKE_SA_INIT flood, each request from its own address).
     #[arg(long, requires = "ike_sas")]
@@ -84,6 +95,40 @@ fn format(f: CaptureFormat) -> Format {
     }
 }
 
+fn run_rekey(args: &GenerateCaptureArgs, peers: u32, out: &mut Output) -> anyhow::Result<Outcome> {
+    let spec = RekeySpec {
+        peers,
+        duration: std::time::Duration::from_secs(args.hours * 3600),
+        ..RekeySpec::default()
+    };
+    let file = std::fs::File::create(&args.out)
+        .with_context(|| format!("cannot create {}", args.out.display()))?;
+    let s = rekey_stream(BufWriter::with_capacity(1 << 20, file), &spec)
+        .with_context(|| format!("cannot write {}", args.out.display()))?;
+    if out.json {
+        out.json_line(&serde_json::json!({
+            "file": args.out.display().to_string(),
+            "bytes": s.bytes,
+            "frames": s.frames,
+            "ike_sas": s.ike_sas,
+            "ike": s.ike,
+            "esp": s.esp,
+        }))?;
+    } else {
+        out.line(&format!(
+            "{}: {} bytes, {} frames ({peers} peers over {} h, {} IKE SAs, {} IKE messages, {} ESP)",
+            args.out.display(),
+            s.bytes,
+            s.frames,
+            args.hours,
+            s.ike_sas,
+            s.ike,
+            s.esp
+        ))?;
+    }
+    Ok(Outcome::Success)
+}
+
 fn run_ike_heavy(
     args: &GenerateCaptureArgs,
     sas: u64,
@@ -123,6 +168,9 @@ fn run_ike_heavy(
 }
 
 pub fn run(args: GenerateCaptureArgs, out: &mut Output) -> anyhow::Result<Outcome> {
+    if let Some(n) = args.rekey_peers {
+        return run_rekey(&args, n, out);
+    }
     if let Some(n) = args.ike_sas {
         return run_ike_heavy(&args, n, out);
     }

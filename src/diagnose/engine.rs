@@ -518,6 +518,11 @@ impl SaState {
 enum Slot {
     Lone(Box<Lone>),
     Full(Box<SaState>),
+    /// Judged and printed while the stream goes on ([`Engine::settle`]):
+    /// what the SAs judged after it read of it.
+    Done(Box<release::Done>),
+    /// Released long ago and forgotten by the index: its SPIs alone.
+    Gone(SpiPair),
 }
 
 impl Slot {
@@ -529,6 +534,9 @@ impl Slot {
         match self {
             Slot::Full(state) => state,
             Slot::Lone(_) => unreachable!("a lone request was just expanded"),
+            Slot::Done(_) | Slot::Gone(_) => {
+                unreachable!("no packet reaches a released IKE SA")
+            }
         }
     }
 
@@ -537,7 +545,7 @@ impl Slot {
     fn state(&self) -> Option<&SaState> {
         match self {
             Slot::Full(state) => Some(state),
-            Slot::Lone(_) => None,
+            Slot::Lone(_) | Slot::Done(_) | Slot::Gone(_) => None,
         }
     }
 
@@ -545,6 +553,8 @@ impl Slot {
         match self {
             Slot::Lone(l) => l.spis,
             Slot::Full(s) => s.spis,
+            Slot::Done(d) => d.spis,
+            Slot::Gone(spis) => *spis,
         }
     }
 
@@ -553,6 +563,8 @@ impl Slot {
         match self {
             Slot::Lone(l) => l.frame,
             Slot::Full(s) => s.first_frame,
+            Slot::Done(d) => d.first_frame,
+            Slot::Gone(_) => 0,
         }
     }
 
@@ -560,6 +572,8 @@ impl Slot {
         match self {
             Slot::Lone(l) => l.time,
             Slot::Full(s) => s.start,
+            Slot::Done(d) => d.start,
+            Slot::Gone(_) => SystemTime::UNIX_EPOCH,
         }
     }
 
@@ -567,6 +581,8 @@ impl Slot {
         match self {
             Slot::Lone(_) => true,
             Slot::Full(s) => s.starts_with_init,
+            Slot::Done(d) => d.starts_with_init,
+            Slot::Gone(_) => false,
         }
     }
 
@@ -574,18 +590,29 @@ impl Slot {
         match self {
             Slot::Lone(l) => Some(l.src),
             Slot::Full(s) => s.initiator(),
+            Slot::Done(d) => d.initiator,
+            Slot::Gone(_) => None,
         }
     }
 
     /// See [`SaState::undecrypted_ccsa`] and [`SaState::replaced`]: a lone
     /// request has neither.
     fn undecrypted_ccsa(&self) -> Option<(u64, SystemTime)> {
-        self.state()
-            .and_then(|s| s.undecrypted_ccsa.as_deref().copied())
+        match self {
+            Slot::Done(d) => d.undecrypted_ccsa,
+            Slot::Gone(_) => None,
+            _ => self
+                .state()
+                .and_then(|s| s.undecrypted_ccsa.as_deref().copied()),
+        }
     }
 
     fn is_replaced(&self) -> bool {
-        self.state().is_some_and(|s| s.replaced.is_some())
+        match self {
+            Slot::Done(d) => d.replaced,
+            Slot::Gone(_) => true,
+            _ => self.state().is_some_and(|s| s.replaced.is_some()),
+        }
     }
 }
 
@@ -664,6 +691,9 @@ pub struct Engine<'a> {
     /// CREATE_CHILD_SA requests (SA, message id) → the new SPI they proposed.
     rekey_requests: Map<(SaId, u32), (Spi, SocketAddr, SocketAddr)>,
     last: Option<(u64, SystemTime)>,
+    /// Follow mode: what releases verdicts while the stream is open
+    /// ([`Engine::follow`]); `None` in file mode.
+    settle: Option<Box<release::Settle>>,
     /// Tests turn lone requests off, to hold them to the whole state.
     #[cfg(test)]
     whole_states: bool,
@@ -679,6 +709,7 @@ impl<'a> Engine<'a> {
             rekeys: Map::default(),
             rekey_requests: Map::default(),
             last: None,
+            settle: None,
             #[cfg(test)]
             whole_states: false,
         }
@@ -720,6 +751,7 @@ impl<'a> Engine<'a> {
                 None => {
                     let s = self.index.new_sa(hosts, time);
                     self.create(s, previous, hosts, (src, dst), &m, time);
+                    self.started(s, time);
                     s
                 }
             }
@@ -730,13 +762,19 @@ impl<'a> Engine<'a> {
                         if let Some(lone) = Lone::of(frame, time, (src, dst), &m) {
                             debug_assert_eq!(sa, self.sas.len());
                             self.sas.push(Slot::Lone(Box::new(lone)));
+                            self.started(sa, time);
                             return;
                         }
                     }
                     self.create(sa, previous, hosts, (src, dst), &m, time);
+                    self.started(sa, time);
                     sa
                 }
                 Placed::Known { sa, completed } => {
+                    if self.is_released(sa) {
+                        self.count_after_verdict();
+                        return;
+                    }
                     if completed {
                         self.sas[sa].full().spis = m.spis;
                     }
@@ -744,7 +782,23 @@ impl<'a> Engine<'a> {
                 }
             }
         };
+        if self.is_released(sa) {
+            self.count_after_verdict();
+            return;
+        }
+        let evidence = self.settle.is_some()
+            && !m.encrypted
+            && (m.notify(INVALID_SPI).is_some()
+                || m.notify(INVALID_IKE_SPI).is_some()
+                || m.notify(QCD_TOKEN).is_some());
+        let init_answer = self.settle.is_some() && m.exchange == IKE_SA_INIT && m.response;
         self.record(sa, frame, time, src, dst, orphan, m);
+        if evidence {
+            self.alarm(sa, hosts);
+        }
+        if init_answer {
+            self.answered(sa, hosts, frame, time);
+        }
     }
 
     fn create(
@@ -768,7 +822,9 @@ impl<'a> Engine<'a> {
             ];
             self.index.restart(sa, hosts, time, link.time);
             state.start = link.time;
-            self.sas[link.old].full().replaced = Some(Box::new((link.time, sa, true)));
+            if !self.is_released(link.old) {
+                self.sas[link.old].full().replaced = Some(Box::new((link.time, sa, true)));
+            }
             state.rekeyed_from = Some(Box::new(link));
         } else if !state.starts_with_init && m.exchange != IKE_AUTH {
             // An IKE SA that appears in the middle, right after an IKE SA
@@ -776,7 +832,7 @@ impl<'a> Engine<'a> {
             // probably that SA's rekey (only the keys can tell).
             if let Some(p) = previous {
                 if let Some((f, t)) = self.sas[p].undecrypted_ccsa() {
-                    if !self.sas[p].is_replaced() {
+                    if !self.sas[p].is_replaced() && !self.is_released(p) {
                         let old = self.sas[p].full();
                         old.replaced = Some(Box::new((t, sa, false)));
                         state.rekeyed_from = Some(Box::new(RekeyLink {
@@ -891,6 +947,10 @@ impl<'a> Engine<'a> {
             }
             return;
         };
+        if self.is_released(sa) {
+            self.count_after_verdict();
+            return;
+        }
         let state = self.sas[sa].full();
         let side = state.side_of(src.ip(), dst.ip());
         state.saw(side, frame, time, true);
@@ -941,10 +1001,12 @@ impl<'a> Engine<'a> {
     /// judged, so printing as the reports come keeps memory flat.
     pub fn finish(self, end: Option<(u64, SystemTime)>) -> Reports<'a> {
         let end = end.or(self.last);
+        let left = self.sas.len() - self.released();
         Reports {
             engine: self,
             next: 0,
             end,
+            left,
         }
     }
 }
@@ -954,6 +1016,8 @@ pub struct Reports<'a> {
     engine: Engine<'a>,
     next: usize,
     end: Option<(u64, SystemTime)>,
+    /// IKE SAs still to judge (those released in follow mode are not).
+    left: usize,
 }
 
 impl ExactSizeIterator for Reports<'_> {}
@@ -962,11 +1026,20 @@ impl Iterator for Reports<'_> {
     type Item = SaReport;
 
     fn next(&mut self) -> Option<SaReport> {
+        while self
+            .engine
+            .sas
+            .get(self.next)
+            .is_some_and(|s| matches!(s, Slot::Done(_) | Slot::Gone(_)))
+        {
+            self.next += 1;
+        }
         let i = self.next;
         if i >= self.engine.sas.len() {
             return None;
         }
         self.next += 1;
+        self.left -= 1;
         // A lone request is judged in its whole state, then kept lone (the
         // SAs judged after it read its SPIs, start and initiator).
         let lone = match &self.engine.sas[i] {
@@ -974,7 +1047,7 @@ impl Iterator for Reports<'_> {
                 let whole = Slot::Full(Box::new(l.expand()));
                 Some(std::mem::replace(&mut self.engine.sas[i], whole))
             }
-            Slot::Full(_) => None,
+            Slot::Full(_) | Slot::Done(_) | Slot::Gone(_) => None,
         };
         let report = Judge::new(&self.engine, i, self.end).run();
         match lone {
@@ -991,8 +1064,7 @@ impl Iterator for Reports<'_> {
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
-        let n = self.engine.sas.len() - self.next;
-        (n, Some(n))
+        (self.left, Some(self.left))
     }
 }
 
@@ -2614,7 +2686,7 @@ impl<'e, 'a> Judge<'e, 'a> {
                 slot.state().map_or_else(
                     || match slot {
                         Slot::Lone(l) => Some(l.dst),
-                        Slot::Full(_) => None,
+                        Slot::Full(_) | Slot::Done(_) | Slot::Gone(_) => None,
                     },
                     |s| s.responder(),
                 ),
@@ -2814,5 +2886,6 @@ fn vendor_text(v: &[u8]) -> String {
     }
 }
 
+mod release;
 #[cfg(test)]
 mod tests;

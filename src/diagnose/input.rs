@@ -6,8 +6,11 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::{Duration, SystemTime};
 
+use std::net::SocketAddr;
+
 use crate::capture::{
-    CaptureError, CaptureReader, Event, IkeDatagram, Options as CaptureOptions, Timestamp,
+    CaptureError, CaptureReader, Counters, Event, IkeDatagram, Options as CaptureOptions, Source,
+    Timestamp,
 };
 use crate::ikecrypto::KeyTable;
 use crate::secret::Keyring;
@@ -106,16 +109,16 @@ pub fn reader_options(extra_ports: Vec<u16>) -> CaptureOptions {
     CaptureOptions {
         extra_ports,
         esp_events: true,
-        icmp_events: true,
         // The engine tallies ESP per IKE SA itself.
         esp_stats: false,
+        icmp_events: true,
         ..CaptureOptions::default()
     }
 }
 
 /// Reads every IKE message (decrypting SK with `keys`) and ESP packet of a
 /// capture file in one pass and diagnoses it; `reader` from
-/// [`reader_options`] (perhaps with [`CaptureOptions::map`]).
+/// [`reader_options`].
 pub fn diagnose_capture<'a>(
     path: &Path,
     reader: CaptureOptions,
@@ -126,17 +129,56 @@ pub fn diagnose_capture<'a>(
     Ok(diagnose_reader(reader, keys, opts))
 }
 
+/// [`diagnose_capture`] on a [`Source`]: a file, or standard input read to
+/// its end.
+pub fn diagnose_source<'a>(
+    source: &Source,
+    reader: CaptureOptions,
+    keys: Option<&KeyTable>,
+    opts: &'a Options<'a>,
+) -> Result<CaptureDiagnosis<'a>, CaptureError> {
+    Ok(diagnose_reader(source.open(reader)?, keys, opts))
+}
+
 /// [`diagnose_capture`] on an open reader (made with [`reader_options`]).
 pub fn diagnose_reader<'a>(
     mut reader: CaptureReader<'_>,
     keys: Option<&KeyTable>,
     opts: &'a Options<'a>,
 ) -> CaptureDiagnosis<'a> {
-    let mut engine = Engine::new(opts);
-    let mut warnings = WarningLog::default();
-    let (mut ike_messages, mut esp_packets) = (0, 0);
-    let mut last = SystemTime::UNIX_EPOCH;
+    let mut feed = Feed::new(Engine::new(opts), keys);
     while let Some(event) = reader.next_event() {
+        feed.event(event);
+    }
+    let damaged = reader.damaged();
+    feed.finish(damaged, reader.counters())
+}
+
+/// Capture events into the engine: the counters, warnings and clock that
+/// file and follow mode share.
+pub(super) struct Feed<'a, 'k> {
+    pub(super) engine: Engine<'a>,
+    keys: Option<&'k KeyTable>,
+    pub(super) warnings: WarningLog,
+    pub(super) ike_messages: u64,
+    pub(super) esp_packets: u64,
+    /// The last packet's time.
+    pub(super) last: SystemTime,
+}
+
+impl<'a, 'k> Feed<'a, 'k> {
+    pub(super) fn new(engine: Engine<'a>, keys: Option<&'k KeyTable>) -> Self {
+        Feed {
+            engine,
+            keys,
+            warnings: WarningLog::default(),
+            ike_messages: 0,
+            esp_packets: 0,
+            last: SystemTime::UNIX_EPOCH,
+        }
+    }
+
+    pub(super) fn event(&mut self, event: Event<'_>) {
         match event {
             Event::Ike(IkeDatagram {
                 frame,
@@ -145,24 +187,7 @@ pub fn diagnose_reader<'a>(
                 dst,
                 payload,
                 ..
-            }) => {
-                let time = to_system_time(time, last);
-                last = time;
-                ike_messages += 1;
-                match summarize(&payload, keys, Keep::Essential) {
-                    Ok((m, damage)) => {
-                        if let Some(e) = damage {
-                            warnings.push("IKE message partly decoded", || {
-                                format!("frame {frame}: IKE message decoded up to a fault: {e}")
-                            });
-                        }
-                        engine.ike(frame, time, src, dst, m);
-                    }
-                    Err(e) => warnings.push("IKE message not decoded", || {
-                        format!("frame {frame}: IKE message not decoded: {e}")
-                    }),
-                }
-            }
+            }) => self.ike(frame, time, src, dst, &payload),
             Event::Esp {
                 frame,
                 time,
@@ -170,44 +195,95 @@ pub fn diagnose_reader<'a>(
                 dst,
                 spi,
                 ..
-            } => {
-                let time = to_system_time(time, last);
-                last = time;
-                esp_packets += 1;
-                engine.esp(frame, time, src, dst, spi);
-            }
+            } => self.esp(frame, time, src, dst, spi),
             Event::Icmp {
                 frame,
                 time,
                 src,
                 error,
                 ..
-            } => {
-                let time = to_system_time(time, last);
-                last = time;
-                engine.icmp(frame, time, src, error);
-            }
-            Event::Warning(w) => warnings.push(warning_kind(&w), || w.to_string()),
+            } => self.icmp(frame, time, src, error),
+            Event::Warning(w) => self.warning(&w),
         }
     }
-    // The capture ends at its last frame of any protocol, at the latest
-    // time seen (joined captures may step backwards).
-    let c = reader.counters();
-    if let Some(f) = c.stepped_back {
-        warnings.push("timestamps step backwards", || {
-            format!("frame {f}: the capture's timestamps step backwards (joined captures?); the capture's end is taken as its latest time")
-        });
+
+    pub(super) fn ike(
+        &mut self,
+        frame: u64,
+        time: Option<Timestamp>,
+        src: SocketAddr,
+        dst: SocketAddr,
+        payload: &[u8],
+    ) {
+        let time = to_system_time(time, self.last);
+        self.last = time;
+        self.ike_messages += 1;
+        match summarize(payload, self.keys, Keep::Essential) {
+            Ok((m, damage)) => {
+                if let Some(e) = damage {
+                    self.warnings.push("IKE message partly decoded", || {
+                        format!("frame {frame}: IKE message decoded up to a fault: {e}")
+                    });
+                }
+                self.engine.ike(frame, time, src, dst, m);
+            }
+            Err(e) => self.warnings.push("IKE message not decoded", || {
+                format!("frame {frame}: IKE message not decoded: {e}")
+            }),
+        }
     }
-    let end = c
-        .latest
-        .map(|t| (c.frames, to_system_time(Some(t), last).max(last)));
-    CaptureDiagnosis {
-        reports: engine.finish(end),
-        end,
-        warnings,
-        damaged: reader.damaged(),
-        ike_messages,
-        esp_packets,
+
+    pub(super) fn esp(
+        &mut self,
+        frame: u64,
+        time: Option<Timestamp>,
+        src: SocketAddr,
+        dst: SocketAddr,
+        spi: u32,
+    ) {
+        let time = to_system_time(time, self.last);
+        self.last = time;
+        self.esp_packets += 1;
+        self.engine.esp(frame, time, src, dst, spi);
+    }
+
+    pub(super) fn icmp(
+        &mut self,
+        frame: u64,
+        time: Option<Timestamp>,
+        src: std::net::IpAddr,
+        error: crate::capture::icmp::IcmpError,
+    ) {
+        let time = to_system_time(time, self.last);
+        self.last = time;
+        self.engine.icmp(frame, time, src, error);
+    }
+
+    pub(super) fn warning(&mut self, w: &crate::capture::Warning) {
+        self.warnings.push(warning_kind(w), || w.to_string());
+    }
+
+    /// Judges what is still open. The capture ends at its last frame of any
+    /// protocol, at the latest time seen (joined captures may step
+    /// backwards): `counters` are the reader's at its end.
+    pub(super) fn finish(mut self, damaged: bool, c: Counters) -> CaptureDiagnosis<'a> {
+        if let Some(f) = c.stepped_back {
+            self.warnings.push("timestamps step backwards", || {
+                format!("frame {f}: the capture's timestamps step backwards (joined captures?); the capture's end is taken as its latest time")
+            });
+        }
+        let last = self.last;
+        let end = c
+            .latest
+            .map(|t| (c.frames, to_system_time(Some(t), last).max(last)));
+        CaptureDiagnosis {
+            reports: self.engine.finish(end),
+            end,
+            warnings: self.warnings,
+            damaged,
+            ike_messages: self.ike_messages,
+            esp_packets: self.esp_packets,
+        }
     }
 }
 

@@ -14,6 +14,7 @@
 
 pub mod consistency;
 pub mod engine;
+pub mod follow;
 pub mod input;
 pub mod model;
 pub mod scenario;
@@ -21,8 +22,10 @@ pub mod takers;
 
 pub use crate::ikesa::digest::{summarize, Keep};
 pub use engine::{diagnose, Engine, Options, Reports, DEFAULT_SILENCE};
+pub use follow::{follow, follow_reader, FollowError, FollowOptions, Followed};
 pub use input::{
-    diagnose_capture, diagnose_reader, reader_options, CaptureDiagnosis, KeyringChecker, WarningLog,
+    diagnose_capture, diagnose_reader, diagnose_source, reader_options, CaptureDiagnosis,
+    KeyringChecker, WarningLog,
 };
 pub use model::{
     DecryptFailure, DeleteSummary, Event, IkeSummary, Inputs, NotifySummary, OutageReport, Packet,

@@ -223,6 +223,44 @@ impl<T: Ord + Copy> SaIndex<T> {
         }
     }
 
+    /// Forgets IKE SA `sa` (its SPIs, and its start between `hosts` at
+    /// `start`): messages with its SPIs then start a new IKE SA, and it is
+    /// no longer any host pair's current SA. Its id is not reused. For a
+    /// diagnosis that follows a stream and has long released the SA.
+    pub fn forget(&mut self, sa: SaId, spis: SpiPair, hosts: HostPair, start: T) {
+        if self.by_pair.get(&spis) == Some(&sa) {
+            self.by_pair.remove(&spis);
+        }
+        if self.by_initiator.get(&spis.initiator) == Some(&sa) {
+            self.by_initiator.remove(&spis.initiator);
+        }
+        if self.pending.get(&spis.initiator) == Some(&sa) {
+            self.pending.remove(&spis.initiator);
+        }
+        let Some(starts) = self.by_hosts.get_mut(&hosts) else {
+            return;
+        };
+        let empty = match starts {
+            Starts::One([(_, s)]) => *s == sa,
+            Starts::Many(v) => {
+                let at = v.partition_point(|&(t, _)| t < start);
+                let pos = v[at..]
+                    .iter()
+                    .take_while(|&&(t, _)| t == start)
+                    .position(|&(_, s)| s == sa)
+                    .map(|p| p + at)
+                    .or_else(|| v.iter().position(|&(_, s)| s == sa));
+                if let Some(p) = pos {
+                    v.remove(p);
+                }
+                v.is_empty()
+            }
+        };
+        if empty {
+            self.by_hosts.remove(&hosts);
+        }
+    }
+
     /// The IKE SAs between `hosts` that started after `time`, in order.
     pub fn started_after(&self, hosts: HostPair, time: T) -> impl Iterator<Item = SaId> + '_ {
         let list = self
@@ -318,6 +356,12 @@ mod tests {
         assert_eq!(ix.current(other, at(15)), None);
         ix.restart(1, h, at(20), at(12));
         assert_eq!(ix.current(h, at(15)), Some(1));
+        ix.forget(1, spis(3, 4), h, at(12));
+        assert_eq!(ix.current(h, at(15)), Some(0));
+        assert_eq!(ix.find(spis(3, 4)), None);
+        ix.forget(0, spis(1, 2), h, at(10));
+        assert_eq!(ix.current(h, at(15)), None);
+        assert_eq!(ix.place(spis(1, 2), h, at(30)), Placed::New { sa: 2 });
     }
 
     #[test]
