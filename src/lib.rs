@@ -19,6 +19,8 @@
 //! - [`wire`]: IKEv2 bytes: zero-copy views and owned `Repr`s that parse and build messages.
 //! - [`decode`]: turns hex text into decoded IKEv2 messages or payloads, with QCD warnings.
 //! - [`capture`]: pcap/pcapng files as a stream of IKE and ESP sightings.
+//! - [`probe`]: asks live gateways for their token (on `wire`, `token`, `secret`).
+//! - [`respond`]: a QCD token maker for labs and tests (on `wire`, `token`, `secret`).
 
 pub mod audit;
 pub mod capture;
@@ -29,7 +31,9 @@ pub mod fsio;
 pub mod ikecrypto;
 pub mod ikeinit;
 pub mod ikesa;
+pub mod probe;
 pub mod report;
+pub mod respond;
 pub mod secret;
 pub mod spi;
 pub mod timefmt;

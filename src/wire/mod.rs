@@ -8,7 +8,9 @@
 //! ([`id`]), CERT/CERTREQ ([`cert`]), AUTH ([`auth`]), Notify and its data
 //! ([`notify`]), Delete ([`delete`]), Vendor ID ([`vendor`]), TSi/TSr
 //! ([`ts`]), CP ([`cp`]), EAP ([`eap`]), and the Encrypted (SK) and
-//! Encrypted Fragment (SKF) payloads ([`sk`]). [`der`] reads the bits of
+//! Encrypted Fragment (SKF) payloads ([`sk`]). [`liveness`] and
+//! [`init_probe`] are the unprotected exchanges `qcd probe` and `qcd respond`
+//! speak (a request for unknown SPIs and its QCD answer; an IKE_SA_INIT probe). [`der`] reads the bits of
 //! ASN.1 that ID and AUTH payloads carry. [`registry`] names the numbers of
 //! the header and generic registries; each payload module names its own
 //! (transform IDs, groups, ID types, …) as newtypes with a `name()`.
@@ -31,7 +33,9 @@ pub mod der;
 pub mod eap;
 pub mod header;
 pub mod id;
+pub mod init_probe;
 pub mod ke;
+pub mod liveness;
 pub mod notify;
 pub mod payload;
 pub mod registry;
