@@ -1,43 +1,121 @@
 //! qcd's IKEv2 initiator (`qcd::ikeinit`) against strongSwan's charon 5.9.8
-//! as responder, in network namespaces made by the test
-//! (tests/common/netns_charon.rs): it completes IKE_SA_INIT and IKE_AUTH
+//! as responder, in network namespaces made by the test (the shared
+//! harness, tests/common/netns.rs): it completes IKE_SA_INIT and IKE_AUTH
 //! (charon checks qcd's PSK AUTH, qcd checks charon's), deletes the IKE SA,
-//! and — charon being no QCD token maker — reports `no-token-in-auth`. The
-//! key table qcd writes decrypts the capture in tshark with every ICV
+//! and, charon being no QCD token maker, reports `no-token-in-auth`. The
+//! key table qcd derives decrypts the capture in tshark with every ICV
 //! `[correct]`.
 //!
-//! Skips with a message when root, iproute2, charon, swanctl or tcpdump are
-//! missing; fails instead under CI=true (CI installs them).
+//! This kernel has no XFRM ESP (tests/data/strongswan/make-captures.sh):
+//! charon refuses a Child SA but keeps the IKE SA. Skips with a message
+//! when root, charon, swanctl, tcpdump or tshark are missing; fails instead
+//! under CI=true (CI installs them).
 
-#[path = "common/netns_charon.rs"]
-mod netns_charon;
+#[path = "common/netns.rs"]
+mod netns;
 
 use std::net::SocketAddr;
+use std::path::Path;
+use std::process::Command;
 use std::time::Duration;
 
-use netns_charon::{available, tshark_with_table, CharonNet, GW_ID, PSK, QCD_ID};
+use netns::{skip_unless_root, skip_unless_tool, NetnsPair, Side, CHARON};
 use qcd::ikecrypto::keytable::wireshark_line;
-use qcd::ikeinit::{e2e, parse_identity, ChildOutcome, Config, Options, UdpTransport, Verdict};
+use qcd::ikeinit::identity::identity_text;
+use qcd::ikeinit::{e2e, parse_identity, ChildOutcome, Config, E2eReport, Options, Verdict};
+use qcd::probe::UdpTransport;
 use qcd::secret::SecretBytes;
 use qcd::wire::DhGroup;
 
+const PSK: &str = "qcd-test-psk-not-secret";
+const GW_ID: &str = "gw.qcd.test";
+const QCD_ID: &str = "probe.qcd.test";
+
+fn skipped(test: &str) -> bool {
+    skip_unless_root(test)
+        || skip_unless_tool(test, CHARON)
+        || skip_unless_tool(test, "swanctl")
+        || skip_unless_tool(test, "tcpdump")
+        || skip_unless_tool(test, "tshark")
+}
+
+/// charon on side B answering qcd (side A) with `extra` in its connection.
+fn charon(pair: &mut NetnsPair, extra: &str) -> netns::Charon {
+    let conf = format!(
+        "connections {{
+    gw {{
+        version = 2
+        local_addrs = {gw}
+        remote_addrs = {qcd}
+        mobike = no
+        {extra}
+        local {{
+            auth = psk
+            id = {GW_ID}
+        }}
+        remote {{
+            auth = psk
+            id = {QCD_ID}
+        }}
+        children {{
+            net {{
+                local_ts = dynamic
+                remote_ts = dynamic
+                esp_proposals = aes256gcm16,aes256-sha256
+            }}
+        }}
+    }}
+}}
+secrets {{
+    ike-gw {{
+        id-1 = {GW_ID}
+        id-2 = {QCD_ID}
+        secret = \"{PSK}\"
+    }}
+}}
+",
+        gw = pair.ipv4(Side::B),
+        qcd = pair.ipv4(Side::A),
+    );
+    pair.start_charon(Side::B, &conf, "").unwrap()
+}
+
+/// Runs `f` on a thread that has entered `side`'s network namespace.
+fn in_ns<T: Send + 'static>(
+    pair: &NetnsPair,
+    side: Side,
+    f: impl FnOnce() -> T + Send + 'static,
+) -> T {
+    let ns = std::fs::File::open(Path::new("/var/run/netns").join(pair.name(side))).unwrap();
+    std::thread::spawn(move || {
+        rustix::thread::move_into_link_name_space(
+            std::os::fd::AsFd::as_fd(&ns),
+            Some(rustix::thread::LinkNameSpaceType::Network),
+        )
+        .expect("setns into the test's network namespace");
+        f()
+    })
+    .join()
+    .unwrap()
+}
+
 struct Run {
-    report: Result<qcd::ikeinit::E2eReport, String>,
+    report: Result<E2eReport, String>,
     table: String,
 }
 
-fn probe(net: &CharonNet, group: DhGroup, peer_id: Option<&str>, psk: &str) -> Run {
-    let (local, remote) = (net.qcd_addr, net.gw_addr);
+fn probe(pair: &NetnsPair, peer_id: Option<&str>, psk: &str) -> Run {
+    let (local, remote) = (pair.ip(Side::A, false), pair.ip(Side::B, false));
     let peer_id = peer_id.map(str::to_string);
     let psk = psk.to_string();
-    net.in_qcd_ns(move || {
+    in_ns(pair, Side::A, move || {
         let target = SocketAddr::new(remote, 500);
-        let mut transport = UdpTransport::connect(target).unwrap();
+        let mut transport = UdpTransport::connect(target, 0).unwrap();
         let config = Config {
             psk: SecretBytes::from_slice(psk.as_bytes()),
             id: parse_identity(&format!("fqdn:{QCD_ID}")).unwrap(),
             peer_id: peer_id.map(|p| parse_identity(&p).unwrap()),
-            group,
+            group: DhGroup::CURVE_25519,
             local,
             remote,
         };
@@ -48,7 +126,7 @@ fn probe(net: &CharonNet, group: DhGroup, peer_id: Option<&str>, psk: &str) -> R
             interval: Duration::from_secs(1),
         };
         let mut table = String::new();
-        let report = e2e(config, &mut transport, &options, &mut |keys| {
+        let report = e2e(config, target, &mut transport, &options, &mut |keys| {
             table.push_str(&wireshark_line(&keys.sa_keys()));
             table.push('\n');
         })
@@ -57,46 +135,73 @@ fn probe(net: &CharonNet, group: DhGroup, peer_id: Option<&str>, psk: &str) -> R
     })
 }
 
+/// tshark's verbose decode of `pcap` with `table` as its IKEv2 decryption table.
+fn tshark_with_table(pcap: &Path, table: &str) -> String {
+    let home = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(home.path().join(".config/wireshark")).unwrap();
+    std::fs::write(
+        home.path().join(".config/wireshark/ikev2_decryption_table"),
+        table,
+    )
+    .unwrap();
+    let out = Command::new("tshark")
+        .env("HOME", home.path())
+        .arg("-r")
+        .arg(pcap)
+        .arg("-V")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Runs the check with a capture on charon's side.
+fn probe_captured(pair: &mut NetnsPair, peer_id: Option<&str>) -> (Run, String) {
+    let capture = pair
+        .capture(Side::B, "udp port 500 or udp port 4500")
+        .unwrap();
+    let run = probe(pair, peer_id, PSK);
+    // tcpdump hands packets to its writer in blocks (up to 1 s without
+    // --immediate-mode): let the last ones reach the file before SIGTERM
+    std::thread::sleep(Duration::from_millis(1500));
+    let pcap = capture.finish(pair).unwrap();
+    let text = tshark_with_table(&pcap, &run.table);
+    (run, text)
+}
+
 #[test]
 fn charon_cbc_child_refused_no_token_in_auth_and_tshark_checks_every_icv() {
-    if !available("charon_cbc") {
+    let test = "charon_cbc";
+    if skipped(test) {
         return;
     }
-    let mut net = CharonNet::start(
-        "c",
+    let mut pair = NetnsPair::new("ikeinit").unwrap();
+    let charon = charon(
+        &mut pair,
         "proposals = aes256-sha256-x25519\n        childless = never",
     );
-    let pcap = net.dir.path().join("probe.pcap");
-    net.capture(&pcap);
-    let run = probe(
-        &net,
-        DhGroup::CURVE_25519,
-        Some(&format!("fqdn:{GW_ID}")),
-        PSK,
-    );
-    net.stop_capture();
-    let report = run.report.unwrap_or_else(|e| panic!("{e}\n{}", net.log()));
+    let (run, text) = probe_captured(&mut pair, Some(&format!("fqdn:{GW_ID}")));
+    let report = run
+        .report
+        .unwrap_or_else(|e| panic!("{e}\n{}", charon.log()));
     assert_eq!(report.verdict, Verdict::NoTokenInAuth);
     assert!(report.outcome.token.is_none());
-    assert!(report.delete_answered, "{}", net.log());
+    assert!(report.delete_answered, "{}", charon.log());
     assert_eq!(
         report.outcome.suite.describe(),
         "AES-CBC-256/HMAC_SHA2_256_128/PRF_HMAC_SHA2_256/CURVE_25519"
     );
-    // this kernel has no XFRM ESP: charon refuses the Child SA, keeps the IKE SA
+    // no XFRM here: charon refuses the Child SA and keeps the IKE SA
     assert!(
         matches!(report.outcome.child, ChildOutcome::Refused(_)),
         "{:?}",
         report.outcome.child
     );
-    let log = net.log();
-    assert!(
-        log.contains("authentication of 'probe.qcd.test' with pre-shared key successful"),
-        "{log}"
-    );
-    assert!(log.contains("received DELETE for IKE_SA"), "{log}");
-    // 2 encrypted messages each way: IKE_AUTH and INFORMATIONAL (Delete)
-    let text = tshark_with_table(&pcap, &run.table);
+    // 2 encrypted messages each way (IKE_AUTH, INFORMATIONAL with the Delete)
     assert_eq!(text.matches("[correct]").count(), 4, "{text}");
     assert_eq!(text.matches("[incorrect").count(), 0, "{text}");
     assert!(
@@ -104,41 +209,45 @@ fn charon_cbc_child_refused_no_token_in_auth_and_tshark_checks_every_icv() {
         "{text}"
     );
     assert!(
-        text.contains("Protocol ID: IKE (1)"),
-        "the Delete of the IKE SA, decrypted: {text}"
+        text.contains("Payload: Delete (42)") && text.contains("Protocol ID: IKE (1)"),
+        "the Delete, decrypted: {text}"
+    );
+    assert!(
+        !text.contains("Notify Message Type: INITIAL_CONTACT"),
+        "qcd must never send INITIAL_CONTACT: {text}"
     );
 }
 
 #[test]
 fn charon_gcm_modp_after_invalid_ke_childless() {
-    if !available("charon_gcm") {
+    let test = "charon_gcm";
+    if skipped(test) {
         return;
     }
     // charon wants MODP-2048; qcd starts with Curve25519, so the first
     // answer is INVALID_KE_PAYLOAD; `childless = force` makes charon announce
-    // CHILDLESS_IKEV2_SUPPORTED (RFC 6023) and refuse a Child SA
-    let mut net = CharonNet::start(
-        "g",
+    // CHILDLESS_IKEV2_SUPPORTED (RFC 6023) and refuse any Child SA
+    let mut pair = NetnsPair::new("ikeinit").unwrap();
+    let charon = charon(
+        &mut pair,
         "proposals = aes256gcm16-prfsha256-modp2048\n        childless = force",
     );
-    let pcap = net.dir.path().join("probe.pcap");
-    net.capture(&pcap);
-    let run = probe(&net, DhGroup::CURVE_25519, None, PSK);
-    net.stop_capture();
-    let report = run.report.unwrap_or_else(|e| panic!("{e}\n{}", net.log()));
+    let (run, text) = probe_captured(&mut pair, None);
+    let report = run
+        .report
+        .unwrap_or_else(|e| panic!("{e}\n{}", charon.log()));
     assert_eq!(report.verdict, Verdict::NoTokenInAuth);
     assert_eq!(report.outcome.child, ChildOutcome::Childless);
     assert_eq!(report.outcome.suite.group, DhGroup::MODP_2048);
     assert_eq!(
-        qcd::ikeinit::identity::identity_text(&report.outcome.peer_id),
+        identity_text(&report.outcome.peer_id),
         format!("fqdn:{GW_ID}")
     );
-    let text = tshark_with_table(&pcap, &run.table);
     assert!(
         text.contains("Notify Message Type: INVALID_KE_PAYLOAD (17)"),
         "{text}"
     );
-    // AES-GCM: tshark decrypts (its tag check has no [correct] line)
+    // AES-GCM: tshark decrypts (an AEAD tag gets no [correct] line)
     assert!(
         text.contains("Authentication Method: Shared Key Message Integrity Code (2)"),
         "{text}"
@@ -147,19 +256,21 @@ fn charon_gcm_modp_after_invalid_ke_childless() {
 }
 
 #[test]
-fn charon_wrong_psk_and_wrong_peer_id_are_named() {
-    if !available("charon_auth") {
+fn charon_refuses_a_wrong_psk_and_an_unknown_peer_id() {
+    let test = "charon_auth";
+    if skipped(test) {
         return;
     }
-    let net = CharonNet::start("a", "proposals = aes256-sha256-x25519");
-    let run = probe(&net, DhGroup::CURVE_25519, None, "not-the-psk");
-    let e = run.report.unwrap_err();
-    assert!(e.contains("AUTHENTICATION_FAILED"), "{e}");
-    let run = probe(&net, DhGroup::CURVE_25519, Some("fqdn:other.qcd.test"), PSK);
-    let e = run.report.unwrap_err();
-    // charon has no config for that IDr: it refuses authentication
+    let mut pair = NetnsPair::new("ikeinit").unwrap();
+    let _charon = charon(&mut pair, "proposals = aes256-sha256-x25519");
+    let e = probe(&pair, None, "not-the-psk").report.unwrap_err();
     assert!(
-        e.contains("AUTHENTICATION_FAILED") || e.contains("other.qcd.test"),
+        e.contains("AUTHENTICATION_FAILED") && e.contains("PSK"),
         "{e}"
     );
+    // charon has no connection for that IDr: it refuses authentication
+    let e = probe(&pair, Some("fqdn:other.qcd.test"), PSK)
+        .report
+        .unwrap_err();
+    assert!(e.contains("AUTHENTICATION_FAILED"), "{e}");
 }

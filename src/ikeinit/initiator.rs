@@ -6,9 +6,9 @@
 //! Exchanges (RFC 7296): IKE_SA_INIT (retried with the COOKIE or the group
 //! of INVALID_KE_PAYLOAD the gateway asks for), IKE_AUTH with a PSK (the
 //! gateway's AUTH verified, its QCD_TOKEN read), INFORMATIONAL with a
-//! Delete of the IKE SA, and then the liveness check a token taker sends
-//! after a crash (`HDR, SK {}` with the deleted SA's SPIs), whose
-//! unprotected answer [`Initiator::qcd_reply`] reads.
+//! Delete of the IKE SA, and then the request of the live maker check
+//! (`crate::wire::liveness`) with the deleted SA's SPIs, whose unprotected
+//! answer [`Initiator::qcd_reply`] reads.
 //!
 //! Never sent: INITIAL_CONTACT (it would make the gateway drop other SAs
 //! of the same identity), NAT detection (no move to UDP 4500).
@@ -25,6 +25,7 @@ use super::InitError;
 use crate::ikecrypto::{open, seal, SealHeader};
 use crate::secret::SecretBytes;
 use crate::spi::{Spi, SpiPair};
+use crate::wire::liveness;
 use crate::wire::sa::{EncrId, IntegId};
 use crate::wire::{
     AuthMethod, AuthRepr, DeleteRepr, DhGroup, ExchangeType, Flags, Header, IdRepr, Identification,
@@ -98,7 +99,7 @@ pub enum QcdReply {
     Token(SecretBytes),
     /// Unprotected `N(INVALID_IKE_SPI)` without a token.
     NoToken,
-    /// An encrypted answer that decrypts: the gateway still holds the SA.
+    /// An encrypted answer: the gateway still holds the SA.
     StillKnown,
 }
 
@@ -728,60 +729,45 @@ impl Initiator {
         Ok(Progress::Deleted { delete_payload })
     }
 
-    /// After the Delete was answered: the liveness check a token taker sends
-    /// (`HDR, SK {}`, INFORMATIONAL, the deleted SA's SPIs, message ID 3).
-    /// Resend [`Initiator::request`] to probe again (the same bytes).
+    /// After the Delete: the request of the live maker check (`qcd probe`,
+    /// `crate::wire::liveness`) for the deleted SA's SPIs: an unprotected
+    /// INFORMATIONAL request with an SK payload of random bytes, message ID
+    /// 3. A maker that has forgotten the SA answers it with its token.
+    /// Resend [`Initiator::request`] to ask again (the same bytes).
     pub fn liveness_check(&mut self) -> Result<(), InitError> {
-        let State::Deleted { .. } = &self.state else {
+        let State::Deleted { keys } = &self.state else {
             return Err(InitError::State("the IKE SA is not deleted yet"));
         };
-        self.seal(ExchangeType::INFORMATIONAL, 3, &[])
+        let exchange = ExchangeType::INFORMATIONAL;
+        let body = random(liveness::PROBE_SK_BODY_LEN, "the liveness request")?;
+        self.request = liveness::liveness_request(keys.spis, 3, body)
+            .to_bytes()
+            .map_err(wire(exchange))?;
+        self.exchange = exchange;
+        self.message_id = 3;
+        Ok(())
     }
 
-    /// Reads an answer to the liveness check: `None` if it is not one.
+    /// Reads an answer to the liveness check: `None` if it is not one (other
+    /// SPIs or message ID, a request, or neither INVALID_IKE_SPI nor a token).
     pub fn qcd_reply(&self, datagram: &[u8]) -> Option<QcdReply> {
         let State::Deleted { keys } = &self.state else {
             return None;
         };
-        let header = Header::new_checked(datagram).ok()?;
-        if header.spi_i() != keys.spis.initiator
-            || header.spi_r() != keys.spis.responder
-            || !header.flags().response()
-            || header.check_message().is_err()
+        let reply = liveness::read_reply(datagram).ok()?;
+        if reply.spis != keys.spis || reply.message_id != self.message_id || !reply.flags.response()
         {
             return None;
         }
-        let mut invalid_spi = false;
-        let mut token = None;
-        for p in header.payloads() {
-            let p = p.ok()?;
-            match p.payload_type() {
-                PayloadType::NOTIFY => {
-                    let n = p.notify().ok()?;
-                    match n.notify_type() {
-                        NotifyType::INVALID_IKE_SPI => invalid_spi = true,
-                        NotifyType::QCD_TOKEN if token.is_none() => {
-                            token = Some(SecretBytes::from_slice(n.data()))
-                        }
-                        _ => {}
-                    }
-                }
-                PayloadType::SK => {
-                    let e = p.encrypted().ok()?;
-                    let sa = keys.sa_keys();
-                    return open(&sa, false, datagram, e.body_offset(), false)
-                        .ok()
-                        .map(|_| QcdReply::StillKnown);
-                }
-                _ => {}
-            }
+        if reply.encrypted {
+            return Some(QcdReply::StillKnown);
         }
-        match (invalid_spi, token) {
-            (true, Some(t)) => Some(QcdReply::Token(t)),
+        match (
+            reply.invalid_ike_spi.is_some(),
+            reply.tokens.into_iter().next(),
+        ) {
+            (_, Some(t)) => Some(QcdReply::Token(SecretBytes::new(t.data))),
             (true, None) => Some(QcdReply::NoToken),
-            // a token without INVALID_IKE_SPI (the racoon2 fork's taker
-            // accepts that too): still the maker's token
-            (false, Some(t)) => Some(QcdReply::Token(t)),
             (false, None) => None,
         }
     }

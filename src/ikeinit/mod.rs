@@ -8,12 +8,14 @@
 //! accepted), [`keys`] (prf+, SKEYSEED, SK_*, PSK AUTH), [`identity`]
 //! (`TYPE:VALUE` identities), [`initiator`] (the exchanges as a state
 //! machine: datagrams in, datagrams and outcomes out, no sockets, no
-//! clock), and [`run`] (the socket, retransmission with backoff, the paced
-//! wait after the delete, and the verdict).
+//! clock), and [`run`] (retransmission with backoff over `qcd probe`'s
+//! transport, the paced wait after the delete, and the verdict).
 //!
 //! Built on `crate::wire` (every message is a `Repr`) and
-//! `crate::ikecrypto` (SK payloads). Not for: certificates or EAP, NAT
-//! traversal (it stays on the gateway's port; UDP 4500 is not used),
+//! `crate::ikecrypto` (SK payloads); the request after the delete is the
+//! live maker check's (`crate::wire::liveness`). Not for: certificates or
+//! EAP, NAT traversal (no NAT detection: it stays on the port it was given,
+//! 500, or 4500 with the non-ESP marker),
 //! rekeying, or carrying traffic: the Child SA it must propose has traffic
 //! selectors that match nothing real (this host and the gateway, IP
 //! protocol 253), and it is deleted with the IKE SA at once.
@@ -28,7 +30,7 @@ pub mod suite;
 pub use identity::parse_identity;
 pub use initiator::{AuthOutcome, ChildOutcome, Config, Initiator, Progress, QcdReply};
 pub use keys::IkeKeys;
-pub use run::{e2e, E2eReport, Options, Transport, UdpTransport, Verdict};
+pub use run::{e2e, E2eReport, Options, Verdict};
 pub use suite::{Prf, Suite};
 
 use crate::ikecrypto::{CryptoError, SealError};

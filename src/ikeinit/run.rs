@@ -2,113 +2,73 @@
 //! IKE_SA_INIT, IKE_AUTH and the Delete, then the paced wait for the
 //! gateway's token after the delete, and the verdict.
 //!
-//! The socket is behind [`Transport`] so the same loop runs over UDP
-//! ([`UdpTransport`]) and, in tests, over anything that delivers datagrams.
+//! Datagrams go through `qcd probe`'s [`Transport`] (a connected UDP socket
+//! that reports ICMP errors, or a test's stand-in); on UDP 4500 every IKE
+//! message carries the non-ESP marker.
 
-use std::io;
-use std::net::{SocketAddr, UdpSocket};
+use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use super::initiator::{AuthOutcome, ChildOutcome, Config, Initiator, Progress, QcdReply};
 use super::keys::IkeKeys;
 use super::InitError;
+use crate::probe::{Received, Transport, Unreachable};
 use crate::secret::SecretBytes;
 use crate::spi::SpiPair;
+use crate::wire::liveness::{frame, unframe, NAT_T_PORT};
 
-/// Where datagrams go and come from.
-pub trait Transport {
-    /// The gateway, for messages.
-    fn peer(&self) -> String;
-    fn send(&mut self, datagram: &[u8]) -> Result<(), InitError>;
-    /// Waits up to `timeout` for one datagram; `Ok(None)` when none came.
-    fn recv(&mut self, timeout: Duration) -> Result<Option<Vec<u8>>, InitError>;
-}
-
-/// A UDP socket connected to the gateway (IKE on its port, no non-ESP marker).
-pub struct UdpTransport {
-    socket: UdpSocket,
+/// The gateway's socket, seen through a [`Transport`].
+struct Link<'t> {
+    transport: &'t mut dyn Transport,
     peer: SocketAddr,
 }
 
-impl UdpTransport {
-    /// Binds an ephemeral port of the target's address family and connects it.
-    pub fn connect(peer: SocketAddr) -> Result<UdpTransport, InitError> {
-        let io = |operation| {
-            move |e: io::Error| InitError::Io {
-                operation,
-                peer: peer.to_string(),
-                cause: e.to_string(),
-            }
-        };
-        let any: SocketAddr = if peer.is_ipv4() {
-            "0.0.0.0:0".parse().expect("literal")
-        } else {
-            "[::]:0".parse().expect("literal")
-        };
-        let socket = UdpSocket::bind(any).map_err(io("cannot open a UDP socket to reach"))?;
-        socket.connect(peer).map_err(io("cannot route UDP to"))?;
-        Ok(UdpTransport { socket, peer })
+impl Link<'_> {
+    fn nat_t(&self) -> bool {
+        self.peer.port() == NAT_T_PORT
     }
 
-    /// This host's address towards the gateway.
-    pub fn local_addr(&self) -> Result<SocketAddr, InitError> {
-        self.socket.local_addr().map_err(|e| InitError::Io {
-            operation: "cannot read the local address towards",
+    fn io(&self, e: std::io::Error) -> InitError {
+        InitError::Io {
+            operation: "network error with",
             peer: self.peer.to_string(),
             cause: e.to_string(),
-        })
-    }
-}
-
-impl Transport for UdpTransport {
-    fn peer(&self) -> String {
-        self.peer.to_string()
+        }
     }
 
-    fn send(&mut self, datagram: &[u8]) -> Result<(), InitError> {
-        self.socket
-            .send(datagram)
-            .map(|_| ())
-            .map_err(|e| InitError::Io {
-                operation: "cannot send to",
-                peer: self.peer.to_string(),
-                cause: e.to_string(),
-            })
+    fn unreachable(&self, u: Unreachable) -> InitError {
+        InitError::Io {
+            operation: "ICMP unreachable from",
+            peer: self.peer.to_string(),
+            cause: match u {
+                Unreachable::Port => {
+                    "nothing listens on that UDP port: start the IKE daemon or check the port"
+                        .into()
+                }
+                Unreachable::Host => "no route to the host: check the address".into(),
+            },
+        }
     }
 
+    fn send(&mut self, message: &[u8]) -> Result<(), InitError> {
+        match self.transport.send(&frame(message, self.nat_t())) {
+            Ok(None) => Ok(()),
+            Ok(Some(u)) => Err(self.unreachable(u)),
+            Err(e) => Err(self.io(e)),
+        }
+    }
+
+    /// One IKE message (marker removed) within `timeout`, `None` if none came.
     fn recv(&mut self, timeout: Duration) -> Result<Option<Vec<u8>>, InitError> {
-        let timeout = timeout.max(Duration::from_millis(1));
-        self.socket
-            .set_read_timeout(Some(timeout))
-            .map_err(|e| InitError::Io {
-                operation: "cannot wait for",
-                peer: self.peer.to_string(),
-                cause: e.to_string(),
-            })?;
-        let mut buf = vec![0u8; 65536];
-        match self.socket.recv(&mut buf) {
-            Ok(n) => {
-                buf.truncate(n);
-                Ok(Some(buf))
-            }
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
-                ) =>
-            {
-                Ok(None)
-            }
-            Err(e) if e.kind() == io::ErrorKind::ConnectionRefused => Err(InitError::Io {
-                operation: "nothing listens on UDP (ICMP port unreachable) at",
-                peer: self.peer.to_string(),
-                cause: "start the IKE daemon or check the port".into(),
-            }),
-            Err(e) => Err(InitError::Io {
-                operation: "cannot receive from",
-                peer: self.peer.to_string(),
-                cause: e.to_string(),
-            }),
+        match self.transport.recv(timeout) {
+            Ok(Received::Datagram(d)) => Ok(Some(
+                unframe(&d, self.nat_t())
+                    .map(<[u8]>::to_vec)
+                    .unwrap_or_default(),
+            )),
+            Ok(Received::TimedOut) => Ok(None),
+            Ok(Received::Unreachable(u)) => Err(self.unreachable(u)),
+            Err(e) => Err(self.io(e)),
         }
     }
 }
@@ -202,7 +162,7 @@ pub struct E2eReport {
 /// Sends the outstanding request until `initiator` makes progress.
 fn exchange(
     initiator: &mut Initiator,
-    transport: &mut dyn Transport,
+    link: &mut Link<'_>,
     options: &Options,
 ) -> Result<Progress, InitError> {
     let started = Instant::now();
@@ -212,12 +172,12 @@ fn exchange(
         if tries >= options.tries {
             return Err(InitError::NoResponse {
                 exchange: initiator.exchange(),
-                peer: transport.peer(),
+                peer: link.peer.to_string(),
                 tries,
                 waited_s: started.elapsed().as_secs_f64(),
             });
         }
-        transport.send(initiator.request())?;
+        link.send(initiator.request())?;
         tries += 1;
         let until = Instant::now() + timeout;
         loop {
@@ -225,7 +185,7 @@ fn exchange(
             if left.is_zero() {
                 break;
             }
-            let Some(datagram) = transport.recv(left)? else {
+            let Some(datagram) = link.recv(left)? else {
                 break;
             };
             match initiator.handle(&datagram)? {
@@ -243,13 +203,16 @@ fn exchange(
 /// fails).
 pub fn e2e(
     config: Config,
+    peer: SocketAddr,
     transport: &mut dyn Transport,
     options: &Options,
     on_keys: &mut dyn FnMut(&IkeKeys),
 ) -> Result<E2eReport, InitError> {
+    let mut link = Link { transport, peer };
+    let link = &mut link;
     let mut initiator = Initiator::new(config)?;
     let outcome = loop {
-        match exchange(&mut initiator, transport, options)? {
+        match exchange(&mut initiator, link, options)? {
             Progress::Send | Progress::Ignored(_) | Progress::Deleted { .. } => continue,
             Progress::Established(o) => break *o,
         }
@@ -260,7 +223,7 @@ pub fn e2e(
         .clone();
     on_keys(&keys);
     initiator.delete()?;
-    let (delete_answered, delete_payload) = match exchange(&mut initiator, transport, options) {
+    let (delete_answered, delete_payload) = match exchange(&mut initiator, link, options) {
         Ok(Progress::Deleted { delete_payload }) => (true, delete_payload),
         Ok(_) => (false, false),
         Err(InitError::NoResponse { .. }) => (false, false),
@@ -292,7 +255,7 @@ pub fn e2e(
     let deadline = deleted_at + options.deadline;
     report.verdict = Verdict::NoReply;
     'probing: while Instant::now() < deadline {
-        transport.send(initiator.request())?;
+        link.send(initiator.request())?;
         report.probes += 1;
         let next = (Instant::now() + options.interval).min(deadline);
         loop {
@@ -300,7 +263,7 @@ pub fn e2e(
             if left.is_zero() {
                 break;
             }
-            let datagram = match transport.recv(left) {
+            let datagram = match link.recv(left) {
                 Ok(Some(d)) => d,
                 Ok(None) => break,
                 // e.g. port unreachable while the daemon restarts: keep pacing
