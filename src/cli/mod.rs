@@ -14,6 +14,8 @@ pub mod decode;
 pub mod diagnose;
 pub mod generate_capture;
 pub mod keys;
+pub mod probe;
+pub mod respond;
 pub mod scenarios;
 pub mod secret;
 pub mod token;
@@ -125,6 +127,8 @@ pub enum Command {
     ///
     /// Example: qcd diagnose gw.pcap --keys ikev2_decryption_table --keyring /etc/qcd/keyring.json
     Diagnose(diagnose::DiagnoseArgs),
+    Probe(probe::ProbeArgs),
+    Respond(respond::RespondArgs),
     /// Regenerate shell completions and man pages (for maintainers).
     #[command(hide = true)]
     GenerateAssets(assets::AssetsArgs),
@@ -195,6 +199,8 @@ fn dispatch(cli: Cli, out: &mut Output) -> anyhow::Result<Outcome> {
         Command::Keys(cmd) => keys::run(cmd, out),
         Command::Audit(args) => audit::run(args, out),
         Command::Diagnose(args) => diagnose::run(args, out),
+        Command::Probe(args) => probe::run(args, out),
+        Command::Respond(args) => respond::run(args, out),
         Command::GenerateAssets(args) => assets::run(args),
         Command::GenerateScenarios(args) => scenarios::run(args),
         Command::GenerateCapture(args) => generate_capture::run(args, out),

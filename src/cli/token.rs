@@ -205,7 +205,7 @@ pub struct SpiArg(Result<SpiText, SpiError>);
 #[derive(Clone, Debug)]
 pub struct IpArg(Result<IpAddr, String>);
 
-fn parse_spi(s: &str) -> Result<SpiArg, String> {
+pub(super) fn parse_spi(s: &str) -> Result<SpiArg, String> {
     Ok(SpiArg(Spi::parse_text(s.as_bytes())))
 }
 
@@ -230,7 +230,7 @@ impl IpArg {
 
 /// The SPI pair from --spi-i and --spi-r: labels (`_i`, `_r`) decide the
 /// order; a corrected or suspicious order is said on stderr.
-fn spi_pair(i: &SpiArg, r: &SpiArg) -> anyhow::Result<SpiPair> {
+pub(super) fn spi_pair(i: &SpiArg, r: &SpiArg) -> anyhow::Result<SpiPair> {
     let i = i.0.clone().map_err(|e| anyhow::anyhow!("--spi-i: {e}"))?;
     let r = r.0.clone().map_err(|e| anyhow::anyhow!("--spi-r: {e}"))?;
     let (pair, note) =
@@ -278,14 +278,14 @@ pub fn run(cmd: TokenCommand, out: &mut Output) -> anyhow::Result<Outcome> {
 const MAX_SECRET_TEXT: usize = 64 << 10;
 
 /// The secrets to work with: a keyring (with "now"), or one secret from a file.
-enum Secrets {
+pub(super) enum Secrets {
     Keyring(Keyring, SystemTime),
     /// A secret file, and the token construction it is used with by default.
     File(SecretBytes, TokenSpec),
 }
 
 impl SecretSource {
-    fn load(&self, batch_on_stdin: bool) -> anyhow::Result<Secrets> {
+    pub(super) fn load(&self, batch_on_stdin: bool) -> anyhow::Result<Secrets> {
         let opts = LoadOptions {
             allow_insecure_permissions: self.allow_insecure_permissions,
         };

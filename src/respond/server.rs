@@ -213,3 +213,37 @@ pub fn serve(
     log(LogEvent::Stopped { answered });
     result
 }
+
+/// A listening address as users write it: `ADDR`, `ADDR:PORT`, `[V6]`,
+/// `[V6]:PORT` or a bare IPv6 address; port 500 when none is given.
+pub fn parse_listen(text: &str) -> Result<SocketAddr, String> {
+    let t = text.trim();
+    if let Ok(a) = t.parse::<SocketAddr>() {
+        return Ok(a);
+    }
+    let bare = t
+        .strip_prefix('[')
+        .and_then(|r| r.strip_suffix(']'))
+        .unwrap_or(t);
+    bare.parse::<std::net::IpAddr>()
+        .map(|ip| SocketAddr::new(ip, crate::wire::liveness::IKE_PORT))
+        .map_err(|_| {
+            format!("--listen {text:?}: expected an IP address with an optional port, such as 0.0.0.0, 127.0.0.1:5500 or [::1]:4500")
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn listen_forms() {
+        let p = |s| parse_listen(s).map(|a| a.to_string());
+        assert_eq!(p("0.0.0.0").unwrap(), "0.0.0.0:500");
+        assert_eq!(p("127.0.0.1:4500").unwrap(), "127.0.0.1:4500");
+        assert_eq!(p("::1").unwrap(), "[::1]:500");
+        assert_eq!(p("[::1]").unwrap(), "[::1]:500");
+        assert_eq!(p("[::1]:0").unwrap(), "[::1]:0");
+        assert!(p("gw.example.net").is_err());
+    }
+}
