@@ -63,6 +63,8 @@ pub struct ProbeArgs {
     /// Example: --expect shared (hot standby: one secret), --expect distinct (load sharing, anycast).
     #[arg(long, value_enum, value_name = "SHARING")]
     pub expect: Option<ExpectArg>,
+    #[command(flatten)]
+    pub auth: super::probe_auth::AuthArgs,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -109,11 +111,18 @@ pub fn run(a: ProbeArgs, out: &mut Output) -> anyhow::Result<Outcome> {
         source_port: a.source_port.unwrap_or(0),
     };
     let outcome = probe::run(&request, &connector).context("probe")?;
-    for t in &outcome.targets {
-        if out.json {
-            out.json_line(t)?;
-        } else {
-            render(out, t)?;
+    let e2e = super::probe_auth::check_all(&a.auth, &request.targets, connector.source_port)?;
+    for (i, t) in outcome.targets.iter().enumerate() {
+        let auth = e2e.as_ref().and_then(|v| v.get(i));
+        match auth {
+            Some(e) if out.json => {
+                out.json_line(&super::probe_auth::TargetWithE2e { target: t, e2e: e })?
+            }
+            _ if out.json => out.json_line(t)?,
+            _ => render(out, t)?,
+        }
+        if let (Some(e), false) = (auth, out.json) {
+            super::probe_auth::render(out, e)?;
         }
     }
     if let Some(c) = &outcome.cluster {
@@ -139,7 +148,8 @@ pub fn run(a: ProbeArgs, out: &mut Output) -> anyhow::Result<Outcome> {
             }
         }
     }
-    Ok(if outcome.success() {
+    let e2e_ok = e2e.iter().flatten().all(|e| e.e2e.is_good());
+    Ok(if outcome.success() && e2e_ok {
         Outcome::Success
     } else {
         Outcome::Negative

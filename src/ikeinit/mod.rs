@@ -24,6 +24,7 @@ pub mod dh;
 pub mod identity;
 pub mod initiator;
 pub mod keys;
+pub mod psk;
 pub mod run;
 pub mod suite;
 
@@ -104,6 +105,8 @@ pub enum InitError {
     },
     #[error("bad identity {input:?}: {reason} (write TYPE:VALUE with TYPE fqdn, email, ipv4, ipv6 or keyid, e.g. fqdn:vpn.example.com)")]
     BadIdentity { input: String, reason: String },
+    #[error("cannot use the PSK from {origin}: {reason}")]
+    Psk { origin: String, reason: String },
     #[error("{0}")]
     State(&'static str),
 }

@@ -133,7 +133,11 @@ fn serve(socket: UdpSocket, script: Script, seen: Arc<Mutex<Seen>>, stop: Arc<Mu
                 seen.lock().unwrap().delete_at = Some(Instant::now());
                 delete(s, &msg)
             }),
-            (ExchangeType::INFORMATIONAL, _) => {
+            (ExchangeType::INFORMATIONAL, _)
+                if sa
+                    .as_ref()
+                    .is_some_and(|s| s.keys.spis == SpiPair::new(h.spi_i(), h.spi_r())) =>
+            {
                 let now = Instant::now();
                 let mut seen = seen.lock().unwrap();
                 seen.liveness.push(now);
