@@ -222,7 +222,8 @@ pub fn render(out: &mut Output, e: &E2eJson) -> anyhow::Result<()> {
         Verdict::NoReply => "no token for the deleted IKE SA before the deadline",
     };
     let head = format!("  e2e         {}: {what}", e.e2e.name());
-    out.line(&out.paint(style, &head).into_owned())?;
+    let head = out.paint(style, &head).into_owned();
+    out.line(&head)?;
     out.line(&format!(
         "  IKE SA      {} {} ({}), peer {}, deleted{}",
         e.spi_i,
