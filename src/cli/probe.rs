@@ -110,8 +110,11 @@ pub fn run(a: ProbeArgs, out: &mut Output) -> anyhow::Result<Outcome> {
     let connector = UdpConnector {
         source_port: a.source_port.unwrap_or(0),
     };
+    let auth = super::probe_auth::prepare(&a.auth)?;
     let outcome = probe::run(&request, &connector).context("probe")?;
-    let e2e = super::probe_auth::check_all(&a.auth, &request.targets, connector.source_port)?;
+    let e2e = auth
+        .map(|p| super::probe_auth::check_all(&p, &request.targets, connector.source_port))
+        .transpose()?;
     for (i, t) in outcome.targets.iter().enumerate() {
         let auth = e2e.as_ref().and_then(|v| v.get(i));
         match auth {

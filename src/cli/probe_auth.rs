@@ -150,29 +150,46 @@ fn read_psk(spec: &str) -> anyhow::Result<SecretBytes> {
             );
             Ok(parse_psk(typed.as_bytes(), "the prompt")?)
         }
-        _ => bail!("--auth {spec:?}: write psk:FILE (the pre-shared key in a private file) or psk (a prompt); qcd never takes the key itself on the command line"),
+        // the value is not echoed: it may be a key typed by mistake
+        _ => bail!("--auth: write psk:FILE (the pre-shared key in a private file) or psk (a prompt); qcd never takes the key itself on the command line"),
     }
 }
 
-/// Runs the end-to-end check on every target, in order; `None` without --auth.
-pub fn check_all(
-    a: &AuthArgs,
-    targets: &[Target],
-    source_port: u16,
-) -> anyhow::Result<Option<Vec<E2eJson>>> {
+/// The checked options and the PSK, read before anything is sent.
+pub struct Prepared {
+    id: qcd::wire::IdRepr,
+    peer_id: Option<qcd::wire::IdRepr>,
+    psk: SecretBytes,
+    options: Options,
+    keys_out: Option<PathBuf>,
+}
+
+/// Checks the --auth options and reads the PSK; `None` without --auth.
+pub fn prepare(a: &AuthArgs) -> anyhow::Result<Option<Prepared>> {
     let Some(spec) = &a.auth else {
         return Ok(None);
     };
     let Some(id) = &a.id else {
         bail!("--auth needs --id TYPE:VALUE: the identity the gateway has the PSK for (e.g. --id fqdn:probe.example.net)");
     };
-    let id = parse_identity(id)?;
-    let peer_id = a.peer_id.as_deref().map(parse_identity).transpose()?;
-    let psk = read_psk(spec)?;
-    let options = Options {
-        deadline: a.deadline,
-        ..Options::default()
-    };
+    Ok(Some(Prepared {
+        id: parse_identity(id)?,
+        peer_id: a.peer_id.as_deref().map(parse_identity).transpose()?,
+        psk: read_psk(spec)?,
+        options: Options {
+            deadline: a.deadline,
+            ..Options::default()
+        },
+        keys_out: a.keys_out.clone(),
+    }))
+}
+
+/// Runs the end-to-end check on every target, in order.
+pub fn check_all(
+    p: &Prepared,
+    targets: &[Target],
+    source_port: u16,
+) -> anyhow::Result<Vec<E2eJson>> {
     let mut table = zeroize::Zeroizing::new(String::new());
     let mut results = Vec::new();
     for t in targets {
@@ -182,22 +199,22 @@ pub fn check_all(
             .local_addr()
             .with_context(|| format!("{}: no local address towards {}", t.name, t.addr))?;
         let config = Config {
-            psk: psk.clone(),
-            id: id.clone(),
-            peer_id: peer_id.clone(),
+            psk: p.psk.clone(),
+            id: p.id.clone(),
+            peer_id: p.peer_id.clone(),
             group: DhGroup::CURVE_25519,
             local: local.ip(),
             remote: t.addr.ip(),
         };
         let mut keys_seen = None;
-        let result = e2e(config, t.addr, &mut transport, &options, &mut |keys| {
+        let result = e2e(config, t.addr, &mut transport, &p.options, &mut |keys| {
             keys_seen = Some(wireshark_line(&keys.sa_keys()));
         });
         if let Some(line) = keys_seen {
             table.push_str(&line);
             table.push('\n');
         }
-        if let Some(path) = &a.keys_out {
+        if let Some(path) = &p.keys_out {
             if !table.is_empty() {
                 write_table(path, &table)?;
             }
@@ -205,7 +222,7 @@ pub fn check_all(
         let report = result.with_context(|| format!("{} ({}): --auth", t.name, t.addr))?;
         results.push(E2eJson::new(&report));
     }
-    Ok(Some(results))
+    Ok(results)
 }
 
 /// The human lines of one target's end-to-end check.
