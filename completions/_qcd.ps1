@@ -35,6 +35,8 @@ Register-ArgumentCompleter -Native -CommandName 'qcd' -ScriptBlock {
             [CompletionResult]::new('keys', 'keys', [CompletionResultType]::ParameterValue, 'Convert IKE key logs (tcpdump, libreswan, strongSwan charon) into a Wireshark key table')
             [CompletionResult]::new('audit', 'audit', [CompletionResultType]::ParameterValue, 'Audit cluster QCD secret-sharing against an inventory')
             [CompletionResult]::new('diagnose', 'diagnose', [CompletionResultType]::ParameterValue, 'Diagnose a failed crash detection from a capture')
+            [CompletionResult]::new('probe', 'probe', [CompletionResultType]::ParameterValue, 'Ask live gateways whether they answer as QCD token makers, with which token')
+            [CompletionResult]::new('respond', 'respond', [CompletionResultType]::ParameterValue, 'Answer as a QCD token maker, for labs and tests of `qcd probe` and takers')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -394,6 +396,50 @@ Register-ArgumentCompleter -Native -CommandName 'qcd' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'qcd;probe' {
+            [CompletionResult]::new('--port', '--port', [CompletionResultType]::ParameterName, 'The port of targets that name none; 4500 sends with the non-ESP marker')
+            [CompletionResult]::new('--source-port', '--source-port', [CompletionResultType]::ParameterName, 'Send from this local port [default: an ephemeral one]')
+            [CompletionResult]::new('--spi-i', '--spi-i', [CompletionResultType]::ParameterName, 'Ask about this initiator SPI instead of a random one (same forms as `qcd token derive`)')
+            [CompletionResult]::new('--spi-r', '--spi-r', [CompletionResultType]::ParameterName, 'Ask about this responder SPI instead of a random one')
+            [CompletionResult]::new('-k', '-k', [CompletionResultType]::ParameterName, 'Keyring file [env: QCD_KEYRING]')
+            [CompletionResult]::new('--keyring', '--keyring', [CompletionResultType]::ParameterName, 'Keyring file [env: QCD_KEYRING]')
+            [CompletionResult]::new('--secret-file', '--secret-file', [CompletionResultType]::ParameterName, 'Use a gateway''s own secret file instead of a keyring (`-` for stdin); needs --secret-format or --for')
+            [CompletionResult]::new('--secret-format', '--secret-format', [CompletionResultType]::ParameterName, 'How --secret-file is encoded [default with --for: the daemon''s (raw)]')
+            [CompletionResult]::new('--for', '--for', [CompletionResultType]::ParameterName, '--secret-file is this daemon''s own file: its format, secret size and token construction')
+            [CompletionResult]::new('--expect', '--expect', [CompletionResultType]::ParameterName, 'What the cluster''s mode requires of the targets'' secrets')
+            [CompletionResult]::new('--auth', '--auth', [CompletionResultType]::ParameterName, 'Also check crash detection end to end with the gateway''s pre-shared key: `psk:FILE` (a private file: the key''s bytes, or hex after 0x; one trailing line break is ignored), or `psk` alone to type it at a prompt that does not echo. Never the key itself')
+            [CompletionResult]::new('--id', '--id', [CompletionResultType]::ParameterName, 'This host''s IKE identity for --auth: fqdn:NAME, email:ADDRESS, ipv4:ADDRESS, ipv6:ADDRESS or keyid:HEX (the gateway must have a PSK for it)')
+            [CompletionResult]::new('--peer-id', '--peer-id', [CompletionResultType]::ParameterName, 'The identity the gateway must authenticate as (sent as IDr, then checked); any identity is accepted without it')
+            [CompletionResult]::new('--deadline', '--deadline', [CompletionResultType]::ParameterName, 'How long to wait after the delete for the gateway''s token')
+            [CompletionResult]::new('--keys-out', '--keys-out', [CompletionResultType]::ParameterName, 'Write the IKE SAs'' keys to FILE as a Wireshark ikev2_decryption_table (mode 0600), to decrypt a capture of the check')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour; `auto` honours NO_COLOR and whether stdout is a terminal')
+            [CompletionResult]::new('--allow-insecure-permissions', '--allow-insecure-permissions', [CompletionResultType]::ParameterName, 'Accept a keyring or secret file readable or writable by group or others')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print results as JSON (one object per line) instead of text')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only the answer (tokens, ids, verdicts, findings), no commentary; a negative answer is told by the exit status')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only the answer (tokens, ids, verdicts, findings), no commentary; a negative answer is told by the exit status')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'qcd;respond' {
+            [CompletionResult]::new('-k', '-k', [CompletionResultType]::ParameterName, 'Keyring file [env: QCD_KEYRING]')
+            [CompletionResult]::new('--keyring', '--keyring', [CompletionResultType]::ParameterName, 'Keyring file [env: QCD_KEYRING]')
+            [CompletionResult]::new('--listen', '--listen', [CompletionResultType]::ParameterName, 'Address to answer on, with an optional port (0.0.0.0, [::1]:4500, 127.0.0.1:0)')
+            [CompletionResult]::new('--rate', '--rate', [CompletionResultType]::ParameterName, 'Answers per second, on average, over all addresses')
+            [CompletionResult]::new('--burst', '--burst', [CompletionResultType]::ParameterName, 'Answers allowed in a burst')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour; `auto` honours NO_COLOR and whether stdout is a terminal')
+            [CompletionResult]::new('--allow-insecure-permissions', '--allow-insecure-permissions', [CompletionResultType]::ParameterName, 'Accept a keyring readable or writable by group or others')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print results as JSON (one object per line) instead of text')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only the answer (tokens, ids, verdicts, findings), no commentary; a negative answer is told by the exit status')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only the answer (tokens, ids, verdicts, findings), no commentary; a negative answer is told by the exit status')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'qcd;help' {
             [CompletionResult]::new('secret', 'secret', [CompletionResultType]::ParameterValue, 'Generate, rotate, list, export, import, prune and derive QCD secrets')
             [CompletionResult]::new('token', 'token', [CompletionResultType]::ParameterValue, 'Derive and verify QCD tokens for given SPIs')
@@ -401,6 +447,8 @@ Register-ArgumentCompleter -Native -CommandName 'qcd' -ScriptBlock {
             [CompletionResult]::new('keys', 'keys', [CompletionResultType]::ParameterValue, 'Convert IKE key logs (tcpdump, libreswan, strongSwan charon) into a Wireshark key table')
             [CompletionResult]::new('audit', 'audit', [CompletionResultType]::ParameterValue, 'Audit cluster QCD secret-sharing against an inventory')
             [CompletionResult]::new('diagnose', 'diagnose', [CompletionResultType]::ParameterValue, 'Diagnose a failed crash detection from a capture')
+            [CompletionResult]::new('probe', 'probe', [CompletionResultType]::ParameterValue, 'Ask live gateways whether they answer as QCD token makers, with which token')
+            [CompletionResult]::new('respond', 'respond', [CompletionResultType]::ParameterValue, 'Answer as a QCD token maker, for labs and tests of `qcd probe` and takers')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -460,6 +508,12 @@ Register-ArgumentCompleter -Native -CommandName 'qcd' -ScriptBlock {
             break
         }
         'qcd;help;diagnose' {
+            break
+        }
+        'qcd;help;probe' {
+            break
+        }
+        'qcd;help;respond' {
             break
         }
         'qcd;help;help' {

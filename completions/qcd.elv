@@ -32,6 +32,8 @@ set edit:completion:arg-completer[qcd] = {|@words|
             cand keys 'Convert IKE key logs (tcpdump, libreswan, strongSwan charon) into a Wireshark key table'
             cand audit 'Audit cluster QCD secret-sharing against an inventory'
             cand diagnose 'Diagnose a failed crash detection from a capture'
+            cand probe 'Ask live gateways whether they answer as QCD token makers, with which token'
+            cand respond 'Answer as a QCD token maker, for labs and tests of `qcd probe` and takers'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'qcd;secret'= {
@@ -358,6 +360,48 @@ set edit:completion:arg-completer[qcd] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'qcd;probe'= {
+            cand --port 'The port of targets that name none; 4500 sends with the non-ESP marker'
+            cand --source-port 'Send from this local port [default: an ephemeral one]'
+            cand --spi-i 'Ask about this initiator SPI instead of a random one (same forms as `qcd token derive`)'
+            cand --spi-r 'Ask about this responder SPI instead of a random one'
+            cand -k 'Keyring file [env: QCD_KEYRING]'
+            cand --keyring 'Keyring file [env: QCD_KEYRING]'
+            cand --secret-file 'Use a gateway''s own secret file instead of a keyring (`-` for stdin); needs --secret-format or --for'
+            cand --secret-format 'How --secret-file is encoded [default with --for: the daemon''s (raw)]'
+            cand --for '--secret-file is this daemon''s own file: its format, secret size and token construction'
+            cand --expect 'What the cluster''s mode requires of the targets'' secrets'
+            cand --auth 'Also check crash detection end to end with the gateway''s pre-shared key: `psk:FILE` (a private file: the key''s bytes, or hex after 0x; one trailing line break is ignored), or `psk` alone to type it at a prompt that does not echo. Never the key itself'
+            cand --id 'This host''s IKE identity for --auth: fqdn:NAME, email:ADDRESS, ipv4:ADDRESS, ipv6:ADDRESS or keyid:HEX (the gateway must have a PSK for it)'
+            cand --peer-id 'The identity the gateway must authenticate as (sent as IDr, then checked); any identity is accepted without it'
+            cand --deadline 'How long to wait after the delete for the gateway''s token'
+            cand --keys-out 'Write the IKE SAs'' keys to FILE as a Wireshark ikev2_decryption_table (mode 0600), to decrypt a capture of the check'
+            cand --color 'When to use colour; `auto` honours NO_COLOR and whether stdout is a terminal'
+            cand --allow-insecure-permissions 'Accept a keyring or secret file readable or writable by group or others'
+            cand --json 'Print results as JSON (one object per line) instead of text'
+            cand -q 'Print only the answer (tokens, ids, verdicts, findings), no commentary; a negative answer is told by the exit status'
+            cand --quiet 'Print only the answer (tokens, ids, verdicts, findings), no commentary; a negative answer is told by the exit status'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'qcd;respond'= {
+            cand -k 'Keyring file [env: QCD_KEYRING]'
+            cand --keyring 'Keyring file [env: QCD_KEYRING]'
+            cand --listen 'Address to answer on, with an optional port (0.0.0.0, [::1]:4500, 127.0.0.1:0)'
+            cand --rate 'Answers per second, on average, over all addresses'
+            cand --burst 'Answers allowed in a burst'
+            cand --color 'When to use colour; `auto` honours NO_COLOR and whether stdout is a terminal'
+            cand --allow-insecure-permissions 'Accept a keyring readable or writable by group or others'
+            cand --json 'Print results as JSON (one object per line) instead of text'
+            cand -q 'Print only the answer (tokens, ids, verdicts, findings), no commentary; a negative answer is told by the exit status'
+            cand --quiet 'Print only the answer (tokens, ids, verdicts, findings), no commentary; a negative answer is told by the exit status'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'qcd;help'= {
             cand secret 'Generate, rotate, list, export, import, prune and derive QCD secrets'
             cand token 'Derive and verify QCD tokens for given SPIs'
@@ -365,6 +409,8 @@ set edit:completion:arg-completer[qcd] = {|@words|
             cand keys 'Convert IKE key logs (tcpdump, libreswan, strongSwan charon) into a Wireshark key table'
             cand audit 'Audit cluster QCD secret-sharing against an inventory'
             cand diagnose 'Diagnose a failed crash detection from a capture'
+            cand probe 'Ask live gateways whether they answer as QCD token makers, with which token'
+            cand respond 'Answer as a QCD token maker, for labs and tests of `qcd probe` and takers'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'qcd;help;secret'= {
@@ -408,6 +454,10 @@ set edit:completion:arg-completer[qcd] = {|@words|
         &'qcd;help;audit'= {
         }
         &'qcd;help;diagnose'= {
+        }
+        &'qcd;help;probe'= {
+        }
+        &'qcd;help;respond'= {
         }
         &'qcd;help;help'= {
         }

@@ -37,6 +37,8 @@ complete -c qcd -n "__fish_qcd_needs_command" -f -a "decode" -d 'Decode IKEv2 me
 complete -c qcd -n "__fish_qcd_needs_command" -f -a "keys" -d 'Convert IKE key logs (tcpdump, libreswan, strongSwan charon) into a Wireshark key table'
 complete -c qcd -n "__fish_qcd_needs_command" -f -a "audit" -d 'Audit cluster QCD secret-sharing against an inventory'
 complete -c qcd -n "__fish_qcd_needs_command" -f -a "diagnose" -d 'Diagnose a failed crash detection from a capture'
+complete -c qcd -n "__fish_qcd_needs_command" -f -a "probe" -d 'Ask live gateways whether they answer as QCD token makers, with which token'
+complete -c qcd -n "__fish_qcd_needs_command" -f -a "respond" -d 'Answer as a QCD token maker, for labs and tests of `qcd probe` and takers'
 complete -c qcd -n "__fish_qcd_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c qcd -n "__fish_qcd_using_subcommand secret; and not __fish_seen_subcommand_from generate rotate list export import prune derive help" -l color -d 'When to use colour; `auto` honours NO_COLOR and whether stdout is a terminal' -r -f -a "auto\t''
 always\t''
@@ -308,13 +310,53 @@ complete -c qcd -n "__fish_qcd_using_subcommand diagnose" -l json -d 'Print resu
 complete -c qcd -n "__fish_qcd_using_subcommand diagnose" -s q -l quiet -d 'Print only the answer (tokens, ids, verdicts, findings), no commentary; a negative answer is told by the exit status'
 complete -c qcd -n "__fish_qcd_using_subcommand diagnose" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c qcd -n "__fish_qcd_using_subcommand diagnose" -s V -l version -d 'Print version'
-complete -c qcd -n "__fish_qcd_using_subcommand help; and not __fish_seen_subcommand_from secret token decode keys audit diagnose help" -f -a "secret" -d 'Generate, rotate, list, export, import, prune and derive QCD secrets'
-complete -c qcd -n "__fish_qcd_using_subcommand help; and not __fish_seen_subcommand_from secret token decode keys audit diagnose help" -f -a "token" -d 'Derive and verify QCD tokens for given SPIs'
-complete -c qcd -n "__fish_qcd_using_subcommand help; and not __fish_seen_subcommand_from secret token decode keys audit diagnose help" -f -a "decode" -d 'Decode IKEv2 messages and notify payloads from hex or captures'
-complete -c qcd -n "__fish_qcd_using_subcommand help; and not __fish_seen_subcommand_from secret token decode keys audit diagnose help" -f -a "keys" -d 'Convert IKE key logs (tcpdump, libreswan, strongSwan charon) into a Wireshark key table'
-complete -c qcd -n "__fish_qcd_using_subcommand help; and not __fish_seen_subcommand_from secret token decode keys audit diagnose help" -f -a "audit" -d 'Audit cluster QCD secret-sharing against an inventory'
-complete -c qcd -n "__fish_qcd_using_subcommand help; and not __fish_seen_subcommand_from secret token decode keys audit diagnose help" -f -a "diagnose" -d 'Diagnose a failed crash detection from a capture'
-complete -c qcd -n "__fish_qcd_using_subcommand help; and not __fish_seen_subcommand_from secret token decode keys audit diagnose help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c qcd -n "__fish_qcd_using_subcommand probe" -l port -d 'The port of targets that name none; 4500 sends with the non-ESP marker' -r
+complete -c qcd -n "__fish_qcd_using_subcommand probe" -l source-port -d 'Send from this local port [default: an ephemeral one]' -r
+complete -c qcd -n "__fish_qcd_using_subcommand probe" -l spi-i -d 'Ask about this initiator SPI instead of a random one (same forms as `qcd token derive`)' -r
+complete -c qcd -n "__fish_qcd_using_subcommand probe" -l spi-r -d 'Ask about this responder SPI instead of a random one' -r
+complete -c qcd -n "__fish_qcd_using_subcommand probe" -s k -l keyring -d 'Keyring file [env: QCD_KEYRING]' -r -F
+complete -c qcd -n "__fish_qcd_using_subcommand probe" -l secret-file -d 'Use a gateway\'s own secret file instead of a keyring (`-` for stdin); needs --secret-format or --for' -r -F
+complete -c qcd -n "__fish_qcd_using_subcommand probe" -l secret-format -d 'How --secret-file is encoded [default with --for: the daemon\'s (raw)]' -r -f -a "raw\t'The bytes themselves, as a daemon\'s secret file holds them (not at a prompt)'
+hex\t'Hex digits, either case, with optional 0x, whitespace or colons'
+base64\t'Standard base64'"
+complete -c qcd -n "__fish_qcd_using_subcommand probe" -l for -d '--secret-file is this daemon\'s own file: its format, secret size and token construction' -r -f -a "rockhopper\t'Rockhopper VPN: 64-byte raw secret, hmac-sha512/64, /home/rhpprotected/config/qcd_secret'
+racoon2\t'racoon2 iked (QCD fork): 32-byte raw secret, hmac-sha1/16, /var/lib/racoon2/qcd.secret'"
+complete -c qcd -n "__fish_qcd_using_subcommand probe" -l expect -d 'What the cluster\'s mode requires of the targets\' secrets' -r -f -a "shared\t'Hot standby: every member answers with the same token'
+distinct\t'Load sharing or anycast: no two members answer with the same token'"
+complete -c qcd -n "__fish_qcd_using_subcommand probe" -l auth -d 'Also check crash detection end to end with the gateway\'s pre-shared key: `psk:FILE` (a private file: the key\'s bytes, or hex after 0x; one trailing line break is ignored), or `psk` alone to type it at a prompt that does not echo. Never the key itself' -r
+complete -c qcd -n "__fish_qcd_using_subcommand probe" -l id -d 'This host\'s IKE identity for --auth: fqdn:NAME, email:ADDRESS, ipv4:ADDRESS, ipv6:ADDRESS or keyid:HEX (the gateway must have a PSK for it)' -r
+complete -c qcd -n "__fish_qcd_using_subcommand probe" -l peer-id -d 'The identity the gateway must authenticate as (sent as IDr, then checked); any identity is accepted without it' -r
+complete -c qcd -n "__fish_qcd_using_subcommand probe" -l deadline -d 'How long to wait after the delete for the gateway\'s token' -r
+complete -c qcd -n "__fish_qcd_using_subcommand probe" -l keys-out -d 'Write the IKE SAs\' keys to FILE as a Wireshark ikev2_decryption_table (mode 0600), to decrypt a capture of the check' -r -F
+complete -c qcd -n "__fish_qcd_using_subcommand probe" -l color -d 'When to use colour; `auto` honours NO_COLOR and whether stdout is a terminal' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c qcd -n "__fish_qcd_using_subcommand probe" -l allow-insecure-permissions -d 'Accept a keyring or secret file readable or writable by group or others'
+complete -c qcd -n "__fish_qcd_using_subcommand probe" -l json -d 'Print results as JSON (one object per line) instead of text'
+complete -c qcd -n "__fish_qcd_using_subcommand probe" -s q -l quiet -d 'Print only the answer (tokens, ids, verdicts, findings), no commentary; a negative answer is told by the exit status'
+complete -c qcd -n "__fish_qcd_using_subcommand probe" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c qcd -n "__fish_qcd_using_subcommand probe" -s V -l version -d 'Print version'
+complete -c qcd -n "__fish_qcd_using_subcommand respond" -s k -l keyring -d 'Keyring file [env: QCD_KEYRING]' -r -F
+complete -c qcd -n "__fish_qcd_using_subcommand respond" -l listen -d 'Address to answer on, with an optional port (0.0.0.0, [::1]:4500, 127.0.0.1:0)' -r
+complete -c qcd -n "__fish_qcd_using_subcommand respond" -l rate -d 'Answers per second, on average, over all addresses' -r
+complete -c qcd -n "__fish_qcd_using_subcommand respond" -l burst -d 'Answers allowed in a burst' -r
+complete -c qcd -n "__fish_qcd_using_subcommand respond" -l color -d 'When to use colour; `auto` honours NO_COLOR and whether stdout is a terminal' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c qcd -n "__fish_qcd_using_subcommand respond" -l allow-insecure-permissions -d 'Accept a keyring readable or writable by group or others'
+complete -c qcd -n "__fish_qcd_using_subcommand respond" -l json -d 'Print results as JSON (one object per line) instead of text'
+complete -c qcd -n "__fish_qcd_using_subcommand respond" -s q -l quiet -d 'Print only the answer (tokens, ids, verdicts, findings), no commentary; a negative answer is told by the exit status'
+complete -c qcd -n "__fish_qcd_using_subcommand respond" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c qcd -n "__fish_qcd_using_subcommand respond" -s V -l version -d 'Print version'
+complete -c qcd -n "__fish_qcd_using_subcommand help; and not __fish_seen_subcommand_from secret token decode keys audit diagnose probe respond help" -f -a "secret" -d 'Generate, rotate, list, export, import, prune and derive QCD secrets'
+complete -c qcd -n "__fish_qcd_using_subcommand help; and not __fish_seen_subcommand_from secret token decode keys audit diagnose probe respond help" -f -a "token" -d 'Derive and verify QCD tokens for given SPIs'
+complete -c qcd -n "__fish_qcd_using_subcommand help; and not __fish_seen_subcommand_from secret token decode keys audit diagnose probe respond help" -f -a "decode" -d 'Decode IKEv2 messages and notify payloads from hex or captures'
+complete -c qcd -n "__fish_qcd_using_subcommand help; and not __fish_seen_subcommand_from secret token decode keys audit diagnose probe respond help" -f -a "keys" -d 'Convert IKE key logs (tcpdump, libreswan, strongSwan charon) into a Wireshark key table'
+complete -c qcd -n "__fish_qcd_using_subcommand help; and not __fish_seen_subcommand_from secret token decode keys audit diagnose probe respond help" -f -a "audit" -d 'Audit cluster QCD secret-sharing against an inventory'
+complete -c qcd -n "__fish_qcd_using_subcommand help; and not __fish_seen_subcommand_from secret token decode keys audit diagnose probe respond help" -f -a "diagnose" -d 'Diagnose a failed crash detection from a capture'
+complete -c qcd -n "__fish_qcd_using_subcommand help; and not __fish_seen_subcommand_from secret token decode keys audit diagnose probe respond help" -f -a "probe" -d 'Ask live gateways whether they answer as QCD token makers, with which token'
+complete -c qcd -n "__fish_qcd_using_subcommand help; and not __fish_seen_subcommand_from secret token decode keys audit diagnose probe respond help" -f -a "respond" -d 'Answer as a QCD token maker, for labs and tests of `qcd probe` and takers'
+complete -c qcd -n "__fish_qcd_using_subcommand help; and not __fish_seen_subcommand_from secret token decode keys audit diagnose probe respond help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c qcd -n "__fish_qcd_using_subcommand help; and __fish_seen_subcommand_from secret" -f -a "generate" -d 'Create a new keyring whose generation 1 is a fresh random secret'
 complete -c qcd -n "__fish_qcd_using_subcommand help; and __fish_seen_subcommand_from secret" -f -a "rotate" -d 'Make a new active generation; the old active one stays valid as "previous" for --overlap'
 complete -c qcd -n "__fish_qcd_using_subcommand help; and __fish_seen_subcommand_from secret" -f -a "list" -d 'List generations: id, state, times, fingerprint, length, profile; never the secret'

@@ -274,3 +274,63 @@ fn charon_refuses_a_wrong_psk_and_an_unknown_peer_id() {
         .unwrap_err();
     assert!(e.contains("AUTHENTICATION_FAILED"), "{e}");
 }
+
+/// The "done when", through the CLI: `qcd probe --auth` run inside
+/// qcd's namespace completes an IKE SA with charon, reports
+/// `no-token-in-auth` (exit 1), and the key table it writes with
+/// --keys-out decrypts the capture in tshark with every ICV `[correct]`.
+#[test]
+fn cli_probe_auth_against_charon() {
+    let test = "cli_probe_auth_charon";
+    if skipped(test) {
+        return;
+    }
+    let mut pair = NetnsPair::new("probeauth").unwrap();
+    let charon = charon(
+        &mut pair,
+        "proposals = aes256-sha256-x25519\n        childless = never",
+    );
+    let psk = pair.dir().join("gw.psk");
+    std::fs::write(&psk, format!("{PSK}\n")).unwrap();
+    std::fs::set_permissions(&psk, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
+    let keys = pair.dir().join("probe.keys");
+    let capture = pair
+        .capture(Side::B, "udp port 500 or udp port 4500")
+        .unwrap();
+    let out = pair
+        .command(Side::A, env!("CARGO_BIN_EXE_qcd"))
+        .args(["--json", "probe", &pair.ipv4(Side::B).to_string()])
+        .arg(format!("--auth=psk:{}", psk.display()))
+        .args(["--id", &format!("fqdn:{QCD_ID}")])
+        .args(["--peer-id", &format!("fqdn:{GW_ID}")])
+        .arg("--keys-out")
+        .arg(&keys)
+        .output()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(1500));
+    let pcap = capture.finish(&mut pair).unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}\n{}", charon.log());
+    let line = String::from_utf8(out.stdout).unwrap();
+    let j: serde_json::Value = serde_json::from_str(line.lines().next().unwrap()).unwrap();
+    assert_eq!(j["e2e"], "no-token-in-auth", "{j}");
+    assert_eq!(j["auth_token"], serde_json::Value::Null);
+    assert_eq!(j["peer_id"], format!("fqdn:{GW_ID}"));
+    assert!(j["delete_answered"].as_bool().unwrap());
+    assert!(
+        j["child_sa"].as_str().unwrap().starts_with("refused"),
+        "{j}"
+    );
+    // the live check of the same run: charon drops unknown SPIs
+    assert_eq!(j["qcd"], false);
+    let table = std::fs::read_to_string(&keys).unwrap();
+    assert!(table.starts_with(j["spi_i"].as_str().unwrap()), "{table}");
+    let text = tshark_with_table(&pcap, &table);
+    // IKE_AUTH and the Delete, each way
+    assert_eq!(text.matches("[correct]").count(), 4, "{text}");
+    assert_eq!(text.matches("[incorrect").count(), 0, "{text}");
+    assert!(
+        text.contains("Identification Data:probe.qcd.test") || text.contains("probe.qcd.test"),
+        "{text}"
+    );
+}
