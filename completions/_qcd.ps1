@@ -398,7 +398,7 @@ Register-ArgumentCompleter -Native -CommandName 'qcd' -ScriptBlock {
         }
         'qcd;probe' {
             [CompletionResult]::new('--port', '--port', [CompletionResultType]::ParameterName, 'The port of targets that name none; 4500 sends with the non-ESP marker')
-            [CompletionResult]::new('--source-port', '--source-port', [CompletionResultType]::ParameterName, 'Send from this local port [default: an ephemeral one]')
+            [CompletionResult]::new('--source-port', '--source-port', [CompletionResultType]::ParameterName, 'Send from this local port [default: an ephemeral one]; several targets are then probed one after another')
             [CompletionResult]::new('--spi-i', '--spi-i', [CompletionResultType]::ParameterName, 'Ask about this initiator SPI instead of a random one (same forms as `qcd token derive`)')
             [CompletionResult]::new('--spi-r', '--spi-r', [CompletionResultType]::ParameterName, 'Ask about this responder SPI instead of a random one')
             [CompletionResult]::new('-k', '-k', [CompletionResultType]::ParameterName, 'Keyring file [env: QCD_KEYRING]')

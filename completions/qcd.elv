@@ -362,7 +362,7 @@ set edit:completion:arg-completer[qcd] = {|@words|
         }
         &'qcd;probe'= {
             cand --port 'The port of targets that name none; 4500 sends with the non-ESP marker'
-            cand --source-port 'Send from this local port [default: an ephemeral one]'
+            cand --source-port 'Send from this local port [default: an ephemeral one]; several targets are then probed one after another'
             cand --spi-i 'Ask about this initiator SPI instead of a random one (same forms as `qcd token derive`)'
             cand --spi-r 'Ask about this responder SPI instead of a random one'
             cand -k 'Keyring file [env: QCD_KEYRING]'

@@ -311,7 +311,7 @@ complete -c qcd -n "__fish_qcd_using_subcommand diagnose" -s q -l quiet -d 'Prin
 complete -c qcd -n "__fish_qcd_using_subcommand diagnose" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c qcd -n "__fish_qcd_using_subcommand diagnose" -s V -l version -d 'Print version'
 complete -c qcd -n "__fish_qcd_using_subcommand probe" -l port -d 'The port of targets that name none; 4500 sends with the non-ESP marker' -r
-complete -c qcd -n "__fish_qcd_using_subcommand probe" -l source-port -d 'Send from this local port [default: an ephemeral one]' -r
+complete -c qcd -n "__fish_qcd_using_subcommand probe" -l source-port -d 'Send from this local port [default: an ephemeral one]; several targets are then probed one after another' -r
 complete -c qcd -n "__fish_qcd_using_subcommand probe" -l spi-i -d 'Ask about this initiator SPI instead of a random one (same forms as `qcd token derive`)' -r
 complete -c qcd -n "__fish_qcd_using_subcommand probe" -l spi-r -d 'Ask about this responder SPI instead of a random one' -r
 complete -c qcd -n "__fish_qcd_using_subcommand probe" -s k -l keyring -d 'Keyring file [env: QCD_KEYRING]' -r -F

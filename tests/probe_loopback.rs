@@ -541,3 +541,87 @@ fn respond_reloads_on_sighup_and_stops_on_sigterm() {
     let status = r.child.wait().unwrap();
     assert!(status.success(), "{status:?}");
 }
+
+#[test]
+fn respond_rate_limit_never_locks_it_up() {
+    use qcd::spi::{Spi, SpiPair};
+    use qcd::wire::liveness;
+    let dir = tempfile::tempdir().unwrap();
+    let k = keyring(dir.path(), "k.json", "hmac-sha256", 0);
+    let mut child = qcd()
+        .args(["--json", "respond", "--keyring"])
+        .arg(&k)
+        .args(["--listen", "127.0.0.1:0", "--rate", "2", "--burst", "3"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap());
+    let first = next_json(&mut lines);
+    let maker: SocketAddr = first["address"].as_str().unwrap().parse().unwrap();
+    let mut r = Responder {
+        child,
+        lines,
+        addr: maker,
+    };
+    let sock = UdpSocket::bind("127.0.0.1:0").unwrap();
+    sock.connect(r.addr).unwrap();
+    sock.set_read_timeout(Some(Duration::from_millis(300)))
+        .unwrap();
+    let request = |n: u8| {
+        let spis = SpiPair::new(Spi([n.max(1); 8]), Spi([0x42; 8]));
+        liveness::liveness_request(spis, 0, vec![0; 16])
+            .to_bytes()
+            .unwrap()
+    };
+    let count_replies = |sock: &UdpSocket| {
+        let mut buf = [0u8; 2048];
+        let mut n = 0;
+        while sock.recv(&mut buf).is_ok() {
+            n += 1;
+        }
+        n
+    };
+    // A flood of 200 requests: the burst is answered, the rest are not.
+    for n in 0..200u8 {
+        sock.send(&request(n)).unwrap();
+    }
+    let answered = count_replies(&sock);
+    assert!((3..=4).contains(&answered), "{answered} answers to a flood");
+    // A second later the bucket has refilled: the maker answers again.
+    std::thread::sleep(Duration::from_millis(1100));
+    sock.send(&request(7)).unwrap();
+    assert_eq!(
+        count_replies(&sock),
+        1,
+        "the maker stays silent after a flood"
+    );
+    let limited = r.wait_for("rate-limited");
+    assert_eq!(limited["local"], r.addr.to_string());
+}
+
+#[test]
+fn a_fixed_source_port_probes_targets_one_after_another() {
+    let dir = tempfile::tempdir().unwrap();
+    let k = keyring(dir.path(), "k.json", "hmac-sha256", 0);
+    let mut a = Responder::start(&k, "127.0.0.1:0");
+    let mut b = Responder::start(&k, "127.0.0.1:0");
+    let port = UdpSocket::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let (code, lines, _) = probe(&[
+        &a.addr.to_string(),
+        &b.addr.to_string(),
+        "--source-port",
+        &port.to_string(),
+        "--expect",
+        "shared",
+    ]);
+    assert_eq!(code, 0, "{lines:?}");
+    assert_eq!(lines[2]["same_secret"], true);
+    for r in [&mut a, &mut b] {
+        let from = r.wait_for("answered")["from"].as_str().unwrap().to_string();
+        assert_eq!(from, format!("127.0.0.1:{port}"));
+    }
+}

@@ -85,6 +85,7 @@ fn main() -> io::Result<()> {
     n += diagnose(root, &corpus.join("diagnose"))?;
     n += copy_dir(&root.join("tests/data/decode"), &corpus.join("decode"), "")?;
     n += capture_messages(&root.join("tests/data"), &corpus.join("decode"))?;
+    n += capture_messages(&root.join("tests/data/rockhopper"), &corpus.join("liveness"))?;
     println!("wrote {n} seed files under {}", corpus.display());
     Ok(())
 }

@@ -78,6 +78,22 @@ pub fn man_text(path: &[&str]) -> ManText {
             m.files = vec![("INVENTORY", "the TOML (or JSON) inventory of clusters, modes and members"), ("MANIFEST", "`qcd secret list --json` output collected from a member, with its exports record (rule QCD012)")];
             m.see_also = vec!["qcd-secret-list(1)"];
         }
+        ["probe"] => {
+            m.exit_status = Some("0: every target answered with a QCD token (from the active generation of --keyring, or the --secret-file secret, when given) and the cluster met --expect. 1: some target did not (no answer, no token, another secret, expectation not met). 2: error (bad target, refused address, unreadable keyring, no socket).");
+            m.extra = vec![(
+                "GENTLENESS",
+                "At most 9 packets per target: the liveness request (3 sends: 500 ms, 1 s, 2 s), the same SPIs again and other SPIs (2 sends each), IKE_SA_INIT (2 sends), at least 50 ms apart. A target that never answers takes at most 5.5 s; ICMP port or host unreachable ends a target at once. Broadcast, multicast and unspecified addresses are refused. The IKE_SA_INIT request leaves a half-open IKE SA on the responder until it times out.",
+            )];
+            m.see_also = vec!["qcd-respond(1)", "qcd-token-verify(1)", "qcd-audit(1)"];
+        }
+        ["respond"] => {
+            m.exit_status = Some("0: stopped by SIGINT or SIGTERM. 2: error (unreadable keyring, no generation in use, an address that cannot be bound).");
+            m.extra = vec![(
+                "SIGNALS",
+                "SIGHUP reloads the keyring (a keyring that cannot be read leaves the previous secrets in use, and says so in the log). SIGINT and SIGTERM stop it within 100 ms.",
+            )];
+            m.see_also = vec!["qcd-probe(1)", "qcd-secret-rotate(1)"];
+        }
         ["diagnose"] => {
             m.exit_status = Some("0: every IKE SA is healthy or recovered. 1: some IKE SA is not. 2: error, including a damaged capture.");
         }
@@ -251,7 +267,10 @@ fn environment(cmd: &clap::Command, path: &[&str]) -> Vec<(&'static str, &'stati
             "the keyring file when --keyring is not given",
         ));
     }
-    if matches!(top, None | Some("secret") | Some("token") | Some("audit")) {
+    if matches!(
+        top,
+        None | Some("secret") | Some("token") | Some("audit") | Some("probe") | Some("respond")
+    ) {
         v.push((
             "QCD_NOW",
             "pins \"now\" (RFC 3339, e.g. 2030-01-01T00:00:00Z) for what-if runs and tests: generation states, rotation ages and audit ages are computed as of that time",

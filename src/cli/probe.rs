@@ -47,7 +47,7 @@ pub struct ProbeArgs {
     /// The port of targets that name none; 4500 sends with the non-ESP marker.
     #[arg(long, default_value_t = 500, value_name = "PORT")]
     pub port: u16,
-    /// Send from this local port [default: an ephemeral one].
+    /// Send from this local port [default: an ephemeral one]; several targets are then probed one after another.
     #[arg(long, value_name = "PORT")]
     pub source_port: Option<u16>,
     /// Ask about this initiator SPI instead of a random one (same forms as `qcd token derive`).
@@ -161,7 +161,11 @@ pub fn run(a: ProbeArgs, out: &mut Output) -> anyhow::Result<Outcome> {
 
 fn render(out: &mut Output, t: &TargetReport) -> anyhow::Result<()> {
     let style = if t.ok() { Style::Good } else { Style::Bad };
-    let head = format!("{} ({}): {}", t.target, t.address, t.verdict.describe());
+    let head = if t.target == t.address {
+        format!("{}: {}", t.target, t.verdict.describe())
+    } else {
+        format!("{} ({}): {}", t.target, t.address, t.verdict.describe())
+    };
     let head = out.paint(style, &head).into_owned();
     out.answer(&head)?;
     if let (Some(len), Some(token)) = (t.token_len, &t.token) {
@@ -218,7 +222,10 @@ fn render(out: &mut Output, t: &TargetReport) -> anyhow::Result<()> {
     if let Some(ms) = t.rtt_ms {
         facts.push(format!("round trip {ms} ms"));
     }
-    facts.push(format!("{} packets sent", t.packets_sent));
+    facts.push(match t.packets_sent {
+        1 => "1 packet sent".to_string(),
+        n => format!("{n} packets sent"),
+    });
     out.line(&format!("  sent        {}", facts.join(", ")))?;
     for a in &t.advice {
         out.line(&format!("  what to do: {a}"))?;

@@ -13,7 +13,8 @@
 //! everything. At most [`exchange::Timing::max_packets`] (9) datagrams per
 //! target, paced; an ICMP error ends the target at once.
 //!
-//! [`run`] probes every target in parallel (one thread each) through a
+//! [`run`] probes every target in parallel (one thread each; one after
+//! another when the source port is fixed) through a
 //! [`transport::Connector`], so the plan and the verdict are tested without
 //! the network. Not here: argument parsing and rendering (the CLI), the
 //! maker side (`qcd::respond`).
@@ -461,28 +462,30 @@ pub fn run(request: &Request, connector: &dyn Connector) -> Result<Outcome, Prob
     if request.spis == request.other_spis {
         return Err(ProbeError::SameSpis);
     }
-    let results: Vec<Result<TargetReport, ProbeError>> = std::thread::scope(|s| {
-        let handles: Vec<_> = request
-            .targets
-            .iter()
-            .map(|t| {
-                s.spawn(move || {
-                    let mut transport =
-                        connector
-                            .connect(t.addr)
-                            .map_err(|source| ProbeError::Connect {
-                                target: t.name.clone(),
-                                source,
-                            })?;
-                    probe_target(t, transport.as_mut(), request)
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().expect("a probe thread panicked"))
-            .collect()
-    });
+    let one = |t: &Target| -> Result<TargetReport, ProbeError> {
+        let mut transport = connector
+            .connect(t.addr)
+            .map_err(|source| ProbeError::Connect {
+                target: t.name.clone(),
+                source,
+            })?;
+        probe_target(t, transport.as_mut(), request)
+    };
+    let results: Vec<Result<TargetReport, ProbeError>> = if connector.exclusive() {
+        request.targets.iter().map(one).collect()
+    } else {
+        std::thread::scope(|s| {
+            let handles: Vec<_> = request
+                .targets
+                .iter()
+                .map(|t| s.spawn(move || one(t)))
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().expect("a probe thread panicked"))
+                .collect()
+        })
+    };
     let targets = results.into_iter().collect::<Result<Vec<_>, _>>()?;
     let cluster = (targets.len() > 1).then(|| {
         let members: Vec<(String, Option<Vec<u8>>)> = targets
@@ -503,4 +506,187 @@ pub fn run(request: &Request, connector: &dyn Connector) -> Result<Outcome, Prob
         targets,
         cluster,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::VecDeque;
+    use std::net::SocketAddr;
+    use std::time::SystemTime;
+
+    use super::*;
+    use crate::respond::{Decision, Maker};
+    use crate::secret::keyring::Origin;
+    use crate::secret::{Keyring, SecretBytes};
+    use crate::token::{Profile, TokenSpec};
+
+    /// An in-process maker behind a scripted network.
+    struct Scripted {
+        maker: Maker,
+        nat_t: bool,
+        sent: Vec<Vec<u8>>,
+        queue: VecDeque<Received>,
+        /// Drop the n-th send (0-based).
+        drop: Option<usize>,
+        /// Before the answer to each send after the first, deliver again
+        /// the first answer (a late duplicate) with its token changed.
+        stale_first: bool,
+        icmp: Option<Unreachable>,
+    }
+
+    impl Scripted {
+        fn new(nat_t: bool) -> Scripted {
+            let now = SystemTime::now();
+            let keyring = Keyring::new(
+                SecretBytes::from_slice(&[5; 64]),
+                TokenSpec::new(Profile::HmacSha512),
+                now,
+                Origin::Imported,
+            );
+            Scripted {
+                maker: Maker::new(&keyring, now).unwrap(),
+                nat_t,
+                sent: Vec::new(),
+                queue: VecDeque::new(),
+                drop: None,
+                stale_first: false,
+                icmp: None,
+            }
+        }
+    }
+
+    impl Transport for Scripted {
+        fn send(&mut self, datagram: &[u8]) -> std::io::Result<Option<Unreachable>> {
+            let n = self.sent.len();
+            self.sent.push(datagram.to_vec());
+            if let Some(u) = self.icmp {
+                self.queue.push_back(Received::Unreachable(u));
+                return Ok(None);
+            }
+            if self.drop == Some(n) {
+                return Ok(None);
+            }
+            let from: SocketAddr = "192.0.2.1:500".parse().unwrap();
+            if let Decision::Answer { datagram, .. } = self.maker.answer(datagram, from, self.nat_t)
+            {
+                if self.stale_first && n > 0 {
+                    let first = self.sent[0].clone();
+                    if let Decision::Answer {
+                        datagram: mut old, ..
+                    } = self.maker.answer(&first, from, self.nat_t)
+                    {
+                        let last = old.len() - 1;
+                        old[last] ^= 0xff;
+                        self.queue.push_back(Received::Datagram(old));
+                    }
+                }
+                self.queue.push_back(Received::Datagram(datagram));
+            }
+            Ok(None)
+        }
+
+        fn recv(&mut self, _timeout: Duration) -> std::io::Result<Received> {
+            Ok(self.queue.pop_front().unwrap_or(Received::TimedOut))
+        }
+    }
+
+    fn request(port: u16) -> Request {
+        let mut r = Request::new(vec![
+            Target::resolve(&format!("192.0.2.1:{port}"), 500).unwrap()
+        ])
+        .unwrap();
+        r.timing = Timing {
+            initial_timeout: Duration::from_millis(5),
+            pace: Duration::ZERO,
+            ..Timing::default()
+        };
+        r
+    }
+
+    #[test]
+    fn a_maker_is_a_maker_on_both_ports() {
+        for (port, nat_t) in [(500, false), (4500, true)] {
+            let req = request(port);
+            let mut t = Scripted::new(nat_t);
+            let r = probe_target(&req.targets[0], &mut t, &req).unwrap();
+            assert_eq!(r.verdict, Verdict::QcdToken);
+            assert_eq!((r.stable, r.varies_with_spis), (Some(true), Some(true)));
+            assert_eq!(r.token_len, Some(64));
+            assert_eq!(
+                r.packets_sent, 5,
+                "3 answered questions, 2 unanswered IKE_SA_INIT"
+            );
+            assert!(t.sent.iter().all(|d| d.starts_with(&[0; 4]) == nat_t));
+            assert!(r.implementation.unwrap().contains("Rockhopper"));
+        }
+    }
+
+    #[test]
+    fn a_dropped_first_request_is_sent_again() {
+        let req = request(500);
+        let mut t = Scripted::new(false);
+        t.drop = Some(0);
+        let r = probe_target(&req.targets[0], &mut t, &req).unwrap();
+        assert_eq!(r.verdict, Verdict::QcdToken);
+        assert_eq!(
+            t.sent[0], t.sent[1],
+            "a retransmission is the same datagram"
+        );
+        assert_eq!(r.packets_sent, 6);
+    }
+
+    #[test]
+    fn answers_are_matched_by_message_id_not_order() {
+        // A late copy of the first answer, with another token, arrives
+        // before each later answer: it must not be taken for them.
+        let req = request(500);
+        let mut t = Scripted::new(false);
+        t.stale_first = true;
+        let r = probe_target(&req.targets[0], &mut t, &req).unwrap();
+        assert_eq!(r.stable, Some(true));
+        assert_eq!(r.varies_with_spis, Some(true));
+        assert_eq!(r.stray_datagrams, 2);
+    }
+
+    #[test]
+    fn icmp_ends_the_target_after_one_packet() {
+        let req = request(500);
+        let mut t = Scripted::new(false);
+        t.icmp = Some(Unreachable::Port);
+        let r = probe_target(&req.targets[0], &mut t, &req).unwrap();
+        assert_eq!(r.verdict, Verdict::PortUnreachable);
+        assert_eq!(r.packets_sent, 1);
+        assert!(!r.ok());
+    }
+
+    #[test]
+    fn default_budget_is_gentle() {
+        let t = Timing::default();
+        assert!(t.max_packets() <= 10);
+        assert_eq!(t.budget(t.first_tries), Duration::from_millis(3500));
+        assert!(t.silent_budget() <= Duration::from_millis(5500));
+    }
+
+    #[test]
+    fn the_keyring_verdict_is_the_outcome() {
+        let mut req = request(500);
+        let t = Scripted::new(false);
+        let other = SecretBytes::from_slice(&[6; 64]);
+        req.secrets = Some(KnownSecrets::single(
+            other,
+            TokenSpec::new(Profile::HmacSha512),
+        ));
+        let mut t = t;
+        let r = probe_target(&req.targets[0], &mut t, &req).unwrap();
+        assert_eq!(r.keyring_match, Some(false));
+        assert!(!r.ok());
+        req.secrets = Some(KnownSecrets::single(
+            SecretBytes::from_slice(&[5; 64]),
+            TokenSpec::new(Profile::HmacSha512),
+        ));
+        let mut t = Scripted::new(false);
+        let r = probe_target(&req.targets[0], &mut t, &req).unwrap();
+        assert_eq!(r.keyring_match, Some(true));
+        assert!(r.ok());
+    }
 }

@@ -54,6 +54,11 @@ pub trait Transport: Send {
 /// Opens transports to targets (the CLI's: UDP sockets).
 pub trait Connector: Sync {
     fn connect(&self, target: SocketAddr) -> io::Result<Box<dyn Transport>>;
+    /// Whether only one transport can be open at a time (a fixed source
+    /// port): targets are then probed one after another.
+    fn exclusive(&self) -> bool {
+        false
+    }
 }
 
 /// A connected UDP socket.
@@ -117,5 +122,9 @@ pub struct UdpConnector {
 impl Connector for UdpConnector {
     fn connect(&self, target: SocketAddr) -> io::Result<Box<dyn Transport>> {
         Ok(Box::new(UdpTransport::connect(target, self.source_port)?))
+    }
+
+    fn exclusive(&self) -> bool {
+        self.source_port != 0
     }
 }

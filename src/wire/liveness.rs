@@ -339,6 +339,47 @@ mod tests {
         );
     }
 
+    proptest::proptest! {
+        /// emit -> parse: any request with non-zero SPIs is answered, and the
+        /// answer reads back with the request's SPIs, message ID, exchange and tokens.
+        #[test]
+        fn request_and_reply_round_trip(
+            i in proptest::array::uniform8(1u8..),
+            r in proptest::array::uniform8(1u8..),
+            message_id: u32,
+            initiator: bool,
+            child_sa: bool,
+            body in proptest::collection::vec(proptest::num::u8::ANY, 0..200),
+            tokens in proptest::collection::vec(proptest::collection::vec(proptest::num::u8::ANY, 16..=128), 0..4),
+            nat_t: bool,
+        ) {
+            let spis = SpiPair::new(Spi(i), Spi(r));
+            let mut m = liveness_request(spis, message_id, body);
+            m.flags = if initiator { Flags::INITIATOR } else { Flags(0) };
+            if child_sa {
+                m.exchange = ExchangeType::CREATE_CHILD_SA;
+            }
+            let bytes = m.to_bytes().unwrap();
+            proptest::prop_assert_eq!(&MessageRepr::from_bytes(&bytes).unwrap(), &m);
+            let framed = frame(&bytes, nat_t);
+            let req = read_unknown_spi_request(unframe(&framed, nat_t).unwrap()).unwrap();
+            proptest::prop_assert_eq!(req.spis, spis);
+            proptest::prop_assert_eq!(req.message_id, message_id);
+            let refs: Vec<&[u8]> = tokens.iter().map(Vec::as_slice).collect();
+            let reply = qcd_reply(&req, &refs).to_bytes().unwrap();
+            let back = read_reply(&reply).unwrap();
+            proptest::prop_assert_eq!(back.spis, spis);
+            proptest::prop_assert_eq!(back.message_id, message_id);
+            proptest::prop_assert_eq!(back.exchange, m.exchange);
+            proptest::prop_assert_eq!(back.flags.initiator(), !initiator);
+            proptest::prop_assert!(back.flags.response());
+            let got: Vec<Vec<u8>> = back.tokens.into_iter().map(|t| t.data).collect();
+            proptest::prop_assert_eq!(got, tokens);
+            // A maker never answers its own answer.
+            proptest::prop_assert_eq!(read_unknown_spi_request(&reply), Err(Unanswered::Response));
+        }
+    }
+
     #[test]
     fn marker_framing() {
         let m = [1u8, 2, 3];
