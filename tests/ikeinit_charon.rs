@@ -325,6 +325,18 @@ fn cli_probe_auth_against_charon() {
     assert_eq!(j["qcd"], false);
     let table = std::fs::read_to_string(&keys).unwrap();
     assert!(table.starts_with(j["spi_i"].as_str().unwrap()), "{table}");
+    // what docs/probe.md says the gateway logs (charon's default level)
+    let log = charon.log();
+    for line in [
+        "authentication of 'probe.qcd.test' with pre-shared key successful",
+        "established between 10.99.0.2[gw.qcd.test]...10.99.0.1[probe.qcd.test]",
+        "received DELETE for IKE_SA gw[",
+        "IKE_SA deleted",
+        // the narrow selectors were accepted; only this kernel's missing XFRM refused the Child SA
+        "selected proposal: ESP:AES_GCM_16_256/NO_EXT_SEQ",
+    ] {
+        assert!(log.contains(line), "{line}: {log}");
+    }
     let text = tshark_with_table(&pcap, &table);
     // IKE_AUTH and the Delete, each way
     assert_eq!(text.matches("[correct]").count(), 4, "{text}");

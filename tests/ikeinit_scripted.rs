@@ -28,6 +28,7 @@ fn script(auth_token: Option<&[u8]>, after: Option<&[u8]>, silence: Duration) ->
         auth_token: auth_token.map(<[u8]>::to_vec),
         token_after_delete: after.map(<[u8]>::to_vec),
         silence,
+        cookie: false,
     }
 }
 
@@ -83,6 +84,18 @@ fn match_mismatch_and_no_token_in_auth() {
     assert_eq!(report.verdict, Verdict::NoTokenInAuth);
     assert_eq!(report.probes, 0, "nothing to compare: no liveness requests");
     assert!(r.seen().liveness.is_empty());
+}
+
+#[test]
+fn cookie_is_sent_back() {
+    let token = [0x42u8; 16];
+    let mut s = script(Some(&token), Some(&token), Duration::ZERO);
+    s.cookie = true;
+    let r = Responder::start(s);
+    let report = check(&r, PSK, DhGroup::CURVE_25519, quick()).unwrap();
+    assert_eq!(report.verdict, Verdict::Match);
+    // the first request without, the second with the COOKIE as first payload
+    assert_eq!(r.seen().init_requests, vec![false, true]);
 }
 
 #[test]

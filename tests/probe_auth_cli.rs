@@ -41,6 +41,7 @@ fn responder(auth: Option<&[u8]>, after: Option<&[u8]>, silence: Duration) -> Re
         auth_token: auth.map(<[u8]>::to_vec),
         token_after_delete: after.map(<[u8]>::to_vec),
         silence,
+        cookie: false,
     })
 }
 

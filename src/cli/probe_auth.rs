@@ -259,11 +259,11 @@ pub fn render(out: &mut Output, e: &E2eJson) -> anyhow::Result<()> {
     }
     match (&e.token_after_delete, e.wait_s) {
         (Some(t), Some(w)) => out.line(&format!(
-            "  after delete {t} (after {w:.1} s, {} requests)",
+            "  post-delete {t} (after {w:.1} s, {} request(s))",
             e.requests_after_delete
         ))?,
         _ if e.auth_token.is_some() => out.line(&format!(
-            "  after delete none ({} requests)",
+            "  post-delete none ({} request(s))",
             e.requests_after_delete
         ))?,
         _ => {}

@@ -42,11 +42,15 @@ pub struct Script {
     pub token_after_delete: Option<Vec<u8>>,
     /// How long after the Delete the liveness requests go unanswered.
     pub silence: Duration,
+    /// Ask for a COOKIE (RFC 7296 §2.6) before answering IKE_SA_INIT.
+    pub cookie: bool,
 }
 
 /// What the responder saw.
 #[derive(Debug, Default, Clone)]
 pub struct Seen {
+    /// IKE_SA_INIT requests, and whether each began with the COOKIE asked for.
+    pub init_requests: Vec<bool>,
     pub initiator_auth_ok: Option<bool>,
     pub idi: Option<IdRepr>,
     pub child_sa_proposed: bool,
@@ -81,6 +85,25 @@ struct Sa {
 }
 
 const SUITE_ENCR_BITS: u16 = 256;
+const COOKIE: [u8; 16] = [0xc0; 16];
+
+fn cookie_please(msg: &[u8]) -> Vec<u8> {
+    let h = Header::new_checked(msg).unwrap();
+    MessageRepr {
+        spi_i: h.spi_i(),
+        spi_r: Spi([0; 8]),
+        exchange: ExchangeType::IKE_SA_INIT,
+        flags: Flags::RESPONSE,
+        message_id: 0,
+        payloads: vec![PayloadRepr::notify(NotifyRepr::new(
+            0,
+            NotifyType::COOKIE,
+            COOKIE.to_vec(),
+        ))],
+    }
+    .to_bytes()
+    .unwrap()
+}
 
 impl Responder {
     pub fn start(script: Script) -> Responder {
@@ -124,9 +147,20 @@ fn serve(socket: UdpSocket, script: Script, seen: Arc<Mutex<Seen>>, stop: Arc<Mu
         }
         let reply = match (h.exchange_type(), h.message_id()) {
             (ExchangeType::IKE_SA_INIT, 0) => {
-                let (s, reply) = init(&msg);
-                sa = Some(s);
-                Some(reply)
+                let list = payloads(&msg);
+                let with_cookie = list.first().is_some_and(|(t, b)| {
+                    *t == PayloadType::NOTIFY
+                        && b[2..4] == NotifyType::COOKIE.0.to_be_bytes()
+                        && b[4..] == COOKIE
+                });
+                seen.lock().unwrap().init_requests.push(with_cookie);
+                if script.cookie && !with_cookie {
+                    Some(cookie_please(&msg))
+                } else {
+                    let (s, reply) = init(&msg);
+                    sa = Some(s);
+                    Some(reply)
+                }
             }
             (ExchangeType::IKE_AUTH, 1) => sa.as_ref().map(|s| auth(&script, s, &msg, &seen)),
             (ExchangeType::INFORMATIONAL, 2) => sa.as_ref().map(|s| {
