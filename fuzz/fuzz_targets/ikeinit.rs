@@ -49,10 +49,18 @@ fn init_response(init: &Initiator) -> (Vec<u8>, IkeKeys) {
         group: DhGroup::CURVE_25519,
     };
     let responder = KeyShare::from_private(DhGroup::CURVE_25519, &[5; 32]).unwrap();
-    let initiator_public = KeyShare::from_private(DhGroup::CURVE_25519, &[3; 32]).unwrap().public_value();
+    let initiator_public = KeyShare::from_private(DhGroup::CURVE_25519, &[3; 32])
+        .unwrap()
+        .public_value();
     let shared = responder.shared_secret(&initiator_public).unwrap();
     let _ = init;
-    let keys = IkeKeys::derive(suite, SpiPair::new(SPI_I, SPI_R), &[4; 32], &[6; 32], shared.expose());
+    let keys = IkeKeys::derive(
+        suite,
+        SpiPair::new(SPI_I, SPI_R),
+        &[4; 32],
+        &[6; 32],
+        shared.expose(),
+    );
     let sa = SaRepr {
         proposals: vec![ProposalRepr {
             number: 1,
@@ -109,14 +117,22 @@ fuzz_target!(|data: &[u8]| {
     if let Some((&first, inner)) = data.split_first() {
         let mut i = initiator();
         let (response, keys) = init_response(&i);
-        assert!(matches!(i.handle(&response), Ok(Progress::Send)), "a valid IKE_SA_INIT response");
+        assert!(
+            matches!(i.handle(&response), Ok(Progress::Send)),
+            "a valid IKE_SA_INIT response"
+        );
         let sa = keys.sa_keys();
         let body = body_len(sa.encr, sa.integ, inner.len());
         let total = HEADER_LEN + GENERIC_HEADER_LEN + body;
         let mut prefix = Vec::with_capacity(HEADER_LEN + GENERIC_HEADER_LEN);
         prefix.extend_from_slice(&SPI_I.0);
         prefix.extend_from_slice(&SPI_R.0);
-        prefix.extend_from_slice(&[PayloadType::SK.0, 0x20, ExchangeType::IKE_AUTH.0, Flags::RESPONSE.0]);
+        prefix.extend_from_slice(&[
+            PayloadType::SK.0,
+            0x20,
+            ExchangeType::IKE_AUTH.0,
+            Flags::RESPONSE.0,
+        ]);
         prefix.extend_from_slice(&1u32.to_be_bytes());
         prefix.extend_from_slice(&(total as u32).to_be_bytes());
         prefix.extend_from_slice(&[first, 0]);
