@@ -38,10 +38,20 @@ fn check(
     group: DhGroup,
     options: Options,
 ) -> Result<E2eReport, InitError> {
+    check_peer(r, psk, group, options, "fqdn:gw.scripted.test")
+}
+
+fn check_peer(
+    r: &Responder,
+    psk: &[u8],
+    group: DhGroup,
+    options: Options,
+    peer_id: &str,
+) -> Result<E2eReport, InitError> {
     let config = Config {
         psk: SecretBytes::from_slice(psk),
         id: parse_identity("email:probe@scripted.test").unwrap(),
-        peer_id: Some(parse_identity("fqdn:gw.scripted.test").unwrap()),
+        peer_id: Some(parse_identity(peer_id).unwrap()),
         group,
         local: "127.0.0.1".parse().unwrap(),
         remote: r.addr.ip(),
@@ -84,6 +94,27 @@ fn match_mismatch_and_no_token_in_auth() {
     assert_eq!(report.verdict, Verdict::NoTokenInAuth);
     assert_eq!(report.probes, 0, "nothing to compare: no liveness requests");
     assert!(r.seen().liveness.is_empty());
+}
+
+/// A gateway that authenticates (with the right PSK) as another identity
+/// than --peer-id: a clear error naming both.
+#[test]
+fn another_peer_identity_is_refused() {
+    let r = Responder::start(script(Some(&[1; 32]), None, Duration::ZERO));
+    let e = check_peer(
+        &r,
+        PSK,
+        DhGroup::CURVE_25519,
+        quick(),
+        "fqdn:other.scripted.test",
+    )
+    .unwrap_err();
+    assert!(matches!(e, InitError::WrongPeerId { .. }), "{e}");
+    let text = e.to_string();
+    assert!(
+        text.contains("fqdn:gw.scripted.test") && text.contains("fqdn:other.scripted.test"),
+        "{text}"
+    );
 }
 
 #[test]
