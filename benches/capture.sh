@@ -4,7 +4,7 @@
 # (1400-byte ESP packets with 300 IKE messages, 1 GiB by default), read from
 # the page cache; best of 3 wall-clock times (and the CPU time, user + system,
 # of that run: steadier than wall time on a shared machine), peak RSS from
-# /usr/bin/time -v. `QCD_MMAP=1` measures qcd's memory-mapped path (plain reads are the default).
+# /usr/bin/time -v.
 #
 #   benches/capture.sh [SIZE] [pcap|pcapng] [DIR]      e.g. benches/capture.sh 1G pcap
 #
@@ -42,7 +42,6 @@ measure "cat FILE > /dev/null" sh -c 'cat "$1" > /dev/null' sh "$file"
 measure "qcd decode --summary FILE" "$qcd" decode --summary "$file"
 measure "qcd decode --json FILE > /dev/null" "$qcd" --json decode "$file"
 echo "qcd IKE messages: $(wc -l < "$dir/out.txt")"
-measure "QCD_MMAP=1 qcd decode --summary FILE" env QCD_MMAP=1 "$qcd" decode --summary "$file"
 if command -v tshark > /dev/null; then
     measure "tshark -r FILE -Y isakmp" tshark -r "$file" -Y isakmp
     echo "tshark isakmp frames: $(wc -l < "$dir/out.txt")"

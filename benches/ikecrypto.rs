@@ -4,7 +4,7 @@
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
 use qcd::ikecrypto::{body_len, decrypt, encrypt, EncrAlg, IntegAlg, SaKeys};
-use qcd::secret::SecretBytes;
+use qcd::secretmem::SecretBytes;
 use qcd::spi::SpiPair;
 
 fn keys(encr: EncrAlg, integ: IntegAlg) -> SaKeys {

@@ -49,6 +49,7 @@ fn scan(path: &str, esp_events: bool) -> i32 {
                 ike_bytes += d.payload.len() as u64;
             }
             Event::Esp { .. } => esp += 1,
+            Event::Icmp { .. } => {}
             Event::Warning(w) => {
                 warnings += 1;
                 if warnings <= 20 {

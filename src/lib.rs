@@ -22,6 +22,8 @@
 //! - [`probe`]: asks live gateways for their token (on `wire`, `token`, `secret`).
 //! - [`respond`]: a QCD token maker for labs and tests (on `wire`, `token`, `secret`).
 
+#![forbid(unsafe_code)]
+
 pub mod audit;
 pub mod capture;
 pub mod decode;
@@ -35,6 +37,7 @@ pub mod probe;
 pub mod report;
 pub mod respond;
 pub mod secret;
+pub mod secretmem;
 pub mod spi;
 pub mod timefmt;
 pub mod token;

@@ -5,9 +5,6 @@
 //! (NDJSON), otherwise the command renders text or a table. Nothing here knows
 //! about IKE.
 
-pub mod grid;
-pub mod json;
-
 use std::io::{self, IsTerminal, Write};
 
 use serde::Serialize;
@@ -79,33 +76,14 @@ impl Output {
         )
     }
 
-    /// Writes one JSON object on its own line, byte for byte what
-    /// serde_json writes ([`json::write_line`]). Lines are serialized into
-    /// one reused buffer (serde writes many small pieces) and handed to the
-    /// output [`JSON_BATCH`] bytes at a time, which the output's own buffer
-    /// passes through without a copy. Every other write, [`Output::flush`]
-    /// and dropping the output write the pending lines first.
+    /// Writes one JSON object on its own line (serde_json's compact form),
+    /// through the output's buffer. A value that cannot be written (serde
+    /// refuses it) leaves nothing behind.
     pub fn json_line<T: Serialize + ?Sized>(&mut self, value: &T) -> io::Result<()> {
-        json::write_line(&mut self.json_buf, value).map_err(io::Error::from)?;
-        self.json_buf.push(b'\n');
-        if self.json_buf.len() >= JSON_BATCH {
-            self.write_json()?;
-        }
-        Ok(())
-    }
-
-    /// Writes the pending JSON lines.
-    fn write_json(&mut self) -> io::Result<()> {
-        if self.json_buf.is_empty() {
-            return Ok(());
-        }
-        let written = self.out.write_all(&self.json_buf);
         self.json_buf.clear();
-        // A huge line does not keep its buffer for the rest of the run.
-        if self.json_buf.capacity() > 1 << 20 {
-            self.json_buf = Vec::new();
-        }
-        written
+        serde_json::to_writer(&mut self.json_buf, value).map_err(io::Error::from)?;
+        self.json_buf.push(b'\n');
+        self.out.write_all(&self.json_buf)
     }
 
     /// Writes a line of human text unless `--quiet`.
@@ -113,22 +91,18 @@ impl Output {
         if self.quiet {
             return Ok(());
         }
-        self.write_json()?;
         self.out.write_all(text.as_bytes())?;
         self.out.write_all(b"\n")
     }
 
     /// Writes a line of human text even with `--quiet`: the command's answer itself.
     pub fn answer(&mut self, text: &str) -> io::Result<()> {
-        self.write_json()?;
         self.out.write_all(text.as_bytes())?;
         self.out.write_all(b"\n")
     }
 
-    /// The raw writer, for commands that stream (batch modes, exports),
-    /// after the pending JSON lines.
+    /// The raw writer, for commands that stream (batch modes, exports).
     pub fn writer(&mut self) -> io::Result<&mut dyn Write> {
-        self.write_json()?;
         Ok(&mut self.out)
     }
 
@@ -187,21 +161,7 @@ impl Output {
     }
 
     pub fn flush(&mut self) -> io::Result<()> {
-        self.write_json()?;
         self.out.flush()
-    }
-}
-
-/// How many bytes of JSON lines [`Output::json_line`] gathers before
-/// writing them: the capacity of std's `BufWriter`, which passes a write
-/// that large straight through.
-pub const JSON_BATCH: usize = 8 * 1024;
-
-impl Drop for Output {
-    /// Lines still pending are written (an error here has no one to go to:
-    /// the commands flush, and see it, before they end).
-    fn drop(&mut self) {
-        let _ = self.write_json();
     }
 }
 
@@ -264,10 +224,9 @@ mod tests {
         assert_eq!(buf.text(), "{\"a\":1}\n{\"b\":[1,2]}\n");
     }
 
-    /// Batched JSON lines keep their place among other writes, are written
-    /// once a batch is full, and are not lost when the output is dropped.
+    /// JSON lines keep their place among other writes.
     #[test]
-    fn json_batches_keep_order_and_are_not_lost() {
+    fn json_lines_keep_order() {
         let (mut out, buf) = output(true, false, false);
         out.json_line(&1).unwrap();
         out.answer("two").unwrap();
@@ -276,14 +235,8 @@ mod tests {
         out.json_line(&5).unwrap();
         out.writer().unwrap().write_all(b"six\n").unwrap();
         out.json_line(&7).unwrap();
-        assert_eq!(buf.text(), "1\ntwo\n3\nfour\n5\nsix\n");
-        // A full batch goes out without a flush.
-        let long = "x".repeat(JSON_BATCH);
-        out.json_line(&long).unwrap();
-        assert_eq!(buf.text().lines().count(), 8);
-        out.json_line(&9).unwrap();
-        drop(out);
-        assert!(buf.text().ends_with("\n9\n"), "{}", buf.text());
+        out.flush().unwrap();
+        assert_eq!(buf.text(), "1\ntwo\n3\nfour\n5\nsix\n7\n");
     }
 
     /// A write error (a closed pipe) reaches the caller.
@@ -299,11 +252,8 @@ mod tests {
             }
         }
         let mut out = Output::new(true, false, false, Box::new(Closed));
-        out.json_line(&1).unwrap();
-        assert_eq!(out.flush().unwrap_err().kind(), io::ErrorKind::BrokenPipe);
-        let big = "x".repeat(JSON_BATCH);
         assert_eq!(
-            out.json_line(&big).unwrap_err().kind(),
+            out.json_line(&1).unwrap_err().kind(),
             io::ErrorKind::BrokenPipe
         );
     }

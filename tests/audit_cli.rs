@@ -10,7 +10,8 @@ use predicates::prelude::*;
 
 use qcd::secret::keyring::Origin;
 use qcd::secret::store::{self, FileInfo};
-use qcd::secret::{Keyring, Manifest, SecretBytes};
+use qcd::secret::{Keyring, Manifest};
+use qcd::secretmem::SecretBytes;
 use qcd::timefmt;
 use qcd::token::TokenSpec;
 

@@ -11,7 +11,6 @@ mod common;
 
 use common::*;
 use qcd::capture::write::ip_udp;
-use qcd::capture::{CaptureReader, Event, Options};
 use std::process::Command;
 
 /// One pcapng block: type, total length, body (padded to 4), total length.
@@ -201,48 +200,6 @@ fn invalid_lengths_are_still_damage() {
             r.warnings
         );
     }
-}
-
-/// The same through the memory-mapped file reader and the CLI.
-#[test]
-fn mapped_reader_and_cli_skip_them_too() {
-    let dir = tempfile::tempdir().unwrap();
-    let (bytes, n) = capture(false, &unknown_blocks(false));
-    let path = dir.path().join("unknown.pcapng");
-    std::fs::write(&path, &bytes).unwrap();
-    let mut r = CaptureReader::open(
-        &path,
-        Options {
-            map: true,
-            ..Options::default()
-        },
-    )
-    .unwrap();
-    assert!(r.is_mapped());
-    let mut frames = Vec::new();
-    while let Some(ev) = r.next_event() {
-        match ev {
-            Event::Ike(d) => frames.push(d.frame),
-            Event::Warning(w) => panic!("{w}"),
-            Event::Esp { .. } => {}
-        }
-    }
-    assert_eq!(frames, (1..=u64::from(n)).collect::<Vec<_>>());
-    let out = Command::new(env!("CARGO_BIN_EXE_qcd"))
-        .args(["decode", "--json"])
-        .arg(&path)
-        .output()
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert_eq!(
-        String::from_utf8_lossy(&out.stdout).lines().count(),
-        n as usize
-    );
 }
 
 /// tshark reads the same frames, numbered the same (Packet Blocks count,

@@ -16,7 +16,7 @@ use std::process::Command;
 
 use qcd::ikecrypto::keytable::wireshark_line;
 use qcd::ikecrypto::{seal, EncrAlg, IntegAlg, SaKeys, SealHeader};
-use qcd::secret::SecretBytes;
+use qcd::secretmem::SecretBytes;
 use qcd::spi::{Spi, SpiPair};
 use qcd::wire::{ExchangeType, Flags, NotifyRepr, NotifyType, PayloadRepr};
 use sha2::{Digest, Sha256};

@@ -24,7 +24,7 @@ use qcd::ikecrypto::keytable::wireshark_line;
 use qcd::ikeinit::identity::identity_text;
 use qcd::ikeinit::{e2e, parse_identity, ChildOutcome, Config, E2eReport, Options, Verdict};
 use qcd::probe::UdpTransport;
-use qcd::secret::SecretBytes;
+use qcd::secretmem::SecretBytes;
 use qcd::wire::DhGroup;
 
 const PSK: &str = "qcd-test-psk-not-secret";

@@ -16,7 +16,7 @@ use qcd::ikeinit::{
     e2e, parse_identity, ChildOutcome, Config, E2eReport, InitError, Options, Verdict,
 };
 use qcd::probe::UdpTransport;
-use qcd::secret::SecretBytes;
+use qcd::secretmem::SecretBytes;
 use qcd::wire::DhGroup;
 
 const PSK: &[u8] = b"scripted-psk";

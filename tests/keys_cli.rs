@@ -186,7 +186,7 @@ fn ignore_icv_shows_what_tshark_shows() {
 fn unchecked_icv_is_reported() {
     use qcd::ikecrypto::keytable::wireshark_line;
     use qcd::ikecrypto::{seal, EncrAlg, IntegAlg, SaKeys, SealHeader};
-    use qcd::secret::SecretBytes;
+    use qcd::secretmem::SecretBytes;
     use qcd::spi::{Spi, SpiPair};
     use qcd::wire::{ExchangeType, Flags, NotifyRepr, NotifyType, PayloadRepr};
     let keys = SaKeys::new(

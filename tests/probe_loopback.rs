@@ -450,11 +450,10 @@ fn icmp_port_unreachable_is_said_at_once() {
     let t = &lines[0];
     assert_eq!(t["verdict"], "port-unreachable");
     assert_eq!(t["qcd"], false);
+    // One packet: no resend (it would come after the first 500 ms wait) and no
+    // IKE_SA_INIT. The time is a coarse bound on the whole run, process start included.
     assert_eq!(t["packets_sent"], 1);
-    assert!(
-        took < Duration::from_millis(450),
-        "took {took:?}: not at once"
-    );
+    assert!(took < Duration::from_secs(2), "took {took:?}: not at once");
 }
 
 #[test]

@@ -13,7 +13,8 @@ use std::time::SystemTime;
 use qcd::capture::{CaptureReader, Event, Options};
 use qcd::respond::{Decision, Maker};
 use qcd::secret::keyring::Origin;
-use qcd::secret::{Keyring, SecretBytes};
+use qcd::secret::Keyring;
+use qcd::secretmem::SecretBytes;
 use qcd::token::{Profile, TokenSpec};
 use qcd::wire::liveness;
 

@@ -1003,7 +1003,8 @@ fn spis_as_operators_copy_them() {
 }
 
 /// Issue 12, item 19: a gateway's secret is bounded (1024 bytes decoded,
-/// 64 KiB of text) on stdin and in a file.
+/// 16 KiB of text) on stdin and in a file. Issue 24: by the keyring's one
+/// policy, 16 to 1024 bytes, so a 15-byte secret file is refused too.
 #[test]
 fn secret_files_are_bounded() {
     let e = Env::new();
@@ -1035,7 +1036,24 @@ fn secret_files_are_bounded() {
     assert_eq!(o.status.code(), Some(2));
     let err = String::from_utf8(o.stderr).unwrap();
     assert!(
-        err.contains("has 1025 bytes: a QCD secret is at most 1024 bytes"),
+        err.contains("is 1025 bytes: QCD secrets must be 16 to 1024 bytes"),
+        "{err}"
+    );
+    let short = e.write_private("short.key", &[7u8; 15]);
+    let o = e
+        .qcd(
+            NOW,
+            &args(short.to_str().unwrap(), "raw")
+                .iter()
+                .map(String::as_str)
+                .collect::<Vec<_>>(),
+        )
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8(o.stderr).unwrap();
+    assert!(
+        err.contains("is 15 bytes: QCD secrets must be 16 to 1024 bytes"),
         "{err}"
     );
     let ok = e.write_private("ok.key", &[7u8; 1024]);
@@ -1062,7 +1080,7 @@ fn secret_files_are_bounded() {
     assert_eq!(o.status.code(), Some(2));
     let err = String::from_utf8(o.stderr).unwrap();
     assert!(
-        err.contains("the secret in stdin is longer than 65536 bytes"),
+        err.contains("stdin is 16385 bytes, over the 16 KiB limit for a secret file"),
         "{err}"
     );
 }

@@ -4,7 +4,8 @@
 
 use std::net::IpAddr;
 
-use qcd::secret::{SecretBytes, State};
+use qcd::secret::State;
+use qcd::secretmem::SecretBytes;
 use qcd::spi::{Spi, SpiPair};
 use qcd::token::{derive, verify, Candidate, Profile, TokenInput, TokenSpec};
 use serde::Deserialize;

@@ -22,7 +22,8 @@ use qcd::capture::write::{
 use qcd::capture::{Precision, Timestamp};
 use qcd::encoding::decode_hex_lenient;
 use qcd::secret::store::FileInfo;
-use qcd::secret::{Keyring, Manifest, Origin, SecretBytes};
+use qcd::secret::{Keyring, Manifest, Origin};
+use qcd::secretmem::SecretBytes;
 use qcd::token::{Profile, TokenSpec};
 
 /// Every IKE message of every capture under `dir` (real traffic from

@@ -1,5 +1,6 @@
 //! Fuzzes the capture reader (pcap and pcapng through `pcap-parser`, link
-//! layers, IP reassembly, NAT-T framing, ESP accounting): on any file,
+//! layers, IP reassembly, NAT-T framing, ESP accounting, ICMP errors
+//! quoting IKE or ESP): on any file,
 //! `CaptureReader::new` and draining `next_event` never panic and end
 //! (libFuzzer's -timeout catches a loop), memory stays bounded (run with
 //! -rss_limit_mb=2048), and the counters agree with the events handed out.
@@ -44,7 +45,7 @@ fn drain<R: Read>(input: R, opts: Options) {
                 ike += 1;
                 assert!(d.payload.len() <= 65535, "a UDP payload over 64 KiB");
             }
-            Event::Esp { .. } => {}
+            Event::Esp { .. } | Event::Icmp { .. } => {}
             Event::Warning(w) => {
                 warnings += 1;
                 let _ = w.to_string();
@@ -64,10 +65,17 @@ fuzz_target!(|data: &[u8]| {
     // allocation per run; and ESP events on, to drive that path too.
     let opts = || Options {
         esp_events: true,
+        icmp_events: true,
         buffer_size: 0,
         ..Options::default()
     };
     drain(Cursor::new(data), opts());
+    // The ICMP error parser on its own (ICMPv4 and ICMPv6 readings).
+    for v6 in [false, true] {
+        if let Some(e) = qcd::capture::icmp::quoted_error(v6, data, |p| p == 500 || p == 4500) {
+            assert!(e.quoted_esp || e.quoted_src.port() != 0 || e.quoted_dst.port() != 0);
+        }
+    }
     drain(
         Trickle {
             data,

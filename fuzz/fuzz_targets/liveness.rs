@@ -15,7 +15,8 @@ use std::time::{Duration, SystemTime};
 use libfuzzer_sys::fuzz_target;
 use qcd::respond::{Decision, Maker};
 use qcd::secret::keyring::Origin;
-use qcd::secret::{Keyring, SecretBytes};
+use qcd::secret::Keyring;
+use qcd::secretmem::SecretBytes;
 use qcd::token::{Profile, TokenSpec};
 use qcd::wire::{init_probe, liveness};
 

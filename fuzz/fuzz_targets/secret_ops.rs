@@ -14,7 +14,7 @@ use std::time::Duration;
 use libfuzzer_sys::fuzz_target;
 use qcd::secret::ops::{self, Placement, SpecRequest};
 use qcd::secret::store::{self, LoadOptions};
-use qcd::secret::SecretBytes;
+use qcd::secretmem::SecretBytes;
 
 /// "now" for the run: ordinary days, and the edge of what qcd can store.
 const CLOCKS: [&str; 4] = [

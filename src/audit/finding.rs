@@ -1,12 +1,14 @@
 //! What an audit rule reports: a [`Finding`] with a stable rule id, a
-//! [`Severity`], the cluster and members concerned, and three sentences for
-//! the operator (what is wrong, why it matters, how to fix it). Findings are
-//! plain data, rendered by the CLI as a table or NDJSON; they never carry a
-//! secret, only fingerprints and generation ids.
+//! [`Severity`], the cluster and members concerned, and what the operator
+//! reads (what is wrong, why it matters) and does (the [`Fix`]: steps of
+//! text and commands to run). Findings are plain data, rendered as a table
+//! ([`super::text`]) or NDJSON; they never carry a secret, only fingerprints
+//! and generation ids.
 
 use std::fmt;
 
-use serde::Serialize;
+use serde::ser::SerializeMap;
+use serde::{Serialize, Serializer};
 
 /// How bad a finding is. Ordered: `Info < Low < Medium < High`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -67,16 +69,93 @@ pub struct Finding {
     pub message: String,
     /// Why it matters: the failure or attack it allows.
     pub why: String,
-    /// How to fix it: the qcd command(s) to run, each between backquotes.
-    pub fix: String,
-    /// The commands quoted in `fix`, in order (to run them without parsing `fix`).
-    pub commands: Vec<String>,
+    /// How to fix it. In JSON, two keys: `fix`, the text with each command
+    /// between backquotes, and `commands`, the commands in order (to run
+    /// them without parsing `fix`).
+    #[serde(flatten)]
+    pub fix: Fix,
     /// The generations concerned, when the finding is about particular ones.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub generations: Vec<GenerationRef>,
     /// The fingerprint concerned, when the finding is about one secret.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fingerprint: Option<String>,
+}
+
+/// One step of a fix: words for the operator, or a command to run whole.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FixStep {
+    Text(String),
+    Command(String),
+}
+
+/// How to fix a finding: text and commands, in reading order.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Fix {
+    pub steps: Vec<FixStep>,
+}
+
+impl Fix {
+    /// The fix written as text with each command between backquotes
+    /// (`on gw1: \`qcd secret prune -k K\``), as the rules compose it.
+    pub fn from_marked(text: &str) -> Fix {
+        let pieces: Vec<&str> = text.split('`').collect();
+        // An odd number of backquotes (one in a member name or path):
+        // the last one opens no command.
+        let balanced = pieces.len() % 2 == 1;
+        let last = pieces.len() - 1;
+        let steps = pieces
+            .iter()
+            .enumerate()
+            .filter(|(i, piece)| i % 2 == 1 || !piece.is_empty())
+            .map(|(i, piece)| match (i % 2 == 1, i == last && !balanced) {
+                (true, false) => FixStep::Command(piece.to_string()),
+                (true, true) => FixStep::Text(format!("`{piece}")),
+                (false, _) => FixStep::Text(piece.to_string()),
+            })
+            .collect();
+        Fix { steps }
+    }
+
+    /// The text, each command between backquotes.
+    pub fn text(&self) -> String {
+        let mut s = String::new();
+        for step in &self.steps {
+            match step {
+                FixStep::Text(t) => s.push_str(t),
+                FixStep::Command(c) => {
+                    s.push('`');
+                    s.push_str(c);
+                    s.push('`');
+                }
+            }
+        }
+        s
+    }
+
+    /// The commands, in order.
+    pub fn commands(&self) -> impl Iterator<Item = &str> {
+        self.steps.iter().filter_map(|s| match s {
+            FixStep::Command(c) if !c.is_empty() => Some(c.as_str()),
+            _ => None,
+        })
+    }
+}
+
+impl fmt::Display for Fix {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.text())
+    }
+}
+
+/// `"fix": TEXT, "commands": [...]`, flattened into the finding.
+impl Serialize for Fix {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(Some(2))?;
+        m.serialize_entry("fix", &self.text())?;
+        m.serialize_entry("commands", &self.commands().collect::<Vec<_>>())?;
+        m.end()
+    }
 }
 
 #[cfg(test)]
@@ -100,8 +179,7 @@ mod tests {
             members: vec!["gw1".into()],
             message: "m".into(),
             why: "w".into(),
-            fix: "f".into(),
-            commands: vec![],
+            fix: Fix::from_marked("f"),
             generations: vec![],
             fingerprint: None,
         };
@@ -111,5 +189,40 @@ mod tests {
             serde_json::json!({"id": "QCD005", "severity": "high", "cluster": "c",
                 "members": ["gw1"], "message": "m", "why": "w", "fix": "f", "commands": []})
         );
+        // Key order as documented, the fix's two keys in place.
+        let text = serde_json::to_string(&f).unwrap();
+        assert!(
+            text.starts_with(r#"{"id":"QCD005","severity":"high","cluster":"c","members":["gw1"],"message":"m","why":"w","fix":"f","commands":[]}"#),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn fixes_are_steps_and_keep_their_text() {
+        for marked in [
+            "on gw1: `qcd secret prune -k K`",
+            "`a`; `b`, then c",
+            "plain",
+            "",
+            "empty `` command",
+            "unbalanced `x` and `y",
+            "`",
+        ] {
+            assert_eq!(Fix::from_marked(marked).text(), marked);
+        }
+        let f = Fix::from_marked("on gw1: `qcd a`; on gw2: `qcd b`.");
+        assert_eq!(
+            f.steps,
+            [
+                FixStep::Text("on gw1: ".into()),
+                FixStep::Command("qcd a".into()),
+                FixStep::Text("; on gw2: ".into()),
+                FixStep::Command("qcd b".into()),
+                FixStep::Text(".".into()),
+            ]
+        );
+        assert_eq!(f.commands().collect::<Vec<_>>(), ["qcd a", "qcd b"]);
+        let v = serde_json::to_value(&f).unwrap();
+        assert_eq!(v["commands"][1], "qcd b");
     }
 }

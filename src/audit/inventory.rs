@@ -28,10 +28,10 @@ use std::time::{Duration, SystemTime};
 
 use serde::Deserialize;
 
-use crate::secret::keyring::State;
 use crate::secret::manifest::{MANIFEST_FORMAT, MANIFEST_VERSION};
 use crate::secret::store::{self, LoadOptions};
 use crate::secret::Manifest;
+use crate::secret::State;
 use crate::timefmt;
 
 /// Default `max_age`: rotate at least yearly.

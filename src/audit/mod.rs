@@ -11,14 +11,16 @@
 //!   and loading each member — a keyring read here, or the manifest
 //!   (`qcd secret list --json`) collected from the gateway — into a [`Manifest`](crate::secret::Manifest).
 //! - [`rules`]: one pure function per rule id (QCD001…QCD011) over loaded clusters.
-//! - [`finding`]: the result type, rendered by the CLI as a table or NDJSON.
+//! - [`finding`]: the result type, with its typed fix steps, printed as NDJSON.
+//! - [`text`]: the findings as a table, and the tally that decides the exit status.
 //!
 //! Not for changing keyrings: the fixes are `qcd secret` commands the findings name.
 
 pub mod finding;
 pub mod inventory;
 pub mod rules;
+pub mod text;
 
-pub use finding::{Finding, GenerationRef, Severity};
+pub use finding::{Finding, Fix, FixStep, GenerationRef, Severity};
 pub use inventory::{Cluster, Inventory, InventoryError, Member, Mode, Policy, Source};
 pub use rules::audit;

@@ -28,11 +28,11 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::time::{Duration, SystemTime};
 
-use super::finding::{Finding, GenerationRef, Severity};
+use super::finding::{Finding, Fix, GenerationRef, Severity};
 use super::inventory::{Cluster, Member};
-use crate::secret::keyring::State;
 use crate::secret::manifest::GenerationMeta;
 use crate::secret::target::Target;
+use crate::secret::State;
 use crate::timefmt;
 use crate::token::profile::{MAX_TOKEN_LEN, MIN_TOKEN_LEN};
 use crate::token::Profile;
@@ -115,9 +115,6 @@ pub fn audit(clusters: &[Cluster], now: SystemTime) -> Vec<Finding> {
         out.extend(qcd012(c));
     }
     out.extend(qcd006(clusters));
-    for f in &mut out {
-        f.commands = commands_of(&f.fix);
-    }
     out.sort_by(|a, b| {
         b.severity
             .cmp(&a.severity)
@@ -134,16 +131,6 @@ pub fn audit(clusters: &[Cluster], now: SystemTime) -> Vec<Finding> {
 /// QCD003 report one by one; past it, one finding covers them all (each
 /// would name most members, so N secrets would cost N² text).
 pub const GROUP_LIMIT: usize = 4;
-
-/// The commands quoted in a fix (between backquotes), in order.
-pub fn commands_of(fix: &str) -> Vec<String> {
-    fix.split('`')
-        .skip(1)
-        .step_by(2)
-        .filter(|c| !c.is_empty())
-        .map(str::to_string)
-        .collect()
-}
 
 /// Per-member findings of one hot-standby cluster about one shared secret
 /// (same rule, severity and fingerprint) become one finding: its members
@@ -306,8 +293,7 @@ fn finding(
         members,
         message,
         why: why.to_string(),
-        commands: commands_of(&fix),
-        fix,
+        fix: Fix::from_marked(&fix),
         generations: Vec::new(),
         fingerprint: None,
     }

@@ -3,7 +3,6 @@
 
 use super::defrag::{Defragmenter, FragKey, Fragment};
 use super::link::{self, LinkIssue, LinkType};
-use super::mapped::{MapError, MappedReader};
 use super::{DefragLimits, EspKey, EspStats, FileKind, Precision, Timestamp, IKE_PORT, NAT_T_PORT};
 use etherparse::{Ipv6ExtensionSlice, LaxNetSlice};
 use pcap_parser::pcapng::Block;
@@ -34,20 +33,15 @@ pub struct Options {
     pub extra_ports: Vec<u16>,
     /// Yield an [`Event::Esp`] per ESP packet.
     pub esp_events: bool,
+    /// Yield an [`Event::Icmp`] per ICMP/ICMPv6 error quoting IKE or ESP.
+    pub icmp_events: bool,
     /// Aggregate ESP per SPI and direction in [`CaptureReader::esp_stats`]
     /// (one entry per flow: turn it off when nobody reads it).
     pub esp_stats: bool,
     /// Bounds on IP reassembly.
     pub defrag: DefragLimits,
-    /// Read buffer size in bytes (1 MiB at least is best); with `map`, the
-    /// size of the mapped window.
+    /// Read buffer size in bytes (1 MiB at least is best).
     pub buffer_size: usize,
-    /// [`CaptureReader::open`]: map a regular file into memory a window at
-    /// a time instead of reading it (`QCD_MMAP=1`). Off by default: on the
-    /// VMs measured, plain reads were 25-33 % faster on ESP-heavy captures
-    /// (populating page tables costs more than the copy it saves), and a
-    /// mapped file truncated by another program kills the process (SIGBUS).
-    pub map: bool,
 }
 
 impl Default for Options {
@@ -55,10 +49,10 @@ impl Default for Options {
         Options {
             extra_ports: Vec::new(),
             esp_events: false,
+            icmp_events: false,
             esp_stats: true,
             defrag: DefragLimits::default(),
             buffer_size: 4 << 20,
-            map: false,
         }
     }
 }
@@ -241,6 +235,15 @@ pub enum Event<'a> {
         spi: u32,
         seq: u32,
     },
+    /// An ICMP or ICMPv6 error quoting an IKE or ESP packet (only with
+    /// [`Options::icmp_events`]); `src` sent it.
+    Icmp {
+        frame: u64,
+        time: Option<Timestamp>,
+        src: IpAddr,
+        dst: IpAddr,
+        error: super::icmp::IcmpError,
+    },
     Warning(Warning),
 }
 
@@ -257,6 +260,12 @@ pub struct Counters {
     pub warnings: u64,
     /// pcapng blocks of types qcd does not read, skipped by their length.
     pub skipped_blocks: u64,
+    /// The latest packet time of any protocol so far (a capture's end is its
+    /// last frame of any protocol, at the latest time when timestamps step
+    /// backwards, as in joined captures).
+    pub latest: Option<Timestamp>,
+    /// The first frame whose time is earlier than a frame before it.
+    pub stepped_back: Option<u64>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -310,6 +319,13 @@ enum Step {
 /// An event ready to be handed out, before borrowing the buffer.
 enum Ready {
     Warning(Warning),
+    Icmp {
+        frame: u64,
+        time: Option<Timestamp>,
+        src: IpAddr,
+        dst: IpAddr,
+        error: super::icmp::IcmpError,
+    },
     Ike {
         frame: u64,
         time: Option<Timestamp>,
@@ -388,7 +404,6 @@ struct State {
 /// ```
 pub struct CaptureReader<'r> {
     reader: Box<dyn PcapReaderIterator + 'r>,
-    mapped: bool,
     st: State,
     kind: FileKind,
     to_consume: usize,
@@ -401,38 +416,12 @@ pub struct CaptureReader<'r> {
 
 impl CaptureReader<'static> {
     /// Opens a capture file.
-    ///
-    /// Read with `read`; with [`Options::map`], a regular file is mapped
-    /// into memory a window at a time and parsed in place instead (anything
-    /// else, or when mapping fails, is read). See the `mapped` module for
-    /// the one risk of mapping (another process truncating the file while
-    /// it is read).
     pub fn open(path: &Path, opts: Options) -> Result<CaptureReader<'static>, CaptureError> {
-        let open = || {
-            File::open(path).map_err(|source| CaptureError::Open {
-                path: path.to_path_buf(),
-                source,
-            })
-        };
-        let name = path.display().to_string();
-        let mut head = [0u8; 4];
-        let mut f = open()?;
-        let got = read_head(&mut f, &mut head).unwrap_or(0);
-        let kind = super::sniff(&head[..got]);
-        if opts.map && got > 0 && kind != FileKind::Other {
-            match MappedReader::new(f, opts.buffer_size) {
-                Ok(m) => {
-                    let mut r = CaptureReader::with_reader(Box::new(m), kind, opts);
-                    r.mapped = true;
-                    return Ok(r);
-                }
-                Err(MapError::Header(reason)) => {
-                    return Err(CaptureError::BadHeader { name, reason })
-                }
-                Err(MapError::Unsupported) => {}
-            }
-        }
-        CaptureReader::new(open()?, &name, opts)
+        let f = File::open(path).map_err(|source| CaptureError::Open {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        CaptureReader::new(f, &path.display().to_string(), opts)
     }
 }
 
@@ -491,7 +480,6 @@ impl<'r> CaptureReader<'r> {
         let defrag = Defragmenter::new(opts.defrag);
         CaptureReader {
             reader,
-            mapped: false,
             st: State {
                 opts,
                 format: Format::Unknown,
@@ -514,12 +502,6 @@ impl<'r> CaptureReader<'r> {
             finished: false,
             stalls: 0,
         }
-    }
-
-    /// Whether the file is read through a memory map (zero copy) rather
-    /// than `read`.
-    pub fn is_mapped(&self) -> bool {
-        self.mapped
     }
 
     /// Pcap or pcapng.
@@ -578,6 +560,19 @@ impl<'r> CaptureReader<'r> {
                     reassembled,
                 })
             }
+            Ready::Icmp {
+                frame,
+                time,
+                src,
+                dst,
+                error,
+            } => Event::Icmp {
+                frame,
+                time,
+                src,
+                dst,
+                error,
+            },
             Ready::Esp {
                 frame,
                 time,
@@ -1234,6 +1229,14 @@ impl State {
     ) -> Step {
         let frame = self.frame;
         self.counters.frames += 1;
+        if let Some(t) = time {
+            match self.counters.latest {
+                Some(l) if t < l => {
+                    self.counters.stepped_back.get_or_insert(frame);
+                }
+                _ => self.counters.latest = Some(t),
+            }
+        }
         if !self.defrag.is_empty() {
             self.defrag.expire(time, &mut self.warnings);
         }
@@ -1469,6 +1472,21 @@ impl State {
                 } else {
                     Some(Step::Continue)
                 }
+            }
+            // ICMP and ICMPv6 errors quoting IKE or ESP.
+            1 | 58 if self.opts.icmp_events => {
+                let ike =
+                    |p: u16| p == IKE_PORT || p == NAT_T_PORT || self.opts.extra_ports.contains(&p);
+                Some(match super::icmp::quoted_error(proto == 58, l4, ike) {
+                    Some(error) => Step::Found(Ready::Icmp {
+                        frame,
+                        time,
+                        src,
+                        dst,
+                        error,
+                    }),
+                    None => Step::Continue,
+                })
             }
             // Other protocols are skipped by the full path too, except
             // IPv6 extension headers, which it walks.

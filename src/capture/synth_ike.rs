@@ -406,6 +406,7 @@ mod tests {
                     ike += 1;
                 }
                 Event::Esp { .. } => esp += 1,
+                Event::Icmp { .. } => {}
                 Event::Warning(w) => panic!("{w}"),
             }
         }

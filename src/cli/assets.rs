@@ -95,7 +95,7 @@ pub fn man_text(path: &[&str]) -> ManText {
             m.see_also = vec!["qcd-probe(1)", "qcd-secret-rotate(1)"];
         }
         ["diagnose"] => {
-            m.exit_status = Some("0: every IKE SA is healthy or recovered. 1: some IKE SA is not. 2: error, including a damaged capture.");
+            m.exit_status = Some("0: every IKE SA is healthy, recovered or in progress. 1: some IKE SA is not. 2: error, including a damaged capture.");
         }
         _ => {}
     }
@@ -274,12 +274,6 @@ fn environment(cmd: &clap::Command, path: &[&str]) -> Vec<(&'static str, &'stati
         v.push((
             "QCD_NOW",
             "pins \"now\" (RFC 3339, e.g. 2030-01-01T00:00:00Z) for what-if runs and tests: generation states, rotation ages and audit ages are computed as of that time",
-        ));
-    }
-    if matches!(top, None | Some("decode") | Some("diagnose")) {
-        v.push((
-            "QCD_MMAP",
-            "when set (not empty, not 0), capture files are mapped into memory instead of read with read(2); faster where page faults are cheap, but another program truncating the file then kills qcd (SIGBUS)",
         ));
     }
     v.push((

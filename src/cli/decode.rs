@@ -13,12 +13,11 @@ use anyhow::{bail, Context};
 use clap::{Args, ValueEnum};
 use serde::Serialize;
 
-use qcd::capture::{self, read_head, CaptureReader, Options};
+use qcd::capture::{read_head, CaptureReader, Options};
 use qcd::decode::messages::{CaptureMessage, CaptureMessages, MessageEvent};
 use qcd::decode::summary::{Summary, SummaryFilter, TABLE_NARROW, TABLE_WIDE};
 use qcd::decode::{self, input, text, As, DecodeOptions, Decoded, DecodedMessage, DecryptOptions};
 use qcd::ikecrypto::KeyTable;
-use qcd::report::grid::Grid;
 use qcd::report::{Output, Style};
 use qcd::spi::Spi;
 
@@ -316,11 +315,10 @@ fn run_capture(
         extra_ports: args.ports.clone(),
         // The ESP flow table is only printed by --summary.
         esp_stats: args.summary,
-        map: super::map_captures(),
         ..Options::default()
     };
     let name = source.name;
-    // A file is opened by path (and mapped with QCD_MMAP=1) unless a
+    // A file is opened by path unless a
     // progress bar needs the byte count of its own reads; stdin is read.
     let mut reader = match (&source.path, &bar) {
         (Some(path), None) => {
@@ -390,8 +388,8 @@ fn run_capture(
             t.push_rfc3339(&mut times, &mut text);
             text
         });
-        let src = capture::format_endpoint(&src);
-        let dst = capture::format_endpoint(&dst);
+        let src = src.to_string();
+        let dst = dst.to_string();
         let print = |out: &mut Output| -> anyhow::Result<()> {
             if out.json {
                 out.json_line(&CaptureMessageJson {
@@ -512,7 +510,10 @@ fn stdout_shares_the_terminal() -> bool {
 /// Prints the summary: NDJSON rows, or a table. Returns the number of rows.
 fn print_summary(summary: &Summary, out: &mut Output) -> anyhow::Result<usize> {
     if out.json {
-        return Ok(summary.write_json(out.writer()?)?);
+        for row in summary.rows() {
+            out.json_line(&row)?;
+        }
+        return Ok(summary.len());
     }
     // Tables of a few hundred rows each: a summary of many IKE SAs streams
     // instead of being laid out in memory at once. Each is as wide as its
@@ -520,36 +521,28 @@ fn print_summary(summary: &Summary, out: &mut Output) -> anyhow::Result<usize> {
     // terminal, else two columns (the SPIs beside everything else
     // stacked), wrapped by comfy-table only if still too wide.
     const TABLE_ROWS: usize = 256;
-    let width = usize::from(out.width());
     // The narrow layout's second column: a time span on one line when it
     // fits there, else on two.
-    let room = width.saturating_sub(23);
-    let mut wide = Grid::new(&TABLE_WIDE);
-    let mut narrow = Grid::new(&TABLE_NARROW);
-    let mut text = String::new();
-    let rows = summary.len();
-    let mut at = 0;
-    while at < rows {
-        let chunk = at..(at + TABLE_ROWS).min(rows);
-        at = chunk.end;
-        wide.clear_rows();
-        let grid = if summary.table_rows(chunk.clone(), false, room, Some(width), &mut wide) {
-            &wide
-        } else {
-            narrow.clear_rows();
-            summary.table_rows(chunk, true, room, None, &mut narrow);
-            &narrow
-        };
-        text.clear();
-        if grid.natural_width() > width || grid.render(&mut text).is_none() {
+    let room = usize::from(out.width()).saturating_sub(23);
+    let mut rows = summary.rows().peekable();
+    while rows.peek().is_some() {
+        let chunk: Vec<_> = rows.by_ref().take(TABLE_ROWS).collect();
+        let text = out.fit_table(|narrow| {
             let mut table = out.table();
-            grid.to_comfy(&mut table);
+            table.set_header(if narrow {
+                &TABLE_NARROW[..]
+            } else {
+                &TABLE_WIDE[..]
+            });
+            for row in &chunk {
+                table.add_row(row.table_cells(narrow, room));
+            }
             if let Some(c) = table.column_mut(0) {
                 c.set_constraint(comfy_table::ColumnConstraint::ContentWidth);
             }
-            text = table.to_string();
-        }
+            table
+        });
         out.answer(&text)?;
     }
-    Ok(rows)
+    Ok(summary.len())
 }

@@ -89,15 +89,21 @@ pub fn run(args: DiagnoseArgs, out: &mut Output) -> anyhow::Result<Outcome> {
         .map(|p| super::keys::load_keys(p))
         .transpose()?;
     let checker = keyring.as_ref().map(|k| KeyringChecker::new(k, now));
+    let paths = [&Some(args.capture.clone()), &args.keys, &args.keyring]
+        .map(|p| p.as_ref().map(|p| p.display().to_string()));
     let opts = diagnose::Options {
         checker: checker.as_ref().map(|c| c as &dyn TokenChecker),
         silence: args.silence,
         taker: args.taker.map(Taker::from),
         keys_given: keys.is_some(),
+        inputs: diagnose::Inputs {
+            capture: paths[0].as_deref(),
+            keys: paths[1].as_deref(),
+            keyring: paths[2].as_deref(),
+        },
     };
     // Every capture error names the file already.
     let reader = qcd::capture::Options {
-        map: super::map_captures(),
         ..diagnose::reader_options(args.port.clone())
     };
     let result = diagnose::diagnose_capture(&args.capture, reader, keys.as_ref(), &opts)?;

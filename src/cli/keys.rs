@@ -8,8 +8,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context};
 use clap::{Args, Subcommand, ValueEnum};
-use serde::Serialize;
-
+use qcd::ikecrypto::convert::Conversion;
 use qcd::ikecrypto::keytable::write_table;
 use qcd::ikecrypto::{KeyFormat, KeyTable, KeyWarning};
 use qcd::report::Output;
@@ -74,21 +73,6 @@ impl From<FromFormat> for KeyFormat {
     }
 }
 
-/// `qcd keys convert --json`: stable keys, documented in the README.
-#[derive(Serialize)]
-struct ConvertSummary<'a> {
-    /// tcpdump, libreswan, charon or wireshark.
-    format: &'static str,
-    input: String,
-    /// The file written.
-    out: String,
-    /// IKE SAs written.
-    sas: usize,
-    /// Lines skipped (each also in `skipped_lines`).
-    skipped: usize,
-    skipped_lines: &'a [KeyWarning],
-}
-
 pub fn run(cmd: KeysCommand, out: &mut Output) -> anyhow::Result<Outcome> {
     match cmd {
         KeysCommand::Convert(a) => convert(a, out),
@@ -100,47 +84,21 @@ fn convert(a: ConvertArgs, out: &mut Output) -> anyhow::Result<Outcome> {
     if to_stdout && out.json {
         bail!("--json prints the summary on stdout: give --out FILE for the table");
     }
-    let format = KeyFormat::from(a.from);
-    let (name, text) = if a.input.as_os_str() == "-" {
-        let name = "stdin".to_string();
-        let text = KeyTable::read_text(&mut std::io::stdin().lock(), &name)?;
-        (name, text)
-    } else {
-        let name = a.input.display().to_string();
-        (name, KeyTable::read_file_text(&a.input)?)
-    };
-    let table = KeyTable::from_text(&text, &name, Some(format))?;
-    print_warnings(table.warnings());
-    if table.is_empty() {
-        if !out.quiet && !out.json {
-            eprintln!(
-                "qcd: no {} key line in {name}: nothing written",
-                format.name()
-            );
-        }
+    let c = Conversion::read(a.from.into(), &a.input, &mut std::io::stdin().lock())?;
+    print_warnings(c.table.warnings());
+    if c.table.is_empty() {
         if out.json {
-            out.json_line(&ConvertSummary {
-                format: format.name(),
-                input: name,
-                out: a.out.display().to_string(),
-                sas: 0,
-                skipped: 0,
-                skipped_lines: &[],
-            })?;
+            out.json_line(&c.summary(&a.out))?;
+        } else if !out.quiet {
+            eprintln!(
+                "qcd: no {} key line in {}: nothing written",
+                c.format.name(),
+                c.input
+            );
         }
         return Ok(Outcome::Negative);
     }
-    let comment = format!(
-        "converted by qcd keys convert --from {} from {name}: {} IKE SA(s){}",
-        format.name(),
-        table.len(),
-        if table.warnings().is_empty() {
-            String::new()
-        } else {
-            format!(", {} line(s) skipped", table.warnings().len())
-        }
-    );
-    let text = table.to_wireshark(&comment);
+    let text = c.wireshark_text();
     if to_stdout {
         if std::io::stdout().is_terminal() && !out.quiet {
             eprintln!("qcd: note: the table below holds keys; use --out FILE to keep it private");
@@ -150,28 +108,9 @@ fn convert(a: ConvertArgs, out: &mut Output) -> anyhow::Result<Outcome> {
     }
     write_table(&a.out, &text)?;
     if out.json {
-        out.json_line(&ConvertSummary {
-            format: format.name(),
-            input: name,
-            out: a.out.display().to_string(),
-            sas: table.len(),
-            skipped: table.warnings().len(),
-            skipped_lines: table.warnings(),
-        })?;
+        out.json_line(&c.summary(&a.out))?;
     } else {
-        out.line(&format!(
-            "wrote {} IKE SA(s) to {} (mode 0600){}",
-            table.len(),
-            a.out.display(),
-            if table.warnings().is_empty() {
-                String::new()
-            } else {
-                format!(
-                    "; {} line(s) skipped, see the warnings above",
-                    table.warnings().len()
-                )
-            }
-        ))?;
+        out.line(&c.written_message(&a.out))?;
     }
     Ok(Outcome::Success)
 }

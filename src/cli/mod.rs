@@ -123,8 +123,8 @@ pub enum Command {
     ///
     /// Verdicts: healthy, recovered, token-mismatch, token-rejected,
     /// not-rekeyed, no-token, qcd-not-in-use, no-liveness-check,
-    /// not-established, inconclusive. Exit 0 when every IKE SA is healthy or
-    /// recovered, 1 otherwise, 2 on error (including a damaged capture).
+    /// not-established, in-progress, inconclusive. Exit 0 when every IKE SA
+    /// is healthy, recovered or in progress, 1 otherwise, 2 on error (including a damaged capture).
     ///
     /// Example: qcd diagnose gw.pcap --keys ikev2_decryption_table --keyring /etc/qcd/keyring.json
     Diagnose(diagnose::DiagnoseArgs),
@@ -152,7 +152,7 @@ pub enum Outcome {
 
 pub fn main() -> ExitCode {
     // Before anything holds a secret: no core dumps, no ptrace by peers.
-    qcd::secret::guard::harden_process();
+    qcd::secretmem::guard::harden_process();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
@@ -206,12 +206,6 @@ fn dispatch(cli: Cli, out: &mut Output) -> anyhow::Result<Outcome> {
         Command::GenerateScenarios(args) => scenarios::run(args),
         Command::GenerateCapture(args) => generate_capture::run(args, out),
     }
-}
-
-/// `QCD_MMAP` set to anything but empty or `0`: capture files are mapped
-/// into memory instead of read (`qcd::capture::Options::map`).
-fn map_captures() -> bool {
-    std::env::var_os("QCD_MMAP").is_some_and(|v| !v.is_empty() && v != "0")
 }
 
 /// The error and its causes on one line. Library errors often say their

@@ -8,8 +8,9 @@ use clap::{Args, ValueEnum};
 use qcd::probe::{self, Expect, KnownSecrets, Request, Target, TargetReport, UdpConnector};
 use qcd::report::{Output, Style};
 
-use super::token::{parse_spi, spi_pair, SecretSource, Secrets, SpiArg};
+use super::token::{parse_spi, spi_pair, SecretSource, SpiArg};
 use super::Outcome;
+use qcd::secret::tokens::Secrets;
 
 /// Ask live gateways whether they answer as QCD token makers, with which token.
 ///

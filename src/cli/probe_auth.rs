@@ -18,7 +18,7 @@ use qcd::ikeinit::run::child_text;
 use qcd::ikeinit::{e2e, parse_identity, Config, E2eReport, Options, Verdict};
 use qcd::probe::{Target, TargetReport, UdpTransport};
 use qcd::report::{Output, Style};
-use qcd::secret::SecretBytes;
+use qcd::secretmem::SecretBytes;
 use qcd::wire::DhGroup;
 
 /// The options of the end-to-end check.

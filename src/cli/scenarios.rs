@@ -8,7 +8,6 @@ use anyhow::Context as _;
 use clap::Args;
 
 use qcd::diagnose::scenario::{self, Scenario};
-use qcd::secret::store;
 
 use super::Outcome;
 
@@ -33,7 +32,7 @@ pub fn run(args: ScenariosArgs) -> anyhow::Result<Outcome> {
     let wrong = args.out.join("wrong-integrity.keys");
     std::fs::write(&wrong, scenario::wrong_key_table())
         .with_context(|| format!("writing {}", wrong.display()))?;
-    store::write_atomic(
+    qcd::fsio::write_atomic(
         &args.out.join("maker.keyring.json"),
         &scenario::maker_keyring().to_json(),
     )?;

@@ -2,24 +2,22 @@
 //! QCD secrets in a keyring file.
 
 use std::io::IsTerminal;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
 
-use anyhow::{bail, Context as _};
+use anyhow::bail;
 use clap::{Args, Subcommand, ValueEnum};
-use serde::Serialize;
-use zeroize::Zeroizing;
 
 use qcd::encoding::ByteFormat;
 use qcd::report::Output;
-use qcd::secret::manifest::GenerationMeta;
-use qcd::secret::ops::{
-    self, AdoptOutcome, Adopted, Exported, Notice, OnChangeRun, Placement, Replaced, RotateOutcome,
-    SpecRequest, Stage,
+use qcd::secret::input::{self, ImportInput, ImportSource};
+use qcd::secret::listing;
+use qcd::secret::ops::{self, Exported, Placement, SpecRequest};
+use qcd::secret::report::{
+    self, ChangeReport, ExportReport, HookFailed, NoticeRecord, PruneReport,
 };
 use qcd::secret::store::LoadOptions;
 use qcd::secret::target::Target;
-use qcd::secret::State;
 use qcd::timefmt;
 use qcd::token::Profile;
 
@@ -344,102 +342,25 @@ pub fn run(cmd: SecretCommand, out: &mut Output) -> anyhow::Result<Outcome> {
     }
 }
 
-fn describe(g: &GenerationMeta) -> String {
-    format!(
-        "generation {} ({}), fingerprint {}, {} bytes, {}/{}{}",
-        g.id,
-        g.state,
-        g.fingerprint,
-        g.secret_bytes,
-        g.profile,
-        g.token_length,
-        if g.taker_addr { " +taker-addr" } else { "" }
-    )
-}
-
-/// A notice in `--json` output.
-#[derive(Serialize)]
-struct NoticeJson {
-    /// `no-overlap`, `taker-addr-dropped`, `single-key`, `restarted` or `rollback`.
-    kind: &'static str,
-    message: String,
-}
-
-fn notices_json(notices: &[Notice]) -> Vec<NoticeJson> {
-    notices
-        .iter()
-        .map(|n| NoticeJson {
-            kind: match n {
-                Notice::NoOverlap { .. } => "no-overlap",
-                Notice::TakerAddrDropped { .. } => "taker-addr-dropped",
-                Notice::SingleKey {
-                    stage: Stage::Restarted,
-                    ..
-                } => "restarted",
-                Notice::SingleKey { .. } => "single-key",
-                Notice::Rollback { .. } => "rollback",
-            },
-            message: n.to_string(),
-        })
-        .collect()
-}
-
 /// Notices go to stderr, whatever the output mode (warnings even with -q).
-fn print_notices(out: &Output, notices: &[Notice]) {
+fn print_notices(out: &Output, notices: &[NoticeRecord]) {
     for n in notices {
-        if n.is_warning() {
-            eprintln!("qcd: warning: {n}");
+        if n.warning {
+            eprintln!("qcd: warning: {}", n.message);
         } else if !out.quiet {
-            eprintln!("qcd: note: {n}");
+            eprintln!("qcd: note: {}", n.message);
         }
     }
 }
 
-#[derive(Serialize)]
-struct ChangeReport {
-    /// What the command did: generated, rotated, not-rotated, imported, already-present, derived, up-to-date.
-    action: &'static str,
-    /// Whether the keyring file was (or, with --dry-run, would be) written.
-    changed: bool,
-    dry_run: bool,
-    keyring: String,
-    /// Plain-words explanation.
-    message: String,
-    /// The generation the action concerns (new active, imported, …); null in a dry run that creates one.
-    generation: Option<GenerationMeta>,
-    /// With rotate: the generation that became previous.
-    previous: Option<GenerationMeta>,
-    /// With --dry-run: the generation a real run would make.
-    planned: Option<PlannedJson>,
-    /// The --for target, or null.
-    target: Option<&'static str>,
-    /// Warnings and notes (also printed on stderr).
-    notices: Vec<NoticeJson>,
-}
-
-#[derive(Serialize)]
-struct PlannedJson {
-    id: u32,
-    secret_bytes: usize,
-    profile: Profile,
-    token_length: usize,
-    taker_addr: bool,
-    /// When the generation that would become previous expires.
-    previous_expires: String,
-}
-
-/// `-q` prints `ID FINGERPRINT` of the generation concerned; nothing when
-/// rotate did not rotate (exit 0 still), `ID` alone for a dry run.
-fn report_change(out: &mut Output, r: &ChangeReport, notices: &[Notice]) -> anyhow::Result<()> {
-    print_notices(out, notices);
+/// The notices on stderr, then the report: its message, `-q`'s answer, or JSON.
+fn report_change(out: &mut Output, r: &ChangeReport) -> anyhow::Result<()> {
+    print_notices(out, &r.notices);
     if out.json {
         out.json_line(r)?;
     } else if out.quiet {
-        match (&r.generation, &r.planned) {
-            (_, Some(p)) => out.answer(&p.id.to_string())?,
-            (_, None) if r.action == "not-rotated" => {}
-            (Some(g), None) => out.answer(&format!("{} {}", g.id, g.fingerprint))?,
-            (None, None) => {}
+        if let Some(answer) = r.answer() {
+            out.answer(&answer)?;
         }
     } else {
         out.line(&r.message)?;
@@ -464,32 +385,7 @@ fn generate(a: GenerateArgs, now: SystemTime, out: &mut Output) -> anyhow::Resul
         },
         now,
     )?;
-    let g = done.generation;
-    let mut message = format!("created {}: {}", path.display(), describe(&g));
-    if let Some(t) = target {
-        message.push_str(&format!(
-            "\n  for {}: export it with `qcd secret export -k {} --for {t}` (writes {})",
-            t.spec().daemon,
-            path.display(),
-            t.spec().path
-        ));
-    }
-    report_change(
-        out,
-        &ChangeReport {
-            action: "generated",
-            changed: true,
-            dry_run: false,
-            keyring: path.display().to_string(),
-            message,
-            generation: Some(g),
-            previous: None,
-            planned: None,
-            target: target.map(Target::name),
-            notices: Vec::new(),
-        },
-        &[],
-    )?;
+    report_change(out, &ChangeReport::generated(&path, done, target))?;
     Ok(Outcome::Success)
 }
 
@@ -509,280 +405,29 @@ fn rotate(a: RotateArgs, now: SystemTime, out: &mut Output) -> anyhow::Result<Ou
         },
         now,
     )?;
-    let keyring = path.display().to_string();
-    let target_name = target.map(Target::name);
-    let (report, notices) = match done {
-        RotateOutcome::NotDue {
-            active,
-            age,
-            min_age,
-        } => (
-            ChangeReport {
-                action: "not-rotated",
-                changed: false,
-                dry_run: a.dry_run,
-                keyring,
-                message: format!(
-                    "not rotated: active generation {} is {} old, younger than {}",
-                    active.id,
-                    timefmt::format_duration_coarse(age),
-                    timefmt::format_duration(min_age)
-                ),
-                generation: Some(active),
-                previous: None,
-                planned: None,
-                target: target_name,
-                notices: Vec::new(),
-            },
-            Vec::new(),
-        ),
-        RotateOutcome::WouldRotate {
-            planned,
-            previous,
-            previous_expires,
-            notices,
-        } => {
-            let then = if previous_expires <= now {
-                format!("let generation {} expire at once (no overlap)", previous.id)
-            } else {
-                format!(
-                    "keep generation {} as previous until {}",
-                    previous.id,
-                    timefmt::format_rfc3339(previous_expires)
-                )
-            };
-            let message = format!(
-                "dry run: would make generation {} active ({} bytes of fresh random data, {}/{}{}) and {then}",
-                planned.id,
-                planned.secret_bytes,
-                planned.spec.profile,
-                planned.spec.length,
-                if planned.spec.taker_addr { " +taker-addr" } else { "" },
-            );
-            (
-                ChangeReport {
-                    action: "rotated",
-                    changed: true,
-                    dry_run: true,
-                    keyring,
-                    message,
-                    generation: None,
-                    planned: Some(PlannedJson {
-                        id: planned.id,
-                        secret_bytes: planned.secret_bytes,
-                        profile: planned.spec.profile,
-                        token_length: planned.spec.length,
-                        taker_addr: planned.spec.taker_addr,
-                        previous_expires: timefmt::format_rfc3339(previous_expires),
-                    }),
-                    previous: Some(previous),
-                    target: target_name,
-                    notices: notices_json(&notices),
-                },
-                notices,
-            )
-        }
-        RotateOutcome::Rotated {
-            generation,
-            previous,
-            notices,
-        } => {
-            let expires = previous.expires.as_deref().unwrap_or("?");
-            let after = if previous.state == State::Expired {
-                format!(
-                    "  previous: generation {} expired at once ({expires})",
-                    previous.id
-                )
-            } else {
-                format!(
-                    "  previous: generation {} is still accepted until {expires}",
-                    previous.id
-                )
-            };
-            (
-                ChangeReport {
-                    action: "rotated",
-                    changed: true,
-                    dry_run: false,
-                    keyring,
-                    message: format!("rotated: {}\n{after}", describe(&generation)),
-                    generation: Some(generation),
-                    previous: Some(previous),
-                    planned: None,
-                    target: target_name,
-                    notices: notices_json(&notices),
-                },
-                notices,
-            )
-        }
-    };
-    report_change(out, &report, &notices)?;
+    report_change(
+        out,
+        &ChangeReport::rotated(&path, done, target, a.dry_run, now),
+    )?;
     Ok(Outcome::Success)
-}
-
-/// The generations as a table that fits [`Output::width`]: on one line
-/// per generation when that fits, else (80 columns) with the times
-/// broken between date and time and the secret size above the token
-/// construction. Ids, states and fingerprints never wrap.
-fn generations_table(out: &Output, generations: &[GenerationMeta]) -> String {
-    out.fit_table(|narrow| generations_layout(out, generations, narrow))
-}
-
-fn generations_layout(
-    out: &Output,
-    generations: &[GenerationMeta],
-    narrow: bool,
-) -> comfy_table::Table {
-    use comfy_table::{Attribute, Cell, Color, ColumnConstraint};
-    let mut table = out.table();
-    if out.color {
-        table.enforce_styling();
-    }
-    let sep = if narrow { "\n" } else { " " };
-    table.set_header([
-        "ID",
-        "STATE",
-        "CREATED",
-        "EXPIRES",
-        "FINGERPRINT",
-        if narrow {
-            "SECRET\nTOKENS"
-        } else {
-            "SECRET, TOKENS"
-        },
-    ]);
-    // RFC 3339 with a space (its section 5.6 allows it) or a line break for the T.
-    let time = |t: &str| t.replacen('T', sep, 1);
-    for g in generations {
-        let state = Cell::new(g.state.name());
-        let state = match g.state {
-            State::Active => state.fg(Color::Green),
-            State::Previous => state,
-            State::Expired => state.fg(Color::Yellow),
-            State::Destroyed => state.add_attribute(Attribute::Dim),
-        };
-        let secret = Cell::new(format!(
-            "{} B{}{}{}/{}{}",
-            g.secret_bytes,
-            if g.weak.is_some() { " WEAK" } else { "" },
-            if narrow { "\n" } else { ", " },
-            g.profile,
-            g.token_length,
-            if g.taker_addr { "+addr" } else { "" }
-        ));
-        let secret = if g.weak.is_some() {
-            secret.fg(Color::Red).add_attribute(Attribute::Bold)
-        } else {
-            secret
-        };
-        table.add_row(vec![
-            Cell::new(g.id),
-            state,
-            Cell::new(time(&g.created)),
-            Cell::new(g.expires.as_deref().map_or_else(|| "-".into(), time)),
-            Cell::new(&g.fingerprint),
-            secret,
-        ]);
-    }
-    for i in [0, 1, 4] {
-        if let Some(c) = table.column_mut(i) {
-            c.set_constraint(ColumnConstraint::ContentWidth);
-        }
-    }
-    table
 }
 
 fn list(a: ListArgs, now: SystemTime, out: &mut Output) -> anyhow::Result<Outcome> {
     let manifest = ops::list(&a.keyring.keyring, &a.keyring.load_options(), now)?;
     if out.json {
         out.json_line(&manifest)?;
-        return Ok(Outcome::Success);
-    }
-    if out.quiet {
+    } else if out.quiet {
         // The answer alone: one `ID STATE FINGERPRINT` line per generation.
         for g in &manifest.generations {
             out.answer(&format!("{} {} {}", g.id, g.state.name(), g.fingerprint))?;
         }
-        return Ok(Outcome::Success);
-    }
-    out.answer(&generations_table(out, &manifest.generations))?;
-    out.line(&format!(
-        "{}: mode {}, owner {}",
-        manifest.keyring,
-        manifest.file.mode,
-        manifest
-            .file
-            .owner
-            .clone()
-            .unwrap_or_else(|| manifest.file.uid.to_string())
-    ))?;
-    for e in &manifest.exports {
-        let holds = match &e.file_fingerprint {
-            None => "cannot be read now".to_string(),
-            Some(fp) if *fp == e.fingerprint => "holds it".to_string(),
-            Some(fp) => format!("now holds {fp}"),
-        };
-        let daemon = match (&e.daemon_started, &e.daemon_fingerprint) {
-            _ if e.restart_pending => format!(
-                "; on-change failed ({}), retried at the next export",
-                e.on_change_failed.as_deref().unwrap_or("?")
-            ),
-            (Some(t), Some(fp)) => format!("; on-change ran {t} with {fp}"),
-            _ => String::new(),
-        };
-        out.line(&format!(
-            "exported to {}{}: generation {} ({}) written {}, {holds}{daemon}",
-            e.file,
-            e.target
-                .as_deref()
-                .map(|t| format!(" for {t}"))
-                .unwrap_or_default(),
-            e.generation,
-            e.fingerprint,
-            e.written
-        ))?;
+    } else {
+        out.answer(&listing::generations_table(out, &manifest.generations))?;
+        for line in listing::manifest_lines(&manifest) {
+            out.line(&line)?;
+        }
     }
     Ok(Outcome::Success)
-}
-
-#[derive(Serialize)]
-struct OnChangeJson<'a> {
-    command: &'a str,
-    /// It ran because its last run failed, not because the file changed.
-    retry: bool,
-    success: bool,
-    /// The exit status, or null when it did not exit (killed, not started).
-    exit_status: Option<i32>,
-    /// `exit status N`, `killed by signal N` or `could not be started: …`.
-    status: String,
-}
-
-#[derive(Serialize)]
-struct ExportReport<'a> {
-    generation: u32,
-    fingerprint: &'a str,
-    format: &'static str,
-    /// The --for target, or null.
-    target: Option<&'static str>,
-    /// With --out (or --for): the file written.
-    out: Option<String>,
-    /// With --out: false when the file already held exactly these bytes.
-    changed: Option<bool>,
-    /// When changed: what the file held before: "none" (no file), "generation" (another generation of this keyring, `replaced_generation`), "foreign" (replaced with --force).
-    replaced: Option<&'static str>,
-    replaced_generation: Option<u32>,
-    /// With --out: the loose mode (e.g. "0644") of a file that already held
-    /// these bytes and was rewritten at 0600; null otherwise.
-    fixed_mode: Option<String>,
-    /// The --on-change command, when it ran.
-    on_change: Option<OnChangeJson<'a>>,
-    notices: Vec<NoticeJson>,
-    /// Without --out: the encoded secret (hex or base64 only).
-    secret: Option<&'a str>,
-}
-
-fn format_name(f: ByteFormat) -> &'static str {
-    ops::format_name(f)
 }
 
 fn export(a: ExportArgs, now: SystemTime, out: &mut Output) -> anyhow::Result<Outcome> {
@@ -814,229 +459,50 @@ fn export(a: ExportArgs, now: SystemTime, out: &mut Output) -> anyhow::Result<Ou
         },
         now,
     )?;
-    let g = &done.generation;
-    let format = format
-        .or(target.map(|t| t.spec().format))
-        .unwrap_or(ByteFormat::Hex);
-    if g.state == State::Expired {
-        eprintln!(
-            "qcd: warning: generation {} expired at {}; tokens made with it are no longer accepted",
-            g.id,
-            g.expires.as_deref().unwrap_or_default()
-        );
+    if let Some(w) = report::expired_export_warning(&done.generation) {
+        eprintln!("qcd: warning: {w}");
     }
-    match done.exported {
-        Exported::File {
-            path,
-            changed,
-            replaced,
-            fixed_mode,
-        } => {
-            print_notices(out, &done.notices);
+    let r = ExportReport::new(&done, report::export_format(format, target), target);
+    match &done.exported {
+        Exported::File { .. } => {
+            print_notices(out, &r.notices);
             if out.json {
-                out.json_line(&ExportReport {
-                    generation: g.id,
-                    fingerprint: &g.fingerprint,
-                    format: format_name(format),
-                    target: target.map(Target::name),
-                    out: Some(path.display().to_string()),
-                    changed: Some(changed),
-                    replaced: replaced.map(|r| match r {
-                        Replaced::Nothing => "none",
-                        Replaced::Generation(_) => "generation",
-                        Replaced::Foreign => "foreign",
-                    }),
-                    replaced_generation: match replaced {
-                        Some(Replaced::Generation(id)) => Some(id),
-                        _ => None,
-                    },
-                    fixed_mode: fixed_mode.map(|m| format!("{m:04o}")),
-                    on_change: done.on_change.as_ref().map(|r| OnChangeJson {
-                        command: &r.command,
-                        retry: r.retry,
-                        success: r.status.success(),
-                        exit_status: match r.status {
-                            ops::HookStatus::Exited(c) => Some(c),
-                            _ => None,
-                        },
-                        status: r.status.to_string(),
-                    }),
-                    notices: notices_json(&done.notices),
-                    secret: None,
-                })?;
-            } else if let Some(mode) = fixed_mode {
-                out.line(&format!(
-                    "{} already holds generation {} ({}), but its mode was {mode:04o}: rewrote it with mode 0600",
-                    path.display(),
-                    g.id,
-                    g.fingerprint
-                ))?;
-            } else if !changed {
-                out.line(&format!(
-                    "{} already holds generation {} ({}): unchanged",
-                    path.display(),
-                    g.id,
-                    g.fingerprint
-                ))?;
+                out.json_line(&r)?;
             } else {
-                let was = match replaced {
-                    Some(Replaced::Generation(id)) => format!(", replacing generation {id}"),
-                    Some(Replaced::Foreign) => ", replacing a foreign secret (--force)".into(),
-                    _ => String::new(),
-                };
-                out.line(&format!(
-                    "wrote generation {} ({}, {}) to {} (mode 0600){was}",
-                    g.id,
-                    g.fingerprint,
-                    format_name(format),
-                    path.display()
-                ))?;
+                for line in r.lines(&done) {
+                    out.line(&line)?;
+                }
             }
-            if let Some(r) = &done.on_change {
-                on_change_result(out, r, &path)?;
+            if let Some(failed) = HookFailed::of(&done) {
+                out.flush()?;
+                return Err(failed.into());
             }
         }
         Exported::Bytes(bytes) => {
             if out.json {
-                let text = std::str::from_utf8(&bytes).expect("hex and base64 are ASCII");
-                out.json_line(&ExportReport {
-                    generation: g.id,
-                    fingerprint: &g.fingerprint,
-                    format: format_name(format),
-                    target: None,
-                    out: None,
-                    changed: None,
-                    replaced: None,
-                    replaced_generation: None,
-                    fixed_mode: None,
-                    on_change: None,
-                    notices: Vec::new(),
-                    secret: Some(text.trim_end()),
-                })?;
+                out.json_line(&r)?;
             } else {
-                out.writer()?.write_all(&bytes)?;
+                out.writer()?.write_all(bytes)?;
             }
         }
     }
     Ok(Outcome::Success)
 }
 
-/// Reports the `--on-change` run; a failed one is an error (exit 2) after
-/// the report: the file was written, the command will run again at the
-/// next export.
-fn on_change_result(out: &mut Output, r: &OnChangeRun, path: &Path) -> anyhow::Result<()> {
-    let why = if r.retry {
-        "its last run had failed"
-    } else {
-        "the file changed"
-    };
-    if r.status.success() {
-        if !out.json {
-            out.line(&format!("ran `{}` ({why}): {}", r.command, r.status))?;
-        }
-        return Ok(());
-    }
-    out.flush()?;
-    bail!(
-        "the --on-change command `{}` failed ({}); {} holds the new secret, but whatever the command does (restart the daemon?) did not happen. qcd runs the command again at the next export; fix it and re-run the export",
-        r.command,
-        r.status,
-        path.display()
-    )
-}
-
-/// Reads the secret to import: from --in FILE/-, a pipe, or a no-echo prompt.
-fn read_import_secret(
-    a: &ImportArgs,
-    format: ByteFormat,
-    target: Option<Target>,
-) -> anyhow::Result<(qcd::secret::SecretBytes, String)> {
-    let (raw, source) = match a.input.as_deref() {
-        Some(p) if p != Path::new("-") => (
-            ops::read_secret_file(p, &a.keyring.load_options(), ops::target_owners(target))?,
-            p.display().to_string(),
-        ),
-        _ if a.input.is_none() && std::io::stdin().is_terminal() => {
-            if format == ByteFormat::Raw {
-                bail!("raw secret bytes cannot be typed at a prompt: use --in FILE, or pipe them to stdin");
-            }
-            let typed = Zeroizing::new(
-                rpassword::prompt_password(format!(
-                    "QCD secret to import ({}): ",
-                    format_name(format)
-                ))
-                .context("cannot read the secret from the terminal")?,
-            );
-            (
-                Zeroizing::new(typed.as_bytes().to_vec()),
-                "the prompt".to_string(),
-            )
-        }
-        _ => (
-            ops::read_secret_stream(std::io::stdin().lock(), "stdin")?,
-            "stdin".to_string(),
-        ),
-    };
-    Ok((ops::decode_secret(format, &raw, &source)?, source))
-}
-
-/// The change report of an adoption (import or derive), worded by the command.
-#[allow(clippy::too_many_arguments)]
-fn adopted_report(
-    path: &Path,
-    done: &AdoptOutcome,
-    action: &'static str,
-    unchanged_action: &'static str,
-    target: Option<Target>,
-    created: impl FnOnce(&GenerationMeta) -> String,
-    present: impl FnOnce(&GenerationMeta) -> String,
-    added: impl FnOnce(&GenerationMeta) -> String,
-) -> ChangeReport {
-    let changed = done.changed();
-    let g = done.generation.clone();
-    let mut message = match done.adopted {
-        Adopted::Created => created(&g),
-        Adopted::Present => present(&g),
-        Adopted::Added => added(&g),
-    };
-    if let Some(p) = &done.previous {
-        let expires = p.expires.as_deref().unwrap_or("?");
-        if p.state == State::Expired {
-            message.push_str(&format!(
-                "\n  previous: generation {} expired at once ({expires})",
-                p.id
-            ));
-        } else {
-            message.push_str(&format!(
-                "\n  previous: generation {} is still accepted until {expires}",
-                p.id
-            ));
-        }
-    }
-    ChangeReport {
-        action: if changed { action } else { unchanged_action },
-        changed,
-        dry_run: false,
-        keyring: path.display().to_string(),
-        message,
-        generation: Some(g),
-        previous: done.previous.clone(),
-        planned: None,
-        target: target.map(Target::name),
-        notices: notices_json(&done.notices),
-    }
-}
-
 fn import(a: ImportArgs, now: SystemTime, out: &mut Output) -> anyhow::Result<Outcome> {
     let target = target_of(a.target);
-    let format: ByteFormat = match (a.format, target) {
-        (Some(f), _) => f.into(),
-        (None, Some(t)) => t.spec().format,
-        (None, None) => {
-            bail!("--format is required (raw, hex or base64), or --for TARGET, which implies its format")
-        }
-    };
-    let (secret, source) = read_import_secret(&a, format, target)?;
+    let format = input::import_format(a.format.map(Into::into), target)?;
+    let source = ImportSource::choose(a.input.as_deref(), std::io::stdin().is_terminal());
+    let (secret, source) = input::read_import_secret(
+        &ImportInput {
+            source: &source,
+            format,
+            target,
+            load: a.keyring.load_options(),
+        },
+        std::io::stdin().lock(),
+        |m| rpassword::prompt_password(m),
+    )?;
     let path = &a.keyring.keyring;
     let done = ops::import(
         &ops::ImportRequest {
@@ -1055,76 +521,37 @@ fn import(a: ImportArgs, now: SystemTime, out: &mut Output) -> anyhow::Result<Ou
         },
         now,
     )?;
-    if let Some(w) = done.weak {
-        eprintln!(
-            "qcd: warning: the imported secret looks weak ({}), imported because of --allow-weak; replace it with a random one with `qcd secret rotate`",
-            w.describe()
-        );
+    if let Some(w) = report::weak_import_warning(&done) {
+        eprintln!("qcd: warning: {w}");
     }
-    let report = adopted_report(
-        path,
-        &done.outcome,
-        "imported",
-        "already-present",
-        target,
-        |g| {
-            format!(
-                "created {} with the imported secret: {}",
-                path.display(),
-                describe(g)
-            )
-        },
-        |g| format!("already present: {}; nothing changed", describe(g)),
-        |g| format!("imported: {}", describe(g)),
-    );
-    report_change(out, &report, &done.outcome.notices)?;
+    report_change(out, &ChangeReport::imported(path, &done, target))?;
     Ok(Outcome::Success)
-}
-
-#[derive(Serialize)]
-struct PruneReport {
-    dry_run: bool,
-    keyring: String,
-    /// Ids of the generations whose secrets were (or would be) wiped.
-    destroyed: Vec<u32>,
 }
 
 fn prune(a: PruneArgs, now: SystemTime, out: &mut Output) -> anyhow::Result<Outcome> {
     let path = a.keyring.keyring.clone();
-    let ids = ops::prune(
-        &ops::PruneRequest {
-            keyring: path.clone(),
-            load: a.keyring.load_options(),
-            dry_run: a.dry_run,
-        },
-        now,
-    )?
-    .destroyed;
+    let r = PruneReport {
+        destroyed: ops::prune(
+            &ops::PruneRequest {
+                keyring: path.clone(),
+                load: a.keyring.load_options(),
+                dry_run: a.dry_run,
+            },
+            now,
+        )?
+        .destroyed,
+        dry_run: a.dry_run,
+        keyring: path.display().to_string(),
+    };
     if out.json {
-        out.json_line(&PruneReport {
-            dry_run: a.dry_run,
-            keyring: path.display().to_string(),
-            destroyed: ids,
-        })?;
+        out.json_line(&r)?;
     } else if out.quiet {
         // The answer alone: the ids destroyed (or that would be), one a line.
-        for id in &ids {
+        for id in &r.destroyed {
             out.answer(&id.to_string())?;
         }
-    } else if ids.is_empty() {
-        out.line("nothing to prune: no generation is expired")?;
     } else {
-        let list: Vec<String> = ids.iter().map(u32::to_string).collect();
-        out.line(&format!(
-            "{} the secrets of expired generation{} {}",
-            if a.dry_run {
-                "would destroy"
-            } else {
-                "destroyed"
-            },
-            if ids.len() == 1 { "" } else { "s" },
-            list.join(", ")
-        ))?;
+        out.line(&r.message())?;
     }
     Ok(Outcome::Success)
 }
@@ -1142,40 +569,7 @@ fn derive(a: DeriveArgs, now: SystemTime, out: &mut Output) -> anyhow::Result<Ou
         },
         now,
     )?;
-    let rg = done.root_generation;
-    let report = adopted_report(
-        path,
-        &done.outcome,
-        "derived",
-        "up-to-date",
-        None,
-        |g| {
-            format!(
-                "created {} for member {} from root generation {}: {}",
-                path.display(),
-                a.member,
-                rg,
-                describe(g)
-            )
-        },
-        |g| {
-            format!(
-                "up to date: member {} already has root generation {}'s derived secret as {}",
-                a.member,
-                rg,
-                describe(g)
-            )
-        },
-        |g| {
-            format!(
-                "derived member {}'s secret from root generation {}: {}",
-                a.member,
-                rg,
-                describe(g)
-            )
-        },
-    );
-    report_change(out, &report, &done.outcome.notices)?;
+    report_change(out, &ChangeReport::derived(path, &done, &a.member))?;
     Ok(Outcome::Success)
 }
 

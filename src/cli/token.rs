@@ -4,31 +4,27 @@
 //! [`qcd::token`]; this file reads secrets, parses arguments and prints.
 
 use std::fs::File;
-use std::io::{self, BufRead, BufReader, BufWriter, Read, Write};
+use std::io::{self, BufRead, BufReader};
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
-use std::time::SystemTime;
 
 use anyhow::{bail, Context as _};
 use clap::{Args, Subcommand};
-use serde::Serialize;
 use zeroize::Zeroizing;
 
 use qcd::encoding;
 use qcd::report::{Output, Style};
-use qcd::secret::keyring::MAX_SECRET_BYTES;
-use qcd::secret::ops;
-use qcd::secret::store::{self, LoadOptions};
+use qcd::secret::ops::SpecRequest;
+use qcd::secret::store::LoadOptions;
 use qcd::secret::target::Target;
-use qcd::secret::{Keyring, SecretBytes, State};
+use qcd::secret::tokens::{self, Generations, SecretFileRequest, Secrets};
+use qcd::secretmem::SecretBytes;
 use qcd::spi::{Spi, SpiError, SpiPair, SpiText};
 use qcd::timefmt;
-use qcd::token::batch::{self, LineReader};
-use qcd::token::derive::{hex_into, MAX_DIGEST_LEN};
+use qcd::token::batch;
 use qcd::token::profile::MAX_TOKEN_LEN;
-use qcd::token::{
-    Candidate, Deriver, Explanation, Note, Profile, TokenInput, TokenSpec, Verification, Verifier,
-};
+use qcd::token::records::{self, VerdictRecord};
+use qcd::token::{NoteCode, Profile, TokenInput, Verification, Verifier};
 
 use super::secret::{InFormatArg, TargetArg};
 use super::{Outcome, ProfileArg};
@@ -241,13 +237,6 @@ pub(super) fn spi_pair(i: &SpiArg, r: &SpiArg) -> anyhow::Result<SpiPair> {
     Ok(pair)
 }
 
-/// Says on stderr which lines of a batch had their SPI order corrected or look swapped.
-fn report_order(path: &Path, order: &batch::OrderTally) {
-    for m in order.messages() {
-        eprintln!("qcd: warning: {}: {m}", path.display());
-    }
-}
-
 fn parse_token(s: &str) -> Result<TokenArg, String> {
     Ok(TokenArg(decode_token_arg(s)))
 }
@@ -273,223 +262,83 @@ pub fn run(cmd: TokenCommand, out: &mut Output) -> anyhow::Result<Outcome> {
     }
 }
 
-/// The most text a gateway's secret file may hold: a secret of
-/// [`MAX_SECRET_BYTES`] in hex with separators fits many times over.
-const MAX_SECRET_TEXT: usize = 64 << 10;
-
-/// The secrets to work with: a keyring (with "now"), or one secret from a file.
-pub(super) enum Secrets {
-    Keyring(Keyring, SystemTime),
-    /// A secret file, and the token construction it is used with by default.
-    File(SecretBytes, TokenSpec),
-}
-
 impl SecretSource {
+    /// The secrets: --secret-file (wins over a keyring), else the keyring.
     pub(super) fn load(&self, batch_on_stdin: bool) -> anyhow::Result<Secrets> {
-        let opts = LoadOptions {
+        let load = LoadOptions {
             allow_insecure_permissions: self.allow_insecure_permissions,
         };
-        if let Some(path) = &self.secret_file {
-            let target = self.target.map(Target::from);
-            let Some(format) = self
-                .secret_format
-                .map(Into::into)
-                .or(target.map(|t| t.spec().format))
-            else {
-                bail!("--secret-file needs --secret-format raw|hex|base64 (how the gateway stores the secret), or --for rockhopper|racoon2");
-            };
-            let (raw, source) = if path == Path::new("-") {
-                if batch_on_stdin {
-                    bail!("--secret-file - and --batch - cannot both read stdin: put one of them in a file");
-                }
-                // Sized once: growing would leave copies of the secret behind.
-                let mut raw = Zeroizing::new(Vec::with_capacity(MAX_SECRET_TEXT + 1));
-                io::stdin()
-                    .take(MAX_SECRET_TEXT as u64 + 1)
-                    .read_to_end(&mut raw)
-                    .context("cannot read the secret from stdin")?;
-                (raw, "stdin".to_string())
-            } else {
-                let raw = ops::read_secret_file(path, &opts, ops::target_owners(target))?;
-                (raw, path.display().to_string())
-            };
-            if raw.len() > MAX_SECRET_TEXT {
-                bail!("the secret in {source} is longer than {MAX_SECRET_TEXT} bytes: a QCD secret is at most {MAX_SECRET_BYTES} bytes (is this the right file?)");
+        let source = if let Some(path) = &self.secret_file {
+            // A missing format is said first (the library's check).
+            let format_known = self.secret_format.is_some() || self.target.is_some();
+            if path == Path::new("-") && batch_on_stdin && format_known {
+                bail!("--secret-file - and --batch - cannot both read stdin: put one of them in a file");
             }
-            let secret = SecretBytes::new(
-                encoding::decode(format, &raw)
-                    .with_context(|| format!("the secret in {source}"))?,
-            );
-            if secret.is_empty() {
-                bail!("the secret in {source} is empty");
+            tokens::SecretSource::File(SecretFileRequest {
+                path: path.clone(),
+                format: self.secret_format.map(Into::into),
+                target: self.target.map(Target::from),
+                load,
+            })
+        } else if let Some(path) = &self.keyring {
+            tokens::SecretSource::Keyring {
+                path: path.clone(),
+                load,
             }
-            if secret.len() > MAX_SECRET_BYTES {
-                bail!(
-                    "the secret in {source} has {} bytes: a QCD secret is at most {MAX_SECRET_BYTES} bytes (check --secret-format)",
-                    secret.len()
-                );
-            }
-            if let Some(t) = target {
-                if secret.len() != t.spec().secret_bytes {
-                    bail!(
-                        "the secret in {source} is {} bytes, but {} reads exactly {}: this is not its secret file",
-                        secret.len(),
-                        t.spec().daemon,
-                        t.spec().secret_bytes
-                    );
-                }
-            }
-            let spec = target.map(Target::token_spec).unwrap_or_default();
-            return Ok(Secrets::File(secret, spec));
-        }
-        let Some(path) = &self.keyring else {
+        } else {
             bail!("no secret: give --keyring PATH (or set QCD_KEYRING), or --secret-file FILE --secret-format FORMAT");
         };
-        let keyring = store::load(path, &opts)?;
-        Ok(Secrets::Keyring(keyring, timefmt::now()?))
+        Ok(Secrets::load(&source, timefmt::now, io::stdin().lock())?)
     }
 }
 
 impl SpecOverride {
-    /// `base` with --profile/--length applied; --length alone keeps the profile,
-    /// --profile alone takes its default length (unless it is base's profile).
-    fn apply(&self, base: TokenSpec) -> anyhow::Result<TokenSpec> {
-        let profile = self.profile.map(Profile::from).unwrap_or(base.profile);
-        let length = match self.length {
-            Some(l) => l,
-            None if profile == base.profile => base.length,
-            None => profile.default_len(),
-        };
-        let mut spec = TokenSpec::with_length(profile, length)?;
-        spec.taker_addr = base.taker_addr;
-        Ok(spec)
-    }
-
-    fn is_set(&self) -> bool {
-        self.profile.is_some() || self.length.is_some()
-    }
-}
-
-/// One generation chosen for derivation.
-struct Chosen<'a> {
-    generation: Option<u32>,
-    state: State,
-    secret: &'a SecretBytes,
-    spec: TokenSpec,
-}
-
-fn choose<'a>(
-    secrets: &'a Secrets,
-    generation: Option<u32>,
-    all: bool,
-    spec: &SpecOverride,
-) -> anyhow::Result<Vec<Chosen<'a>>> {
-    match secrets {
-        Secrets::File(secret, base) => {
-            if generation.is_some() || all {
-                bail!("--generation and --all need a keyring; a secret file holds one secret");
-            }
-            Ok(vec![Chosen {
-                generation: None,
-                state: State::Active,
-                secret,
-                spec: spec.apply(*base)?,
-            }])
-        }
-        Secrets::Keyring(k, now) => {
-            let gens = if all {
-                k.in_use_at(*now)
-            } else {
-                let g = match generation {
-                    None => k.active(),
-                    Some(id) => k.generation(id).with_context(|| {
-                        let ids: Vec<String> =
-                            k.generations().iter().map(|g| g.id.to_string()).collect();
-                        format!(
-                            "the keyring has no generation {id} (it has {})",
-                            ids.join(", ")
-                        )
-                    })?,
-                };
-                vec![g]
-            };
-            gens.into_iter()
-                .map(|g| {
-                    let state = g.state_at(*now);
-                    let Some(secret) = g.secret() else {
-                        bail!(
-                            "generation {} is destroyed: its secret is gone, so its tokens cannot be computed",
-                            g.id
-                        );
-                    };
-                    if state == State::Expired {
-                        eprintln!(
-                            "qcd: warning: generation {} has expired: a rebooted gateway no longer emits its tokens",
-                            g.id
-                        );
-                    }
-                    Ok(Chosen {
-                        generation: Some(g.id),
-                        state,
-                        secret,
-                        spec: spec.apply(g.spec)?,
-                    })
-                })
-                .collect()
+    fn request(&self) -> SpecRequest {
+        SpecRequest {
+            profile: self.profile.map(Profile::from),
+            length: self.length,
+            bind_taker_addr: false,
         }
     }
-}
-
-#[derive(Serialize)]
-struct DerivedJson<'a> {
-    generation: Option<u32>,
-    state: State,
-    profile: Profile,
-    length: usize,
-    taker_addr: bool,
-    token: &'a str,
 }
 
 fn derive(a: DeriveArgs, out: &mut Output) -> anyhow::Result<Outcome> {
     let batch_stdin = a.batch.as_deref() == Some(Path::new("-"));
     let secrets = a.source.load(batch_stdin)?;
-    let chosen = choose(&secrets, a.generation, a.all, &a.spec)?;
+    let which = match (a.all, a.generation) {
+        (true, _) => Generations::InUse,
+        (false, Some(id)) => Generations::Id(id),
+        (false, None) => Generations::Active,
+    };
+    let choice = secrets.choose(which, &a.spec.request())?;
+    for id in &choice.expired {
+        eprintln!("qcd: warning: generation {id} has expired: a rebooted gateway no longer emits its tokens");
+    }
     if let Some(path) = &a.batch {
-        let c = &chosen[0];
-        let deriver = Deriver::new(c.secret.expose(), c.spec)?;
-        return derive_batch(&deriver, c, path, out);
+        let c = &choice.chosen[0];
+        let deriver = c.deriver()?;
+        let reader = open_batch(path)?;
+        let report = |e: &batch::LineError| eprintln!("qcd: {}: {e}", path.display());
+        let stats = if out.json {
+            records::derive_json(&deriver, c.generation, reader, out.writer()?, report)?
+        } else {
+            batch::derive_text(&deriver, reader, out.writer()?, report)?
+        };
+        return batch_end(path, &stats, out, Outcome::Success);
     }
     let (Some(spi_i), Some(spi_r)) = (&a.spi_i, &a.spi_r) else {
         bail!("give --spi-i and --spi-r, or --batch FILE");
     };
     let input = TokenInput::new(spi_pair(spi_i, spi_r)?, IpArg::get(a.taker_addr.as_ref())?);
-    let mut buf = Zeroizing::new([0u8; MAX_DIGEST_LEN]);
-    let mut hex = Zeroizing::new([0u8; 2 * MAX_DIGEST_LEN]);
-    for c in &chosen {
-        let deriver = Deriver::new(c.secret.expose(), c.spec)?;
-        let token = deriver
-            .derive_into(&input, &mut buf)
-            .with_context(|| match c.generation {
-                Some(id) => format!("generation {id}"),
-                None => "the secret file".into(),
-            })?;
-        let n = token.len();
-        hex_into(token, &mut hex[..2 * n]);
-        let text = std::str::from_utf8(&hex[..2 * n]).expect("hex is ASCII");
+    for c in &choice.chosen {
+        let t = c.token(&input)?;
         if out.json {
-            out.json_line(&DerivedJson {
-                generation: c.generation,
-                state: c.state,
-                profile: c.spec.profile,
-                length: c.spec.length,
-                taker_addr: input.taker.is_some(),
-                token: text,
-            })?;
+            out.json_line(&t)?;
         } else if a.all && !out.quiet {
-            let id = c.generation.map(|g| g.to_string()).unwrap_or_default();
-            out.answer(&format!("{id} {} {text}", c.state))?;
+            let id = t.generation.map(|g| g.to_string()).unwrap_or_default();
+            out.answer(&format!("{id} {} {}", t.state, *t.token))?;
         } else {
-            out.answer(text)?;
+            out.answer(&t.token)?;
         }
     }
     Ok(Outcome::Success)
@@ -512,162 +361,55 @@ fn open_batch(path: &Path) -> anyhow::Result<Box<dyn BufRead>> {
     Ok(Box::new(BufReader::with_capacity(CAP, f)))
 }
 
-fn malformed_error(malformed: u64, lines: u64) -> anyhow::Error {
-    anyhow::anyhow!(
-        "{malformed} of {lines} data lines were malformed (reported above with their line numbers)"
-    )
-}
-
-#[derive(Serialize)]
-struct BatchErrorJson<'a> {
-    line: u64,
-    error: &'a str,
-}
-
-#[derive(Serialize)]
-struct BatchTokenJson<'a> {
-    line: u64,
-    generation: Option<u32>,
-    token: &'a str,
-}
-
-fn derive_batch(
-    deriver: &Deriver,
-    c: &Chosen<'_>,
+/// After a batch: the SPI order warnings, then an error if lines were
+/// malformed, else `done`.
+fn batch_end(
     path: &Path,
+    stats: &batch::BatchStats,
     out: &mut Output,
+    done: Outcome,
 ) -> anyhow::Result<Outcome> {
-    let reader = open_batch(path)?;
-    let report = |e: &batch::LineError| eprintln!("qcd: {}: {e}", path.display());
-    let stats = if out.json {
-        let mut w = BufWriter::with_capacity(1 << 16, out.writer()?);
-        let mut lines = LineReader::new(reader);
-        let mut stats = batch::BatchStats::default();
-        let mut buf = Zeroizing::new([0u8; MAX_DIGEST_LEN]);
-        let mut hex = Zeroizing::new([0u8; 2 * MAX_DIGEST_LEN]);
-        while let Some((no, line)) = lines.next_line()? {
-            let result = batch::parse_derive_line(no, line).and_then(|input| match input {
-                None => Ok(None),
-                Some(l) => {
-                    stats.order.note(no, l.order);
-                    deriver
-                        .derive_into(&l.input, &mut buf)
-                        .map(|t| Some(t.len()))
-                        .map_err(|source| batch::LineError::Derive { line: no, source })
-                }
-            });
-            match result {
-                Ok(None) => continue,
-                Ok(Some(n)) => {
-                    hex_into(&buf[..n], &mut hex[..2 * n]);
-                    let token = std::str::from_utf8(&hex[..2 * n]).expect("hex is ASCII");
-                    serde_json::to_writer(
-                        &mut w,
-                        &BatchTokenJson {
-                            line: no,
-                            generation: c.generation,
-                            token,
-                        },
-                    )?;
-                }
-                Err(e) => {
-                    report(&e);
-                    stats.malformed += 1;
-                    serde_json::to_writer(
-                        &mut w,
-                        &BatchErrorJson {
-                            line: no,
-                            error: &e.to_string(),
-                        },
-                    )?;
-                }
-            }
-            w.write_all(b"\n")?;
-            stats.lines += 1;
-        }
-        w.flush()?;
-        stats
-    } else {
-        batch::derive_text(deriver, reader, out.writer()?, report)?
-    };
-    report_order(path, &stats.order);
+    for m in stats.order.messages() {
+        eprintln!("qcd: warning: {}: {m}", path.display());
+    }
     if stats.malformed > 0 {
         out.flush()?;
-        return Err(malformed_error(stats.malformed, stats.lines));
+        bail!(
+            "{} of {} data lines were malformed (reported above with their line numbers)",
+            stats.malformed,
+            stats.lines
+        );
     }
-    Ok(Outcome::Success)
-}
-
-/// The generations to verify against, with --profile/--length applied.
-fn verify_candidates<'a>(
-    secrets: &'a Secrets,
-    spec: &SpecOverride,
-) -> anyhow::Result<Vec<Candidate<'a>>> {
-    match secrets {
-        Secrets::File(secret, base) => Ok(vec![Candidate {
-            generation: 0,
-            state: State::Active,
-            secret: Some(secret),
-            spec: spec.apply(*base)?,
-        }]),
-        Secrets::Keyring(k, now) => {
-            let mut cands = qcd::token::candidates(k, *now);
-            if spec.is_set() {
-                for c in &mut cands {
-                    c.spec = spec.apply(c.spec)?;
-                }
-            }
-            Ok(cands)
-        }
-    }
-}
-
-/// `qcd token verify --json`: stable keys, documented in the README.
-#[derive(Serialize)]
-struct VerdictJson<'a> {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    line: Option<u64>,
-    #[serde(rename = "match")]
-    matched: bool,
-    generation: Option<u32>,
-    state: Option<State>,
-    profile: Option<Profile>,
-    length: Option<usize>,
-    explanations: &'a [Explanation],
-    notes: &'a [Note],
-}
-
-impl<'a> VerdictJson<'a> {
-    fn new(v: &'a Verification, line: Option<u64>, from_file: bool) -> Self {
-        let m = v.matched.as_ref();
-        VerdictJson {
-            line,
-            matched: m.is_some(),
-            generation: m.map(|m| m.generation).filter(|_| !from_file),
-            state: m.map(|m| m.state),
-            profile: m.map(|m| m.profile),
-            length: m.map(|m| m.length),
-            explanations: &v.explanations,
-            notes: &v.notes,
-        }
-    }
+    Ok(done)
 }
 
 fn verify(a: VerifyArgs, out: &mut Output) -> anyhow::Result<Outcome> {
     let batch_stdin = a.batch.as_deref() == Some(Path::new("-"));
     let secrets = a.source.load(batch_stdin)?;
-    let from_file = matches!(secrets, Secrets::File(..));
-    if from_file && a.generation.is_some() {
-        bail!("--generation needs a keyring; a secret file holds one secret");
-    }
-    if let (Secrets::Keyring(k, _), Some(id)) = (&secrets, a.generation) {
-        if k.generation(id).is_none() {
-            bail!("the keyring has no generation {id}");
-        }
-    }
-    let verifier = Verifier::new(verify_candidates(&secrets, &a.spec)?, a.generation);
+    let from_file = secrets.is_file();
+    let verifier = Verifier::new(
+        secrets.candidates(a.generation, &a.spec.request())?,
+        a.generation,
+    );
     if let Some(path) = &a.batch {
-        return verify_batch(&verifier, path, from_file, out);
+        let reader = open_batch(path)?;
+        let report = |e: &batch::LineError| eprintln!("qcd: {}: {e}", path.display());
+        let stats = if out.json {
+            records::verify_json(&verifier, from_file, reader, out.writer()?, report)?
+        } else {
+            let names = if from_file {
+                batch::VerdictNames::Anonymous
+            } else {
+                batch::VerdictNames::Generations
+            };
+            batch::verify_text(&verifier, reader, out.writer()?, names, report)?
+        };
+        let done = if stats.mismatched > 0 {
+            Outcome::Negative
+        } else {
+            Outcome::Success
+        };
+        return batch_end(path, &stats, out, done);
     }
     let (Some(spi_i), Some(spi_r), Some(token)) = (&a.spi_i, &a.spi_r, &a.token) else {
         bail!("give --spi-i, --spi-r and --token, or --batch FILE");
@@ -675,70 +417,15 @@ fn verify(a: VerifyArgs, out: &mut Output) -> anyhow::Result<Outcome> {
     let input = TokenInput::new(spi_pair(spi_i, spi_r)?, IpArg::get(a.taker_addr.as_ref())?);
     let v = verifier.verify(&input, token.bytes()?);
     if out.json {
-        out.json_line(&VerdictJson::new(&v, None, from_file))?;
+        out.json_line(&VerdictRecord::new(&v, None, from_file))?;
     } else if out.quiet {
         // The answer alone: the matching generation's id (nothing for a
         // secret file); a mismatch is exit status 1.
         if let Some(m) = v.matched.as_ref().filter(|_| !from_file) {
             out.answer(&m.generation.to_string())?;
         }
-    } else if let Some(m) = &v.matched {
-        let what = if from_file {
-            "the secret file".to_string()
-        } else {
-            format!("generation {} ({})", m.generation, m.state)
-        };
-        let head = out.paint(Style::Good, "match");
-        out.answer(&format!(
-            "{head}: {what}, {} {} bytes{}",
-            m.profile,
-            m.length,
-            if m.taker_addr {
-                ", with the taker address"
-            } else {
-                ""
-            }
-        ))?;
     } else {
-        let head = out.paint(Style::Bad, "no match");
-        let scope = if from_file {
-            "the secret file".to_string()
-        } else if let Some(id) = a.generation {
-            format!("generation {id}")
-        } else {
-            "no active or previous generation".to_string()
-        };
-        if from_file || a.generation.is_some() {
-            out.answer(&format!("{head}: the token does not match {scope}"))?;
-        } else {
-            out.answer(&format!("{head}: the token matches {scope}"))?;
-        }
-        for e in &v.explanations {
-            let msg = if from_file {
-                e.message
-                    .replacen("generation 0 (active)", "the secret file", 1)
-            } else {
-                e.message.clone()
-            };
-            out.line(&format!(
-                "  {}: {msg}",
-                out.paint(Style::Warn, e.code.name())
-            ))?;
-        }
-        let bad_length = v
-            .notes
-            .iter()
-            .any(|n| n.code == qcd::token::NoteCode::TokenLength);
-        if v.explanations.is_empty() && !bad_length {
-            out.line("  no explanation found: the token was made with another secret, for other SPIs, or with a taker address not given (--taker-addr)")?;
-        }
-        for n in &v.notes {
-            out.line(&format!(
-                "  {}: {}",
-                out.paint(Style::Dim, "note"),
-                n.message
-            ))?;
-        }
+        print_verdict(out, &v, from_file, a.generation)?;
     }
     Ok(if v.matched.is_some() {
         Outcome::Success
@@ -747,63 +434,63 @@ fn verify(a: VerifyArgs, out: &mut Output) -> anyhow::Result<Outcome> {
     })
 }
 
-fn verify_batch(
-    verifier: &Verifier<'_>,
-    path: &Path,
-    from_file: bool,
+/// `match: …` or `no match: …` with the explanations and notes, one a line.
+fn print_verdict(
     out: &mut Output,
-) -> anyhow::Result<Outcome> {
-    let reader = open_batch(path)?;
-    let report = |e: &batch::LineError| eprintln!("qcd: {}: {e}", path.display());
-    let stats = if out.json {
-        let mut w = BufWriter::with_capacity(1 << 16, out.writer()?);
-        let mut lines = LineReader::new(reader);
-        let mut stats = batch::BatchStats::default();
-        let mut token = Zeroizing::new([0u8; MAX_TOKEN_LEN]);
-        while let Some((no, line)) = lines.next_line()? {
-            match batch::parse_verify_line(no, line, &mut token) {
-                Ok(None) => continue,
-                Ok(Some((l, len))) => {
-                    stats.order.note(no, l.order);
-                    let v = verifier.verify(&l.input, &token[..len]);
-                    if v.matched.is_none() {
-                        stats.mismatched += 1;
-                    }
-                    serde_json::to_writer(&mut w, &VerdictJson::new(&v, Some(no), from_file))?;
-                }
-                Err(e) => {
-                    report(&e);
-                    stats.malformed += 1;
-                    serde_json::to_writer(
-                        &mut w,
-                        &BatchErrorJson {
-                            line: no,
-                            error: &e.to_string(),
-                        },
-                    )?;
-                }
-            }
-            w.write_all(b"\n")?;
-            stats.lines += 1;
-        }
-        w.flush()?;
-        stats
-    } else {
-        let names = if from_file {
-            batch::VerdictNames::Anonymous
+    v: &Verification,
+    from_file: bool,
+    only: Option<u32>,
+) -> anyhow::Result<()> {
+    if let Some(m) = &v.matched {
+        let what = if from_file {
+            "the secret file".to_string()
         } else {
-            batch::VerdictNames::Generations
+            format!("generation {} ({})", m.generation, m.state)
         };
-        batch::verify_text(verifier, reader, out.writer()?, names, report)?
-    };
-    report_order(path, &stats.order);
-    if stats.malformed > 0 {
-        out.flush()?;
-        return Err(malformed_error(stats.malformed, stats.lines));
+        let head = out.paint(Style::Good, "match");
+        let taker = if m.taker_addr {
+            ", with the taker address"
+        } else {
+            ""
+        };
+        out.answer(&format!(
+            "{head}: {what}, {} {} bytes{taker}",
+            m.profile, m.length
+        ))?;
+        return Ok(());
     }
-    Ok(if stats.mismatched > 0 {
-        Outcome::Negative
-    } else {
-        Outcome::Success
-    })
+    let head = out.paint(Style::Bad, "no match");
+    match (from_file, only) {
+        (true, _) => out.answer(&format!("{head}: the token does not match the secret file"))?,
+        (false, Some(id)) => {
+            out.answer(&format!("{head}: the token does not match generation {id}"))?
+        }
+        (false, None) => out.answer(&format!(
+            "{head}: the token matches no active or previous generation"
+        ))?,
+    }
+    for e in &v.explanations {
+        let msg = if from_file {
+            e.message
+                .replacen("generation 0 (active)", "the secret file", 1)
+        } else {
+            e.message.clone()
+        };
+        out.line(&format!(
+            "  {}: {msg}",
+            out.paint(Style::Warn, e.code.name())
+        ))?;
+    }
+    let bad_length = v.notes.iter().any(|n| n.code == NoteCode::TokenLength);
+    if v.explanations.is_empty() && !bad_length {
+        out.line("  no explanation found: the token was made with another secret, for other SPIs, or with a taker address not given (--taker-addr)")?;
+    }
+    for n in &v.notes {
+        out.line(&format!(
+            "  {}: {}",
+            out.paint(Style::Dim, "note"),
+            n.message
+        ))?;
+    }
+    Ok(())
 }

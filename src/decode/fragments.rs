@@ -19,7 +19,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
 use crate::capture::Timestamp;
-use crate::secret::SecretBytes;
+use crate::secretmem::SecretBytes;
 use crate::spi::Spi;
 use crate::wire::PayloadType;
 

@@ -45,8 +45,8 @@ impl CaptureMessage {
             format!(
                 "frame {} ({} -> {}): IKE message malformed, decoded up to the problem: {}{}",
                 self.frame,
-                crate::capture::format_endpoint(&self.src),
-                crate::capture::format_endpoint(&self.dst),
+                self.src,
+                self.dst,
                 bad.message,
                 super::summary::snaplen_note(self.truncated)
             )
@@ -110,7 +110,7 @@ impl Iterator for CaptureMessages<'_, '_, '_> {
             };
             let d = match ev {
                 Event::Warning(w) => return Some(MessageEvent::Note(SummaryNote::Capture(w))),
-                Event::Esp { .. } => continue,
+                Event::Esp { .. } | Event::Icmp { .. } => continue,
                 Event::Ike(d) => d,
             };
             let verdict = if self.filter.is_active() {

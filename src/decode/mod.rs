@@ -43,7 +43,7 @@ pub use fragments::{FragmentLimits, FragmentTable};
 
 use crate::capture::Timestamp;
 use crate::ikecrypto::{self, Integrity, KeyTable};
-use crate::secret::SecretBytes;
+use crate::secretmem::SecretBytes;
 use crate::spi::SpiPair;
 use crate::wire::{
     Header, NotifyType, Payload, PayloadIter, PayloadType, ProtocolId, WireError, HEADER_LEN,

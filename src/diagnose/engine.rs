@@ -17,10 +17,12 @@ use std::time::{Duration, SystemTime};
 use super::model::numbers::*;
 use super::model::*;
 use super::takers::{self, Taker, TakerFacts};
+use crate::capture::icmp::{IcmpError, IcmpKind};
 use crate::ikesa::digest::Suite;
 use crate::ikesa::{HostPair, Map, Placed, SaId, SaIndex};
 use crate::spi::{Spi, SpiPair};
 use crate::token::profile::{MAX_TOKEN_LEN, MIN_TOKEN_LEN};
+use crate::wire::vendor::QcdMaker;
 
 /// How long one side may stay silent while the other keeps sending before
 /// the silence counts as an outage; also how long an IKE request may go
@@ -44,6 +46,8 @@ pub struct Options<'a> {
     pub taker: Option<Taker>,
     /// Whether a key table was given (changes what "not decrypted" means).
     pub keys_given: bool,
+    /// The files named on the command line, for the suggested commands.
+    pub inputs: Inputs<'a>,
 }
 
 impl Default for Options<'_> {
@@ -53,6 +57,7 @@ impl Default for Options<'_> {
             silence: DEFAULT_SILENCE,
             taker: None,
             keys_given: false,
+            inputs: Inputs::default(),
         }
     }
 }
@@ -68,6 +73,7 @@ fn diagnose_with(mut engine: Engine, packets: &[Packet]) -> Vec<SaReport> {
         match &p.kind {
             PacketKind::Ike(m) => engine.ike(p.frame, p.time, p.src, p.dst, (**m).clone()),
             PacketKind::Esp { spi } => engine.esp(p.frame, p.time, p.src, p.dst, *spi),
+            PacketKind::Icmp(e) => engine.icmp(p.frame, p.time, p.src.ip(), *e),
         }
     }
     engine.finish(None).collect()
@@ -242,6 +248,27 @@ struct SaState {
     /// The last CREATE_CHILD_SA response that could not be decrypted
     /// (frame, time): a possible IKE SA rekey.
     undecrypted_ccsa: Option<Box<(u64, SystemTime)>>,
+    /// ICMP errors quoting this SA's IKE or ESP (boxed: most SAs have none).
+    icmp: Option<Box<IcmpSeen>>,
+}
+
+/// ICMP errors about one IKE SA: the first few, and how many in all.
+#[derive(Default)]
+struct IcmpSeen {
+    kept: Vec<IcmpRec>,
+    count: u64,
+}
+
+struct IcmpRec {
+    frame: u64,
+    time: SystemTime,
+    /// The ICMP error's sender.
+    from: IpAddr,
+    error: IcmpError,
+}
+
+impl IcmpSeen {
+    const KEEP: usize = 16;
 }
 
 impl SaState {
@@ -279,6 +306,7 @@ impl SaState {
             rekeyed_from: None,
             replaced: None,
             undecrypted_ccsa: None,
+            icmp: None,
         }
     }
 
@@ -884,6 +912,29 @@ impl<'a> Engine<'a> {
         }
     }
 
+    /// One ICMP/ICMPv6 error quoting an IKE or ESP packet, sent by `from`:
+    /// it belongs to the IKE SA in force between the quoted packet's hosts.
+    pub fn icmp(&mut self, frame: u64, time: SystemTime, from: IpAddr, error: IcmpError) {
+        self.tick(frame, time);
+        let hosts = HostPair::new(error.quoted_src.ip(), error.quoted_dst.ip());
+        let Some(sa) = self.index.current(hosts, time) else {
+            return;
+        };
+        let seen = self.sas[sa]
+            .full()
+            .icmp
+            .get_or_insert_with(Default::default);
+        seen.count += 1;
+        if seen.kept.len() < IcmpSeen::KEEP {
+            seen.kept.push(IcmpRec {
+                frame,
+                time,
+                from,
+                error,
+            });
+        }
+    }
+
     /// Judges every IKE SA, one at a time, in order of first appearance.
     /// `end` is the capture's last frame and time (the last packet given to
     /// the engine when `None`). Each SA's records are freed once it is
@@ -1094,6 +1145,8 @@ fn informational_kind(m: &IkeSummary, last_word: bool, suite: Option<Suite>) -> 
 /// The judgement of one IKE SA.
 struct Judge<'e, 'a> {
     engine: &'e Engine<'a>,
+    /// This SA's index in `engine.sas`.
+    id: SaId,
     sa: &'e SaState,
     /// The SA's endpoints, formatted once.
     ep_text: Vec<String>,
@@ -1138,10 +1191,15 @@ impl Judged {
     }
 }
 
+/// How a reason or note begins a statement about the capture's end.
+pub(crate) const CAPTURE_ENDS: &str = "the capture ends";
+
 const ACT_LIVENESS: &str = "make the taker probe the old IKE SA when ESP draws INVALID_SPI or inbound traffic stops (a liveness check: strongSwan dpd_delay, libreswan dpddelay), so the maker can answer with its token";
 const ACT_SILENT: &str = "a token maker must answer requests for unknown IKE SPIs with INVALID_IKE_SPI and QCD_TOKEN: only Rockhopper and the racoon2 fork do; strongSwan, libreswan and OpenBSD iked stay silent, so with them rely on the taker's liveness-check timeout (dpd_delay/dpddelay)";
+const ACT_SILENT_ROCKHOPPER: &str = "on the Rockhopper gateway, check that QCD is on (`<ikesa qcd_enabled=\"enable\"/>` in main.xml, no `qcd_enabled_time` limit that had run out) and that the daemon can read its secret file /home/rhpprotected/config/qcd_secret (mode 0700, owned by the daemon); its event log shows QCD errors; if the host itself was down, the taker's liveness-check timeout is what recovered";
 const ACT_NO_TOKEN: &str = "enable QCD as token maker on the gateway and check that it can read its QCD secret (Rockhopper: /home/rhpprotected/config/qcd_secret; racoon2 fork: /var/lib/racoon2/qcd.secret)";
-const ACT_MISMATCH: &str = "persist the maker's QCD secret across reboots and keep previous generations after a rotation; compare the secret with `qcd token verify --secret-file FILE --spi-i … --spi-r … --token …` or `qcd diagnose --keyring`";
+const ACT_MISMATCH: &str =
+    "persist the maker's QCD secret across reboots and keep previous generations after a rotation";
 const ACT_NOT_IN_USE: &str = "enable QCD on the maker (only Rockhopper and the racoon2 fork implement it); without it the taker recovers only by its liveness-check timeout";
 const ACT_TAKER: &str = "enable QCD as token taker on the peer and check that it kept the token from IKE_AUTH; see the taker notes below for the rules a real taker applies";
 
@@ -1157,11 +1215,8 @@ impl<'e, 'a> Judge<'e, 'a> {
         };
         Judge {
             engine,
-            ep_text: sa
-                .endpoints
-                .iter()
-                .map(|(e, _)| crate::capture::format_endpoint(e))
-                .collect(),
+            id,
+            ep_text: sa.endpoints.iter().map(|(e, _)| e.to_string()).collect(),
             suite: sa.suite,
             sa,
             recs: sa.recs(),
@@ -1334,6 +1389,18 @@ impl<'e, 'a> Judge<'e, 'a> {
             };
             self.event(link.frame, link.time, what);
         }
+        if let Some(seen) = &sa.icmp {
+            for i in &seen.kept {
+                let what = icmp_text(i);
+                self.event(i.frame, i.time, what);
+            }
+            if seen.count > seen.kept.len() as u64 {
+                self.notes.push(format!(
+                    "{} more ICMP errors about this IKE SA not shown",
+                    seen.count - seen.kept.len() as u64
+                ));
+            }
+        }
         for f in &sa.flows {
             self.notes.push(format!(
                 "ESP {} → {} SPI {:08x}: {}, frames {}–{}",
@@ -1375,11 +1442,14 @@ impl<'e, 'a> Judge<'e, 'a> {
             let s = self.engine.sas[n].spis();
             (format!("{} {}", s.initiator, s.responder), c)
         });
+        let capture_end_said = self.end.map(|e| e.1).filter(|_| {
+            judged.reason.contains(CAPTURE_ENDS) || notes.iter().any(|n| n.contains(CAPTURE_ENDS))
+        });
         SaReport {
             spi_i: sa.spis.initiator.to_string(),
             spi_r: sa.spis.responder.to_string(),
-            initiator: sa.initiator().map(|a| crate::capture::format_endpoint(&a)),
-            responder: sa.responder().map(|a| crate::capture::format_endpoint(&a)),
+            initiator: sa.initiator().map(|a| a.to_string()),
+            responder: sa.responder().map(|a| a.to_string()),
             verdict: judged.verdict,
             reason: judged.reason,
             action: judged.action,
@@ -1398,6 +1468,7 @@ impl<'e, 'a> Judge<'e, 'a> {
             replaced_at: sa.replaced.as_deref().map(|r| r.0),
             new_sa: judged.new_sa,
             notes,
+            capture_end: capture_end_said,
             events,
             events_omitted: sa.omitted,
         }
@@ -1405,7 +1476,7 @@ impl<'e, 'a> Judge<'e, 'a> {
 
     /// The first IKE_AUTH (or later) failure, or `None` when the SA was
     /// established (or was already established when the capture began).
-    fn establishment(&self) -> Result<(), String> {
+    fn establishment(&self) -> Result<(), (String, bool)> {
         let sa = self.sa;
         if sa.rekeyed_from.is_some() {
             return Ok(());
@@ -1435,10 +1506,13 @@ impl<'e, 'a> Judge<'e, 'a> {
                 return Ok(());
             }
             if let Some(&e) = errors.first() {
-                return Err(format!(
-                    "the IKE_AUTH response (frame {}) carries {}: authentication failed, so no IKE SA was established",
-                    r.frame,
-                    crate::wire::NotifyType(e)
+                return Err((
+                    format!(
+                        "the IKE_AUTH response (frame {}) carries {}: authentication failed, so no IKE SA was established",
+                        r.frame,
+                        crate::wire::NotifyType(e)
+                    ),
+                    false,
                 ));
             }
             return Ok(());
@@ -1480,8 +1554,15 @@ impl<'e, 'a> Judge<'e, 'a> {
                 _ => String::new(),
             }
         };
+        // Cut off by the capture's end: the set-up is in progress, not failed.
+        let cut_off = self
+            .recs
+            .last()
+            .is_some_and(|r| !end_note(r.time).is_empty());
+        let failed = |why: String| Err((why, false));
+        let waiting = |why: String| Err((why, cut_off));
         match (init_response, auth_request) {
-            (None, None) => Err(format!(
+            (None, None) => waiting(format!(
                 "{who_r} never answered {who_i}'s IKE_SA_INIT request ({} sent){}",
                 plural(init_requests as u64, "request", "requests"),
                 self.recs.last().map(|r| end_note(r.time)).unwrap_or_default()
@@ -1495,19 +1576,21 @@ impl<'e, 'a> Judge<'e, 'a> {
                     .filter(|&t| t < FIRST_STATUS_TYPE)
                     .collect();
                 match errors.first() {
-                    Some(&e) => Err(format!(
+                    Some(&e) => failed(format!(
                         "IKE_SA_INIT failed: {who_r} answered {} (frame {})",
                         crate::wire::NotifyType(e),
                         r.frame
                     )),
-                    None => Err(format!(
+                    None => waiting(format!(
                         "the capture shows no IKE_AUTH after the IKE_SA_INIT response (frame {}){}",
                         r.frame,
                         end_note(r.time)
                     )),
                 }
             }
-            (_, Some(a)) => Err(format!(
+            // Without the IKE_SA_INIT response the capture is one-sided,
+            // not cut off.
+            (_, Some(a)) => Err((format!(
                 "the capture shows no IKE_AUTH response to {who_i}'s IKE_AUTH request (frame {}){}{}",
                 a.frame,
                 if init_response.is_none() {
@@ -1516,7 +1599,7 @@ impl<'e, 'a> Judge<'e, 'a> {
                     String::new()
                 },
                 end_note(a.time)
-            )),
+            ), cut_off && init_response.is_some())),
         }
     }
 
@@ -1607,18 +1690,19 @@ impl<'e, 'a> Judge<'e, 'a> {
             .iter()
             .find(|r| !r.m.encrypted && r.m.notify(INVALID_IKE_SPI).is_some() && in_force(r.time))
         {
-            let asked = self
-                .recs
-                .iter()
-                .copied()
-                .filter(|q| {
-                    q.time <= r.time
+            let copies = || {
+                self.recs.iter().copied().filter(|q| {
+                    q.frame < r.frame
                         && q.side != r.side
                         && q.is_request()
                         && q.m.message_id == r.m.message_id
                 })
-                .min_by_key(|q| (q.time, q.frame));
-            let at = asked.unwrap_or(r);
+            };
+            // The outage dates from the first copy; the reply answers the
+            // latest (re)transmission before it.
+            let first = copies().min_by_key(|q| (q.time, q.frame));
+            let answered = copies().max_by_key(|q| (q.frame, q.time));
+            let at = first.unwrap_or(r);
             consider(
                 Outage {
                     taker: self.ep(r.dst).ip(),
@@ -1630,9 +1714,14 @@ impl<'e, 'a> Judge<'e, 'a> {
                         "INVALID_IKE_SPI from {} (frame {}){}",
                         self.ep(r.src).ip(),
                         r.frame,
-                        asked
-                            .map(|q| format!(", answering the request of frame {}", q.frame))
-                            .unwrap_or_default()
+                        match (first, answered) {
+                            (Some(f), Some(q)) if f.frame != q.frame => format!(
+                                ", answering the request of frame {} (a retransmission of frame {})",
+                                q.frame, f.frame
+                            ),
+                            (_, Some(q)) => format!(", answering the request of frame {}", q.frame),
+                            _ => String::new(),
+                        }
                     ),
                     maker_last: at.last_before(r.side),
                     taker_esp_at_evidence: at.esp_before(r.side.other()),
@@ -1757,7 +1846,17 @@ impl<'e, 'a> Judge<'e, 'a> {
 
     fn judge(&mut self) -> (Option<Outage>, Judged) {
         let sa = self.sa;
-        if let Err(why) = self.establishment() {
+        if let Err((why, cut_off)) = self.establishment() {
+            if cut_off {
+                return (
+                    None,
+                    Judged::new(
+                        Verdict::InProgress,
+                        format!("set-up in progress when the capture ends: {why}"),
+                        "",
+                    ),
+                );
+            }
             return (
                 None,
                 Judged::new(
@@ -1769,16 +1868,31 @@ impl<'e, 'a> Judge<'e, 'a> {
         }
         let closed = self.closed();
         let outage = self.outage(closed.map(|c| c.1));
+        // The rekey that replaced this SA is told in words as `replaced_by`
+        // tells it in JSON, even when a Delete follows.
+        let rekeyed_text = sa.replaced.as_deref().map(|&(_, n, certain)| {
+            let new = self.engine.sas[n].spis();
+            if certain {
+                format!("rekeyed into IKE SA {} {}", new.initiator, new.responder)
+            } else {
+                format!(
+                    "probably rekeyed into IKE SA {} {}",
+                    new.initiator, new.responder
+                )
+            }
+        });
         if let Some((r, _)) = closed {
             if outage.is_none() {
-                return (
-                    None,
-                    Judged::new(
-                        Verdict::Healthy,
-                        format!("closed by a Delete of the IKE SA from {} (frame {}); no outage before it", self.ep(r.src).ip(), r.frame),
-                        "",
-                    ),
+                let deleted = format!(
+                    "closed by a Delete of the IKE SA from {} (frame {}); no outage before it",
+                    self.ep(r.src).ip(),
+                    r.frame
                 );
+                let reason = match &rekeyed_text {
+                    Some(t) => format!("{t}, then {deleted}"),
+                    None => deleted,
+                };
+                return (None, Judged::new(Verdict::Healthy, reason, ""));
             }
         }
         // An SA replaced by a rekey: later evidence concerns its successor.
@@ -1839,6 +1953,9 @@ impl<'e, 'a> Judge<'e, 'a> {
             "outage: {}; token maker (B) = {}, token taker (A) = {}",
             o.evidence, o.maker, o.taker
         ));
+        if let Some(n) = self.restart_window(&o) {
+            self.notes.push(n);
+        }
         let judged = self.after_outage(&o);
         (Some(o), judged)
     }
@@ -1877,6 +1994,17 @@ impl<'e, 'a> Judge<'e, 'a> {
             .map(|(_, t)| t)
             .collect();
         let b_decrypted = given.decrypted_from.contains(&b);
+        // The restarted side reconnected by itself before the taker checked
+        // liveness: a recovery without QCD, whether or not QCD was in use.
+        let taker_asked = self
+            .recs
+            .iter()
+            .any(|r| r.is_request() && r.side == taker_side && r.time >= o.at);
+        if !taker_asked {
+            if let Some(j) = self.reconnected_by_maker(o) {
+                return j;
+            }
+        }
         if b_given.is_empty() && b_decrypted {
             return Judged::new(
                 Verdict::QcdNotInUse,
@@ -1890,12 +2018,37 @@ impl<'e, 'a> Judge<'e, 'a> {
             .copied()
             .filter(|r| r.is_request() && r.side == taker_side && r.time >= o.at)
             .collect();
+        // A taker that was the old SA's responder does not reconnect after
+        // accepting a token: the tunnel returns when the initiator (the
+        // maker that restarted) connects again.
+        let taker_is_responder = taker_side == Side::Responder;
+        // A new IKE SA counts when it was answered, or when its set-up is
+        // still in progress at the capture's end: an IKE_SA_INIT that nobody
+        // ever answered (a probe, a stray attempt) is no recovery.
+        let end_time = self.end.map(|e| e.1);
+        let window = self.opts().silence;
+        let live = move |s: &Slot| -> bool {
+            let answered = s
+                .state()
+                .is_some_and(|st| st.recs().iter().any(|q| q.m.response));
+            let last = s
+                .state()
+                .and_then(|st| st.recs().last().map(|q| q.time))
+                .unwrap_or_else(|| s.start());
+            answered || end_time.is_none_or(|e| since(e, last) < window)
+        };
         let new_sa = |after: SystemTime| -> Option<&Slot> {
             self.engine
                 .index
                 .started_after(sa.hosts, after)
                 .map(|s| &self.engine.sas[s])
-                .find(|s| s.starts_with_init() && s.initiator().map(|x| x.ip()) == Some(a))
+                .find(|s| {
+                    s.starts_with_init()
+                        && live(s)
+                        && s.initiator()
+                            .map(|x| x.ip())
+                            .is_some_and(|ip| ip == a || (taker_is_responder && ip == b))
+                })
         };
         let end = self.end.map(|e| e.1);
         let silence = self.opts().silence;
@@ -1967,10 +2120,15 @@ impl<'e, 'a> Judge<'e, 'a> {
                 j.maker_answered = None;
                 return j;
             }
+            let maker_kind = self.maker_kind(o);
+            let action = match maker_kind {
+                Some(QcdMaker::Rockhopper) => ACT_SILENT_ROCKHOPPER,
+                _ => ACT_SILENT,
+            };
             let mut j = Judged::new(
                 Verdict::NoToken,
-                self.silent_reason(o, &checks, b_decrypted),
-                ACT_SILENT,
+                self.silent_reason(o, &checks, b_decrypted, maker_kind),
+                action,
             );
             j.maker_answered = Some(false);
             return j;
@@ -2027,6 +2185,7 @@ impl<'e, 'a> Judge<'e, 'a> {
                 matched: false,
                 generation: None,
                 explanations: Vec::new(),
+                created: None,
             })
         });
         if let Some(k) = &by_keyring {
@@ -2047,6 +2206,30 @@ impl<'e, 'a> Judge<'e, 'a> {
             (None, Some(k)) => Some(k.matched),
             (None, None) => None,
         };
+        // A keyring match without the IKE_AUTH token shows only which secret
+        // made the reply. A generation qcd generated after this IKE SA was set
+        // up cannot have made the token given then.
+        let keyring_match = match (by_auth, &by_keyring) {
+            (None, Some(k)) if k.matched => Some(k),
+            _ => None,
+        };
+        let set_up = self
+            .recs
+            .iter()
+            .rev()
+            .find(|r| r.m.exchange == IKE_AUTH)
+            .map(|r| r.time)
+            .unwrap_or(sa.start);
+        let born_after_set_up = keyring_match
+            .and_then(|k| k.created.map(|c| (k.generation.unwrap_or(0), c)))
+            .filter(|&(_, c)| c > set_up);
+        if let Some((g, c)) = born_after_set_up {
+            self.notes.push(format!(
+                "keyring generation {g} was generated at {}, after this IKE SA was set up ({}): it cannot have made the token {b} gave in {src}",
+                time_text(c),
+                time_text(set_up)
+            ));
+        }
         // Behaviour after the first token reply.
         let later_checks: Vec<&'e Rec> = checks
             .iter()
@@ -2056,6 +2239,8 @@ impl<'e, 'a> Judge<'e, 'a> {
         let n_sa = new_sa(first_reply.time);
         let gap = n_sa.map(|n| since(n.start(), first_reply.time));
         let taker_views = self.taker_views(first_reply, o, &b_given, valid);
+        let act_mismatch = self.mismatch_action(o, &all_tokens[0].data);
+        let act_mismatch = act_mismatch.as_str();
         let judged = |verdict: Verdict, reason: String, action: &str| -> Judged {
             let mut j = Judged::new(verdict, reason, action);
             j.maker_answered = Some(true);
@@ -2123,7 +2308,29 @@ impl<'e, 'a> Judge<'e, 'a> {
                 self.notes
                     .push(format!("{}; {}", probing_text(), recovery_text()));
             }
-            return judged(Verdict::TokenMismatch, reason, ACT_MISMATCH);
+            return judged(Verdict::TokenMismatch, reason, act_mismatch);
+        }
+        if let (true, Some(k)) = (kept_probing, keyring_match) {
+            let g = k.generation.unwrap_or(0);
+            let (verdict, why) = match born_after_set_up {
+                Some(_) => (
+                    Verdict::TokenMismatch,
+                    format!(
+                        "{b}'s reply carries the token of keyring generation {g}, a secret generated after this IKE SA was set up, so it differs from the token {b} gave in {src}: {b}'s QCD secret changed in between (not persisted across the restart, regenerated, or rotated without overlap); {}; {}: {a} rejected it",
+                        probing_text(),
+                        recovery_text()
+                    ),
+                ),
+                None => (
+                    Verdict::TokenRejected,
+                    format!(
+                        "{}; {}: {a} rejected {b}'s token. The token matches keyring generation {g}, which shows the secret that made the reply, not the token {a} stored from {src}: most likely {b}'s QCD secret changed between {src} and the reply (not persisted across the restart, rotated without overlap, or another cluster member's secret); --keys (the token given in {src}) would settle it",
+                        probing_text(),
+                        recovery_text()
+                    ),
+                ),
+            };
+            return judged(verdict, why, act_mismatch);
         }
         if kept_probing {
             let why = match valid {
@@ -2142,7 +2349,7 @@ impl<'e, 'a> Judge<'e, 'a> {
             let action = if valid == Some(true) {
                 ACT_TAKER
             } else {
-                ACT_MISMATCH
+                act_mismatch
             };
             return judged(Verdict::TokenRejected, why, action);
         }
@@ -2170,11 +2377,33 @@ impl<'e, 'a> Judge<'e, 'a> {
                         format!("judged from behaviour: no further request on the old SA after the reply, and a new IKE SA {} later", secs(g))
                     }
                 };
-                let _ = n;
+                // A slow reconnect: attempts from another address first?
+                let stray = self.stray_attempts(o, first_reply.time, n.start());
+                if let (Some(f), Some(l)) = (stray.first(), stray.last()) {
+                    let from: Vec<String> = {
+                        let mut v: Vec<String> = stray.iter().map(|s| s.1.to_string()).collect();
+                        v.dedup();
+                        v
+                    };
+                    self.notes.push(format!(
+                        "recovery was slow ({} after the token reply) because of {} from {} to {b} that nobody answered (frames {}–{}); the reconnect from {} then worked at once: QCD itself worked (a multi-homed host sending IKE from the wrong source address?)",
+                        secs(since(n.start(), first_reply.time)),
+                        plural(stray.len() as u64, "IKE_SA_INIT attempt", "IKE_SA_INIT attempts"),
+                        from.join(", "),
+                        f.0,
+                        l.0,
+                        n.initiator().map(|x| x.ip().to_string()).unwrap_or_default()
+                    ));
+                }
+                let reconnected = if n.initiator().map(|x| x.ip()) == Some(a) {
+                    "started a new IKE SA".to_string()
+                } else {
+                    format!("dropped the old IKE SA; as its responder {a} does not reconnect, and {b} (the initiator) connected again")
+                };
                 judged(
                     Verdict::Recovered,
                     format!(
-                        "recovered {} after the first INVALID_IKE_SPI: {a} accepted {b}'s QCD token ({how}) and started a new IKE SA",
+                        "recovered {} after the first INVALID_IKE_SPI: {a} accepted {b}'s QCD token ({how}) and {reconnected}",
                         secs(g)
                     ),
                     "",
@@ -2192,7 +2421,22 @@ impl<'e, 'a> Judge<'e, 'a> {
                         "capture for longer after the token reply",
                     );
                 }
+                if taker_is_responder && valid != Some(false) {
+                    // A responder that accepts deletes the SA and waits for
+                    // the initiator: not the taker's fault.
+                    let mut j = judged(
+                        Verdict::NotRekeyed,
+                        format!(
+                            "{a}, the old IKE SA's responder, sent no more requests on it after {b}'s token reply (frame {}): it accepted the token and dropped the SA; as responder it does not reconnect, and {b} (the initiator) did not connect again in the capture",
+                            first_reply.frame
+                        ),
+                        "",
+                    );
+                    j.action = format!("make {b} reconnect by itself after a restart (an always-on connection); nothing needs changing on {a}, which accepted the token");
+                    return j;
+                }
                 let reason = match valid {
+                    Some(true) if keyring_match.is_some() => format!("{b} sent a QCD_TOKEN that matches its keyring, but {a} never started a new IKE SA and sent nothing more on the old one: either {a} does not act as token taker, or the token it stored from {src} came from another secret ({b}'s secret changed since); --keys (the token given in {src}) would tell which{}", self.taker_rejections(&taker_views)),
                     Some(true) => format!("{b} sent a valid QCD_TOKEN, but {a} never started a new IKE SA and sent nothing more on the old one: {a} does not act as token taker, or did not keep the token from {src}{}", self.taker_rejections(&taker_views)),
                     _ => format!("{b} sent a QCD_TOKEN, but {a} never started a new IKE SA; the token could not be checked (give --keyring or --keys), so {a} may have rejected it{}", self.taker_rejections(&taker_views)),
                 };
@@ -2254,7 +2498,7 @@ impl<'e, 'a> Judge<'e, 'a> {
             let verdict = match v.accepts {
                 Some(true) => "accepts",
                 Some(false) => "rejects",
-                None => "cannot be judged",
+                None => "cannot tell whether it accepts",
             };
             self.notes.push(format!(
                 "taker {}: {verdict} the reply of frame {}: {}",
@@ -2272,7 +2516,178 @@ impl<'e, 'a> Judge<'e, 'a> {
         views
     }
 
-    fn silent_reason(&self, o: &Outage, checks: &[&Rec], b_decrypted: bool) -> String {
+    /// What to do about a token that does not match: persist the secret,
+    /// and the commands that check it, with this SA's SPIs and token in full,
+    /// the files the user gave, and the target flags the maker needs.
+    fn mismatch_action(&self, o: &Outage, token: &[u8]) -> String {
+        let spis = self.sa.spis;
+        let inputs = self.opts().inputs;
+        let target = match self.maker_kind(o) {
+            Some(QcdMaker::Rockhopper) => Some(crate::secret::target::Target::Rockhopper),
+            _ => None,
+        };
+        let secret = match (target, inputs.keyring) {
+            (_, Some(k)) => format!("--keyring {}", shell_word(k)),
+            (Some(t), None) => format!("--for {} --secret-file {}", t.name(), t.spec().path),
+            (None, None) => "--keyring KEYRING".to_string(),
+        };
+        let mut action = format!(
+            "{ACT_MISMATCH}; check the token against {}'s secret: `qcd token verify {secret} --spi-i {} --spi-r {} --token {}`",
+            o.maker,
+            spis.initiator,
+            spis.responder,
+            hex::encode(token)
+        );
+        if !self.opts().keys_given {
+            action.push_str(&format!(
+                "; read the token it gave in IKE_AUTH: `qcd diagnose {} --keys KEY_TABLE`",
+                shell_word(inputs.capture.unwrap_or("CAPTURE"))
+            ));
+        }
+        action
+    }
+
+    /// A new IKE SA that the restarted maker started itself after the
+    /// outage, before the taker checked liveness: with keys its IKE_AUTH
+    /// request shows INITIAL_CONTACT (the peer then drops the old SA, RFC
+    /// 7296 §2.4); without keys it is "probably replaced".
+    fn reconnected_by_maker(&self, o: &Outage) -> Option<Judged> {
+        let (a, b) = (o.taker, o.maker);
+        let after = o.maker_last.map_or(o.at, |l| l.time);
+        let id = self
+            .engine
+            .index
+            .started_after(self.sa.hosts, after)
+            .find(|&s| {
+                let s = &self.engine.sas[s];
+                s.starts_with_init() && s.initiator().map(|x| x.ip()) == Some(b)
+            })?;
+        let slot = &self.engine.sas[id];
+        let spis = slot.spis();
+        let gap = secs(since(slot.start(), o.at));
+        let contact =
+            slot.state().and_then(|st| {
+                st.recs()
+                    .into_iter()
+                    .find(|r| {
+                        r.m.exchange == IKE_AUTH
+                            && !r.m.response
+                            && r.m.inner_notifies.iter().flatten().any(|n| {
+                                n.notify_type == crate::wire::NotifyType::INITIAL_CONTACT.0
+                            })
+                    })
+                    .map(|r| r.frame)
+            });
+        let reason = match contact {
+            Some(f) => format!(
+                "recovered without QCD: {b} restarted and reconnected by itself {gap} after the outage; the new IKE SA's IKE_AUTH request (frame {f}) carries INITIAL_CONTACT, so {a} drops the old IKE SA (RFC 7296 §2.4). Nobody's QCD failed: {b} reconnected before {a} had reason to check liveness"
+            ),
+            None => format!(
+                "probably recovered without QCD: {b} started a new IKE SA {gap} after the outage while the old one stayed silent: probably replaced by the restarted {b}, whose IKE_AUTH would carry INITIAL_CONTACT ({}); nobody's QCD failed",
+                if self.opts().keys_given {
+                    "the new SA's IKE_AUTH was not decrypted"
+                } else {
+                    "--keys would show it"
+                }
+            ),
+        };
+        let mut j = Judged::new(Verdict::Recovered, reason, "");
+        j.new_sa = Some(format!("{} {}", spis.initiator, spis.responder));
+        Some(j)
+    }
+
+    /// New IKE SAs to the maker between `from` and `to` from another address
+    /// than the taker's, never answered: a multi-homed taker's attempts from
+    /// the wrong source address (frame, source).
+    fn stray_attempts(&self, o: &Outage, from: SystemTime, to: SystemTime) -> Vec<(u64, IpAddr)> {
+        let mut found = Vec::new();
+        for slot in self.engine.sas.iter().skip(self.id + 1) {
+            let start = slot.start();
+            if start > to {
+                break;
+            }
+            if start < from || !slot.starts_with_init() {
+                continue;
+            }
+            let (Some(i), Some(r)) = (
+                slot.initiator(),
+                slot.state().map_or_else(
+                    || match slot {
+                        Slot::Lone(l) => Some(l.dst),
+                        Slot::Full(_) => None,
+                    },
+                    |s| s.responder(),
+                ),
+            ) else {
+                continue;
+            };
+            let answered = slot
+                .state()
+                .is_some_and(|s| s.recs().iter().any(|q| q.m.response));
+            if r.ip() == o.maker && i.ip() != o.taker && !answered {
+                found.push((slot.first_frame(), i.ip()));
+            }
+        }
+        found
+    }
+
+    /// The maker's ICMP errors (port or protocol unreachable) after the
+    /// outage: its host was up while its IKE daemon was not.
+    fn daemon_down(&self, o: &Outage) -> Vec<&'e IcmpRec> {
+        let Some(seen) = &self.sa.icmp else {
+            return Vec::new();
+        };
+        seen.kept
+            .iter()
+            .filter(|i| {
+                i.from == o.maker
+                    && i.time >= o.maker_last.map_or(o.at, |l| l.time)
+                    && matches!(
+                        i.error.kind,
+                        IcmpKind::PortUnreachable | IcmpKind::ProtocolUnreachable
+                    )
+            })
+            .collect()
+    }
+
+    /// What the ICMP errors tell of the restart: the host up, the daemon
+    /// down, from when to when, and when the maker spoke IKE again.
+    fn restart_window(&self, o: &Outage) -> Option<String> {
+        let down = self.daemon_down(o);
+        let (first, last) = (down.first()?, down.last()?);
+        let back = self
+            .recs
+            .iter()
+            .find(|r| r.side == o.maker_side && r.time > last.time)
+            .map(|r| format!("; {} answered IKE again at frame {}", o.maker, r.frame))
+            .unwrap_or_default();
+        Some(format!(
+            "{} sent {} (frames {}–{}, {} to {}): its host was up while its IKE daemon was not (a restart, not a host down){back}",
+            o.maker,
+            plural(down.len() as u64, "ICMP error", "ICMP errors"),
+            first.frame,
+            last.frame,
+            time_text(first.time),
+            time_text(last.time)
+        ))
+    }
+
+    /// What the maker's Vendor IDs say of its QCD support.
+    fn maker_kind(&self, o: &Outage) -> Option<QcdMaker> {
+        self.recs
+            .iter()
+            .filter(|r| r.side == o.maker_side)
+            .flat_map(|r| r.m.vendor_ids().iter())
+            .find_map(|v| crate::wire::vendor::qcd_maker(v))
+    }
+
+    fn silent_reason(
+        &self,
+        o: &Outage,
+        checks: &[&Rec],
+        b_decrypted: bool,
+        kind: Option<QcdMaker>,
+    ) -> String {
         let (a, b) = (o.taker, o.maker);
         let sa = self.sa;
         let kinds: Vec<String> = checks
@@ -2292,9 +2707,18 @@ impl<'e, 'a> Judge<'e, 'a> {
             checks[0].frame,
             kinds.join("")
         );
-        reason.push_str(&format!(
-            ": {b} is down or unreachable, or (after a reboot) it drops IKE messages for unknown SPIs instead of answering INVALID_IKE_SPI with a QCD_TOKEN, as strongSwan, libreswan and OpenBSD iked do"
-        ));
+        // Which explanation fits depends on what the maker is.
+        reason.push_str(&match kind {
+            Some(QcdMaker::Rockhopper) => format!(
+                ": {b} is Rockhopper VPN (its Vendor ID), which answers requests for unknown IKE SPIs with INVALID_IKE_SPI and a QCD_TOKEN when QCD is on; so either {b} is down or unreachable, or QCD is off on it (`<ikesa qcd_enabled=\"enable\"/>` missing from main.xml, or `qcd_enabled_time` elapsed) or its QCD secret (/home/rhpprotected/config/qcd_secret) could not be read"
+            ),
+            Some(QcdMaker::DropsUnknownSpis(name)) => format!(
+                ": {b} is {name} (its Vendor ID), which drops IKE messages for unknown SPIs instead of answering INVALID_IKE_SPI with a QCD_TOKEN, as strongSwan, libreswan and OpenBSD iked do; or {b} is down or unreachable"
+            ),
+            None => format!(
+                ": {b} is down or unreachable, or (after a reboot) it drops IKE messages for unknown SPIs instead of answering INVALID_IKE_SPI with a QCD_TOKEN (no Vendor ID tells which implementation it runs)"
+            ),
+        });
         let mut evidence = Vec::new();
         let vids: Vec<String> = self
             .recs
@@ -2303,7 +2727,7 @@ impl<'e, 'a> Judge<'e, 'a> {
             .flat_map(|r| r.m.vendor_ids().iter())
             .filter_map(|v| vendor_name(v))
             .collect();
-        if !vids.is_empty() {
+        if !vids.is_empty() && kind.is_none() {
             evidence.push(format!("{b}'s Vendor ID says {}", vids.join(", ")));
         }
         let taker_esp_after =
@@ -2315,6 +2739,15 @@ impl<'e, 'a> Judge<'e, 'a> {
                 plural(taker_esp_after, "packet", "packets")
             ));
         }
+        let down = self.daemon_down(o);
+        if let (Some(f), Some(l)) = (down.first(), down.last()) {
+            evidence.push(format!(
+                "{b}'s host answered with ICMP {} (frames {}–{}): the host was up but its IKE daemon was not running, so it is the daemon that was silent, not the host that was down",
+                f.error.kind.text(),
+                f.frame,
+                l.frame
+            ));
+        }
         if b_decrypted {
             evidence.push(format!(
                 "{b} did give a QCD_TOKEN when the SA was set up, so it was meant to make tokens"
@@ -2324,6 +2757,48 @@ impl<'e, 'a> Judge<'e, 'a> {
             reason.push_str(&format!(" (evidence: {})", evidence.join("; ")));
         }
         reason
+    }
+}
+
+/// A timeline line for an ICMP error.
+fn icmp_text(i: &IcmpRec) -> String {
+    let e = &i.error;
+    let flow = if e.quoted_esp {
+        format!("ESP {} → {}", e.quoted_src.ip(), e.quoted_dst.ip())
+    } else {
+        format!("UDP {} → {}", e.quoted_src, e.quoted_dst)
+    };
+    let meaning = match e.kind {
+        IcmpKind::PortUnreachable => format!(
+            "{}'s host is up but nothing listens on UDP {}: its IKE daemon is not running",
+            i.from,
+            e.quoted_dst.port()
+        ),
+        IcmpKind::ProtocolUnreachable => format!(
+            "{}'s host is up but takes no ESP: its IPsec state is gone",
+            i.from
+        ),
+        IcmpKind::HostUnreachable => {
+            format!("{} says {} cannot be reached", i.from, e.quoted_dst.ip())
+        }
+    };
+    format!(
+        "ICMP {} from {} for {flow}: {meaning}",
+        e.kind.text(),
+        i.from
+    )
+}
+
+/// A file name as a shell word: as it is when it holds only safe
+/// characters, otherwise in single quotes.
+fn shell_word(s: &str) -> String {
+    let safe = !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "/._-+:,@=%".contains(c));
+    if safe {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', "'\\''"))
     }
 }
 

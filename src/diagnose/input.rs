@@ -72,6 +72,8 @@ pub struct CaptureDiagnosis<'a> {
     /// IKE messages and ESP packets seen.
     pub ike_messages: u64,
     pub esp_packets: u64,
+    /// The capture's last frame and latest time, of any protocol.
+    pub end: Option<(u64, SystemTime)>,
 }
 
 fn to_system_time(t: Option<Timestamp>, last: SystemTime) -> SystemTime {
@@ -104,6 +106,7 @@ pub fn reader_options(extra_ports: Vec<u16>) -> CaptureOptions {
     CaptureOptions {
         extra_ports,
         esp_events: true,
+        icmp_events: true,
         // The engine tallies ESP per IKE SA itself.
         esp_stats: false,
         ..CaptureOptions::default()
@@ -173,11 +176,34 @@ pub fn diagnose_reader<'a>(
                 esp_packets += 1;
                 engine.esp(frame, time, src, dst, spi);
             }
+            Event::Icmp {
+                frame,
+                time,
+                src,
+                error,
+                ..
+            } => {
+                let time = to_system_time(time, last);
+                last = time;
+                engine.icmp(frame, time, src, error);
+            }
             Event::Warning(w) => warnings.push(warning_kind(&w), || w.to_string()),
         }
     }
+    // The capture ends at its last frame of any protocol, at the latest
+    // time seen (joined captures may step backwards).
+    let c = reader.counters();
+    if let Some(f) = c.stepped_back {
+        warnings.push("timestamps step backwards", || {
+            format!("frame {f}: the capture's timestamps step backwards (joined captures?); the capture's end is taken as its latest time")
+        });
+    }
+    let end = c
+        .latest
+        .map(|t| (c.frames, to_system_time(Some(t), last).max(last)));
     CaptureDiagnosis {
-        reports: engine.finish(None),
+        reports: engine.finish(end),
+        end,
         warnings,
         damaged: reader.damaged(),
         ike_messages,
@@ -188,12 +214,20 @@ pub fn diagnose_reader<'a>(
 /// Checks tokens against the maker's keyring, as `qcd token verify` does.
 pub struct KeyringChecker<'k> {
     candidates: Vec<token::Candidate<'k>>,
+    /// (generation, creation time) of the generations qcd generated itself.
+    generated: Vec<(u32, SystemTime)>,
 }
 
 impl<'k> KeyringChecker<'k> {
     pub fn new(keyring: &'k Keyring, now: SystemTime) -> Self {
         KeyringChecker {
-            candidates: token::candidates(keyring, now),
+            candidates: keyring.candidates(now),
+            generated: keyring
+                .generations()
+                .iter()
+                .filter(|g| matches!(g.origin, crate::secret::Origin::Generated))
+                .map(|g| (g.id, g.created))
+                .collect(),
         }
     }
 }
@@ -219,10 +253,17 @@ impl TokenChecker for KeyringChecker<'_> {
             }
             _ => plain,
         };
+        let generation = v.matched.as_ref().map(|m| m.generation);
         TokenCheck {
             matched: v.matched.is_some(),
-            generation: v.matched.as_ref().map(|m| m.generation),
+            generation,
             explanations: v.explanations.iter().map(|e| e.message.clone()).collect(),
+            created: generation.and_then(|g| {
+                self.generated
+                    .iter()
+                    .find(|(id, _)| *id == g)
+                    .map(|(_, t)| *t)
+            }),
         }
     }
 }

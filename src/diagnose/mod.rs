@@ -25,7 +25,7 @@ pub use input::{
     diagnose_capture, diagnose_reader, reader_options, CaptureDiagnosis, KeyringChecker, WarningLog,
 };
 pub use model::{
-    DecryptFailure, DeleteSummary, Event, IkeSummary, NotifySummary, OutageReport, Packet,
+    DecryptFailure, DeleteSummary, Event, IkeSummary, Inputs, NotifySummary, OutageReport, Packet,
     PacketKind, PayloadSet, Rare, SaReport, TakerView, TokenCheck, TokenChecker, Verdict,
 };
 pub use takers::Taker;

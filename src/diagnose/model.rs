@@ -29,6 +29,8 @@ pub enum PacketKind {
     Esp {
         spi: u32,
     },
+    /// An ICMP/ICMPv6 error quoting an IKE or ESP packet (`src` sent it).
+    Icmp(crate::capture::icmp::IcmpError),
 }
 
 /// One packet of interest, in capture order.
@@ -66,12 +68,15 @@ pub enum Verdict {
     NoLivenessCheck,
     /// The capture never shows the IKE SA established.
     NotEstablished,
+    /// The capture ends while the IKE SA is being set up (within the
+    /// silence window of its last set-up message): not a failure.
+    InProgress,
     /// The capture cannot settle it (wrong keys, capture ends too early).
     Inconclusive,
 }
 
 impl Verdict {
-    pub const ALL: [Verdict; 10] = [
+    pub const ALL: [Verdict; 11] = [
         Verdict::Healthy,
         Verdict::Recovered,
         Verdict::NotRekeyed,
@@ -81,6 +86,7 @@ impl Verdict {
         Verdict::QcdNotInUse,
         Verdict::NoLivenessCheck,
         Verdict::NotEstablished,
+        Verdict::InProgress,
         Verdict::Inconclusive,
     ];
 
@@ -95,13 +101,18 @@ impl Verdict {
             Verdict::QcdNotInUse => "qcd-not-in-use",
             Verdict::NoLivenessCheck => "no-liveness-check",
             Verdict::NotEstablished => "not-established",
+            Verdict::InProgress => "in-progress",
             Verdict::Inconclusive => "inconclusive",
         }
     }
 
-    /// Whether this verdict means detection worked or was not needed (exit 0).
+    /// Whether this verdict means detection worked, was not needed, or an
+    /// IKE SA is still being set up when the capture ends (exit 0).
     pub fn is_ok(self) -> bool {
-        matches!(self, Verdict::Healthy | Verdict::Recovered)
+        matches!(
+            self,
+            Verdict::Healthy | Verdict::Recovered | Verdict::InProgress
+        )
     }
 }
 
@@ -114,11 +125,25 @@ pub struct TokenCheck {
     pub generation: Option<u32>,
     /// Explanations of a mismatch ("matches generation 3 with SPIs swapped…").
     pub explanations: Vec<String>,
+    /// When the matched generation's secret came into being, where the
+    /// keyring knows it (a generation qcd generated; not one imported or
+    /// derived later, whose date is not the secret's).
+    #[serde(skip)]
+    pub created: Option<SystemTime>,
 }
 
 /// Checks a token against the maker's keyring.
 pub trait TokenChecker {
     fn check(&self, spis: SpiPair, token: &[u8], taker: Option<std::net::IpAddr>) -> TokenCheck;
+}
+
+/// The files the user named, as suggested commands should name them (`None`
+/// when not given: the command then holds a placeholder in capitals).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Inputs<'a> {
+    pub capture: Option<&'a str>,
+    pub keys: Option<&'a str>,
+    pub keyring: Option<&'a str>,
 }
 
 /// One line of an SA's timeline.
@@ -197,4 +222,9 @@ pub struct SaReport {
     pub events: Vec<Event>,
     /// Messages of this IKE SA left out of `events` (long timelines only).
     pub events_omitted: u64,
+    /// The capture's end as the judgement took it, when the reason or a note
+    /// speaks of where the capture ends (checked by
+    /// [`super::consistency::check`] against every report's frames).
+    #[serde(skip)]
+    pub capture_end: Option<SystemTime>,
 }

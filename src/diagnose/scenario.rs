@@ -15,7 +15,8 @@ use std::net::SocketAddr;
 use crate::capture::write::{esp_body, ip_raw, ip_udp, CaptureWriter, Encap};
 use crate::capture::{Precision, Timestamp};
 use crate::ikecrypto::{seal, KeyTable, SaKeys, SealError, SealHeader};
-use crate::secret::{Keyring, Origin, SecretBytes};
+use crate::secret::{Keyring, Origin};
+use crate::secretmem::SecretBytes;
 use crate::spi::{Spi, SpiPair};
 use crate::token::{self, TokenInput, TokenSpec};
 use crate::wire::{
@@ -171,6 +172,14 @@ fn rebooted_secret() -> SecretBytes {
             .map(|i| i.wrapping_mul(53).wrapping_add(7))
             .collect(),
     )
+}
+
+/// A keyring made from the secret on B's disk after the reboot of
+/// [`Scenario::SecretChanged`] (the one regenerated at boot), dated `created`
+/// and of `origin`: it matches the reply's token but not the token B gave in
+/// IKE_AUTH (issue 21 item 1).
+pub fn rebooted_keyring(created: std::time::SystemTime, origin: Origin) -> Keyring {
+    Keyring::new(rebooted_secret(), TokenSpec::default(), created, origin)
 }
 
 /// B's keyring: generation 1 holds [`maker_secret`], hmac-sha256, 32-byte tokens.

@@ -87,6 +87,16 @@ pub fn judge(taker: Taker, f: &TakerFacts) -> TakerView {
         why,
     };
     let unknown = "would accept if the token equals the one the maker gave in IKE_AUTH, which was not read (pass --keys or --keyring)";
+    // A keyring shows which secret made the reply, not what the taker
+    // stored: only the IKE_AUTH token (decrypted) shows that.
+    let keyring_only = f.given.is_empty() && f.token_valid.is_some();
+    let by_keyring = |ok: bool| -> TakerView {
+        if ok {
+            view(None, "the token is the one the maker's keyring gives for these SPIs, so the maker made it with that secret; whether it equals the token the taker stored from IKE_AUTH is not known (pass --keys to read that token)".into())
+        } else {
+            view(Some(false), "the token matches no generation of the maker's keyring: if the keyring holds the secret the maker had at IKE_AUTH, it differs from the token the taker stored".into())
+        }
+    };
     match taker {
         Taker::Rockhopper => {
             if !f.from_peer_address {
@@ -121,6 +131,9 @@ pub fn judge(taker: Taker, f: &TakerFacts) -> TakerView {
                     "Rockhopper acts only on an ESTABLISHED or REKEYING IKE SA".into(),
                 );
             }
+            if keyring_only {
+                return by_keyring(f.token_valid == Some(true));
+            }
             match f.matches(MIN_TOKEN_LEN, MAX_TOKEN_LEN) {
                 Some(true) => view(Some(true), "from the peer's address, INVALID_IKE_SPI and QCD_TOKEN present, the token has the stored length and bytes".into()),
                 Some(false) => view(Some(false), "the token's length or bytes differ from the token it stored".into()),
@@ -146,6 +159,9 @@ pub fn judge(taker: Taker, f: &TakerFacts) -> TakerView {
                     "the racoon2 fork needs a QCD_TOKEN of 8 octets or more".into(),
                 );
             }
+            if keyring_only {
+                return by_keyring(f.token_valid == Some(true));
+            }
             match f.matches(8, usize::MAX) {
                 Some(true) => view(Some(true), "an INFORMATIONAL response led by a Notify, with a matching token (it needs neither INVALID_IKE_SPI nor the peer's address)".into()),
                 Some(false) => view(Some(false), "the token differs from the one it stored".into()),
@@ -168,6 +184,9 @@ pub fn judge(taker: Taker, f: &TakerFacts) -> TakerView {
                     Some(false),
                     format!("RFC 6290 tokens are {MIN_TOKEN_LEN} to {MAX_TOKEN_LEN} octets"),
                 );
+            }
+            if keyring_only {
+                return by_keyring(f.token_valid == Some(true));
             }
             match f.matches(MIN_TOKEN_LEN, MAX_TOKEN_LEN) {
                 Some(true) => view(
@@ -258,8 +277,15 @@ mod tests {
         for k in Taker::ALL {
             assert_eq!(judge(k, &f).accepts, None);
         }
+        // A keyring match shows the maker made the reply, not what the
+        // taker stored: never "accepts" on the keyring alone.
         f.token_valid = Some(true);
-        assert_eq!(judge(Taker::Rockhopper, &f).accepts, Some(true));
+        for k in Taker::ALL {
+            let v = judge(k, &f);
+            assert_eq!(v.accepts, None, "{k:?}");
+            assert!(!v.why.contains("stored length"), "{}", v.why);
+            assert!(v.why.contains("--keys"), "{}", v.why);
+        }
         f.token_valid = Some(false);
         assert_eq!(judge(Taker::Rfc, &f).accepts, Some(false));
         let other = [8u8; 32];

@@ -31,7 +31,7 @@ use serde::Serialize;
 
 use super::alg::{EncrAlg, IntegAlg};
 use super::keytable::{build_sa, parse_key, KeyTable, Skip, SkipKind};
-use crate::secret::SecretBytes;
+use crate::secretmem::SecretBytes;
 use crate::spi::{Spi, SpiPair};
 
 /// A key table or key log format.

@@ -30,7 +30,7 @@ use super::keylog::{self, KeyFormat};
 use super::sk::SaKeys;
 use super::CryptoError;
 use crate::encoding::{decode_hex_lenient, EncodingError};
-use crate::secret::SecretBytes;
+use crate::secretmem::SecretBytes;
 use crate::spi::{Spi, SpiPair};
 
 /// The field names, in order, as warnings print them.
@@ -75,7 +75,7 @@ pub enum KeyTableError {
     Write {
         path: String,
         #[source]
-        source: Box<crate::secret::store::StoreError>,
+        source: Box<crate::fsio::FileError>,
     },
 }
 
@@ -387,11 +387,9 @@ pub fn write_table(path: &Path, contents: &str) -> Result<(), KeyTableError> {
             });
         }
     }
-    crate::secret::store::write_atomic(path, contents.as_bytes()).map_err(|source| {
-        KeyTableError::Write {
-            path: path.display().to_string(),
-            source: Box::new(source),
-        }
+    crate::fsio::write_atomic(path, contents.as_bytes()).map_err(|source| KeyTableError::Write {
+        path: path.display().to_string(),
+        source: Box::new(source),
     })
 }
 

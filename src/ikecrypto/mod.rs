@@ -10,6 +10,7 @@
 //! ESP, IKEv1, or SKF fragments reassembly.
 
 pub mod alg;
+pub mod convert;
 pub mod keylog;
 pub mod keytable;
 pub mod seal;

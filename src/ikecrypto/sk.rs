@@ -28,7 +28,7 @@ use zeroize::Zeroizing;
 
 use super::alg::{EncrAlg, IntegAlg};
 use super::CryptoError;
-use crate::secret::SecretBytes;
+use crate::secretmem::SecretBytes;
 use crate::spi::SpiPair;
 
 /// The keys and algorithms of one IKE SA, as one line of a key table holds them.

@@ -12,7 +12,7 @@ use crypto_bigint::{Encoding, U2048};
 use zeroize::{Zeroize, Zeroizing};
 
 use super::InitError;
-use crate::secret::SecretBytes;
+use crate::secretmem::SecretBytes;
 use crate::wire::DhGroup;
 
 /// The MODP-2048 prime (RFC 3526 §3), the same as OpenSSL's built-in

@@ -23,7 +23,7 @@ use super::keys::{psk_auth, IkeKeys};
 use super::suite::{self, Suite};
 use super::InitError;
 use crate::ikecrypto::{open, seal, SealHeader};
-use crate::secret::SecretBytes;
+use crate::secretmem::SecretBytes;
 use crate::spi::{Spi, SpiPair};
 use crate::wire::liveness;
 use crate::wire::sa::{EncrId, IntegId};

@@ -10,7 +10,7 @@ use zeroize::Zeroizing;
 
 use super::suite::{Prf, Suite};
 use crate::ikecrypto::SaKeys;
-use crate::secret::SecretBytes;
+use crate::secretmem::SecretBytes;
 use crate::spi::SpiPair;
 
 /// The PSK pad of RFC 7296 §2.15.

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use super::InitError;
 use crate::fsio::{self, Owners, Privacy};
-use crate::secret::SecretBytes;
+use crate::secretmem::SecretBytes;
 
 /// Reads the PSK from `path`: a regular file of ours, mode 0600 or
 /// stricter, at most 16 KiB.

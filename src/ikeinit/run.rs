@@ -13,7 +13,7 @@ use super::initiator::{AuthOutcome, ChildOutcome, Config, Initiator, Progress, Q
 use super::keys::IkeKeys;
 use super::InitError;
 use crate::probe::{Received, Transport, Unreachable};
-use crate::secret::SecretBytes;
+use crate::secretmem::SecretBytes;
 use crate::spi::SpiPair;
 use crate::wire::liveness::{frame, unframe, NAT_T_PORT};
 

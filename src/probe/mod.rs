@@ -517,7 +517,8 @@ mod tests {
     use super::*;
     use crate::respond::{Decision, Maker};
     use crate::secret::keyring::Origin;
-    use crate::secret::{Keyring, SecretBytes};
+    use crate::secret::Keyring;
+    use crate::secretmem::SecretBytes;
     use crate::token::{Profile, TokenSpec};
 
     /// An in-process maker behind a scripted network.

@@ -6,7 +6,8 @@ use std::time::SystemTime;
 
 use serde::Serialize;
 
-use crate::secret::{Keyring, SecretBytes, State};
+use crate::secret::{Keyring, State};
+use crate::secretmem::SecretBytes;
 use crate::spi::SpiPair;
 use crate::token::{Candidate, Code, Profile, TokenInput, TokenSpec, Verifier};
 use crate::wire::liveness::LivenessReply;

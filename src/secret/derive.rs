@@ -12,7 +12,7 @@ use hkdf::Hkdf;
 use sha2::Sha256;
 use zeroize::Zeroizing;
 
-use super::SecretBytes;
+use crate::secretmem::SecretBytes;
 
 pub const DERIVE_SALT: &[u8] = b"qcd member secret v1";
 pub const DERIVE_INFO_LABEL: &[u8] = b"qcd member v1";

@@ -33,10 +33,10 @@ use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
 use super::fingerprint::fingerprint;
-use super::SecretBytes;
 use crate::encoding;
+use crate::secretmem::SecretBytes;
 use crate::timefmt;
-use crate::token::{Profile, TokenSpec};
+use crate::token::{Candidate, Profile, State, TokenSpec};
 
 pub const FORMAT: &str = "qcd-keyring";
 pub const VERSION: u32 = 1;
@@ -44,42 +44,6 @@ pub const VERSION: u32 = 1;
 pub const MIN_SECRET_BYTES: usize = 16;
 pub const MAX_SECRET_BYTES: usize = 1024;
 pub const DEFAULT_SECRET_BYTES: usize = 32;
-
-/// The state of a generation as of a given time.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum State {
-    /// Used for new tokens; exactly one per keyring.
-    Active,
-    /// Still emitted after a reboot and still accepted, until `expires`.
-    Previous,
-    /// Past `expires`; the secret is kept until pruned.
-    Expired,
-    /// Secret wiped by prune; metadata kept.
-    Destroyed,
-}
-
-impl State {
-    pub fn name(self) -> &'static str {
-        match self {
-            State::Active => "active",
-            State::Previous => "previous",
-            State::Expired => "expired",
-            State::Destroyed => "destroyed",
-        }
-    }
-
-    /// Whether a rebooted token maker still emits (and a verifier accepts) tokens of this state.
-    pub fn in_use(self) -> bool {
-        matches!(self, State::Active | State::Previous)
-    }
-}
-
-impl fmt::Display for State {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
 
 /// Where a generation's secret came from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -197,6 +161,20 @@ pub struct Keyring {
 }
 
 impl Keyring {
+    /// The generations as token verification sees them, with their state
+    /// as of `now`.
+    pub fn candidates(&self, now: SystemTime) -> Vec<Candidate<'_>> {
+        self.generations()
+            .iter()
+            .map(|g| Candidate {
+                generation: g.id,
+                state: g.state_at(now),
+                secret: g.secret(),
+                spec: g.spec,
+            })
+            .collect()
+    }
+
     /// A new keyring holding `secret` as generation 1, active.
     pub fn new(secret: SecretBytes, spec: TokenSpec, now: SystemTime, origin: Origin) -> Self {
         Keyring {

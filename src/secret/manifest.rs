@@ -9,8 +9,9 @@ use std::time::SystemTime;
 use serde::{Deserialize, Serialize};
 
 use super::deploy::ExportRecord;
-use super::keyring::{Generation, Keyring, Origin, State};
+use super::keyring::{Generation, Keyring, Origin};
 use super::store::FileInfo;
+use super::State;
 use super::{weakness, Weakness};
 use crate::timefmt;
 

@@ -4,18 +4,20 @@
 //! as typed requests and outcomes ([`ops`]). Token computation lives in
 //! [`crate::token`]; this module only keeps and hands out secret bytes.
 
-pub mod bytes;
 pub mod deploy;
 pub mod derive;
 pub mod fingerprint;
-pub mod guard;
+pub mod input;
 pub mod keyring;
+pub mod listing;
 pub mod manifest;
 pub mod ops;
+pub mod report;
 pub mod store;
 pub mod target;
+pub mod tokens;
 
-pub use bytes::SecretBytes;
+pub use crate::token::State;
 pub use fingerprint::{fingerprint, weakness, Weakness};
-pub use keyring::{Generation, Keyring, ModelError, Origin, State};
+pub use keyring::{Generation, Keyring, ModelError, Origin};
 pub use manifest::Manifest;

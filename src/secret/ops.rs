@@ -22,9 +22,10 @@ use super::keyring::{Generation, Keyring, ModelError, MAX_SECRET_BYTES, MIN_SECR
 use super::manifest::{ExportState, GenerationMeta, Manifest};
 use super::store::{self, LoadOptions, LockedFile, StoreError};
 use super::target::{Mismatch, Target};
-use super::{fingerprint, weakness, Origin, SecretBytes, Weakness};
+use super::{fingerprint, weakness, Origin, Weakness};
 use crate::encoding::{self, ByteFormat};
 use crate::fsio::{self, FileError, Owners, Privacy};
+use crate::secretmem::SecretBytes;
 use crate::timefmt::{self, TimeError};
 use crate::token::{Profile, ProfileError, TokenSpec};
 
@@ -1129,8 +1130,15 @@ pub fn run_hook(command: &str, env: &[(&str, String)]) -> HookStatus {
     }
 }
 
+/// The lock file serializing exports from `keyring`.
+pub fn export_lock_path(keyring: &Path) -> PathBuf {
+    let mut name = keyring.file_name().unwrap_or_default().to_os_string();
+    name.push(".export.lock");
+    keyring.with_file_name(name)
+}
+
 /// Exports a generation's secret: returns the bytes, or writes `out`
-/// atomically (mode 0600, under `OUT.lock`, temp files of killed exports
+/// atomically (mode 0600, under `KEYRING.export.lock`, temp files of killed exports
 /// removed, owned by the daemon account for a target) unless it already
 /// holds them; a file that holds them with a loose mode is rewritten at
 /// 0600. A file holding another generation of this keyring is replaced
@@ -1189,7 +1197,9 @@ pub fn export(req: &ExportRequest, now: SystemTime) -> Result<ExportOutcome, OpE
         })?),
         None => None,
     };
-    let file = LockedFile::lock(&out, false)?;
+    // The lock lives beside the keyring (`KEYRING.export.lock`), not beside
+    // the exported file: nothing of qcd's stays in a daemon's directory.
+    let file = LockedFile::lock_with(&out, false, Some(&export_lock_path(&req.keyring)))?;
     let existing = match file.read(&fsio::SECRET_FILE) {
         Ok(content) => content.map(Some),
         Err(StoreError::File(FileError::TooLarge { .. })) => Some(None),

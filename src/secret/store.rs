@@ -21,18 +21,13 @@
 //!   is never written.
 
 use std::fs::{self, File};
-use std::io::Write;
-use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 use zeroize::Zeroizing;
 
 use super::keyring::{Keyring, ModelError};
 use crate::fsio::{self, FileError, Owners, Privacy};
-
-/// Environment variable naming a fault-injection point (for crash tests):
-/// the process aborts there, as a `kill -9` or power cut would stop it.
-pub const FAULT_ENV: &str = "QCD_TEST_FAULT";
 
 /// How to load a keyring.
 #[derive(Debug, Clone, Copy, Default)]
@@ -168,7 +163,11 @@ pub fn lock_path(path: &Path) -> PathBuf {
 /// resolved with [`fsio::resolve_for_write`]). The lock file is never
 /// followed through a symbolic link and must be a regular file of ours.
 pub fn lock(path: &Path) -> Result<WriteLock, StoreError> {
-    let lp = lock_path(path);
+    lock_file(lock_path(path))
+}
+
+/// Blocks until this process holds the lock file `lp` itself.
+fn lock_file(lp: PathBuf) -> Result<WriteLock, StoreError> {
     let file = fsio::open_lock(&lp)?;
     match file.try_lock() {
         Ok(()) => {}
@@ -186,33 +185,6 @@ pub fn lock(path: &Path) -> Result<WriteLock, StoreError> {
     Ok(WriteLock { _file: file })
 }
 
-const TEMP_SUFFIX: &str = ".qcd-tmp";
-
-/// Temporary files for `path` are named `.NAME.XXXXXX.qcd-tmp` in its directory.
-fn temp_prefix(path: &Path) -> String {
-    format!(
-        ".{}.",
-        path.file_name().unwrap_or_default().to_string_lossy()
-    )
-}
-
-/// Removes temporary files left by writers of `path` that were killed
-/// mid-write (they may hold secrets). Only call with the write lock held:
-/// then no other writer of `path` can be between create and rename.
-fn remove_stale_temps(path: &Path) {
-    let dir = fsio::parent_dir(path);
-    let prefix = temp_prefix(path);
-    if let Ok(entries) = fs::read_dir(dir) {
-        for entry in entries.flatten() {
-            let name = entry.file_name();
-            let name = name.to_string_lossy();
-            if name.starts_with(&prefix) && name.ends_with(TEMP_SUFFIX) {
-                let _ = fs::remove_file(entry.path());
-            }
-        }
-    }
-}
-
 /// A file held for writing: its path resolved once (symbolic links
 /// followed safely, see [`fsio::resolve_for_write`]), its lock held, and
 /// the temporary files of killed writers removed. Keyrings and exported
@@ -227,6 +199,18 @@ impl LockedFile {
     /// Resolves `path` and takes its lock. With `private`, the directories
     /// leading to the real file must be safe ([`fsio::check_directories`]).
     pub fn lock(path: &Path, private: bool) -> Result<LockedFile, StoreError> {
+        Self::lock_with(path, private, None)
+    }
+
+    /// [`LockedFile::lock`], but the lock file is `lock_at` (when given)
+    /// instead of `PATH.lock` beside the file: an export into a daemon's
+    /// private directory locks beside the keyring and leaves nothing of its
+    /// own in the daemon's directory.
+    pub fn lock_with(
+        path: &Path,
+        private: bool,
+        lock_at: Option<&Path>,
+    ) -> Result<LockedFile, StoreError> {
         if private {
             fsio::check_directories(path, Owners::Me)?;
         }
@@ -234,8 +218,11 @@ impl LockedFile {
         if private && real != path {
             fsio::check_directories(&real, Owners::Me)?;
         }
-        let lock = lock(&real)?;
-        remove_stale_temps(&real);
+        let lock = match lock_at {
+            Some(lp) => lock_file(lp.to_path_buf())?,
+            None => lock(&real)?,
+        };
+        fsio::remove_stale_temps(&real);
         Ok(LockedFile {
             given: path.to_path_buf(),
             real,
@@ -283,7 +270,7 @@ impl LockedFile {
     /// (uid, gid) when given, e.g. the daemon account that reads it.
     pub fn write_as(&self, bytes: &[u8], owner: Option<(u32, u32)>) -> Result<(), StoreError> {
         self.existing()?;
-        write_atomic_as(&self.real, bytes, owner)
+        Ok(fsio::write_atomic_as(&self.real, bytes, owner)?)
     }
 
     /// Serializes `keyring`, checks that the bytes load back, and writes them.
@@ -380,84 +367,14 @@ where
     Ok(value)
 }
 
-/// Aborts the process when [`FAULT_ENV`] names this point (crash tests).
-pub fn fault_point(name: &str) {
-    if std::env::var(FAULT_ENV).is_ok_and(|v| v == name) {
-        eprintln!("qcd: {FAULT_ENV}={name}: aborting here");
-        std::process::abort();
-    }
-}
-
-/// Writes `bytes` to `path` atomically with mode 0600: temp file in the same
-/// directory, fsync, keep owner, rename, fsync the directory. The low-level
-/// step: callers that replace secrets go through [`LockedFile`].
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
-    write_atomic_as(path, bytes, None)
-}
-
-/// [`write_atomic`] with the new file owned by `owner` (uid, gid) when
-/// given, else by the owner of the file it replaces (or the writer).
-pub fn write_atomic_as(
-    path: &Path,
-    bytes: &[u8],
-    owner: Option<(u32, u32)>,
-) -> Result<(), StoreError> {
-    let dir = fsio::parent_dir(path).to_path_buf();
-    let previous_owner = owner.or_else(|| fs::metadata(path).ok().map(|m| (m.uid(), m.gid())));
-    let prefix = temp_prefix(path);
-    let mut tmp = tempfile::Builder::new()
-        .prefix(&prefix)
-        .suffix(TEMP_SUFFIX)
-        .permissions(fs::Permissions::from_mode(0o600))
-        .tempfile_in(&dir)
-        .map_err(io_err(&dir, "cannot create a temporary file in"))?;
-    fault_point("after-create");
-    let half = bytes.len() / 2;
-    tmp.write_all(&bytes[..half])
-        .map_err(io_err(tmp.path(), "cannot write"))?;
-    fault_point("mid-write");
-    tmp.write_all(&bytes[half..])
-        .map_err(io_err(tmp.path(), "cannot write"))?;
-    tmp.as_file()
-        .set_permissions(fs::Permissions::from_mode(0o600))
-        .map_err(io_err(tmp.path(), "cannot set mode 0600 on"))?;
-    if let Some((uid, gid)) = previous_owner {
-        let meta = tmp
-            .as_file()
-            .metadata()
-            .map_err(io_err(tmp.path(), "cannot stat"))?;
-        if (meta.uid(), meta.gid()) != (uid, gid) {
-            std::os::unix::fs::fchown(tmp.as_file(), Some(uid), Some(gid)).map_err(|source| {
-                StoreError::Owner {
-                    path: path.to_path_buf(),
-                    uid,
-                    gid,
-                    source,
-                }
-            })?;
-        }
-    }
-    tmp.as_file()
-        .sync_all()
-        .map_err(io_err(tmp.path(), "cannot fsync"))?;
-    fault_point("before-rename");
-    tmp.persist(path).map_err(|e| StoreError::Io {
-        path: path.to_path_buf(),
-        action: "cannot rename the temporary file over",
-        source: e.error,
-    })?;
-    fault_point("after-rename");
-    File::open(&dir)
-        .and_then(|d| d.sync_all())
-        .map_err(io_err(&dir, "cannot fsync directory"))?;
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::secret::{Origin, SecretBytes};
+    use crate::fsio::TEMP_SUFFIX;
+    use crate::secret::Origin;
+    use crate::secretmem::SecretBytes;
     use crate::token::TokenSpec;
+    use std::os::unix::fs::PermissionsExt;
     use std::time::SystemTime;
 
     fn keyring() -> Keyring {

@@ -761,7 +761,8 @@ pub fn verify_text<R: BufRead, W: Write>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::secret::{SecretBytes, State};
+    use crate::secretmem::SecretBytes;
+    use crate::token::State;
     use crate::token::{Candidate, TokenSpec};
 
     #[test]

@@ -20,7 +20,7 @@ use sha2::{Digest, Sha256, Sha512};
 use zeroize::Zeroize;
 
 use super::profile::{Profile, ProfileError, TokenSpec};
-use crate::secret::SecretBytes;
+use crate::secretmem::SecretBytes;
 use crate::spi::SpiPair;
 
 /// The largest digest any profile produces (HMAC-SHA-512).

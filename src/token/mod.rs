@@ -8,11 +8,12 @@
 pub mod batch;
 pub mod derive;
 pub mod profile;
+pub mod records;
 pub mod verify;
 
 pub use derive::{derive, Deriver, TokenError, TokenInput};
 pub use profile::{Profile, ProfileError, TokenSpec};
 pub use verify::{
-    candidates, diagnose, verify, Candidate, Code, Explanation, Matched, Note, NoteCode,
-    Verification, Verifier,
+    diagnose, verify, Candidate, Code, Explanation, Matched, Note, NoteCode, State, Verification,
+    Verifier,
 };

@@ -4,19 +4,57 @@
 //! taker address) would explain it.
 //!
 //! Pure functions over [`Candidate`]s (a generation's id, state, secret and
-//! spec); the keyring only supplies them ([`candidates`]). A later capture
+//! spec); the keyring only supplies them (`crate::secret::Keyring::candidates`). A later capture
 //! diagnosis reuses [`diagnose`]. Comparisons of token bytes are constant-time.
 
-use std::fmt::Write as _;
+use std::fmt::{self, Write as _};
 use std::net::IpAddr;
-use std::time::SystemTime;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use subtle::ConstantTimeEq;
 
 use super::derive::{Block, Deriver, TokenInput, MAX_DIGEST_LEN};
 use super::profile::{Profile, TokenSpec, MAX_TOKEN_LEN, MIN_TOKEN_LEN};
-use crate::secret::{Keyring, SecretBytes, State};
+use crate::secretmem::SecretBytes;
+
+/// How a generation of the secret stands as of a given time: whether a
+/// rebooted maker still emits its tokens and a verifier accepts them. The
+/// keyring (`crate::secret`) computes it from its dates; verification
+/// decides by it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum State {
+    /// Used for new tokens; exactly one per keyring.
+    Active,
+    /// Still emitted after a reboot and still accepted, until `expires`.
+    Previous,
+    /// Past `expires`; the secret is kept until pruned.
+    Expired,
+    /// Secret wiped by prune; metadata kept.
+    Destroyed,
+}
+
+impl State {
+    pub fn name(self) -> &'static str {
+        match self {
+            State::Active => "active",
+            State::Previous => "previous",
+            State::Expired => "expired",
+            State::Destroyed => "destroyed",
+        }
+    }
+
+    /// Whether a rebooted token maker still emits (and a verifier accepts) tokens of this state.
+    pub fn in_use(self) -> bool {
+        matches!(self, State::Active | State::Previous)
+    }
+}
+
+impl fmt::Display for State {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
 
 /// One generation as verification sees it.
 #[derive(Clone, Copy, Debug)]
@@ -26,20 +64,6 @@ pub struct Candidate<'a> {
     /// `None` once destroyed.
     pub secret: Option<&'a SecretBytes>,
     pub spec: TokenSpec,
-}
-
-/// The keyring's generations as candidates, with their state as of `now`.
-pub fn candidates(keyring: &Keyring, now: SystemTime) -> Vec<Candidate<'_>> {
-    keyring
-        .generations()
-        .iter()
-        .map(|g| Candidate {
-            generation: g.id,
-            state: g.state_at(now),
-            secret: g.secret(),
-            spec: g.spec,
-        })
-        .collect()
 }
 
 /// A deviation from what the keyring says, found to explain a token.

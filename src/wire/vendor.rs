@@ -203,3 +203,56 @@ mod tests {
         );
     }
 }
+
+/// What a vendor ID tells of the sender's QCD (RFC 6290) support as token
+/// maker, from the implementations' code (see `shared/reference/qcd.md`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum QcdMaker {
+    /// Rockhopper VPN: answers unknown IKE SPIs with INVALID_IKE_SPI and
+    /// QCD_TOKEN when `<ikesa qcd_enabled="enable"/>` (main.xml) and its
+    /// secret file is readable.
+    Rockhopper,
+    /// strongSwan or libreswan: never answer a message for an unknown IKE SPI.
+    DropsUnknownSpis(&'static str),
+}
+
+/// The QCD maker behaviour a vendor ID names, if it names one.
+pub fn qcd_maker(vid: &[u8]) -> Option<QcdMaker> {
+    let hex = crate::encoding::to_hex(vid);
+    if vid.len() == 21 && &hex[2..] == ROCKHOPPER_SHA1 {
+        return Some(QcdMaker::Rockhopper);
+    }
+    if vid.len() == 12
+        && vid.starts_with(b"OE")
+        && vid[2..].iter().all(|b| (0x40..0x80).contains(b))
+    {
+        return Some(QcdMaker::DropsUnknownSpis("libreswan"));
+    }
+    KNOWN
+        .iter()
+        .find(|k| hex.starts_with(k.prefix))
+        .filter(|k| k.name == "strongSwan")
+        .map(|_| QcdMaker::DropsUnknownSpis("strongSwan"))
+}
+
+#[cfg(test)]
+mod qcd_maker_tests {
+    use super::*;
+
+    #[test]
+    fn rockhopper_and_strongswan_vendor_ids_name_their_qcd_behaviour() {
+        // Rockhopper's vendor ID as it appears in tests/data/rockhopper/restart_same_secret.pcap.
+        let rh = hex::decode(format!("01{ROCKHOPPER_SHA1}")).unwrap();
+        assert_eq!(qcd_maker(&rh), Some(QcdMaker::Rockhopper));
+        let sw = hex::decode("882fe56d6fd20dbc2251613b2ebe5beb").unwrap();
+        assert_eq!(
+            qcd_maker(&sw),
+            Some(QcdMaker::DropsUnknownSpis("strongSwan"))
+        );
+        assert_eq!(
+            qcd_maker(b"OEabcdefghij"),
+            Some(QcdMaker::DropsUnknownSpis("libreswan"))
+        );
+        assert_eq!(qcd_maker(&[1, 2, 3]), None);
+    }
+}

@@ -105,6 +105,7 @@ pub fn read_with(bytes: &[u8], opts: Options) -> Read {
                 seq,
                 ..
             } => out.esp.push((frame, src, dst, spi, seq)),
+            Event::Icmp { .. } => {}
             Event::Warning(w) => out.warnings.push(w),
         }
     }

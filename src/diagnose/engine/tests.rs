@@ -458,6 +458,7 @@ fn keyring_explanations_reach_the_reason() {
         explanations: vec![
             "matches generation 3 with SPIs swapped: the maker puts SPI-R first".into(),
         ],
+        created: None,
     });
     let mut script = Script::new();
     script
@@ -474,6 +475,7 @@ fn keyring_explanations_reach_the_reason() {
         matched: false,
         generation: None,
         explanations: vec![],
+        created: None,
     });
     let r = script.run(Some(&none));
     assert!(r[0].reason.contains("not persisted"), "{}", r[0].reason);
@@ -481,15 +483,130 @@ fn keyring_explanations_reach_the_reason() {
         matched: true,
         generation: Some(2),
         explanations: vec![],
+        created: None,
     });
     let r = script.run(Some(&ok));
     assert_eq!(r[0].verdict, Verdict::NotRekeyed, "{}", r[0].reason);
-    assert!(r[0].reason.contains("valid QCD_TOKEN"));
     assert!(
-        r[0].takers.iter().all(|t| t.accepts == Some(true)),
+        r[0].reason.contains("matches its keyring"),
+        "{}",
+        r[0].reason
+    );
+    assert!(r[0].reason.contains("--keys"), "{}", r[0].reason);
+    // The keyring made the reply; what the taker stored is not known.
+    assert!(
+        r[0].takers.iter().all(|t| t.accepts.is_none()),
         "{:?}",
         r[0].takers
     );
+}
+
+/// Issue 21 item 6: the advice on a mismatch carries the full SPIs and
+/// token, the files the user gave, and `--for rockhopper` with Rockhopper's
+/// secret file when the maker's Vendor ID says Rockhopper.
+#[test]
+fn mismatch_advice_is_a_whole_command() {
+    let mut sc = rejected_script(true);
+    match &mut sc.packets[1].kind {
+        PacketKind::Ike(m) => m
+            .rare_mut()
+            .vendor_ids
+            .push(hex::decode("01a9f0f0ca1d92d2edda8fb44d438936552282ed8f").unwrap()),
+        _ => unreachable!(),
+    }
+    let opts = Options {
+        keys_given: true,
+        inputs: Inputs {
+            capture: Some("gw b.pcap"),
+            keys: Some("t.keys"),
+            keyring: None,
+        },
+        ..Options::default()
+    };
+    let r = &sc.run_with(&opts)[0];
+    assert_eq!(r.verdict, Verdict::TokenMismatch, "{}", r.reason);
+    let want = format!(
+        "`qcd token verify --for rockhopper --secret-file /home/rhpprotected/config/qcd_secret --spi-i 00000000000000a1 --spi-r 00000000000000b1 --token {}`",
+        hex::encode(OTHER)
+    );
+    assert!(r.action.contains(&want), "{}", r.action);
+    assert!(!r.action.contains('…'), "{}", r.action);
+    // Without keys: the capture's name, quoted, and KEY_TABLE to fill in.
+    let opts = Options {
+        keys_given: false,
+        inputs: Inputs {
+            capture: Some("gw b.pcap"),
+            keys: None,
+            keyring: Some("/etc/qcd/keyring.json"),
+        },
+        ..Options::default()
+    };
+    let r = &rejected_script(false).run_with(&opts)[0];
+    assert!(
+        r.action
+            .contains("`qcd token verify --keyring /etc/qcd/keyring.json --spi-i 00000000000000a1"),
+        "{}",
+        r.action
+    );
+    assert!(
+        r.action
+            .contains("`qcd diagnose 'gw b.pcap' --keys KEY_TABLE`"),
+        "{}",
+        r.action
+    );
+}
+
+/// Issue 21 item 1: a keyring made from the secret on the maker's disk now
+/// (regenerated at the restart) matches the reply's token, yet the taker
+/// kept probing. That is not a valid token the taker rejected: the secret
+/// changed, and only the IKE_AUTH token (--keys) settles it.
+#[test]
+fn a_keyring_match_is_not_the_stored_token() {
+    let now_secret = |created: Option<SystemTime>| {
+        FixedChecker(TokenCheck {
+            matched: true,
+            generation: Some(2),
+            explanations: vec![],
+            created,
+        })
+    };
+    let script = rejected_script(false);
+    let r = script.run(Some(&now_secret(None)));
+    let r = &r[0];
+    assert_eq!(r.verdict, Verdict::TokenRejected, "{}", r.reason);
+    assert!(!r.reason.contains("token is valid"), "{}", r.reason);
+    assert!(r.reason.contains("secret changed"), "{}", r.reason);
+    assert!(r.reason.contains("not persisted"), "{}", r.reason);
+    assert!(r.reason.contains("--keys"), "{}", r.reason);
+    // The advice goes to the maker's secret, not to the healthy taker.
+    assert!(!r.action.contains("token taker"), "{}", r.action);
+    assert!(r.action.contains("persist"), "{}", r.action);
+    for t in &r.takers {
+        assert_eq!(t.accepts, None, "{t:?}");
+        assert!(!t.why.contains("stored length"), "{}", t.why);
+    }
+    for n in &r.notes {
+        assert!(!n.contains("stored length"), "{n}");
+    }
+    assert!(crate::diagnose::consistency::check(std::slice::from_ref(r)).is_empty());
+    // Generated after the IKE SA was set up (IKE_AUTH at 20–30 ms): it
+    // cannot be the secret of the token given then.
+    let r = script.run(Some(&now_secret(Some(at(30_000)))));
+    assert_eq!(r[0].verdict, Verdict::TokenMismatch, "{}", r[0].reason);
+    assert!(r[0].reason.contains("generated after"), "{}", r[0].reason);
+    assert!(
+        r[0].notes
+            .iter()
+            .any(|n| n.contains("cannot have made the token")),
+        "{:?}",
+        r[0].notes
+    );
+    // Generated before the set-up: no such claim.
+    let r = script.run(Some(&now_secret(Some(
+        at(0).checked_sub(Duration::from_secs(60)).unwrap(),
+    ))));
+    assert_eq!(r[0].verdict, Verdict::TokenRejected, "{}", r[0].reason);
+    assert!(!r[0].notes.iter().any(|n| n.contains("cannot have made")));
 }
 
 #[test]
@@ -594,6 +711,29 @@ fn invalid_ike_spi_as_first_evidence_counts_the_check_that_drew_it() {
     assert_eq!(r[0].outage.as_ref().unwrap().frame, 7);
 }
 
+/// Issue 21 item 4: a reply answers the latest (re)transmission of its
+/// message ID before it; the outage still dates from the first copy.
+#[test]
+fn the_reply_answers_the_latest_retransmission() {
+    let s = spis(0xa1, 0xb1);
+    let r = Script::new()
+        .establish(0, s, Some(&TOKEN))
+        .liveness(5_000, s, 2)
+        .liveness(7_000, s, 2)
+        .liveness(11_000, s, 2)
+        .invalid_ike_spi(11_001, s, 2, Some(token_notify(&TOKEN, 0)))
+        .establish(11_800, spis(0xa2, 0xb2), Some(&OTHER))
+        .run(None);
+    let o = r[0].outage.as_ref().unwrap();
+    assert_eq!(o.frame, 7, "{o:?}");
+    assert!(
+        o.evidence
+            .contains("answering the request of frame 9 (a retransmission of frame 7)"),
+        "{}",
+        o.evidence
+    );
+}
+
 #[test]
 fn unanswered_liveness_checks_name_the_silent_makers() {
     let s = spis(0xa1, 0xb1);
@@ -606,13 +746,288 @@ fn unanswered_liveness_checks_name_the_silent_makers() {
         .run(None);
     assert_eq!(r[0].verdict, Verdict::NoToken);
     assert!(r[0].reason.contains("never answered"), "{}", r[0].reason);
+    // No Vendor ID: nothing said of which implementation.
+    assert!(!r[0].reason.contains("strongSwan"), "{}", r[0].reason);
+    assert!(r[0].reason.contains("no Vendor ID"), "{}", r[0].reason);
+    assert_eq!(r[0].maker_answered, Some(false));
+}
+
+/// Issue 21 item 3: a rebooting host answers with ICMP port unreachable
+/// while its IKE daemon is down; the errors go into the timeline, tell
+/// "daemon silent" from "host down", and date the restart window.
+#[test]
+fn icmp_errors_tell_a_silent_daemon_from_a_down_host() {
+    use crate::capture::icmp::{IcmpError, IcmpKind};
+    let s = spis(0xa1, 0xb1);
+    let mut sc = Script::new();
+    sc.establish(0, s, Some(&TOKEN)).reboot(60_000);
+    for t in [61_000u64, 63_000, 67_000] {
+        sc.liveness(t, s, 2);
+        let frame = sc.packets.len() as u64 + 1;
+        sc.packets.push(Packet {
+            frame,
+            time: at(t + 1),
+            src: B.parse().unwrap(),
+            dst: A.parse().unwrap(),
+            kind: PacketKind::Icmp(IcmpError {
+                kind: IcmpKind::PortUnreachable,
+                quoted_src: A.parse().unwrap(),
+                quoted_dst: B.parse().unwrap(),
+                quoted_esp: false,
+            }),
+        });
+    }
+    sc.liveness(90_000, s, 2);
+    let r = &sc.run(None)[0];
+    assert_eq!(r.verdict, Verdict::NoToken, "{}", r.reason);
     assert!(
-        r[0].reason
-            .contains("strongSwan, libreswan and OpenBSD iked"),
+        r.reason.contains("ICMP port unreachable (frames 10–14)"),
+        "{}",
+        r.reason
+    );
+    assert!(
+        r.reason.contains("not the host that was down"),
+        "{}",
+        r.reason
+    );
+    let icmp: Vec<_> = r
+        .events
+        .iter()
+        .filter(|e| {
+            e.what
+                .starts_with("ICMP port unreachable from 198.51.100.2")
+        })
+        .collect();
+    assert_eq!(icmp.len(), 3, "{:#?}", r.events);
+    assert!(
+        icmp[0].what.contains("nothing listens on UDP 500"),
+        "{}",
+        icmp[0].what
+    );
+    assert!(
+        r.notes
+            .iter()
+            .any(|n| n.contains("its host was up while its IKE daemon was not")),
+        "{:?}",
+        r.notes
+    );
+}
+
+/// Issue 21 item 9, INITIAL_CONTACT: the crashed initiator (A) reconnects
+/// by itself before its peer checks liveness; its new IKE_AUTH carries
+/// INITIAL_CONTACT. A recovery without QCD, not no-liveness-check.
+#[test]
+fn a_restarted_initiator_that_reconnects_with_initial_contact_recovered() {
+    let s = spis(0xa1, 0xb1);
+    let mut sc = Script::new();
+    sc.establish(0, s, Some(&TOKEN)).esp(1_000, A, B, 0xc1);
+    // A crashed at 1 s: B keeps sending ESP, A says nothing.
+    for t in (2_000..20_000).step_by(2_000) {
+        sc.esp(t, B, A, 0xc2);
+    }
+    sc.establish(21_000, spis(0xa2, 0xb2), Some(&OTHER));
+    let ic = NotifySummary {
+        notify_type: crate::wire::NotifyType::INITIAL_CONTACT.0,
+        protocol_id: 0,
+        spi: vec![],
+        data: vec![],
+    };
+    let n = sc.packets.len();
+    // The new SA's IKE_AUTH request (third message of establish).
+    match &mut sc.packets[n - 4].kind {
+        PacketKind::Ike(m) => {
+            assert_eq!((m.exchange, m.response), (IKE_AUTH, false));
+            m.inner_notifies = Some(vec![ic].into());
+        }
+        _ => unreachable!(),
+    }
+    let r = sc.run(None);
+    assert_eq!(r[0].verdict, Verdict::Recovered, "{}", r[0].reason);
+    assert!(r[0].reason.contains("INITIAL_CONTACT"), "{}", r[0].reason);
+    assert!(
+        r[0].reason.contains("Nobody's QCD failed"),
         "{}",
         r[0].reason
     );
-    assert_eq!(r[0].maker_answered, Some(false));
+    assert!(r[0].action.is_empty(), "{}", r[0].action);
+    assert_eq!(
+        r[0].new_sa.as_deref(),
+        Some("00000000000000a2 00000000000000b2")
+    );
+    // Without keys: probably replaced by the restarted initiator.
+    sc.without_keys();
+    let r = sc.run(None);
+    assert_eq!(r[0].verdict, Verdict::Recovered, "{}", r[0].reason);
+    assert!(r[0].reason.contains("probably replaced"), "{}", r[0].reason);
+    assert!(crate::diagnose::consistency::check(&r).is_empty());
+}
+
+/// Issue 21 item 9, the responder as taker: the initiator (A) crashed; the
+/// responder's liveness check (its own message ID, no I flag) draws A's
+/// reply (flags I+R) with the token A gave in its IKE_AUTH request. B
+/// accepts (no more requests) and does not reconnect; A connects again.
+#[test]
+fn the_responder_as_taker_is_judged_by_the_initiators_token() {
+    let s = spis(0xa1, 0xb1);
+    let mut sc = Script::new();
+    sc.establish(0, s, None);
+    // A gives its token in its IKE_AUTH request (frame 3).
+    match &mut sc.packets[2].kind {
+        PacketKind::Ike(m) => m.inner_notifies = Some(vec![token_notify(&TOKEN, 0)].into()),
+        _ => unreachable!(),
+    }
+    sc.esp(1_000, A, B, 0xc1);
+    for t in (2_000..14_000).step_by(2_000) {
+        sc.esp(t, B, A, 0xc2);
+    }
+    // B's liveness check on the old SA: B is the responder (no I flag).
+    sc.msg(Msg {
+        ms: 15_000,
+        from: B,
+        to: A,
+        spis: s,
+        exchange: INFORMATIONAL,
+        initiator: false,
+        response: false,
+        message_id: 0,
+        notifies: vec![],
+        inner: Some(vec![]),
+    })
+    .msg(Msg {
+        ms: 15_010,
+        from: A,
+        to: B,
+        spis: s,
+        exchange: INFORMATIONAL,
+        initiator: true,
+        response: true,
+        message_id: 0,
+        notifies: vec![invalid_ike_spi_notify(), token_notify(&TOKEN, 0)],
+        inner: None,
+    });
+    let cut = sc.packets.len();
+    // The capture goes on (other hosts' traffic) past the reaction window.
+    sc.esp(40_000, "203.0.113.9:0", "203.0.113.10:0", 0xd1);
+    let r = sc.run(None);
+    assert_eq!(r[0].verdict, Verdict::NotRekeyed, "{}", r[0].reason);
+    assert!(
+        r[0].reason.contains("accepted the token"),
+        "{}",
+        r[0].reason
+    );
+    assert!(!r[0].action.contains("token taker"), "{}", r[0].action);
+    assert!(
+        r[0].action.contains("192.0.2.1 reconnect"),
+        "{}",
+        r[0].action
+    );
+    assert!(
+        r[0].takers.iter().all(|t| t.accepts == Some(true)),
+        "{:?}",
+        r[0].takers
+    );
+    // A connects again: recovered.
+    sc.packets.truncate(cut);
+    sc.establish(17_000, spis(0xa2, 0xb2), Some(&OTHER));
+    let r = sc.run(None);
+    assert_eq!(r[0].verdict, Verdict::Recovered, "{}", r[0].reason);
+    assert!(
+        r[0].reason.contains("does not reconnect"),
+        "{}",
+        r[0].reason
+    );
+    let _ = cut;
+}
+
+/// Issue 21 item 9, a reconnect from another address: the taker accepts at
+/// once but first tries IKE_SA_INIT from another of its addresses
+/// (unanswered), and reconnects from the right one tens of seconds later.
+/// Recovered, slowly, and the note says why.
+#[test]
+fn a_slow_reconnect_names_the_unanswered_attempts_from_another_address() {
+    let s = spis(0xa1, 0xb1);
+    let mut sc = Script::new();
+    sc.establish(0, s, Some(&TOKEN))
+        .reboot(60_000)
+        .liveness(61_000, s, 2)
+        .invalid_ike_spi(61_010, s, 2, Some(token_notify(&TOKEN, 0)))
+        .init_request(62_000, "192.0.2.7:500", B, spis(0xe1, 0))
+        .init_request(66_000, "192.0.2.7:500", B, spis(0xe2, 0))
+        .establish(90_000, spis(0xa2, 0xb2), Some(&OTHER));
+    let r = sc.run(None);
+    assert_eq!(r[0].verdict, Verdict::Recovered, "{}", r[0].reason);
+    let slow = r[0]
+        .notes
+        .iter()
+        .find(|n| n.contains("recovery was slow"))
+        .unwrap_or_else(|| panic!("{:?}", r[0].notes));
+    assert!(
+        slow.contains("2 IKE_SA_INIT attempts from 192.0.2.7"),
+        "{slow}"
+    );
+    assert!(slow.contains("QCD itself worked"), "{slow}");
+}
+
+/// An IKE_SA_INIT from the taker that nobody ever answered (a probe, as in
+/// ../shared/captures/rockhopper/probe_replies.pcap) is no new IKE SA: no
+/// "recovered". One still in progress at the capture's end is.
+#[test]
+fn an_unanswered_ike_sa_init_is_no_recovery() {
+    let s = spis(0xa1, 0xb1);
+    let mut sc = Script::new();
+    sc.establish(0, s, Some(&TOKEN))
+        .reboot(60_000)
+        .liveness(61_000, s, 2)
+        .invalid_ike_spi(61_010, s, 2, Some(token_notify(&TOKEN, 0)))
+        .init_request(74_000, A, B, spis(0xa2, 0));
+    let cut = sc.packets.len();
+    sc.esp(100_000, "203.0.113.9:0", "203.0.113.10:0", 0xd1);
+    let r = sc.run(None);
+    assert_ne!(r[0].verdict, Verdict::Recovered, "{}", r[0].reason);
+    assert!(r[0].new_sa.is_none(), "{:?}", r[0].new_sa);
+    sc.packets.truncate(cut);
+    let r = sc.run(None);
+    assert_eq!(r[0].verdict, Verdict::Recovered, "{}", r[0].reason);
+}
+
+/// Issue 21 item 2: a silent maker whose Vendor ID says Rockhopper (which
+/// does QCD) points to QCD off or an unreadable secret on that box, with
+/// Rockhopper's own setting; strongSwan's Vendor ID keeps the strongSwan
+/// explanation.
+#[test]
+fn a_silent_makers_vendor_id_decides_the_explanation() {
+    let s = spis(0xa1, 0xb1);
+    let silent = |vid: Vec<u8>| {
+        let mut sc = Script::new();
+        sc.establish(0, s, Some(&TOKEN));
+        // B's IKE_SA_INIT response (frame 2) carries the Vendor ID.
+        match &mut sc.packets[1].kind {
+            PacketKind::Ike(m) => m.rare_mut().vendor_ids.push(vid),
+            _ => unreachable!(),
+        }
+        sc.reboot(60_000)
+            .liveness(61_000, s, 2)
+            .liveness(63_000, s, 2)
+            .liveness(80_000, s, 2);
+        sc.run(None)
+    };
+    // The Rockhopper Vendor ID as tests/data/rockhopper/restart_same_secret.pcap carries it.
+    let rh = hex::decode("01a9f0f0ca1d92d2edda8fb44d438936552282ed8f").unwrap();
+    let r = &silent(rh)[0];
+    assert_eq!(r.verdict, Verdict::NoToken);
+    assert!(!r.reason.contains("strongSwan"), "{}", r.reason);
+    assert!(r.reason.contains("Rockhopper"), "{}", r.reason);
+    assert!(r.reason.contains("qcd_enabled=\"enable\""), "{}", r.reason);
+    assert!(r.action.contains("main.xml"), "{}", r.action);
+    assert!(!r.action.contains("strongSwan"), "{}", r.action);
+    let sw = hex::decode("882fe56d6fd20dbc2251613b2ebe5beb").unwrap();
+    let r = &silent(sw)[0];
+    assert!(r.reason.contains("is strongSwan"), "{}", r.reason);
+    assert!(
+        r.reason.contains("strongSwan, libreswan and OpenBSD iked"),
+        "{}",
+        r.reason
+    );
 }
 
 #[test]
@@ -634,9 +1049,17 @@ fn a_request_at_the_end_of_the_capture_is_not_an_outage() {
 
 #[test]
 fn a_lone_unanswered_ike_sa_init_is_not_healthy() {
-    let r = Script::new().init_request(0, A, B, spis(0xa1, 0)).run(None);
+    // Answered by nothing for longer than the silence window: not established.
+    let r = Script::new()
+        .init_request(0, A, B, spis(0xa1, 0))
+        .esp(30_000, A, "203.0.113.9:0", 0xd1)
+        .run(None);
     assert_eq!(r[0].verdict, Verdict::NotEstablished, "{}", r[0].reason);
     assert!(r[0].reason.contains("never answered"), "{}", r[0].reason);
+    // Issue 21 item 7: cut off by the capture's end, it is in progress.
+    let r = Script::new().init_request(0, A, B, spis(0xa1, 0)).run(None);
+    assert_eq!(r[0].verdict, Verdict::InProgress, "{}", r[0].reason);
+    assert!(r[0].verdict.is_ok());
 }
 
 #[test]
@@ -814,6 +1237,43 @@ fn a_rekey_without_keys_is_a_probable_link_not_an_abandoned_sa() {
         "{:#?}",
         r[1].events
     );
+    // Issue 21 item 5: a Delete of the old IKE SA after the rekey does not
+    // hide the rekey from the text (the JSON's replaced_by tells it).
+    let mut sc2 = Script::new();
+    sc2.packets = sc.packets[..sc.packets.len() - 31].to_vec();
+    sc2.msg(Msg {
+        ms: 8_500,
+        from: A,
+        to: B,
+        spis: s1,
+        exchange: INFORMATIONAL,
+        initiator: true,
+        response: false,
+        message_id: 3,
+        notifies: vec![],
+        inner: Some(vec![]),
+    });
+    sc2.last_ike().rare_mut().inner_deletes.push(DeleteSummary {
+        protocol_id: PROTO_IKE,
+        spis: 0,
+    });
+    let r = sc2.run(None);
+    assert_eq!(r[0].verdict, Verdict::Healthy, "{}", r[0].reason);
+    assert!(
+        r[0].reason
+            .contains("probably rekeyed into IKE SA 00000000000000a3 00000000000000b3"),
+        "{}",
+        r[0].reason
+    );
+    assert!(
+        r[0].reason.contains("closed by a Delete"),
+        "{}",
+        r[0].reason
+    );
+    assert_eq!(
+        r[0].replaced_by.as_deref(),
+        Some("00000000000000a3 00000000000000b3")
+    );
 }
 
 #[test]
@@ -924,7 +1384,7 @@ fn a_lone_request_keeps_one_record_and_a_full_sa_six() {
     let reports: Vec<SaReport> = engine.finish(None).collect();
     assert_eq!(
         reports[1].verdict,
-        Verdict::NotEstablished,
+        Verdict::InProgress,
         "{}",
         reports[1].reason
     );
@@ -958,7 +1418,10 @@ fn a_lone_request_as_the_new_ike_sa() {
         })
         .expect("the new IKE SA in the timeline");
     assert_eq!(new_sa_event.frame, script.packets.len() as u64);
-    assert_eq!(r[1].verdict, Verdict::NotEstablished, "{}", r[1].reason);
+    // Issue 21 item 7: the new IKE SA's set-up is cut off by the capture's
+    // end: in progress, and the recovery before it is not a failure.
+    assert_eq!(r[1].verdict, Verdict::InProgress, "{}", r[1].reason);
+    assert!(r.iter().all(|r| r.verdict.is_ok()), "{:?}", r[0].verdict);
 }
 
 /// Hosts of the random scripts below: two token takers and one maker. IKE
@@ -1088,6 +1551,7 @@ proptest::proptest! {
             matched: true,
             generation: Some(1),
             explanations: vec![],
+            created: None,
         });
         script.run(None);
         script.run(Some(&checker));

@@ -29,6 +29,11 @@ use std::path::{Component, Path, PathBuf};
 use rustix::fs::OFlags;
 use zeroize::Zeroizing;
 
+mod atomic;
+pub use atomic::{
+    fault_point, remove_stale_temps, write_atomic, write_atomic_as, FAULT_ENV, TEMP_SUFFIX,
+};
+
 /// The size cap of one kind of file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limit {
@@ -146,6 +151,13 @@ pub enum FileError {
     },
     #[error("{path} has {links} hard links: replacing it would leave its old content (secrets included) readable through the other links. Find them with `find / -xdev -samefile {path}`, remove them, and retry")]
     HardLinks { path: PathBuf, links: u64 },
+    #[error("{path}: cannot give the file to its owner {uid}:{gid} (the owner of the file it replaces, or --owner): {source}; run as that user or root")]
+    Owner {
+        path: PathBuf,
+        uid: u32,
+        gid: u32,
+        source: io::Error,
+    },
     #[error("{path} is a symbolic link: qcd does not follow links to its lock files. Remove it (`rm {path}`) and retry")]
     SymlinkLock { path: PathBuf },
     #[error("{path}: the symbolic link {link} {reason}: qcd follows a link to write only when it belongs to you or root and no one else can replace it. Remove the link, or give the real path")]

@@ -208,7 +208,7 @@ mod tests {
         let out = std::process::Command::new(exe)
             .args([
                 "--exact",
-                "secret::guard::tests::hardening_takes_effect",
+                "secretmem::guard::tests::hardening_takes_effect",
                 "--nocapture",
             ])
             .env("QCD_GUARD_CHILD", "1")
