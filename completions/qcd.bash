@@ -671,7 +671,7 @@ _qcd() {
             return 0
             ;;
         qcd__subcmd__probe)
-            opts="-k -q -h -V --port --source-port --spi-i --spi-r --keyring --allow-insecure-permissions --secret-file --secret-format --for --expect --json --quiet --color --help --version"
+            opts="-k -q -h -V --port --source-port --spi-i --spi-r --keyring --allow-insecure-permissions --secret-file --secret-format --for --expect --auth --id --peer-id --deadline --keys-out --json --quiet --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -715,6 +715,26 @@ _qcd() {
                     ;;
                 --expect)
                     COMPREPLY=($(compgen -W "shared distinct" -- "${cur}"))
+                    return 0
+                    ;;
+                --auth)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --id)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --peer-id)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --deadline)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --keys-out)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --color)

@@ -324,6 +324,11 @@ complete -c qcd -n "__fish_qcd_using_subcommand probe" -l for -d '--secret-file 
 racoon2\t'racoon2 iked (QCD fork): 32-byte raw secret, hmac-sha1/16, /var/lib/racoon2/qcd.secret'"
 complete -c qcd -n "__fish_qcd_using_subcommand probe" -l expect -d 'What the cluster\'s mode requires of the targets\' secrets' -r -f -a "shared\t'Hot standby: every member answers with the same token'
 distinct\t'Load sharing or anycast: no two members answer with the same token'"
+complete -c qcd -n "__fish_qcd_using_subcommand probe" -l auth -d 'Also check crash detection end to end with the gateway\'s pre-shared key: `psk:FILE` (a private file: the key\'s bytes, or hex after 0x; one trailing line break is ignored), or `psk` alone to type it at a prompt that does not echo. Never the key itself' -r
+complete -c qcd -n "__fish_qcd_using_subcommand probe" -l id -d 'This host\'s IKE identity for --auth: fqdn:NAME, email:ADDRESS, ipv4:ADDRESS, ipv6:ADDRESS or keyid:HEX (the gateway must have a PSK for it)' -r
+complete -c qcd -n "__fish_qcd_using_subcommand probe" -l peer-id -d 'The identity the gateway must authenticate as (sent as IDr, then checked); any identity is accepted without it' -r
+complete -c qcd -n "__fish_qcd_using_subcommand probe" -l deadline -d 'How long to wait after the delete for the gateway\'s token' -r
+complete -c qcd -n "__fish_qcd_using_subcommand probe" -l keys-out -d 'Write the IKE SAs\' keys to FILE as a Wireshark ikev2_decryption_table (mode 0600), to decrypt a capture of the check' -r -F
 complete -c qcd -n "__fish_qcd_using_subcommand probe" -l color -d 'When to use colour; `auto` honours NO_COLOR and whether stdout is a terminal' -r -f -a "auto\t''
 always\t''
 never\t''"

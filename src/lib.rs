@@ -10,6 +10,7 @@
 //! - [`fsio`]: safe file access (regular files only, size caps, ownership checks).
 //! - [`ikesa`]: which IKE SA a message belongs to, and which was current between two hosts.
 //! - [`ikecrypto`]: IKEv2 SK payload decryption with Wireshark/strongSwan key tables.
+//! - [`ikeinit`]: a minimal IKEv2 PSK initiator for the end-to-end QCD check (`probe --auth`).
 //! - [`secret`]: the keyring model (generations of the QCD secret) and its file store.
 //! - [`token`]: token profiles, derivation, verification and mismatch diagnosis.
 //! - [`diagnose`]: which step of a crash detection failed, from packet summaries.
@@ -30,6 +31,7 @@ pub mod diagnose;
 pub mod encoding;
 pub mod fsio;
 pub mod ikecrypto;
+pub mod ikeinit;
 pub mod ikesa;
 pub mod probe;
 pub mod report;

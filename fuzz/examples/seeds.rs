@@ -87,6 +87,8 @@ fn main() -> io::Result<()> {
     n += copy_dir(&root.join("tests/data/decode"), &corpus.join("decode"), "")?;
     n += capture_messages(&root.join("tests/data"), &corpus.join("decode"))?;
     n += capture_messages(&root.join("tests/data/rockhopper"), &corpus.join("liveness"))?;
+    // real IKE_SA_INIT/IKE_AUTH responses of strongSwan for the initiator
+    n += capture_messages(&root.join("tests/data/strongswan"), &corpus.join("ikeinit"))?;
     println!("wrote {n} seed files under {}", corpus.display());
     Ok(())
 }

@@ -15,6 +15,7 @@ pub mod diagnose;
 pub mod generate_capture;
 pub mod keys;
 pub mod probe;
+pub mod probe_auth;
 pub mod respond;
 pub mod scenarios;
 pub mod secret;

@@ -64,6 +64,8 @@ pub struct ProbeArgs {
     /// Example: --expect shared (hot standby: one secret), --expect distinct (load sharing, anycast).
     #[arg(long, value_enum, value_name = "SHARING")]
     pub expect: Option<ExpectArg>,
+    #[command(flatten)]
+    pub auth: super::probe_auth::AuthArgs,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -109,12 +111,22 @@ pub fn run(a: ProbeArgs, out: &mut Output) -> anyhow::Result<Outcome> {
     let connector = UdpConnector {
         source_port: a.source_port.unwrap_or(0),
     };
+    let auth = super::probe_auth::prepare(&a.auth)?;
     let outcome = probe::run(&request, &connector).context("probe")?;
-    for t in &outcome.targets {
-        if out.json {
-            out.json_line(t)?;
-        } else {
-            render(out, t)?;
+    let e2e = auth
+        .map(|p| super::probe_auth::check_all(&p, &request.targets, connector.source_port))
+        .transpose()?;
+    for (i, t) in outcome.targets.iter().enumerate() {
+        let auth = e2e.as_ref().and_then(|v| v.get(i));
+        match auth {
+            Some(e) if out.json => {
+                out.json_line(&super::probe_auth::TargetWithE2e { target: t, e2e: e })?
+            }
+            _ if out.json => out.json_line(t)?,
+            _ => render(out, t)?,
+        }
+        if let (Some(e), false) = (auth, out.json) {
+            super::probe_auth::render(out, e)?;
         }
     }
     if let Some(c) = &outcome.cluster {
@@ -140,7 +152,8 @@ pub fn run(a: ProbeArgs, out: &mut Output) -> anyhow::Result<Outcome> {
             }
         }
     }
-    Ok(if outcome.success() {
+    let e2e_ok = e2e.iter().flatten().all(|e| e.e2e.is_good());
+    Ok(if outcome.success() && e2e_ok {
         Outcome::Success
     } else {
         Outcome::Negative

@@ -180,6 +180,7 @@ impl NotifyType {
     pub const NO_PROPOSAL_CHOSEN: NotifyType = NotifyType(14);
     pub const INVALID_KE_PAYLOAD: NotifyType = NotifyType(17);
     pub const AUTHENTICATION_FAILED: NotifyType = NotifyType(24);
+    pub const TS_UNACCEPTABLE: NotifyType = NotifyType(38);
     pub const INITIAL_CONTACT: NotifyType = NotifyType(16384);
     pub const SET_WINDOW_SIZE: NotifyType = NotifyType(16385);
     pub const IPCOMP_SUPPORTED: NotifyType = NotifyType(16387);
@@ -194,6 +195,8 @@ impl NotifyType {
     pub const REDIRECTED_FROM: NotifyType = NotifyType(16408);
     /// RFC 6290 (IANA: QUICK_CRASH_DETECTION).
     pub const QCD_TOKEN: NotifyType = NotifyType(16419);
+    /// RFC 6023: the responder accepts an IKE_AUTH without a Child SA.
+    pub const CHILDLESS_IKEV2_SUPPORTED: NotifyType = NotifyType(16418);
     pub const IKEV2_FRAGMENTATION_SUPPORTED: NotifyType = NotifyType(16430);
     pub const SIGNATURE_HASH_ALGORITHMS: NotifyType = NotifyType(16431);
 

@@ -116,6 +116,8 @@ pub struct EncrId(pub u16);
 impl EncrId {
     pub const AES_CBC: EncrId = EncrId(12);
     pub const AES_GCM_16: EncrId = EncrId(20);
+    pub const AES_GCM_12: EncrId = EncrId(19);
+    pub const AES_GCM_8: EncrId = EncrId(18);
 
     pub fn name(self) -> Option<&'static str> {
         Some(match self.0 {
@@ -161,7 +163,10 @@ impl EncrId {
 pub struct PrfId(pub u16);
 
 impl PrfId {
+    pub const HMAC_SHA1: PrfId = PrfId(2);
     pub const HMAC_SHA2_256: PrfId = PrfId(5);
+    pub const HMAC_SHA2_384: PrfId = PrfId(6);
+    pub const HMAC_SHA2_512: PrfId = PrfId(7);
 
     pub fn name(self) -> Option<&'static str> {
         Some(match self.0 {
@@ -184,7 +189,11 @@ impl PrfId {
 pub struct IntegId(pub u16);
 
 impl IntegId {
+    pub const NONE: IntegId = IntegId(0);
+    pub const HMAC_SHA1_96: IntegId = IntegId(2);
     pub const HMAC_SHA2_256_128: IntegId = IntegId(12);
+    pub const HMAC_SHA2_384_192: IntegId = IntegId(13);
+    pub const HMAC_SHA2_512_256: IntegId = IntegId(14);
 
     pub fn name(self) -> Option<&'static str> {
         Some(match self.0 {

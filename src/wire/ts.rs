@@ -60,6 +60,10 @@ impl fmt::Debug for TsType {
 pub struct IpProtocol(pub u8);
 
 impl IpProtocol {
+    /// 253, "use for experimentation and testing" (RFC 3692): a protocol no
+    /// real traffic uses, for traffic selectors that must match nothing.
+    pub const EXPERIMENTAL: IpProtocol = IpProtocol(253);
+
     pub fn name(self) -> Option<&'static str> {
         Some(match self.0 {
             0 => "any",
