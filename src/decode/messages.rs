@@ -14,7 +14,7 @@ use std::collections::VecDeque;
 use std::net::SocketAddr;
 
 use crate::capture::{CaptureReader, Event, Timestamp};
-use crate::ikesa::digest::{summarize, Keep};
+use crate::decode::digest::{summarize, Keep};
 
 use super::summary::{DigestVerdict, SummaryFilter, SummaryNote, Undecoded};
 use super::{DecodeOptions, DecodedMessage, Decoder};

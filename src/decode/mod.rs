@@ -25,6 +25,7 @@
 //! Not here: byte layouts (see `qcd::wire`), ciphers (see `qcd::ikecrypto`),
 //! command-line handling.
 
+pub mod digest;
 pub mod dissect;
 pub mod fragments;
 pub mod input;

@@ -13,8 +13,8 @@ use smallvec::SmallVec;
 use crate::capture::{
     self, CaptureReader, EspFlow, EspKey, EspStats, Event, IkeDatagram, Timestamp,
 };
+use crate::decode::digest::{summarize, IkeSummary, Keep};
 use crate::ikecrypto::KeyTable;
-use crate::ikesa::digest::{summarize, IkeSummary, Keep};
 use crate::ikesa::{HostPair, SaIndex};
 use crate::spi::{Spi, SpiPair};
 use crate::wire::{ExchangeType, NotifyType, PayloadType, WireError};
@@ -361,7 +361,7 @@ impl Summary {
     }
 
     /// Adds one IKE message seen in `frame` (its digest, with every notify
-    /// type: [`crate::ikesa::digest::Keep::AllTypes`]).
+    /// type: [`crate::decode::digest::Keep::AllTypes`]).
     pub fn add(
         &mut self,
         m: &IkeSummary,
@@ -659,7 +659,7 @@ mod tests {
     use super::*;
     use crate::capture::synth_ike::{ike_heavy, IkeHeavySpec};
     use crate::capture::{CaptureReader, Event, Options};
-    use crate::ikesa::digest::NotifySummary;
+    use crate::decode::digest::NotifySummary;
 
     /// One row per IKE SA, then one for ESP between hosts without IKE.
     #[test]

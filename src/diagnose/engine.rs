@@ -18,7 +18,7 @@ use super::model::numbers::*;
 use super::model::*;
 use super::takers::{self, Taker, TakerFacts};
 use crate::capture::icmp::{IcmpError, IcmpKind};
-use crate::ikesa::digest::Suite;
+use crate::decode::digest::Suite;
 use crate::ikesa::{HostPair, Map, Placed, SaId, SaIndex};
 use crate::spi::{Spi, SpiPair};
 use crate::token::profile::{MAX_TOKEN_LEN, MIN_TOKEN_LEN};
@@ -470,7 +470,7 @@ impl SaState {
             // drops its box (one per IKE SA of a concentrator's capture).
             if let Some(r) = m.rare.as_deref_mut() {
                 r.negotiated = None;
-                if *r == crate::ikesa::digest::Rare::default() {
+                if *r == crate::decode::digest::Rare::default() {
                     m.rare = None;
                 }
             }

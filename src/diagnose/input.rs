@@ -19,7 +19,7 @@ use crate::token::{self, TokenInput};
 
 use super::engine::{Engine, Options, Reports};
 use super::model::*;
-use crate::ikesa::digest::{summarize, Keep};
+use crate::decode::digest::{summarize, Keep};
 
 /// Reader and decoding warnings, counted by kind; the first few of each
 /// kind are kept word for word, so a capture with a million broken packets

@@ -20,7 +20,7 @@ pub mod model;
 pub mod scenario;
 pub mod takers;
 
-pub use crate::ikesa::digest::{summarize, Keep};
+pub use crate::decode::digest::{summarize, Keep};
 pub use engine::{diagnose, Engine, Options, Reports, DEFAULT_SILENCE};
 pub use follow::{follow, follow_reader, FollowError, FollowOptions, Followed};
 pub use input::{

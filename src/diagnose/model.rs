@@ -7,13 +7,13 @@ use serde::Serialize;
 
 use crate::spi::SpiPair;
 
-pub use crate::ikesa::digest::{
+pub use crate::decode::digest::{
     DecryptFailure, DeleteSummary, IkeSummary, NotifySummary, PayloadSet, Rare,
 };
 
 /// IKEv2 numbers the diagnosis needs (IANA IKEv2 registries).
 pub mod numbers {
-    pub use crate::ikesa::digest::numbers::*;
+    pub use crate::decode::digest::numbers::*;
     pub const IKE_SA_INIT: u8 = 34;
     pub const IKE_AUTH: u8 = 35;
     pub const CREATE_CHILD_SA: u8 = 36;

@@ -14,8 +14,6 @@
 //! between one pair of hosts, so indexing a capture costs time linear in its
 //! size. Not here: what the messages mean (see `qcd::diagnose`).
 
-pub mod digest;
-
 use std::collections::HashMap as StdMap;
 use std::net::IpAddr;
 use std::time::SystemTime;
