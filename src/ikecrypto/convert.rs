@@ -10,8 +10,7 @@ use std::path::Path;
 use serde::Serialize;
 use zeroize::Zeroizing;
 
-use super::keylog::KeyFormat;
-use super::keytable::{KeyTable, KeyTableError, KeyWarning};
+use super::keys::{KeyFormat, KeyTable, KeyTableError, KeyWarning};
 
 /// A key log read and converted.
 pub struct Conversion {
