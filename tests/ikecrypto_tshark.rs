@@ -14,7 +14,7 @@
 
 use std::process::Command;
 
-use qcd::ikecrypto::keytable::wireshark_line;
+use qcd::ikecrypto::keys::wireshark_line;
 use qcd::ikecrypto::{seal, EncrAlg, IntegAlg, SaKeys, SealHeader};
 use qcd::secretmem::SecretBytes;
 use qcd::spi::{Spi, SpiPair};

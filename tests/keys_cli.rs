@@ -184,7 +184,7 @@ fn ignore_icv_shows_what_tshark_shows() {
 /// and says so.
 #[test]
 fn unchecked_icv_is_reported() {
-    use qcd::ikecrypto::keytable::wireshark_line;
+    use qcd::ikecrypto::keys::wireshark_line;
     use qcd::ikecrypto::{seal, EncrAlg, IntegAlg, SaKeys, SealHeader};
     use qcd::secretmem::SecretBytes;
     use qcd::spi::{Spi, SpiPair};

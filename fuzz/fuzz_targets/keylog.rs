@@ -10,7 +10,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use qcd::ikecrypto::keylog::{detect, parse, KeyFormat};
+use qcd::ikecrypto::keys::{detect, parse, KeyFormat};
 use qcd::ikecrypto::KeyTable;
 
 fuzz_target!(|data: &[u8]| {

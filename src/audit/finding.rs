@@ -96,29 +96,58 @@ pub struct Fix {
 }
 
 impl Fix {
-    /// The fix written as text with each command between backquotes
-    /// (`on gw1: \`qcd secret prune -k K\``), as the rules compose it.
-    pub fn from_marked(text: &str) -> Fix {
-        let pieces: Vec<&str> = text.split('`').collect();
-        // An odd number of backquotes (one in a member name or path):
-        // the last one opens no command.
-        let balanced = pieces.len() % 2 == 1;
-        let last = pieces.len() - 1;
-        let steps = pieces
-            .iter()
-            .enumerate()
-            .filter(|(i, piece)| i % 2 == 1 || !piece.is_empty())
-            .map(|(i, piece)| match (i % 2 == 1, i == last && !balanced) {
-                (true, false) => FixStep::Command(piece.to_string()),
-                (true, true) => FixStep::Text(format!("`{piece}")),
-                (false, _) => FixStep::Text(piece.to_string()),
-            })
-            .collect();
-        Fix { steps }
+    /// An empty fix, to be written with [`Fix::text`], [`Fix::command`] and [`Fix::then`].
+    pub fn new() -> Fix {
+        Fix::default()
+    }
+
+    /// Appends words for the operator (joined to the words before them).
+    pub fn text(mut self, words: impl AsRef<str>) -> Fix {
+        self.push_text(words.as_ref());
+        self
+    }
+
+    /// Appends a command to run whole.
+    pub fn command(mut self, command: impl Into<String>) -> Fix {
+        self.steps.push(FixStep::Command(command.into()));
+        self
+    }
+
+    /// Appends the steps of another fix.
+    pub fn then(mut self, more: Fix) -> Fix {
+        for step in more.steps {
+            match step {
+                FixStep::Text(t) => self.push_text(&t),
+                c @ FixStep::Command(_) => self.steps.push(c),
+            }
+        }
+        self
+    }
+
+    /// The fixes one after another, `separator` (words) between them.
+    pub fn join(fixes: impl IntoIterator<Item = Fix>, separator: &str) -> Fix {
+        let mut out = Fix::new();
+        for (i, f) in fixes.into_iter().enumerate() {
+            if i > 0 {
+                out.push_text(separator);
+            }
+            out = out.then(f);
+        }
+        out
+    }
+
+    fn push_text(&mut self, words: &str) {
+        if words.is_empty() {
+            return;
+        }
+        match self.steps.last_mut() {
+            Some(FixStep::Text(t)) => t.push_str(words),
+            _ => self.steps.push(FixStep::Text(words.to_string())),
+        }
     }
 
     /// The text, each command between backquotes.
-    pub fn text(&self) -> String {
+    pub fn marked(&self) -> String {
         let mut s = String::new();
         for step in &self.steps {
             match step {
@@ -144,7 +173,7 @@ impl Fix {
 
 impl fmt::Display for Fix {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.text())
+        f.write_str(&self.marked())
     }
 }
 
@@ -152,7 +181,7 @@ impl fmt::Display for Fix {
 impl Serialize for Fix {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let mut m = s.serialize_map(Some(2))?;
-        m.serialize_entry("fix", &self.text())?;
+        m.serialize_entry("fix", &self.marked())?;
         m.serialize_entry("commands", &self.commands().collect::<Vec<_>>())?;
         m.end()
     }
@@ -179,7 +208,7 @@ mod tests {
             members: vec!["gw1".into()],
             message: "m".into(),
             why: "w".into(),
-            fix: Fix::from_marked("f"),
+            fix: Fix::new().text("f"),
             generations: vec![],
             fingerprint: None,
         };
@@ -199,18 +228,13 @@ mod tests {
 
     #[test]
     fn fixes_are_steps_and_keep_their_text() {
-        for marked in [
-            "on gw1: `qcd secret prune -k K`",
-            "`a`; `b`, then c",
-            "plain",
-            "",
-            "empty `` command",
-            "unbalanced `x` and `y",
-            "`",
-        ] {
-            assert_eq!(Fix::from_marked(marked).text(), marked);
-        }
-        let f = Fix::from_marked("on gw1: `qcd a`; on gw2: `qcd b`.");
+        let f = Fix::new()
+            .text("on gw1: ")
+            .command("qcd a")
+            .text("; ")
+            .then(Fix::new().text("on gw2: ").command("qcd b"))
+            .text("")
+            .text(".");
         assert_eq!(
             f.steps,
             [
@@ -221,8 +245,16 @@ mod tests {
                 FixStep::Text(".".into()),
             ]
         );
+        assert_eq!(f.marked(), "on gw1: `qcd a`; on gw2: `qcd b`.");
         assert_eq!(f.commands().collect::<Vec<_>>(), ["qcd a", "qcd b"]);
         let v = serde_json::to_value(&f).unwrap();
         assert_eq!(v["commands"][1], "qcd b");
+        assert_eq!(v["fix"], "on gw1: `qcd a`; on gw2: `qcd b`.");
+        // A backquote in a name stays words: it opens no command.
+        let odd = Fix::new().text("on g`w: ").command("qcd c");
+        assert_eq!(odd.commands().collect::<Vec<_>>(), ["qcd c"]);
+        let joined = Fix::join([Fix::new().command("x"), Fix::new().command("y")], "; ");
+        assert_eq!(joined.marked(), "`x`; `y`");
+        assert_eq!(Fix::join([], "; "), Fix::new());
     }
 }

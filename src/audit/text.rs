@@ -236,7 +236,7 @@ mod tests {
     use super::*;
     use crate::audit::Fix;
 
-    fn finding(id: &'static str, severity: Severity, fix: &str) -> Finding {
+    fn finding(id: &'static str, severity: Severity, fix: Fix) -> Finding {
         Finding {
             id,
             severity,
@@ -244,7 +244,7 @@ mod tests {
             members: vec!["gw1".into()],
             message: "m".into(),
             why: "w".into(),
-            fix: Fix::from_marked(fix),
+            fix,
             generations: vec![],
             fingerprint: None,
         }
@@ -263,8 +263,20 @@ mod tests {
     fn commands_are_numbered_once_and_listed_whole() {
         let out = Output::new(false, false, false, Box::new(std::io::sink()));
         let f = [
-            finding("QCD001", Severity::High, "run `qcd a` then `qcd b`"),
-            finding("QCD002", Severity::Low, "again `qcd a`"),
+            finding(
+                "QCD001",
+                Severity::High,
+                Fix::new()
+                    .text("run ")
+                    .command("qcd a")
+                    .text(" then ")
+                    .command("qcd b"),
+            ),
+            finding(
+                "QCD002",
+                Severity::Low,
+                Fix::new().text("again ").command("qcd a"),
+            ),
         ];
         let text = render(&out, &f, 100);
         assert!(text.contains("run [1] then [2]"), "{text}");
@@ -275,8 +287,8 @@ mod tests {
     #[test]
     fn the_tally_decides_the_exit_status() {
         let f = [
-            finding("QCD001", Severity::High, ""),
-            finding("QCD007", Severity::Low, ""),
+            finding("QCD001", Severity::High, Fix::new()),
+            finding("QCD007", Severity::Low, Fix::new()),
         ];
         let s = AuditSummary::new(&f, &[], Severity::Medium);
         assert!(s.failed());

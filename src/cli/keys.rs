@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context};
 use clap::{Args, Subcommand, ValueEnum};
 use qcd::ikecrypto::convert::Conversion;
-use qcd::ikecrypto::keytable::write_table;
+use qcd::ikecrypto::keys::write_table;
 use qcd::ikecrypto::{KeyFormat, KeyTable, KeyWarning};
 use qcd::report::Output;
 

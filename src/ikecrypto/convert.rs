@@ -1,7 +1,7 @@
 //! `qcd keys convert` as one operation: read a key log of a given format
 //! (a file, or stdin for `-`), keep the usable SAs, and render them as a
 //! Wireshark `ikev2_decryption_table` whose comment says where they came
-//! from. Writing is [`super::keytable::write_table`] (0600, atomic); the
+//! from. Writing is [`super::keys::write_table`] (0600, atomic); the
 //! CLI chooses between it and stdout and prints the [`ConvertSummary`].
 
 use std::io::Read;
@@ -10,8 +10,7 @@ use std::path::Path;
 use serde::Serialize;
 use zeroize::Zeroizing;
 
-use super::keylog::KeyFormat;
-use super::keytable::{KeyTable, KeyTableError, KeyWarning};
+use super::keys::{KeyFormat, KeyTable, KeyTableError, KeyWarning};
 
 /// A key log read and converted.
 pub struct Conversion {

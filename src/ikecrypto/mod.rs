@@ -1,8 +1,8 @@
-//! IKEv2 SK payload cryptography for reading captures: the key table that
-//! Wireshark and strongSwan's save-keys plugin write ([`keytable`]), the
-//! algorithms ([`alg`]), and checking/decrypting (and, for building test
-//! fixtures, encrypting) one SK payload ([`sk`]), and the key logs of
-//! tcpdump, libreswan and strongSwan's charon ([`keylog`]).
+//! IKEv2 SK payload cryptography for reading captures: the key formats
+//! ([`keys`]: the key table that Wireshark and strongSwan's save-keys plugin
+//! write, and the key logs of tcpdump, libreswan and strongSwan's charon),
+//! the algorithms ([`alg`]), and checking/decrypting (and, for building test
+//! fixtures, encrypting) one SK payload ([`sk`]).
 //!
 //! For: showing what a gateway put inside IKE_AUTH (e.g. its QCD_TOKEN) when
 //! the operator has the SA's keys. Not for: deriving keys (no Diffie-Hellman
@@ -11,14 +11,12 @@
 
 pub mod alg;
 pub mod convert;
-pub mod keylog;
-pub mod keytable;
+pub mod keys;
 pub mod seal;
 pub mod sk;
 
 pub use alg::{EncrAlg, IntegAlg};
-pub use keylog::KeyFormat;
-pub use keytable::{KeyTable, KeyTableError, KeyWarning, SkipKind};
+pub use keys::{KeyFormat, KeyTable, KeyTableError, KeyWarning, SkipKind};
 pub use seal::{seal, SealError, SealHeader};
 pub use sk::{body_len, decrypt, encrypt, open, Integrity, Opened, SaKeys};
 

@@ -126,10 +126,10 @@ fn qcd001_shared_secret_in_load_sharing() {
         f[0].message
     );
     assert!(
-        f[0].fix.text()
+        f[0].fix.marked()
             .contains("for gw2: `qcd secret derive --root ROOT.json --member gw2 -k /etc/qcd/gw2.json --overlap 1d`"),
         "{}",
-        f[0].fix.text()
+        f[0].fix.marked()
     );
     // The same in anycast and between standalone gateways.
     for mode in [Mode::Anycast, Mode::Standalone] {
@@ -156,23 +156,23 @@ fn qcd002_standby_lacks_active_secret() {
         "{}",
         f[0].message
     );
-    assert!(f[0].fix.text().contains("on gw1: `qcd secret export -k /etc/qcd/gw1.json --format hex | ssh gw2 qcd secret import -k /etc/qcd/gw2.json --format hex --profile hmac-sha256 --length 32 --overlap 1d`"), "{}", f[0].fix.text());
+    assert!(f[0].fix.marked().contains("on gw1: `qcd secret export -k /etc/qcd/gw1.json --format hex | ssh gw2 qcd secret import -k /etc/qcd/gw2.json --format hex --profile hmac-sha256 --length 32 --overlap 1d`"), "{}", f[0].fix.marked());
     // When gw2's own active generation is newer, gw2 takes gw1's as previous
     // and gw1 takes gw2's as active: together, one shared active generation.
     let mut newer = c.clone();
     newer.members[1].manifest.generations[0].created = "2026-05-10T00:00:00Z".into();
     let f = qcd002(&newer);
     assert!(
-        f[0].fix.text().contains(
+        f[0].fix.marked().contains(
             "--as previous --overlap 1d` (as previous: gw2's own active generation is newer)"
         ),
         "{}",
-        f[0].fix.text()
+        f[0].fix.marked()
     );
     assert!(
-        !f[1].fix.text().contains("--as previous"),
+        !f[1].fix.marked().contains("--as previous"),
         "{}",
-        f[1].fix.text()
+        f[1].fix.marked()
     );
     // A previous generation on the standby is enough to produce the tokens.
     let mut c = c;
@@ -189,12 +189,12 @@ fn qcd002_standby_lacks_active_secret() {
     assert_eq!(f.len(), 2);
     assert!(
         f[0].fix
-            .text()
+            .marked()
             .starts_with("gw2 (expired) still holds the secret but no longer in use"),
         "{}",
-        f[0].fix.text()
+        f[0].fix.marked()
     );
-    assert!(f[0].fix.text().contains("on gw1: `qcd secret rotate -k /etc/qcd/gw1.json --overlap 1d --profile hmac-sha256 --length 32`, then copy it to the standby: `qcd secret export -k /etc/qcd/gw1.json --format hex | ssh gw2 qcd secret import -k /etc/qcd/gw2.json --format hex --profile hmac-sha256 --length 32 --overlap 1d`"), "{}", f[0].fix.text());
+    assert!(f[0].fix.marked().contains("on gw1: `qcd secret rotate -k /etc/qcd/gw1.json --overlap 1d --profile hmac-sha256 --length 32`, then copy it to the standby: `qcd secret export -k /etc/qcd/gw1.json --format hex | ssh gw2 qcd secret import -k /etc/qcd/gw2.json --format hex --profile hmac-sha256 --length 32 --overlap 1d`"), "{}", f[0].fix.marked());
     assert!(qcd002(&shared()).is_empty());
     assert!(qcd002(&separate(Mode::LoadSharing)).is_empty());
 }
@@ -251,7 +251,7 @@ fn qcd003_rotation_drift() {
     assert_eq!(f[0].severity, Severity::Medium);
     assert!(f[0].message.starts_with("rotation drift: gw1 is active on generation 2 (bbbb), gw2 is active on generation 1 (aaaa)"), "{}", f[0].message);
     assert!(qcd002(&c).is_empty());
-    assert!(f[0].fix.text().starts_with("Rotate on one member only and copy the new generation to the others, now and from then on: on gw1: `qcd secret rotate -k /etc/qcd/gw1.json"), "{}", f[0].fix.text());
+    assert!(f[0].fix.marked().starts_with("Rotate on one member only and copy the new generation to the others, now and from then on: on gw1: `qcd secret rotate -k /etc/qcd/gw1.json"), "{}", f[0].fix.marked());
     assert!(qcd003(&shared(), now()).is_empty());
 }
 
@@ -269,15 +269,15 @@ fn qcd003_previous_generation_missing_on_standby() {
     // The remaining window (one day) is what the import keeps it for.
     assert!(
         f[0].fix
-            .text()
+            .marked()
             .contains("export -k /etc/qcd/gw1.json -g 2 --format hex"),
         "{}",
-        f[0].fix.text()
+        f[0].fix.marked()
     );
     assert!(
-        f[0].fix.text().contains("--as previous --overlap 1d"),
+        f[0].fix.marked().contains("--as previous --overlap 1d"),
         "{}",
-        f[0].fix.text()
+        f[0].fix.marked()
     );
     // Held only as expired on gw2: no import revives it, and the fix says so.
     c.members[1]
@@ -287,10 +287,10 @@ fn qcd003_previous_generation_missing_on_standby() {
     let f = qcd003(&c, now());
     assert!(
         f[0].fix
-            .text()
+            .marked()
             .contains("gw2 holds it only as expired and no qcd command puts it back in use"),
         "{}",
-        f[0].fix.text()
+        f[0].fix.marked()
     );
     c.members[1].manifest.generations.pop();
     // Once gw2 holds it too, nothing to say.
@@ -322,10 +322,10 @@ fn qcd004_short_and_weak_secrets() {
         .message
         .contains("24-byte secret, under the policy minimum of 32 bytes"));
     assert!(
-        f[0].fix.text()
+        f[0].fix.marked()
             .contains("qcd secret rotate -k /etc/qcd/gw1.json --overlap 1d --profile hmac-sha256 --length 32 --bytes 32"),
         "{}",
-        f[0].fix.text()
+        f[0].fix.marked()
     );
     // A lower policy minimum accepts 24 bytes; 16 is the floor anyway.
     c.policy.min_secret_bytes = 16;
@@ -357,7 +357,7 @@ fn qcd005_insecure_permissions() {
     assert_eq!(ids(&f), ["QCD005"]);
     assert_eq!(f[0].members, ["gw2"]);
     assert!(f[0].message.contains("mode 0640") && f[0].message.contains("can read the QCD secret"));
-    assert_eq!(f[0].fix.text(), "on gw2: `chmod 600 /etc/qcd/gw2.json`");
+    assert_eq!(f[0].fix.marked(), "on gw2: `chmod 600 /etc/qcd/gw2.json`");
     c.members[1].manifest.file.mode = "0602".into();
     assert!(qcd005(&c)[0].message.contains("can write the QCD secret"));
     c.members[1].manifest.file.mode = "0700".into();
@@ -378,10 +378,10 @@ fn qcd006_same_secret_in_two_clusters() {
     assert_eq!(f[0].members, ["c/gw1", "c/gw2", "lb/gw2"]);
     assert!(
         f[0].fix
-            .text()
+            .marked()
             .contains("in lb: on gw2: `qcd secret rotate -k /etc/qcd/gw2.json"),
         "{}",
-        f[0].fix.text()
+        f[0].fix.marked()
     );
     // Within one cluster it is not QCD006's business.
     assert!(qcd006(&[shared()]).is_empty());
@@ -404,9 +404,9 @@ fn qcd007_and_qcd011_old_active_generation() {
     assert_eq!(ids(&f), ["QCD011"]);
     assert_eq!(f[0].severity, Severity::Info);
     assert!(
-        f[0].fix.text().contains("--if-older-than 365d"),
+        f[0].fix.marked().contains("--if-older-than 365d"),
         "{}",
-        f[0].fix.text()
+        f[0].fix.marked()
     );
     // A destroyed older generation does not count as something to roll back to.
     c.members[0]
@@ -437,10 +437,10 @@ fn qcd008_taker_address_behind_nat() {
     assert_eq!(ids(&f), ["QCD008"]);
     assert!(
         f[0].fix
-            .text()
+            .marked()
             .contains("rotate -k /etc/qcd/gw1.json --overlap 1d --profile hmac-sha256"),
         "{}",
-        f[0].fix.text()
+        f[0].fix.marked()
     );
     c.members[0].manifest.generations[0].taker_addr = false;
     assert!(qcd008(&c).is_empty());
@@ -497,7 +497,7 @@ fn qcd010_expired_not_pruned() {
         }]
     );
     assert_eq!(
-        f[0].fix.text(),
+        f[0].fix.marked(),
         "on gw1: `qcd secret prune -k /etc/qcd/gw1.json`"
     );
     c.members[0].manifest.generations[2].state = State::Destroyed;
@@ -528,7 +528,7 @@ fn large_clusters_give_text_linear_in_members() {
         f.iter()
             .map(|f| {
                 f.message.len()
-                    + f.fix.text().len()
+                    + f.fix.marked().len()
                     + f.members.iter().map(String::len).sum::<usize>()
             })
             .sum()
@@ -645,10 +645,10 @@ fn grouping_thresholds() {
     );
     assert!(
         f[0].fix
-            .text()
+            .marked()
             .starts_with("Give the cluster one secret: keep gw"),
         "{}",
-        f[0].fix.text()
+        f[0].fix.marked()
     );
     assert_eq!(f[0].fix.commands().count(), GROUP_LIMIT);
     // Other rules' fixes then only rotate, and point to QCD002.
@@ -657,10 +657,10 @@ fn grouping_thresholds() {
     let f = qcd007(&c, now());
     assert!(
         f[0].fix
-            .text()
+            .marked()
             .contains("do not share one secret yet: QCD002 says how"),
         "{}",
-        f[0].fix.text()
+        f[0].fix.marked()
     );
     // Per-member findings about one shared secret are merged.
     let mut c = shared();
@@ -680,7 +680,7 @@ fn grouping_thresholds() {
         f[0].message
     );
     // Commands are the fix's quoted commands.
-    let text = f[0].fix.text();
+    let text = f[0].fix.marked();
     let quoted: Vec<&str> = text
         .split('`')
         .skip(1)
@@ -773,21 +773,21 @@ fn qcd012_single_key_daemons_must_run_the_active_secret() {
             f[0].message
         );
         assert!(
-            f[0].fix.text().contains("--for rockhopper")
+            f[0].fix.marked().contains("--for rockhopper")
                 && f[0]
                     .fix
-                    .text()
+                    .marked()
                     .contains("systemctl restart rockhopper.service"),
             "{}",
-            f[0].fix.text()
+            f[0].fix.marked()
         );
     }
     // racoon2 is single-key too.
     let f = qcd012(&exported("racoon2", |e| e.restart_pending = true));
     assert_eq!(ids(&f), ["QCD012"]);
     assert!(
-        f[0].fix.text().contains("iked.service"),
+        f[0].fix.marked().contains("iked.service"),
         "{}",
-        f[0].fix.text()
+        f[0].fix.marked()
     );
 }
