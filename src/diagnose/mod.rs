@@ -16,6 +16,7 @@ pub mod consistency;
 pub mod engine;
 pub mod input;
 pub mod model;
+#[cfg(feature = "testkit")]
 pub mod scenario;
 pub mod takers;
 
