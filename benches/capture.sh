@@ -8,6 +8,7 @@
 #
 #   benches/capture.sh [SIZE] [pcap|pcapng] [DIR]      e.g. benches/capture.sh 1G pcap
 #
+# Builds target/release/qcd with `--features testkit` (for the generator).
 # Needs: cargo, /usr/bin/time (GNU), bc, tshark (apt-get install -y tshark).
 set -eu
 size=${1:-1G}
@@ -16,7 +17,9 @@ dir=${3:-${TMPDIR:-/tmp}/qcd-capture-bench}
 mkdir -p "$dir"
 file="$dir/esp-$size.$format"
 
-cargo build --quiet --release --bin qcd
+# The generator is a test fixture: it needs the `testkit` feature (the
+# decode code measured is the same with or without it).
+cargo build --quiet --release --features testkit --bin qcd
 qcd=target/release/qcd
 [ -f "$file" ] || "$qcd" generate-capture --out "$file" --size "$size" \
     --format "$format" --esp-size 1400 --ike-count 300

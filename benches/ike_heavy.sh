@@ -15,6 +15,7 @@
 # Then an IKE_SA_INIT flood (100,000 unanswered requests, --half-open):
 # time and peak RSS of decode and diagnose, and bytes per half-open IKE SA.
 #
+# Builds target/release/qcd with `--features testkit` (for the generator).
 # Needs: cargo, /usr/bin/time (GNU), taskset, bc, tshark; perf (linux-perf)
 # for precise CPU times.
 set -eu
@@ -30,7 +31,9 @@ done
 mkdir -p "$dir"
 command -v tshark > /dev/null || { echo "tshark is required (apt-get install -y tshark)" >&2; exit 2; }
 
-cargo build --quiet --release --bin qcd
+# The generator is a test fixture: it needs the `testkit` feature (the
+# decode and diagnose code measured is the same with or without it).
+cargo build --quiet --release --features testkit --bin qcd
 qcd=$(pwd)/target/release/qcd
 pin=""
 command -v taskset > /dev/null && pin="taskset -c 1"

@@ -820,7 +820,7 @@ fn committed_scenarios_are_fresh() {
         assert_eq!(
             d.read(&f),
             std::fs::read(data(&f)).unwrap(),
-            "{f} is stale: run `cargo run -- generate-scenarios`"
+            "{f} is stale: run `cargo run --features testkit -- generate-scenarios --out tests/data/scenarios`"
         );
     }
     for f in ["scenarios.keys", "wrong-integrity.keys"] {

@@ -20,7 +20,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use netns::{skip_unless_root, skip_unless_tool, NetnsPair, Side, CHARON};
-use qcd::ikecrypto::keytable::wireshark_line;
+use qcd::ikecrypto::keys::wireshark_line;
 use qcd::ikeinit::identity::identity_text;
 use qcd::ikeinit::{e2e, parse_identity, ChildOutcome, Config, E2eReport, Options, Verdict};
 use qcd::probe::UdpTransport;

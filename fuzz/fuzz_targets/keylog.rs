@@ -1,4 +1,4 @@
-//! Fuzzes the key-log readers (`qcd::ikecrypto::keylog`): tcpdump -E and
+//! Fuzzes the key-log readers (`qcd::ikecrypto::keys`): tcpdump -E and
 //! libreswan `ikev2 I|R` lines and strongSwan charon logs, and format
 //! detection, on any text:
 //!

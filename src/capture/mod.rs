@@ -13,7 +13,8 @@
 //! the non-ESP marker; the payload bytes are handed over untouched for
 //! `qcd::wire` to parse. It does not follow TCP (RFC 8229 IKE over TCP is not
 //! decoded) and it does not write captures except for tests and benchmarks
-//! ([`mod@write`], [`synth`]).
+//! (`write`, `synth`, `synth_ike` and `synth_bench`, built only with the
+//! `testkit` feature).
 //!
 //! File formats are read with `pcap-parser`'s streaming reader, from a
 //! file or any other reader, and packets are sliced with `etherparse`; see
@@ -25,11 +26,16 @@ pub mod icmp;
 mod link;
 mod reader;
 mod source;
+#[cfg(feature = "testkit")]
 pub mod synth;
+#[cfg(feature = "testkit")]
 pub mod synth_bench;
+#[cfg(feature = "testkit")]
 pub mod synth_ike;
+#[cfg(feature = "testkit")]
 pub mod synth_rekey;
 mod time;
+#[cfg(feature = "testkit")]
 pub mod write;
 
 pub use defrag::DefragLimits;

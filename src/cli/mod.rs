@@ -12,11 +12,13 @@ pub mod assets;
 pub mod audit;
 pub mod decode;
 pub mod diagnose;
+#[cfg(feature = "testkit")]
 pub mod generate_capture;
 pub mod keys;
 pub mod probe;
 pub mod probe_auth;
 pub mod respond;
+#[cfg(feature = "testkit")]
 pub mod scenarios;
 pub mod secret;
 pub mod token;
@@ -133,10 +135,14 @@ pub enum Command {
     /// Regenerate shell completions and man pages (for maintainers).
     #[command(hide = true)]
     GenerateAssets(assets::AssetsArgs),
-    /// Write the synthetic QCD scenario captures (for maintainers).
+    /// Write the synthetic QCD scenario captures (for maintainers; only in
+    /// a build with `--features testkit`).
+    #[cfg(feature = "testkit")]
     #[command(hide = true)]
     GenerateScenarios(scenarios::ScenariosArgs),
-    /// Write a synthetic capture (mostly ESP, some IKE) for benchmarks.
+    /// Write a synthetic capture (mostly ESP, some IKE) for benchmarks (only
+    /// in a build with `--features testkit`).
+    #[cfg(feature = "testkit")]
     #[command(hide = true)]
     GenerateCapture(generate_capture::GenerateCaptureArgs),
 }
@@ -203,7 +209,9 @@ fn dispatch(cli: Cli, out: &mut Output) -> anyhow::Result<Outcome> {
         Command::Probe(args) => probe::run(args, out),
         Command::Respond(args) => respond::run(args, out),
         Command::GenerateAssets(args) => assets::run(args),
+        #[cfg(feature = "testkit")]
         Command::GenerateScenarios(args) => scenarios::run(args),
+        #[cfg(feature = "testkit")]
         Command::GenerateCapture(args) => generate_capture::run(args, out),
     }
 }

@@ -11,7 +11,7 @@ use anyhow::{bail, Context as _};
 use clap::Args;
 use serde::Serialize;
 
-use qcd::ikecrypto::keytable::{wireshark_line, write_table};
+use qcd::ikecrypto::keys::{wireshark_line, write_table};
 use qcd::ikeinit::identity::identity_text;
 use qcd::ikeinit::psk::{parse_psk, read_psk_file};
 use qcd::ikeinit::run::child_text;

@@ -17,6 +17,7 @@ pub mod engine;
 pub mod follow;
 pub mod input;
 pub mod model;
+#[cfg(feature = "testkit")]
 pub mod scenario;
 pub mod takers;
 
