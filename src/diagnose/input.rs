@@ -115,7 +115,7 @@ pub fn reader_options(extra_ports: Vec<u16>) -> CaptureOptions {
 
 /// Reads every IKE message (decrypting SK with `keys`) and ESP packet of a
 /// capture file in one pass and diagnoses it; `reader` from
-/// [`reader_options`] (perhaps with [`CaptureOptions::map`]).
+/// [`reader_options`].
 pub fn diagnose_capture<'a>(
     path: &Path,
     reader: CaptureOptions,
