@@ -9,12 +9,13 @@
 //! (damaged records, unparsable packets, IP datagrams never reassembled).
 //! Link layers, IP fragments, NAT-T framing and keepalives are handled here.
 //!
-//! What it is not for: it knows no IKE message format, only IKE's ports and
-//! the non-ESP marker; the payload bytes are handed over untouched for
-//! `qcd::wire` to parse. It does not follow TCP (RFC 8229 IKE over TCP is not
-//! decoded) and it does not write captures except for tests and benchmarks
-//! (`write`, `synth`, `synth_ike` and `synth_bench`, built only with the
-//! `testkit` feature).
+//! What it is not for: the reader knows no IKE message format, only IKE's
+//! ports, the non-ESP marker and the ICMP errors that quote them; the payload
+//! bytes are handed over untouched for `qcd::wire` to parse. It does not
+//! follow TCP (RFC 8229 IKE over TCP is not decoded). It writes captures only
+//! for tests and benchmarks (`write`, `synth`, `synth_ike`, `synth_bench`
+//! and `synth_rekey`, whose IKE messages are built with `qcd::wire`'s
+//! `Repr`s; built only with the `testkit` feature).
 //!
 //! File formats are read with `pcap-parser`'s streaming reader, from a
 //! file or any other reader, and packets are sliced with `etherparse`; see

@@ -760,8 +760,6 @@ mod tests {
         assert_eq!(o[0].messages, rows[7].messages - 1);
     }
 
-    /// The NDJSON written by hand says exactly what the owned rows say
-    /// through serde, key order included.
     /// `rows` rows, each with seven wide and two narrow table cells.
     fn assert_rows(s: &Summary, rows: usize) {
         assert_eq!(s.len(), rows);

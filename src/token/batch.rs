@@ -26,7 +26,7 @@
 //! output buffer. `benches/token_rate.sh` measures the rate against the
 //! SHA-256 compression limit.
 //!
-//! Not here: the JSON forms of the output (the CLI prints those).
+//! Not here: the JSON forms of the output ([`super::records`]).
 
 use std::io::{self, BufRead, Write};
 use std::net::IpAddr;
