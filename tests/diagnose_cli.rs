@@ -685,8 +685,9 @@ fn verdicts_never_contradict_each_other() {
         }
     }
     assert!(captures.len() >= 30, "{}", captures.len());
-    let mut judged = 0;
-    for cap in &captures {
+    // A few captures at a time.
+    let judged: usize = util::parallel(&captures, |cap| {
+        let mut judged = 0;
         let table = [
             cap.with_extension("keys"),
             PathBuf::from(format!("{}.ikev2_decryption_table", cap.display())),
@@ -717,7 +718,10 @@ fn verdicts_never_contradict_each_other() {
             assert!(found.is_empty(), "{}: {found:#?}", cap.display());
             judged += reports.len();
         }
-    }
+        judged
+    })
+    .into_iter()
+    .sum();
     assert!(judged > 50, "{judged}");
 }
 
@@ -839,15 +843,22 @@ fn tshark_decrypts_the_scenarios_and_sees_the_same_tokens() {
         home.join(".config/wireshark/ikev2_decryption_table"),
     )
     .unwrap();
-    for s in Scenario::ALL {
-        let name = s.name();
+    // One tshark per scenario, a few at a time.
+    let texts = util::parallel(&Scenario::ALL, |s| {
         let out = Command::new("tshark")
             .env("HOME", &home)
-            .args(["-r", &pcap(name), "-V"])
+            .args(["-r", &pcap(s.name()), "-V"])
             .output()
             .unwrap();
-        assert!(out.status.success());
-        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    });
+    for (s, text) in Scenario::ALL.into_iter().zip(texts) {
+        let name = s.name();
         let sk = text
             .matches("Payload: Encrypted and Authenticated (46)")
             .count();

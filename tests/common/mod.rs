@@ -11,6 +11,9 @@ pub mod dissect_samples;
 #[path = "golden.rs"]
 pub mod golden;
 
+#[path = "../util/parallel.rs"]
+pub mod parallel;
+
 use qcd::capture::write::{
     esp_body, fragment, ip_raw, ip_udp, with_non_esp_marker, CaptureWriter, Encap, Interface,
 };

@@ -1,6 +1,10 @@
 //! A small harness for running the `qcd` binary in a temporary directory.
 #![allow(dead_code)]
 
+#[path = "parallel.rs"]
+pub mod parallel;
+pub use parallel::parallel;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
