@@ -115,7 +115,7 @@ fn check_capture(file: &Path) -> (usize, usize, usize) {
 fn digest_filters_keep_what_the_full_decode_would() {
     let files = common::data_captures();
     // A few captures at a time: each is independent.
-    let counts = common::golden::parallel(&files, |f| check_capture(f));
+    let counts = common::parallel::parallel(&files, |f| check_capture(f));
     let all: usize = counts.iter().map(|c| c.0).sum();
     let qcd_kept: usize = counts.iter().map(|c| c.1).sum();
     let spi_kept: usize = counts.iter().map(|c| c.2).sum();

@@ -16,8 +16,9 @@
 mod common;
 
 use common::golden::{
-    check_live, fields_command, golden_path, live_tshark, parallel, read_golden, tshark_fields,
+    check_live, fields_command, golden_path, live_tshark, read_golden, tshark_fields,
 };
+use common::parallel::parallel;
 use common::*;
 use std::collections::BTreeSet;
 use std::path::PathBuf;

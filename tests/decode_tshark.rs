@@ -1195,7 +1195,8 @@ fn compared(tmp: &Path) -> Vec<Compared> {
 /// time. Skips with a message when tshark is missing; FAILS so under CI=true.
 #[test]
 fn live_tshark_matches_golden_files() {
-    use common::golden::{check_live, golden_path, live_tshark, parallel};
+    use common::golden::{check_live, golden_path, live_tshark};
+    use common::parallel::parallel;
     let Some(version) = live_tshark("decode_tshark::live_tshark_matches_golden_files") else {
         return;
     };
@@ -1281,7 +1282,7 @@ fn every_capture_dissects_like_tshark() {
     let captures = compared(tmp.path());
     for (c, (d, m)) in captures
         .iter()
-        .zip(common::golden::parallel(&captures, compare_capture))
+        .zip(common::parallel::parallel(&captures, compare_capture))
     {
         if c.name == "synthetic" {
             assert_eq!(

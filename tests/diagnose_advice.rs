@@ -66,7 +66,7 @@ fn every_suggested_command_parses() {
     captures(Path::new("/work/shared/captures"), &mut caps);
     assert!(caps.len() >= 30, "{}", caps.len());
     // A few captures at a time, each in a working directory of its own.
-    let counts = util::parallel(&caps, |cap| {
+    let counts = util::parallel::parallel(&caps, |cap| {
         let w = Dir::new();
         let (mut suggested, mut runs) = (0, 0);
         let cap_s = cap.display().to_string();

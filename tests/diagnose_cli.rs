@@ -686,7 +686,7 @@ fn verdicts_never_contradict_each_other() {
     }
     assert!(captures.len() >= 30, "{}", captures.len());
     // A few captures at a time.
-    let judged: usize = util::parallel(&captures, |cap| {
+    let judged: usize = util::parallel::parallel(&captures, |cap| {
         let mut judged = 0;
         let table = [
             cap.with_extension("keys"),
@@ -844,7 +844,7 @@ fn tshark_decrypts_the_scenarios_and_sees_the_same_tokens() {
     )
     .unwrap();
     // One tshark per scenario, a few at a time.
-    let texts = util::parallel(&Scenario::ALL, |s| {
+    let texts = util::parallel::parallel(&Scenario::ALL, |s| {
         let out = Command::new("tshark")
             .env("HOME", &home)
             .args(["-r", &pcap(s.name()), "-V"])

@@ -200,5 +200,3 @@ pub fn check_live(
         }
     }
 }
-
-pub use super::parallel::parallel;

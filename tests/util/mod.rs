@@ -3,7 +3,6 @@
 
 #[path = "parallel.rs"]
 pub mod parallel;
-pub use parallel::parallel;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
