@@ -49,16 +49,10 @@ fn live(reps: &[serde_json::Value], s: Scenario) -> &serde_json::Value {
         .unwrap_or_else(|| panic!("{}: no report for {}", s.name(), s.live_spi_i()))
 }
 
-/// Fails (never skips) when tshark is missing: CI installs it.
-fn require_tshark() {
-    let ok = Command::new("tshark")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    assert!(
-        ok,
-        "tshark is required for this differential test (apt-get install tshark; .ci/run installs it)"
-    );
+/// Whether tshark runs: skips with a message when it does not, fails under
+/// CI=true (CI installs it).
+fn tshark_or_skip(test: &str) -> bool {
+    util::tools::available_or_skip("tshark", "--version", test)
 }
 
 #[test]
@@ -834,7 +828,9 @@ fn committed_scenarios_are_fresh() {
 
 #[test]
 fn tshark_decrypts_the_scenarios_and_sees_the_same_tokens() {
-    require_tshark();
+    if !tshark_or_skip("diagnose_cli::tshark_decrypts_the_scenarios_and_sees_the_same_tokens") {
+        return;
+    }
     let d = Dir::new();
     let home = d.path("home");
     std::fs::create_dir_all(home.join(".config/wireshark")).unwrap();

@@ -14,6 +14,9 @@ pub mod golden;
 #[path = "../util/parallel.rs"]
 pub mod parallel;
 
+#[path = "../util/tools.rs"]
+pub mod tools;
+
 use qcd::capture::write::{
     esp_body, fragment, ip_raw, ip_udp, with_non_esp_marker, CaptureWriter, Encap, Interface,
 };

@@ -4,6 +4,9 @@
 #[path = "parallel.rs"]
 pub mod parallel;
 
+#[path = "tools.rs"]
+pub mod tools;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
