@@ -2,71 +2,166 @@
 //! (link types, encapsulations, byte orders, pcapng interfaces, fragments),
 //! qcd and tshark must agree on which frames carry IKE, their ports and
 //! UDP payloads, and on which frames carry ESP with which SPI and sequence
-//! number. Fails when tshark is not installed (CI installs it).
+//! number; and `decode --summary` must agree with tshark on the captures of
+//! `tests/data`.
+//!
+//! tshark's output is kept as golden files (`tests/data/tshark/fields/`,
+//! one per capture: tshark's version, the capture's SHA-256 and the command
+//! in their header); qcd is compared to them in every run.
+//! [`live_tshark_matches_golden_files`] runs tshark once per capture with
+//! every field at once and compares it to the golden files; it skips with a
+//! message when tshark is missing and FAILS when it is missing under
+//! `CI=true` (CI installs tshark). See `tests/common/golden.rs`.
 
 mod common;
 
+use common::golden::{
+    check_live, fields_command, golden_path, live_tshark, read_golden, tshark_fields,
+};
+use common::parallel::parallel;
 use common::*;
 use std::collections::BTreeSet;
-use std::process::Command;
+use std::path::PathBuf;
 
-fn tshark_available() -> bool {
-    Command::new("tshark")
-        .arg("-v")
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false)
+// Columns of `common::golden::FIELDS`.
+const FRAME: usize = 0;
+const PROTOCOLS: usize = 1;
+const SPORT: usize = 2;
+const DPORT: usize = 3;
+const PAYLOAD: usize = 4;
+const ESP_SPI: usize = 5;
+const ESP_SEQ: usize = 6;
+const IP_SRC: usize = 7;
+const IP_DST: usize = 8;
+const IP6_SRC: usize = 9;
+const IP6_DST: usize = 10;
+const ISPI: usize = 11;
+
+/// A capture compared with tshark: its golden file's name and its bytes.
+struct Compared {
+    name: String,
+    bytes: Vec<u8>,
 }
 
-fn tshark(path: &std::path::Path, filter: &str, fields: &[&str]) -> Vec<Vec<String>> {
-    let mut cmd = Command::new("tshark");
-    cmd.arg("-n")
-        .arg("-r")
-        .arg(path)
-        // tshark reassembles IP by default; say so, so a changed profile does not matter.
-        .args(["-o", "ip.defragment:TRUE", "-o", "ipv6.defragment:TRUE"])
-        .args(["-Y", filter, "-T", "fields"]);
-    for f in fields {
-        cmd.args(["-e", f]);
-    }
-    let out = cmd.output().expect("tshark runs");
-    assert!(
-        out.status.success(),
-        "tshark failed on {}: {}",
-        path.display(),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout)
+/// The in-memory fixtures (`common::differential_fixtures`).
+fn fixtures() -> Vec<Compared> {
+    differential_fixtures()
+        .into_iter()
+        .map(|(name, bytes)| Compared {
+            name: format!("fixtures/{name}"),
+            bytes,
+        })
+        .collect()
+}
+
+/// The captures of `tests/data` and a generated IKE-heavy one (IPv6, NAT-T,
+/// IP fragments, QCD replies), with the path each is read from.
+fn summary_captures(tmp: &std::path::Path) -> Vec<(Compared, PathBuf)> {
+    use qcd::capture::synth_ike;
+    let data = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data");
+    let mut out: Vec<_> = data_captures()
+        .into_iter()
+        .map(|p| {
+            let rel = p.strip_prefix(&data).unwrap().display().to_string();
+            let bytes = std::fs::read(&p).unwrap();
+            (
+                Compared {
+                    name: format!("data/{rel}"),
+                    bytes,
+                },
+                p,
+            )
+        })
+        .collect();
+    assert!(out.len() >= 30, "the captures of tests/data: {}", out.len());
+    let heavy = tmp.join("ike-heavy.pcap");
+    let mut buf = Vec::new();
+    synth_ike::ike_heavy(
+        &mut buf,
+        &synth_ike::IkeHeavySpec {
+            sas: 40,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    std::fs::write(&heavy, &buf).unwrap();
+    out.push((
+        Compared {
+            name: "synth/ike-heavy.pcap".into(),
+            bytes: buf,
+        },
+        heavy,
+    ));
+    out
+}
+
+fn golden_file(name: &str) -> PathBuf {
+    golden_path("fields", name, "tsv")
+}
+
+/// tshark's rows for a capture, from its golden file.
+fn golden_rows(c: &Compared) -> Vec<Vec<String>> {
+    read_golden(&golden_file(&c.name), &c.bytes)
         .lines()
         .map(|l| l.split('\t').map(str::to_string).collect())
         .collect()
 }
 
+fn has_protocol(r: &[String], proto: &str) -> bool {
+    r[PROTOCOLS].split(':').any(|p| p == proto)
+}
+
+/// The rows the filter `udp.port == 500 || udp.port == 4500` keeps.
+fn ike_port_rows(rows: &[Vec<String>]) -> impl Iterator<Item = &Vec<String>> {
+    rows.iter().filter(|r| {
+        r[SPORT]
+            .split(',')
+            .chain(r[DPORT].split(','))
+            .any(|p| p == "500" || p == "4500")
+    })
+}
+
+#[test]
+fn live_tshark_matches_golden_files() {
+    let Some(version) = live_tshark("live_tshark_matches_golden_files") else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let mut all: Vec<(Compared, PathBuf)> = Vec::new();
+    for c in fixtures() {
+        let path = tmp.path().join(c.name.replace('/', "_"));
+        std::fs::write(&path, &c.bytes).unwrap();
+        all.push((c, path));
+    }
+    all.extend(summary_captures(tmp.path()));
+    let command = fields_command();
+    let diffs: Vec<String> = parallel(&all, |(c, path)| {
+        let live = tshark_fields(path);
+        check_live(&golden_file(&c.name), &version, &c.bytes, &command, &live)
+    })
+    .into_iter()
+    .flatten()
+    .collect();
+    assert!(diffs.is_empty(), "{}", diffs.join("\n"));
+    assert!(all.len() >= 60, "{} captures", all.len());
+}
+
 #[test]
 fn qcd_and_tshark_agree_on_every_fixture() {
-    assert!(
-        tshark_available(),
-        "tshark is not installed: this differential test needs it (apt-get install tshark)"
-    );
-    let dir = tempfile::tempdir().unwrap();
     let mut checked = 0;
-    let fixtures = differential_fixtures();
+    let fixtures = fixtures();
     let total = fixtures.len();
-    for (name, bytes) in fixtures {
-        let path = dir.path().join(&name);
-        std::fs::write(&path, &bytes).unwrap();
-        let ours = read(&bytes);
+    for c in &fixtures {
+        let (name, bytes) = (&c.name, &c.bytes);
+        let all_rows = golden_rows(c);
+        let ours = read(bytes);
         assert!(ours.warnings.iter().all(|w| !w.is_file_damage()), "{name}");
 
         // IKE: tshark's UDP payloads on 500/4500, classified by RFC 3948.
-        let rows = tshark(
-            &path,
-            "udp.port == 500 || udp.port == 4500",
-            &["frame.number", "udp.srcport", "udp.dstport", "udp.payload"],
-        );
         let mut theirs = BTreeSet::new();
-        for r in &rows {
-            let (frame, sport, dport, payload) = (&r[0], &r[1], &r[2], r[3].replace(':', ""));
+        for r in ike_port_rows(&all_rows) {
+            let (frame, sport, dport, payload) =
+                (&r[FRAME], &r[SPORT], &r[DPORT], r[PAYLOAD].replace(':', ""));
             let natt = sport == "4500" || dport == "4500";
             let ike = if natt {
                 match payload.strip_prefix("00000000") {
@@ -91,15 +186,15 @@ fn qcd_and_tshark_agree_on_every_fixture() {
         assert_eq!(mine, theirs, "{name}: IKE frames differ from tshark");
 
         // ESP: frame, SPI and sequence number.
-        let rows = tshark(&path, "esp", &["frame.number", "esp.spi", "esp.sequence"]);
-        let theirs: BTreeSet<_> = rows
+        let theirs: BTreeSet<_> = all_rows
             .iter()
+            .filter(|r| has_protocol(r, "esp"))
             .map(|r| {
-                let spi = u32::from_str_radix(r[1].trim_start_matches("0x"), 16).unwrap();
+                let spi = u32::from_str_radix(r[ESP_SPI].trim_start_matches("0x"), 16).unwrap();
                 (
-                    r[0].parse::<u64>().unwrap(),
+                    r[FRAME].parse::<u64>().unwrap(),
                     spi,
-                    r[2].parse::<u32>().unwrap(),
+                    r[ESP_SEQ].parse::<u32>().unwrap(),
                 )
             })
             .collect();
@@ -123,32 +218,16 @@ fn qcd_and_tshark_agree_on_every_fixture() {
 /// and every `isakmp` frame is counted or reported as not decoded.
 #[test]
 fn summary_agrees_with_tshark() {
-    use qcd::capture::{synth_ike, CaptureReader, Options};
+    use qcd::capture::{CaptureReader, Options};
     use qcd::decode::summary::{Summary, SummaryFilter, SummaryNote};
     use std::collections::BTreeMap;
 
-    assert!(
-        tshark_available(),
-        "tshark is not installed: this differential test needs it (apt-get install tshark)"
-    );
     let dir = tempfile::tempdir().unwrap();
-    let heavy = dir.path().join("ike-heavy.pcap");
-    let mut buf = Vec::new();
-    synth_ike::ike_heavy(
-        &mut buf,
-        &synth_ike::IkeHeavySpec {
-            sas: 40,
-            ..Default::default()
-        },
-    )
-    .unwrap();
-    std::fs::write(&heavy, buf).unwrap();
-    let mut files = data_captures();
-    assert!(files.len() >= 30, "the captures of tests/data: {files:?}");
-    files.push(heavy);
+    let files = summary_captures(dir.path());
     let mut flows_seen = 0;
-    for path in &files {
-        let name = path.display();
+    for (c, path) in &files {
+        let name = &c.name;
+        let all_rows = golden_rows(c);
         let mut reader = CaptureReader::open(path, Options::default()).unwrap();
         let mut undecoded = 0;
         let summary = Summary::from_capture(&mut reader, None, SummaryFilter::default(), |n| {
@@ -176,22 +255,20 @@ fn summary_agrees_with_tshark() {
             }
         };
         let mut theirs: BTreeMap<(u32, String, String), (u64, u64, u64)> = BTreeMap::new();
-        let fields = [
-            "frame.number",
-            "esp.spi",
-            "ip.src",
-            "ip.dst",
-            "ipv6.src",
-            "ipv6.dst",
-            "udp.srcport",
-            "udp.dstport",
-        ];
-        for r in tshark(path, "esp", &fields) {
-            let frame: u64 = r[0].parse().unwrap();
-            let spi = u32::from_str_radix(r[1].trim_start_matches("0x"), 16).unwrap();
-            let src = if r[2].is_empty() { &r[4] } else { &r[2] };
-            let dst = if r[3].is_empty() { &r[5] } else { &r[3] };
-            let key = (spi, endpoint(src, &r[6]), endpoint(dst, &r[7]));
+        for r in all_rows.iter().filter(|r| has_protocol(r, "esp")) {
+            let frame: u64 = r[FRAME].parse().unwrap();
+            let spi = u32::from_str_radix(r[ESP_SPI].trim_start_matches("0x"), 16).unwrap();
+            let src = if r[IP_SRC].is_empty() {
+                &r[IP6_SRC]
+            } else {
+                &r[IP_SRC]
+            };
+            let dst = if r[IP_DST].is_empty() {
+                &r[IP6_DST]
+            } else {
+                &r[IP_DST]
+            };
+            let key = (spi, endpoint(src, &r[SPORT]), endpoint(dst, &r[DPORT]));
             let e = theirs.entry(key).or_insert((0, frame, frame));
             e.0 += 1;
             e.1 = e.1.min(frame);
@@ -207,11 +284,14 @@ fn summary_agrees_with_tshark() {
                 *mine.entry(spi.clone()).or_default() += r.messages;
             }
         }
-        let isakmp = tshark(path, "isakmp", &["isakmp.ispi"]);
+        let isakmp: Vec<_> = all_rows
+            .iter()
+            .filter(|r| has_protocol(r, "isakmp"))
+            .collect();
         let mut theirs: BTreeMap<String, u64> = BTreeMap::new();
         for r in &isakmp {
             // One value per IKE header in the frame; the first is the message's.
-            let spi = r[0].split(',').next().unwrap().to_string();
+            let spi = r[ISPI].split(',').next().unwrap().to_string();
             *theirs.entry(spi).or_default() += 1;
         }
         let counted: u64 = mine.values().sum();

@@ -9,7 +9,6 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::Command as StdCommand;
 
 use assert_cmd::Command;
 use common::*;
@@ -542,39 +541,6 @@ fn garbage_files_are_errors_not_panics() {
     assert!(!r.stderr.contains("panicked"));
 }
 
-fn tshark_available() -> bool {
-    StdCommand::new("tshark")
-        .arg("-v")
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false)
-}
-
-/// tshark's IKEv2 fields per frame (`-T fields`, one line per frame).
-fn tshark_fields(pcap: &Path, home: Option<&Path>, fields: &[&str]) -> Vec<Vec<String>> {
-    let mut cmd = StdCommand::new("tshark");
-    let empty = tempfile::tempdir().unwrap();
-    cmd.env("HOME", home.unwrap_or(empty.path()))
-        .arg("-n")
-        .arg("-r")
-        .arg(pcap)
-        .args(["-o", "ip.defragment:TRUE", "-o", "ipv6.defragment:TRUE"])
-        .args(["-Y", "isakmp", "-T", "fields"]);
-    for f in fields {
-        cmd.args(["-e", f]);
-    }
-    let out = cmd.output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .map(|l| l.split('\t').map(str::to_string).collect())
-        .collect()
-}
-
 /// Every strongSwan capture decrypts with its key table (the payloads
 /// inside are compared with tshark's in `tests/decode_tshark.rs`).
 #[test]
@@ -680,23 +646,26 @@ fn keys_with_hex_input() {
     assert!(got[0]["payloads"][0]["encrypted"]["payloads"].is_null());
 }
 
-#[test]
-fn qcd_decode_json_agrees_with_tshark_on_every_capture() {
-    assert!(
-        tshark_available(),
-        "tshark is not installed: this differential test needs it (apt-get install tshark)"
-    );
-    let dir = tempfile::tempdir().unwrap();
-    let mut files: Vec<PathBuf> = differential_fixtures()
+/// The framing captures compared with tshark's fields: the differential
+/// fixtures (whose golden files `tests/capture_tshark.rs` keeps live), two
+/// SAs, and a generated capture: (golden name, path).
+fn field_captures(dir: &Path) -> Vec<(String, PathBuf)> {
+    let mut files: Vec<(String, PathBuf)> = differential_fixtures()
         .into_iter()
-        .map(|(name, bytes)| PathBuf::from(write(dir.path(), &name, &bytes)))
+        .map(|(name, bytes)| {
+            let path = PathBuf::from(write(dir, &name, &bytes));
+            (format!("fixtures/{name}"), path)
+        })
         .collect();
-    files.push(PathBuf::from(write(
-        dir.path(),
-        "two-sas.pcap",
-        &pcap(LinkType::ETHERNET, &eth(&two_sas())),
-    )));
-    let gen = dir.path().join("gen.pcap");
+    files.push((
+        "decode/two-sas.pcap".into(),
+        PathBuf::from(write(
+            dir,
+            "two-sas.pcap",
+            &pcap(LinkType::ETHERNET, &eth(&two_sas())),
+        )),
+    ));
+    let gen = dir.join("gen.pcap");
     let r = run(&[
         "generate-capture",
         "--out",
@@ -707,25 +676,64 @@ fn qcd_decode_json_agrees_with_tshark_on_every_capture() {
         "6",
     ]);
     assert_eq!(r.code, Some(0));
-    files.push(gen);
+    files.push(("decode/gen.pcap".into(), gen));
+    files
+}
+
+/// Live tshark against the golden files of this test's own captures (the
+/// fixtures' are checked by `tests/capture_tshark.rs`). Skips with a
+/// message when tshark is missing; FAILS so under CI=true.
+#[test]
+fn live_tshark_matches_golden_files() {
+    use common::golden::{check_live, fields_command, golden_path, live_tshark, tshark_fields};
+    let Some(version) = live_tshark("decode_capture::live_tshark_matches_golden_files") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let mut checked = 0;
+    for (name, path) in field_captures(dir.path()) {
+        if !name.starts_with("decode/") {
+            continue;
+        }
+        let live = tshark_fields(&path);
+        let bytes = std::fs::read(&path).unwrap();
+        let golden = golden_path("fields", &name, "tsv");
+        if let Some(d) = check_live(&golden, &version, &bytes, &fields_command(), &live) {
+            panic!("{d}");
+        }
+        checked += 1;
+    }
+    assert_eq!(checked, 2);
+}
+
+/// `qcd --json decode` against tshark's fields (golden files made with
+/// `common::golden::FIELDS`; the rows of frames with `isakmp`).
+#[test]
+fn qcd_decode_json_agrees_with_tshark_on_every_capture() {
+    let dir = tempfile::tempdir().unwrap();
+    let files = field_captures(dir.path());
     // The captures under tests/data are compared payload by payload in
     // tests/decode_tshark.rs; these are the link-layer and framing fixtures.
-    let fields = [
-        "frame.number",
-        "isakmp.ispi",
-        "isakmp.rspi",
-        "isakmp.exchangetype",
-        "isakmp.messageid",
-        "isakmp.notify.msgtype",
-        "isakmp.notify.data",
-    ];
+    // Columns of FIELDS: frame.number, isakmp.ispi, isakmp.rspi,
+    // isakmp.exchangetype, isakmp.messageid, isakmp.notify.msgtype,
+    // isakmp.notify.data.
+    let columns = [0, 11, 12, 13, 14, 15, 16];
+    let tshark_rows = |name: &str, f: &Path| -> Vec<Vec<String>> {
+        let bytes = std::fs::read(f).unwrap();
+        let golden = common::golden::golden_path("fields", name, "tsv");
+        common::golden::read_golden(&golden, &bytes)
+            .lines()
+            .map(|l| l.split('\t').collect::<Vec<_>>())
+            .filter(|r| r[1].split(':').any(|p| p == "isakmp"))
+            .map(|r| columns.iter().map(|&i| r[i].to_string()).collect())
+            .collect()
+    };
     let mut messages = 0;
-    for f in &files {
+    for (name, f) in &files {
         let r = run(&["--json", "decode", f.to_str().unwrap()]);
         assert!(matches!(r.code, Some(0) | Some(2)), "{}", r.stderr);
         let ours = json_lines(&r.stdout);
-        let theirs = tshark_fields(f, None, &fields);
-        let name = f.display();
+        let theirs = tshark_rows(name, f);
         assert_eq!(frames(&ours).len(), theirs.len(), "{name}: {}", r.stdout);
         for (m, t) in ours.iter().zip(&theirs) {
             assert_eq!(m["frame"].as_u64().unwrap().to_string(), t[0], "{name}");

@@ -23,8 +23,15 @@
 //!    test unless [`ALLOWED`] lists it with a reason; an entry of
 //!    [`ALLOWED`] that matches nothing fails it too, so the list stays true.
 //!
-//! Both FAIL when tshark is not installed: a differential test that skips
-//! silently proves nothing (CI installs tshark).
+//! tshark's dissections are kept as golden files (`tests/data/tshark/json/`,
+//! one per capture, made from the capture and its key table, whose SHA-256,
+//! the tshark version and the command head each file); both tests compare
+//! qcd to them in every run, without tshark.
+//! 3. [`live_tshark_matches_golden_files`] runs tshark once per capture (a
+//!    few at a time) and compares its dissection to the golden files. It
+//!    skips with a message when tshark is missing locally and FAILS when it
+//!    is missing under `CI=true` (CI installs tshark): see
+//!    `tests/common/golden.rs`, which also says how to remake the files.
 
 mod common;
 
@@ -278,11 +285,9 @@ fn compare(i: usize, ws: &Value, d: &DecodedMessage) -> (usize, usize, usize) {
     seen
 }
 
-#[test]
-fn qcd_decoder_agrees_with_tshark() {
-    require_tshark();
-    let corpus = corpus();
-    let frames: Vec<(u16, Vec<u8>)> = corpus
+/// The corpus as UDP payloads: (port, bytes), behind a non-ESP marker on 4500.
+fn corpus_frames() -> Vec<(u16, Vec<u8>)> {
+    corpus()
         .iter()
         .map(|(marked, m)| {
             let b = m.to_bytes().unwrap();
@@ -294,25 +299,23 @@ fn qcd_decoder_agrees_with_tshark() {
                 (500, b)
             }
         })
-        .collect();
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("corpus.pcap");
-    std::fs::write(&path, pcap(&frames)).unwrap();
-    let out = Command::new("tshark")
-        .args(["-n", "-T", "json", "--no-duplicate-keys", "-r"])
-        .arg(&path)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let packets: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
+        .collect()
+}
+
+fn corpus_capture() -> Vec<u8> {
+    pcap(&corpus_frames())
+}
+
+#[test]
+fn qcd_decoder_agrees_with_tshark() {
+    let corpus = corpus();
+    let frames = corpus_frames();
+    let packets = golden_frames("corpus.pcap", &corpus_capture());
     assert_eq!(packets.len(), corpus.len());
+    let packets: Vec<Value> = packets.into_values().collect();
     let mut total = (0, 0, 0);
     for (i, (pkt, frame)) in packets.iter().zip(&frames).enumerate() {
-        let ws = &pkt["_source"]["layers"]["isakmp"];
+        let ws = &pkt["isakmp"];
         assert!(ws.is_object(), "tshark saw no IKE in frame {i}");
         let d = match decode::decode_bytes(&frame.1, None).unwrap() {
             Decoded::Message(d) => d,
@@ -328,17 +331,6 @@ fn qcd_decoder_agrees_with_tshark() {
 
 // ---------------------------------------------------------------------------
 // The differential test over every capture.
-
-/// Panics, failing the test, when tshark cannot be run.
-fn require_tshark() {
-    match Command::new("tshark").arg("--version").output() {
-        Ok(o) if o.status.success() => {}
-        _ => panic!(
-            "tshark is not installed or does not run: this differential test needs it \
-             (apt-get install tshark); it fails rather than skip"
-        ),
-    }
-}
 
 /// A difference the test accepts, and why.
 struct Allowed {
@@ -1083,8 +1075,10 @@ fn key_table_for(path: &Path) -> Option<PathBuf> {
 }
 
 /// tshark's dissection of a capture (`-T json`), with a key table in a
-/// private HOME: frame number → the frame's layers.
-fn tshark_frames(pcap: &Path, keys: Option<&Path>) -> BTreeMap<u64, Value> {
+/// private HOME: frame number → the frame's layers that the comparisons
+/// read (`isakmp`, `_ws.malformed`), as golden-file lines
+/// (`FRAME<TAB>JSON`).
+fn tshark_frames(pcap: &Path, keys: Option<&Path>) -> String {
     let home = tempfile::tempdir().unwrap();
     let conf = home.path().join(".config/wireshark");
     std::fs::create_dir_all(&conf).unwrap();
@@ -1109,16 +1103,122 @@ fn tshark_frames(pcap: &Path, keys: Option<&Path>) -> BTreeMap<u64, Value> {
     packets
         .into_iter()
         .filter_map(|p| {
-            let layers = p["_source"]["layers"].clone();
+            let layers = &p["_source"]["layers"];
             let frame = number(&layers["frame"]["frame.number"])?;
             // An IKE message (not a NAT keepalive).
             let ike = match &layers["isakmp"] {
                 Value::Array(a) => a.first().cloned().unwrap_or(Value::Null),
                 v => v.clone(),
             };
-            ike.get("isakmp.ispi").is_some().then_some((frame, layers))
+            let mut kept = serde_json::Map::new();
+            for k in ["isakmp", "_ws.malformed"] {
+                if let Some(v) = layers.get(k) {
+                    kept.insert(k.to_string(), v.clone());
+                }
+            }
+            ike.get("isakmp.ispi")
+                .is_some()
+                .then(|| format!("{frame}\t{}\n", Value::Object(kept)))
         })
         .collect()
+}
+
+/// The tshark command behind the golden files (`tests/data/tshark/json/`).
+const TSHARK_JSON: &str =
+    "HOME=DIR-WITH-.config/wireshark/ikev2_decryption_table tshark -n -T json \
+     --no-duplicate-keys -o ip.defragment:TRUE -o ipv6.defragment:TRUE -Y isakmp -r CAPTURE; \
+     kept: frames with isakmp.ispi, their isakmp and _ws.malformed layers";
+
+/// The bytes a golden file is made from: the capture, then its key table.
+fn golden_input(capture: &[u8], keys: Option<&[u8]>) -> Vec<u8> {
+    let mut v = capture.to_vec();
+    if let Some(k) = keys {
+        v.extend_from_slice(b"\nKEYS\n");
+        v.extend_from_slice(k);
+    }
+    v
+}
+
+/// tshark's frames from a golden file: frame number → kept layers.
+fn golden_frames(name: &str, input: &[u8]) -> BTreeMap<u64, Value> {
+    let path = common::golden::golden_path("json", name, "ndjson");
+    common::golden::read_golden(&path, input)
+        .lines()
+        .map(|l| {
+            let (frame, json) = l.split_once('\t').expect("FRAME<TAB>JSON");
+            (frame.parse().unwrap(), serde_json::from_str(json).unwrap())
+        })
+        .collect()
+}
+
+/// A capture and its key table, as the tests below compare them.
+struct Compared {
+    name: String,
+    pcap: PathBuf,
+    keys: Option<PathBuf>,
+}
+
+impl Compared {
+    fn input(&self) -> Vec<u8> {
+        let keys = self.keys.as_ref().map(|k| std::fs::read(k).unwrap());
+        golden_input(&std::fs::read(&self.pcap).unwrap(), keys.as_deref())
+    }
+}
+
+/// Every capture compared with tshark: those of tests/data with their key
+/// tables, and the synthetic one written to `tmp`.
+fn compared(tmp: &Path) -> Vec<Compared> {
+    let mut v: Vec<Compared> = captures()
+        .into_iter()
+        .map(|(name, pcap)| {
+            let keys = key_table_for(&pcap);
+            Compared { name, pcap, keys }
+        })
+        .collect();
+    // Every payload kind, and an IKE_AUTH in three encrypted fragments that
+    // both reassemble (tshark does with keys).
+    let mut synthetic = common::dissect_samples::dissection_messages();
+    synthetic.extend(common::dissect_samples::fragmented_ike_auth(1, 3));
+    let pcap = tmp.join("synthetic.pcap");
+    std::fs::write(&pcap, common::dissect_samples::capture(&synthetic)).unwrap();
+    let keys = tmp.join("synthetic.keys");
+    std::fs::write(&keys, common::dissect_samples::fragment_key_table()).unwrap();
+    v.push(Compared {
+        name: "synthetic".into(),
+        pcap,
+        keys: Some(keys),
+    });
+    v
+}
+
+/// Live tshark against the golden files: one spawn per capture, a few at a
+/// time. Skips with a message when tshark is missing; FAILS so under CI=true.
+#[test]
+fn live_tshark_matches_golden_files() {
+    use common::golden::{check_live, golden_path, live_tshark};
+    use common::parallel::parallel;
+    let Some(version) = live_tshark("decode_tshark::live_tshark_matches_golden_files") else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let mut all = compared(tmp.path());
+    let corpus_pcap = tmp.path().join("corpus.pcap");
+    std::fs::write(&corpus_pcap, corpus_capture()).unwrap();
+    all.push(Compared {
+        name: "corpus.pcap".into(),
+        pcap: corpus_pcap,
+        keys: None,
+    });
+    let diffs: Vec<String> = parallel(&all, |c| {
+        let live = tshark_frames(&c.pcap, c.keys.as_deref());
+        let path = golden_path("json", &c.name, "ndjson");
+        check_live(&path, &version, &c.input(), TSHARK_JSON, &live)
+    })
+    .into_iter()
+    .flatten()
+    .collect();
+    assert!(diffs.is_empty(), "{}", diffs.join("\n"));
+    assert!(all.len() >= 30, "{} captures", all.len());
 }
 
 /// `qcd --json decode [--keys TABLE --ignore-icv]`: frame number → message.
@@ -1149,8 +1249,9 @@ fn qcd_frames(pcap: &Path, keys: Option<&Path>) -> BTreeMap<u64, Value> {
 
 /// Compares one capture; returns the differences, each prefixed with the
 /// capture and frame, and the number of messages compared.
-fn compare_capture(name: &str, pcap: &Path, keys: Option<&Path>) -> (Vec<String>, usize) {
-    let theirs = tshark_frames(pcap, keys);
+fn compare_capture(c: &Compared) -> (Vec<String>, usize) {
+    let (name, pcap, keys) = (&c.name, &c.pcap, c.keys.as_deref());
+    let theirs = golden_frames(name, &c.input());
     let ours = qcd_frames(pcap, keys);
     let mut diffs = Vec::new();
     let frames: std::collections::BTreeSet<u64> =
@@ -1173,31 +1274,27 @@ fn compare_capture(name: &str, pcap: &Path, keys: Option<&Path>) -> (Vec<String>
 
 #[test]
 fn every_capture_dissects_like_tshark() {
-    require_tshark();
     let tmp = tempfile::tempdir().unwrap();
     let mut all = Vec::new();
     let mut messages = 0;
     let mut count = 0;
-    for (name, path) in captures() {
-        let keys = key_table_for(&path);
-        let (d, m) = compare_capture(&name, &path, keys.as_deref());
+    // qcd runs once per capture: a few at a time.
+    let captures = compared(tmp.path());
+    for (c, (d, m)) in captures
+        .iter()
+        .zip(common::parallel::parallel(&captures, compare_capture))
+    {
+        if c.name == "synthetic" {
+            assert_eq!(
+                m,
+                common::dissect_samples::dissection_messages().len()
+                    + common::dissect_samples::fragmented_ike_auth(1, 3).len()
+            );
+        }
         all.extend(d);
         messages += m;
         count += 1;
     }
-    // The capture built here: every payload kind, and an IKE_AUTH in three
-    // encrypted fragments that both reassemble (tshark does with keys).
-    let mut synthetic = common::dissect_samples::dissection_messages();
-    synthetic.extend(common::dissect_samples::fragmented_ike_auth(1, 3));
-    let pcap = tmp.path().join("synthetic.pcap");
-    std::fs::write(&pcap, common::dissect_samples::capture(&synthetic)).unwrap();
-    let keys = tmp.path().join("synthetic.keys");
-    std::fs::write(&keys, common::dissect_samples::fragment_key_table()).unwrap();
-    let (d, m) = compare_capture("synthetic", &pcap, Some(&keys));
-    assert_eq!(m, synthetic.len());
-    all.extend(d);
-    messages += m;
-    count += 1;
 
     let mut used = vec![false; ALLOWED.len()];
     let mut unexplained = Vec::new();

@@ -49,16 +49,10 @@ fn live(reps: &[serde_json::Value], s: Scenario) -> &serde_json::Value {
         .unwrap_or_else(|| panic!("{}: no report for {}", s.name(), s.live_spi_i()))
 }
 
-/// Fails (never skips) when tshark is missing: CI installs it.
-fn require_tshark() {
-    let ok = Command::new("tshark")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    assert!(
-        ok,
-        "tshark is required for this differential test (apt-get install tshark; .ci/run installs it)"
-    );
+/// Whether tshark runs: skips with a message when it does not, fails under
+/// CI=true (CI installs it).
+fn tshark_or_skip(test: &str) -> bool {
+    util::tools::available_or_skip("tshark", "--version", test)
 }
 
 #[test]
@@ -685,8 +679,9 @@ fn verdicts_never_contradict_each_other() {
         }
     }
     assert!(captures.len() >= 30, "{}", captures.len());
-    let mut judged = 0;
-    for cap in &captures {
+    // A few captures at a time.
+    let judged: usize = util::parallel::parallel(&captures, |cap| {
+        let mut judged = 0;
         let table = [
             cap.with_extension("keys"),
             PathBuf::from(format!("{}.ikev2_decryption_table", cap.display())),
@@ -717,7 +712,10 @@ fn verdicts_never_contradict_each_other() {
             assert!(found.is_empty(), "{}: {found:#?}", cap.display());
             judged += reports.len();
         }
-    }
+        judged
+    })
+    .into_iter()
+    .sum();
     assert!(judged > 50, "{judged}");
 }
 
@@ -830,7 +828,9 @@ fn committed_scenarios_are_fresh() {
 
 #[test]
 fn tshark_decrypts_the_scenarios_and_sees_the_same_tokens() {
-    require_tshark();
+    if !tshark_or_skip("diagnose_cli::tshark_decrypts_the_scenarios_and_sees_the_same_tokens") {
+        return;
+    }
     let d = Dir::new();
     let home = d.path("home");
     std::fs::create_dir_all(home.join(".config/wireshark")).unwrap();
@@ -839,15 +839,22 @@ fn tshark_decrypts_the_scenarios_and_sees_the_same_tokens() {
         home.join(".config/wireshark/ikev2_decryption_table"),
     )
     .unwrap();
-    for s in Scenario::ALL {
-        let name = s.name();
+    // One tshark per scenario, a few at a time.
+    let texts = util::parallel::parallel(&Scenario::ALL, |s| {
         let out = Command::new("tshark")
             .env("HOME", &home)
-            .args(["-r", &pcap(name), "-V"])
+            .args(["-r", &pcap(s.name()), "-V"])
             .output()
             .unwrap();
-        assert!(out.status.success());
-        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    });
+    for (s, text) in Scenario::ALL.into_iter().zip(texts) {
+        let name = s.name();
         let sk = text
             .matches("Payload: Encrypted and Authenticated (46)")
             .count();

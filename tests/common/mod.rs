@@ -8,6 +8,15 @@ pub mod ike_samples;
 #[path = "dissect_samples.rs"]
 pub mod dissect_samples;
 
+#[path = "golden.rs"]
+pub mod golden;
+
+#[path = "../util/parallel.rs"]
+pub mod parallel;
+
+#[path = "../util/tools.rs"]
+pub mod tools;
+
 use qcd::capture::write::{
     esp_body, fragment, ip_raw, ip_udp, with_non_esp_marker, CaptureWriter, Encap, Interface,
 };
