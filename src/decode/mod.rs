@@ -941,29 +941,6 @@ fn dissect_at(bytes: &[u8], base: usize, d: &mut DecodedPayload) -> Vec<WireErro
     problems
 }
 
-/// Whether a decoded message carries QCD_TOKEN, INVALID_IKE_SPI or
-/// INVALID_SPI, outside or (decrypted, reassembled) inside SK/SKF: what
-/// `qcd decode --qcd` keeps.
-pub fn is_qcd_related(m: &DecodedMessage) -> bool {
-    const QCD: [NotifyType; 3] = [
-        NotifyType::QCD_TOKEN,
-        NotifyType::INVALID_IKE_SPI,
-        NotifyType::INVALID_SPI,
-    ];
-    let related = |p: &DecodedPayload| {
-        p.notify
-            .as_ref()
-            .is_some_and(|n| QCD.iter().any(|t| t.0 == n.notify_type))
-    };
-    m.payloads.iter().any(|p| {
-        related(p)
-            || p.encrypted
-                .as_ref()
-                .and_then(|e| e.payloads.as_ref())
-                .is_some_and(|inner| inner.iter().any(related))
-    })
-}
-
 /// Decodes one generic payload of type `payload_type` filling all of
 /// `bytes`, dissecting its content.
 pub fn decode_payload(
