@@ -8,10 +8,11 @@
 OLD=$1; NEW=$2; ROOT=${3:-$(cd "$(dirname "$0")/../.." && pwd)}
 cd "$ROOT"
 n=0; bad=0
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 run() {
   n=$((n+1))
-  a=$( (cd "$ROOT"; NO_COLOR=1 QCD_NOW=2026-12-01T00:00:00Z "$OLD" "$@" 2>/tmp/cmp.err.a; echo "rc=$?"; cat /tmp/cmp.err.a) | md5sum)
-  b=$( (cd "$ROOT"; NO_COLOR=1 QCD_NOW=2026-12-01T00:00:00Z "$NEW" "$@" 2>/tmp/cmp.err.b; echo "rc=$?"; cat /tmp/cmp.err.b) | md5sum)
+  a=$( (cd "$ROOT"; NO_COLOR=1 QCD_NOW=2026-12-01T00:00:00Z "$OLD" "$@" 2>"$tmp/err.a"; echo "rc=$?"; cat "$tmp/err.a") | md5sum)
+  b=$( (cd "$ROOT"; NO_COLOR=1 QCD_NOW=2026-12-01T00:00:00Z "$NEW" "$@" 2>"$tmp/err.b"; echo "rc=$?"; cat "$tmp/err.b") | md5sum)
   if [ "$a" != "$b" ]; then bad=$((bad+1)); echo "DIFF: $*"; fi
 }
 keys_for() {
