@@ -21,7 +21,7 @@
 //!   reassembled. Later fragments of a discarded datagram are absorbed
 //!   silently until it expires.
 
-use super::reader::{Warning, WarningKind};
+use super::warnings::{Warning, WarningKind};
 use super::Timestamp;
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::net::IpAddr;

@@ -36,18 +36,17 @@ pub mod synth_ike;
 #[cfg(feature = "testkit")]
 pub mod synth_rekey;
 mod time;
+mod warnings;
 #[cfg(feature = "testkit")]
 pub mod write;
 
 pub use defrag::DefragLimits;
 pub use esp::{EspFlow, EspKey, EspStats};
 pub use link::LinkType;
-pub use reader::{
-    read_head, CaptureError, CaptureReader, Counters, Event, IkeDatagram, Options, Warning,
-    WarningKind,
-};
+pub use reader::{read_head, CaptureError, CaptureReader, Event, IkeDatagram, Options};
 pub use source::Source;
 pub use time::{Precision, Timestamp};
+pub use warnings::{Counters, Warning, WarningKind};
 
 /// UDP port of IKE (RFC 7296).
 pub const IKE_PORT: u16 = 500;
