@@ -49,7 +49,9 @@ impl fmt::Display for Warning {
 pub enum WarningKind {
     /// The file ends in the middle of a record.
     TruncatedRecord,
-    /// A record or block that does not parse; skipped by its length.
+    /// A record or block that does not parse; skipped by its length when
+    /// that is believable, else by a scan for the next plausible record
+    /// (then a [`WarningKind::SkippedBytes`] says how far).
     BadRecord { reason: String },
     /// Damaged bytes skipped to find the next record.
     SkippedBytes { len: u64 },
@@ -59,7 +61,8 @@ pub enum WarningKind {
     UnsupportedLinkType { link: LinkType },
     /// The file could not be read further.
     ReadError { reason: String },
-    /// A packet whose headers do not parse.
+    /// A packet whose headers do not parse (also an interface description
+    /// with an invalid `if_tsresol`, whose packets are read in microseconds).
     MalformedPacket { reason: String },
     /// A fragment cut short by the capture's snapshot length.
     TruncatedFragment,
@@ -139,7 +142,8 @@ impl fmt::Display for WarningKind {
 /// Tallies of a read, for summaries.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Counters {
-    /// Packet records read.
+    /// Packet records read whole (a damaged record, or one on an interface
+    /// no block describes, keeps its frame number but is not counted here).
     pub frames: u64,
     pub ike: u64,
     pub esp: u64,

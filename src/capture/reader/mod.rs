@@ -49,7 +49,9 @@ pub struct Options {
     pub esp_stats: bool,
     /// Bounds on IP reassembly.
     pub defrag: DefragLimits,
-    /// Read buffer size in bytes (1 MiB at least is best).
+    /// Initial read buffer size in bytes (64 KiB at the least; 4 MiB by
+    /// default). A record larger than the buffer grows it, up to twice the
+    /// largest record qcd accepts (8 MiB).
     pub buffer_size: usize,
     /// Hand each read to the parser as soon as it returns bytes, instead of
     /// filling the buffer first: for pipes and followed files, where a full
@@ -171,7 +173,8 @@ enum Format {
 /// What one step of the reader found, without borrowing the buffer.
 enum Step {
     Continue,
-    /// An IKE message or ESP sighting (never a warning: those are queued).
+    /// An IKE message, an ESP sighting or an ICMP error (never a warning:
+    /// those are queued).
     Found(Ready),
     Refill,
     Eof,
@@ -280,20 +283,10 @@ impl<'r> CaptureReader<'r> {
         opts: Options,
     ) -> Result<CaptureReader<'r>, CaptureError> {
         let mut head = [0u8; 4];
-        let mut got = 0;
-        while got < 4 {
-            match input.read(&mut head[got..]) {
-                Ok(0) => break,
-                Ok(n) => got += n,
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                Err(e) => {
-                    return Err(CaptureError::BadHeader {
-                        name: name.to_string(),
-                        reason: e.to_string(),
-                    })
-                }
-            }
-        }
+        let got = read_head(&mut input, &mut head).map_err(|e| CaptureError::BadHeader {
+            name: name.to_string(),
+            reason: e.to_string(),
+        })?;
         if got == 0 {
             return Err(CaptureError::Empty {
                 name: name.to_string(),

@@ -220,9 +220,10 @@ impl State {
 
     /// The common cases decided from fixed offsets, without etherparse:
     /// unfragmented IPv4 (any header length) or IPv6 (no extension header)
-    /// carrying ESP, or UDP on ports that are not IKE's. `None` when the
-    /// packet needs the full path (IKE ports, fragments, extension headers,
-    /// anything short or odd).
+    /// carrying ESP, ESP in UDP on port 4500, UDP on ports that are not
+    /// IKE's, or (with [`Options::icmp_events`](super::Options::icmp_events))
+    /// ICMP and ICMPv6. `None` when the packet needs the full path (IKE
+    /// messages, fragments, extension headers, anything short or odd).
     #[inline]
     fn fast_path(
         &mut self,
@@ -309,8 +310,8 @@ impl State {
                     None => Step::Continue,
                 })
             }
-            // Other protocols are skipped by the full path too, except
-            // IPv6 extension headers, which it walks.
+            // Other protocols are skipped by the full path too, except the
+            // IPv6 extension headers (AH included), which it walks.
             0 | 43 | 44 | 51 | 60 | 135 | 139 | 140 => None,
             _ => Some(Step::Continue),
         }
