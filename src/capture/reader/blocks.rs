@@ -21,6 +21,7 @@ pub(super) const NG_PB: u32 = 2;
 pub(super) const NG_SPB: u32 = 3;
 pub(super) const NG_EPB: u32 = 6;
 
+/// The 32-bit field at `at`, in the file's byte order; `None` past the end.
 pub(super) fn read_u32(data: &[u8], at: usize, big_endian: bool) -> Option<u32> {
     let b: [u8; 4] = data.get(at..at + 4)?.try_into().ok()?;
     Some(if big_endian {
@@ -30,6 +31,7 @@ pub(super) fn read_u32(data: &[u8], at: usize, big_endian: bool) -> Option<u32> 
     })
 }
 
+/// A pcap-parser error in words, for warnings and errors.
 pub(super) fn describe<I>(e: &PcapError<I>) -> String {
     match e {
         PcapError::Eof => "end of file".into(),
