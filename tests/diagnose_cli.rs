@@ -935,3 +935,125 @@ fn timestamps_after_year_9999_do_not_panic() {
     assert!(!r.stderr.contains("panicked"), "{}", r.stderr);
     assert!(r.stdout.contains("+11476-"), "{}", r.stdout);
 }
+
+/// The ESP flows one report lists: (source, destination, SPI) → packets,
+/// read from the summary's rows or from the diagnosis' notes.
+type EspCounts = std::collections::BTreeMap<(String, String, String), u64>;
+
+/// Issue 21 item 8: `decode --summary` and `diagnose` assign every ESP
+/// packet to the same IKE SA (one rule, `SaIndex::esp_owner`), across IKE SA
+/// rekeys and unprotected INVALID_SPI notices, on every capture of
+/// tests/data with and without its key table.
+#[test]
+fn summary_and_diagnosis_assign_esp_alike() {
+    use qcd::decode::summary::{Summary, SummaryFilter};
+    let mut captures = Vec::new();
+    let mut stack = vec![root()];
+    while let Some(dir) = stack.pop() {
+        for e in std::fs::read_dir(&dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.extension().is_some_and(|e| e == "pcap" || e == "pcapng") {
+                captures.push(p);
+            }
+        }
+    }
+    let compared: Vec<(usize, bool)> = util::parallel::parallel(&captures, |cap| {
+        let table = [
+            cap.with_extension("keys"),
+            PathBuf::from(format!("{}.ikev2_decryption_table", cap.display())),
+            data("scenarios.keys"),
+        ]
+        .into_iter()
+        .find(|t| t.exists() && (cap.starts_with(data("")) == t.starts_with(data(""))));
+        let tables: Vec<Option<qcd::ikecrypto::KeyTable>> = match &table {
+            Some(t) => vec![None, qcd::ikecrypto::KeyTable::load(t).ok()],
+            None => vec![None],
+        };
+        let mut compared = 0;
+        let mut split = false;
+        for keys in &tables {
+            let Ok(file) = std::fs::File::open(cap) else {
+                continue;
+            };
+            let opts = qcd::capture::Options {
+                esp_events: true,
+                esp_stats: false,
+                ..Default::default()
+            };
+            let Ok(mut reader) = qcd::capture::CaptureReader::new(file, "capture", opts) else {
+                continue;
+            };
+            let summary =
+                Summary::from_capture(&mut reader, keys.as_ref(), SummaryFilter::default(), |_| {});
+            let mut by_summary = std::collections::BTreeMap::<(String, String), EspCounts>::new();
+            for row in summary.rows().filter(|r| r.kind == "ike_sa") {
+                let flows = by_summary
+                    .entry((row.spi_i.unwrap(), row.spi_r.unwrap()))
+                    .or_default();
+                for f in row.esp {
+                    let ip = |a: &str| a.parse::<std::net::SocketAddr>().unwrap().ip().to_string();
+                    flows.insert((ip(&f.src), ip(&f.dst), f.spi.clone()), f.packets);
+                }
+            }
+            let opts = qcd::diagnose::Options {
+                keys_given: keys.is_some(),
+                ..Default::default()
+            };
+            let Ok(result) = qcd::diagnose::diagnose_capture(
+                cap,
+                qcd::diagnose::reader_options(vec![]),
+                keys.as_ref(),
+                &opts,
+            ) else {
+                continue;
+            };
+            for report in result.reports {
+                // "ESP 192.0.2.1 → 198.51.100.2 SPI c1000001: 4 packets, frames 5–11"
+                let mut flows = EspCounts::new();
+                for n in report.notes.iter().filter_map(|n| n.strip_prefix("ESP ")) {
+                    let Some((head, rest)) = n.split_once(": ") else {
+                        continue;
+                    };
+                    let words: Vec<&str> = head.split(' ').collect();
+                    let [src, "→", dst, "SPI", spi] = words[..] else {
+                        continue;
+                    };
+                    let packets = rest.split(' ').next().unwrap().parse().unwrap();
+                    flows.insert((src.into(), dst.into(), spi.into()), packets);
+                }
+                let Some(listed) = by_summary.get(&(report.spi_i.clone(), report.spi_r.clone()))
+                else {
+                    continue;
+                };
+                assert_eq!(
+                    listed,
+                    &flows,
+                    "{} (keys: {}): IKE SA {} {}: the summary's ESP (left) and the diagnosis' (right) differ",
+                    cap.display(),
+                    keys.is_some(),
+                    report.spi_i,
+                    report.spi_r
+                );
+                compared += usize::from(!flows.is_empty());
+            }
+            // A flow listed under two IKE SAs: split across a rekey.
+            let mut owners = std::collections::BTreeMap::new();
+            for flows in by_summary.values() {
+                for k in flows.keys() {
+                    *owners.entry(k.clone()).or_insert(0) += 1;
+                }
+            }
+            split |= owners.values().any(|&n| n > 1);
+        }
+        (compared, split)
+    });
+    let total: usize = compared.iter().map(|c| c.0).sum();
+    assert!(total > 40, "only {total} IKE SAs with ESP compared");
+    // rekeyed.pcap's Child SA outlives its IKE SA's rekey.
+    assert!(
+        compared.iter().any(|c| c.1),
+        "no ESP flow split across a rekey"
+    );
+}

@@ -224,6 +224,15 @@ impl IkeSummary {
         self.notifies.iter().find(|n| n.notify_type == t)
     }
 
+    /// An unprotected INVALID_SPI: a host that lost its SAs (a rebooted
+    /// gateway) answering ESP or IKE it cannot read, in a message of SPIs of
+    /// its own. When its SPIs are new, it names no IKE SA anybody set up:
+    /// [`crate::ikesa::SaIndex::place_notice`] places it without displacing
+    /// the IKE SA in force between its hosts.
+    pub fn is_orphan_notice(&self) -> bool {
+        !self.encrypted && self.notify(INVALID_SPI).is_some()
+    }
+
     /// The rare parts, created on first use.
     pub fn rare_mut(&mut self) -> &mut Rare {
         self.rare.get_or_insert_with(Default::default)

@@ -744,7 +744,7 @@ impl<'a> Engine<'a> {
         let hosts = HostPair::new(src.ip(), dst.ip());
         let known = self.index.find(m.spis);
         let previous = self.index.current(hosts, time);
-        let orphan = known.is_none() && !m.encrypted && m.notify(INVALID_SPI).is_some();
+        let orphan = known.is_none() && m.is_orphan_notice();
         let sa = if orphan {
             match self.index.current(hosts, time) {
                 Some(s) => s,
@@ -926,7 +926,7 @@ impl<'a> Engine<'a> {
         self.tick(frame, time);
         let hosts = HostPair::new(src.ip(), dst.ip());
         let key = (src.ip(), dst.ip(), spi);
-        let Some(sa) = self.index.current(hosts, time) else {
+        let Some(sa) = self.index.esp_owner(hosts, time) else {
             let list = self.pending_esp.entry(hosts).or_default();
             match list.iter_mut().find(|(f, _)| (f.src, f.dst, f.spi) == key) {
                 Some((f, _)) => {
