@@ -646,19 +646,6 @@ fn a_keyring_of_the_secret_on_disk_now_is_not_the_stored_token() {
     );
 }
 
-/// Rockhopper's probe captures (tests/data/rockhopper/probe_*.pcap) hold
-/// no crash: 30 hand-built requests for made-up SPIs from one host, half of
-/// them answered with INVALID_IKE_SPI and a token. The engine reads the
-/// answers as detections and contradicts itself on them (an "SA" recovered
-/// into an unanswered IKE_SA_INIT probe; a maker that answered and "never
-/// answered"). Left out here until diagnose tells probe traffic from a
-/// crash (open question for the diagnose owner); every other test reads them.
-fn is_probe_capture(p: &std::path::Path) -> bool {
-    p.parent().is_some_and(|d| d.ends_with("rockhopper"))
-        && p.file_name()
-            .is_some_and(|n| n.to_string_lossy().starts_with("probe_"))
-}
-
 /// Every capture in tests/data, with and without its key table: no two
 /// verdicts contradict each other (one SA recovered by a maker that another
 /// says never answered, a replaced SA judged a failure, …).
@@ -671,9 +658,7 @@ fn verdicts_never_contradict_each_other() {
             let p = e.unwrap().path();
             if p.is_dir() {
                 stack.push(p);
-            } else if p.extension().is_some_and(|e| e == "pcap" || e == "pcapng")
-                && !is_probe_capture(&p)
-            {
+            } else if p.extension().is_some_and(|e| e == "pcap" || e == "pcapng") {
                 captures.push(p);
             }
         }
@@ -1056,4 +1041,97 @@ fn summary_and_diagnosis_assign_esp_alike() {
         compared.iter().any(|c| c.1),
         "no ESP flow split across a rekey"
     );
+}
+
+/// Rockhopper's probe capture holds no crash: hand-built requests from
+/// 10.99.0.1 and 10.99.0.3 for SPIs the maker never had. Every IKE SA the
+/// maker answered with a token is a `probe` that says QCD is on at the
+/// maker; none is judged a taker that failed to rekey or rejected a token;
+/// and the capture exits 0 but for the IKE_AUTH and IKE_SA_INIT probes that
+/// nobody answered (not established, which is true). No capture of a real
+/// crash or a scenario is ever called a probe, with or without keys.
+#[test]
+fn probes_are_not_crashes() {
+    let qcd = || Command::new(env!("CARGO_BIN_EXE_qcd"));
+    let out = qcd()
+        .args(["--json", "diagnose"])
+        .arg(root().join("rockhopper/probe_replies.pcap"))
+        .output()
+        .unwrap();
+    let reports: Vec<serde_json::Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let verdict = |r: &serde_json::Value| r["verdict"].as_str().unwrap().to_string();
+    let tokens = reports
+        .iter()
+        .filter(|r| {
+            r["events"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|e| e["what"].as_str().unwrap().contains("QCD_TOKEN"))
+        })
+        .collect::<Vec<_>>();
+    assert_eq!(tokens.len(), 12, "{reports:#?}");
+    for r in &tokens {
+        assert_eq!(verdict(r), "probe", "{r:#}");
+        assert_eq!(r["maker_answered"], true, "{r:#}");
+        assert!(
+            r["reason"]
+                .as_str()
+                .unwrap()
+                .contains("QCD is on at 10.99.0.2"),
+            "{r:#}"
+        );
+        assert_eq!(r["action"], "", "{r:#}");
+    }
+    for r in &reports {
+        assert!(
+            !["not-rekeyed", "token-rejected", "no-token"].contains(&verdict(r).as_str()),
+            "{r:#}"
+        );
+    }
+    let not_established = reports
+        .iter()
+        .filter(|r| verdict(r) == "not-established")
+        .count();
+    assert_eq!(not_established, 2);
+    assert_eq!(out.status.code(), Some(1));
+    // Real crashes and the scenarios are never probes.
+    let mut stack = vec![root()];
+    let mut judged = 0;
+    while let Some(dir) = stack.pop() {
+        for e in std::fs::read_dir(&dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+                continue;
+            }
+            let name = p.file_name().unwrap().to_string_lossy().to_string();
+            if !(name.ends_with(".pcap") || name.ends_with(".pcapng")) || name.starts_with("probe_")
+            {
+                continue;
+            }
+            let keys = [p.with_extension("keys"), data("scenarios.keys")]
+                .into_iter()
+                .find(|k| k.exists() && k.parent() == p.parent());
+            for with_keys in [false, true] {
+                let mut cmd = qcd();
+                cmd.args(["--json", "diagnose"]).arg(&p);
+                if with_keys {
+                    let Some(k) = &keys else { continue };
+                    cmd.arg("--keys").arg(k);
+                }
+                let out = cmd.output().unwrap();
+                for l in String::from_utf8(out.stdout).unwrap().lines() {
+                    let r: serde_json::Value = serde_json::from_str(l).unwrap();
+                    assert_ne!(verdict(&r), "probe", "{}: {r:#}", p.display());
+                    judged += 1;
+                }
+            }
+        }
+    }
+    assert!(judged > 50, "{judged}");
 }

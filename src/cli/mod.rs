@@ -125,8 +125,9 @@ pub enum Command {
     ///
     /// Verdicts: healthy, recovered, token-mismatch, token-rejected,
     /// not-rekeyed, no-token, qcd-not-in-use, no-liveness-check,
-    /// not-established, in-progress, inconclusive. Exit 0 when every IKE SA
-    /// is healthy, recovered or in progress, 1 otherwise, 2 on error (including a damaged capture).
+    /// not-established, in-progress, inconclusive, probe. Exit 0 when every
+    /// IKE SA is healthy, recovered, in progress or a probe, 1 otherwise, 2 on
+    /// error (including a damaged capture).
     ///
     /// Example: qcd diagnose gw.pcap --keys ikev2_decryption_table --keyring /etc/qcd/keyring.json
     Diagnose(diagnose::DiagnoseArgs),

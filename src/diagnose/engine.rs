@@ -694,6 +694,8 @@ pub struct Engine<'a> {
     /// Follow mode: what releases verdicts while the stream is open
     /// ([`Engine::follow`]); `None` in file mode.
     settle: Option<Box<release::Settle>>,
+    /// What tells probe traffic from a crash.
+    probe_facts: probe::Facts,
     /// Tests turn lone requests off, to hold them to the whole state.
     #[cfg(test)]
     whole_states: bool,
@@ -710,6 +712,7 @@ impl<'a> Engine<'a> {
             rekey_requests: Map::default(),
             last: None,
             settle: None,
+            probe_facts: probe::Facts::default(),
             #[cfg(test)]
             whole_states: false,
         }
@@ -742,6 +745,7 @@ impl<'a> Engine<'a> {
     ) {
         self.tick(frame, time);
         let hosts = HostPair::new(src.ip(), dst.ip());
+        self.probe_facts.ike(hosts, src.ip(), time, &m);
         let known = self.index.find(m.spis);
         let previous = self.index.current(hosts, time);
         let orphan = known.is_none() && m.is_orphan_notice();
@@ -925,6 +929,7 @@ impl<'a> Engine<'a> {
     ) {
         self.tick(frame, time);
         let hosts = HostPair::new(src.ip(), dst.ip());
+        self.probe_facts.esp(hosts);
         let key = (src.ip(), dst.ip(), spi);
         let Some(sa) = self.index.esp_owner(hosts, time) else {
             let list = self.pending_esp.entry(hosts).or_default();
@@ -1938,6 +1943,9 @@ impl<'e, 'a> Judge<'e, 'a> {
                 ),
             );
         }
+        if let Some(j) = self.probe() {
+            return (None, j);
+        }
         let closed = self.closed();
         let outage = self.outage(closed.map(|c| c.1));
         // The rekey that replaced this SA is told in words as `replaced_by`
@@ -2886,6 +2894,7 @@ fn vendor_text(v: &[u8]) -> String {
     }
 }
 
+mod probe;
 mod release;
 #[cfg(test)]
 mod tests;

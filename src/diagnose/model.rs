@@ -73,10 +73,13 @@ pub enum Verdict {
     InProgress,
     /// The capture cannot settle it (wrong keys, capture ends too early).
     Inconclusive,
+    /// No crash: requests for an IKE SA nobody set up (`qcd probe`, a
+    /// scanner) and the maker's answers, which tell whether QCD is on there.
+    Probe,
 }
 
 impl Verdict {
-    pub const ALL: [Verdict; 11] = [
+    pub const ALL: [Verdict; 12] = [
         Verdict::Healthy,
         Verdict::Recovered,
         Verdict::NotRekeyed,
@@ -88,6 +91,7 @@ impl Verdict {
         Verdict::NotEstablished,
         Verdict::InProgress,
         Verdict::Inconclusive,
+        Verdict::Probe,
     ];
 
     pub fn name(self) -> &'static str {
@@ -103,15 +107,17 @@ impl Verdict {
             Verdict::NotEstablished => "not-established",
             Verdict::InProgress => "in-progress",
             Verdict::Inconclusive => "inconclusive",
+            Verdict::Probe => "probe",
         }
     }
 
-    /// Whether this verdict means detection worked, was not needed, or an
-    /// IKE SA is still being set up when the capture ends (exit 0).
+    /// Whether this verdict means detection worked, was not needed, an IKE
+    /// SA is still being set up when the capture ends, or the traffic was a
+    /// probe (exit 0).
     pub fn is_ok(self) -> bool {
         matches!(
             self,
-            Verdict::Healthy | Verdict::Recovered | Verdict::InProgress
+            Verdict::Healthy | Verdict::Recovered | Verdict::InProgress | Verdict::Probe
         )
     }
 }
