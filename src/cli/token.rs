@@ -1,7 +1,8 @@
 //! `qcd token derive` and `qcd token verify`: compute the QCD token a gateway
 //! sends for given SPIs, or check a token seen on the wire, one at a time or
-//! in batches. The computation, verification and diagnosis live in
-//! [`qcd::token`]; this file reads secrets, parses arguments and prints.
+//! in batches. The computation, verification, diagnosis and their text live
+//! in [`qcd::token`], the choice of secrets in [`qcd::secret::tokens`]; this
+//! file parses arguments and writes.
 
 use std::io;
 use std::net::IpAddr;
