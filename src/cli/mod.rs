@@ -6,6 +6,8 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+/// What a successful run answered (exit 0 or 1); errors are `Err` (exit 2).
+pub use qcd::report::Outcome;
 use qcd::report::{ColorChoice, Output};
 
 pub mod assets;
@@ -146,15 +148,6 @@ pub enum Command {
     #[cfg(feature = "testkit")]
     #[command(hide = true)]
     GenerateCapture(generate_capture::GenerateCaptureArgs),
-}
-
-/// What a successful run answered; errors are `Err`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Outcome {
-    /// Exit 0.
-    Success,
-    /// Exit 1: a well-formed negative answer.
-    Negative,
 }
 
 pub fn main() -> ExitCode {
