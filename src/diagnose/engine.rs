@@ -14,7 +14,6 @@ use std::collections::VecDeque;
 use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, SystemTime};
 
-use super::model::numbers::*;
 use super::model::*;
 use super::takers::{self, Taker, TakerFacts};
 use crate::capture::icmp::{IcmpError, IcmpKind};
@@ -23,6 +22,7 @@ use crate::ikesa::{HostPair, Map, Placed, SaId, SaIndex};
 use crate::spi::{Spi, SpiPair};
 use crate::token::profile::{MAX_TOKEN_LEN, MIN_TOKEN_LEN};
 use crate::wire::vendor::QcdMaker;
+use crate::wire::{ExchangeType, NotifyType, PayloadType, ProtocolId};
 
 /// How long one side may stay silent while the other keeps sending before
 /// the silence counts as an outage; also how long an IKE request may go
@@ -89,7 +89,7 @@ enum Side {
 impl Side {
     /// The side that sent a message placed by its SPIs (not an orphan).
     fn of_sender(m: &IkeSummary) -> Side {
-        if m.initiator || (m.exchange == IKE_SA_INIT && !m.response) {
+        if m.initiator || (m.exchange == ExchangeType::IKE_SA_INIT && !m.response) {
             Side::Initiator
         } else {
             Side::Responder
@@ -161,17 +161,17 @@ impl Rec {
             .notifies
             .iter()
             .chain(self.m.inner_notifies.iter().flatten())
-            .filter(|n| n.notify_type == QCD_TOKEN)
+            .filter(|n| n.notify_type == NotifyType::QCD_TOKEN)
     }
     fn plain_tokens(&self) -> impl Iterator<Item = &NotifySummary> {
         self.m
             .notifies
             .iter()
-            .filter(|n| n.notify_type == QCD_TOKEN)
+            .filter(|n| n.notify_type == NotifyType::QCD_TOKEN)
     }
     fn notable(&self) -> bool {
         let m = &self.m;
-        m.exchange != INFORMATIONAL
+        m.exchange != ExchangeType::INFORMATIONAL
             || !m.notifies.is_empty()
             || m.inner_notifies.as_ref().is_some_and(|n| !n.is_empty())
             || !m.inner_deletes().is_empty()
@@ -292,7 +292,7 @@ impl SaState {
             start: time,
             first_frame: 0,
             suite: None,
-            starts_with_init: m.exchange == IKE_SA_INIT && !m.response,
+            starts_with_init: m.exchange == ExchangeType::IKE_SA_INIT && !m.response,
             kept: Vec::new(),
             tail: None,
             pinned: 0,
@@ -477,8 +477,13 @@ impl SaState {
         }
         // Outages are dated by requests after the IKE SA is set up, and by
         // INVALID_SPI: only those keep what was known before them.
-        let dated = (!m.response && !orphan && !matches!(m.exchange, IKE_SA_INIT | IKE_AUTH))
-            || m.notify(INVALID_SPI).is_some();
+        let dated = (!m.response
+            && !orphan
+            && !matches!(
+                m.exchange,
+                ExchangeType::IKE_SA_INIT | ExchangeType::IKE_AUTH
+            ))
+            || m.notify(NotifyType::INVALID_SPI).is_some();
         let rec = Rec {
             frame,
             time,
@@ -626,7 +631,7 @@ struct Lone {
     dst: SocketAddr,
     spis: SpiPair,
     message_id: u32,
-    first_payload: u8,
+    first_payload: PayloadType,
     initiator_flag: bool,
 }
 
@@ -657,7 +662,7 @@ impl Lone {
         IkeSummary {
             spis: self.spis,
             message_id: self.message_id,
-            exchange: IKE_SA_INIT,
+            exchange: ExchangeType::IKE_SA_INIT,
             initiator: self.initiator_flag,
             response: false,
             first_payload: self.first_payload,
@@ -744,7 +749,7 @@ impl<'a> Engine<'a> {
         let hosts = HostPair::new(src.ip(), dst.ip());
         let known = self.index.find(m.spis);
         let previous = self.index.current(hosts, time);
-        let orphan = known.is_none() && !m.encrypted && m.notify(INVALID_SPI).is_some();
+        let orphan = known.is_none() && !m.encrypted && m.notify(NotifyType::INVALID_SPI).is_some();
         let sa = if orphan {
             match self.index.current(hosts, time) {
                 Some(s) => s,
@@ -788,10 +793,11 @@ impl<'a> Engine<'a> {
         }
         let evidence = self.settle.is_some()
             && !m.encrypted
-            && (m.notify(INVALID_SPI).is_some()
-                || m.notify(INVALID_IKE_SPI).is_some()
-                || m.notify(QCD_TOKEN).is_some());
-        let init_answer = self.settle.is_some() && m.exchange == IKE_SA_INIT && m.response;
+            && (m.notify(NotifyType::INVALID_SPI).is_some()
+                || m.notify(NotifyType::INVALID_IKE_SPI).is_some()
+                || m.notify(NotifyType::QCD_TOKEN).is_some());
+        let init_answer =
+            self.settle.is_some() && m.exchange == ExchangeType::IKE_SA_INIT && m.response;
         self.record(sa, frame, time, src, dst, orphan, m);
         if evidence {
             self.alarm(sa, hosts);
@@ -826,7 +832,7 @@ impl<'a> Engine<'a> {
                 self.sas[link.old].full().replaced = Some(Box::new((link.time, sa, true)));
             }
             state.rekeyed_from = Some(Box::new(link));
-        } else if !state.starts_with_init && m.exchange != IKE_AUTH {
+        } else if !state.starts_with_init && m.exchange != ExchangeType::IKE_AUTH {
             // An IKE SA that appears in the middle, right after an IKE SA
             // between the same hosts ran a CREATE_CHILD_SA we could not read:
             // probably that SA's rekey (only the keys can tell).
@@ -877,7 +883,7 @@ impl<'a> Engine<'a> {
             Side::of_sender(&m)
         };
         // Rekeys: remember requests proposing a new IKE SPI, link responses.
-        if m.exchange == CREATE_CHILD_SA && m.encrypted {
+        if m.exchange == ExchangeType::CREATE_CHILD_SA && m.encrypted {
             match (m.response, m.new_ike_spi(), m.inner_notifies.is_some()) {
                 (false, Some(spi), _) => {
                     self.rekey_requests
@@ -890,7 +896,7 @@ impl<'a> Engine<'a> {
                             .inner_notifies
                             .iter()
                             .flatten()
-                            .filter(|n| n.notify_type == QCD_TOKEN)
+                            .filter(|n| n.notify_type == NotifyType::QCD_TOKEN)
                             .map(|n| (src.ip(), n.data.clone()))
                             .collect();
                         self.rekeys.insert(
@@ -1099,13 +1105,13 @@ fn since(later: SystemTime, earlier: SystemTime) -> Duration {
     later.duration_since(earlier).unwrap_or_default()
 }
 
-fn exchange_name(x: u8) -> std::borrow::Cow<'static, str> {
+fn exchange_name(x: ExchangeType) -> std::borrow::Cow<'static, str> {
     match x {
-        IKE_SA_INIT => "IKE_SA_INIT".into(),
-        IKE_AUTH => "IKE_AUTH".into(),
-        CREATE_CHILD_SA => "CREATE_CHILD_SA".into(),
-        INFORMATIONAL => "INFORMATIONAL".into(),
-        other => format!("exchange {other}").into(),
+        ExchangeType::IKE_SA_INIT => "IKE_SA_INIT".into(),
+        ExchangeType::IKE_AUTH => "IKE_AUTH".into(),
+        ExchangeType::CREATE_CHILD_SA => "CREATE_CHILD_SA".into(),
+        ExchangeType::INFORMATIONAL => "INFORMATIONAL".into(),
+        other => format!("exchange {}", other.0).into(),
     }
 }
 
@@ -1125,9 +1131,6 @@ fn time_text(t: SystemTime) -> String {
     crate::timefmt::format_rfc3339_precise(t)
 }
 
-/// Payload type of AUTH (RFC 7296 §3.8).
-const AUTH_PAYLOAD: u8 = 39;
-
 /// The largest SK body an empty payload can have: a 16-octet IV, one
 /// 16-octet block of padding and a 32-octet ICV (HMAC-SHA2-512-256).
 const EMPTY_SK_MAX: usize = 64;
@@ -1143,16 +1146,16 @@ fn informational_kind(m: &IkeSummary, last_word: bool, suite: Option<Suite>) -> 
                 .inner_deletes()
                 .iter()
                 .map(|d| match d.protocol_id {
-                    PROTO_IKE => "a Delete of the IKE SA".to_string(),
-                    2 => format!(
+                    ProtocolId::IKE => "a Delete of the IKE SA".to_string(),
+                    ProtocolId::AH => format!(
                         "a Delete of {}",
                         plural(u64::from(d.spis), "AH SA", "AH SAs")
                     ),
-                    3 => format!(
+                    ProtocolId::ESP => format!(
                         "a Delete of {}",
                         plural(u64::from(d.spis), "ESP SA", "ESP SAs")
                     ),
-                    p => format!("a Delete (protocol {p})"),
+                    p => format!("a Delete (protocol {})", p.0),
                 })
                 .collect();
             return format!("{}: not a liveness check", parts.join(" and "));
@@ -1162,21 +1165,14 @@ fn informational_kind(m: &IkeSummary, last_word: bool, suite: Option<Suite>) -> 
             && inner.iter().all(|n| {
                 matches!(
                     n.notify_type,
-                    NAT_DETECTION_SOURCE_IP | NAT_DETECTION_DESTINATION_IP
+                    NotifyType::NAT_DETECTION_SOURCE_IP | NotifyType::NAT_DETECTION_DESTINATION_IP
                 )
             })
         {
             return "NAT detection only: a liveness check with MOBIKE's address check".into();
         }
-        let mut names: Vec<String> = inner
-            .iter()
-            .map(|n| crate::wire::NotifyType(n.notify_type).to_string())
-            .collect();
-        names.extend(
-            m.inner_other
-                .iter()
-                .map(|t| format!("{}", crate::wire::PayloadType(t))),
-        );
+        let mut names: Vec<String> = inner.iter().map(|n| n.notify_type.to_string()).collect();
+        names.extend(m.inner_other.iter().map(|t| format!("{t}")));
         return format!("holds {}", names.join(", "));
     }
     let Some(n) = m.sk_body_len.map(|n| n as usize) else {
@@ -1332,7 +1328,9 @@ impl<'e, 'a> Judge<'e, 'a> {
     fn describe(&self, r: &Rec) -> String {
         let m = &r.m;
         if r.orphan {
-            let n = m.notify(INVALID_SPI).expect("orphans carry INVALID_SPI");
+            let n = m
+                .notify(NotifyType::INVALID_SPI)
+                .expect("orphans carry INVALID_SPI");
             let spi = if n.spi.is_empty() { &n.data } else { &n.spi };
             return format!(
                 "unprotected INVALID_SPI from {} for ESP SPI {} ({} → {}; IKE SPIs {} {} belong to no IKE SA)",
@@ -1357,20 +1355,20 @@ impl<'e, 'a> Judge<'e, 'a> {
             self.ep_text[usize::from(r.dst)],
             m.message_id
         );
-        if m.exchange == INFORMATIONAL && !m.response && m.encrypted {
+        if m.exchange == ExchangeType::INFORMATIONAL && !m.response && m.encrypted {
             what.push_str(&format!(
                 " ({})",
                 informational_kind(m, self.last_word(r), self.suite)
             ));
         }
-        if let Some(n) = m.notify(INVALID_SPI) {
+        if let Some(n) = m.notify(NotifyType::INVALID_SPI) {
             let spi = if n.spi.is_empty() { &n.data } else { &n.spi };
             what.push_str(&format!(
                 "; unprotected INVALID_SPI for ESP SPI {}",
                 hex::encode(spi)
             ));
         }
-        if m.notify(INVALID_IKE_SPI).is_some() {
+        if m.notify(NotifyType::INVALID_IKE_SPI).is_some() {
             let tokens: Vec<&NotifySummary> = r.plain_tokens().collect();
             if tokens.is_empty() {
                 what.push_str("; INVALID_IKE_SPI without QCD_TOKEN");
@@ -1392,13 +1390,16 @@ impl<'e, 'a> Judge<'e, 'a> {
         if m.encrypted {
             match (&m.inner_notifies, m.decrypt_error()) {
                 (Some(inner), _) => {
-                    for n in inner.iter().filter(|n| n.notify_type == QCD_TOKEN) {
+                    for n in inner
+                        .iter()
+                        .filter(|n| n.notify_type == NotifyType::QCD_TOKEN)
+                    {
                         what.push_str(&format!("; gives QCD_TOKEN {}", short_hex(&n.data)));
                     }
                     // With AUTH the IKE SA is up; errors concern the Child SA.
-                    let child = m.inner_other.contains(AUTH_PAYLOAD);
-                    for n in inner.iter().filter(|n| n.notify_type < FIRST_STATUS_TYPE) {
-                        let t = crate::wire::NotifyType(n.notify_type);
+                    let child = m.inner_other.contains(PayloadType::AUTH);
+                    for n in inner.iter().filter(|n| n.notify_type.is_error()) {
+                        let t = n.notify_type;
                         if child {
                             what.push_str(&format!(
                                 "; the Child SA was not created: {t} (the IKE SA is up)"
@@ -1416,14 +1417,11 @@ impl<'e, 'a> Judge<'e, 'a> {
         }
         if !m.encrypted {
             for n in m.notifies.iter().filter(|n| {
-                n.notify_type < FIRST_STATUS_TYPE
-                    && n.notify_type != INVALID_SPI
-                    && n.notify_type != INVALID_IKE_SPI
+                n.notify_type.is_error()
+                    && n.notify_type != NotifyType::INVALID_SPI
+                    && n.notify_type != NotifyType::INVALID_IKE_SPI
             }) {
-                what.push_str(&format!(
-                    "; error {}",
-                    crate::wire::NotifyType(n.notify_type)
-                ));
+                what.push_str(&format!("; error {}", n.notify_type));
             }
         }
         if !m.vendor_ids().is_empty() {
@@ -1485,7 +1483,7 @@ impl<'e, 'a> Judge<'e, 'a> {
             ));
         }
         for t in self.recs.iter().flat_map(|r| r.tokens()) {
-            if t.protocol_id == PROTO_IKE {
+            if t.protocol_id == ProtocolId::IKE {
                 self.notes.push("a QCD_TOKEN has Protocol ID 1, the value RFC 6290 gave before erratum 3449 corrected it to 0; takers ignore the field".into());
             }
             if !t.spi.is_empty() {
@@ -1554,7 +1552,12 @@ impl<'e, 'a> Judge<'e, 'a> {
             return Ok(());
         }
         let first = self.recs.first();
-        let setup = first.is_some_and(|r| matches!(r.m.exchange, IKE_SA_INIT | IKE_AUTH));
+        let setup = first.is_some_and(|r| {
+            matches!(
+                r.m.exchange,
+                ExchangeType::IKE_SA_INIT | ExchangeType::IKE_AUTH
+            )
+        });
         if !setup {
             return Ok(());
         }
@@ -1562,27 +1565,26 @@ impl<'e, 'a> Judge<'e, 'a> {
             .recs
             .iter()
             .rev()
-            .find(|r| r.m.exchange == IKE_AUTH && r.m.response);
+            .find(|r| r.m.exchange == ExchangeType::IKE_AUTH && r.m.response);
         if let Some(r) = auth_response {
-            let errors: Vec<u16> =
+            let errors: Vec<NotifyType> =
                 r.m.inner_notifies
                     .iter()
                     .flatten()
                     .chain(r.m.notifies.iter())
                     .map(|n| n.notify_type)
-                    .filter(|&t| t < FIRST_STATUS_TYPE)
+                    .filter(|t| t.is_error())
                     .collect();
             // With an AUTH payload the IKE SA is up even when the Child SA
             // failed (NO_PROPOSAL_CHOSEN, TS_UNACCEPTABLE…: RFC 7296 §1.2).
-            if r.m.inner_other.contains(AUTH_PAYLOAD) {
+            if r.m.inner_other.contains(PayloadType::AUTH) {
                 return Ok(());
             }
             if let Some(&e) = errors.first() {
                 return Err((
                     format!(
                         "the IKE_AUTH response (frame {}) carries {}: authentication failed, so no IKE SA was established",
-                        r.frame,
-                        crate::wire::NotifyType(e)
+                        r.frame, e
                     ),
                     false,
                 ));
@@ -1591,24 +1593,28 @@ impl<'e, 'a> Judge<'e, 'a> {
         }
         // Any protected exchange after IKE_AUTH means it succeeded.
         if self.recs.iter().any(|r| {
-            matches!(r.m.exchange, CREATE_CHILD_SA | INFORMATIONAL) && r.m.encrypted && r.m.response
+            matches!(
+                r.m.exchange,
+                ExchangeType::CREATE_CHILD_SA | ExchangeType::INFORMATIONAL
+            ) && r.m.encrypted
+                && r.m.response
         }) {
             return Ok(());
         }
         let init_requests = self
             .recs
             .iter()
-            .filter(|r| r.m.exchange == IKE_SA_INIT && !r.m.response)
+            .filter(|r| r.m.exchange == ExchangeType::IKE_SA_INIT && !r.m.response)
             .count();
         let init_response = self
             .recs
             .iter()
             .rev()
-            .find(|r| r.m.exchange == IKE_SA_INIT && r.m.response);
+            .find(|r| r.m.exchange == ExchangeType::IKE_SA_INIT && r.m.response);
         let auth_request = self
             .recs
             .iter()
-            .find(|r| r.m.exchange == IKE_AUTH && !r.m.response);
+            .find(|r| r.m.exchange == ExchangeType::IKE_AUTH && !r.m.response);
         let (who_i, who_r) = (
             sa.initiator()
                 .map(|a| a.ip().to_string())
@@ -1640,17 +1646,17 @@ impl<'e, 'a> Judge<'e, 'a> {
                 self.recs.last().map(|r| end_note(r.time)).unwrap_or_default()
             )),
             (Some(r), None) => {
-                let errors: Vec<u16> = r
+                let errors: Vec<NotifyType> = r
                     .m
                     .notifies
                     .iter()
                     .map(|n| n.notify_type)
-                    .filter(|&t| t < FIRST_STATUS_TYPE)
+                    .filter(|t| t.is_error())
                     .collect();
                 match errors.first() {
                     Some(&e) => failed(format!(
                         "IKE_SA_INIT failed: {who_r} answered {} (frame {})",
-                        crate::wire::NotifyType(e),
+                        e,
                         r.frame
                     )),
                     None => waiting(format!(
@@ -1692,9 +1698,9 @@ impl<'e, 'a> Judge<'e, 'a> {
         for r in &self.recs {
             let m = &r.m;
             let carries = match m.exchange {
-                IKE_AUTH => g.source == "IKE_AUTH",
+                ExchangeType::IKE_AUTH => g.source == "IKE_AUTH",
                 // A taker that rekeyed may send its new token in a separate INFORMATIONAL.
-                INFORMATIONAL => true,
+                ExchangeType::INFORMATIONAL => true,
                 _ => false,
             };
             if !carries || !m.encrypted {
@@ -1703,13 +1709,16 @@ impl<'e, 'a> Judge<'e, 'a> {
             if let Some(inner) = &m.inner_notifies {
                 // "No token" is known only from an authenticated decryption:
                 // unchecked keys could have given garbage.
-                if m.exchange == IKE_AUTH
+                if m.exchange == ExchangeType::IKE_AUTH
                     && !m.unverified()
                     && !g.decrypted_from.contains(&self.ep(r.src).ip())
                 {
                     g.decrypted_from.push(self.ep(r.src).ip());
                 }
-                for n in inner.iter().filter(|n| n.notify_type == QCD_TOKEN) {
+                for n in inner
+                    .iter()
+                    .filter(|n| n.notify_type == NotifyType::QCD_TOKEN)
+                {
                     g.tokens.push((self.ep(r.src).ip(), n.data.clone()));
                 }
             }
@@ -1741,7 +1750,7 @@ impl<'e, 'a> Judge<'e, 'a> {
         if let Some(r) = self
             .recs
             .iter()
-            .find(|r| r.m.notify(INVALID_SPI).is_some() && in_force(r.time))
+            .find(|r| r.m.notify(NotifyType::INVALID_SPI).is_some() && in_force(r.time))
         {
             consider(
                 Outage {
@@ -1757,11 +1766,9 @@ impl<'e, 'a> Judge<'e, 'a> {
                 &mut best,
             );
         }
-        if let Some(r) = self
-            .recs
-            .iter()
-            .find(|r| !r.m.encrypted && r.m.notify(INVALID_IKE_SPI).is_some() && in_force(r.time))
-        {
+        if let Some(r) = self.recs.iter().find(|r| {
+            !r.m.encrypted && r.m.notify(NotifyType::INVALID_IKE_SPI).is_some() && in_force(r.time)
+        }) {
             let copies = || {
                 self.recs.iter().copied().filter(|q| {
                     q.frame < r.frame
@@ -1806,7 +1813,10 @@ impl<'e, 'a> Judge<'e, 'a> {
         for (i, r) in self.recs.iter().enumerate() {
             if !r.is_request()
                 || !in_force(r.time)
-                || matches!(r.m.exchange, IKE_SA_INIT | IKE_AUTH)
+                || matches!(
+                    r.m.exchange,
+                    ExchangeType::IKE_SA_INIT | ExchangeType::IKE_AUTH
+                )
             {
                 continue;
             }
@@ -1911,7 +1921,7 @@ impl<'e, 'a> Judge<'e, 'a> {
                     && r.m
                         .inner_deletes()
                         .iter()
-                        .any(|d| d.protocol_id == PROTO_IKE)
+                        .any(|d| d.protocol_id == ProtocolId::IKE)
             })
             .map(|r| (r, r.time))
     }
@@ -2164,7 +2174,8 @@ impl<'e, 'a> Judge<'e, 'a> {
             .copied()
             .filter(|r| {
                 !r.m.encrypted
-                    && (r.m.notify(INVALID_IKE_SPI).is_some() || r.plain_tokens().next().is_some())
+                    && (r.m.notify(NotifyType::INVALID_IKE_SPI).is_some()
+                        || r.plain_tokens().next().is_some())
             })
             .collect();
         let Some(first_reply) = token_replies.first().copied() else {
@@ -2289,7 +2300,7 @@ impl<'e, 'a> Judge<'e, 'a> {
             .recs
             .iter()
             .rev()
-            .find(|r| r.m.exchange == IKE_AUTH)
+            .find(|r| r.m.exchange == ExchangeType::IKE_AUTH)
             .map(|r| r.time)
             .unwrap_or(sa.start);
         let born_after_set_up = keyring_match
@@ -2542,7 +2553,7 @@ impl<'e, 'a> Judge<'e, 'a> {
             exchange: reply.m.exchange,
             response: reply.m.response,
             first_payload: reply.m.first_payload,
-            has_invalid_ike_spi: reply.m.notify(INVALID_IKE_SPI).is_some(),
+            has_invalid_ike_spi: reply.m.notify(NotifyType::INVALID_IKE_SPI).is_some(),
             tokens: reply.plain_tokens().map(|t| t.data.as_slice()).collect(),
             from_peer_address: sa.uses(o.maker_side, self.ep(reply.src).ip()),
             reply_from: self.ep(reply.src).ip(),
@@ -2637,19 +2648,20 @@ impl<'e, 'a> Judge<'e, 'a> {
         let slot = &self.engine.sas[id];
         let spis = slot.spis();
         let gap = secs(since(slot.start(), o.at));
-        let contact =
-            slot.state().and_then(|st| {
-                st.recs()
-                    .into_iter()
-                    .find(|r| {
-                        r.m.exchange == IKE_AUTH
-                            && !r.m.response
-                            && r.m.inner_notifies.iter().flatten().any(|n| {
-                                n.notify_type == crate::wire::NotifyType::INITIAL_CONTACT.0
-                            })
-                    })
-                    .map(|r| r.frame)
-            });
+        let contact = slot.state().and_then(|st| {
+            st.recs()
+                .into_iter()
+                .find(|r| {
+                    r.m.exchange == ExchangeType::IKE_AUTH
+                        && !r.m.response
+                        && r.m
+                            .inner_notifies
+                            .iter()
+                            .flatten()
+                            .any(|n| n.notify_type == NotifyType::INITIAL_CONTACT)
+                })
+                .map(|r| r.frame)
+        });
         let reason = match contact {
             Some(f) => format!(
                 "recovered without QCD: {b} restarted and reconnected by itself {gap} after the outage; the new IKE SA's IKE_AUTH request (frame {f}) carries INITIAL_CONTACT, so {a} drops the old IKE SA (RFC 7296 §2.4). Nobody's QCD failed: {b} reconnected before {a} had reason to check liveness"
@@ -2766,7 +2778,7 @@ impl<'e, 'a> Judge<'e, 'a> {
             .iter()
             .take(1)
             .map(|r| {
-                if r.m.exchange == INFORMATIONAL {
+                if r.m.exchange == ExchangeType::INFORMATIONAL {
                     informational_kind(&r.m, self.last_word(r), self.suite)
                 } else {
                     exchange_name(r.m.exchange).into_owned()
@@ -2804,7 +2816,10 @@ impl<'e, 'a> Judge<'e, 'a> {
         }
         let taker_esp_after =
             sa.esp_count[o.maker_side.other() as usize].saturating_sub(o.taker_esp_at_evidence);
-        let invalid_spi = self.recs.iter().any(|r| r.m.notify(INVALID_SPI).is_some());
+        let invalid_spi = self
+            .recs
+            .iter()
+            .any(|r| r.m.notify(NotifyType::INVALID_SPI).is_some());
         if taker_esp_after > 0 && !invalid_spi {
             evidence.push(format!(
                 "{b} also sent no INVALID_SPI for {} of ESP from {a} after the outage",
