@@ -10,11 +10,11 @@
 //! hosts) per packet; every judgement at the end looks only at the SA's own
 //! records or at the index.
 //!
-//! The parts: [`state`] (what is kept of one IKE SA), [`collect`] (the
-//! per-packet pass that builds it), [`judge`] (establishment, the outage and
-//! its evidence), [`outage`] (the recovery steps after an outage, by
-//! verdict), [`narrate`] (timeline lines, notes and the report's words) and
-//! [`release`] (follow mode).
+//! The parts, in `engine/`: `state` (what is kept of one IKE SA), `collect`
+//! (the per-packet pass that builds it), `judge` (establishment, the outage
+//! and its evidence), `outage` (the recovery steps after an outage, a file
+//! per verdict family), `narrate` (timeline lines, notes and the report's
+//! words) and `release` (follow mode).
 
 use std::collections::VecDeque;
 use std::net::{IpAddr, SocketAddr};

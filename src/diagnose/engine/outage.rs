@@ -3,10 +3,12 @@
 //! a QCD_TOKEN, was the token valid, did a new IKE SA follow. Each verdict
 //! family has its file: [`restart`] (the maker reconnected by itself, and
 //! what ICMP errors tell of a restart), [`silent`] (no liveness check, or no
-//! token in reply) and [`token`] (the token reply and the taker's reaction).
+//! token in reply), [`token`] (the token reply and its check) and
+//! [`reaction`] (what the taker did with the token).
 
 use super::*;
 
+mod reaction;
 mod restart;
 mod silent;
 mod token;
