@@ -50,7 +50,7 @@ pub fn digest_is_qcd_related(m: &IkeSummary) -> bool {
     m.notifies
         .iter()
         .chain(m.inner_notifies.iter().flatten())
-        .any(|n| QCD_NOTIFIES.iter().any(|t| t.0 == n.notify_type))
+        .any(|n| QCD_NOTIFIES.contains(&n.notify_type))
 }
 
 /// Whether a message carries QCD_TOKEN, INVALID_IKE_SPI or INVALID_SPI.
@@ -95,7 +95,7 @@ impl SummaryFilter {
     pub fn on_digest(&self, digest: &IkeSummary, keys_given: bool) -> DigestVerdict {
         let mut verdict = DigestVerdict::Keep;
         if self.qcd && !digest_is_qcd_related(digest) {
-            if digest.first_payload != PayloadType::SKF.0 || !keys_given {
+            if digest.first_payload != PayloadType::SKF || !keys_given {
                 return DigestVerdict::Drop;
             }
             verdict = DigestVerdict::Undecided;
@@ -314,16 +314,17 @@ struct SaAcc {
     /// Messages per exchange type (IKE_SA_INIT, IKE_AUTH,
     /// CREATE_CHILD_SA, INFORMATIONAL), and the rare others.
     exchanges: [u32; 4],
-    other_exchanges: Vec<(u8, u32)>,
+    other_exchanges: Vec<(ExchangeType, u32)>,
     /// Notify types, in order of first appearance.
-    notifies: SmallVec<[u16; 6]>,
+    notifies: SmallVec<[NotifyType; 6]>,
     qcd_tokens: Vec<Vec<u8>>,
 }
 
 impl SaAcc {
     /// (exchange name, messages), sorted by name.
     fn exchange_counts(&self) -> SmallVec<[(Label, u64); 4]> {
-        let mut v: SmallVec<[(Label, u64); 4]> = (34u8..=37)
+        let mut v: SmallVec<[(Label, u64); 4]> = USUAL_EXCHANGES
+            .into_iter()
             .zip(self.exchanges)
             .filter(|&(_, c)| c > 0)
             .chain(self.other_exchanges.iter().copied())
@@ -334,14 +335,22 @@ impl SaAcc {
     }
 }
 
+/// The exchange types counted in [`SaAcc::exchanges`], in its order.
+const USUAL_EXCHANGES: [ExchangeType; 4] = [
+    ExchangeType::IKE_SA_INIT,
+    ExchangeType::IKE_AUTH,
+    ExchangeType::CREATE_CHILD_SA,
+    ExchangeType::INFORMATIONAL,
+];
+
 /// An exchange type's name (from the registry, or its range and number).
-fn exchange_name(x: u8) -> Label {
-    label(ExchangeType(x).name(), ExchangeType(x))
+fn exchange_name(x: ExchangeType) -> Label {
+    label(x.name(), x)
 }
 
 /// A notify type's name (from the registry, or its range and number).
-fn notify_name(t: u16) -> Label {
-    label(NotifyType(t).name(), NotifyType(t))
+fn notify_name(t: NotifyType) -> Label {
+    label(t.name(), t)
 }
 
 /// The IKE SAs of a capture, as messages come (in capture order).
@@ -426,18 +435,22 @@ impl Summary {
         if time.is_some() {
             sa.last_time = time;
         }
-        match m.exchange {
-            x @ 34..=37 => sa.exchanges[usize::from(x - 34)] += 1,
-            x => match sa.other_exchanges.iter_mut().find(|(t, _)| *t == x) {
+        match USUAL_EXCHANGES.iter().position(|&u| u == m.exchange) {
+            Some(i) => sa.exchanges[i] += 1,
+            None => match sa
+                .other_exchanges
+                .iter_mut()
+                .find(|(t, _)| *t == m.exchange)
+            {
                 Some((_, c)) => *c += 1,
-                None => sa.other_exchanges.push((x, 1)),
+                None => sa.other_exchanges.push((m.exchange, 1)),
             },
         }
         for n in m.notifies.iter().chain(m.inner_notifies.iter().flatten()) {
             if !sa.notifies.contains(&n.notify_type) {
                 sa.notifies.push(n.notify_type);
             }
-            if n.notify_type == NotifyType::QCD_TOKEN.0 && !sa.qcd_tokens.contains(&n.data) {
+            if n.notify_type == NotifyType::QCD_TOKEN && !sa.qcd_tokens.contains(&n.data) {
                 sa.qcd_tokens.push(n.data.clone());
             }
         }
@@ -690,6 +703,7 @@ mod tests {
     use crate::capture::synth_ike::{ike_heavy, IkeHeavySpec};
     use crate::capture::{CaptureReader, Event, Options};
     use crate::decode::digest::NotifySummary;
+    use crate::wire::ProtocolId;
 
     /// One row per IKE SA, then one for ESP between hosts without IKE.
     #[test]
@@ -819,10 +833,10 @@ mod tests {
         }
     }
 
-    fn notify(t: u16, data: &[u8]) -> NotifySummary {
+    fn notify(t: NotifyType, data: &[u8]) -> NotifySummary {
         NotifySummary {
             notify_type: t,
-            protocol_id: 0,
+            protocol_id: ProtocolId::NONE,
             spi: Vec::new(),
             data: data.to_vec(),
         }
@@ -843,18 +857,26 @@ mod tests {
         };
         let mut s = Summary::new();
         let t = |n| Some(Timestamp::new(1_700_000_000, n, Precision::Nano));
-        for (i, x) in [34u8, 240, 0, 240, 44, 37].into_iter().enumerate() {
+        let exchanges = [
+            ExchangeType::IKE_SA_INIT,
+            ExchangeType(240),
+            ExchangeType(0),
+            ExchangeType(240),
+            ExchangeType::IKE_FOLLOWUP_KE,
+            ExchangeType::INFORMATIONAL,
+        ];
+        for (i, x) in exchanges.into_iter().enumerate() {
             let d = IkeSummary {
                 spis,
                 exchange: x,
                 initiator: i % 2 == 0,
                 notifies: (0..9u16)
-                    .map(|k| notify(20000 + k * 7 + i as u16, &[]))
-                    .chain([notify(NotifyType::QCD_TOKEN.0, &[7; 8])])
+                    .map(|k| notify(NotifyType(20000 + k * 7 + i as u16), &[]))
+                    .chain([notify(NotifyType::QCD_TOKEN, &[7; 8])])
                     .collect(),
                 inner_notifies: Some(thin_vec::thin_vec![
-                    notify(NotifyType::QCD_TOKEN.0, &[9; 64]),
-                    notify(60000, &[]),
+                    notify(NotifyType::QCD_TOKEN, &[9; 64]),
+                    notify(NotifyType(60000), &[]),
                 ]),
                 ..IkeSummary::default()
             };

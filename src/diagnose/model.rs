@@ -11,17 +11,6 @@ pub use crate::decode::digest::{
     DecryptFailure, DeleteSummary, IkeSummary, NotifySummary, PayloadSet, Rare,
 };
 
-/// IKEv2 numbers the diagnosis needs (IANA IKEv2 registries).
-pub mod numbers {
-    pub use crate::decode::digest::numbers::*;
-    pub const IKE_SA_INIT: u8 = 34;
-    pub const IKE_AUTH: u8 = 35;
-    pub const CREATE_CHILD_SA: u8 = 36;
-    pub const INFORMATIONAL: u8 = 37;
-    pub const PROTO_IKE: u8 = 1;
-    pub const PAYLOAD_NOTIFY: u8 = 41;
-}
-
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PacketKind {
     /// Boxed: captures hold far more ESP sightings than IKE messages.

@@ -65,10 +65,10 @@ impl Facts {
 
     /// One IKE message from `from` between `hosts` at `time`.
     pub(super) fn ike(&mut self, hosts: HostPair, from: IpAddr, time: SystemTime, m: &IkeSummary) {
-        if m.exchange == IKE_SA_INIT && m.response {
+        if m.exchange == ExchangeType::IKE_SA_INIT && m.response {
             self.init_answered.insert(hosts, time);
         }
-        if !m.encrypted && m.notify(INVALID_IKE_SPI).is_some() {
+        if !m.encrypted && m.notify(NotifyType::INVALID_IKE_SPI).is_some() {
             self.answered_unknown.insert(from);
         }
     }
@@ -108,7 +108,7 @@ impl Judge<'_, '_> {
         let (a, b) = sa.hosts.hosts();
         let target = if a == asker { b } else { a };
         for r in &self.recs {
-            if r.m.exchange == IKE_SA_INIT || r.m.exchange == IKE_AUTH {
+            if r.m.exchange == ExchangeType::IKE_SA_INIT || r.m.exchange == ExchangeType::IKE_AUTH {
                 return None;
             }
             if r.is_request() != (self.ep(r.src).ip() == asker) {
@@ -122,10 +122,9 @@ impl Judge<'_, '_> {
         {
             return None;
         }
-        let answer = self
-            .recs
-            .iter()
-            .find(|r| !r.is_request() && !r.m.encrypted && r.m.notify(INVALID_IKE_SPI).is_some());
+        let answer = self.recs.iter().find(|r| {
+            !r.is_request() && !r.m.encrypted && r.m.notify(NotifyType::INVALID_IKE_SPI).is_some()
+        });
         let asked = format!(
             "{asker} sent {} for an IKE SA this capture never shows set up (no IKE_SA_INIT, IKE_AUTH or ESP traffic between {asker} and {target}, and {asker} set up no IKE SA with {target} afterwards)",
             plural(requests.len() as u64, "request", "requests")
