@@ -15,8 +15,9 @@ use serde::Serialize;
 
 use qcd::capture::{read_head, CaptureReader, Options};
 use qcd::decode::messages::{CaptureMessage, CaptureMessages, MessageEvent};
-use qcd::decode::summary::{Summary, SummaryFilter, TABLE_NARROW, TABLE_WIDE};
-use qcd::decode::{self, input, text, As, DecodeOptions, Decoded, DecodedMessage, DecryptOptions};
+use qcd::decode::summary::{Summary, SummaryFilter};
+use qcd::decode::table::SummaryTable;
+use qcd::decode::{self, input, text, As, BytesRequest, DecodeOptions, Decoded, DecodedMessage};
 use qcd::ikecrypto::KeyTable;
 use qcd::report::{Output, Style};
 use qcd::spi::Spi;
@@ -151,15 +152,13 @@ pub fn run(args: DecodeArgs, out: &mut Output) -> anyhow::Result<Outcome> {
         }
         Err(e) => return Err(e).with_context(|| format!("cannot read {source}")),
     };
-    let decoded = decode::decode_bytes_with(
-        &bytes,
-        args.as_kind.map(As::from),
-        DecryptOptions {
-            keys: keys.as_ref(),
-            ignore_icv: args.ignore_icv,
-        },
-    )
-    .with_context(|| format!("cannot decode {source}"))?;
+    let request = BytesRequest {
+        kind: args.as_kind.map(As::from),
+        keys: keys.as_ref(),
+        ignore_icv: args.ignore_icv,
+    };
+    let decoded = decode::decode_bytes(&bytes, &request)
+        .with_context(|| format!("cannot decode {source}"))?;
     if out.json {
         out.json_line(&decoded)?;
     } else {
@@ -515,34 +514,9 @@ fn print_summary(summary: &Summary, out: &mut Output) -> anyhow::Result<usize> {
         }
         return Ok(summary.len());
     }
-    // Tables of a few hundred rows each: a summary of many IKE SAs streams
-    // instead of being laid out in memory at once. Each is as wide as its
-    // content (seven columns, one line per IKE SA) when that fits the
-    // terminal, else two columns (the SPIs beside everything else
-    // stacked), wrapped by comfy-table only if still too wide.
-    const TABLE_ROWS: usize = 256;
-    // The narrow layout's second column: a time span on one line when it
-    // fits there, else on two.
-    let room = usize::from(out.width()).saturating_sub(23);
-    let mut rows = summary.rows().peekable();
-    while rows.peek().is_some() {
-        let chunk: Vec<_> = rows.by_ref().take(TABLE_ROWS).collect();
-        let text = out.fit_table(|narrow| {
-            let mut table = out.table();
-            table.set_header(if narrow {
-                &TABLE_NARROW[..]
-            } else {
-                &TABLE_WIDE[..]
-            });
-            for row in &chunk {
-                table.add_row(row.table_cells(narrow, room));
-            }
-            if let Some(c) = table.column_mut(0) {
-                c.set_constraint(comfy_table::ColumnConstraint::ContentWidth);
-            }
-            table
-        });
-        out.answer(&text)?;
-    }
+    // Plain aligned columns, wide or narrow to fit the width: see
+    // qcd::decode::table.
+    let width = usize::from(out.width());
+    SummaryTable::new(summary, width).write(out.writer()?)?;
     Ok(summary.len())
 }
