@@ -20,9 +20,9 @@
 //!   ([`SaRow::table_cells`](super::summary::SaRow::table_cells)).
 //!
 //! The decision is made once for the whole table, in a first pass over the
-//! rows that only measures them; the second pass writes them. Rows are
-//! built one at a time in both, so memory stays flat whatever the number
-//! of IKE SAs.
+//! rows that only measures them (and stops at the first row too wide for
+//! the wide layout); the second pass writes them. Rows are built one at a
+//! time in both, so memory stays flat whatever the number of IKE SAs.
 //!
 //! Cells are measured in terminal columns (`unicode-width`): the arrows,
 //! dashes and ellipses the cells hold are one column each.
@@ -69,26 +69,32 @@ impl<'s> SummaryTable<'s> {
         self.width.saturating_sub(SPAN_MARGIN)
     }
 
-    /// Measures every row (first pass) and picks the layout.
+    /// Measures the rows (first pass) and picks the layout: the wide one
+    /// when every row fits it, else the narrow one, decided at the first
+    /// row that does not fit (usually the first: a capture rarely has rows
+    /// narrower than the terminal when one row is not).
     pub fn layout(&self) -> Layout {
         let mut wide: Vec<usize> = TABLE_WIDE.iter().map(|h| h.width()).collect();
-        // The first column (the SPIs) is the same cell in both layouts.
-        let mut spis = 0;
+        let natural = |w: &[usize]| w.iter().sum::<usize>() + GAP * (w.len() - 1);
+        let mut fits = natural(&wide) <= self.width;
         for row in self.summary.rows() {
-            let cells = row.table_cells(false, self.room());
-            spis = spis.max(widest_line(&cells[0]));
-            for (w, cell) in wide.iter_mut().zip(&cells) {
-                *w = (*w).max(widest_line(cell));
+            if !fits {
+                break;
             }
+            for (w, cell) in wide.iter_mut().zip(row.table_cells(false, self.room())) {
+                *w = (*w).max(widest_line(&cell));
+            }
+            fits = natural(&wide) <= self.width;
         }
-        let natural = wide.iter().sum::<usize>() + GAP * (wide.len() - 1);
-        if natural <= self.width {
+        if fits {
             return Layout {
                 narrow: false,
                 widths: wide,
             };
         }
-        let first = TABLE_NARROW[0].width().max(spis);
+        // The first column holds the SPIs (16 hex digits each) or "(no
+        // IKE message)": never wider than its header.
+        let first = TABLE_NARROW[0].width();
         Layout {
             narrow: true,
             widths: vec![first, self.width.saturating_sub(first + GAP).max(1)],
