@@ -33,7 +33,7 @@ fn scan(bytes: &[u8]) -> (u64, u64) {
             ike += d.payload.len() as u64;
         }
     }
-    (ike, r.esp_stats().packets())
+    (ike, r.counters().esp)
 }
 
 fn bench(c: &mut Criterion) {

@@ -62,10 +62,9 @@ fn scan(path: &str, esp_events: bool) -> i32 {
     let c = r.counters();
     let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
     println!(
-        "frames {} ike {ike} ({ike_bytes} bytes) esp {} (events {esp}) esp_flows {} keepalives {} reassembled {} warnings {warnings} damaged {}",
+        "frames {} ike {ike} ({ike_bytes} bytes) esp {} (events {esp}) keepalives {} reassembled {} warnings {warnings} damaged {}",
         c.frames,
         c.esp,
-        r.esp_stats().len(),
         c.keepalives,
         c.reassembled,
         r.damaged()

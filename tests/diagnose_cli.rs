@@ -965,7 +965,6 @@ fn summary_and_diagnosis_assign_esp_alike() {
             };
             let opts = qcd::capture::Options {
                 esp_events: true,
-                esp_stats: false,
                 ..Default::default()
             };
             let Ok(mut reader) = qcd::capture::CaptureReader::new(file, "capture", opts) else {

@@ -4,7 +4,7 @@
 //! What it is for: reading a capture file of any size in constant memory and
 //! yielding, in file order, every UDP payload that travelled on an IKE port
 //! ([`Event::Ike`], with the RFC 3948 non-ESP marker stripped), every ESP
-//! packet ([`Event::Esp`], aggregated per SPI and direction in [`EspStats`]),
+//! packet ([`Event::Esp`], which a caller may aggregate per SPI and direction in [`EspStats`]),
 //! every ICMP or ICMPv6 error quoting either ([`Event::Icmp`], see [`icmp`]),
 //! and a [`Warning`] for everything in the file that could not be used
 //! (damaged records, unparsable packets, IP datagrams never reassembled).

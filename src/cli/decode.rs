@@ -237,7 +237,6 @@ fn run_capture(
         extra_ports: args.ports.clone(),
         // ESP is only shown by --summary, which places each packet.
         esp_events: args.summary,
-        esp_stats: false,
         ..Options::default()
     };
     let name = source.name;

@@ -190,8 +190,7 @@ impl Summary {
     /// (decrypted with `keys`), kept or not by `filter`, then the reader's
     /// ESP packets. `note` hears each warning as it comes (a progress bar
     /// can make room for it). The reader should yield ESP events
-    /// ([`capture::Options::esp_events`]); it need not tally them
-    /// ([`capture::Options::esp_stats`]).
+    /// ([`capture::Options::esp_events`]).
     pub fn from_capture(
         reader: &mut CaptureReader<'_>,
         keys: Option<&KeyTable>,
@@ -765,7 +764,6 @@ mod tests {
             "t",
             Options {
                 esp_events: true,
-                esp_stats: false,
                 ..Options::default()
             },
         )

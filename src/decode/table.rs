@@ -226,7 +226,7 @@ mod tests {
         let mut r = CaptureReader::open(
             &path,
             Options {
-                esp_stats: true,
+                esp_events: true,
                 ..Options::default()
             },
         )

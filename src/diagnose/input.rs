@@ -110,7 +110,6 @@ pub fn reader_options(extra_ports: Vec<u16>) -> CaptureOptions {
         extra_ports,
         esp_events: true,
         // The engine tallies ESP per IKE SA itself.
-        esp_stats: false,
         icmp_events: true,
         ..CaptureOptions::default()
     }

@@ -84,7 +84,14 @@ pub struct Read {
     pub stats: EspStats,
 }
 
+/// What the reader yields with `opts`; `stats` tallies every ESP packet
+/// (whether or not `opts` asks for ESP events) as `qcd decode --summary` does.
 pub fn read_with(bytes: &[u8], opts: Options) -> Read {
+    let events = opts.esp_events;
+    let opts = Options {
+        esp_events: true,
+        ..opts
+    };
     let mut r = CaptureReader::new(bytes, "fixture", opts).expect("capture opens");
     let mut out = Read::default();
     while let Some(ev) = r.next_event() {
@@ -108,19 +115,24 @@ pub fn read_with(bytes: &[u8], opts: Options) -> Read {
             }),
             Event::Esp {
                 frame,
+                time,
                 src,
                 dst,
                 spi,
                 seq,
-                ..
-            } => out.esp.push((frame, src, dst, spi, seq)),
+            } => {
+                out.stats
+                    .record(qcd::capture::EspKey { spi, src, dst }, frame, time, seq);
+                if events {
+                    out.esp.push((frame, src, dst, spi, seq));
+                }
+            }
             Event::Icmp { .. } => {}
             Event::Warning(w) => out.warnings.push(w),
         }
     }
     out.damaged = r.damaged();
     out.counters = r.counters();
-    out.stats = r.esp_stats().clone();
     out
 }
 

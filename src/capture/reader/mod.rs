@@ -17,7 +17,7 @@ pub use input::read_head;
 use super::defrag::Defragmenter;
 use super::link::LinkType;
 use super::warnings::{Counters, Warning, WarningKind};
-use super::{DefragLimits, EspStats, FileKind, Precision, Timestamp};
+use super::{DefragLimits, FileKind, Precision, Timestamp};
 use blocks::describe;
 use input::FillReader;
 use pcap_parser::traits::PcapReaderIterator;
@@ -44,9 +44,6 @@ pub struct Options {
     pub esp_events: bool,
     /// Yield an [`Event::Icmp`] per ICMP/ICMPv6 error quoting IKE or ESP.
     pub icmp_events: bool,
-    /// Aggregate ESP per SPI and direction in [`CaptureReader::esp_stats`]
-    /// (one entry per flow: turn it off when nobody reads it).
-    pub esp_stats: bool,
     /// Bounds on IP reassembly.
     pub defrag: DefragLimits,
     /// Initial read buffer size in bytes (64 KiB at the least; 4 MiB by
@@ -65,7 +62,6 @@ impl Default for Options {
             extra_ports: Vec::new(),
             esp_events: false,
             icmp_events: false,
-            esp_stats: true,
             defrag: DefragLimits::default(),
             buffer_size: 4 << 20,
             live: false,
@@ -226,7 +222,6 @@ struct State {
     frame: u64,
     last_secs: Option<i64>,
     defrag: Defragmenter,
-    esp: EspStats,
     warnings: VecDeque<Warning>,
     damaged: bool,
     counters: Counters,
@@ -323,7 +318,6 @@ impl<'r> CaptureReader<'r> {
                 frame: 0,
                 last_secs: None,
                 defrag,
-                esp: EspStats::default(),
                 warnings: VecDeque::new(),
                 damaged: false,
                 counters: Counters::default(),
@@ -348,17 +342,6 @@ impl<'r> CaptureReader<'r> {
     /// bytes skipped): the caller should exit 2 once done.
     pub fn damaged(&self) -> bool {
         self.st.damaged
-    }
-
-    /// ESP packets per SPI and direction, so far.
-    pub fn esp_stats(&self) -> &EspStats {
-        &self.st.esp
-    }
-
-    /// Takes the ESP flow table out of the reader (leaving it empty), so a
-    /// caller can consume it without a copy.
-    pub fn take_esp_stats(&mut self) -> EspStats {
-        std::mem::take(&mut self.st.esp)
     }
 
     pub fn counters(&self) -> Counters {

@@ -7,7 +7,7 @@ use super::{Iface, Payload, Ready, State, Step};
 use crate::capture::defrag::{FragKey, Fragment};
 use crate::capture::link::{self, LinkIssue, LinkType};
 use crate::capture::warnings::WarningKind;
-use crate::capture::{icmp, EspKey, Timestamp, IKE_PORT, NAT_T_PORT};
+use crate::capture::{icmp, Timestamp, IKE_PORT, NAT_T_PORT};
 use etherparse::{Ipv6ExtensionSlice, LaxNetSlice};
 use std::net::{IpAddr, SocketAddr};
 use std::ops::Range;
@@ -331,9 +331,6 @@ impl State {
     ) -> Step {
         let (src, dst) = (SocketAddr::new(src, sport), SocketAddr::new(dst, dport));
         self.counters.esp += 1;
-        if self.opts.esp_stats {
-            self.esp.record(EspKey { spi, src, dst }, frame, time, seq);
-        }
         if self.opts.esp_events {
             Step::Found(Ready::Esp {
                 frame,
