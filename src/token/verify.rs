@@ -155,26 +155,11 @@ pub struct Verification {
     pub notes: Vec<Note>,
 }
 
-/// Constant-time equality of two slices of the same (public) length: the
-/// differences of all bytes are gathered eight at a time, and only the
-/// gathered word is compared (through `subtle`), so the time does not depend
-/// on where the slices differ.
-#[inline(always)]
+/// Constant-time equality (`subtle`): the time does not depend on where the
+/// slices differ; slices of different (public) lengths are unequal.
+#[inline]
 fn ct_eq(a: &[u8], b: &[u8]) -> bool {
-    if a.len() != b.len() {
-        return false;
-    }
-    let mut diff = 0u64;
-    let (mut ca, mut cb) = (a.chunks_exact(8), b.chunks_exact(8));
-    for (x, y) in (&mut ca).zip(&mut cb) {
-        let x = u64::from_ne_bytes(x.try_into().expect("8 bytes"));
-        let y = u64::from_ne_bytes(y.try_into().expect("8 bytes"));
-        diff |= x ^ y;
-    }
-    for (x, y) in ca.remainder().iter().zip(cb.remainder()) {
-        diff |= u64::from(x ^ y);
-    }
-    bool::from(diff.ct_eq(&0))
+    bool::from(a.ct_eq(b))
 }
 
 /// Checks tokens against candidates, keying each usable generation once.
