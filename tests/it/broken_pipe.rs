@@ -1,12 +1,12 @@
 //! `qcd … | head`: when the reader closes stdout early, every command that
 //! streams output ends quietly with exit 0 (no "Broken pipe" error).
 
-mod util;
+use crate::support;
 
 use std::io::{Read, Write};
 use std::process::Stdio;
 
-use util::Dir;
+use support::Dir;
 
 /// Runs `qcd ARGS`, reads one byte of its stdout, closes the pipe and
 /// returns (exit code, stderr).

@@ -7,11 +7,11 @@
 //! differential test against tshark FAILS when tshark is not installed
 //! (`.ci/run` installs it).
 
-mod common;
+use crate::support;
 
-use common::*;
 use qcd::capture::write::ip_udp;
 use std::process::Command;
+use support::*;
 
 /// One pcapng block: type, total length, body (padded to 4), total length.
 fn block(be: bool, kind: u32, body: &[u8]) -> Vec<u8> {
@@ -206,7 +206,7 @@ fn invalid_lengths_are_still_damage() {
 /// skipped blocks do not). Skips without tshark; fails so under CI=true.
 #[test]
 fn tshark_agrees() {
-    if !common::tools::available_or_skip("tshark", "-v", "capture_blocks::tshark_agrees") {
+    if !support::tools::available_or_skip("tshark", "-v", "capture_blocks::tshark_agrees") {
         return;
     }
     let dir = tempfile::tempdir().unwrap();

@@ -2,11 +2,11 @@
 //! reported with frame and byte offset, the damage flag is set, and no input
 //! makes the reader panic.
 
-mod common;
+use crate::support;
 
-use common::*;
 use proptest::prelude::*;
 use qcd::capture::{CaptureReader, Event, LinkType, Options, WarningKind};
+use support::*;
 
 fn conv_pcap() -> Vec<u8> {
     pcap(LinkType::ETHERNET, &eth(&conversation(false)))

@@ -1,13 +1,13 @@
 //! Capture formats, link types and encapsulations: every fixture must give
 //! exactly the IKE messages, ESP packets and keepalives put in it.
 
-mod common;
+use crate::support;
 
-use common::*;
 use qcd::capture::write::{ip_udp, CaptureWriter, Encap, Interface};
 use qcd::capture::{
     sniff, CaptureError, CaptureReader, FileKind, LinkType, Options, Precision, Timestamp,
 };
+use support::*;
 
 fn check_conversation(name: &str, bytes: &[u8], v6: bool) {
     let r = read(bytes);

@@ -1,12 +1,12 @@
 //! IPv4 and IPv6 reassembly: in order, out of order, duplicate, overlapping,
 //! missing, expiry and bounds.
 
-mod common;
+use crate::support;
 
-use common::*;
 use qcd::capture::write::{fragment, Encap};
 use qcd::capture::{DefragLimits, LinkType, Options, WarningKind};
 use std::time::Duration;
+use support::*;
 
 #[test]
 fn in_order_and_out_of_order() {

@@ -4,7 +4,7 @@
 //! are exactly the unfiltered messages that the filter keeps on their full
 //! decode, in the same order; nothing is lost without a note.
 
-mod common;
+use crate::support;
 
 use std::path::Path;
 
@@ -47,7 +47,7 @@ fn run(
 
 /// Per capture: (messages, kept by `--qcd`, kept by `--spi`).
 fn check_capture(file: &Path) -> (usize, usize, usize) {
-    let keys = common::keys_beside(file);
+    let keys = support::keys_beside(file);
     // The full decode, once: every message with its frame.
     let decoded: Vec<_> = {
         let mut reader = CaptureReader::open(file, Options::default()).unwrap();
@@ -113,9 +113,10 @@ fn check_capture(file: &Path) -> (usize, usize, usize) {
 
 #[test]
 fn digest_filters_keep_what_the_full_decode_would() {
-    let files = common::data_captures();
+    let _heavy = support::heavy();
+    let files = support::data_captures();
     // A few captures at a time: each is independent.
-    let counts = common::parallel::parallel(&files, |f| check_capture(f));
+    let counts = support::parallel::parallel(&files, |f| check_capture(f));
     let all: usize = counts.iter().map(|c| c.0).sum();
     let qcd_kept: usize = counts.iter().map(|c| c.1).sum();
     let spi_kept: usize = counts.iter().map(|c| c.2).sum();

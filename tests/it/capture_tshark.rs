@@ -11,19 +11,19 @@
 //! [`live_tshark_matches_golden_files`] runs tshark once per capture with
 //! every field at once and compares it to the golden files; it skips with a
 //! message when tshark is missing and FAILS when it is missing under
-//! `CI=true` (CI installs tshark). See `tests/common/golden.rs`.
+//! `CI=true` (CI installs tshark). See `tests/it/support/golden.rs`.
 
-mod common;
+use crate::support;
 
-use common::golden::{
-    check_live, fields_command, golden_path, live_tshark, read_golden, tshark_fields,
-};
-use common::parallel::parallel;
-use common::*;
 use std::collections::BTreeSet;
 use std::path::PathBuf;
+use support::golden::{
+    check_live, fields_command, golden_path, live_tshark, read_golden, tshark_fields,
+};
+use support::parallel::parallel;
+use support::*;
 
-// Columns of `common::golden::FIELDS`.
+// Columns of `support::golden::FIELDS`.
 const FRAME: usize = 0;
 const PROTOCOLS: usize = 1;
 const SPORT: usize = 2;
@@ -43,7 +43,7 @@ struct Compared {
     bytes: Vec<u8>,
 }
 
-/// The in-memory fixtures (`common::differential_fixtures`).
+/// The in-memory fixtures (`support::differential_fixtures`).
 fn fixtures() -> Vec<Compared> {
     differential_fixtures()
         .into_iter()
@@ -123,6 +123,7 @@ fn ike_port_rows(rows: &[Vec<String>]) -> impl Iterator<Item = &Vec<String>> {
 
 #[test]
 fn live_tshark_matches_golden_files() {
+    let _heavy = support::heavy();
     let Some(version) = live_tshark("live_tshark_matches_golden_files") else {
         return;
     };
@@ -148,6 +149,7 @@ fn live_tshark_matches_golden_files() {
 
 #[test]
 fn qcd_and_tshark_agree_on_every_fixture() {
+    let _heavy = support::heavy();
     let mut checked = 0;
     let fixtures = fixtures();
     let total = fixtures.len();
@@ -218,6 +220,7 @@ fn qcd_and_tshark_agree_on_every_fixture() {
 /// and every `isakmp` frame is counted or reported as not decoded.
 #[test]
 fn summary_agrees_with_tshark() {
+    let _heavy = support::heavy();
     use qcd::capture::{CaptureReader, Options};
     use qcd::decode::summary::{Summary, SummaryFilter, SummaryNote};
     use std::collections::BTreeMap;

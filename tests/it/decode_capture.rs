@@ -4,19 +4,19 @@
 //! strongSwan captures (checked against tshark with the same key table) and
 //! on hex input, and a differential test against tshark over every test
 //! capture. Captures are built here with `qcd::capture::write` and the wire
-//! Reprs (tests/common), or are the strongSwan captures of tests/data.
+//! Reprs (tests/it/support), or are the strongSwan captures of tests/data.
 
-mod common;
+use crate::support;
 
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
-use common::*;
 use qcd::capture::write::{esp_body, ip_raw, ip_udp};
 use qcd::capture::LinkType;
 use qcd::spi::Spi;
 use qcd::wire::{ExchangeType, Flags, MessageRepr, NotifyRepr, NotifyType, PayloadRepr};
 use serde_json::Value;
+use support::*;
 
 fn qcd() -> Command {
     let mut c = Command::cargo_bin("qcd").unwrap();
@@ -82,7 +82,7 @@ fn frames(v: &[Value]) -> Vec<u64> {
     v.iter().map(|m| m["frame"].as_u64().unwrap()).collect()
 }
 
-/// `T0 + i ms` at microsecond precision (tests/common's time_of).
+/// `T0 + i ms` at microsecond precision (tests/it/support's time_of).
 fn time_str(i: usize) -> String {
     format!("2023-11-14T22:13:20.{:06}Z", i * 1000)
 }
@@ -542,7 +542,7 @@ fn garbage_files_are_errors_not_panics() {
 }
 
 /// Every strongSwan capture decrypts with its key table (the payloads
-/// inside are compared with tshark's in `tests/decode_tshark.rs`).
+/// inside are compared with tshark's in `tests/it/decode_tshark.rs`).
 #[test]
 fn keys_decrypt_every_strongswan_capture() {
     for name in strongswan_names() {
@@ -647,7 +647,7 @@ fn keys_with_hex_input() {
 }
 
 /// The framing captures compared with tshark's fields: the differential
-/// fixtures (whose golden files `tests/capture_tshark.rs` keeps live), two
+/// fixtures (whose golden files `tests/it/capture_tshark.rs` keeps live), two
 /// SAs, and a generated capture: (golden name, path).
 fn field_captures(dir: &Path) -> Vec<(String, PathBuf)> {
     let mut files: Vec<(String, PathBuf)> = differential_fixtures()
@@ -681,11 +681,12 @@ fn field_captures(dir: &Path) -> Vec<(String, PathBuf)> {
 }
 
 /// Live tshark against the golden files of this test's own captures (the
-/// fixtures' are checked by `tests/capture_tshark.rs`). Skips with a
+/// fixtures' are checked by `tests/it/capture_tshark.rs`). Skips with a
 /// message when tshark is missing; FAILS so under CI=true.
 #[test]
 fn live_tshark_matches_golden_files() {
-    use common::golden::{check_live, fields_command, golden_path, live_tshark, tshark_fields};
+    let _heavy = support::heavy();
+    use support::golden::{check_live, fields_command, golden_path, live_tshark, tshark_fields};
     let Some(version) = live_tshark("decode_capture::live_tshark_matches_golden_files") else {
         return;
     };
@@ -707,21 +708,22 @@ fn live_tshark_matches_golden_files() {
 }
 
 /// `qcd --json decode` against tshark's fields (golden files made with
-/// `common::golden::FIELDS`; the rows of frames with `isakmp`).
+/// `support::golden::FIELDS`; the rows of frames with `isakmp`).
 #[test]
 fn qcd_decode_json_agrees_with_tshark_on_every_capture() {
+    let _heavy = support::heavy();
     let dir = tempfile::tempdir().unwrap();
     let files = field_captures(dir.path());
     // The captures under tests/data are compared payload by payload in
-    // tests/decode_tshark.rs; these are the link-layer and framing fixtures.
+    // tests/it/decode_tshark.rs; these are the link-layer and framing fixtures.
     // Columns of FIELDS: frame.number, isakmp.ispi, isakmp.rspi,
     // isakmp.exchangetype, isakmp.messageid, isakmp.notify.msgtype,
     // isakmp.notify.data.
     let columns = [0, 11, 12, 13, 14, 15, 16];
     let tshark_rows = |name: &str, f: &Path| -> Vec<Vec<String>> {
         let bytes = std::fs::read(f).unwrap();
-        let golden = common::golden::golden_path("fields", name, "tsv");
-        common::golden::read_golden(&golden, &bytes)
+        let golden = support::golden::golden_path("fields", name, "tsv");
+        support::golden::read_golden(&golden, &bytes)
             .lines()
             .map(|l| l.split('\t').collect::<Vec<_>>())
             .filter(|r| r[1].split(':').any(|p| p == "isakmp"))
@@ -811,10 +813,10 @@ fn offsets_apply_to_captures_and_as_does_not() {
 /// is decrypted on its own, the plaintexts are joined in fragment order
 /// whatever the arrival order, and the message's payloads appear on the
 /// fragment that completes it. A set that never completes is a warning at
-/// the end. (tests/decode_tshark.rs checks the same against tshark.)
+/// the end. (tests/it/decode_tshark.rs checks the same against tshark.)
 #[test]
 fn skf_fragments_are_reassembled_in_a_capture() {
-    use common::dissect_samples::{capture, fragment_key_table, fragmented_ike_auth};
+    use support::dissect_samples::{capture, fragment_key_table, fragmented_ike_auth};
     let dir = tempfile::tempdir().unwrap();
     let keys = write(dir.path(), "f.keys", fragment_key_table().as_bytes());
     let a = fragmented_ike_auth(1, 3);

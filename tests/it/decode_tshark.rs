@@ -31,9 +31,9 @@
 //!    few at a time) and compares its dissection to the golden files. It
 //!    skips with a message when tshark is missing locally and FAILS when it
 //!    is missing under `CI=true` (CI installs tshark): see
-//!    `tests/common/golden.rs`, which also says how to remake the files.
+//!    `tests/it/support/golden.rs`, which also says how to remake the files.
 
-mod common;
+use crate::support;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -308,6 +308,7 @@ fn corpus_capture() -> Vec<u8> {
 
 #[test]
 fn qcd_decoder_agrees_with_tshark() {
+    let _heavy = support::heavy();
     let corpus = corpus();
     let frames = corpus_frames();
     let packets = golden_frames("corpus.pcap", &corpus_capture());
@@ -1141,8 +1142,8 @@ fn golden_input(capture: &[u8], keys: Option<&[u8]>) -> Vec<u8> {
 
 /// tshark's frames from a golden file: frame number → kept layers.
 fn golden_frames(name: &str, input: &[u8]) -> BTreeMap<u64, Value> {
-    let path = common::golden::golden_path("json", name, "ndjson");
-    common::golden::read_golden(&path, input)
+    let path = support::golden::golden_path("json", name, "ndjson");
+    support::golden::read_golden(&path, input)
         .lines()
         .map(|l| {
             let (frame, json) = l.split_once('\t').expect("FRAME<TAB>JSON");
@@ -1177,12 +1178,12 @@ fn compared(tmp: &Path) -> Vec<Compared> {
         .collect();
     // Every payload kind, and an IKE_AUTH in three encrypted fragments that
     // both reassemble (tshark does with keys).
-    let mut synthetic = common::dissect_samples::dissection_messages();
-    synthetic.extend(common::dissect_samples::fragmented_ike_auth(1, 3));
+    let mut synthetic = support::dissect_samples::dissection_messages();
+    synthetic.extend(support::dissect_samples::fragmented_ike_auth(1, 3));
     let pcap = tmp.join("synthetic.pcap");
-    std::fs::write(&pcap, common::dissect_samples::capture(&synthetic)).unwrap();
+    std::fs::write(&pcap, support::dissect_samples::capture(&synthetic)).unwrap();
     let keys = tmp.join("synthetic.keys");
-    std::fs::write(&keys, common::dissect_samples::fragment_key_table()).unwrap();
+    std::fs::write(&keys, support::dissect_samples::fragment_key_table()).unwrap();
     v.push(Compared {
         name: "synthetic".into(),
         pcap,
@@ -1195,8 +1196,9 @@ fn compared(tmp: &Path) -> Vec<Compared> {
 /// time. Skips with a message when tshark is missing; FAILS so under CI=true.
 #[test]
 fn live_tshark_matches_golden_files() {
-    use common::golden::{check_live, golden_path, live_tshark};
-    use common::parallel::parallel;
+    let _heavy = support::heavy();
+    use support::golden::{check_live, golden_path, live_tshark};
+    use support::parallel::parallel;
     let Some(version) = live_tshark("decode_tshark::live_tshark_matches_golden_files") else {
         return;
     };
@@ -1274,6 +1276,7 @@ fn compare_capture(c: &Compared) -> (Vec<String>, usize) {
 
 #[test]
 fn every_capture_dissects_like_tshark() {
+    let _heavy = support::heavy();
     let tmp = tempfile::tempdir().unwrap();
     let mut all = Vec::new();
     let mut messages = 0;
@@ -1282,13 +1285,13 @@ fn every_capture_dissects_like_tshark() {
     let captures = compared(tmp.path());
     for (c, (d, m)) in captures
         .iter()
-        .zip(common::parallel::parallel(&captures, compare_capture))
+        .zip(support::parallel::parallel(&captures, compare_capture))
     {
         if c.name == "synthetic" {
             assert_eq!(
                 m,
-                common::dissect_samples::dissection_messages().len()
-                    + common::dissect_samples::fragmented_ike_auth(1, 3).len()
+                support::dissect_samples::dissection_messages().len()
+                    + support::dissect_samples::fragmented_ike_auth(1, 3).len()
             );
         }
         all.extend(d);

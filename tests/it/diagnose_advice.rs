@@ -5,12 +5,12 @@
 //! its placeholders (words in capitals) and the gateways' own secret paths
 //! filled with test files, and run: it must parse (exit 0 or 1, never 2).
 
-mod util;
+use crate::support;
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
-use util::Dir;
+use support::Dir;
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data")
@@ -49,6 +49,7 @@ fn private(d: &Dir, name: &str, bytes: &[u8]) -> String {
 
 #[test]
 fn every_suggested_command_parses() {
+    let _heavy = support::heavy();
     let d = Dir::new();
     let keyring = private(
         &d,
@@ -66,7 +67,7 @@ fn every_suggested_command_parses() {
     captures(Path::new("/work/shared/captures"), &mut caps);
     assert!(caps.len() >= 30, "{}", caps.len());
     // A few captures at a time, each in a working directory of its own.
-    let counts = util::parallel::parallel(&caps, |cap| {
+    let counts = support::parallel::parallel(&caps, |cap| {
         let w = Dir::new();
         let (mut suggested, mut runs) = (0, 0);
         let cap_s = cap.display().to_string();

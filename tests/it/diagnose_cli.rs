@@ -3,14 +3,14 @@
 //! (Rockhopper's QCD recovery, strongSwan, Wireshark's and tcpdump's test
 //! captures), and the consistency of its verdicts across all of them.
 
-mod util;
+use crate::support;
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use qcd::diagnose::scenario::Scenario;
-use util::Dir;
+use support::Dir;
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data")
@@ -52,7 +52,7 @@ fn live(reps: &[serde_json::Value], s: Scenario) -> &serde_json::Value {
 /// Whether tshark runs: skips with a message when it does not, fails under
 /// CI=true (CI installs it).
 fn tshark_or_skip(test: &str) -> bool {
-    util::tools::available_or_skip("tshark", "--version", test)
+    support::tools::available_or_skip("tshark", "--version", test)
 }
 
 #[test]
@@ -415,7 +415,7 @@ fn real_rockhopper_recovery_is_recovered() {
     let cap = dir.join("restart_same_secret.pcap").display().to_string();
     let table = dir.join("restart_same_secret.keys").display().to_string();
     let d = Dir::new();
-    let check = |r: &util::Run, how: &str| {
+    let check = |r: &support::Run, how: &str| {
         let reps = reports(&r.stdout);
         assert_eq!(reps.len(), 2, "{how}: {}", r.stdout);
         let rep = &reps[0];
@@ -664,6 +664,7 @@ fn is_probe_capture(p: &std::path::Path) -> bool {
 /// says never answered, a replaced SA judged a failure, …).
 #[test]
 fn verdicts_never_contradict_each_other() {
+    let _heavy = support::heavy();
     let mut captures = Vec::new();
     let mut stack = vec![root()];
     while let Some(dir) = stack.pop() {
@@ -680,7 +681,7 @@ fn verdicts_never_contradict_each_other() {
     }
     assert!(captures.len() >= 30, "{}", captures.len());
     // A few captures at a time.
-    let judged: usize = util::parallel::parallel(&captures, |cap| {
+    let judged: usize = support::parallel::parallel(&captures, |cap| {
         let mut judged = 0;
         let table = [
             cap.with_extension("keys"),
@@ -828,6 +829,7 @@ fn committed_scenarios_are_fresh() {
 
 #[test]
 fn tshark_decrypts_the_scenarios_and_sees_the_same_tokens() {
+    let _heavy = support::heavy();
     if !tshark_or_skip("diagnose_cli::tshark_decrypts_the_scenarios_and_sees_the_same_tokens") {
         return;
     }
@@ -840,7 +842,7 @@ fn tshark_decrypts_the_scenarios_and_sees_the_same_tokens() {
     )
     .unwrap();
     // One tshark per scenario, a few at a time.
-    let texts = util::parallel::parallel(&Scenario::ALL, |s| {
+    let texts = support::parallel::parallel(&Scenario::ALL, |s| {
         let out = Command::new("tshark")
             .env("HOME", &home)
             .args(["-r", &pcap(s.name()), "-V"])

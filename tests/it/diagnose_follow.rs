@@ -6,7 +6,7 @@
 //! either is missing. The "within a second" bounds are the coarse
 //! latency bounds, not benchmarks.
 
-mod common;
+use crate::support;
 
 use std::fs::File;
 use std::io::{BufRead, BufReader, Write};
@@ -39,9 +39,10 @@ fn verdicts(reports: &[SaReport]) -> Vec<(String, String, &'static str)> {
 
 #[test]
 fn follow_mode_gives_file_modes_verdicts_on_every_capture() {
+    let _heavy = support::heavy();
     let (mut captures, mut judged, mut early) = (0, 0, 0);
-    for cap in common::data_captures() {
-        for keys in [None, common::keys_beside(&cap)] {
+    for cap in support::data_captures() {
+        for keys in [None, support::keys_beside(&cap)] {
             let opts = Options {
                 keys_given: keys.is_some(),
                 ..Default::default()
@@ -112,8 +113,9 @@ fn sorted_lines(s: &str) -> Vec<&str> {
 
 #[test]
 fn standard_input_gives_the_files_verdicts_for_every_capture() {
+    let _heavy = support::heavy();
     let mut compared = 0;
-    for cap in common::data_captures() {
+    for cap in support::data_captures() {
         let path = cap.to_str().unwrap();
         let (file, code) = run(&["diagnose", "--json", path], Stdio::null());
         let (piped, piped_code) = run(
@@ -160,8 +162,9 @@ fn through(tool: &str, args: &[&str], qcd_args: &[&str]) -> Option<(String, i32)
 
 #[test]
 fn tcpdump_and_tshark_pipes_give_the_files_verdicts() {
+    let _heavy = support::heavy();
     let mut compared = 0;
-    for cap in common::data_captures() {
+    for cap in support::data_captures() {
         let path = cap.to_str().unwrap();
         let (file, code) = run(&["diagnose", "-q", path], Stdio::null());
         if code == 2 {
@@ -277,6 +280,7 @@ fn rest(lines: &mpsc::Receiver<String>) -> Vec<String> {
 
 #[test]
 fn follow_prints_the_verdict_from_a_pipe_that_stays_open() {
+    let _serial = support::serial();
     let bytes = std::fs::read(restart()).unwrap();
     let mut child = follow(&["-"], Stdio::piped());
     let lines = lines_of(&mut child);
@@ -291,6 +295,7 @@ fn follow_prints_the_verdict_from_a_pipe_that_stays_open() {
 
 #[test]
 fn follow_reads_a_fifo_as_data_arrives() {
+    let _serial = support::serial();
     let dir = tempfile::tempdir().unwrap();
     let fifo = dir.path().join("cap.fifo");
     assert!(Command::new("mkfifo")
@@ -314,6 +319,7 @@ fn follow_reads_a_fifo_as_data_arrives() {
 
 #[test]
 fn follow_reads_a_growing_file_until_sigterm() {
+    let _serial = support::serial();
     let bytes = std::fs::read(restart()).unwrap();
     let (header, recs) = records(&bytes);
     let dir = tempfile::tempdir().unwrap();
@@ -349,6 +355,7 @@ fn follow_reads_a_growing_file_until_sigterm() {
 
 #[test]
 fn an_outage_then_silence_is_judged_by_the_wall_clock() {
+    let _serial = support::serial();
     let bytes = std::fs::read(restart()).unwrap();
     let (header, recs) = records(&bytes);
     // The maker went silent; the taker's liveness check (frame 39) is the

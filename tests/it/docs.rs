@@ -17,7 +17,7 @@
 //! unknown one silently). Relative links must point to files that exist.
 //!
 //! To rewrite the expected output after a deliberate change:
-//! `TRYCMD=overwrite cargo test --test docs`, then review the diff.
+//! `TRYCMD=overwrite cargo test --test it docs::`, then review the diff.
 
 use std::path::{Path, PathBuf};
 
@@ -194,18 +194,48 @@ fn broken_links(file: &Path, text: &str) -> Vec<String> {
     problems
 }
 
+/// Marks the child process in which the examples run (see below).
+const EXAMPLES_CHILD: &str = "QCD_DOCS_EXAMPLES_CHILD";
+
 #[test]
 fn console_examples_run_as_documented() {
-    // Nothing from the caller's environment that changes qcd's output.
-    for var in [
-        "QCD_KEYRING",
-        "QCD_NOW",
-        "NO_COLOR",
-        "QCD_NO_MMAP",
-        "CLICOLOR_FORCE",
-    ] {
-        // The other test of this file reads files only.
-        std::env::remove_var(var);
+    // trycmd runs the commands of a markdown file in the current directory,
+    // and the examples must not see the caller's environment: both belong to
+    // the process, which the other tests of this binary share. So the
+    // examples run in a child process of this test binary that runs this
+    // test alone, with its own environment and working directory.
+    if std::env::var_os(EXAMPLES_CHILD).is_none() {
+        let mut child = std::process::Command::new(std::env::current_exe().unwrap());
+        child
+            .args([
+                "--exact",
+                "docs::console_examples_run_as_documented",
+                "--test-threads=1",
+                "--nocapture",
+            ])
+            .env(EXAMPLES_CHILD, "1")
+            .stdin(std::process::Stdio::null());
+        // Nothing from the caller's environment that changes qcd's output.
+        for var in [
+            "QCD_KEYRING",
+            "QCD_NOW",
+            "NO_COLOR",
+            "QCD_NO_MMAP",
+            "CLICOLOR_FORCE",
+        ] {
+            child.env_remove(var);
+        }
+        let out = child.output().unwrap();
+        let (stdout, stderr) = (
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr),
+        );
+        assert!(
+            out.status.success() && stdout.contains("1 passed"),
+            "the examples failed ({}):\n{stdout}\n{stderr}",
+            out.status
+        );
+        return;
     }
     let mut files = doc_files();
     files.rotate_left(1); // README.md last: it sums the others up
@@ -219,7 +249,8 @@ fn console_examples_run_as_documented() {
             }
             std::os::unix::fs::symlink(entry.path(), scratch.path().join(&name)).unwrap();
         }
-        // trycmd runs the commands of a markdown file in the current directory.
+        // trycmd runs the commands of a markdown file in the current
+        // directory (this process runs this test alone: see above).
         std::env::set_current_dir(scratch.path()).unwrap();
         let cases = trycmd::TestCases::new();
         cases

@@ -7,14 +7,13 @@
 //! QUICK_CRASH_DETECTION) with the plaintext we sealed.
 //!
 //! ChaCha20-Poly1305 is left out: tshark 4.0 has no IKEv2 ChaCha20 (its key
-//! table refuses the name); tests/ikecrypto_vectors.rs checks it against
+//! table refuses the name); tests/it/ikecrypto_vectors.rs checks it against
 //! Python's `cryptography` instead.
 //!
 //! Needs tshark: the test skips with a message when tshark is missing, and
 //! FAILS so under CI=true (CI installs it).
 
-#[path = "util/tools.rs"]
-mod tools;
+use crate::support::tools;
 
 use std::process::Command;
 
@@ -89,7 +88,7 @@ fn tshark_decrypts_what_seal_builds() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    let mut table = String::from("# made by tests/ikecrypto_tshark.rs\n");
+    let mut table = String::from("# made by tests/it/ikecrypto_tshark.rs\n");
     let mut frames = Vec::new();
     let mut plains = Vec::new();
     let mut checked = 0;

@@ -1,6 +1,6 @@
 //! qcd's IKEv2 initiator (`qcd::ikeinit`) against strongSwan's charon 5.9.8
 //! as responder, in network namespaces made by the test (the shared
-//! harness, tests/common/netns.rs): it completes IKE_SA_INIT and IKE_AUTH
+//! harness, tests/it/support/netns.rs): it completes IKE_SA_INIT and IKE_AUTH
 //! (charon checks qcd's PSK AUTH, qcd checks charon's), deletes the IKE SA,
 //! and, charon being no QCD token maker, reports `no-token-in-auth`. The
 //! key table qcd derives decrypts the capture in tshark with every ICV
@@ -11,8 +11,7 @@
 //! when root, charon, swanctl, tcpdump or tshark are missing; fails instead
 //! under CI=true (CI installs them).
 
-#[path = "common/netns.rs"]
-mod netns;
+use crate::support::{self, netns};
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -175,6 +174,7 @@ fn probe_captured(pair: &mut NetnsPair, peer_id: Option<&str>) -> (Run, String) 
 
 #[test]
 fn charon_cbc_child_refused_no_token_in_auth_and_tshark_checks_every_icv() {
+    let _serial = support::serial();
     let test = "charon_cbc";
     if skipped(test) {
         return;
@@ -220,6 +220,7 @@ fn charon_cbc_child_refused_no_token_in_auth_and_tshark_checks_every_icv() {
 
 #[test]
 fn charon_gcm_modp_after_invalid_ke_childless() {
+    let _serial = support::serial();
     let test = "charon_gcm";
     if skipped(test) {
         return;
@@ -257,6 +258,7 @@ fn charon_gcm_modp_after_invalid_ke_childless() {
 
 #[test]
 fn charon_refuses_a_wrong_psk_and_an_unknown_peer_id() {
+    let _serial = support::serial();
     let test = "charon_auth";
     if skipped(test) {
         return;
@@ -281,6 +283,7 @@ fn charon_refuses_a_wrong_psk_and_an_unknown_peer_id() {
 /// --keys-out decrypts the capture in tshark with every ICV `[correct]`.
 #[test]
 fn cli_probe_auth_against_charon() {
+    let _serial = support::serial();
     let test = "cli_probe_auth_charon";
     if skipped(test) {
         return;

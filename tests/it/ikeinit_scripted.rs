@@ -1,12 +1,11 @@
 //! `qcd::ikeinit::e2e` against a scripted responder on loopback
-//! (tests/common/ike_responder.rs): the verdicts `match`, `mismatch`,
+//! (tests/it/support/ike_responder.rs): the verdicts `match`, `mismatch`,
 //! `no-token-in-auth` and `no-reply`, and the wait for a gateway that keeps
 //! a deleted IKE SA for 30 s (Rockhopper's default) and drops the requests
 //! until then: the probes stay paced, and the verdict waits for the answer
 //! instead of saying `no-reply` before the deadline.
 
-#[path = "common/ike_responder.rs"]
-mod ike_responder;
+use crate::support::{self, ike_responder};
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -72,6 +71,7 @@ fn quick() -> Options {
 
 #[test]
 fn match_mismatch_and_no_token_in_auth() {
+    let _serial = support::serial();
     let token = [0x42u8; 64];
     let r = Responder::start(script(Some(&token), Some(&token), Duration::ZERO));
     let report = check(&r, PSK, DhGroup::CURVE_25519, quick()).unwrap();
@@ -100,6 +100,7 @@ fn match_mismatch_and_no_token_in_auth() {
 /// than --peer-id: a clear error naming both.
 #[test]
 fn another_peer_identity_is_refused() {
+    let _serial = support::serial();
     let r = Responder::start(script(Some(&[1; 32]), None, Duration::ZERO));
     let e = check_peer(
         &r,
@@ -119,6 +120,7 @@ fn another_peer_identity_is_refused() {
 
 #[test]
 fn cookie_is_sent_back() {
+    let _serial = support::serial();
     let token = [0x42u8; 16];
     let mut s = script(Some(&token), Some(&token), Duration::ZERO);
     s.cookie = true;
@@ -131,6 +133,7 @@ fn cookie_is_sent_back() {
 
 #[test]
 fn no_reply_only_at_the_deadline() {
+    let _serial = support::serial();
     let r = Responder::start(script(Some(&[1; 32]), None, Duration::ZERO));
     let started = std::time::Instant::now();
     let report = check(&r, PSK, DhGroup::CURVE_25519, quick()).unwrap();
@@ -143,6 +146,7 @@ fn no_reply_only_at_the_deadline() {
 
 #[test]
 fn wrong_psk_is_authentication_failed() {
+    let _serial = support::serial();
     let r = Responder::start(script(Some(&[1; 32]), None, Duration::ZERO));
     let e = check(&r, b"wrong", DhGroup::CURVE_25519, quick()).unwrap_err();
     assert!(matches!(e, InitError::AuthenticationFailed), "{e}");
@@ -150,11 +154,12 @@ fn wrong_psk_is_authentication_failed() {
 }
 
 /// A responder silent for a while after the delete (as Rockhopper is for
-/// 30 s; tests/probe_auth_cli.rs runs that one through `qcd probe --auth`):
+/// 30 s; tests/it/probe_auth_cli.rs runs that one through `qcd probe --auth`):
 /// qcd keeps asking at its pace and reports `match` once the answer comes,
 /// never `no-reply` before the deadline.
 #[test]
 fn a_gateway_silent_after_the_delete_still_gives_match() {
+    let _serial = support::serial();
     let token = [0x77u8; 64];
     let r = Responder::start(script(Some(&token), Some(&token), Duration::from_secs(5)));
     let options = Options {

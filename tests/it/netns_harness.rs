@@ -1,10 +1,9 @@
-//! The network-namespace harness itself (tests/common/netns.rs): a pair is
+//! The network-namespace harness itself (tests/it/support/netns.rs): a pair is
 //! created, reachable across its veth, hosts a charon that loads a
 //! configuration, and leaves nothing behind. Root only; skipped with a
 //! message elsewhere, but required when CI=true.
 
-#[path = "common/netns.rs"]
-mod netns;
+use crate::support::{self, netns};
 
 use netns::{NetnsPair, Side};
 use std::process::Command;
@@ -16,6 +15,7 @@ fn namespaces() -> String {
 
 #[test]
 fn pair_charon_and_cleanup() {
+    let _serial = support::serial();
     let test = "netns_harness::pair_charon_and_cleanup";
     if netns::skip_unless_root(test)
         || netns::skip_unless_tool(test, "ip")

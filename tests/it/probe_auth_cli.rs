@@ -1,5 +1,5 @@
 //! `qcd probe --auth` as a user runs it, against a scripted IKEv2 PSK
-//! responder on loopback (tests/common/ike_responder.rs): the JSON fields on
+//! responder on loopback (tests/it/support/ike_responder.rs): the JSON fields on
 //! the target object, the text, exit statuses, the PSK only from a private
 //! file, and the "done when": a gateway that stays silent for 30 s
 //! after the delete (Rockhopper keeps a deleted SA that long) still gives
@@ -7,8 +7,7 @@
 //! no `no-reply` before the deadline. Only loopback; every socket is the
 //! test's own.
 
-#[path = "common/ike_responder.rs"]
-mod ike_responder;
+use crate::support::{self, ike_responder};
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -69,6 +68,7 @@ fn target_json(out: &Output) -> Value {
 
 #[test]
 fn silent_for_30_s_after_the_delete_then_match() {
+    let _serial = support::serial();
     let dir = tempfile::tempdir().unwrap();
     let psk = psk_file(dir.path(), PSK, 0o600);
     let token = [0xabu8; 64];
@@ -133,6 +133,7 @@ fn silent_for_30_s_after_the_delete_then_match() {
 
 #[test]
 fn mismatch_no_token_and_no_reply_with_text() {
+    let _serial = support::serial();
     let dir = tempfile::tempdir().unwrap();
     let psk = psk_file(dir.path(), PSK, 0o600);
     let r = responder(Some(&[1; 32]), Some(&[2; 32]), Duration::ZERO);
@@ -182,6 +183,7 @@ fn mismatch_no_token_and_no_reply_with_text() {
 
 #[test]
 fn the_psk_never_comes_from_argv_and_errors_name_the_cause() {
+    let _serial = support::serial();
     let dir = tempfile::tempdir().unwrap();
     let r = responder(Some(&[1; 32]), None, Duration::ZERO);
     let addr = r.addr.to_string();

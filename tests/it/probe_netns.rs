@@ -5,8 +5,7 @@
 //! read back with tshark. Root only (network namespaces); skipped with a
 //! message elsewhere, required when CI=true.
 
-#[path = "common/netns.rs"]
-mod netns;
+use crate::support::{self, netns};
 
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -89,6 +88,7 @@ const CHARON_CONF: &str = "connections {
 
 #[test]
 fn strongswan_is_ike_without_qcd_and_respond_is_a_maker() {
+    let _serial = support::serial();
     let test = "probe_netns::strongswan_is_ike_without_qcd_and_respond_is_a_maker";
     if skipped(test) {
         return;

@@ -1,10 +1,10 @@
 //! `qcd secret …` as a user runs it.
 
-mod util;
+use crate::support;
 
 use std::os::unix::fs::PermissionsExt;
 
-use util::{mode_of, Dir};
+use support::{mode_of, Dir};
 
 fn gen(d: &Dir, name: &str) {
     d.run(&["secret", "generate", "-k", name]).ok();
@@ -694,7 +694,7 @@ fn derive_gives_each_member_its_own_reproducible_secret() {
         "gw2.json",
     ])
     .ok();
-    let want = include_str!("data/derive_gw1_g1.hex").trim();
+    let want = include_str!("../data/derive_gw1_g1.hex").trim();
     assert_eq!(export_hex(&d, "gw1.json", None), want);
     assert_ne!(export_hex(&d, "gw2.json", None), want);
     let origin = &list(&d, "gw1.json")["generations"][0]["origin"];

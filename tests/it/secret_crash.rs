@@ -1,11 +1,11 @@
 //! Crash safety of keyring writes: a rotation stopped at any moment leaves
 //! the old keyring or the new one, never a torn or empty file.
 
-mod util;
+use crate::support;
 
 use std::time::Duration;
 
-use util::Dir;
+use support::Dir;
 
 fn generation_count(d: &Dir) -> usize {
     let r = d.run(&["secret", "list", "-k", "k.json", "--json"]);

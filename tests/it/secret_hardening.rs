@@ -6,7 +6,7 @@
 //! the tests `chown` their own files to another uid; as another user they
 //! use a root-owned system file, so every test checks something real either way.
 
-mod util;
+use crate::support;
 
 use std::fs;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
@@ -14,7 +14,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use util::{mode_of, Dir, Run};
+use support::{mode_of, Dir, Run};
 
 const OTHER_UID: u32 = 4242;
 const SPI: &str = "0123456789abcdef";

@@ -9,6 +9,7 @@
 //! - no destroyed secret survives, in the keyring nor in any file left
 //!   beside it (temporary files of killed writers, the lock file).
 
+use crate::support;
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -370,6 +371,7 @@ proptest! {
 
     #[test]
     fn secret_operations_keep_the_keyring_sound(steps in proptest::collection::vec(step(), 1..24)) {
+        let _heavy = support::heavy();
         let mut w = World::new();
         w.check(&Step::Advance(0));
         for s in &steps {

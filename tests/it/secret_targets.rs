@@ -2,7 +2,7 @@
 //! the shipped systemd timer simulated for 90 days, the guard rails of
 //! issue 14, and tokens from a real Rockhopper secret file.
 
-mod util;
+use crate::support;
 
 use std::collections::HashMap;
 use std::os::unix::fs::PermissionsExt;
@@ -13,7 +13,7 @@ use qcd::secret::store::{self, LoadOptions};
 use qcd::secret::target::{Target, TARGETS};
 use qcd::secret::State;
 use qcd::timefmt;
-use util::{mode_of, Dir, Run};
+use support::{mode_of, Dir, Run};
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))

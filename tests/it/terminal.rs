@@ -7,8 +7,7 @@
 //! missing these tests skip with a message, and FAIL under CI=true
 //! (`.ci/run` installs it and sets CI=true).
 
-#[path = "util/tools.rs"]
-mod tools;
+use crate::support::tools;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

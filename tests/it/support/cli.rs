@@ -1,11 +1,4 @@
 //! A small harness for running the `qcd` binary in a temporary directory.
-#![allow(dead_code)]
-
-#[path = "parallel.rs"]
-pub mod parallel;
-
-#[path = "tools.rs"]
-pub mod tools;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};

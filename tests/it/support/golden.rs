@@ -14,15 +14,15 @@
 //! capture changed fails the comparison with qcd. To (re)make them after a
 //! deliberate change of a capture or of tshark:
 //!
-//!     QCD_UPDATE_GOLDEN=1 cargo test --test capture_tshark --test decode_tshark --test decode_capture live_tshark
+//!     QCD_UPDATE_GOLDEN=1 cargo test --test it live_tshark_matches_golden_files
 #![allow(dead_code)]
 
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-pub const REGENERATE: &str = "QCD_UPDATE_GOLDEN=1 cargo test --test capture_tshark \
-     --test decode_tshark --test decode_capture live_tshark";
+pub const REGENERATE: &str =
+    "QCD_UPDATE_GOLDEN=1 cargo test --test it live_tshark_matches_golden_files";
 
 // The field-based comparisons (capture_tshark, decode_capture) share one
 // tshark run per capture: `tests/data/tshark/fields/NAME.tsv`.

@@ -9,8 +9,8 @@
 //!
 //! It is built from qcd's own pieces (wire Reprs, ikecrypto::seal,
 //! ikeinit::keys), so it checks the exchanges' logic, not the cryptography:
-//! that has known answers of its own (tests/ikeinit_vectors.rs) and runs
-//! against strongSwan (tests/ikeinit_charon.rs).
+//! that has known answers of its own (tests/it/ikeinit_vectors.rs) and runs
+//! against strongSwan (tests/it/ikeinit_charon.rs).
 #![allow(dead_code)]
 
 use std::net::{SocketAddr, UdpSocket};

@@ -1,21 +1,21 @@
-//! Fixture captures for the capture tests, built in code (so the bytes and
-//! the expectations live side by side), and a harness collecting events.
+//! The one helper module of the test binary: fixture captures for the
+//! capture tests, built in code (so the bytes and the expectations live side
+//! by side), a harness collecting events, the captures of tests/data, and
+//! below, the other helpers.
 #![allow(dead_code)]
 
-#[path = "ike_samples.rs"]
-pub mod ike_samples;
-
-#[path = "dissect_samples.rs"]
+pub mod cli;
 pub mod dissect_samples;
-
-#[path = "golden.rs"]
 pub mod golden;
-
-#[path = "../util/parallel.rs"]
+pub mod ike_responder;
+pub mod ike_samples;
+pub mod lock;
+pub mod netns;
 pub mod parallel;
-
-#[path = "../util/tools.rs"]
 pub mod tools;
+
+pub use cli::{mode_of, Dir, Run};
+pub use lock::{heavy, serial};
 
 use qcd::capture::write::{
     esp_body, fragment, ip_raw, ip_udp, with_non_esp_marker, CaptureWriter, Encap, Interface,
