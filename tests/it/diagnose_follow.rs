@@ -280,7 +280,7 @@ fn rest(lines: &mpsc::Receiver<String>) -> Vec<String> {
 
 #[test]
 fn follow_prints_the_verdict_from_a_pipe_that_stays_open() {
-    let _serial = support::serial();
+    let _timed = support::timed();
     let bytes = std::fs::read(restart()).unwrap();
     let mut child = follow(&["-"], Stdio::piped());
     let lines = lines_of(&mut child);
@@ -295,7 +295,7 @@ fn follow_prints_the_verdict_from_a_pipe_that_stays_open() {
 
 #[test]
 fn follow_reads_a_fifo_as_data_arrives() {
-    let _serial = support::serial();
+    let _timed = support::timed();
     let dir = tempfile::tempdir().unwrap();
     let fifo = dir.path().join("cap.fifo");
     assert!(Command::new("mkfifo")
@@ -319,7 +319,7 @@ fn follow_reads_a_fifo_as_data_arrives() {
 
 #[test]
 fn follow_reads_a_growing_file_until_sigterm() {
-    let _serial = support::serial();
+    let _timed = support::timed();
     let bytes = std::fs::read(restart()).unwrap();
     let (header, recs) = records(&bytes);
     let dir = tempfile::tempdir().unwrap();
@@ -355,7 +355,7 @@ fn follow_reads_a_growing_file_until_sigterm() {
 
 #[test]
 fn an_outage_then_silence_is_judged_by_the_wall_clock() {
-    let _serial = support::serial();
+    let _timed = support::timed();
     let bytes = std::fs::read(restart()).unwrap();
     let (header, recs) = records(&bytes);
     // The maker went silent; the taker's liveness check (frame 39) is the

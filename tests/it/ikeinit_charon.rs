@@ -174,7 +174,7 @@ fn probe_captured(pair: &mut NetnsPair, peer_id: Option<&str>) -> (Run, String) 
 
 #[test]
 fn charon_cbc_child_refused_no_token_in_auth_and_tshark_checks_every_icv() {
-    let _serial = support::serial();
+    let _timed = support::timed();
     let test = "charon_cbc";
     if skipped(test) {
         return;
@@ -220,7 +220,7 @@ fn charon_cbc_child_refused_no_token_in_auth_and_tshark_checks_every_icv() {
 
 #[test]
 fn charon_gcm_modp_after_invalid_ke_childless() {
-    let _serial = support::serial();
+    let _timed = support::timed();
     let test = "charon_gcm";
     if skipped(test) {
         return;
@@ -258,7 +258,7 @@ fn charon_gcm_modp_after_invalid_ke_childless() {
 
 #[test]
 fn charon_refuses_a_wrong_psk_and_an_unknown_peer_id() {
-    let _serial = support::serial();
+    let _timed = support::timed();
     let test = "charon_auth";
     if skipped(test) {
         return;
@@ -283,7 +283,7 @@ fn charon_refuses_a_wrong_psk_and_an_unknown_peer_id() {
 /// --keys-out decrypts the capture in tshark with every ICV `[correct]`.
 #[test]
 fn cli_probe_auth_against_charon() {
-    let _serial = support::serial();
+    let _timed = support::timed();
     let test = "cli_probe_auth_charon";
     if skipped(test) {
         return;

@@ -71,7 +71,7 @@ fn quick() -> Options {
 
 #[test]
 fn match_mismatch_and_no_token_in_auth() {
-    let _serial = support::serial();
+    let _timed = support::timed();
     let token = [0x42u8; 64];
     let r = Responder::start(script(Some(&token), Some(&token), Duration::ZERO));
     let report = check(&r, PSK, DhGroup::CURVE_25519, quick()).unwrap();
@@ -100,7 +100,7 @@ fn match_mismatch_and_no_token_in_auth() {
 /// than --peer-id: a clear error naming both.
 #[test]
 fn another_peer_identity_is_refused() {
-    let _serial = support::serial();
+    let _timed = support::timed();
     let r = Responder::start(script(Some(&[1; 32]), None, Duration::ZERO));
     let e = check_peer(
         &r,
@@ -120,7 +120,7 @@ fn another_peer_identity_is_refused() {
 
 #[test]
 fn cookie_is_sent_back() {
-    let _serial = support::serial();
+    let _timed = support::timed();
     let token = [0x42u8; 16];
     let mut s = script(Some(&token), Some(&token), Duration::ZERO);
     s.cookie = true;
@@ -133,7 +133,7 @@ fn cookie_is_sent_back() {
 
 #[test]
 fn no_reply_only_at_the_deadline() {
-    let _serial = support::serial();
+    let _timed = support::timed();
     let r = Responder::start(script(Some(&[1; 32]), None, Duration::ZERO));
     let started = std::time::Instant::now();
     let report = check(&r, PSK, DhGroup::CURVE_25519, quick()).unwrap();
@@ -146,7 +146,7 @@ fn no_reply_only_at_the_deadline() {
 
 #[test]
 fn wrong_psk_is_authentication_failed() {
-    let _serial = support::serial();
+    let _timed = support::timed();
     let r = Responder::start(script(Some(&[1; 32]), None, Duration::ZERO));
     let e = check(&r, b"wrong", DhGroup::CURVE_25519, quick()).unwrap_err();
     assert!(matches!(e, InitError::AuthenticationFailed), "{e}");
@@ -159,7 +159,7 @@ fn wrong_psk_is_authentication_failed() {
 /// never `no-reply` before the deadline.
 #[test]
 fn a_gateway_silent_after_the_delete_still_gives_match() {
-    let _serial = support::serial();
+    let _timed = support::timed();
     let token = [0x77u8; 64];
     let r = Responder::start(script(Some(&token), Some(&token), Duration::from_secs(5)));
     let options = Options {

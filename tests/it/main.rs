@@ -8,8 +8,8 @@
 //! The tests share one process: none changes the environment or the working
 //! directory of the process (`docs` runs its examples in a child process),
 //! and the tests with time bounds or network namespaces take
-//! `support::serial()`, the heavy ones `support::heavy()` (see
-//! support/lock.rs).
+//! `support::timed()`, the heavy ones `support::heavy()`: a timed test never
+//! runs beside a heavy one (support/lock.rs).
 
 mod support;
 

@@ -15,7 +15,7 @@ fn namespaces() -> String {
 
 #[test]
 fn pair_charon_and_cleanup() {
-    let _serial = support::serial();
+    let _timed = support::timed();
     let test = "netns_harness::pair_charon_and_cleanup";
     if netns::skip_unless_root(test)
         || netns::skip_unless_tool(test, "ip")

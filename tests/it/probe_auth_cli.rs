@@ -68,7 +68,7 @@ fn target_json(out: &Output) -> Value {
 
 #[test]
 fn silent_for_30_s_after_the_delete_then_match() {
-    let _serial = support::serial();
+    let _timed = support::timed();
     let dir = tempfile::tempdir().unwrap();
     let psk = psk_file(dir.path(), PSK, 0o600);
     let token = [0xabu8; 64];
@@ -133,7 +133,7 @@ fn silent_for_30_s_after_the_delete_then_match() {
 
 #[test]
 fn mismatch_no_token_and_no_reply_with_text() {
-    let _serial = support::serial();
+    let _timed = support::timed();
     let dir = tempfile::tempdir().unwrap();
     let psk = psk_file(dir.path(), PSK, 0o600);
     let r = responder(Some(&[1; 32]), Some(&[2; 32]), Duration::ZERO);
@@ -183,7 +183,7 @@ fn mismatch_no_token_and_no_reply_with_text() {
 
 #[test]
 fn the_psk_never_comes_from_argv_and_errors_name_the_cause() {
-    let _serial = support::serial();
+    let _timed = support::timed();
     let dir = tempfile::tempdir().unwrap();
     let r = responder(Some(&[1; 32]), None, Duration::ZERO);
     let addr = r.addr.to_string();

@@ -159,7 +159,7 @@ const SPI_R: &str = "fedcba9876543210";
 
 #[test]
 fn every_field_against_a_maker_with_two_generations() {
-    let _serial = support::serial();
+    let _timed = support::timed();
     let dir = tempfile::tempdir().unwrap();
     let k = keyring(dir.path(), "k.json", "hmac-sha256", 1);
     let mut r = Responder::start(&k, "127.0.0.1:0");
@@ -225,7 +225,7 @@ fn every_field_against_a_maker_with_two_generations() {
 
 #[test]
 fn keyring_verdicts_name_the_generation_or_the_reasons() {
-    let _serial = support::serial();
+    let _timed = support::timed();
     let dir = tempfile::tempdir().unwrap();
     // The gateway runs generation 1; the operator has rotated since (2 active, 1 previous).
     let running = keyring(dir.path(), "running.json", "rockhopper", 0);
@@ -300,7 +300,7 @@ fn keyring_verdicts_name_the_generation_or_the_reasons() {
 
 #[test]
 fn cluster_expect_shared_and_distinct() {
-    let _serial = support::serial();
+    let _timed = support::timed();
     let dir = tempfile::tempdir().unwrap();
     let k1 = keyring(dir.path(), "k1.json", "hmac-sha256", 0);
     let k2 = keyring(dir.path(), "k2.json", "hmac-sha256", 0);
@@ -339,7 +339,7 @@ fn cluster_expect_shared_and_distinct() {
 
 #[test]
 fn ipv6() {
-    let _serial = support::serial();
+    let _timed = support::timed();
     if UdpSocket::bind("[::1]:0").is_err() {
         assert!(
             std::env::var("CI").as_deref() != Ok("true"),
@@ -375,7 +375,7 @@ fn private_loopback() -> String {
 
 #[test]
 fn port_4500_with_the_non_esp_marker() {
-    let _serial = support::serial();
+    let _timed = support::timed();
     let dir = tempfile::tempdir().unwrap();
     let k = keyring(dir.path(), "k.json", "hmac-sha256", 0);
     let host = private_loopback();
@@ -426,7 +426,7 @@ fn dropping_proxy(
 
 #[test]
 fn retries_when_the_first_request_is_dropped() {
-    let _serial = support::serial();
+    let _timed = support::timed();
     let dir = tempfile::tempdir().unwrap();
     let k = keyring(dir.path(), "k.json", "hmac-sha256", 0);
     let r = Responder::start(&k, "127.0.0.1:0");
@@ -446,7 +446,7 @@ fn retries_when_the_first_request_is_dropped() {
 
 #[test]
 fn icmp_port_unreachable_is_said_at_once() {
-    let _serial = support::serial();
+    let _timed = support::timed();
     // A port nothing listens on: bind one, note it, close it.
     let port = UdpSocket::bind("127.0.0.1:0")
         .unwrap()
@@ -466,7 +466,7 @@ fn icmp_port_unreachable_is_said_at_once() {
 
 #[test]
 fn a_default_run_is_gentle_and_bounded() {
-    let _serial = support::serial();
+    let _timed = support::timed();
     // A target that counts and never answers.
     let silent = UdpSocket::bind("127.0.0.1:0").unwrap();
     silent
@@ -506,7 +506,7 @@ fn a_default_run_is_gentle_and_bounded() {
 
 #[test]
 fn refuses_broadcast_multicast_unspecified() {
-    let _serial = support::serial();
+    let _timed = support::timed();
     for t in [
         "255.255.255.255",
         "224.0.0.251",
@@ -523,7 +523,7 @@ fn refuses_broadcast_multicast_unspecified() {
 
 #[test]
 fn respond_reloads_on_sighup_and_stops_on_sigterm() {
-    let _serial = support::serial();
+    let _timed = support::timed();
     let dir = tempfile::tempdir().unwrap();
     let k = keyring(dir.path(), "k.json", "hmac-sha256", 0);
     let mut r = Responder::start(&k, "127.0.0.1:0");
@@ -554,7 +554,7 @@ fn respond_reloads_on_sighup_and_stops_on_sigterm() {
 
 #[test]
 fn respond_rate_limit_never_locks_it_up() {
-    let _serial = support::serial();
+    let _timed = support::timed();
     use qcd::spi::{Spi, SpiPair};
     use qcd::wire::liveness;
     let dir = tempfile::tempdir().unwrap();
@@ -612,7 +612,7 @@ fn respond_rate_limit_never_locks_it_up() {
 
 #[test]
 fn a_fixed_source_port_probes_targets_one_after_another() {
-    let _serial = support::serial();
+    let _timed = support::timed();
     let dir = tempfile::tempdir().unwrap();
     let k = keyring(dir.path(), "k.json", "hmac-sha256", 0);
     let mut a = Responder::start(&k, "127.0.0.1:0");

@@ -88,7 +88,7 @@ const CHARON_CONF: &str = "connections {
 
 #[test]
 fn strongswan_is_ike_without_qcd_and_respond_is_a_maker() {
-    let _serial = support::serial();
+    let _timed = support::timed();
     let test = "probe_netns::strongswan_is_ike_without_qcd_and_respond_is_a_maker";
     if skipped(test) {
         return;

@@ -1,31 +1,69 @@
 //! The tests of this binary share one process and run a few at a time
-//! (libtest's threads). Most are light and run side by side. Two kinds are
-//! kept apart:
+//! (libtest's threads). Most are light and run side by side with anything.
+//! Two kinds are kept apart from each other:
 //!
-//! - `serial()`: a test with an upper bound on time (a reply within a
-//!   second, a 5 s run that must end by 7 s, a probe deadline) or that sets
-//!   up network namespaces and charon. It runs alone among the tests that
-//!   take this lock, so no heavy test competes with it for the 2 cores.
-//! - `heavy()`: a test that keeps the cores busy for seconds (tshark over
-//!   every capture, qcd on every capture, proptest over many processes).
-//!   Heavy tests may run beside each other and beside light tests, never
-//!   beside a `serial()` one.
+//! - `timed()`: a test with a bound on time (a reply within a second, a 5 s
+//!   run that must end by 7 s, a probe deadline, a 30 s silence) or that
+//!   sets up network namespaces and charon. These mostly wait: they run
+//!   beside each other and beside light tests (their waits overlap).
+//! - `heavy()`: a test that keeps the cores busy for seconds (tshark or qcd
+//!   over every capture, proptest over many processes). Heavy tests run
+//!   beside each other and beside light tests.
+//!
+//! A timed test never runs beside a heavy one: whichever kind holds the lock
+//! first keeps the other waiting until its last test has ended.
 //!
 //! Take the guard first thing in the test and keep it to the end:
-//! `let _serial = support::serial();`. A test that panics releases it (the
-//! poisoning is ignored: the next test runs as usual).
+//! `let _timed = support::timed();`. A test that panics releases it.
 
-use std::sync::{PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 
-static LOCK: RwLock<()> = RwLock::new(());
-
-/// Runs the test alone among the `serial()` and `heavy()` tests.
-pub fn serial() -> RwLockWriteGuard<'static, ()> {
-    LOCK.write().unwrap_or_else(PoisonError::into_inner)
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Timed,
+    Heavy,
 }
 
-/// Runs the test beside other heavy or light tests, never beside a
-/// `serial()` one.
-pub fn heavy() -> RwLockReadGuard<'static, ()> {
-    LOCK.read().unwrap_or_else(PoisonError::into_inner)
+/// How many tests of each kind run now (`[timed, heavy]`); at most one of
+/// the two is not zero.
+static RUNNING: Mutex<[usize; 2]> = Mutex::new([0, 0]);
+static ENDED: Condvar = Condvar::new();
+
+fn running() -> MutexGuard<'static, [usize; 2]> {
+    RUNNING.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Held while a timed or heavy test runs; dropping it lets the other kind in.
+pub struct Guard(Kind);
+
+fn enter(kind: Kind) -> Guard {
+    let (mine, other) = match kind {
+        Kind::Timed => (0, 1),
+        Kind::Heavy => (1, 0),
+    };
+    let mut n = running();
+    while n[other] > 0 {
+        n = ENDED.wait(n).unwrap_or_else(PoisonError::into_inner);
+    }
+    n[mine] += 1;
+    Guard(kind)
+}
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        let mut n = running();
+        n[(self.0 == Kind::Heavy) as usize] -= 1;
+        ENDED.notify_all();
+    }
+}
+
+/// For a test with time bounds or network namespaces: never beside a heavy
+/// test.
+pub fn timed() -> Guard {
+    enter(Kind::Timed)
+}
+
+/// For a test that keeps the cores busy: never beside a timed test.
+pub fn heavy() -> Guard {
+    enter(Kind::Heavy)
 }

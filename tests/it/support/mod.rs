@@ -15,7 +15,7 @@ pub mod parallel;
 pub mod tools;
 
 pub use cli::{mode_of, Dir, Run};
-pub use lock::{heavy, serial};
+pub use lock::{heavy, timed};
 
 use qcd::capture::write::{
     esp_body, fragment, ip_raw, ip_udp, with_non_esp_marker, CaptureWriter, Encap, Interface,

@@ -10,10 +10,10 @@
 //! namespaces, which takes the veth pair with them).
 //!
 //! Use from a test module with `use crate::support::netns;`; a test takes
-//! `support::serial()`, then starts with [`skip_unless_root`] (and
-//! [`skip_unless_tool`] for every program needed): they print why a test is skipped, and panic instead when the
-//! environment variable `CI=true` is set, because CI installs the tools and
-//! runs as root.
+//! `support::timed()`, then starts with [`skip_unless_root`] (and
+//! [`skip_unless_tool`] for every program needed): they print why a test is
+//! skipped, and panic instead when the environment variable `CI=true` is
+//! set, because CI installs the tools and runs as root.
 #![allow(dead_code)]
 
 use std::io;
