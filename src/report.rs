@@ -174,13 +174,35 @@ pub enum Style {
     Bold,
 }
 
+/// What a successful command answered, as its exit status says it (errors
+/// are `Err` and exit 2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Exit 0.
+    Success,
+    /// Exit 1: a well-formed negative answer (no match, findings, a failed detection).
+    Negative,
+}
+
+impl Outcome {
+    /// `Success` when `ok`, else `Negative`.
+    pub fn of(ok: bool) -> Outcome {
+        if ok {
+            Outcome::Success
+        } else {
+            Outcome::Negative
+        }
+    }
+}
+
+/// An [`Output`] into memory, for the tests of renderers.
 #[cfg(test)]
-mod tests {
-    use super::*;
+pub(crate) mod memory {
+    use std::io::{self, Write};
 
     /// In-memory output that the test can read back.
     #[derive(Clone, Default)]
-    struct SharedBuf(std::rc::Rc<std::cell::RefCell<Vec<u8>>>);
+    pub struct SharedBuf(std::rc::Rc<std::cell::RefCell<Vec<u8>>>);
 
     impl Write for SharedBuf {
         fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
@@ -193,15 +215,25 @@ mod tests {
     }
 
     impl SharedBuf {
-        fn text(&self) -> String {
+        pub fn text(&self) -> String {
             String::from_utf8_lossy(&self.0.borrow()).into_owned()
         }
     }
 
-    fn output(json: bool, quiet: bool, color: bool) -> (Output, SharedBuf) {
+    /// An output (`--json`, `--quiet`, colour as given) and its buffer.
+    pub fn output(json: bool, quiet: bool, color: bool) -> (super::Output, SharedBuf) {
         let buf = SharedBuf::default();
-        (Output::new(json, quiet, color, Box::new(buf.clone())), buf)
+        (
+            super::Output::new(json, quiet, color, Box::new(buf.clone())),
+            buf,
+        )
     }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::memory::output;
+    use super::*;
 
     #[test]
     fn quiet_keeps_answers_and_drops_commentary() {

@@ -25,6 +25,7 @@ use qcd::diagnose::{
 };
 use qcd::ikecrypto::KeyTable;
 use qcd::spi::{Spi, SpiPair};
+use qcd::wire::{ExchangeType, NotifyType, PayloadType, ProtocolId};
 
 fn check(reports: &[SaReport]) {
     for r in reports {
@@ -54,27 +55,43 @@ fn script(data: &[u8]) {
         let spi = |b: u8| Spi(u64::from(b & 3).to_be_bytes());
         let mut m = IkeSummary {
             spis: SpiPair::new(spi(c[2]), spi(c[2] >> 2)),
-            exchange: 34 + (c[3] & 3),
+            exchange: [
+                ExchangeType::IKE_SA_INIT,
+                ExchangeType::IKE_AUTH,
+                ExchangeType::CREATE_CHILD_SA,
+                ExchangeType::INFORMATIONAL,
+            ][usize::from(c[3] & 3)],
             initiator: c[3] & 4 != 0,
             response: c[3] & 8 != 0,
             message_id: u32::from(c[4] & 7),
             encrypted: c[3] & 16 != 0,
             sk_body_len: (c[3] & 16 != 0).then_some(u32::from(c[5])),
-            first_payload: if c[3] & 32 != 0 { 41 } else { 46 },
+            first_payload: if c[3] & 32 != 0 {
+                PayloadType::NOTIFY
+            } else {
+                PayloadType::SK
+            },
             ..IkeSummary::default()
         };
         let token = vec![c[5]; 16 + usize::from(c[5] & 0x3f)];
-        let n = |t: u16, data: Vec<u8>| NotifySummary {
+        let n = |t: NotifyType, data: Vec<u8>| NotifySummary {
             notify_type: t,
-            protocol_id: c[4] >> 6,
-            spi: if t == 11 { vec![0, 0, 0, c[5] & 7] } else { vec![] },
+            protocol_id: ProtocolId(c[4] >> 6),
+            spi: if t == NotifyType::INVALID_SPI {
+                vec![0, 0, 0, c[5] & 7]
+            } else {
+                vec![]
+            },
             data,
         };
         match c[4] >> 3 & 7 {
-            1 => m.notifies.push(n(11, vec![])),
-            2 => m.notifies.push(n(4, vec![])),
-            3 => m.notifies.extend([n(4, vec![]), n(16419, token)]),
-            4 => m.inner_notifies = Some(vec![n(16419, token)].into()),
+            1 => m.notifies.push(n(NotifyType::INVALID_SPI, vec![])),
+            2 => m.notifies.push(n(NotifyType::INVALID_IKE_SPI, vec![])),
+            3 => m.notifies.extend([
+                n(NotifyType::INVALID_IKE_SPI, vec![]),
+                n(NotifyType::QCD_TOKEN, token),
+            ]),
+            4 => m.inner_notifies = Some(vec![n(NotifyType::QCD_TOKEN, token)].into()),
             5 => m.inner_notifies = Some(Default::default()),
             6 => m.rare_mut().new_ike_spi = Some(spi(c[5])),
             7 => {

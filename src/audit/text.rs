@@ -1,16 +1,18 @@
 //! The text form of an audit: the findings as a table that fits the
 //! terminal, why each rule matters, every command the fixes name (each
 //! whole on its own line, to copy), and the tally ([`AuditSummary`]) that
-//! also decides the exit status. `--json` prints the findings themselves.
+//! also decides the exit status ([`AuditSummary::outcome`]); [`print`]
+//! chooses between them, `--quiet`'s answer and `--json`'s findings.
 
 use std::collections::{HashMap, HashSet};
 use std::fmt;
+use std::io;
 
 use comfy_table::{Attribute, Cell, Color, ColumnConstraint};
 
 use super::finding::{Finding, FixStep, Severity};
 use super::inventory::Cluster;
-use crate::report::Output;
+use crate::report::{Outcome, Output};
 
 /// Members named in a table cell before "and N more" (`--json` has them all).
 const MEMBERS_SHOWN: usize = 6;
@@ -165,6 +167,34 @@ fn wrap(head: &str, text: &str, width: usize) -> String {
     out
 }
 
+/// `qcd audit`'s output: each finding as a JSON line with `--json`; with
+/// `--quiet` the answer alone, `ID SEVERITY CLUSTER MEMBERS` per finding;
+/// else the table ([`render`], when there are findings) and the tally.
+pub fn print(out: &mut Output, findings: &[Finding], summary: &AuditSummary) -> io::Result<()> {
+    if out.json {
+        for f in findings {
+            out.json_line(f)?;
+        }
+    } else if out.quiet {
+        for f in findings {
+            out.answer(&format!(
+                "{} {} {} {}",
+                f.id,
+                f.severity.name(),
+                f.cluster,
+                f.members.join(",")
+            ))?;
+        }
+    } else {
+        if !findings.is_empty() {
+            let text = render(out, findings, out.width());
+            out.answer(text.trim_end_matches('\n'))?;
+        }
+        out.line(&summary.to_string())?;
+    }
+    Ok(())
+}
+
 /// The tally of an audit against `--fail-on`: it fails when a finding is
 /// at or above the threshold.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -199,6 +229,11 @@ impl AuditSummary {
     /// Whether the audit fails (exit 1).
     pub fn failed(&self) -> bool {
         self.failing > 0
+    }
+
+    /// The exit status: negative when the audit fails.
+    pub fn outcome(&self) -> Outcome {
+        Outcome::of(!self.failed())
     }
 }
 

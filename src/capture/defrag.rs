@@ -4,8 +4,8 @@
 //! Each datagram's fragments are kept in one buffer with the byte ranges
 //! held in an ordered map (start → end, adjacent ranges merged), so adding a
 //! fragment, and checking it for overlaps, costs O(log n) in the ranges held
-//! whatever the order fragments come in (a list scanned per fragment made
-//! 10^6 fragments that never touch cost quadratic time). The bounds and the
+//! whatever the order fragments come in (a list scanned per fragment would
+//! cost quadratic time when many fragments never touch). The bounds and the
 //! overlap policy:
 //!
 //! - at most [`DefragLimits::max_datagrams`] datagrams and
@@ -21,7 +21,7 @@
 //!   reassembled. Later fragments of a discarded datagram are absorbed
 //!   silently until it expires.
 
-use super::reader::{Warning, WarningKind};
+use super::warnings::{Warning, WarningKind};
 use super::Timestamp;
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::net::IpAddr;

@@ -6,9 +6,9 @@ use indexmap::IndexMap;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::net::SocketAddr;
 
-/// A multiplicative hasher (the FxHash construction) for [`EspKey`]s: keys
-/// come from the capture, but a slow bucket only costs time, and SipHash
-/// costs a measurable share of the per-packet budget.
+/// A multiplicative hasher (the FxHash construction) for [`EspKey`]s, run
+/// once per ESP packet: keys come from the capture, but a crowded bucket
+/// only costs time, never a wrong count.
 #[derive(Default, Clone, Copy)]
 pub(crate) struct KeyHasher(u64);
 

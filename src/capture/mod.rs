@@ -1,10 +1,11 @@
-//! Packet captures (pcap and pcapng) turned into a stream of IKE and ESP
-//! sightings.
+//! Packet captures (pcap and pcapng) turned into a stream of IKE, ESP and
+//! ICMP sightings.
 //!
 //! What it is for: reading a capture file of any size in constant memory and
 //! yielding, in file order, every UDP payload that travelled on an IKE port
 //! ([`Event::Ike`], with the RFC 3948 non-ESP marker stripped), every ESP
 //! packet ([`Event::Esp`], aggregated per SPI and direction in [`EspStats`]),
+//! every ICMP or ICMPv6 error quoting either ([`Event::Icmp`], see [`icmp`]),
 //! and a [`Warning`] for everything in the file that could not be used
 //! (damaged records, unparsable packets, IP datagrams never reassembled).
 //! Link layers, IP fragments, NAT-T framing and keepalives are handled here.
@@ -36,18 +37,17 @@ pub mod synth_ike;
 #[cfg(feature = "testkit")]
 pub mod synth_rekey;
 mod time;
+mod warnings;
 #[cfg(feature = "testkit")]
 pub mod write;
 
 pub use defrag::DefragLimits;
 pub use esp::{EspFlow, EspKey, EspStats};
 pub use link::LinkType;
-pub use reader::{
-    read_head, CaptureError, CaptureReader, Counters, Event, IkeDatagram, Options, Warning,
-    WarningKind,
-};
+pub use reader::{read_head, CaptureError, CaptureReader, Event, IkeDatagram, Options};
 pub use source::Source;
 pub use time::{Precision, Timestamp};
+pub use warnings::{Counters, Warning, WarningKind};
 
 /// UDP port of IKE (RFC 7296).
 pub const IKE_PORT: u16 = 500;

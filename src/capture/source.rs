@@ -45,8 +45,7 @@ impl Source {
         }
     }
 
-    /// Opens the capture to read it to its end (a regular file may be
-    /// memory-mapped with [`Options::map`]).
+    /// Opens the capture to read it to its end.
     pub fn open(&self, opts: Options) -> Result<CaptureReader<'static>, CaptureError> {
         match self {
             Source::Path(p) => CaptureReader::open(p, opts),

@@ -1,7 +1,8 @@
 //! The benchmark captures of the hidden `qcd generate-capture`, written to a
 //! file: the ESP-heavy one ([`super::synth`]) with its IKE message mix
-//! ([`sample_messages`]), and the IKE-heavy one ([`super::synth_ike`]). The
-//! command only parses its arguments into a spec and prints the summary.
+//! ([`sample_messages`]), the IKE-heavy one ([`super::synth_ike`]) and the
+//! rekey stream ([`super::synth_rekey`]), and what was written ([`Written`]).
+//! The command only parses its arguments into a spec and prints the record.
 //! Not evidence of real behaviour: the messages are built with the wire
 //! Reprs, and SK and ESP bodies are filler.
 
@@ -9,8 +10,11 @@ use std::fs::File;
 use std::io::{self, BufWriter};
 use std::path::{Path, PathBuf};
 
+use serde::Serialize;
+
 use super::synth::{synth, SynthSpec, SynthSummary};
 use super::synth_ike::{ike_heavy, IkeHeavySpec, IkeHeavySummary};
+use super::synth_rekey::{rekey_stream, RekeySpec, RekeySummary};
 use crate::spi::Spi;
 use crate::wire::{
     EncryptedRepr, ExchangeType, Flags, MessageRepr, NotifyRepr, NotifyType, PayloadRepr,
@@ -179,9 +183,143 @@ pub fn write_ike_heavy(path: &Path, spec: &IkeHeavySpec) -> Result<IkeHeavySumma
     ike_heavy(create(path)?, spec).map_err(write_error(path))
 }
 
+/// Writes the rekey stream of `spec` to `path`.
+pub fn write_rekey(path: &Path, spec: &RekeySpec) -> Result<RekeySummary, SynthError> {
+    rekey_stream(create(path)?, spec).map_err(write_error(path))
+}
+
+/// What `generate-capture` wrote, as it reports it: `--json` prints the
+/// record (keys in alphabetical order; a kind's absent counts left out),
+/// text the one line of [`Written`]'s `Display`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Written {
+    pub bytes: u64,
+    pub esp: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub esp_udp: Option<u64>,
+    pub file: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fragments: Option<u64>,
+    pub frames: u64,
+    pub ike: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ike_sas: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub qcd_replies: Option<u64>,
+    /// The text's parenthesis: what the capture holds.
+    #[serde(skip)]
+    holds: String,
+}
+
+impl Written {
+    /// The ESP-heavy capture written to `path`.
+    pub fn esp_heavy(path: &Path, s: &SynthSummary) -> Written {
+        Written {
+            esp_udp: Some(s.esp_udp),
+            holds: format!("{} IKE, {} ESP, {} ESP in UDP", s.ike, s.esp, s.esp_udp),
+            ..Written::new(path, s.bytes, s.frames, s.ike, s.esp)
+        }
+    }
+
+    /// The IKE-heavy capture of `sas` IKE SAs written to `path`.
+    pub fn ike_heavy(path: &Path, sas: u64, s: &IkeHeavySummary) -> Written {
+        Written {
+            fragments: Some(s.fragments),
+            ike_sas: Some(sas),
+            qcd_replies: Some(s.qcd_replies),
+            holds: format!(
+                "{sas} IKE SAs, {} IKE messages, {} ESP, {} QCD replies, {} IP fragments",
+                s.ike, s.esp, s.qcd_replies, s.fragments
+            ),
+            ..Written::new(path, s.bytes, s.frames, s.ike, s.esp)
+        }
+    }
+
+    /// The rekey stream of `spec` written to `path`.
+    pub fn rekey(path: &Path, spec: &RekeySpec, s: &RekeySummary) -> Written {
+        Written {
+            ike_sas: Some(s.ike_sas),
+            holds: format!(
+                "{} peers over {} h, {} IKE SAs, {} IKE messages, {} ESP",
+                spec.peers,
+                spec.duration.as_secs() / 3600,
+                s.ike_sas,
+                s.ike,
+                s.esp
+            ),
+            ..Written::new(path, s.bytes, s.frames, s.ike, s.esp)
+        }
+    }
+
+    fn new(path: &Path, bytes: u64, frames: u64, ike: u64, esp: u64) -> Written {
+        Written {
+            bytes,
+            esp,
+            esp_udp: None,
+            file: path.display().to_string(),
+            fragments: None,
+            frames,
+            ike,
+            ike_sas: None,
+            qcd_replies: None,
+            holds: String::new(),
+        }
+    }
+}
+
+/// `FILE: N bytes, N frames (what it holds)`.
+impl std::fmt::Display for Written {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}: {} bytes, {} frames ({})",
+            self.file, self.bytes, self.frames, self.holds
+        )
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The record keeps the keys of the JSON object the command printed
+    /// before it had a type (serde_json's map: alphabetical).
+    #[test]
+    fn written_records() {
+        let s = IkeHeavySummary {
+            bytes: 10,
+            frames: 4,
+            ike: 3,
+            esp: 1,
+            qcd_replies: 1,
+            fragments: 0,
+        };
+        let w = Written::ike_heavy(Path::new("x.pcap"), 2, &s);
+        assert_eq!(
+            serde_json::to_string(&w).unwrap(),
+            r#"{"bytes":10,"esp":1,"file":"x.pcap","fragments":0,"frames":4,"ike":3,"ike_sas":2,"qcd_replies":1}"#
+        );
+        assert_eq!(
+            w.to_string(),
+            "x.pcap: 10 bytes, 4 frames (2 IKE SAs, 3 IKE messages, 1 ESP, 1 QCD replies, 0 IP fragments)"
+        );
+        let s = SynthSummary {
+            bytes: 9,
+            frames: 3,
+            ike: 1,
+            esp: 1,
+            esp_udp: 1,
+        };
+        let w = Written::esp_heavy(Path::new("y.pcap"), &s);
+        assert_eq!(
+            serde_json::to_string(&w).unwrap(),
+            r#"{"bytes":9,"esp":1,"esp_udp":1,"file":"y.pcap","frames":3,"ike":1}"#
+        );
+        assert_eq!(
+            w.to_string(),
+            "y.pcap: 9 bytes, 3 frames (1 IKE, 1 ESP, 1 ESP in UDP)"
+        );
+    }
 
     #[test]
     fn samples_decode_as_the_exchanges_they_claim() {

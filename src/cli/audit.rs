@@ -70,31 +70,6 @@ pub fn run(args: AuditArgs, out: &mut Output) -> anyhow::Result<Outcome> {
     let clusters = inventory.load(now)?;
     let findings = audit::audit(&clusters, now);
     let summary = AuditSummary::new(&findings, &clusters, args.fail_on.into());
-    if out.json {
-        for f in &findings {
-            out.json_line(f)?;
-        }
-    } else if out.quiet {
-        // The answer alone: `ID SEVERITY CLUSTER MEMBERS` per finding.
-        for f in &findings {
-            out.answer(&format!(
-                "{} {} {} {}",
-                f.id,
-                f.severity.name(),
-                f.cluster,
-                f.members.join(",")
-            ))?;
-        }
-    } else {
-        if !findings.is_empty() {
-            let text = text::render(out, &findings, out.width());
-            out.answer(text.trim_end_matches('\n'))?;
-        }
-        out.line(&summary.to_string())?;
-    }
-    Ok(if summary.failed() {
-        Outcome::Negative
-    } else {
-        Outcome::Success
-    })
+    text::print(out, &findings, &summary)?;
+    Ok(summary.outcome())
 }

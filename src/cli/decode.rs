@@ -313,8 +313,9 @@ fn run_capture(
     let suspend = bar.is_some() && !args.summary && stdout_shares_the_terminal();
     let opts = Options {
         extra_ports: args.ports.clone(),
-        // The ESP flow table is only printed by --summary.
-        esp_stats: args.summary,
+        // ESP is only shown by --summary, which places each packet.
+        esp_events: args.summary,
+        esp_stats: false,
         ..Options::default()
     };
     let name = source.name;

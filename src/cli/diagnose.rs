@@ -9,8 +9,9 @@ use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
 use qcd::capture::Source;
-use qcd::diagnose::{self, KeyringChecker, SaReport, Taker, TokenChecker, Verdict};
-use qcd::report::{Output, Style};
+use qcd::diagnose::outcome::{Seen, Tally};
+use qcd::diagnose::{self, KeyringChecker, SaReport, Taker, TokenChecker};
+use qcd::report::Output;
 use qcd::secret::store::{self, LoadOptions};
 use qcd::timefmt;
 
@@ -114,12 +115,14 @@ pub fn run(args: DiagnoseArgs, out: &mut Output) -> anyhow::Result<Outcome> {
         },
     };
     // Every capture error names the file already.
-    let reader = qcd::capture::Options {
-        ..diagnose::reader_options(args.port.clone())
-    };
+    let reader = diagnose::reader_options(args.port.clone());
     let source = Source::from_arg(args.capture.as_os_str());
     let mut tally = Tally::default();
-    let (warnings, damaged, ike_messages, esp_packets) = if args.follow {
+    let mut print = |out: &mut Output, r: &SaReport| {
+        tally.add(r.verdict);
+        diagnose::text::print(out, r)
+    };
+    let (seen, warnings) = if args.follow {
         let stop = Arc::new(AtomicBool::new(false));
         for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
             signal_hook::flag::register(signal, stop.clone())?;
@@ -127,134 +130,25 @@ pub fn run(args: DiagnoseArgs, out: &mut Output) -> anyhow::Result<Outcome> {
         let fopts = diagnose::FollowOptions::default();
         let keys = keys.as_ref();
         let done = diagnose::follow(&source, reader, keys, &opts, fopts, &stop, |r| {
-            tally.print(out, &r)?;
+            print(out, &r)?;
             // Every verdict reaches a pipe (jq, grep, a log shipper) at once.
             out.flush()
         })?;
-        (
-            done.warnings,
-            done.damaged,
-            done.ike_messages,
-            done.esp_packets,
-        )
+        (Seen::from(&done), done.warnings)
     } else {
-        let result = diagnose::diagnose_source(&source, reader, keys.as_ref(), &opts)?;
-        for r in result.reports {
-            tally.print(out, &r)?;
+        let mut result = diagnose::diagnose_source(&source, reader, keys.as_ref(), &opts)?;
+        for r in result.reports.by_ref() {
+            print(out, &r)?;
         }
-        (
-            result.warnings,
-            result.damaged,
-            result.ike_messages,
-            result.esp_packets,
-        )
+        (Seen::from(&result), result.warnings)
     };
     for w in warnings.lines() {
         eprintln!("qcd: warning: {source}: {w}");
     }
-    if tally.total == 0 {
-        anyhow::bail!(
-            "{source}: no IKE message to diagnose ({ike_messages} IKE messages decoded, {esp_packets} ESP packets): the capture must hold the IKE traffic on UDP ports 500 and 4500 (and ESP, IP protocol 50), e.g. `tcpdump -w gw.pcap 'udp port 500 or udp port 4500 or esp'`; use --port N for IKE on another port",
-        );
-    }
+    let capture = source.to_string();
+    tally.check_judged(&capture, seen)?;
     if !out.json {
-        let parts: Vec<String> = tally
-            .counts
-            .iter()
-            .map(|(v, n)| format!("{n} {}", v.name()))
-            .collect();
-        out.line(&format!(
-            "{} IKE SA{}: {}",
-            tally.total,
-            if tally.total == 1 { "" } else { "s" },
-            parts.join(", ")
-        ))?;
+        out.line(&tally.to_string())?;
     }
-    if damaged {
-        anyhow::bail!(
-            "{source} is damaged (see the warnings above); the diagnosis covers what could be read",
-        );
-    }
-    Ok(if tally.counts.iter().all(|(v, _)| v.is_ok()) {
-        Outcome::Success
-    } else {
-        Outcome::Negative
-    })
-}
-
-/// The verdicts printed so far, by kind.
-#[derive(Default)]
-struct Tally {
-    counts: Vec<(Verdict, usize)>,
-    total: usize,
-}
-
-impl Tally {
-    /// Prints one IKE SA's report (a JSON line or the text block) and counts it.
-    fn print(&mut self, out: &mut Output, r: &SaReport) -> std::io::Result<()> {
-        if out.json {
-            out.json_line(r)?;
-        } else {
-            render(out, r)?;
-        }
-        self.total += 1;
-        match self.counts.iter_mut().find(|(v, _)| *v == r.verdict) {
-            Some((_, n)) => *n += 1,
-            None => self.counts.push((r.verdict, 1)),
-        }
-        Ok(())
-    }
-}
-
-fn render(out: &mut Output, r: &SaReport) -> std::io::Result<()> {
-    if out.quiet {
-        // The answer alone: `VERDICT SPI-I SPI-R` per IKE SA.
-        out.answer(&format!("{} {} {}", r.verdict.name(), r.spi_i, r.spi_r))?;
-        return Ok(());
-    }
-    let style = if r.verdict.is_ok() {
-        Style::Good
-    } else {
-        Style::Bad
-    };
-    out.answer(&format!(
-        "{}: IKE SA {} {}  {} → {}",
-        out.paint(style, r.verdict.name()),
-        r.spi_i,
-        r.spi_r,
-        r.initiator.as_deref().unwrap_or("?"),
-        r.responder.as_deref().unwrap_or("?"),
-    ))?;
-    out.answer(&format!("  {}", r.reason))?;
-    if !r.action.is_empty() {
-        out.answer(&format!("  what to do: {}", r.action))?;
-    }
-    // One buffer for every timeline line (a concentrator's capture prints
-    // hundreds of thousands).
-    let mut line = String::with_capacity(256);
-    let mut frame = String::with_capacity(16);
-    for e in &r.events {
-        use std::fmt::Write as _;
-        line.clear();
-        frame.clear();
-        let _ = write!(frame, "#{}", e.frame);
-        let _ = write!(
-            line,
-            "  {}  {frame:>6}  {}",
-            out.paint(Style::Dim, &e.time),
-            e.what
-        );
-        out.line(&line)?;
-    }
-    if r.events_omitted > 0 {
-        out.line(&format!(
-            "  ({} more messages of this IKE SA not shown)",
-            r.events_omitted
-        ))?;
-    }
-    for n in &r.notes {
-        out.line(&format!("  note: {n}"))?;
-    }
-    out.line("")?;
-    Ok(())
+    Ok(tally.exit_status(&capture, seen)?)
 }

@@ -3,17 +3,14 @@
 //! benchmark. Not for tests of real traffic: the IKE messages are built with
 //! the wire Reprs and the ESP bodies are filler.
 
-use std::io::BufWriter;
 use std::path::PathBuf;
-
-use anyhow::Context;
 
 use clap::{Args, ValueEnum};
 
 use qcd::capture::synth::SynthSpec;
-use qcd::capture::synth_bench::{write_esp_heavy, write_ike_heavy};
+use qcd::capture::synth_bench::{write_esp_heavy, write_ike_heavy, write_rekey, Written};
 use qcd::capture::synth_ike::IkeHeavySpec;
-use qcd::capture::synth_rekey::{rekey_stream, RekeySpec};
+use qcd::capture::synth_rekey::RekeySpec;
 use qcd::capture::write::{Encap, Format};
 use qcd::report::Output;
 
@@ -95,113 +92,38 @@ fn format(f: CaptureFormat) -> Format {
     }
 }
 
-fn run_rekey(args: &GenerateCaptureArgs, peers: u32, out: &mut Output) -> anyhow::Result<Outcome> {
-    let spec = RekeySpec {
-        peers,
-        duration: std::time::Duration::from_secs(args.hours * 3600),
-        ..RekeySpec::default()
-    };
-    let file = std::fs::File::create(&args.out)
-        .with_context(|| format!("cannot create {}", args.out.display()))?;
-    let s = rekey_stream(BufWriter::with_capacity(1 << 20, file), &spec)
-        .with_context(|| format!("cannot write {}", args.out.display()))?;
-    if out.json {
-        out.json_line(&serde_json::json!({
-            "file": args.out.display().to_string(),
-            "bytes": s.bytes,
-            "frames": s.frames,
-            "ike_sas": s.ike_sas,
-            "ike": s.ike,
-            "esp": s.esp,
-        }))?;
-    } else {
-        out.line(&format!(
-            "{}: {} bytes, {} frames ({peers} peers over {} h, {} IKE SAs, {} IKE messages, {} ESP)",
-            args.out.display(),
-            s.bytes,
-            s.frames,
-            args.hours,
-            s.ike_sas,
-            s.ike,
-            s.esp
-        ))?;
-    }
-    Ok(Outcome::Success)
-}
-
-fn run_ike_heavy(
-    args: &GenerateCaptureArgs,
-    sas: u64,
-    out: &mut Output,
-) -> anyhow::Result<Outcome> {
-    let spec = IkeHeavySpec {
-        sas,
-        format: format(args.format),
-        half_open: args.half_open,
-        ..IkeHeavySpec::default()
-    };
-    let s = write_ike_heavy(&args.out, &spec)?;
-    if out.json {
-        out.json_line(&serde_json::json!({
-            "file": args.out.display().to_string(),
-            "bytes": s.bytes,
-            "frames": s.frames,
-            "ike_sas": sas,
-            "ike": s.ike,
-            "esp": s.esp,
-            "qcd_replies": s.qcd_replies,
-            "fragments": s.fragments,
-        }))?;
-    } else {
-        out.line(&format!(
-            "{}: {} bytes, {} frames ({sas} IKE SAs, {} IKE messages, {} ESP, {} QCD replies, {} IP fragments)",
-            args.out.display(),
-            s.bytes,
-            s.frames,
-            s.ike,
-            s.esp,
-            s.qcd_replies,
-            s.fragments
-        ))?;
-    }
-    Ok(Outcome::Success)
-}
-
 pub fn run(args: GenerateCaptureArgs, out: &mut Output) -> anyhow::Result<Outcome> {
-    if let Some(n) = args.rekey_peers {
-        return run_rekey(&args, n, out);
-    }
-    if let Some(n) = args.ike_sas {
-        return run_ike_heavy(&args, n, out);
-    }
-    let spec = SynthSpec {
-        size: args.size.unwrap_or_default(),
-        esp_size: args.esp_size,
-        ike_count: args.ike_count,
-        encap: Encap::Ethernet,
-        format: format(args.format),
-        ipv6: args.ipv6,
-    };
-    let summary = write_esp_heavy(&args.out, &spec)?;
-    if out.json {
-        out.json_line(&serde_json::json!({
-            "file": args.out.display().to_string(),
-            "bytes": summary.bytes,
-            "frames": summary.frames,
-            "ike": summary.ike,
-            "esp": summary.esp,
-            "esp_udp": summary.esp_udp,
-        }))?;
+    let path = &args.out;
+    let written = if let Some(peers) = args.rekey_peers {
+        let spec = RekeySpec {
+            peers,
+            duration: std::time::Duration::from_secs(args.hours * 3600),
+            ..RekeySpec::default()
+        };
+        Written::rekey(path, &spec, &write_rekey(path, &spec)?)
+    } else if let Some(sas) = args.ike_sas {
+        let spec = IkeHeavySpec {
+            sas,
+            format: format(args.format),
+            half_open: args.half_open,
+            ..IkeHeavySpec::default()
+        };
+        Written::ike_heavy(path, sas, &write_ike_heavy(path, &spec)?)
     } else {
-        out.line(&format!(
-            "{}: {} bytes, {} frames ({} IKE, {} ESP, {} ESP in UDP)",
-            args.out.display(),
-            summary.bytes,
-            summary.frames,
-            summary.ike,
-            summary.esp,
-            summary.esp_udp
-        ))?;
+        let spec = SynthSpec {
+            size: args.size.unwrap_or_default(),
+            esp_size: args.esp_size,
+            ike_count: args.ike_count,
+            encap: Encap::Ethernet,
+            format: format(args.format),
+            ipv6: args.ipv6,
+        };
+        Written::esp_heavy(path, &write_esp_heavy(path, &spec)?)
+    };
+    if out.json {
+        out.json_line(&written)?;
+    } else {
+        out.line(&written.to_string())?;
     }
     Ok(Outcome::Success)
 }

@@ -6,6 +6,8 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+/// What a successful run answered (exit 0 or 1); errors are `Err` (exit 2).
+pub use qcd::report::Outcome;
 use qcd::report::{ColorChoice, Output};
 
 pub mod assets;
@@ -125,8 +127,9 @@ pub enum Command {
     ///
     /// Verdicts: healthy, recovered, token-mismatch, token-rejected,
     /// not-rekeyed, no-token, qcd-not-in-use, no-liveness-check,
-    /// not-established, in-progress, inconclusive. Exit 0 when every IKE SA
-    /// is healthy, recovered or in progress, 1 otherwise, 2 on error (including a damaged capture).
+    /// not-established, in-progress, inconclusive, probe. Exit 0 when every
+    /// IKE SA is healthy, recovered, in progress or a probe, 1 otherwise, 2 on
+    /// error (including a damaged capture).
     ///
     /// Example: qcd diagnose gw.pcap --keys ikev2_decryption_table --keyring /etc/qcd/keyring.json
     Diagnose(diagnose::DiagnoseArgs),
@@ -145,15 +148,6 @@ pub enum Command {
     #[cfg(feature = "testkit")]
     #[command(hide = true)]
     GenerateCapture(generate_capture::GenerateCaptureArgs),
-}
-
-/// What a successful run answered; errors are `Err`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Outcome {
-    /// Exit 0.
-    Success,
-    /// Exit 1: a well-formed negative answer.
-    Negative,
 }
 
 pub fn main() -> ExitCode {

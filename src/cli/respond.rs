@@ -1,5 +1,5 @@
 //! `qcd respond`: a QCD token maker for labs and tests. The decisions and
-//! sockets are `qcd::respond`'s; this file loads the keyring and prints the log.
+//! sockets are `qcd::respond`'s; this file reads the arguments and prints the log.
 
 use std::path::PathBuf;
 
@@ -8,8 +8,7 @@ use clap::Args;
 use qcd::report::Output;
 use qcd::respond::server::{self, Config, Control};
 use qcd::respond::{LogEvent, Maker};
-use qcd::secret::store::{self, LoadOptions};
-use qcd::timefmt;
+use qcd::secret::store::LoadOptions;
 
 use super::Outcome;
 
@@ -53,79 +52,21 @@ pub struct RespondArgs {
 }
 
 pub fn run(a: RespondArgs, out: &mut Output) -> anyhow::Result<Outcome> {
-    let listen = a
-        .listen
-        .iter()
-        .map(|l| server::parse_listen(l))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(anyhow::Error::msg)?;
-    if !(a.rate.is_finite() && a.rate > 0.0) {
-        anyhow::bail!("--rate must be a positive number of answers per second");
-    }
+    let config = Config::new(&a.listen, a.rate, a.burst)?;
     let opts = LoadOptions {
         allow_insecure_permissions: a.allow_insecure_permissions,
     };
-    let load = || -> Result<Maker, String> {
-        let keyring = store::load(&a.keyring, &opts).map_err(|e| e.to_string())?;
-        let now = timefmt::now().map_err(|e| e.to_string())?;
-        Maker::new(&keyring, now).map_err(|e| format!("{}: {e}", a.keyring.display()))
-    };
+    let load = || Maker::load(&a.keyring, &opts).map_err(|e| e.to_string());
     let maker = load().map_err(anyhow::Error::msg)?;
     let control = Control::from_signals()?;
-    let config = Config {
-        listen,
-        rate: a.rate,
-        burst: a.burst,
-    };
     let mut write = |e: LogEvent| {
         let _ = if out.json {
             out.json_line(&e)
         } else {
-            out.line(&text(&e))
+            out.line(&e.to_string())
         };
         let _ = out.flush();
     };
     server::serve(&config, maker, &load, &control, &mut write)?;
     Ok(Outcome::Success)
-}
-
-fn text(e: &LogEvent) -> String {
-    match e {
-        LogEvent::Listening { address, nat_t } => format!(
-            "listening on {address}{}",
-            if *nat_t { " (non-ESP marker)" } else { "" }
-        ),
-        LogEvent::Answered {
-            from,
-            spi_i,
-            spi_r,
-            exchange,
-            message_id,
-            generations,
-            ..
-        } => format!(
-            "answered {from}: {exchange} request, message ID {message_id}, SPIs {spi_i} {spi_r}, tokens of generation(s) {}",
-            generations
-                .iter()
-                .map(u32::to_string)
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-        LogEvent::Ignored { from, reason, .. } => {
-            format!("ignored {from}: {}", reason.describe())
-        }
-        LogEvent::RateLimited { from, .. } => format!("not answered {from}: rate limit"),
-        LogEvent::Reloaded { generations } => format!(
-            "reloaded the keyring: generation(s) {} in use",
-            generations
-                .iter()
-                .map(u32::to_string)
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-        LogEvent::ReloadFailed { error } => {
-            format!("reload failed, the previous secrets stay in use: {error}")
-        }
-        LogEvent::Stopped { answered } => format!("stopped after {answered} answer(s)"),
-    }
 }

@@ -5,19 +5,19 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
 
-use anyhow::bail;
 use clap::{Args, Subcommand, ValueEnum};
 
 use qcd::encoding::ByteFormat;
 use qcd::report::Output;
 use qcd::secret::input::{self, ImportInput, ImportSource};
 use qcd::secret::listing;
-use qcd::secret::ops::{self, Exported, Placement, SpecRequest};
+use qcd::secret::ops::{self, Placement, SpecRequest};
 use qcd::secret::report::{
     self, ChangeReport, ExportReport, HookFailed, NoticeRecord, PruneReport,
 };
 use qcd::secret::store::LoadOptions;
 use qcd::secret::target::Target;
+use qcd::secret::text;
 use qcd::timefmt;
 use qcd::token::Profile;
 
@@ -344,37 +344,21 @@ pub fn run(cmd: SecretCommand, out: &mut Output) -> anyhow::Result<Outcome> {
 
 /// Notices go to stderr, whatever the output mode (warnings even with -q).
 fn print_notices(out: &Output, notices: &[NoticeRecord]) {
-    for n in notices {
-        if n.warning {
-            eprintln!("qcd: warning: {}", n.message);
-        } else if !out.quiet {
-            eprintln!("qcd: note: {}", n.message);
-        }
+    for line in text::notice_lines(notices, out.quiet) {
+        eprintln!("{line}");
     }
 }
 
 /// The notices on stderr, then the report: its message, `-q`'s answer, or JSON.
-fn report_change(out: &mut Output, r: &ChangeReport) -> anyhow::Result<()> {
+fn report_change(out: &mut Output, r: &ChangeReport) -> anyhow::Result<Outcome> {
     print_notices(out, &r.notices);
-    if out.json {
-        out.json_line(r)?;
-    } else if out.quiet {
-        if let Some(answer) = r.answer() {
-            out.answer(&answer)?;
-        }
-    } else {
-        out.line(&r.message)?;
-    }
-    Ok(())
-}
-
-fn target_of(t: Option<TargetArg>) -> Option<Target> {
-    t.map(Target::from)
+    text::print_change(out, r)?;
+    Ok(Outcome::Success)
 }
 
 fn generate(a: GenerateArgs, now: SystemTime, out: &mut Output) -> anyhow::Result<Outcome> {
     let path = a.keyring.keyring.clone();
-    let target = target_of(a.target);
+    let target = a.target.map(Target::from);
     let done = ops::generate(
         &ops::GenerateRequest {
             keyring: path.clone(),
@@ -385,13 +369,12 @@ fn generate(a: GenerateArgs, now: SystemTime, out: &mut Output) -> anyhow::Resul
         },
         now,
     )?;
-    report_change(out, &ChangeReport::generated(&path, done, target))?;
-    Ok(Outcome::Success)
+    report_change(out, &ChangeReport::generated(&path, done, target))
 }
 
 fn rotate(a: RotateArgs, now: SystemTime, out: &mut Output) -> anyhow::Result<Outcome> {
     let path = a.keyring.keyring.clone();
-    let target = target_of(a.target);
+    let target = a.target.map(Target::from);
     let done = ops::rotate(
         &ops::RotateRequest {
             keyring: path.clone(),
@@ -405,92 +388,47 @@ fn rotate(a: RotateArgs, now: SystemTime, out: &mut Output) -> anyhow::Result<Ou
         },
         now,
     )?;
-    report_change(
-        out,
-        &ChangeReport::rotated(&path, done, target, a.dry_run, now),
-    )?;
-    Ok(Outcome::Success)
+    let r = ChangeReport::rotated(&path, done, target, a.dry_run, now);
+    report_change(out, &r)
 }
 
 fn list(a: ListArgs, now: SystemTime, out: &mut Output) -> anyhow::Result<Outcome> {
     let manifest = ops::list(&a.keyring.keyring, &a.keyring.load_options(), now)?;
-    if out.json {
-        out.json_line(&manifest)?;
-    } else if out.quiet {
-        // The answer alone: one `ID STATE FINGERPRINT` line per generation.
-        for g in &manifest.generations {
-            out.answer(&format!("{} {} {}", g.id, g.state.name(), g.fingerprint))?;
-        }
-    } else {
-        out.answer(&listing::generations_table(out, &manifest.generations))?;
-        for line in listing::manifest_lines(&manifest) {
-            out.line(&line)?;
-        }
-    }
+    listing::print(out, &manifest)?;
     Ok(Outcome::Success)
 }
 
 fn export(a: ExportArgs, now: SystemTime, out: &mut Output) -> anyhow::Result<Outcome> {
-    let target = target_of(a.target);
+    let target = a.target.map(Target::from);
     let format: Option<ByteFormat> = a.format.map(Into::into);
-    let to_stdout = a.out.is_none() && target.is_none();
-    if to_stdout {
-        if a.on_change.is_some() || a.owner.is_some() {
-            bail!("--on-change and --owner need a file: give --out FILE (or --for TARGET for the daemon's file)");
-        }
-        if out.json && format == Some(ByteFormat::Raw) {
-            bail!("--json cannot carry raw bytes: use --format hex or base64 with --json");
-        }
-        if !out.json && format == Some(ByteFormat::Raw) && std::io::stdout().is_terminal() {
-            bail!("refusing to write raw secret bytes to a terminal: use --out FILE, redirect stdout, or --format hex");
-        }
-    }
-    let done = ops::export(
-        &ops::ExportRequest {
-            keyring: a.keyring.keyring.clone(),
-            load: a.keyring.load_options(),
-            generation: a.generation,
-            format,
-            out: a.out.clone(),
-            force: a.force,
-            target,
-            owner: a.owner.clone(),
-            on_change: a.on_change.clone(),
-        },
-        now,
-    )?;
+    let req = ops::ExportRequest {
+        keyring: a.keyring.keyring.clone(),
+        load: a.keyring.load_options(),
+        generation: a.generation,
+        format,
+        out: a.out,
+        force: a.force,
+        target,
+        owner: a.owner,
+        on_change: a.on_change,
+    };
+    req.check_stdout(out.json, std::io::stdout().is_terminal())?;
+    let done = ops::export(&req, now)?;
     if let Some(w) = report::expired_export_warning(&done.generation) {
         eprintln!("qcd: warning: {w}");
     }
     let r = ExportReport::new(&done, report::export_format(format, target), target);
-    match &done.exported {
-        Exported::File { .. } => {
-            print_notices(out, &r.notices);
-            if out.json {
-                out.json_line(&r)?;
-            } else {
-                for line in r.lines(&done) {
-                    out.line(&line)?;
-                }
-            }
-            if let Some(failed) = HookFailed::of(&done) {
-                out.flush()?;
-                return Err(failed.into());
-            }
-        }
-        Exported::Bytes(bytes) => {
-            if out.json {
-                out.json_line(&r)?;
-            } else {
-                out.writer()?.write_all(bytes)?;
-            }
-        }
+    print_notices(out, &r.notices);
+    text::print_export(out, &r, &done)?;
+    if let Some(failed) = HookFailed::of(&done) {
+        out.flush()?;
+        return Err(failed.into());
     }
     Ok(Outcome::Success)
 }
 
 fn import(a: ImportArgs, now: SystemTime, out: &mut Output) -> anyhow::Result<Outcome> {
-    let target = target_of(a.target);
+    let target = a.target.map(Target::from);
     let format = input::import_format(a.format.map(Into::into), target)?;
     let source = ImportSource::choose(a.input.as_deref(), std::io::stdin().is_terminal());
     let (secret, source) = input::read_import_secret(
@@ -524,35 +462,25 @@ fn import(a: ImportArgs, now: SystemTime, out: &mut Output) -> anyhow::Result<Ou
     if let Some(w) = report::weak_import_warning(&done) {
         eprintln!("qcd: warning: {w}");
     }
-    report_change(out, &ChangeReport::imported(path, &done, target))?;
-    Ok(Outcome::Success)
+    report_change(out, &ChangeReport::imported(path, &done, target))
 }
 
 fn prune(a: PruneArgs, now: SystemTime, out: &mut Output) -> anyhow::Result<Outcome> {
     let path = a.keyring.keyring.clone();
+    let done = ops::prune(
+        &ops::PruneRequest {
+            keyring: path.clone(),
+            load: a.keyring.load_options(),
+            dry_run: a.dry_run,
+        },
+        now,
+    )?;
     let r = PruneReport {
-        destroyed: ops::prune(
-            &ops::PruneRequest {
-                keyring: path.clone(),
-                load: a.keyring.load_options(),
-                dry_run: a.dry_run,
-            },
-            now,
-        )?
-        .destroyed,
+        destroyed: done.destroyed,
         dry_run: a.dry_run,
         keyring: path.display().to_string(),
     };
-    if out.json {
-        out.json_line(&r)?;
-    } else if out.quiet {
-        // The answer alone: the ids destroyed (or that would be), one a line.
-        for id in &r.destroyed {
-            out.answer(&id.to_string())?;
-        }
-    } else {
-        out.line(&r.message())?;
-    }
+    text::print_prune(out, &r)?;
     Ok(Outcome::Success)
 }
 
@@ -569,8 +497,7 @@ fn derive(a: DeriveArgs, now: SystemTime, out: &mut Output) -> anyhow::Result<Ou
         },
         now,
     )?;
-    report_change(out, &ChangeReport::derived(path, &done, &a.member))?;
-    Ok(Outcome::Success)
+    report_change(out, &ChangeReport::derived(path, &done, &a.member))
 }
 
 // ----------------------------------------------------------- man pages

@@ -1,19 +1,17 @@
 //! `qcd token derive` and `qcd token verify`: compute the QCD token a gateway
 //! sends for given SPIs, or check a token seen on the wire, one at a time or
-//! in batches. The computation, verification and diagnosis live in
-//! [`qcd::token`]; this file reads secrets, parses arguments and prints.
+//! in batches. The computation, verification, diagnosis and their text live
+//! in [`qcd::token`], the choice of secrets in [`qcd::secret::tokens`]; this
+//! file parses arguments and writes.
 
-use std::fs::File;
-use std::io::{self, BufRead, BufReader};
+use std::io;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
-use anyhow::{bail, Context as _};
+use anyhow::bail;
 use clap::{Args, Subcommand};
-use zeroize::Zeroizing;
 
-use qcd::encoding;
-use qcd::report::{Output, Style};
+use qcd::report::Output;
 use qcd::secret::ops::SpecRequest;
 use qcd::secret::store::LoadOptions;
 use qcd::secret::target::Target;
@@ -21,10 +19,11 @@ use qcd::secret::tokens::{self, Generations, SecretFileRequest, Secrets};
 use qcd::secretmem::SecretBytes;
 use qcd::spi::{Spi, SpiError, SpiPair, SpiText};
 use qcd::timefmt;
-use qcd::token::batch;
-use qcd::token::profile::MAX_TOKEN_LEN;
+use qcd::token::batch::{self, BatchStats};
+use qcd::token::input::{self as given, open_batch, TakerAddrError, TokenHexError};
 use qcd::token::records::{self, VerdictRecord};
-use qcd::token::{NoteCode, Profile, TokenInput, Verification, Verifier};
+use qcd::token::text::{print_verification, Checked};
+use qcd::token::{Profile, TokenInput, Verifier};
 
 use super::secret::{InFormatArg, TargetArg};
 use super::{Outcome, ProfileArg};
@@ -171,22 +170,13 @@ pub struct VerifyArgs {
 /// reported by `run` rather than by clap, which would echo the value (tokens
 /// are secrets). `Debug` hides the bytes.
 #[derive(Clone)]
-pub struct TokenArg(Result<SecretBytes, String>);
+pub struct TokenArg(Result<SecretBytes, TokenHexError>);
 
 impl std::fmt::Debug for TokenArg {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match &self.0 {
             Ok(t) => t.fmt(f),
             Err(e) => write!(f, "TokenArg(Err({e:?}))"),
-        }
-    }
-}
-
-impl TokenArg {
-    fn bytes(&self) -> anyhow::Result<&[u8]> {
-        match &self.0 {
-            Ok(t) => Ok(t.expose()),
-            Err(e) => bail!("--token: {e}"),
         }
     }
 }
@@ -199,29 +189,29 @@ pub struct SpiArg(Result<SpiText, SpiError>);
 
 /// A taker address given on the command line (see [`SpiArg`]).
 #[derive(Clone, Debug)]
-pub struct IpArg(Result<IpAddr, String>);
+pub struct IpArg(Result<IpAddr, TakerAddrError>);
 
 pub(super) fn parse_spi(s: &str) -> Result<SpiArg, String> {
     Ok(SpiArg(Spi::parse_text(s.as_bytes())))
 }
 
 fn parse_ip(s: &str) -> Result<IpArg, String> {
-    Ok(IpArg(s.trim().parse().map_err(|_| {
-        format!(
-            "{}, expected an IPv4 or IPv6 address such as 192.0.2.7 or 2001:db8::7",
-            batch::TakerShape::of(s.trim().as_bytes())
-        )
-    })))
+    Ok(IpArg(given::parse_taker_addr(s)))
 }
 
-impl IpArg {
-    fn get(arg: Option<&IpArg>) -> anyhow::Result<Option<IpAddr>> {
-        match arg.map(|a| &a.0) {
-            None => Ok(None),
-            Some(Ok(a)) => Ok(Some(*a)),
-            Some(Err(e)) => bail!("--taker-addr: {e}"),
-        }
-    }
+fn parse_token(s: &str) -> Result<TokenArg, String> {
+    Ok(TokenArg(given::parse_token_hex(s)))
+}
+
+/// The SPIs and the taker address as a token's input.
+fn token_input(i: &SpiArg, r: &SpiArg, taker: Option<&IpArg>) -> anyhow::Result<TokenInput> {
+    let spis = spi_pair(i, r)?;
+    let taker = match taker.map(|a| &a.0) {
+        None => None,
+        Some(Ok(a)) => Some(*a),
+        Some(Err(e)) => bail!("--taker-addr: {e}"),
+    };
+    Ok(TokenInput::new(spis, taker))
 }
 
 /// The SPI pair from --spi-i and --spi-r: labels (`_i`, `_r`) decide the
@@ -237,24 +227,6 @@ pub(super) fn spi_pair(i: &SpiArg, r: &SpiArg) -> anyhow::Result<SpiPair> {
     Ok(pair)
 }
 
-fn parse_token(s: &str) -> Result<TokenArg, String> {
-    Ok(TokenArg(decode_token_arg(s)))
-}
-
-fn decode_token_arg(s: &str) -> Result<SecretBytes, String> {
-    let bytes = Zeroizing::new(encoding::decode_hex_lenient(s).map_err(|e| e.to_string())?);
-    if bytes.is_empty() {
-        return Err("the token is empty: give it in hex".into());
-    }
-    if bytes.len() > MAX_TOKEN_LEN {
-        return Err(format!(
-            "the token has {} bytes; RFC 6290 tokens have at most {MAX_TOKEN_LEN}",
-            bytes.len()
-        ));
-    }
-    Ok(SecretBytes::from_slice(&bytes))
-}
-
 pub fn run(cmd: TokenCommand, out: &mut Output) -> anyhow::Result<Outcome> {
     match cmd {
         TokenCommand::Derive(a) => derive(a, out),
@@ -268,26 +240,13 @@ impl SecretSource {
         let load = LoadOptions {
             allow_insecure_permissions: self.allow_insecure_permissions,
         };
-        let source = if let Some(path) = &self.secret_file {
-            // A missing format is said first (the library's check).
-            let format_known = self.secret_format.is_some() || self.target.is_some();
-            if path == Path::new("-") && batch_on_stdin && format_known {
-                bail!("--secret-file - and --batch - cannot both read stdin: put one of them in a file");
-            }
-            tokens::SecretSource::File(SecretFileRequest {
-                path: path.clone(),
-                format: self.secret_format.map(Into::into),
-                target: self.target.map(Target::from),
-                load,
-            })
-        } else if let Some(path) = &self.keyring {
-            tokens::SecretSource::Keyring {
-                path: path.clone(),
-                load,
-            }
-        } else {
-            bail!("no secret: give --keyring PATH (or set QCD_KEYRING), or --secret-file FILE --secret-format FORMAT");
-        };
+        let file = self.secret_file.as_ref().map(|path| SecretFileRequest {
+            path: path.clone(),
+            format: self.secret_format.map(Into::into),
+            target: self.target.map(Target::from),
+            load,
+        });
+        let source = tokens::SecretSource::pick(self.keyring.clone(), file, load, batch_on_stdin)?;
         Ok(Secrets::load(&source, timefmt::now, io::stdin().lock())?)
     }
 }
@@ -305,11 +264,7 @@ impl SpecOverride {
 fn derive(a: DeriveArgs, out: &mut Output) -> anyhow::Result<Outcome> {
     let batch_stdin = a.batch.as_deref() == Some(Path::new("-"));
     let secrets = a.source.load(batch_stdin)?;
-    let which = match (a.all, a.generation) {
-        (true, _) => Generations::InUse,
-        (false, Some(id)) => Generations::Id(id),
-        (false, None) => Generations::Active,
-    };
+    let which = Generations::of(a.all, a.generation);
     let choice = secrets.choose(which, &a.spec.request())?;
     for id in &choice.expired {
         eprintln!("qcd: warning: generation {id} has expired: a rebooted gateway no longer emits its tokens");
@@ -329,43 +284,18 @@ fn derive(a: DeriveArgs, out: &mut Output) -> anyhow::Result<Outcome> {
     let (Some(spi_i), Some(spi_r)) = (&a.spi_i, &a.spi_r) else {
         bail!("give --spi-i and --spi-r, or --batch FILE");
     };
-    let input = TokenInput::new(spi_pair(spi_i, spi_r)?, IpArg::get(a.taker_addr.as_ref())?);
+    let input = token_input(spi_i, spi_r, a.taker_addr.as_ref())?;
     for c in &choice.chosen {
-        let t = c.token(&input)?;
-        if out.json {
-            out.json_line(&t)?;
-        } else if a.all && !out.quiet {
-            let id = t.generation.map(|g| g.to_string()).unwrap_or_default();
-            out.answer(&format!("{id} {} {}", t.state, *t.token))?;
-        } else {
-            out.answer(&t.token)?;
-        }
+        c.token(&input)?.print(out, a.all)?;
     }
     Ok(Outcome::Success)
-}
-
-/// Opens a batch input: a file or stdin, behind a large buffer.
-fn open_batch(path: &Path) -> anyhow::Result<Box<dyn BufRead>> {
-    const CAP: usize = 1 << 18;
-    if path == Path::new("-") {
-        return Ok(Box::new(BufReader::with_capacity(CAP, io::stdin().lock())));
-    }
-    let f = File::open(path)
-        .with_context(|| format!("cannot open the batch file {}", path.display()))?;
-    if f.metadata().is_ok_and(|m| m.is_dir()) {
-        bail!(
-            "the batch file {} is a directory: give a file of lines (or - for stdin)",
-            path.display()
-        );
-    }
-    Ok(Box::new(BufReader::with_capacity(CAP, f)))
 }
 
 /// After a batch: the SPI order warnings, then an error if lines were
 /// malformed, else `done`.
 fn batch_end(
     path: &Path,
-    stats: &batch::BatchStats,
+    stats: &BatchStats,
     out: &mut Output,
     done: Outcome,
 ) -> anyhow::Result<Outcome> {
@@ -374,12 +304,8 @@ fn batch_end(
     }
     if stats.malformed > 0 {
         out.flush()?;
-        bail!(
-            "{} of {} data lines were malformed (reported above with their line numbers)",
-            stats.malformed,
-            stats.lines
-        );
     }
+    stats.check()?;
     Ok(done)
 }
 
@@ -404,18 +330,17 @@ fn verify(a: VerifyArgs, out: &mut Output) -> anyhow::Result<Outcome> {
             };
             batch::verify_text(&verifier, reader, out.writer()?, names, report)?
         };
-        let done = if stats.mismatched > 0 {
-            Outcome::Negative
-        } else {
-            Outcome::Success
-        };
-        return batch_end(path, &stats, out, done);
+        return batch_end(path, &stats, out, Outcome::of(stats.mismatched == 0));
     }
     let (Some(spi_i), Some(spi_r), Some(token)) = (&a.spi_i, &a.spi_r, &a.token) else {
         bail!("give --spi-i, --spi-r and --token, or --batch FILE");
     };
-    let input = TokenInput::new(spi_pair(spi_i, spi_r)?, IpArg::get(a.taker_addr.as_ref())?);
-    let v = verifier.verify(&input, token.bytes()?);
+    let input = token_input(spi_i, spi_r, a.taker_addr.as_ref())?;
+    let token = match &token.0 {
+        Ok(t) => t.expose(),
+        Err(e) => bail!("--token: {e}"),
+    };
+    let v = verifier.verify(&input, token);
     if out.json {
         out.json_line(&VerdictRecord::new(&v, None, from_file))?;
     } else if out.quiet {
@@ -425,72 +350,12 @@ fn verify(a: VerifyArgs, out: &mut Output) -> anyhow::Result<Outcome> {
             out.answer(&m.generation.to_string())?;
         }
     } else {
-        print_verdict(out, &v, from_file, a.generation)?;
-    }
-    Ok(if v.matched.is_some() {
-        Outcome::Success
-    } else {
-        Outcome::Negative
-    })
-}
-
-/// `match: …` or `no match: …` with the explanations and notes, one a line.
-fn print_verdict(
-    out: &mut Output,
-    v: &Verification,
-    from_file: bool,
-    only: Option<u32>,
-) -> anyhow::Result<()> {
-    if let Some(m) = &v.matched {
-        let what = if from_file {
-            "the secret file".to_string()
+        let against = if from_file {
+            Checked::SecretFile
         } else {
-            format!("generation {} ({})", m.generation, m.state)
+            Checked::Keyring(a.generation)
         };
-        let head = out.paint(Style::Good, "match");
-        let taker = if m.taker_addr {
-            ", with the taker address"
-        } else {
-            ""
-        };
-        out.answer(&format!(
-            "{head}: {what}, {} {} bytes{taker}",
-            m.profile, m.length
-        ))?;
-        return Ok(());
+        print_verification(out, &v, against)?;
     }
-    let head = out.paint(Style::Bad, "no match");
-    match (from_file, only) {
-        (true, _) => out.answer(&format!("{head}: the token does not match the secret file"))?,
-        (false, Some(id)) => {
-            out.answer(&format!("{head}: the token does not match generation {id}"))?
-        }
-        (false, None) => out.answer(&format!(
-            "{head}: the token matches no active or previous generation"
-        ))?,
-    }
-    for e in &v.explanations {
-        let msg = if from_file {
-            e.message
-                .replacen("generation 0 (active)", "the secret file", 1)
-        } else {
-            e.message.clone()
-        };
-        out.line(&format!(
-            "  {}: {msg}",
-            out.paint(Style::Warn, e.code.name())
-        ))?;
-    }
-    let bad_length = v.notes.iter().any(|n| n.code == NoteCode::TokenLength);
-    if v.explanations.is_empty() && !bad_length {
-        out.line("  no explanation found: the token was made with another secret, for other SPIs, or with a taker address not given (--taker-addr)")?;
-    }
-    for n in &v.notes {
-        out.line(&format!(
-            "  {}: {}",
-            out.paint(Style::Dim, "note"),
-            n.message
-        ))?;
-    }
-    Ok(())
+    Ok(Outcome::of(v.matched.is_some()))
 }

@@ -5,20 +5,10 @@
 
 use crate::ikecrypto::{self, CryptoError, KeyTable};
 use crate::spi::{Spi, SpiPair};
-use crate::wire::{self, Header, PayloadIter, PayloadType, ProtocolId, WireError};
+use crate::wire::{
+    self, ExchangeType, Header, NotifyType, PayloadIter, PayloadType, ProtocolId, WireError,
+};
 use thin_vec::ThinVec;
-
-/// Notify types the digest reads.
-pub mod numbers {
-    pub const INVALID_IKE_SPI: u16 = 4;
-    pub const INVALID_SPI: u16 = 11;
-    pub const QCD_TOKEN: u16 = 16419;
-    /// Notify types below this are errors (RFC 7296 §3.10.1).
-    pub const FIRST_STATUS_TYPE: u16 = 16384;
-    pub const NAT_DETECTION_SOURCE_IP: u16 = 16388;
-    pub const NAT_DETECTION_DESTINATION_IP: u16 = 16389;
-}
-use numbers::*;
 
 /// Which notifies a digest keeps.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,8 +26,8 @@ pub enum Keep {
 /// INVALID_SPI, INVALID_IKE_SPI); of the others only the type.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NotifySummary {
-    pub notify_type: u16,
-    pub protocol_id: u8,
+    pub notify_type: NotifyType,
+    pub protocol_id: ProtocolId,
     pub spi: Vec<u8>,
     pub data: Vec<u8>,
 }
@@ -45,8 +35,8 @@ pub struct NotifySummary {
 /// A Delete payload found inside SK.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DeleteSummary {
-    /// 1 IKE, 2 AH, 3 ESP.
-    pub protocol_id: u8,
+    /// IKE, AH or ESP.
+    pub protocol_id: ProtocolId,
     /// Number of SPIs listed (0 for the IKE SA itself).
     pub spis: u16,
 }
@@ -70,19 +60,19 @@ pub struct PayloadSet(u64);
 impl PayloadSet {
     const OTHER: u32 = 63;
 
-    fn bit(t: u8) -> u32 {
-        if (32..63).contains(&t) {
-            u32::from(t) - 32
+    fn bit(t: PayloadType) -> u32 {
+        if (32..63).contains(&t.0) {
+            u32::from(t.0) - 32
         } else {
             Self::OTHER
         }
     }
 
-    pub fn insert(&mut self, t: u8) {
+    pub fn insert(&mut self, t: PayloadType) {
         self.0 |= 1 << Self::bit(t);
     }
 
-    pub fn contains(&self, t: u8) -> bool {
+    pub fn contains(&self, t: PayloadType) -> bool {
         self.0 & (1 << Self::bit(t)) != 0
     }
 
@@ -91,13 +81,13 @@ impl PayloadSet {
     }
 
     /// The types present (an unassigned type shows as 255).
-    pub fn iter(&self) -> impl Iterator<Item = u8> + '_ {
+    pub fn iter(&self) -> impl Iterator<Item = PayloadType> + '_ {
         (0..64u32).filter(|b| self.0 & (1 << b) != 0).map(|b| {
-            if b == Self::OTHER {
+            PayloadType(if b == Self::OTHER {
                 255
             } else {
                 (b + 32) as u8
-            }
+            })
         })
     }
 }
@@ -111,11 +101,11 @@ pub struct IkeSummary {
     pub message_id: u32,
     /// Length of the SK payload body (IV, ciphertext, ICV), when present.
     pub sk_body_len: Option<u32>,
-    pub exchange: u8,
+    pub exchange: ExchangeType,
     pub initiator: bool,
     pub response: bool,
     /// Type of the first payload (Next Payload of the header).
-    pub first_payload: u8,
+    pub first_payload: PayloadType,
     /// Whether the message has an SK (or SKF) payload.
     pub encrypted: bool,
     /// Types of the payloads found inside SK after decryption, other than
@@ -220,8 +210,17 @@ pub struct Rare {
 }
 
 impl IkeSummary {
-    pub fn notify(&self, t: u16) -> Option<&NotifySummary> {
+    pub fn notify(&self, t: NotifyType) -> Option<&NotifySummary> {
         self.notifies.iter().find(|n| n.notify_type == t)
+    }
+
+    /// An unprotected INVALID_SPI: a host that lost its SAs (a rebooted
+    /// gateway) answering ESP or IKE it cannot read, in a message of SPIs of
+    /// its own. When its SPIs are new, it names no IKE SA anybody set up:
+    /// [`crate::ikesa::SaIndex::place_notice`] places it without displacing
+    /// the IKE SA in force between its hosts.
+    pub fn is_orphan_notice(&self) -> bool {
+        !self.encrypted && self.notify(NotifyType::INVALID_SPI).is_some()
     }
 
     /// The rare parts, created on first use.
@@ -264,24 +263,27 @@ impl IkeSummary {
 }
 
 /// Whether the diagnosis keeps a notify's SPI and data (else only its type).
-fn keeps_data(t: u16) -> bool {
-    matches!(t, QCD_TOKEN | INVALID_SPI | INVALID_IKE_SPI)
+fn keeps_data(t: NotifyType) -> bool {
+    matches!(
+        t,
+        NotifyType::QCD_TOKEN | NotifyType::INVALID_SPI | NotifyType::INVALID_IKE_SPI
+    )
 }
 
 /// Whether the diagnosis keeps a notify at all: the QCD ones, errors, and
 /// inside SK the NAT detection notifies (a MOBIKE liveness check).
-fn keeps(t: u16, inner: bool, keep: Keep) -> bool {
+fn keeps(t: NotifyType, inner: bool, keep: Keep) -> bool {
     // Inside SK (read only with keys) every type is kept, to name what an
     // INFORMATIONAL request carries.
-    keep == Keep::AllTypes || keeps_data(t) || t < FIRST_STATUS_TYPE || inner
+    keep == Keep::AllTypes || keeps_data(t) || t.is_error() || inner
 }
 
 fn notify_summary(p: &wire::Payload<'_>) -> Result<NotifySummary, WireError> {
     let n = p.notify()?;
-    let t = n.notify_type().0;
+    let t = n.notify_type();
     Ok(NotifySummary {
         notify_type: t,
-        protocol_id: n.protocol_id().0,
+        protocol_id: n.protocol_id(),
         spi: if keeps_data(t) {
             n.spi().to_vec()
         } else {
@@ -310,11 +312,11 @@ pub fn summarize(
     let flags = h.flags();
     let mut m = IkeSummary {
         spis,
-        exchange: h.exchange_type().0,
+        exchange: h.exchange_type(),
         initiator: flags.initiator(),
         response: flags.response(),
         message_id: h.message_id(),
-        first_payload: h.next_payload().0,
+        first_payload: h.next_payload(),
         ..IkeSummary::default()
     };
     let mut damage = None;
@@ -335,7 +337,7 @@ pub fn summarize(
                     break;
                 }
             },
-            PayloadType::SA if m.exchange == 34 && m.response => {
+            PayloadType::SA if m.exchange == ExchangeType::IKE_SA_INIT && m.response => {
                 m.rare_mut().negotiated = negotiated(p.body());
             }
             PayloadType::VENDOR_ID if m.vendor_ids().len() < 16 => {
@@ -433,19 +435,19 @@ fn open_sk(bytes: &[u8], sk: &wire::Payload<'_>, table: &KeyTable, m: &mut IkeSu
             PayloadType::NOTIFY => match notify_summary(&p) {
                 Ok(n) if keeps(n.notify_type, true, keep) => notifies.push(n),
                 // Other notifies are only named by their payload type.
-                Ok(_) => m.inner_other.insert(PayloadType::NOTIFY.0),
+                Ok(_) => m.inner_other.insert(PayloadType::NOTIFY),
                 Err(_) => break,
             },
             PayloadType::DELETE => {
                 if let Ok(d) = wire::delete::Delete::new_checked(p.body()) {
                     m.rare_mut().inner_deletes.push(DeleteSummary {
-                        protocol_id: d.protocol_id().0,
+                        protocol_id: d.protocol_id(),
                         spis: d.spi_count(),
                     });
                 }
             }
             PayloadType::SA => {
-                m.inner_other.insert(p.payload_type().0);
+                m.inner_other.insert(p.payload_type());
                 if m.new_ike_spi().is_none() {
                     m.rare_mut().new_ike_spi = wire::sa::proposals(p.body(), 0)
                         .filter_map(Result::ok)
@@ -453,7 +455,7 @@ fn open_sk(bytes: &[u8], sk: &wire::Payload<'_>, table: &KeyTable, m: &mut IkeSu
                         .and_then(|q| q.spi.try_into().ok().map(Spi));
                 }
             }
-            t => m.inner_other.insert(t.0),
+            t => m.inner_other.insert(t),
         }
     }
     m.inner_notifies = Some(notifies);

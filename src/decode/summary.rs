@@ -2,8 +2,8 @@
 //! exchanges, notifies, QCD tokens) with the ESP flows between the same
 //! hosts, grouped by the same [`SaIndex`] as the diagnosis.
 //!
-//! Cost: one index lookup per IKE message, one binary search per ESP flow;
-//! memory per IKE SA, not per packet.
+//! Cost: one index lookup per IKE message and per ESP packet; memory per IKE
+//! SA and per ESP flow, not per packet.
 
 use std::net::SocketAddr;
 
@@ -15,7 +15,7 @@ use crate::capture::{
 };
 use crate::decode::digest::{summarize, IkeSummary, Keep};
 use crate::ikecrypto::KeyTable;
-use crate::ikesa::{HostPair, SaIndex};
+use crate::ikesa::{HostPair, Map, SaIndex};
 use crate::spi::{Spi, SpiPair};
 use crate::wire::{ExchangeType, NotifyType, PayloadType, WireError};
 
@@ -50,7 +50,7 @@ pub fn digest_is_qcd_related(m: &IkeSummary) -> bool {
     m.notifies
         .iter()
         .chain(m.inner_notifies.iter().flatten())
-        .any(|n| QCD_NOTIFIES.iter().any(|t| t.0 == n.notify_type))
+        .any(|n| QCD_NOTIFIES.contains(&n.notify_type))
 }
 
 /// Whether a message carries QCD_TOKEN, INVALID_IKE_SPI or INVALID_SPI.
@@ -95,7 +95,7 @@ impl SummaryFilter {
     pub fn on_digest(&self, digest: &IkeSummary, keys_given: bool) -> DigestVerdict {
         let mut verdict = DigestVerdict::Keep;
         if self.qcd && !digest_is_qcd_related(digest) {
-            if digest.first_payload != PayloadType::SKF.0 || !keys_given {
+            if digest.first_payload != PayloadType::SKF || !keys_given {
                 return DigestVerdict::Drop;
             }
             verdict = DigestVerdict::Undecided;
@@ -188,8 +188,9 @@ impl std::fmt::Display for SummaryNote {
 impl Summary {
     /// Reads a whole capture into a summary: one digest per IKE message
     /// (decrypted with `keys`), kept or not by `filter`, then the reader's
-    /// ESP flows. `note` hears each warning as it comes (a progress bar
-    /// can make room for it). The reader should tally ESP
+    /// ESP packets. `note` hears each warning as it comes (a progress bar
+    /// can make room for it). The reader should yield ESP events
+    /// ([`capture::Options::esp_events`]); it need not tally them
     /// ([`capture::Options::esp_stats`]).
     pub fn from_capture(
         reader: &mut CaptureReader<'_>,
@@ -204,7 +205,18 @@ impl Summary {
                     note(SummaryNote::Capture(w));
                     continue;
                 }
-                Event::Esp { .. } | Event::Icmp { .. } => continue,
+                Event::Esp {
+                    frame,
+                    time,
+                    src,
+                    dst,
+                    spi,
+                    seq,
+                } => {
+                    summary.add_esp(EspKey { spi, src, dst }, frame, time, seq);
+                    continue;
+                }
+                Event::Icmp { .. } => continue,
                 Event::Ike(d) => d,
             };
             let digest = match summarize(&d.payload, keys, Keep::AllTypes) {
@@ -220,8 +232,22 @@ impl Summary {
             }
             summary.add(&digest, d.frame, d.time, d.src, d.dst);
         }
-        summary.attach_esp(reader.take_esp_stats(), filter.is_active());
+        summary.finish_esp(filter.is_active());
         summary
+    }
+}
+
+/// Adds a flow's packets seen before its IKE SA began (`early`) to the same
+/// flow's packets under that SA, if any.
+fn merge_flow(group: &mut Vec<(EspKey, EspFlow)>, key: EspKey, early: EspFlow) {
+    match group.iter_mut().find(|(k, _)| *k == key) {
+        Some((_, f)) => {
+            f.packets += early.packets;
+            f.first_frame = early.first_frame;
+            f.first_time = early.first_time;
+            f.first_seq = early.first_seq;
+        }
+        None => group.push((key, early)),
     }
 }
 
@@ -288,16 +314,17 @@ struct SaAcc {
     /// Messages per exchange type (IKE_SA_INIT, IKE_AUTH,
     /// CREATE_CHILD_SA, INFORMATIONAL), and the rare others.
     exchanges: [u32; 4],
-    other_exchanges: Vec<(u8, u32)>,
+    other_exchanges: Vec<(ExchangeType, u32)>,
     /// Notify types, in order of first appearance.
-    notifies: SmallVec<[u16; 6]>,
+    notifies: SmallVec<[NotifyType; 6]>,
     qcd_tokens: Vec<Vec<u8>>,
 }
 
 impl SaAcc {
     /// (exchange name, messages), sorted by name.
     fn exchange_counts(&self) -> SmallVec<[(Label, u64); 4]> {
-        let mut v: SmallVec<[(Label, u64); 4]> = (34u8..=37)
+        let mut v: SmallVec<[(Label, u64); 4]> = USUAL_EXCHANGES
+            .into_iter()
             .zip(self.exchanges)
             .filter(|&(_, c)| c > 0)
             .chain(self.other_exchanges.iter().copied())
@@ -308,18 +335,23 @@ impl SaAcc {
     }
 }
 
+/// The exchange types counted in [`SaAcc::exchanges`], in its order.
+const USUAL_EXCHANGES: [ExchangeType; 4] = [
+    ExchangeType::IKE_SA_INIT,
+    ExchangeType::IKE_AUTH,
+    ExchangeType::CREATE_CHILD_SA,
+    ExchangeType::INFORMATIONAL,
+];
+
 /// An exchange type's name (from the registry, or its range and number).
-fn exchange_name(x: u8) -> Label {
-    label(ExchangeType(x).name(), ExchangeType(x))
+fn exchange_name(x: ExchangeType) -> Label {
+    label(x.name(), x)
 }
 
 /// A notify type's name (from the registry, or its range and number).
-fn notify_name(t: u16) -> Label {
-    label(NotifyType(t).name(), NotifyType(t))
+fn notify_name(t: NotifyType) -> Label {
+    label(t.name(), t)
 }
-
-/// Where a flow went in [`Summary::attach_esp`].
-const LEFT_OUT: usize = usize::MAX;
 
 /// The IKE SAs of a capture, as messages come (in capture order).
 #[derive(Default)]
@@ -327,15 +359,15 @@ pub struct Summary {
     /// IKE SAs ordered by their first frame.
     index: SaIndex<u64>,
     sas: Vec<SaAcc>,
-    /// The ESP flows, in order of first appearance.
-    esp: EspStats,
-    /// Positions in `esp`, grouped: the flows of each IKE SA in turn, then
-    /// the flows without an IKE SA; each group in order of first appearance.
-    esp_order: Vec<usize>,
-    /// `esp_order[esp_start[i]..esp_start[i + 1]]` are the flows of IKE SA
-    /// `i`; the group after the last IKE SA is ESP without an IKE SA.
-    /// Empty until [`Summary::attach_esp`].
-    esp_start: Vec<usize>,
+    /// ESP by the IKE SA in force when each packet passed
+    /// ([`SaIndex::esp_owner`], the rule the diagnosis follows too).
+    esp: Vec<Option<Box<EspStats>>>,
+    /// ESP between hosts that had no IKE SA yet when it passed.
+    early: Map<HostPair, EspStats>,
+    /// Built by [`Summary::finish_esp`]: the flows of each IKE SA in turn,
+    /// then the flows without an IKE SA; each group in order of first
+    /// appearance.
+    groups: Vec<Vec<(EspKey, EspFlow)>>,
 }
 
 fn fmt_time(t: Option<Timestamp>) -> Option<String> {
@@ -371,9 +403,12 @@ impl Summary {
         dst: SocketAddr,
     ) {
         let (initiator, responder) = if m.initiator { (src, dst) } else { (dst, src) };
-        let placed = self
-            .index
-            .place(m.spis, HostPair::new(src.ip(), dst.ip()), frame);
+        let hosts = HostPair::new(src.ip(), dst.ip());
+        let placed = if m.is_orphan_notice() {
+            self.index.place_notice(m.spis, hosts, frame)
+        } else {
+            self.index.place(m.spis, hosts, frame)
+        };
         let i = placed.sa();
         if i == self.sas.len() {
             self.sas.push(SaAcc {
@@ -400,73 +435,81 @@ impl Summary {
         if time.is_some() {
             sa.last_time = time;
         }
-        match m.exchange {
-            x @ 34..=37 => sa.exchanges[usize::from(x - 34)] += 1,
-            x => match sa.other_exchanges.iter_mut().find(|(t, _)| *t == x) {
+        match USUAL_EXCHANGES.iter().position(|&u| u == m.exchange) {
+            Some(i) => sa.exchanges[i] += 1,
+            None => match sa
+                .other_exchanges
+                .iter_mut()
+                .find(|(t, _)| *t == m.exchange)
+            {
                 Some((_, c)) => *c += 1,
-                None => sa.other_exchanges.push((x, 1)),
+                None => sa.other_exchanges.push((m.exchange, 1)),
             },
         }
         for n in m.notifies.iter().chain(m.inner_notifies.iter().flatten()) {
             if !sa.notifies.contains(&n.notify_type) {
                 sa.notifies.push(n.notify_type);
             }
-            if n.notify_type == NotifyType::QCD_TOKEN.0 && !sa.qcd_tokens.contains(&n.data) {
+            if n.notify_type == NotifyType::QCD_TOKEN && !sa.qcd_tokens.contains(&n.data) {
                 sa.qcd_tokens.push(n.data.clone());
             }
         }
     }
 
-    /// Takes the capture's ESP flows: each goes to the IKE SA between the
-    /// same two hosts that was the latest to start before the flow's first
-    /// packet (else the first one between them). With a filter (--qcd,
-    /// --spi) flows whose hosts have no listed SA are left out.
-    ///
-    /// One index lookup per flow and a counting sort: linear in the flows.
-    pub fn attach_esp(&mut self, esp: EspStats, filtered: bool) {
-        let orphans = self.sas.len();
-        let owners: Vec<usize> = esp
-            .iter()
-            .map(|(k, f)| {
-                let hosts = HostPair::new(k.src.ip(), k.dst.ip());
-                match self.index.current(hosts, f.first_frame) {
-                    Some(i) => i,
-                    None if !filtered => orphans,
-                    None => LEFT_OUT,
+    /// One ESP packet: it belongs to the IKE SA in force between its hosts
+    /// as it passes ([`SaIndex::esp_owner`]), so a Child SA's packets are
+    /// split across an IKE SA rekey exactly as `qcd diagnose` splits them.
+    /// One index lookup and one flow lookup per packet.
+    pub fn add_esp(&mut self, key: EspKey, frame: u64, time: Option<Timestamp>, seq: u32) {
+        let hosts = HostPair::new(key.src.ip(), key.dst.ip());
+        let stats = match self.index.esp_owner(hosts, frame) {
+            Some(sa) => {
+                if self.esp.len() <= sa {
+                    self.esp.resize_with(sa + 1, || None);
                 }
-            })
-            .collect();
-        // Group sizes, then their starts; flows keep their order of first
-        // appearance inside each group.
-        let mut start = vec![0usize; orphans + 2];
-        for &o in owners.iter().filter(|&&o| o != LEFT_OUT) {
-            start[o + 1] += 1;
-        }
-        for g in 1..start.len() {
-            start[g] += start[g - 1];
-        }
-        let mut next = start.clone();
-        let mut order = vec![0usize; start[orphans + 1]];
-        for (flow, &o) in owners.iter().enumerate() {
-            if o != LEFT_OUT {
-                order[next[o]] = flow;
-                next[o] += 1;
+                &mut **self.esp[sa].get_or_insert_with(Box::default)
+            }
+            None => self.early.entry(hosts).or_default(),
+        };
+        stats.record(key, frame, time, seq);
+    }
+
+    /// Groups the ESP seen by [`Summary::add_esp`] under the IKE SAs: ESP
+    /// that passed before any IKE SA between its hosts goes to the first one
+    /// between them ([`SaIndex::esp_owner`] at its first frame), or to the
+    /// row of ESP without an IKE SA; with a filter (--qcd, --spi) flows whose
+    /// hosts have no listed SA are left out. Call once, after the last packet.
+    pub fn finish_esp(&mut self, filtered: bool) {
+        let orphans = self.sas.len();
+        let mut groups: Vec<Vec<(EspKey, EspFlow)>> = vec![Vec::new(); orphans + 1];
+        for (sa, stats) in std::mem::take(&mut self.esp).into_iter().enumerate() {
+            if let Some(stats) = stats {
+                groups[sa].extend(stats.iter().map(|(k, f)| (*k, *f)));
             }
         }
-        self.esp = esp;
-        self.esp_order = order;
-        self.esp_start = start;
+        for (hosts, stats) in std::mem::take(&mut self.early) {
+            for (k, f) in stats.iter() {
+                match self.index.esp_owner(hosts, f.first_frame) {
+                    Some(sa) => merge_flow(&mut groups[sa], *k, *f),
+                    None if !filtered => groups[orphans].push((*k, *f)),
+                    None => {}
+                }
+            }
+        }
+        // A flow's first packet is its own frame: the order is total.
+        for g in &mut groups {
+            g.sort_unstable_by_key(|(_, f)| f.first_frame);
+        }
+        self.groups = groups;
     }
 
     /// The ESP flows of group `g` (IKE SA `g`, or the orphans after the last).
     fn esp_of(&self, g: usize) -> impl Iterator<Item = (&EspKey, &EspFlow)> + '_ {
-        let range = match (self.esp_start.get(g), self.esp_start.get(g + 1)) {
-            (Some(&a), Some(&b)) => a..b,
-            _ => 0..0,
-        };
-        self.esp_order[range]
-            .iter()
-            .filter_map(|&i| self.esp.get_index(i))
+        self.groups
+            .get(g)
+            .into_iter()
+            .flatten()
+            .map(|(k, f)| (k, f))
     }
 
     fn has_orphans(&self) -> bool {
@@ -660,6 +703,7 @@ mod tests {
     use crate::capture::synth_ike::{ike_heavy, IkeHeavySpec};
     use crate::capture::{CaptureReader, Event, Options};
     use crate::decode::digest::NotifySummary;
+    use crate::wire::ProtocolId;
 
     /// One row per IKE SA, then one for ESP between hosts without IKE.
     #[test]
@@ -667,21 +711,35 @@ mod tests {
         let capture = heavy(40);
         let mut r = reader(&capture);
         let mut s = Summary::new();
+        let mut first = None;
         while let Some(e) = r.next_event() {
-            if let Event::Ike(m) = e {
-                let (d, _) = summarize(&m.payload, None, Keep::AllTypes).unwrap();
-                s.add(&d, m.frame, m.time, m.src, m.dst);
+            match e {
+                Event::Ike(m) => {
+                    let (d, _) = summarize(&m.payload, None, Keep::AllTypes).unwrap();
+                    s.add(&d, m.frame, m.time, m.src, m.dst);
+                }
+                Event::Esp {
+                    frame,
+                    time,
+                    src,
+                    dst,
+                    spi,
+                    seq,
+                } => {
+                    first.get_or_insert((EspKey { spi, src, dst }, frame, time));
+                    s.add_esp(EspKey { spi, src, dst }, frame, time, seq);
+                }
+                _ => {}
             }
         }
-        let mut esp = r.take_esp_stats();
         // One flow between hosts without IKE: an orphan row.
-        let (k, f) = esp.flows()[0];
+        let (k, frame, time) = first.unwrap();
         let k = EspKey {
             src: "203.0.113.9:0".parse().unwrap(),
             ..k
         };
-        esp.record(k, f.first_frame + 1_000_000, f.first_time, 1);
-        s.attach_esp(esp, false);
+        s.add_esp(k, frame + 1_000_000, time, 1);
+        s.finish_esp(false);
         assert_rows(&s, 41);
         let owned: Vec<SaRow> = s.rows().collect();
         assert_eq!(owned[40].kind, "esp_without_ike_sa");
@@ -705,7 +763,11 @@ mod tests {
         CaptureReader::new(
             std::io::Cursor::new(capture.to_vec()),
             "t",
-            Options::default(),
+            Options {
+                esp_events: true,
+                esp_stats: false,
+                ..Options::default()
+            },
         )
         .unwrap()
     }
@@ -771,10 +833,10 @@ mod tests {
         }
     }
 
-    fn notify(t: u16, data: &[u8]) -> NotifySummary {
+    fn notify(t: NotifyType, data: &[u8]) -> NotifySummary {
         NotifySummary {
             notify_type: t,
-            protocol_id: 0,
+            protocol_id: ProtocolId::NONE,
             spi: Vec::new(),
             data: data.to_vec(),
         }
@@ -795,18 +857,26 @@ mod tests {
         };
         let mut s = Summary::new();
         let t = |n| Some(Timestamp::new(1_700_000_000, n, Precision::Nano));
-        for (i, x) in [34u8, 240, 0, 240, 44, 37].into_iter().enumerate() {
+        let exchanges = [
+            ExchangeType::IKE_SA_INIT,
+            ExchangeType(240),
+            ExchangeType(0),
+            ExchangeType(240),
+            ExchangeType::IKE_FOLLOWUP_KE,
+            ExchangeType::INFORMATIONAL,
+        ];
+        for (i, x) in exchanges.into_iter().enumerate() {
             let d = IkeSummary {
                 spis,
                 exchange: x,
                 initiator: i % 2 == 0,
                 notifies: (0..9u16)
-                    .map(|k| notify(20000 + k * 7 + i as u16, &[]))
-                    .chain([notify(NotifyType::QCD_TOKEN.0, &[7; 8])])
+                    .map(|k| notify(NotifyType(20000 + k * 7 + i as u16), &[]))
+                    .chain([notify(NotifyType::QCD_TOKEN, &[7; 8])])
                     .collect(),
                 inner_notifies: Some(thin_vec::thin_vec![
-                    notify(NotifyType::QCD_TOKEN.0, &[9; 64]),
-                    notify(60000, &[]),
+                    notify(NotifyType::QCD_TOKEN, &[9; 64]),
+                    notify(NotifyType(60000), &[]),
                 ]),
                 ..IkeSummary::default()
             };
@@ -817,12 +887,14 @@ mod tests {
             };
             s.add(&d, i as u64 + 1, time, a, b);
         }
-        let mut esp = EspStats::default();
         let k = |spi, src, dst| EspKey { spi, src, dst };
-        esp.record(k(0xdead_beef, a, b), 7, None, 1);
-        esp.record(k(1, b, a), 8, t(5), 1);
-        esp.record(k(2, "10.9.9.9:0".parse().unwrap(), a), 9, t(6), 1);
-        s.attach_esp(esp.clone(), false);
+        let esp = |s: &mut Summary| {
+            s.add_esp(k(0xdead_beef, a, b), 7, None, 1);
+            s.add_esp(k(1, b, a), 8, t(5), 1);
+            s.add_esp(k(2, "10.9.9.9:0".parse().unwrap(), a), 9, t(6), 1);
+        };
+        esp(&mut s);
+        s.finish_esp(false);
         assert_rows(&s, 2);
         let row = s.rows().next().unwrap();
         assert!(row.notifies.len() > 6, "{:?}", row.notifies);
@@ -834,7 +906,8 @@ mod tests {
         );
         assert_eq!(row.esp.len(), 2);
         // With a filter, ESP whose hosts have no listed IKE SA is left out.
-        s.attach_esp(esp, true);
+        esp(&mut s);
+        s.finish_esp(true);
         assert_rows(&s, 1);
     }
 }

@@ -17,9 +17,11 @@ pub mod engine;
 pub mod follow;
 pub mod input;
 pub mod model;
+pub mod outcome;
 #[cfg(feature = "testkit")]
 pub mod scenario;
 pub mod takers;
+pub mod text;
 
 pub use crate::decode::digest::{summarize, Keep};
 pub use engine::{diagnose, Engine, Options, Reports, DEFAULT_SILENCE};

@@ -11,17 +11,6 @@ pub use crate::decode::digest::{
     DecryptFailure, DeleteSummary, IkeSummary, NotifySummary, PayloadSet, Rare,
 };
 
-/// IKEv2 numbers the diagnosis needs (IANA IKEv2 registries).
-pub mod numbers {
-    pub use crate::decode::digest::numbers::*;
-    pub const IKE_SA_INIT: u8 = 34;
-    pub const IKE_AUTH: u8 = 35;
-    pub const CREATE_CHILD_SA: u8 = 36;
-    pub const INFORMATIONAL: u8 = 37;
-    pub const PROTO_IKE: u8 = 1;
-    pub const PAYLOAD_NOTIFY: u8 = 41;
-}
-
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PacketKind {
     /// Boxed: captures hold far more ESP sightings than IKE messages.
@@ -73,10 +62,13 @@ pub enum Verdict {
     InProgress,
     /// The capture cannot settle it (wrong keys, capture ends too early).
     Inconclusive,
+    /// No crash: requests for an IKE SA nobody set up (`qcd probe`, a
+    /// scanner) and the maker's answers, which tell whether QCD is on there.
+    Probe,
 }
 
 impl Verdict {
-    pub const ALL: [Verdict; 11] = [
+    pub const ALL: [Verdict; 12] = [
         Verdict::Healthy,
         Verdict::Recovered,
         Verdict::NotRekeyed,
@@ -88,6 +80,7 @@ impl Verdict {
         Verdict::NotEstablished,
         Verdict::InProgress,
         Verdict::Inconclusive,
+        Verdict::Probe,
     ];
 
     pub fn name(self) -> &'static str {
@@ -103,15 +96,17 @@ impl Verdict {
             Verdict::NotEstablished => "not-established",
             Verdict::InProgress => "in-progress",
             Verdict::Inconclusive => "inconclusive",
+            Verdict::Probe => "probe",
         }
     }
 
-    /// Whether this verdict means detection worked, was not needed, or an
-    /// IKE SA is still being set up when the capture ends (exit 0).
+    /// Whether this verdict means detection worked, was not needed, an IKE
+    /// SA is still being set up when the capture ends, or the traffic was a
+    /// probe (exit 0).
     pub fn is_ok(self) -> bool {
         matches!(
             self,
-            Verdict::Healthy | Verdict::Recovered | Verdict::InProgress
+            Verdict::Healthy | Verdict::Recovered | Verdict::InProgress | Verdict::Probe
         )
     }
 }

@@ -501,7 +501,7 @@ impl Builder {
                 flags: Flags(0),
                 message_id: 0,
                 payloads: vec![PayloadRepr::notify(NotifyRepr {
-                    protocol_id: ProtocolId(3),
+                    protocol_id: ProtocolId::ESP,
                     spi: ESP_A_TO_B.to_be_bytes().to_vec(),
                     notify_type: NotifyType::INVALID_SPI,
                     data: vec![],

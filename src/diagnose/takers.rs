@@ -14,9 +14,9 @@
 
 use std::net::IpAddr;
 
-use super::model::numbers::{INFORMATIONAL, PAYLOAD_NOTIFY};
 use super::model::TakerView;
 use crate::token::profile::{MAX_TOKEN_LEN, MIN_TOKEN_LEN};
+use crate::wire::{ExchangeType, PayloadType};
 
 /// A token taker whose rules the diagnosis knows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -41,9 +41,9 @@ impl Taker {
 /// What the capture shows of one reply, and what the taker holds.
 #[derive(Debug, Clone)]
 pub struct TakerFacts<'a> {
-    pub exchange: u8,
+    pub exchange: ExchangeType,
     pub response: bool,
-    pub first_payload: u8,
+    pub first_payload: PayloadType,
     pub has_invalid_ike_spi: bool,
     /// The QCD_TOKENs in the reply.
     pub tokens: Vec<&'a [u8]>,
@@ -141,13 +141,13 @@ pub fn judge(taker: Taker, f: &TakerFacts) -> TakerView {
             }
         }
         Taker::Racoon2 => {
-            if f.exchange != INFORMATIONAL || !f.response {
+            if f.exchange != ExchangeType::INFORMATIONAL || !f.response {
                 return view(
                     Some(false),
                     "the racoon2 fork acts only on an INFORMATIONAL response".into(),
                 );
             }
-            if f.first_payload != PAYLOAD_NOTIFY {
+            if f.first_payload != PayloadType::NOTIFY {
                 return view(
                     Some(false),
                     "the racoon2 fork needs a Notify as the first payload".into(),
@@ -209,9 +209,9 @@ mod tests {
 
     fn facts<'a>(tok: &'a [u8], given: &'a [u8]) -> TakerFacts<'a> {
         TakerFacts {
-            exchange: INFORMATIONAL,
+            exchange: ExchangeType::INFORMATIONAL,
             response: true,
-            first_payload: PAYLOAD_NOTIFY,
+            first_payload: PayloadType::NOTIFY,
             has_invalid_ike_spi: true,
             tokens: vec![tok],
             from_peer_address: true,
@@ -252,11 +252,11 @@ mod tests {
     fn racoon2_wants_a_notify_first_in_an_informational_response() {
         let t = [7u8; 16];
         let mut f = facts(&t, &t);
-        f.first_payload = 46;
+        f.first_payload = PayloadType::SK;
         assert_eq!(judge(Taker::Racoon2, &f).accepts, Some(false));
         assert_eq!(judge(Taker::Rockhopper, &f).accepts, Some(true));
-        f.first_payload = PAYLOAD_NOTIFY;
-        f.exchange = 35;
+        f.first_payload = PayloadType::NOTIFY;
+        f.exchange = ExchangeType::IKE_AUTH;
         assert_eq!(judge(Taker::Racoon2, &f).accepts, Some(false));
     }
 

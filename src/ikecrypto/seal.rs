@@ -42,7 +42,7 @@ pub fn seal(
     let first_inner = inner
         .first()
         .map(|p| p.payload_type())
-        .unwrap_or(PayloadType(0));
+        .unwrap_or(PayloadType::NONE);
     let body = body_len(keys.encr, keys.integ, inner_len);
     let mut message = MessageRepr {
         spi_i: header.spis.initiator,

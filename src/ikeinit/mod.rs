@@ -9,7 +9,8 @@
 //! (`TYPE:VALUE` identities), [`initiator`] (the exchanges as a state
 //! machine: datagrams in, datagrams and outcomes out, no sockets, no
 //! clock), and [`run`] (retransmission with backoff over `qcd probe`'s
-//! transport, the paced wait after the delete, and the verdict).
+//! transport, the paced wait after the delete, and the verdict), and
+//! [`check`] (every target of a probe, and the record its output adds).
 //!
 //! Built on `crate::wire` (every message is a `Repr`) and
 //! `crate::ikecrypto` (SK payloads); the request after the delete is the
@@ -20,6 +21,7 @@
 //! selectors that match nothing real (this host and the gateway, IP
 //! protocol 253), and it is deleted with the IKE SA at once.
 
+pub mod check;
 pub mod dh;
 pub mod identity;
 pub mod initiator;

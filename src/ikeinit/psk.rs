@@ -8,6 +8,44 @@ use super::InitError;
 use crate::fsio::{self, Owners, Privacy};
 use crate::secretmem::SecretBytes;
 
+/// Why `--auth` names no PSK qcd can read.
+#[derive(Debug, thiserror::Error)]
+pub enum PskArgError {
+    #[error(
+        "--auth psk: no terminal to prompt on; give the key in a private file with --auth psk:FILE"
+    )]
+    NoTerminal,
+    #[error("cannot read the PSK from the terminal")]
+    Prompt(#[source] std::io::Error),
+    // The value is not echoed: it may be a key typed by mistake.
+    #[error("--auth: write psk:FILE (the pre-shared key in a private file) or psk (a prompt); qcd never takes the key itself on the command line")]
+    Form,
+    #[error(transparent)]
+    Psk(#[from] InitError),
+}
+
+/// The PSK `--auth` names: `psk:FILE` ([`read_psk_file`]), or `psk` alone
+/// for a no-echo `prompt` (refused when stdin is no terminal).
+pub fn read_psk_arg(
+    arg: &str,
+    stdin_is_terminal: bool,
+    prompt: impl FnOnce(&str) -> std::io::Result<String>,
+) -> Result<SecretBytes, PskArgError> {
+    match arg.split_once(':') {
+        Some(("psk", path)) if !path.is_empty() => Ok(read_psk_file(path.as_ref())?),
+        None if arg == "psk" => {
+            if !stdin_is_terminal {
+                return Err(PskArgError::NoTerminal);
+            }
+            let typed = zeroize::Zeroizing::new(
+                prompt("pre-shared key for --auth: ").map_err(PskArgError::Prompt)?,
+            );
+            Ok(parse_psk(typed.as_bytes(), "the prompt")?)
+        }
+        _ => Err(PskArgError::Form),
+    }
+}
+
 /// Reads the PSK from `path`: a regular file of ours, mode 0600 or
 /// stricter, at most 16 KiB.
 pub fn read_psk_file(path: &Path) -> Result<SecretBytes, InitError> {
@@ -58,5 +96,30 @@ mod tests {
         assert!(parse_psk(b"\n", "t").is_err());
         let e = parse_psk(b"0xzz", "the prompt").unwrap_err().to_string();
         assert!(e.contains("the prompt") && e.contains("hex"), "{e}");
+    }
+
+    #[test]
+    fn auth_argument_forms() {
+        let never = |_: &str| -> std::io::Result<String> { panic!("no prompt expected") };
+        for arg in ["s3cret", "psk:", "file:/x", "0xabcd"] {
+            let e = read_psk_arg(arg, true, never).unwrap_err();
+            assert!(matches!(e, PskArgError::Form), "{arg}: {e}");
+        }
+        // The value is never echoed: it may be the key itself.
+        let e = read_psk_arg("s3cret", true, never).unwrap_err();
+        assert!(!e.to_string().contains("s3cret"), "{e}");
+        assert!(matches!(
+            read_psk_arg("psk", false, never),
+            Err(PskArgError::NoTerminal)
+        ));
+        let typed = read_psk_arg("psk", true, |m| {
+            assert_eq!(m, "pre-shared key for --auth: ");
+            Ok("0x0aff".into())
+        });
+        assert_eq!(typed.unwrap().expose(), &[0x0a, 0xff]);
+        assert!(matches!(
+            read_psk_arg("psk:/nonexistent/qcd.psk", true, never),
+            Err(PskArgError::Psk(_))
+        ));
     }
 }

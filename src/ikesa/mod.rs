@@ -195,6 +195,28 @@ impl<T: Ord + Copy> SaIndex<T> {
         Placed::New { sa }
     }
 
+    /// Places a notice that names no IKE SA anybody set up (an unprotected
+    /// INVALID_SPI from a rebooted host, with SPIs of its own) without
+    /// displacing the IKE SA in force between `hosts`: when one is, the
+    /// notice gets an IKE SA of its own, found by its SPIs but never
+    /// [`SaIndex::current`] (ESP keeps going to the SA in force, as in the
+    /// diagnosis, which files the notice under that SA). Otherwise, and for
+    /// SPIs already known, as [`SaIndex::place`].
+    pub fn place_notice(&mut self, spis: SpiPair, hosts: HostPair, time: T) -> Placed {
+        if self.find(spis).is_some() || self.current(hosts, time).is_none() {
+            return self.place(spis, hosts, time);
+        }
+        let sa = self.count;
+        self.count += 1;
+        if spis.responder.is_zero() {
+            self.pending.insert(spis.initiator, sa);
+        } else {
+            self.by_pair.insert(spis, sa);
+            self.by_initiator.entry(spis.initiator).or_insert(sa);
+        }
+        Placed::New { sa }
+    }
+
     /// A new IKE SA known by no SPIs (e.g. for a message that carries SPIs
     /// nobody else uses, when no IKE SA between its hosts exists).
     pub fn new_sa(&mut self, hosts: HostPair, time: T) -> SaId {
@@ -219,6 +241,18 @@ impl<T: Ord + Copy> SaIndex<T> {
         } else {
             list.first().map(|&(_, s)| s)
         }
+    }
+
+    /// The IKE SA an ESP packet between `hosts` passing at `time` belongs
+    /// to: the one in force then ([`SaIndex::current`]). Called as packets
+    /// pass, this is the IKE SA that started last before the packet, so a
+    /// Child SA's packets move to the new IKE SA when the old one is rekeyed
+    /// (RFC 7296 §2.18: the Child SAs move with it). `qcd diagnose` and
+    /// `qcd decode --summary` both assign ESP by this one rule; ESP that
+    /// passed before any IKE SA between its hosts goes to the first one
+    /// (ask again with the packet's time once an IKE SA exists).
+    pub fn esp_owner(&self, hosts: HostPair, time: T) -> Option<SaId> {
+        self.current(hosts, time)
     }
 
     /// Forgets IKE SA `sa` (its SPIs, and its start between `hosts` at

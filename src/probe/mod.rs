@@ -16,11 +16,12 @@
 //! [`run`] probes every target in parallel (one thread each; one after
 //! another when the source port is fixed) through a
 //! [`transport::Connector`], so the plan and the verdict are tested without
-//! the network. Not here: argument parsing and rendering (the CLI), the
-//! maker side (`qcd::respond`).
+//! the network; [`text`] renders the result for people. Not here: argument
+//! parsing (the CLI), the maker side (`qcd::respond`).
 
 pub mod exchange;
 pub mod target;
+pub mod text;
 pub mod transport;
 pub mod verdict;
 
@@ -57,6 +58,10 @@ pub enum ProbeError {
     Random(String),
     #[error("the same SPIs were given for the second question: --spi-i/--spi-r must differ from the other-SPIs pair")]
     SameSpis,
+    #[error("--spi-i, --spi-r: a maker answers only for non-zero SPIs")]
+    ZeroSpi,
+    #[error("--expect compares the tokens of several targets: give two or more")]
+    ExpectOneTarget,
 }
 
 /// What to probe and how.
@@ -84,6 +89,26 @@ impl Request {
             secrets: None,
             expect: None,
         })
+    }
+
+    /// Asks about `spis` instead of random ones; a maker answers only for
+    /// non-zero SPIs.
+    pub fn set_spis(&mut self, spis: SpiPair) -> Result<(), ProbeError> {
+        if spis.initiator.is_zero() || spis.responder.is_zero() {
+            return Err(ProbeError::ZeroSpi);
+        }
+        self.spis = spis;
+        Ok(())
+    }
+
+    /// Checks the targets' tokens against what the cluster's mode requires;
+    /// it takes two targets or more.
+    pub fn set_expect(&mut self, expect: Expect) -> Result<(), ProbeError> {
+        if self.targets.len() < 2 {
+            return Err(ProbeError::ExpectOneTarget);
+        }
+        self.expect = Some(expect);
+        Ok(())
     }
 }
 

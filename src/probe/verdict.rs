@@ -6,6 +6,7 @@ use std::time::SystemTime;
 
 use serde::Serialize;
 
+use crate::secret::tokens::Secrets;
 use crate::secret::{Keyring, State};
 use crate::secretmem::SecretBytes;
 use crate::spi::SpiPair;
@@ -45,6 +46,14 @@ impl KnownSecrets {
                     })
                 })
                 .collect(),
+        }
+    }
+
+    /// The secrets loaded for a command: a keyring's, or a secret file's.
+    pub fn of(secrets: Secrets) -> KnownSecrets {
+        match secrets {
+            Secrets::Keyring(k, now) => KnownSecrets::from_keyring(&k, now),
+            Secrets::File(secret, spec) => KnownSecrets::single(secret, spec),
         }
     }
 

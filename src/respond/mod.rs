@@ -8,15 +8,19 @@
 //! [`Maker::answer`] is the pure decision (datagram in, reply bytes or the
 //! reason for silence out), tested byte for byte against Rockhopper's real
 //! replies; [`TokenBucket`] is the rate limit; [`server`] runs sockets,
-//! signals and reloads. Not here: rendering the log (the CLI).
+//! signals and reloads; [`text`] renders the log. Not here: argument
+//! parsing (the CLI).
 
 pub mod server;
+pub mod text;
 
 use std::net::SocketAddr;
+use std::path::Path;
 use std::time::{Duration, Instant, SystemTime};
 
 use serde::Serialize;
 
+use crate::secret::store::LoadOptions;
 use crate::secret::{Keyring, State};
 use crate::token::{Deriver, TokenError, TokenInput};
 use crate::wire::liveness::{self, Unanswered, UnknownSpiRequest};
@@ -39,6 +43,21 @@ pub enum MakerError {
     Empty,
 }
 
+/// Why the keyring file cannot make a maker (at start or on SIGHUP).
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error(transparent)]
+    Store(#[from] crate::secret::store::StoreError),
+    #[error(transparent)]
+    Now(#[from] crate::timefmt::TimeError),
+    #[error("{path}: {source}")]
+    Maker {
+        path: String,
+        #[source]
+        source: MakerError,
+    },
+}
+
 /// What the maker does with one datagram.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Decision {
@@ -56,6 +75,17 @@ pub enum Decision {
 }
 
 impl Maker {
+    /// The maker for the keyring file at `path`, as of now (`QCD_NOW`
+    /// honoured, see [`crate::timefmt::now`]).
+    pub fn load(path: &Path, opts: &LoadOptions) -> Result<Maker, LoadError> {
+        let keyring = crate::secret::store::load(path, opts)?;
+        let now = crate::timefmt::now()?;
+        Maker::new(&keyring, now).map_err(|source| LoadError::Maker {
+            path: path.display().to_string(),
+            source,
+        })
+    }
+
     /// The maker for `keyring`'s generations in use at `now`.
     pub fn new(keyring: &Keyring, now: SystemTime) -> Result<Maker, MakerError> {
         let mut generations = Vec::new();

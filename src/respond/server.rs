@@ -43,6 +43,35 @@ pub struct Config {
     pub burst: u32,
 }
 
+impl Config {
+    /// The configuration from the addresses as users write them
+    /// ([`parse_listen`]), checked: the rate must be a positive number.
+    pub fn new(listen: &[String], rate: f64, burst: u32) -> Result<Config, ConfigError> {
+        let listen = listen
+            .iter()
+            .map(|l| parse_listen(l))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(ConfigError::Listen)?;
+        if !(rate.is_finite() && rate > 0.0) {
+            return Err(ConfigError::Rate);
+        }
+        Ok(Config {
+            listen,
+            rate,
+            burst,
+        })
+    }
+}
+
+/// Why a configuration is refused.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ConfigError {
+    #[error("{0}")]
+    Listen(String),
+    #[error("--rate must be a positive number of answers per second")]
+    Rate,
+}
+
 /// Why the maker could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
@@ -245,5 +274,22 @@ mod tests {
         assert_eq!(p("[::1]").unwrap(), "[::1]:500");
         assert_eq!(p("[::1]:0").unwrap(), "[::1]:0");
         assert!(p("gw.example.net").is_err());
+    }
+
+    #[test]
+    fn config_is_checked() {
+        let listen = ["127.0.0.1:0".to_string()];
+        assert_eq!(Config::new(&listen, 100.0, 20).unwrap().listen.len(), 1);
+        for rate in [0.0, -1.0, f64::NAN, f64::INFINITY] {
+            assert_eq!(
+                Config::new(&listen, rate, 20).unwrap_err(),
+                ConfigError::Rate
+            );
+        }
+        let bad = ["gw.example.net".to_string()];
+        assert!(matches!(
+            Config::new(&bad, 0.0, 20),
+            Err(ConfigError::Listen(_))
+        ));
     }
 }

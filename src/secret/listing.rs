@@ -6,6 +6,26 @@ use super::manifest::{GenerationMeta, Manifest};
 use super::State;
 use crate::report::Output;
 
+/// `qcd secret list`: the manifest as a JSON line with `--json`; with
+/// `--quiet` the answer alone, one `ID STATE FINGERPRINT` line per
+/// generation; else the table, then [`manifest_lines`].
+pub fn print(out: &mut Output, manifest: &Manifest) -> std::io::Result<()> {
+    if out.json {
+        return out.json_line(manifest);
+    }
+    if out.quiet {
+        for g in &manifest.generations {
+            out.answer(&format!("{} {} {}", g.id, g.state.name(), g.fingerprint))?;
+        }
+        return Ok(());
+    }
+    out.answer(&generations_table(out, &manifest.generations))?;
+    for line in manifest_lines(manifest) {
+        out.line(&line)?;
+    }
+    Ok(())
+}
+
 /// The generations as a table that fits [`Output::width`]: on one line
 /// per generation when that fits, else (80 columns) with the times
 /// broken between date and time and the secret size above the token

@@ -1,7 +1,8 @@
 //! The QCD secret: the keyring model (numbered generations with states), its
 //! file store (atomic, locked, 0600), per-member derivation, the manifest
 //! that describes a keyring without its secrets, and the operations on them
-//! as typed requests and outcomes ([`ops`]). Token computation lives in
+//! as typed requests and outcomes ([`ops`]), their records ([`report`]) and
+//! text ([`text`], [`listing`]). Token computation lives in
 //! [`crate::token`]; this module only keeps and hands out secret bytes.
 
 pub mod deploy;
@@ -15,6 +16,7 @@ pub mod ops;
 pub mod report;
 pub mod store;
 pub mod target;
+pub mod text;
 pub mod tokens;
 
 pub use crate::token::State;

@@ -20,6 +20,7 @@ use super::store::{self, LoadOptions, StoreError};
 use super::target::Target;
 use super::{Keyring, State};
 use crate::encoding::ByteFormat;
+use crate::report::Output;
 use crate::secretmem::SecretBytes;
 use crate::timefmt::TimeError;
 use crate::token::derive::{hex_into, MAX_DIGEST_LEN};
@@ -55,6 +56,10 @@ pub enum SourceError {
     Destroyed { id: u32 },
     #[error("{what}: {source}")]
     Derive { what: String, source: TokenError },
+    #[error("--secret-file - and --batch - cannot both read stdin: put one of them in a file")]
+    StdinTwice,
+    #[error("no secret: give --keyring PATH (or set QCD_KEYRING), or --secret-file FILE --secret-format FORMAT")]
+    NoSecret,
 }
 
 /// A gateway's own secret file, as `--secret-file` names it.
@@ -76,6 +81,32 @@ pub enum SecretSource {
     File(SecretFileRequest),
 }
 
+impl SecretSource {
+    /// Where a token command's secrets come from: the secret `file` (it
+    /// wins over a keyring, which `QCD_KEYRING` may name), else the
+    /// `keyring`. `stdin_taken`: a batch reads stdin, so `--secret-file -`
+    /// cannot (said once the file's format is known; a missing format is
+    /// said first, by [`Secrets::load`]).
+    pub fn pick(
+        keyring: Option<PathBuf>,
+        file: Option<SecretFileRequest>,
+        load: LoadOptions,
+        stdin_taken: bool,
+    ) -> Result<SecretSource, SourceError> {
+        match (file, keyring) {
+            (Some(f), _) => {
+                let format_known = f.format.is_some() || f.target.is_some();
+                if f.path == Path::new("-") && stdin_taken && format_known {
+                    return Err(SourceError::StdinTwice);
+                }
+                Ok(SecretSource::File(f))
+            }
+            (None, Some(path)) => Ok(SecretSource::Keyring { path, load }),
+            (None, None) => Err(SourceError::NoSecret),
+        }
+    }
+}
+
 /// The secrets to work with: a keyring (with "now"), or one secret from a file.
 pub enum Secrets {
     Keyring(Keyring, SystemTime),
@@ -93,6 +124,17 @@ pub enum Generations {
     Id(u32),
     /// Every generation a rebooted gateway still emits: active and previous (`--all`).
     InUse,
+}
+
+impl Generations {
+    /// `--all` (every generation in use), else `--generation N`, else the active one.
+    pub fn of(all: bool, id: Option<u32>) -> Generations {
+        match (all, id) {
+            (true, _) => Generations::InUse,
+            (false, Some(id)) => Generations::Id(id),
+            (false, None) => Generations::Active,
+        }
+    }
 }
 
 /// One generation chosen for derivation, with the token spec it is used with.
@@ -158,6 +200,21 @@ pub struct DerivedToken {
     /// Lowercase hex.
     #[serde(serialize_with = "plain_str")]
     pub token: Zeroizing<String>,
+}
+
+impl DerivedToken {
+    /// The token as `qcd token derive` prints it: a JSON line, `ID STATE
+    /// TOKEN` for `--all` (without `--quiet`), else the token alone.
+    pub fn print(&self, out: &mut Output, all: bool) -> std::io::Result<()> {
+        if out.json {
+            out.json_line(self)
+        } else if all && !out.quiet {
+            let id = self.generation.map(|g| g.to_string()).unwrap_or_default();
+            out.answer(&format!("{id} {} {}", self.state, *self.token))
+        } else {
+            out.answer(&self.token)
+        }
+    }
 }
 
 fn plain_str<S: serde::Serializer>(s: &Zeroizing<String>, ser: S) -> Result<S::Ok, S::Error> {

@@ -17,7 +17,8 @@
 use std::fmt;
 
 /// An IKEv2 payload type (the Next Payload field), IANA "IKEv2 Payload Types".
-#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+/// The default is [`PayloadType::NONE`].
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 pub struct PayloadType(pub u8);
 
 impl PayloadType {
@@ -113,8 +114,9 @@ impl fmt::Debug for PayloadType {
     }
 }
 
-/// An IKEv2 exchange type, IANA "IKEv2 Exchange Types".
-#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+/// An IKEv2 exchange type, IANA "IKEv2 Exchange Types". The default is the
+/// reserved value 0.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 pub struct ExchangeType(pub u8);
 
 impl ExchangeType {

@@ -172,3 +172,55 @@ fn the_checker_sees_a_cycle() {
         "use crate::x;\nfield: u8,\n"
     );
 }
+
+/// Protocol numbers exist once, in `wire`: no product code elsewhere names a
+/// registry constant of its own (`const QCD_TOKEN: u16 = 16419`) or builds a
+/// registry type from a literal (`NotifyType(16419)`).
+#[test]
+fn protocol_numbers_only_in_wire() {
+    let src = root();
+    let registry = std::fs::read_to_string(src.join("wire/registry.rs")).unwrap();
+    let names: BTreeSet<String> = registry
+        .lines()
+        .filter_map(|l| l.trim_start().strip_prefix("pub const "))
+        .filter_map(|l| l.split(':').next())
+        .map(str::to_string)
+        .collect();
+    assert!(names.contains("QCD_TOKEN") && names.contains("IKE_AUTH"));
+    let mut files = Vec::new();
+    rust_files(&src, &mut files);
+    let mut found = Vec::new();
+    for f in files {
+        let rel = f.strip_prefix(&src).unwrap();
+        if rel.starts_with("wire") || rel.ends_with("tests.rs") {
+            continue;
+        }
+        let code = product_code(&std::fs::read_to_string(&f).unwrap());
+        for line in code.lines() {
+            let t = line.trim_start();
+            let own_const = t
+                .split_once("const ")
+                .and_then(|(_, rest)| rest.split(':').next())
+                .is_some_and(|n| names.contains(n.trim()));
+            let literal = [
+                "NotifyType(",
+                "ExchangeType(",
+                "PayloadType(",
+                "ProtocolId(",
+            ]
+            .iter()
+            .any(|ty| {
+                t.match_indices(ty)
+                    .any(|(i, _)| t[i + ty.len()..].starts_with(|c: char| c.is_ascii_digit()))
+            });
+            if own_const || literal {
+                found.push(format!("{}: {t}", rel.display()));
+            }
+        }
+    }
+    assert!(
+        found.is_empty(),
+        "protocol numbers outside src/wire (use the wire constants):\n{}",
+        found.join("\n")
+    );
+}

@@ -11,9 +11,9 @@ fn spis(i: u64, r: u64) -> SpiPair {
     SpiPair::new(Spi(i.to_be_bytes()), Spi(r.to_be_bytes()))
 }
 
-fn token_notify(data: &[u8], proto: u8) -> NotifySummary {
+fn token_notify(data: &[u8], proto: ProtocolId) -> NotifySummary {
     NotifySummary {
-        notify_type: QCD_TOKEN,
+        notify_type: NotifyType::QCD_TOKEN,
         protocol_id: proto,
         spi: vec![],
         data: data.to_vec(),
@@ -22,8 +22,8 @@ fn token_notify(data: &[u8], proto: u8) -> NotifySummary {
 
 fn invalid_ike_spi_notify() -> NotifySummary {
     NotifySummary {
-        notify_type: INVALID_IKE_SPI,
-        protocol_id: 0,
+        notify_type: NotifyType::INVALID_IKE_SPI,
+        protocol_id: ProtocolId::NONE,
         spi: vec![],
         data: vec![],
     }
@@ -39,7 +39,7 @@ struct Msg {
     from: &'static str,
     to: &'static str,
     spis: SpiPair,
-    exchange: u8,
+    exchange: ExchangeType,
     initiator: bool,
     response: bool,
     message_id: u32,
@@ -55,9 +55,9 @@ impl Script {
     fn msg(&mut self, m: Msg) -> &mut Self {
         let frame = self.packets.len() as u64 + 1;
         let first_payload = if m.inner.is_some() || m.notifies.is_empty() {
-            46
+            PayloadType::SK
         } else {
-            PAYLOAD_NOTIFY
+            PayloadType::NOTIFY
         };
         self.packets.push(Packet {
             frame,
@@ -94,7 +94,7 @@ impl Script {
             from,
             to,
             spis: s,
-            exchange: IKE_SA_INIT,
+            exchange: ExchangeType::IKE_SA_INIT,
             initiator: true,
             response: false,
             message_id: 0,
@@ -133,25 +133,56 @@ impl Script {
             exchange,
             initiator,
             response,
-            message_id: u32::from(exchange == IKE_AUTH),
+            message_id: u32::from(exchange == ExchangeType::IKE_AUTH),
             notifies: vec![],
             inner,
         };
-        self.msg(m(ms, A, B, half, IKE_SA_INIT, true, false, None))
-            .msg(m(ms + 10, B, A, s, IKE_SA_INIT, false, true, None))
-            .msg(m(ms + 20, A, B, s, IKE_AUTH, true, false, Some(vec![])))
-            .msg(m(
-                ms + 30,
-                B,
-                A,
-                s,
-                IKE_AUTH,
-                false,
-                true,
-                Some(token.map(|t| vec![token_notify(t, 0)]).unwrap_or_default()),
-            ))
-            .esp(ms + 100, A, B, 0xc1)
-            .esp(ms + 110, B, A, 0xc2)
+        self.msg(m(
+            ms,
+            A,
+            B,
+            half,
+            ExchangeType::IKE_SA_INIT,
+            true,
+            false,
+            None,
+        ))
+        .msg(m(
+            ms + 10,
+            B,
+            A,
+            s,
+            ExchangeType::IKE_SA_INIT,
+            false,
+            true,
+            None,
+        ))
+        .msg(m(
+            ms + 20,
+            A,
+            B,
+            s,
+            ExchangeType::IKE_AUTH,
+            true,
+            false,
+            Some(vec![]),
+        ))
+        .msg(m(
+            ms + 30,
+            B,
+            A,
+            s,
+            ExchangeType::IKE_AUTH,
+            false,
+            true,
+            Some(
+                token
+                    .map(|t| vec![token_notify(t, ProtocolId::NONE)])
+                    .unwrap_or_default(),
+            ),
+        ))
+        .esp(ms + 100, A, B, 0xc1)
+        .esp(ms + 110, B, A, 0xc2)
     }
 
     /// B reboots: A's ESP is answered by INVALID_SPI.
@@ -161,13 +192,13 @@ impl Script {
             from: B,
             to: A,
             spis: spis(0x1111, 0x2222),
-            exchange: INFORMATIONAL,
+            exchange: ExchangeType::INFORMATIONAL,
             initiator: false,
             response: false,
             message_id: 0,
             notifies: vec![NotifySummary {
-                notify_type: INVALID_SPI,
-                protocol_id: 3,
+                notify_type: NotifyType::INVALID_SPI,
+                protocol_id: ProtocolId::ESP,
                 spi: vec![0, 0, 0, 0xc1],
                 data: vec![],
             }],
@@ -181,7 +212,7 @@ impl Script {
             from: A,
             to: B,
             spis: s,
-            exchange: INFORMATIONAL,
+            exchange: ExchangeType::INFORMATIONAL,
             initiator: true,
             response: false,
             message_id: id,
@@ -204,7 +235,7 @@ impl Script {
             from: B,
             to: A,
             spis: s,
-            exchange: INFORMATIONAL,
+            exchange: ExchangeType::INFORMATIONAL,
             initiator: false,
             response: true,
             message_id: id,
@@ -273,7 +304,7 @@ fn recovered_with_the_ike_auth_token() {
         .establish(0, s, Some(&TOKEN))
         .reboot(60_000)
         .liveness(61_000, s, 2)
-        .invalid_ike_spi(61_010, s, 2, Some(token_notify(&TOKEN, 0)))
+        .invalid_ike_spi(61_010, s, 2, Some(token_notify(&TOKEN, ProtocolId::NONE)))
         .establish(61_810, spis(0xa2, 0xb2), Some(&OTHER))
         .run(None);
     assert_eq!(r.len(), 2);
@@ -316,7 +347,7 @@ fn protocol_id_one_gets_only_an_informational_note() {
         .establish(0, s, Some(&TOKEN))
         .reboot(60_000)
         .liveness(61_000, s, 2)
-        .invalid_ike_spi(61_010, s, 2, Some(token_notify(&TOKEN, 1)))
+        .invalid_ike_spi(61_010, s, 2, Some(token_notify(&TOKEN, ProtocolId::IKE)))
         .establish(61_810, spis(0xa2, 0xb2), Some(&OTHER))
         .run(None);
     assert_eq!(r[0].verdict, Verdict::Recovered, "{}", r[0].reason);
@@ -341,7 +372,7 @@ fn recovered_judged_from_behaviour_without_keys() {
         .establish(0, s, Some(&TOKEN))
         .reboot(60_000)
         .liveness(61_000, s, 2)
-        .invalid_ike_spi(61_010, s, 2, Some(token_notify(&TOKEN, 0)))
+        .invalid_ike_spi(61_010, s, 2, Some(token_notify(&TOKEN, ProtocolId::NONE)))
         .establish(64_000, spis(0xa2, 0xb2), Some(&OTHER))
         .without_keys()
         .run(None);
@@ -366,8 +397,12 @@ fn rejected_script(keys: bool) -> Script {
     let mut sc = Script::new();
     sc.establish(0, s, Some(&TOKEN)).reboot(60_000);
     for (i, t) in [61_000u64, 63_000, 67_000, 75_000].into_iter().enumerate() {
-        sc.liveness(t, s, 2)
-            .invalid_ike_spi(t + 10, s, 2, Some(token_notify(&OTHER, 0)));
+        sc.liveness(t, s, 2).invalid_ike_spi(
+            t + 10,
+            s,
+            2,
+            Some(token_notify(&OTHER, ProtocolId::NONE)),
+        );
         let _ = i;
     }
     sc.establish(91_000, spis(0xa2, 0xb2), Some(&OTHER));
@@ -425,7 +460,7 @@ fn token_changed_at_reboot() {
         .establish(0, s, Some(&TOKEN))
         .reboot(60_000)
         .liveness(61_000, s, 2)
-        .invalid_ike_spi(61_010, s, 2, Some(token_notify(&OTHER, 0)))
+        .invalid_ike_spi(61_010, s, 2, Some(token_notify(&OTHER, ProtocolId::NONE)))
         .esp(90_000, A, B, 0xc1)
         .run(None);
     assert_eq!(r[0].verdict, Verdict::TokenMismatch);
@@ -465,7 +500,7 @@ fn keyring_explanations_reach_the_reason() {
         .establish(0, s, None)
         .reboot(60_000)
         .liveness(61_000, s, 2)
-        .invalid_ike_spi(61_010, s, 2, Some(token_notify(&OTHER, 0)))
+        .invalid_ike_spi(61_010, s, 2, Some(token_notify(&OTHER, ProtocolId::NONE)))
         .esp(90_000, A, B, 0xc1)
         .without_keys();
     let r = script.run(Some(&checker));
@@ -673,7 +708,7 @@ fn the_last_packet_before_the_outage_includes_esp() {
         .esp(6_000, A, B, 0xc1)
         .esp(7_000, A, B, 0xc1)
         .liveness(8_000, s, 2)
-        .invalid_ike_spi(8_010, s, 2, Some(token_notify(&TOKEN, 0)))
+        .invalid_ike_spi(8_010, s, 2, Some(token_notify(&TOKEN, ProtocolId::NONE)))
         .establish(9_000, spis(0xa2, 0xb2), Some(&OTHER))
         .run(None);
     assert_eq!(r[0].verdict, Verdict::Recovered, "{}", r[0].reason);
@@ -704,7 +739,7 @@ fn invalid_ike_spi_as_first_evidence_counts_the_check_that_drew_it() {
     let r = Script::new()
         .establish(0, s, Some(&TOKEN))
         .liveness(5_000, s, 2)
-        .invalid_ike_spi(5_001, s, 2, Some(token_notify(&TOKEN, 0)))
+        .invalid_ike_spi(5_001, s, 2, Some(token_notify(&TOKEN, ProtocolId::NONE)))
         .establish(5_800, spis(0xa2, 0xb2), Some(&OTHER))
         .run(None);
     assert_eq!(r[0].verdict, Verdict::Recovered, "{}", r[0].reason);
@@ -721,7 +756,7 @@ fn the_reply_answers_the_latest_retransmission() {
         .liveness(5_000, s, 2)
         .liveness(7_000, s, 2)
         .liveness(11_000, s, 2)
-        .invalid_ike_spi(11_001, s, 2, Some(token_notify(&TOKEN, 0)))
+        .invalid_ike_spi(11_001, s, 2, Some(token_notify(&TOKEN, ProtocolId::NONE)))
         .establish(11_800, spis(0xa2, 0xb2), Some(&OTHER))
         .run(None);
     let o = r[0].outage.as_ref().unwrap();
@@ -827,8 +862,8 @@ fn a_restarted_initiator_that_reconnects_with_initial_contact_recovered() {
     }
     sc.establish(21_000, spis(0xa2, 0xb2), Some(&OTHER));
     let ic = NotifySummary {
-        notify_type: crate::wire::NotifyType::INITIAL_CONTACT.0,
-        protocol_id: 0,
+        notify_type: NotifyType::INITIAL_CONTACT,
+        protocol_id: ProtocolId::NONE,
         spi: vec![],
         data: vec![],
     };
@@ -836,7 +871,7 @@ fn a_restarted_initiator_that_reconnects_with_initial_contact_recovered() {
     // The new SA's IKE_AUTH request (third message of establish).
     match &mut sc.packets[n - 4].kind {
         PacketKind::Ike(m) => {
-            assert_eq!((m.exchange, m.response), (IKE_AUTH, false));
+            assert_eq!((m.exchange, m.response), (ExchangeType::IKE_AUTH, false));
             m.inner_notifies = Some(vec![ic].into());
         }
         _ => unreachable!(),
@@ -873,7 +908,9 @@ fn the_responder_as_taker_is_judged_by_the_initiators_token() {
     sc.establish(0, s, None);
     // A gives its token in its IKE_AUTH request (frame 3).
     match &mut sc.packets[2].kind {
-        PacketKind::Ike(m) => m.inner_notifies = Some(vec![token_notify(&TOKEN, 0)].into()),
+        PacketKind::Ike(m) => {
+            m.inner_notifies = Some(vec![token_notify(&TOKEN, ProtocolId::NONE)].into())
+        }
         _ => unreachable!(),
     }
     sc.esp(1_000, A, B, 0xc1);
@@ -886,7 +923,7 @@ fn the_responder_as_taker_is_judged_by_the_initiators_token() {
         from: B,
         to: A,
         spis: s,
-        exchange: INFORMATIONAL,
+        exchange: ExchangeType::INFORMATIONAL,
         initiator: false,
         response: false,
         message_id: 0,
@@ -898,11 +935,14 @@ fn the_responder_as_taker_is_judged_by_the_initiators_token() {
         from: A,
         to: B,
         spis: s,
-        exchange: INFORMATIONAL,
+        exchange: ExchangeType::INFORMATIONAL,
         initiator: true,
         response: true,
         message_id: 0,
-        notifies: vec![invalid_ike_spi_notify(), token_notify(&TOKEN, 0)],
+        notifies: vec![
+            invalid_ike_spi_notify(),
+            token_notify(&TOKEN, ProtocolId::NONE),
+        ],
         inner: None,
     });
     let cut = sc.packets.len();
@@ -950,7 +990,7 @@ fn a_slow_reconnect_names_the_unanswered_attempts_from_another_address() {
     sc.establish(0, s, Some(&TOKEN))
         .reboot(60_000)
         .liveness(61_000, s, 2)
-        .invalid_ike_spi(61_010, s, 2, Some(token_notify(&TOKEN, 0)))
+        .invalid_ike_spi(61_010, s, 2, Some(token_notify(&TOKEN, ProtocolId::NONE)))
         .init_request(62_000, "192.0.2.7:500", B, spis(0xe1, 0))
         .init_request(66_000, "192.0.2.7:500", B, spis(0xe2, 0))
         .establish(90_000, spis(0xa2, 0xb2), Some(&OTHER));
@@ -978,7 +1018,7 @@ fn an_unanswered_ike_sa_init_is_no_recovery() {
     sc.establish(0, s, Some(&TOKEN))
         .reboot(60_000)
         .liveness(61_000, s, 2)
-        .invalid_ike_spi(61_010, s, 2, Some(token_notify(&TOKEN, 0)))
+        .invalid_ike_spi(61_010, s, 2, Some(token_notify(&TOKEN, ProtocolId::NONE)))
         .init_request(74_000, A, B, spis(0xa2, 0));
     let cut = sc.packets.len();
     sc.esp(100_000, "203.0.113.9:0", "203.0.113.10:0", 0xd1);
@@ -1112,7 +1152,7 @@ fn a_delete_is_not_a_liveness_check() {
     let mut sc = Script::new();
     sc.establish(0, s, Some(&TOKEN)).liveness(5_000, s, 2);
     sc.last_ike().rare_mut().inner_deletes.push(DeleteSummary {
-        protocol_id: PROTO_IKE,
+        protocol_id: ProtocolId::IKE,
         spis: 0,
     });
     sc.msg(Msg {
@@ -1120,7 +1160,7 @@ fn a_delete_is_not_a_liveness_check() {
         from: B,
         to: A,
         spis: s,
-        exchange: INFORMATIONAL,
+        exchange: ExchangeType::INFORMATIONAL,
         initiator: false,
         response: true,
         message_id: 2,
@@ -1186,7 +1226,7 @@ fn a_rekey_without_keys_is_a_probable_link_not_an_abandoned_sa() {
             from,
             to,
             spis: s1,
-            exchange: CREATE_CHILD_SA,
+            exchange: ExchangeType::CREATE_CHILD_SA,
             initiator: !resp,
             response: resp,
             message_id: 2,
@@ -1202,7 +1242,7 @@ fn a_rekey_without_keys_is_a_probable_link_not_an_abandoned_sa() {
         from: A,
         to: B,
         spis: s3,
-        exchange: INFORMATIONAL,
+        exchange: ExchangeType::INFORMATIONAL,
         initiator: true,
         response: false,
         message_id: 0,
@@ -1214,7 +1254,7 @@ fn a_rekey_without_keys_is_a_probable_link_not_an_abandoned_sa() {
         from: B,
         to: A,
         spis: s3,
-        exchange: INFORMATIONAL,
+        exchange: ExchangeType::INFORMATIONAL,
         initiator: false,
         response: true,
         message_id: 0,
@@ -1246,7 +1286,7 @@ fn a_rekey_without_keys_is_a_probable_link_not_an_abandoned_sa() {
         from: A,
         to: B,
         spis: s1,
-        exchange: INFORMATIONAL,
+        exchange: ExchangeType::INFORMATIONAL,
         initiator: true,
         response: false,
         message_id: 3,
@@ -1254,7 +1294,7 @@ fn a_rekey_without_keys_is_a_probable_link_not_an_abandoned_sa() {
         inner: Some(vec![]),
     });
     sc2.last_ike().rare_mut().inner_deletes.push(DeleteSummary {
-        protocol_id: PROTO_IKE,
+        protocol_id: ProtocolId::IKE,
         spis: 0,
     });
     let r = sc2.run(None);
@@ -1289,11 +1329,11 @@ fn a_selected_taker_judges_the_reply() {
             from: B,
             to: A,
             spis: s,
-            exchange: INFORMATIONAL,
+            exchange: ExchangeType::INFORMATIONAL,
             initiator: false,
             response: true,
             message_id: 2,
-            notifies: vec![token_notify(&TOKEN, 1)],
+            notifies: vec![token_notify(&TOKEN, ProtocolId::IKE)],
             inner: None,
         })
         .esp(90_000, A, B, 0xc1);
@@ -1412,7 +1452,7 @@ fn a_lone_request_as_the_new_ike_sa() {
         .establish(0, s, Some(&TOKEN))
         .reboot(60_000)
         .liveness(61_000, s, 2)
-        .invalid_ike_spi(61_010, s, 2, Some(token_notify(&TOKEN, 0)))
+        .invalid_ike_spi(61_010, s, 2, Some(token_notify(&TOKEN, ProtocolId::NONE)))
         .init_request(61_810, A, B, spis(0xa2, 0));
     let r = script.run(None);
     assert_eq!(r.len(), 2);
@@ -1464,30 +1504,55 @@ fn random_step(script: &mut Script, ms: u64, (what, k, flag, back): (u8, u64, bo
         exchange,
         initiator,
         response,
-        message_id: u32::from(exchange == IKE_AUTH) + 2 * u32::from(exchange > IKE_AUTH),
+        message_id: u32::from(exchange == ExchangeType::IKE_AUTH)
+            + 2 * u32::from(exchange > ExchangeType::IKE_AUTH),
         notifies,
         inner,
     };
-    let token = || token_notify(if flag { &TOKEN } else { &OTHER }, 0);
+    let token = || token_notify(if flag { &TOKEN } else { &OTHER }, ProtocolId::NONE);
     let (half, full) = (spis(k, 0), spis(k, k));
     match what {
         // A plain IKE_SA_INIT request (a lone request when it is new), or
         // one with a notify (never lone).
-        0 | 1 => script.msg(msg(req, IKE_SA_INIT, true, false, half, vec![], None)),
+        0 | 1 => script.msg(msg(
+            req,
+            ExchangeType::IKE_SA_INIT,
+            true,
+            false,
+            half,
+            vec![],
+            None,
+        )),
         2 => script.msg(msg(
             req,
-            IKE_SA_INIT,
+            ExchangeType::IKE_SA_INIT,
             true,
             false,
             half,
             vec![invalid_ike_spi_notify()],
             None,
         )),
-        3 => script.msg(msg(resp, IKE_SA_INIT, false, true, full, vec![], None)),
-        4 => script.msg(msg(req, IKE_AUTH, true, false, full, vec![], Some(vec![]))),
+        3 => script.msg(msg(
+            resp,
+            ExchangeType::IKE_SA_INIT,
+            false,
+            true,
+            full,
+            vec![],
+            None,
+        )),
+        4 => script.msg(msg(
+            req,
+            ExchangeType::IKE_AUTH,
+            true,
+            false,
+            full,
+            vec![],
+            Some(vec![]),
+        )),
         5 => script.msg(msg(
             resp,
-            IKE_AUTH,
+            ExchangeType::IKE_AUTH,
             false,
             true,
             full,
@@ -1497,7 +1562,7 @@ fn random_step(script: &mut Script, ms: u64, (what, k, flag, back): (u8, u64, bo
         // A liveness check.
         6 => script.msg(msg(
             req,
-            INFORMATIONAL,
+            ExchangeType::INFORMATIONAL,
             true,
             false,
             full,
@@ -1507,13 +1572,13 @@ fn random_step(script: &mut Script, ms: u64, (what, k, flag, back): (u8, u64, bo
         // The rebooted maker's INVALID_SPI, on SPIs nobody knows.
         7 => script.msg(msg(
             resp,
-            INFORMATIONAL,
+            ExchangeType::INFORMATIONAL,
             false,
             false,
             spis(k + 100, 7),
             vec![NotifySummary {
-                notify_type: INVALID_SPI,
-                protocol_id: 3,
+                notify_type: NotifyType::INVALID_SPI,
+                protocol_id: ProtocolId::ESP,
                 spi: vec![0, 0, 0, 0xc1],
                 data: vec![],
             }],
@@ -1522,15 +1587,31 @@ fn random_step(script: &mut Script, ms: u64, (what, k, flag, back): (u8, u64, bo
         // Its INVALID_IKE_SPI answer, with a token.
         8 => script.msg(msg(
             resp,
-            INFORMATIONAL,
+            ExchangeType::INFORMATIONAL,
             false,
             true,
             full,
             vec![invalid_ike_spi_notify(), token()],
             None,
         )),
-        9 => script.msg(msg(req, CREATE_CHILD_SA, true, false, full, vec![], None)),
-        10 => script.msg(msg(resp, CREATE_CHILD_SA, false, true, full, vec![], None)),
+        9 => script.msg(msg(
+            req,
+            ExchangeType::CREATE_CHILD_SA,
+            true,
+            false,
+            full,
+            vec![],
+            None,
+        )),
+        10 => script.msg(msg(
+            resp,
+            ExchangeType::CREATE_CHILD_SA,
+            false,
+            true,
+            full,
+            vec![],
+            None,
+        )),
         _ => {
             let (from, to) = if flag { req } else { resp };
             script.esp(ms, from, to, 0xc0 + k as u32)

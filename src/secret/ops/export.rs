@@ -30,6 +30,37 @@ pub struct ExportRequest {
     pub on_change: Option<String>,
 }
 
+/// Why an export to standard output is refused, before the keyring is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum StdoutRefusal {
+    #[error("--on-change and --owner need a file: give --out FILE (or --for TARGET for the daemon's file)")]
+    NeedsFile,
+    #[error("--json cannot carry raw bytes: use --format hex or base64 with --json")]
+    RawInJson,
+    #[error("refusing to write raw secret bytes to a terminal: use --out FILE, redirect stdout, or --format hex")]
+    RawOnTerminal,
+}
+
+impl ExportRequest {
+    /// The refusals of an export to standard output (no `out`, no target),
+    /// in this order: `--on-change` and `--owner` need a file; `json`
+    /// output cannot carry raw bytes; raw bytes never go to a terminal
+    /// (`stdout_is_terminal`). Exports to a file pass.
+    pub fn check_stdout(&self, json: bool, stdout_is_terminal: bool) -> Result<(), StdoutRefusal> {
+        if self.out.is_some() || self.target.is_some() {
+            return Ok(());
+        }
+        if self.on_change.is_some() || self.owner.is_some() {
+            return Err(StdoutRefusal::NeedsFile);
+        }
+        match self.format {
+            Some(ByteFormat::Raw) if json => Err(StdoutRefusal::RawInJson),
+            Some(ByteFormat::Raw) if stdout_is_terminal => Err(StdoutRefusal::RawOnTerminal),
+            _ => Ok(()),
+        }
+    }
+}
+
 /// What the exported file held before.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Replaced {
@@ -407,4 +438,61 @@ pub fn export(req: &ExportRequest, now: SystemTime) -> Result<ExportOutcome, OpE
         on_change,
         notices,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn to_stdout(format: Option<ByteFormat>) -> ExportRequest {
+        ExportRequest {
+            keyring: "k.json".into(),
+            load: LoadOptions::default(),
+            generation: None,
+            format,
+            out: None,
+            force: false,
+            target: None,
+            owner: None,
+            on_change: None,
+        }
+    }
+
+    #[test]
+    fn stdout_refusals() {
+        let raw = to_stdout(Some(ByteFormat::Raw));
+        assert_eq!(raw.check_stdout(true, false), Err(StdoutRefusal::RawInJson));
+        assert_eq!(
+            raw.check_stdout(false, true),
+            Err(StdoutRefusal::RawOnTerminal)
+        );
+        assert_eq!(raw.check_stdout(false, false), Ok(()));
+        let hex = to_stdout(Some(ByteFormat::Hex));
+        assert_eq!(hex.check_stdout(true, true), Ok(()));
+        let hook = ExportRequest {
+            on_change: Some("true".into()),
+            ..to_stdout(Some(ByteFormat::Raw))
+        };
+        // The missing file is said first.
+        assert_eq!(hook.check_stdout(true, true), Err(StdoutRefusal::NeedsFile));
+        let owner = ExportRequest {
+            owner: Some("nobody".into()),
+            ..to_stdout(None)
+        };
+        assert_eq!(
+            owner.check_stdout(false, false),
+            Err(StdoutRefusal::NeedsFile)
+        );
+        // A file, or a target's file, is no terminal.
+        let file = ExportRequest {
+            out: Some("secret".into()),
+            ..hook.clone()
+        };
+        assert_eq!(file.check_stdout(true, true), Ok(()));
+        let target = ExportRequest {
+            target: Some(Target::Rockhopper),
+            ..raw
+        };
+        assert_eq!(target.check_stdout(true, true), Ok(()));
+    }
 }

@@ -22,6 +22,7 @@ pub use adopt::{
 pub use export::{
     encode_secret, export, export_decision, export_lock_path, format_name, identify, run_hook,
     ExportDecision, ExportOutcome, ExportRequest, Exported, HookStatus, OnChangeRun, Replaced,
+    StdoutRefusal,
 };
 pub use list::{export_states, list};
 pub use prune::{prune, PruneOutcome, PruneRequest};
