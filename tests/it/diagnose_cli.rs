@@ -933,6 +933,7 @@ type EspCounts = std::collections::BTreeMap<(String, String, String), u64>;
 /// tests/data with and without its key table.
 #[test]
 fn summary_and_diagnosis_assign_esp_alike() {
+    let _heavy = support::heavy();
     use qcd::decode::summary::{Summary, SummaryFilter};
     let mut captures = Vec::new();
     let mut stack = vec![root()];
@@ -946,7 +947,7 @@ fn summary_and_diagnosis_assign_esp_alike() {
             }
         }
     }
-    let compared: Vec<(usize, bool)> = util::parallel::parallel(&captures, |cap| {
+    let compared: Vec<(usize, bool)> = support::parallel::parallel(&captures, |cap| {
         let table = [
             cap.with_extension("keys"),
             PathBuf::from(format!("{}.ikev2_decryption_table", cap.display())),
