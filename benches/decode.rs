@@ -59,15 +59,15 @@ fn bench(c: &mut Criterion) {
         b.iter(|| MessageRepr::from_bytes(black_box(&reply)).unwrap())
     });
     c.bench_function("decode_bytes (QCD reply)", |b| {
-        b.iter(|| decode::decode_bytes(black_box(&reply), None).unwrap())
+        b.iter(|| decode::decode_bytes(black_box(&reply), &Default::default()).unwrap())
     });
     c.bench_function("decode_bytes (liveness SK)", |b| {
-        b.iter(|| decode::decode_bytes(black_box(&live), None).unwrap())
+        b.iter(|| decode::decode_bytes(black_box(&live), &Default::default()).unwrap())
     });
     c.bench_function("hex text -> decode -> JSON (QCD reply)", |b| {
         b.iter(|| {
             let (_, bytes) = input::parse_text(black_box(&text)).unwrap();
-            let d = decode::decode_bytes(&bytes, None).unwrap();
+            let d = decode::decode_bytes(&bytes, &Default::default()).unwrap();
             serde_json::to_string(&d).unwrap()
         })
     });

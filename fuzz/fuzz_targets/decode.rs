@@ -9,7 +9,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use qcd::decode::{self, input, text, As, DecodeOptions, Decoder};
+use qcd::decode::{self, input, text, As, BytesRequest, DecodeOptions, Decoder};
 use qcd::wire::{
     der, vendor, Authentication, Certificate, Configuration, CpRepr, Delete, DeleteRepr, Eap,
     EapRepr, IdValue, Identification, KeyExchange, MessageRepr, NotifyData, NotifyType, SaRepr,
@@ -19,11 +19,15 @@ use qcd::wire::{
 fuzz_target!(|data: &[u8]| {
     // As text: a user's file or stdin.
     if let Ok((_, bytes)) = input::bytes_from_contents(data) {
-        let _ = decode::decode_bytes(&bytes, None);
+        let _ = decode::decode_bytes(&bytes, &BytesRequest::default());
     }
     // As the bytes themselves, in every mode (fully dissected).
     for forced in [None, Some(As::Message), Some(As::Payload)] {
-        if let Ok(d) = decode::decode_bytes(data, forced) {
+        let request = BytesRequest {
+            kind: forced,
+            ..BytesRequest::default()
+        };
+        if let Ok(d) = decode::decode_bytes(data, &request) {
             let _ = serde_json::to_vec(&d).expect("serializable");
             let _ = text::tree(&d, text::TreeOptions { offsets: true });
         }
@@ -36,8 +40,8 @@ fuzz_target!(|data: &[u8]| {
     });
     for chunk in data.chunks(97) {
         if let Ok(mut m) = decoder.decode(chunk, None) {
-            decode::dissect_message(&mut m, chunk);
-            decode::dissect_message(&mut m, chunk);
+            m.dissect(chunk);
+            m.dissect(chunk);
         }
     }
     let _ = decoder.finish();

@@ -1,8 +1,8 @@
 //! Fuzzes `decode --summary` end to end on any file: the capture reader,
 //! the message digest, the IKE SA index and the ESP flow grouping
 //! (`Summary::from_capture`), then every way the summary is printed: NDJSON
-//! that parses, one line per row, and table cells, wide and narrow, that
-//! render at the width they measure. Then the message listing of `decode`
+//! that parses, one line per row, and table cells, wide and narrow, and the
+//! table at two widths. Then the message listing of `decode`
 //! on the same file (`CaptureMessages`, same filter): every message it keeps
 //! passes the filter on its full decode. Never a panic, a loop or unbounded
 //! memory (run with -rss_limit_mb=2048).
@@ -14,6 +14,7 @@ use libfuzzer_sys::fuzz_target;
 use qcd::capture::{CaptureReader, Options};
 use qcd::decode::messages::{CaptureMessages, MessageEvent};
 use qcd::decode::summary::{Summary, SummaryFilter, TABLE_NARROW, TABLE_WIDE};
+use qcd::decode::table::SummaryTable;
 use qcd::decode::DecodeOptions;
 
 fuzz_target!(|data: &[u8]| {
@@ -49,12 +50,20 @@ fuzz_target!(|data: &[u8]| {
         for (header, narrow) in [(&TABLE_WIDE[..], false), (&TABLE_NARROW[..], true)] {
             let cells = row.table_cells(narrow, 80);
             assert_eq!(cells.len(), header.len(), "one cell per column");
-            let mut table = comfy_table::Table::new();
-            table.set_header(header).add_row(cells);
-            let _ = table.to_string();
         }
     }
     assert_eq!(rows, summary.len(), "rows yielded and rows counted disagree");
+    // The table, at the narrowest width and a wide one: a header line and
+    // at least one line per row, no line ending in a space.
+    for width in [60, 300] {
+        let mut text = Vec::new();
+        SummaryTable::new(&summary, width)
+            .write(&mut text)
+            .expect("writes to memory");
+        let text = String::from_utf8(text).expect("the table is UTF-8");
+        assert!(text.lines().count() >= rows + usize::from(rows > 0));
+        assert!(text.lines().all(|l| !l.ends_with(' ')), "{text}");
+    }
 
     // The listing of `qcd decode FILE` with the same filter.
     let Ok(mut reader) = CaptureReader::new(Cursor::new(data), "fuzz", opts) else {

@@ -326,7 +326,7 @@ mod tests {
         let m = sample_messages().unwrap();
         assert_eq!(m.len(), 6);
         for bytes in &m {
-            crate::decode::decode_message(bytes).unwrap();
+            crate::decode::test_message(bytes, None).unwrap();
         }
         let sa = crate::wire::Header::new_checked(&m[0][..]).unwrap();
         assert_eq!(sa.exchange_type(), ExchangeType::IKE_SA_INIT);

@@ -400,7 +400,7 @@ mod tests {
                 Event::Ike(d) => {
                     // Well formed to the last field (a KE of the size its
                     // group fixes, and so on), as tshark reads them too.
-                    let m = crate::decode::decode_message(&d.payload).unwrap();
+                    let m = crate::decode::test_message(&d.payload, None).unwrap();
                     assert!(m.malformed.is_none(), "{:?}", m.malformed);
                     assert!(m.warnings.is_empty(), "{:?}", m.warnings);
                     ike += 1;
@@ -433,7 +433,7 @@ mod tests {
             let Event::Ike(d) = e else {
                 panic!("only IKE in a flood")
             };
-            let m = crate::decode::decode_message(&d.payload).unwrap();
+            let m = crate::decode::test_message(&d.payload, None).unwrap();
             assert_eq!(
                 (m.exchange.as_ref(), m.initiator, m.response),
                 ("IKE_SA_INIT", true, false)

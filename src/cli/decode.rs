@@ -4,19 +4,18 @@
 //! endpoints, filters and a per-IKE-SA summary). SK payloads are opened with
 //! `--keys`.
 
-use std::fs::File;
 use std::io::{IsTerminal, Read};
-
 use std::path::PathBuf;
 
 use anyhow::{bail, Context};
 use clap::{Args, ValueEnum};
-use serde::Serialize;
 
-use qcd::capture::{read_head, CaptureReader, Options};
-use qcd::decode::messages::{CaptureMessage, CaptureMessages, MessageEvent};
-use qcd::decode::summary::{Summary, SummaryFilter, TABLE_NARROW, TABLE_WIDE};
-use qcd::decode::{self, input, text, As, DecodeOptions, Decoded, DecodedMessage, DecryptOptions};
+use qcd::capture::{CaptureReader, Options};
+use qcd::decode::input::{self, CaptureInput, Input, Source};
+use qcd::decode::messages::{Asked, CaptureMessages, Ending, MessageEvent};
+use qcd::decode::summary::{Summary, SummaryFilter};
+use qcd::decode::table::SummaryTable;
+use qcd::decode::{self, text, As, BytesRequest, DecodeOptions, Decoded, DecodedMessage};
 use qcd::ikecrypto::KeyTable;
 use qcd::report::{Output, Style};
 use qcd::spi::Spi;
@@ -132,34 +131,28 @@ pub fn run(args: DecodeArgs, out: &mut Output) -> anyhow::Result<Outcome> {
         Some(s) => Some(Spi::parse(s).context("bad --spi")?),
         None => None,
     };
-    let (source, text) = match open_input(&args)? {
+    let source = match (&args.hex, &args.file) {
+        (Some(hex), _) => Source::Hex(hex.clone()),
+        (None, Some(file)) => Source::from_arg(file.clone()),
+        (None, None) => bail!("give a FILE, `-` for stdin, or --hex"),
+    };
+    let text = match input::classify(source)? {
         Input::Capture(source) => return run_capture(&args, source, keys.as_ref(), spi, out),
-        Input::Text(name, text) => (name, text),
+        Input::Text(text) => text,
     };
     if args.summary || args.qcd || args.spi.is_some() || !args.ports.is_empty() {
         bail!("--summary, --qcd, --spi and --port apply to capture files (pcap, pcapng), not to hex input");
     }
+    let name = text.name().to_string();
     // Decoded as it streams, within the bound of one IKE message.
-    let bytes = match input::read_text(text, input::MAX_MESSAGE_BYTES) {
-        Ok((_, bytes)) => bytes,
-        // A file (or stdin) was not a capture either: say both, as diagnose does.
-        Err(e @ (input::InputError::Hex(_) | input::InputError::Empty)) if args.hex.is_none() => {
-            bail!("{source} is neither a pcap or pcapng capture (no capture magic number at byte 0) nor hex text: {e}")
-        }
-        Err(input::InputError::Binary) if args.hex.is_none() => {
-            bail!("{source} is neither a pcap or pcapng capture (no capture magic number at byte 0) nor text (hex, xxd or hexdump -C); if it is a capture in another format, convert it with `editcap -F pcapng IN OUT`")
-        }
-        Err(e) => return Err(e).with_context(|| format!("cannot read {source}")),
+    let bytes = text.read()?;
+    let request = BytesRequest {
+        kind: args.as_kind.map(As::from),
+        keys: keys.as_ref(),
+        ignore_icv: args.ignore_icv,
     };
-    let decoded = decode::decode_bytes_with(
-        &bytes,
-        args.as_kind.map(As::from),
-        DecryptOptions {
-            keys: keys.as_ref(),
-            ignore_icv: args.ignore_icv,
-        },
-    )
-    .with_context(|| format!("cannot decode {source}"))?;
+    let decoded =
+        decode::decode_bytes(&bytes, &request).with_context(|| format!("cannot decode {name}"))?;
     if out.json {
         out.json_line(&decoded)?;
     } else {
@@ -171,7 +164,7 @@ pub fn run(args: DecodeArgs, out: &mut Output) -> anyhow::Result<Outcome> {
     }) = &decoded
     {
         out.flush()?;
-        bail!("cannot decode {source}: {}", m.message);
+        bail!("cannot decode {name}: {}", m.message);
     }
     Ok(Outcome::Success)
 }
@@ -190,60 +183,6 @@ fn print_tree(decoded: &Decoded, offsets: bool, out: &mut Output) -> anyhow::Res
         }
     }
     Ok(())
-}
-
-/// A capture to read: its name, the byte stream and its size when known.
-struct CaptureSource {
-    name: String,
-    /// The file, when FILE is not stdin: read through a memory map.
-    path: Option<PathBuf>,
-    input: Box<dyn Read>,
-    size: Option<u64>,
-}
-
-/// What FILE (or stdin, or --hex) holds.
-enum Input {
-    Capture(CaptureSource),
-    /// Text: its name and a reader of it (decoded as it streams).
-    Text(String, Box<dyn std::io::BufRead>),
-}
-
-/// Opens FILE (or stdin) as a capture when its first bytes are a pcap or
-/// pcapng magic, or reads it whole as text.
-fn open_input(args: &DecodeArgs) -> anyhow::Result<Input> {
-    if let Some(hex) = &args.hex {
-        return Ok(Input::Text(
-            "--hex".to_string(),
-            Box::new(std::io::Cursor::new(hex.as_bytes().to_vec())),
-        ));
-    }
-    let path = args
-        .file
-        .as_ref()
-        .context("give a FILE, `-` for stdin, or --hex")?;
-    let file_path = (path.as_os_str() != "-").then(|| path.clone());
-    let (name, mut input, size): (String, Box<dyn Read>, Option<u64>) = if path.as_os_str() == "-" {
-        ("stdin".to_string(), Box::new(std::io::stdin().lock()), None)
-    } else {
-        let file = File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
-        let size = file.metadata().ok().map(|m| m.len());
-        (path.display().to_string(), Box::new(file), size)
-    };
-    let mut head = [0u8; 4];
-    let n = read_head(&mut input, &mut head).with_context(|| format!("cannot read {name}"))?;
-    let input: Box<dyn Read> = Box::new(std::io::Cursor::new(head[..n].to_vec()).chain(input));
-    match input::file_kind(&head[..n]) {
-        input::FileKind::Pcap | input::FileKind::PcapNg => Ok(Input::Capture(CaptureSource {
-            name,
-            path: file_path,
-            input,
-            size,
-        })),
-        _ => Ok(Input::Text(
-            name,
-            Box::new(std::io::BufReader::with_capacity(1 << 16, input)),
-        )),
-    }
 }
 
 /// Counts the bytes read for the progress bar; costs one branch per read
@@ -279,26 +218,9 @@ fn progress_bar(size: Option<u64>) -> Option<indicatif::ProgressBar> {
     Some(bar)
 }
 
-/// One IKE message of a capture, as `--json` prints it: the hex decoder's
-/// object plus where and when it was seen.
-#[derive(Serialize)]
-struct CaptureMessageJson<'a> {
-    #[serde(flatten)]
-    decoded: &'a Decoded,
-    /// 1-based frame number, as Wireshark counts.
-    frame: u64,
-    /// RFC 3339 UTC at the capture's precision; absent for pcapng simple packet blocks.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    time: Option<String>,
-    src: String,
-    dst: String,
-    /// Reassembled from IP fragments (then `frame` is the last fragment's).
-    reassembled: bool,
-}
-
 fn run_capture(
     args: &DecodeArgs,
-    source: CaptureSource,
+    source: CaptureInput,
     keys: Option<&KeyTable>,
     spi: Option<Spi>,
     out: &mut Output,
@@ -323,12 +245,12 @@ fn run_capture(
     // progress bar needs the byte count of its own reads; stdin is read.
     let mut reader = match (&source.path, &bar) {
         (Some(path), None) => {
-            drop(source.input);
+            drop(source.stream);
             CaptureReader::open(path, opts)?
         }
         _ => {
             let input = Progress {
-                inner: source.input,
+                inner: source.stream,
                 read: 0,
                 bar: bar.clone(),
             };
@@ -374,45 +296,17 @@ fn run_capture(
         if let Some(w) = cm.malformed_warning() {
             warn(&w);
         }
-        let CaptureMessage {
-            frame,
-            time,
-            src,
-            dst,
-            reassembled,
-            message: m,
-            ..
-        } = cm;
-        let decoded = Decoded::Message(m);
-        let time = time.map(|t| {
-            let mut text = String::with_capacity(32);
-            t.push_rfc3339(&mut times, &mut text);
-            text
-        });
-        let src = src.to_string();
-        let dst = dst.to_string();
+        let listed = cm.listed(&mut times);
         let print = |out: &mut Output| -> anyhow::Result<()> {
             if out.json {
-                out.json_line(&CaptureMessageJson {
-                    decoded: &decoded,
-                    frame,
-                    time,
-                    src,
-                    dst,
-                    reassembled,
-                })?;
+                out.json_line(&listed)?;
             } else {
                 if printed > 0 {
                     out.answer("")?;
                 }
-                let head = format!(
-                    "frame {frame}  {}  {src} -> {dst}{}",
-                    time.as_deref().unwrap_or("(no time)"),
-                    if reassembled { "  (reassembled)" } else { "" }
-                );
-                let head = out.paint(Style::Bold, &head);
-                out.answer(&head)?;
-                print_tree(&decoded, args.offsets, out)?;
+                let head = listed.heading();
+                out.answer(&out.paint(Style::Bold, &head))?;
+                print_tree(&listed.decoded, args.offsets, out)?;
             }
             Ok(())
         };
@@ -431,9 +325,9 @@ fn run_capture(
     finish(args, &name, spi, &reader, printed, out)
 }
 
-/// The end of a capture's decoding: a damaged capture is an error (after
-/// everything readable was printed); an empty result is said on stderr
-/// and, with a filter, is a negative answer.
+/// The end of a capture's decoding (see `Ending`): a damaged capture is an
+/// error (after everything readable was printed); an empty result is said
+/// on stderr and, with a filter, is a negative answer.
 fn finish(
     args: &DecodeArgs,
     name: &str,
@@ -442,52 +336,28 @@ fn finish(
     printed: usize,
     out: &mut Output,
 ) -> anyhow::Result<Outcome> {
-    let filtered = args.qcd || spi.is_some();
-    if reader.damaged() {
-        out.flush()?;
-        bail!("{name} is damaged (see the warnings above); everything readable was decoded");
-    }
-    if printed > 0 {
-        return Ok(Outcome::Success);
-    }
-    // An empty result is said on stderr (stdout stays empty, as a script
-    // expects); with a filter it is a negative answer: exit 1.
-    if !out.json && !out.quiet {
-        out.flush()?;
-        eprintln!("qcd: {}", empty_result(args, name, spi));
-    }
-    Ok(if filtered {
-        Outcome::Negative
-    } else {
-        Outcome::Success
-    })
-}
-
-/// What an empty result means, for stderr.
-fn empty_result(args: &DecodeArgs, name: &str, spi: Option<Spi>) -> String {
-    let mut filters = Vec::new();
-    if args.qcd {
-        filters.push("--qcd".to_string());
-    }
-    if let Some(s) = spi {
-        filters.push(format!("--spi {}", s.to_hex()));
-    }
-    let what = if args.summary {
-        "no IKE message or ESP packet"
-    } else {
-        "no IKE message"
+    let asked = Asked {
+        summary: args.summary,
+        filter: SummaryFilter { qcd: args.qcd, spi },
+        extra_ports: !args.ports.is_empty(),
     };
-    if filters.is_empty() {
-        format!(
-            "{what} in {name}: IKE is read on UDP ports 500 and 4500{} (add --port N for another)",
-            if args.ports.is_empty() {
-                ""
-            } else {
-                " and the --port ones"
+    match Ending::of(name, reader.damaged(), printed, &asked) {
+        Ending::Printed => Ok(Outcome::Success),
+        Ending::Damaged(e) => {
+            out.flush()?;
+            Err(e.into())
+        }
+        Ending::Empty(empty) => {
+            if !out.json && !out.quiet {
+                out.flush()?;
+                eprintln!("qcd: {}", empty.text);
             }
-        )
-    } else {
-        format!("{what} in {name} matched {}", filters.join(" "))
+            Ok(if empty.negative {
+                Outcome::Negative
+            } else {
+                Outcome::Success
+            })
+        }
     }
 }
 
@@ -516,34 +386,9 @@ fn print_summary(summary: &Summary, out: &mut Output) -> anyhow::Result<usize> {
         }
         return Ok(summary.len());
     }
-    // Tables of a few hundred rows each: a summary of many IKE SAs streams
-    // instead of being laid out in memory at once. Each is as wide as its
-    // content (seven columns, one line per IKE SA) when that fits the
-    // terminal, else two columns (the SPIs beside everything else
-    // stacked), wrapped by comfy-table only if still too wide.
-    const TABLE_ROWS: usize = 256;
-    // The narrow layout's second column: a time span on one line when it
-    // fits there, else on two.
-    let room = usize::from(out.width()).saturating_sub(23);
-    let mut rows = summary.rows().peekable();
-    while rows.peek().is_some() {
-        let chunk: Vec<_> = rows.by_ref().take(TABLE_ROWS).collect();
-        let text = out.fit_table(|narrow| {
-            let mut table = out.table();
-            table.set_header(if narrow {
-                &TABLE_NARROW[..]
-            } else {
-                &TABLE_WIDE[..]
-            });
-            for row in &chunk {
-                table.add_row(row.table_cells(narrow, room));
-            }
-            if let Some(c) = table.column_mut(0) {
-                c.set_constraint(comfy_table::ColumnConstraint::ContentWidth);
-            }
-            table
-        });
-        out.answer(&text)?;
-    }
+    // Plain aligned columns, wide or narrow to fit the width: see
+    // qcd::decode::table.
+    let width = usize::from(out.width());
+    SummaryTable::new(summary, width).write(out.writer()?)?;
     Ok(summary.len())
 }

@@ -119,7 +119,7 @@ pub fn run(args: DiagnoseArgs, out: &mut Output) -> anyhow::Result<Outcome> {
     let source = Source::from_arg(args.capture.as_os_str());
     let mut tally = Tally::default();
     let mut print = |out: &mut Output, r: &SaReport| {
-        tally.add(r.verdict);
+        tally.add_report(r);
         diagnose::text::print(out, r)
     };
     let (seen, warnings) = if args.follow {

@@ -6,13 +6,16 @@
 //! decoded bytes (at most [`MAX_MESSAGE_BYTES`]: one IKE message) and one
 //! line of a dump, whatever the size of the input.
 //!
-//! [`file_kind`] is the single place that decides what a file holds: text is
-//! decoded here, captures are read by `qcd::capture` (the CLI sends them
-//! there; [`bytes_from_contents`] refuses them).
+//! [`file_kind`] is the single place that decides what a file holds, and
+//! [`classify`] the one operation that applies it to what `qcd decode` is
+//! given (`--hex`, stdin or a file): text is decoded here
+//! ([`TextInput::read`]), captures go to `qcd::capture` ([`CaptureInput`];
+//! [`bytes_from_contents`] refuses them).
 //!
 //! Not here: what the bytes mean (see the parent module).
 
 use std::io::{BufRead, Read};
+use std::path::PathBuf;
 
 use crate::encoding::{EncodingError, HexDecoder};
 
@@ -78,6 +81,157 @@ pub enum InputError {
     Binary,
     #[error("cannot read the input: {0}")]
     Read(String),
+}
+
+/// What `qcd decode` reads: text given on the command line (`--hex`),
+/// stdin (`-`) or a file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    Hex(String),
+    Stdin,
+    File(PathBuf),
+}
+
+impl Source {
+    /// A FILE argument: `-` is stdin.
+    pub fn from_arg(path: PathBuf) -> Source {
+        if path.as_os_str() == "-" {
+            Source::Stdin
+        } else {
+            Source::File(path)
+        }
+    }
+
+    /// How messages name it: `--hex`, `stdin` or the path.
+    pub fn name(&self) -> String {
+        match self {
+            Source::Hex(_) => "--hex".to_string(),
+            Source::Stdin => "stdin".to_string(),
+            Source::File(p) => p.display().to_string(),
+        }
+    }
+}
+
+/// What a [`Source`] holds, judged by [`classify`] from its first bytes.
+pub enum Input {
+    /// A pcap or pcapng capture: read it with `qcd::capture`.
+    Capture(CaptureInput),
+    /// Anything else: text to decode with [`TextInput::read`].
+    Text(TextInput),
+}
+
+/// A capture to read.
+pub struct CaptureInput {
+    /// How messages name it (see [`Source::name`]).
+    pub name: String,
+    /// The file, when the source is one (it may be opened again by path).
+    pub path: Option<PathBuf>,
+    /// The bytes from the first one (the magic number read is put back).
+    pub stream: Box<dyn Read>,
+    /// The file's size, when known.
+    pub size: Option<u64>,
+}
+
+/// Text to decode: hex, xxd or hexdump -C, decoded as it streams.
+pub struct TextInput {
+    name: String,
+    /// From `--hex`: the user said it is hex, so no capture was expected.
+    hex_arg: bool,
+    reader: Box<dyn BufRead>,
+}
+
+/// Why a [`Source`] could not be read or decoded; says what it was
+/// expected to be.
+#[derive(Debug, thiserror::Error)]
+pub enum SourceError {
+    #[error("cannot read {name}")]
+    Open {
+        name: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{name} is neither a pcap or pcapng capture (no capture magic number at byte 0) nor hex text: {error}")]
+    NotHex { name: String, error: InputError },
+    #[error("{name} is neither a pcap or pcapng capture (no capture magic number at byte 0) nor text (hex, xxd or hexdump -C); if it is a capture in another format, convert it with `editcap -F pcapng IN OUT`")]
+    NotText { name: String },
+    #[error("cannot read {name}")]
+    Text {
+        name: String,
+        #[source]
+        source: InputError,
+    },
+}
+
+/// Opens `source` and decides what it holds: a capture when its first
+/// bytes are a pcap or pcapng magic number ([`file_kind`]), else text.
+/// `--hex` is always text.
+pub fn classify(source: Source) -> Result<Input, SourceError> {
+    let name = source.name();
+    let (path, mut stream, size): (_, Box<dyn Read>, _) = match source {
+        Source::Hex(hex) => {
+            return Ok(Input::Text(TextInput {
+                name,
+                hex_arg: true,
+                reader: Box::new(std::io::Cursor::new(hex.into_bytes())),
+            }))
+        }
+        Source::Stdin => (None, Box::new(std::io::stdin().lock()), None),
+        Source::File(path) => {
+            let open = |source| SourceError::Open {
+                name: name.clone(),
+                source,
+            };
+            let file = std::fs::File::open(&path).map_err(open)?;
+            let size = file.metadata().ok().map(|m| m.len());
+            (Some(path), Box::new(file), size)
+        }
+    };
+    let mut head = [0u8; 4];
+    let n =
+        crate::capture::read_head(&mut stream, &mut head).map_err(|source| SourceError::Open {
+            name: name.clone(),
+            source,
+        })?;
+    let stream: Box<dyn Read> = Box::new(std::io::Cursor::new(head[..n].to_vec()).chain(stream));
+    Ok(match file_kind(&head[..n]) {
+        FileKind::Pcap | FileKind::PcapNg => Input::Capture(CaptureInput {
+            name,
+            path,
+            stream,
+            size,
+        }),
+        _ => Input::Text(TextInput {
+            name,
+            hex_arg: false,
+            reader: Box::new(std::io::BufReader::with_capacity(1 << 16, stream)),
+        }),
+    })
+}
+
+impl TextInput {
+    /// How messages name it (see [`Source::name`]).
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The bytes the text decodes to (at most [`MAX_MESSAGE_BYTES`]: one
+    /// IKE message); a file or stdin that is not hex text either is said
+    /// to be neither a capture nor text.
+    pub fn read(self) -> Result<Vec<u8>, SourceError> {
+        let TextInput {
+            name,
+            hex_arg,
+            reader,
+        } = self;
+        match read_text(reader, MAX_MESSAGE_BYTES) {
+            Ok((_, bytes)) => Ok(bytes),
+            Err(error @ (InputError::Hex(_) | InputError::Empty)) if !hex_arg => {
+                Err(SourceError::NotHex { name, error })
+            }
+            Err(InputError::Binary) if !hex_arg => Err(SourceError::NotText { name }),
+            Err(source) => Err(SourceError::Text { name, source }),
+        }
+    }
 }
 
 /// Decides what a file holds. The one place to extend for capture formats.
@@ -341,6 +495,56 @@ impl Dump {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A file named by its first bytes: a capture by its magic number, any
+    /// other file is text; what is neither says so, naming the file.
+    #[test]
+    fn classify_sends_captures_to_capture_and_the_rest_to_text() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = |name: &str, bytes: &[u8]| {
+            let p = dir.path().join(name);
+            std::fs::write(&p, bytes).unwrap();
+            Source::from_arg(p)
+        };
+        let pcapng = file("a.pcapng", &[0x0a, 0x0d, 0x0d, 0x0a, 1, 2, 3]);
+        let Ok(Input::Capture(mut c)) = classify(pcapng.clone()) else {
+            panic!("not a capture")
+        };
+        assert_eq!(c.name, pcapng.name());
+        assert_eq!(c.size, Some(7));
+        let mut all = Vec::new();
+        c.stream.read_to_end(&mut all).unwrap();
+        assert_eq!(
+            all,
+            [0x0a, 0x0d, 0x0d, 0x0a, 1, 2, 3],
+            "the magic is put back"
+        );
+        let text = |src: Source| match classify(src) {
+            Ok(Input::Text(t)) => t.read(),
+            Ok(Input::Capture(_)) => panic!("a capture"),
+            Err(e) => Err(e),
+        };
+        assert_eq!(text(file("h.txt", b"00 0a\n")).unwrap(), [0, 10]);
+        let e = text(file("x.txt", b"hello\n")).unwrap_err().to_string();
+        assert!(
+            e.contains("x.txt is neither a pcap or pcapng capture") && e.contains("nor hex text"),
+            "{e}"
+        );
+        let e = text(file("b.bin", &[0xff, 0xfe, 0, 1]))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("nor text (hex, xxd or hexdump -C)") && e.contains("editcap"),
+            "{e}"
+        );
+        // --hex is hex: its errors are about the hex, not about captures.
+        let e = text(Source::Hex("zz".into())).unwrap_err();
+        assert!(matches!(e, SourceError::Text { .. }), "{e}");
+        assert_eq!(e.to_string(), "cannot read --hex");
+        let missing = Source::from_arg(dir.path().join("missing"));
+        assert!(matches!(classify(missing), Err(SourceError::Open { .. })));
+        assert_eq!(Source::from_arg("-".into()), Source::Stdin);
+    }
 
     const XXD: &str = "00000000: 2900 0008 0100 0004 0000 0018 0100 4023  )...........@#\n\
                        00000010: 4142 4344 4546 4748 494a 4b4c 4d4e 4f50  ABCDEFGHIJKLMNOP\n";

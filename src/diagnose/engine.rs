@@ -30,6 +30,7 @@ use crate::token::profile::{MAX_TOKEN_LEN, MIN_TOKEN_LEN};
 use crate::wire::vendor::QcdMaker;
 use crate::wire::{ExchangeType, NotifyType, PayloadType, ProtocolId};
 
+mod attempts;
 mod collect;
 mod judge;
 mod narrate;

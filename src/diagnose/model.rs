@@ -111,6 +111,15 @@ impl Verdict {
     }
 }
 
+impl SaReport {
+    /// Whether this IKE SA needs no action: its verdict is ok
+    /// ([`Verdict::is_ok`]), or it is an attempt within another IKE SA's
+    /// recovery ([`SaReport::recovery_of`]). The exit status follows it.
+    pub fn is_ok(&self) -> bool {
+        self.verdict.is_ok() || self.recovery_of.is_some()
+    }
+}
+
 /// The keyring's opinion of a token (computed by the caller, who holds the keyring).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct TokenCheck {
@@ -210,6 +219,11 @@ pub struct SaReport {
     pub replaced_at: Option<SystemTime>,
     /// The IKE SA the taker started after the outage ("SPI-I SPI-R").
     pub new_sa: Option<String>,
+    /// For an attempt that belongs to another IKE SA's recovery (an
+    /// unanswered IKE_SA_INIT from another address of the reconnecting
+    /// host): that IKE SA ("SPI-I SPI-R"). Such an attempt is no failure of
+    /// its own ([`SaReport::is_ok`]).
+    pub recovery_of: Option<String>,
     /// Further observations (warnings, token diagnoses, timing).
     pub notes: Vec<String>,
     /// Time-ordered; long timelines keep their first and last events and

@@ -696,7 +696,7 @@ pub fn build(scenario: Scenario) -> Result<Vec<u8>, ScenarioError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::decode::decode_message_with_keys;
+    use crate::decode::test_message;
 
     #[test]
     fn scenarios_are_deterministic_and_read_back() {
@@ -713,7 +713,7 @@ mod tests {
             let mut decrypted = 0;
             while let Some(e) = r.next_event() {
                 if let crate::capture::Event::Ike(d) = e {
-                    let m = decode_message_with_keys(&d.payload, Some(&table)).unwrap();
+                    let m = test_message(&d.payload, Some(&table)).unwrap();
                     for p in &m.payloads {
                         if let Some(sk) = &p.encrypted {
                             assert_eq!(sk.decrypt_error, None, "{}", s.name());

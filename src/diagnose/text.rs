@@ -85,6 +85,7 @@ mod tests {
             replaced_certain: None,
             replaced_at: None,
             new_sa: None,
+            recovery_of: None,
             notes: vec!["one note".into()],
             events: vec![Event {
                 frame: 12,

@@ -318,7 +318,7 @@ fn qcd_decoder_agrees_with_tshark() {
     for (i, (pkt, frame)) in packets.iter().zip(&frames).enumerate() {
         let ws = &pkt["isakmp"];
         assert!(ws.is_object(), "tshark saw no IKE in frame {i}");
-        let d = match decode::decode_bytes(&frame.1, None).unwrap() {
+        let d = match decode::decode_bytes(&frame.1, &Default::default()).unwrap() {
             Decoded::Message(d) => d,
             other => panic!("frame {i} decoded as {other:?}"),
         };

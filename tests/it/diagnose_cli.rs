@@ -731,6 +731,7 @@ fn consistency_check_finds_contradictions() {
         replaced_certain: None,
         replaced_at: None,
         new_sa: Some("x x".into()),
+        recovery_of: None,
         notes: vec![],
         events: vec![],
         events_omitted: 0,

@@ -103,7 +103,8 @@ proptest! {
         prop_assert_eq!(bytes.len(), m.buffer_len());
         prop_assert_eq!(MessageRepr::from_bytes(&bytes).unwrap(), m.clone());
 
-        let d = decode::decode_message(&bytes).unwrap();
+        let full = decode::DecodeOptions { keys: None, ignore_icv: false, dissect: true };
+        let d = decode::Decoder::new(full).decode(&bytes, None).unwrap().well_formed().unwrap();
         prop_assert_eq!(d.spi_i, hex::encode(m.spi_i.0));
         prop_assert_eq!(d.spi_r, hex::encode(m.spi_r.0));
         prop_assert_eq!(d.exchange_type, m.exchange.0);
@@ -124,7 +125,7 @@ proptest! {
         // Behind the non-ESP marker, detection finds the same message.
         let mut marked = vec![0u8; 4];
         marked.extend(&bytes);
-        match decode::decode_bytes(&marked, None).unwrap() {
+        match decode::decode_bytes(&marked, &Default::default()).unwrap() {
             decode::Decoded::Message(dm) => prop_assert!(dm.non_esp_marker),
             other => prop_assert!(false, "detected {:?}", other),
         }
@@ -147,7 +148,7 @@ proptest! {
         let bytes = m.to_bytes().unwrap();
         let cut = cut.index(bytes.len());
         prop_assert!(MessageRepr::from_bytes(&bytes[..cut]).is_err());
-        let _ = decode::decode_bytes(&bytes[..cut], None);
+        let _ = decode::decode_bytes(&bytes[..cut], &Default::default());
     }
 }
 
@@ -317,14 +318,12 @@ mod bodies {
 
     fn decoded_payload(t: PayloadType, body: Vec<u8>) -> decode::DecodedPayload {
         let bytes = message_with(t, body);
-        let m = decode::decode_message_partial(
-            &bytes,
-            &decode::DecodeOptions {
-                keys: None,
-                ignore_icv: false,
-                dissect: true,
-            },
-        )
+        let m = decode::Decoder::new(decode::DecodeOptions {
+            keys: None,
+            ignore_icv: false,
+            dissect: true,
+        })
+        .decode(&bytes, None)
         .unwrap();
         assert!(m.malformed.is_none(), "{:?}", m.malformed);
         m.payloads.into_iter().next().unwrap()
@@ -405,10 +404,9 @@ mod bodies {
         ) {
             let t = PayloadType(t);
             let bytes = message_with(t, body);
-            let m = decode::decode_message_partial(
-                &bytes,
-                &decode::DecodeOptions { keys: None, ignore_icv: false, dissect: true },
-            ).unwrap();
+            let m = decode::Decoder::new(
+                decode::DecodeOptions { keys: None, ignore_icv: false, dissect: true },
+            ).decode(&bytes, None).unwrap();
             let _ = serde_json::to_string(&m).unwrap();
             for p in &m.payloads {
                 if let Some(bad) = &p.malformed {

@@ -111,6 +111,7 @@ pub(super) struct Judged {
     pub(super) maker_answered: Option<bool>,
     pub(super) takers: Vec<TakerView>,
     pub(super) new_sa: Option<String>,
+    pub(super) recovery_of: Option<String>,
 }
 
 impl Judged {
@@ -122,6 +123,7 @@ impl Judged {
             maker_answered: None,
             takers: Vec::new(),
             new_sa: None,
+            recovery_of: None,
         }
     }
 }
@@ -551,6 +553,9 @@ impl<'e, 'a> Judge<'e, 'a> {
                         "",
                     ),
                 );
+            }
+            if let Some(j) = self.attempt_within_recovery(&why) {
+                return (None, j);
             }
             return (
                 None,

@@ -365,6 +365,7 @@ impl<'e, 'a> Judge<'e, 'a> {
             replaced_certain: replaced.map(|r| r.1),
             replaced_at: sa.replaced.as_deref().map(|r| r.0),
             new_sa: judged.new_sa,
+            recovery_of: judged.recovery_of,
             notes,
             capture_end: capture_end_said,
             events,

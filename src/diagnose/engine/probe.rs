@@ -38,8 +38,14 @@ pub(super) struct Facts {
     /// INVALID_IKE_SPI).
     answered_unknown: std::collections::HashSet<IpAddr, foldhash::fast::RandomState>,
     /// The last IKE_SA_INIT response between two hosts.
-    init_answered: Map<HostPair, SystemTime>,
+    pub(super) init_answered: Map<HostPair, SystemTime>,
+    /// The last few token replies (an unprotected INVALID_IKE_SPI with a
+    /// QCD_TOKEN) each maker sent: (time, taker, the SPIs it answered).
+    pub(super) token_replies: Map<IpAddr, Vec<(SystemTime, IpAddr, SpiPair)>>,
 }
+
+/// Token replies kept per maker for [`Facts::token_replies`].
+const KEPT_REPLIES: usize = 4;
 
 impl Facts {
     /// ESP between `hosts` (one comparison per packet in a run of the same hosts).
@@ -70,6 +76,15 @@ impl Facts {
         }
         if !m.encrypted && m.notify(NotifyType::INVALID_IKE_SPI).is_some() {
             self.answered_unknown.insert(from);
+            if m.notify(NotifyType::QCD_TOKEN).is_some() {
+                let (a, b) = hosts.hosts();
+                let to = if a == from { b } else { a };
+                let kept = self.token_replies.entry(from).or_default();
+                if kept.len() == KEPT_REPLIES {
+                    kept.remove(0);
+                }
+                kept.push((time, to, m.spis));
+            }
         }
     }
 }

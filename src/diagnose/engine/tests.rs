@@ -1006,6 +1006,49 @@ fn a_slow_reconnect_names_the_unanswered_attempts_from_another_address() {
         "{slow}"
     );
     assert!(slow.contains("QCD itself worked"), "{slow}");
+    // The two attempts are never established, but belong to that recovery:
+    // no failure of their own, so the capture exits 0.
+    let attempts: Vec<&SaReport> = r
+        .iter()
+        .filter(|x| x.verdict == Verdict::NotEstablished)
+        .collect();
+    assert_eq!(attempts.len(), 2, "{r:#?}");
+    for a in &attempts {
+        assert_eq!(
+            a.recovery_of.as_deref(),
+            Some(format!("{} {}", s.initiator, s.responder).as_str()),
+            "{a:#?}"
+        );
+        assert!(
+            a.reason
+                .contains("from another of its addresses (192.0.2.7)"),
+            "{}",
+            a.reason
+        );
+        assert!(a.action.is_empty(), "{}", a.action);
+        assert!(a.is_ok());
+    }
+    let tally = crate::diagnose::outcome::Tally::of(&r);
+    assert_eq!(
+        tally.exit_status("c", Default::default()),
+        Ok(crate::report::Outcome::Success)
+    );
+    // Without the reconnect that worked, the same attempts are failures.
+    let mut sc = Script::new();
+    sc.establish(0, s, Some(&TOKEN))
+        .reboot(60_000)
+        .liveness(61_000, s, 2)
+        .invalid_ike_spi(61_010, s, 2, Some(token_notify(&TOKEN, ProtocolId::NONE)))
+        .init_request(62_000, "192.0.2.7:500", B, spis(0xe1, 0));
+    // The capture goes on long after (the attempt is not in progress).
+    sc.esp(200_000, "203.0.113.9:0", "203.0.113.10:0", 0xd1);
+    let r = sc.run(None);
+    let attempt = r
+        .iter()
+        .find(|x| x.verdict == Verdict::NotEstablished)
+        .unwrap();
+    assert!(attempt.recovery_of.is_none(), "{attempt:#?}");
+    assert!(!attempt.is_ok());
 }
 
 /// An IKE_SA_INIT from the taker that nobody ever answered (a probe, as in
