@@ -2,7 +2,7 @@
 //! mostly 1400-byte ESP with a few hundred IKE messages, read from memory.
 //! The whole-file comparison against `cat` and tshark is benches/capture.sh.
 
-#[path = "../tests/common/ike_samples.rs"]
+#[path = "../tests/it/support/ike_samples.rs"]
 mod ike_samples;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};

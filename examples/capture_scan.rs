@@ -6,7 +6,7 @@
 //! cargo run --release --example capture_scan -- gen FILE SIZE_MB [pcap|pcapng] [ESP_SIZE] [IKE_COUNT]
 //! ```
 
-#[path = "../tests/common/ike_samples.rs"]
+#[path = "../tests/it/support/ike_samples.rs"]
 mod ike_samples;
 
 use qcd::capture::synth::{synth, SynthSpec};

@@ -3,7 +3,7 @@
 //! The library holds every piece of domain logic; the `qcd` binary only parses
 //! arguments, calls into these modules, renders results and maps errors to exit
 //! codes. Modules in layer order: each imports only modules listed above it
-//! in its own chain (`tests/architecture.rs` holds the graph to that).
+//! in its own chain (`tests/it/architecture.rs` holds the graph to that).
 //!
 //! Leaves, used everywhere:
 //! - [`encoding`]: lenient hex, base64 and raw encodings of byte strings.

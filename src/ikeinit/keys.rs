@@ -2,7 +2,7 @@
 //! SKEYSEED and the seven SK_* keys, and PSK authentication data (§2.15).
 //!
 //! Pure functions on bytes: no state, no I/O. Every output here has a
-//! known-answer test in `tests/ikeinit_vectors.rs`, cross-checked with
+//! known-answer test in `tests/it/ikeinit_vectors.rs`, cross-checked with
 //! Python's `hmac` (`tests/data/ikeinit/vectors.py`).
 
 use hmac::{Hmac, Mac};

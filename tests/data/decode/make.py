@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Builds the IKEv2 fixtures of tests/decode_cli.rs with Python's struct
+"""Builds the IKEv2 fixtures of tests/it/decode_cli.rs with Python's struct
 (independently of qcd's own emit code) and dumps them with the real xxd and
 hexdump -C. Run from this directory: python3 make.py"""
 import struct, subprocess

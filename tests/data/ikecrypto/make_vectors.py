@@ -22,7 +22,7 @@ Output (stdout): JSON, one object per vector:
   plaintext - the inner payloads (hex), without padding
   message   - the whole IKE message (hex)
 
-tests/ikecrypto_vectors.rs decrypts each message with qcd and seals the
+tests/it/ikecrypto_vectors.rs decrypts each message with qcd and seals the
 plaintext with the same IV, expecting the same bytes.
 
 Usage: python3 tests/data/ikecrypto/make_vectors.py > tests/data/ikecrypto/vectors.json

@@ -5,7 +5,7 @@ Python's hmac/hashlib and the `cryptography` package, independently of qcd.
 For fixed inputs it computes: MODP-2048 (RFC 3526 group 14) and X25519
 public values and shared secrets, SKEYSEED and the seven SK_* keys
 (RFC 7296 §2.14) for several PRF/cipher/integrity choices, and PSK AUTH
-values (§2.15) for both sides.  tests/ikeinit_vectors.rs compares qcd with
+values (§2.15) for both sides.  tests/it/ikeinit_vectors.rs compares qcd with
 the committed output (vectors.json) and, when python3 and cryptography are
 installed, re-runs this script and checks its output is what is committed.
 

@@ -219,7 +219,7 @@ tshark_decode() { # PCAP KEYS OUT
     cp "$2" "$home/.config/wireshark/ikev2_decryption_table"
     # -V: decoded tree with the integrity check result; -x: hex of every data
     # source, including "Decrypted Data" (the inner payloads, padding included),
-    # which tests/ikecrypto_strongswan.rs compares with qcd's decryption.
+    # which tests/it/ikecrypto_strongswan.rs compares with qcd's decryption.
     HOME=$home tshark -r "$1" -V -x 2>/dev/null >"$3"
 }
 
