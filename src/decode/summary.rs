@@ -188,9 +188,8 @@ impl std::fmt::Display for SummaryNote {
 impl Summary {
     /// Reads a whole capture into a summary: one digest per IKE message
     /// (decrypted with `keys`), kept or not by `filter`, then the reader's
-    /// ESP packets. `note` hears each warning as it comes (a progress bar
-    /// can make room for it). The reader should yield ESP events
-    /// ([`capture::Options::esp_events`]).
+    /// ESP packets (it turns the reader's ESP events on). `note` hears each
+    /// warning as it comes (a progress bar can make room for it).
     pub fn from_capture(
         reader: &mut CaptureReader<'_>,
         keys: Option<&KeyTable>,
@@ -198,6 +197,7 @@ impl Summary {
         mut note: impl FnMut(SummaryNote),
     ) -> Summary {
         let mut summary = Summary::new();
+        reader.yield_esp_events();
         while let Some(ev) = reader.next_event() {
             let d = match ev {
                 Event::Warning(w) => {

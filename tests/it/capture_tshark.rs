@@ -240,14 +240,20 @@ fn summary_agrees_with_tshark() {
         });
         let rows: Vec<_> = summary.rows().collect();
 
-        // ESP: (SPI, src, dst) -> (packets, first frame, last frame).
-        let mut mine = BTreeMap::new();
+        // ESP: (SPI, src, dst) -> (packets, first frame, last frame), over
+        // all IKE SAs (a flow that outlives an IKE SA rekey is listed under
+        // both, with the packets of each).
+        let mut mine: BTreeMap<(u32, String, String), (u64, u64, u64)> = BTreeMap::new();
         for e in rows.iter().flat_map(|r| &r.esp) {
             let spi = u32::from_str_radix(&e.spi, 16).unwrap();
-            mine.insert(
-                (spi, e.src.clone(), e.dst.clone()),
-                (e.packets, e.first_frame, e.last_frame),
-            );
+            let m = mine.entry((spi, e.src.clone(), e.dst.clone())).or_insert((
+                0,
+                e.first_frame,
+                e.last_frame,
+            ));
+            m.0 += e.packets;
+            m.1 = m.1.min(e.first_frame);
+            m.2 = m.2.max(e.last_frame);
         }
         let endpoint = |ip: &str, port: &str| {
             let port = if port.is_empty() { "0" } else { port };

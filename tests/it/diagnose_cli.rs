@@ -1055,6 +1055,7 @@ fn summary_and_diagnosis_assign_esp_alike() {
 /// crash or a scenario is ever called a probe, with or without keys.
 #[test]
 fn probes_are_not_crashes() {
+    let _heavy = support::heavy();
     let qcd = || Command::new(env!("CARGO_BIN_EXE_qcd"));
     let out = qcd()
         .args(["--json", "diagnose"])

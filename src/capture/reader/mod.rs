@@ -338,6 +338,13 @@ impl<'r> CaptureReader<'r> {
         self.kind
     }
 
+    /// Yield an [`Event::Esp`] per ESP packet from now on
+    /// ([`Options::esp_events`]), for a consumer that needs them whatever
+    /// options the reader was opened with.
+    pub fn yield_esp_events(&mut self) {
+        self.st.opts.esp_events = true;
+    }
+
     /// Whether the file itself was damaged (a record cut short, a bad block,
     /// bytes skipped): the caller should exit 2 once done.
     pub fn damaged(&self) -> bool {
