@@ -207,6 +207,9 @@ pub struct Rare {
     /// In a decrypted CREATE_CHILD_SA that rekeys the IKE SA: the SPI its
     /// sender chose for the new IKE SA (from the SA payload's IKE proposal).
     pub new_ike_spi: Option<Spi>,
+    /// In a decrypted IKE_AUTH: the IDi and IDr payloads' bodies (ID type,
+    /// reserved bytes and data), the peers' identities.
+    pub identities: [Option<Vec<u8>>; 2],
 }
 
 impl IkeSummary {
@@ -251,6 +254,14 @@ impl IkeSummary {
 
     pub fn new_ike_spi(&self) -> Option<Spi> {
         self.rare.as_deref().and_then(|r| r.new_ike_spi)
+    }
+
+    /// The IDi and IDr payload bodies of a decrypted IKE_AUTH, when present.
+    pub fn identities(&self) -> [Option<&[u8]>; 2] {
+        match self.rare.as_deref() {
+            Some(r) => [r.identities[0].as_deref(), r.identities[1].as_deref()],
+            None => [None, None],
+        }
     }
 
     /// Whether the decrypted SK payload was empty (`Some(false)` when it held
@@ -454,6 +465,11 @@ fn open_sk(bytes: &[u8], sk: &wire::Payload<'_>, table: &KeyTable, m: &mut IkeSu
                         .find(|q| q.protocol_id == ProtocolId::IKE && q.spi.len() == 8)
                         .and_then(|q| q.spi.try_into().ok().map(Spi));
                 }
+            }
+            t @ (PayloadType::IDI | PayloadType::IDR) => {
+                m.inner_other.insert(t);
+                let i = usize::from(t == PayloadType::IDR);
+                m.rare_mut().identities[i] = Some(p.body().to_vec());
             }
             t => m.inner_other.insert(t),
         }

@@ -32,6 +32,7 @@ use crate::wire::{ExchangeType, NotifyType, PayloadType, ProtocolId};
 
 mod attempts;
 mod collect;
+mod identity;
 mod judge;
 mod narrate;
 mod outage;

@@ -1139,3 +1139,44 @@ fn probes_are_not_crashes() {
     }
     assert!(judged > 50, "{judged}");
 }
+
+/// Issue 21 item 9: decrypted, Rockhopper's IKE_AUTH shows the peers'
+/// identities, the same for the IKE SA before the crash and the one after,
+/// the link a reconnect from another address would be found by.
+#[test]
+fn decrypted_ike_auth_shows_the_same_identities_before_and_after_the_crash() {
+    use qcd::decode::digest::{summarize, Keep};
+    let cap = root().join("rockhopper/restart_same_secret.pcap");
+    let keys = qcd::ikecrypto::KeyTable::load(&cap.with_extension("keys")).unwrap();
+    let mut reader =
+        qcd::capture::CaptureReader::open(&cap, qcd::capture::Options::default()).unwrap();
+    let mut seen = Vec::new();
+    while let Some(ev) = reader.next_event() {
+        let qcd::capture::Event::Ike(d) = ev else {
+            continue;
+        };
+        let Ok((m, _)) = summarize(&d.payload, Some(&keys), Keep::Essential) else {
+            continue;
+        };
+        if m.exchange == qcd::wire::ExchangeType::IKE_AUTH {
+            let [i, r] = m.identities();
+            seen.push((
+                m.spis,
+                m.response,
+                i.map(<[u8]>::to_vec),
+                r.map(<[u8]>::to_vec),
+            ));
+        }
+    }
+    let requests: Vec<_> = seen.iter().filter(|s| !s.1).collect();
+    let responses: Vec<_> = seen.iter().filter(|s| s.1).collect();
+    assert_eq!(requests.len(), 2, "{seen:?}");
+    assert_ne!(requests[0].0, requests[1].0, "two IKE SAs");
+    for r in &requests {
+        assert!(r.2.as_ref().is_some_and(|id| id.len() > 4), "IDi: {r:?}");
+    }
+    assert_eq!(requests[0].2, requests[1].2, "the same IDi");
+    let idr: Vec<_> = responses.iter().filter_map(|r| r.3.clone()).collect();
+    assert_eq!(idr.len(), 2, "{responses:?}");
+    assert_eq!(idr[0], idr[1], "the same IDr");
+}

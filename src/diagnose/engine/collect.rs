@@ -24,6 +24,8 @@ pub struct Engine<'a> {
     pub(super) settle: Option<Box<release::Settle>>,
     /// What tells probe traffic from a crash.
     pub(super) probe_facts: probe::Facts,
+    /// The peers' identities of decrypted IKE_AUTHs.
+    pub(super) identities: identity::Identities,
     /// Tests turn lone requests off, to hold them to the whole state.
     #[cfg(test)]
     pub(super) whole_states: bool,
@@ -41,6 +43,7 @@ impl<'a> Engine<'a> {
             last: None,
             settle: None,
             probe_facts: probe::Facts::default(),
+            identities: identity::Identities::default(),
             #[cfg(test)]
             whole_states: false,
         }
@@ -203,6 +206,9 @@ impl<'a> Engine<'a> {
         orphan: bool,
         m: IkeSummary,
     ) {
+        if m.exchange == ExchangeType::IKE_AUTH {
+            self.identities.note(sa, &m);
+        }
         let state = self.sas[sa].full();
         let side = if orphan {
             state.side_of(src.ip(), dst.ip())

@@ -145,16 +145,33 @@ impl<'e, 'a> Judge<'e, 'a> {
                 .unwrap_or_else(|| s.start());
             answered || end_time.is_none_or(|e| since(e, last) < window)
         };
-        engine
-            .index
-            .started_after(sa.hosts, after)
+        // Between the same hosts, by the taker (or the maker for a
+        // responder taker), unless the identities show other peers.
+        let by_hosts = engine.index.started_after(sa.hosts, after).find(|&s| {
+            let slot = &engine.sas[s];
+            slot.starts_with_init()
+                && live(slot)
+                && !engine.identities.differ(self.id, s)
+                && slot
+                    .initiator()
+                    .map(|x| x.ip())
+                    .is_some_and(|ip| ip == a || (taker_is_responder && ip == b))
+        });
+        // From any address, with the same peers' identities (IDi, IDr: seen
+        // with keys), e.g. a taker that reconnects from another address.
+        let by_identity = engine
+            .identities
+            .same_peers(self.id)
+            .into_iter()
+            .filter(|&s| s > self.id)
+            .map(|s| (s, &engine.sas[s]))
+            .filter(|(_, slot)| slot.start() > after && slot.starts_with_init() && live(slot))
+            .min_by_key(|(_, slot)| slot.start())
+            .map(|(s, _)| s);
+        [by_hosts, by_identity]
+            .into_iter()
+            .flatten()
+            .min_by_key(|&s| engine.sas[s].start())
             .map(|s| &engine.sas[s])
-            .find(|s| {
-                s.starts_with_init()
-                    && live(s)
-                    && s.initiator()
-                        .map(|x| x.ip())
-                        .is_some_and(|ip| ip == a || (taker_is_responder && ip == b))
-            })
     }
 }

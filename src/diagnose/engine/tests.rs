@@ -124,6 +124,20 @@ impl Script {
 
     /// A establishes an SA with B; B gives `token` in IKE_AUTH (if Some).
     fn establish(&mut self, ms: u64, s: SpiPair, token: Option<&[u8]>) -> &mut Self {
+        self.establish_as(ms, A, s, token, None)
+    }
+
+    /// [`Script::establish`] by the initiator at `from`, its IKE_AUTH
+    /// showing the identities `ids` (IDi in the request, IDr in the
+    /// response) as a decrypted one does.
+    fn establish_as(
+        &mut self,
+        ms: u64,
+        from: &'static str,
+        s: SpiPair,
+        token: Option<&[u8]>,
+        ids: Option<(&[u8], &[u8])>,
+    ) -> &mut Self {
         let half = spis(u64::from_be_bytes(s.initiator.0), 0);
         let m = |ms, from, to, spis, exchange, initiator, response, inner| Msg {
             ms,
@@ -139,7 +153,7 @@ impl Script {
         };
         self.msg(m(
             ms,
-            A,
+            from,
             B,
             half,
             ExchangeType::IKE_SA_INIT,
@@ -150,7 +164,7 @@ impl Script {
         .msg(m(
             ms + 10,
             B,
-            A,
+            from,
             s,
             ExchangeType::IKE_SA_INIT,
             false,
@@ -159,7 +173,7 @@ impl Script {
         ))
         .msg(m(
             ms + 20,
-            A,
+            from,
             B,
             s,
             ExchangeType::IKE_AUTH,
@@ -170,7 +184,7 @@ impl Script {
         .msg(m(
             ms + 30,
             B,
-            A,
+            from,
             s,
             ExchangeType::IKE_AUTH,
             false,
@@ -180,9 +194,17 @@ impl Script {
                     .map(|t| vec![token_notify(t, ProtocolId::NONE)])
                     .unwrap_or_default(),
             ),
-        ))
-        .esp(ms + 100, A, B, 0xc1)
-        .esp(ms + 110, B, A, 0xc2)
+        ));
+        if let Some((idi, idr)) = ids {
+            let n = self.packets.len();
+            for (k, at, id) in [(n - 2, 0, idi), (n - 1, 1, idr)] {
+                if let PacketKind::Ike(m) = &mut self.packets[k].kind {
+                    m.rare_mut().identities[at] = Some(id.to_vec());
+                }
+            }
+        }
+        self.esp(ms + 100, from, B, 0xc1)
+            .esp(ms + 110, B, from, 0xc2)
     }
 
     /// B reboots: A's ESP is answered by INVALID_SPI.
@@ -1695,4 +1717,37 @@ proptest::proptest! {
             ..Options::default()
         });
     }
+}
+
+/// Issue 21 item 9: with keys, a taker that reconnects from another of its
+/// addresses is linked to its old IKE SA by the peers' identities (IDi,
+/// IDr); a new IKE SA between the same hosts that shows other identities is
+/// not its reconnect.
+#[test]
+fn identities_link_a_reconnect_from_another_address() {
+    let s = spis(0xa1, 0xb1);
+    let new = spis(0xa2, 0xb2);
+    let ids: (&[u8], &[u8]) = (b"\x02\0\0\0a.example", b"\x02\0\0\0b.example");
+    let other: (&[u8], &[u8]) = (b"\x02\0\0\0c.example", b"\x02\0\0\0b.example");
+    let run = |from: &'static str, new_ids| {
+        let mut sc = Script::new();
+        sc.establish_as(0, A, s, Some(&TOKEN), Some(ids))
+            .reboot(60_000)
+            .liveness(61_000, s, 2)
+            .invalid_ike_spi(61_010, s, 2, Some(token_notify(&TOKEN, ProtocolId::NONE)))
+            .establish_as(64_000, from, new, Some(&OTHER), Some(new_ids));
+        sc.esp(400_000, "203.0.113.9:0", "203.0.113.10:0", 0xd1);
+        sc.run(None)
+    };
+    let r = run("192.0.2.9:500", ids);
+    assert_eq!(r[0].verdict, Verdict::Recovered, "{}", r[0].reason);
+    let linked = format!("{} {}", new.initiator, new.responder);
+    assert_eq!(r[0].new_sa.as_deref(), Some(linked.as_str()));
+    // The same hosts, other identities: another peer's IKE SA.
+    let r = run(A, other);
+    assert_ne!(r[0].verdict, Verdict::Recovered, "{}", r[0].reason);
+    assert!(r[0].new_sa.is_none(), "{:?}", r[0].new_sa);
+    // The same hosts, the same identities: the reconnect, as without keys.
+    let r = run(A, ids);
+    assert_eq!(r[0].verdict, Verdict::Recovered, "{}", r[0].reason);
 }
