@@ -8,7 +8,7 @@ mod ike_samples;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use qcd::capture::synth::{synth, SynthSpec};
 use qcd::capture::write::{Encap, Format};
-use qcd::capture::{CaptureReader, Event, Options};
+use qcd::capture::{CaptureReader, Event, ReadOptions};
 
 fn capture(format: Format, encap: Encap) -> (Vec<u8>, u64) {
     let spec = SynthSpec {
@@ -26,7 +26,7 @@ fn capture(format: Format, encap: Encap) -> (Vec<u8>, u64) {
 }
 
 fn scan(bytes: &[u8]) -> (u64, u64) {
-    let mut r = CaptureReader::new(bytes, "bench", Options::default()).expect("capture");
+    let mut r = CaptureReader::new(bytes, "bench", ReadOptions::default()).expect("capture");
     let mut ike = 0u64;
     while let Some(ev) = r.next_event() {
         if let Event::Ike(d) = ev {

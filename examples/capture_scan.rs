@@ -11,7 +11,7 @@ mod ike_samples;
 
 use qcd::capture::synth::{synth, SynthSpec};
 use qcd::capture::write::{Encap, Format};
-use qcd::capture::{CaptureReader, Event, Options};
+use qcd::capture::{CaptureReader, Event, ReadOptions};
 use std::io::BufWriter;
 use std::time::Instant;
 
@@ -29,9 +29,9 @@ fn main() {
 }
 
 fn scan(path: &str, esp_events: bool) -> i32 {
-    let opts = Options {
+    let opts = ReadOptions {
         esp_events,
-        ..Options::default()
+        ..ReadOptions::default()
     };
     let started = Instant::now();
     let mut r = match CaptureReader::open(path.as_ref(), opts) {

@@ -46,7 +46,7 @@ fn capture_messages(dir: &Path, out: &Path) -> io::Result<usize> {
     fs::create_dir_all(out)?;
     let mut n = 0;
     for f in files {
-        let Ok(mut r) = qcd::capture::CaptureReader::open(&f, qcd::capture::Options::default())
+        let Ok(mut r) = qcd::capture::CaptureReader::open(&f, qcd::capture::ReadOptions::default())
         else {
             continue;
         };

@@ -7,7 +7,7 @@
 //!
 //! Each input is read twice: from a `Cursor` (a file), and through a reader
 //! that hands out at most a few bytes per `read` call (a pipe), which drives
-//! the refill paths; then twice more as `--follow` reads (`Options::live`:
+//! the refill paths; then twice more as `--follow` reads (`ReadOptions::live`:
 //! each read handed on as it comes, pcap-parser's second header read
 //! answered with nothing), which must give the same events as the file
 //! read; and once through the diagnosis in follow mode
@@ -19,7 +19,7 @@
 use std::io::{Cursor, Read};
 
 use libfuzzer_sys::fuzz_target;
-use qcd::capture::{CaptureReader, Event, Options};
+use qcd::capture::{CaptureReader, Event, ReadOptions};
 
 /// Returns at most `chunk` bytes per read, varying the size call by call.
 struct Trickle<'a> {
@@ -42,7 +42,7 @@ impl Read for Trickle<'_> {
 
 /// Drains the reader; returns (kind, frame) of each packet event, or `None`
 /// when the input is refused.
-fn drain<R: Read>(input: R, opts: Options) -> Option<Vec<(u8, u64)>> {
+fn drain<R: Read>(input: R, opts: ReadOptions) -> Option<Vec<(u8, u64)>> {
     let Ok(mut reader) = CaptureReader::new(input, "fuzz", opts) else {
         return None;
     };
@@ -74,11 +74,11 @@ fuzz_target!(|data: &[u8]| {
     // The defaults, except the read buffer: the minimum (64 KiB) instead of
     // 4 MiB, which changes nothing for inputs this small but saves a 4 MiB
     // allocation per run; and ESP events on, to drive that path too.
-    let opts = || Options {
+    let opts = || ReadOptions {
         esp_events: true,
         icmp_events: true,
         buffer_size: 0,
-        ..Options::default()
+        ..ReadOptions::default()
     };
     let file = drain(Cursor::new(data), opts());
     // The ICMP error parser on its own (ICMPv4 and ICMPv6 readings).
@@ -95,7 +95,7 @@ fuzz_target!(|data: &[u8]| {
         },
         opts(),
     );
-    let live = || Options {
+    let live = || ReadOptions {
         live: true,
         ..opts()
     };
@@ -116,7 +116,7 @@ fuzz_target!(|data: &[u8]| {
         assert_eq!(f[..n], a[..n], "live read gives other events");
         assert_eq!(f[..n], b[..n], "trickled live read gives other events");
     }
-    let ropts = Options {
+    let ropts = ReadOptions {
         buffer_size: 0,
         live: true,
         ..qcd::diagnose::reader_options(vec![])

@@ -123,7 +123,7 @@ fuzz_target!(|data: &[u8]| {
         ..Options::default()
     };
     // A small read buffer: the reader's default (4 MiB) would dominate each run.
-    let ropts = qcd::capture::Options {
+    let ropts = qcd::capture::ReadOptions {
         buffer_size: 64 << 10,
         ..reader_options(vec![])
     };

@@ -11,7 +11,7 @@
 use std::io::Cursor;
 
 use libfuzzer_sys::fuzz_target;
-use qcd::capture::{CaptureReader, Options};
+use qcd::capture::{CaptureReader, ReadOptions};
 use qcd::decode::messages::{CaptureMessages, MessageEvent};
 use qcd::decode::summary::{Summary, SummaryFilter, TABLE_NARROW, TABLE_WIDE};
 use qcd::decode::table::SummaryTable;
@@ -20,9 +20,9 @@ use qcd::decode::DecodeOptions;
 fuzz_target!(|data: &[u8]| {
     // The smallest read buffer (64 KiB): nothing changes for inputs this
     // small, and a 4 MiB allocation per run is saved.
-    let opts = Options {
+    let opts = ReadOptions {
         buffer_size: 0,
-        ..Options::default()
+        ..ReadOptions::default()
     };
     let Ok(mut reader) = CaptureReader::new(Cursor::new(data), "fuzz", opts.clone()) else {
         return;

@@ -150,7 +150,7 @@ mod tests {
     #[test]
     fn the_reader_yields_icmp_errors_and_counts_every_frame_in_the_end() {
         use crate::capture::write::{ip_raw, ip_udp, CaptureWriter};
-        use crate::capture::{CaptureReader, Event, LinkType, Options, Precision, Timestamp};
+        use crate::capture::{CaptureReader, Event, LinkType, Precision, ReadOptions, Timestamp};
         let (a, b): (IpAddr, IpAddr) = ("10.0.0.1".parse().unwrap(), "10.0.0.2".parse().unwrap());
         let mut file = Vec::new();
         let mut w = CaptureWriter::pcap(&mut file, LinkType::RAW, false, false).unwrap();
@@ -178,9 +178,9 @@ mod tests {
             let mut r = CaptureReader::new(
                 &file[..],
                 "t.pcap",
-                Options {
+                ReadOptions {
                     icmp_events,
-                    ..Options::default()
+                    ..ReadOptions::default()
                 },
             )
             .unwrap();

@@ -44,7 +44,7 @@ pub mod write;
 pub use defrag::DefragLimits;
 pub use esp::{EspFlow, EspKey, EspStats};
 pub use link::LinkType;
-pub use reader::{read_head, CaptureError, CaptureReader, Event, IkeDatagram, Options};
+pub use reader::{read_head, CaptureError, CaptureReader, Event, IkeDatagram, ReadOptions};
 pub use source::Source;
 pub use time::{Precision, Timestamp};
 pub use warnings::{Counters, Warning, WarningKind};

@@ -16,7 +16,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::{CaptureError, CaptureReader, Options};
+use super::{CaptureError, CaptureReader, ReadOptions};
 
 /// A capture to read.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,7 +46,7 @@ impl Source {
     }
 
     /// Opens the capture to read it to its end.
-    pub fn open(&self, opts: Options) -> Result<CaptureReader<'static>, CaptureError> {
+    pub fn open(&self, opts: ReadOptions) -> Result<CaptureReader<'static>, CaptureError> {
         match self {
             Source::Path(p) => CaptureReader::open(p, opts),
             Source::Stdin => CaptureReader::new(io::stdin().lock(), &self.to_string(), opts),
@@ -54,12 +54,12 @@ impl Source {
     }
 
     /// Opens the capture to follow it: every read is handed on as it comes
-    /// ([`Options::live`]); a regular file is read past its current end as
+    /// ([`ReadOptions::live`]); a regular file is read past its current end as
     /// it grows (checked every `poll`) until `stop` is raised. Blocks until
     /// the capture's header has arrived (or a FIFO's writer opened it).
     pub fn open_follow(
         &self,
-        opts: Options,
+        opts: ReadOptions,
         stop: Arc<AtomicBool>,
         poll: Duration,
     ) -> Result<CaptureReader<'static>, CaptureError> {
@@ -70,12 +70,12 @@ impl Source {
     /// act before each read, e.g. hand on what was parsed so far).
     pub fn open_follow_with<R: Read + 'static>(
         &self,
-        opts: Options,
+        opts: ReadOptions,
         stop: Arc<AtomicBool>,
         poll: Duration,
         wrap: impl FnOnce(Box<dyn Read>) -> R,
     ) -> Result<CaptureReader<'static>, CaptureError> {
-        let opts = Options { live: true, ..opts };
+        let opts = ReadOptions { live: true, ..opts };
         let name = self.to_string();
         match self {
             Source::Stdin => CaptureReader::new(wrap(Box::new(io::stdin().lock())), &name, opts),

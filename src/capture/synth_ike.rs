@@ -373,7 +373,7 @@ pub fn ike_heavy<W: Write>(out: W, spec: &IkeHeavySpec) -> io::Result<IkeHeavySu
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::capture::{CaptureReader, Event, Options};
+    use crate::capture::{CaptureReader, Event, ReadOptions};
 
     #[test]
     fn every_message_reads_back() {
@@ -388,9 +388,9 @@ mod tests {
         let mut r = CaptureReader::new(
             std::io::Cursor::new(buf),
             "heavy",
-            Options {
+            ReadOptions {
                 esp_events: true,
-                ..Options::default()
+                ..ReadOptions::default()
             },
         )
         .unwrap();
@@ -427,7 +427,7 @@ mod tests {
             (50, 0, 0, 50)
         );
         let mut r =
-            CaptureReader::new(std::io::Cursor::new(buf), "flood", Options::default()).unwrap();
+            CaptureReader::new(std::io::Cursor::new(buf), "flood", ReadOptions::default()).unwrap();
         let mut sources = std::collections::HashSet::new();
         while let Some(e) = r.next_event() {
             let Event::Ike(d) = e else {

@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use anyhow::{bail, Context};
 use clap::{Args, ValueEnum};
 
-use qcd::capture::{CaptureReader, Options};
+use qcd::capture::{CaptureReader, ReadOptions};
 use qcd::decode::input::{self, CaptureInput, Input, Source};
 use qcd::decode::messages::{Asked, CaptureMessages, Ending, MessageEvent};
 use qcd::decode::summary::{Summary, SummaryFilter};
@@ -233,11 +233,11 @@ fn run_capture(
     // around each message printed (a --summary prints only at the end,
     // after the bar is gone), so that no line holds both.
     let suspend = bar.is_some() && !args.summary && stdout_shares_the_terminal();
-    let opts = Options {
+    let opts = ReadOptions {
         extra_ports: args.ports.clone(),
         // ESP is only shown by --summary, which places each packet.
         esp_events: args.summary,
-        ..Options::default()
+        ..ReadOptions::default()
     };
     let name = source.name;
     // A file is opened by path unless a

@@ -12,7 +12,7 @@ use clap::Args;
 
 use qcd::ikeinit::check::Check;
 use qcd::ikeinit::psk::read_psk_arg;
-use qcd::ikeinit::{parse_identity, Options};
+use qcd::ikeinit::{parse_identity, E2eOptions};
 
 /// The options of the end-to-end check.
 #[derive(Args, Debug)]
@@ -92,9 +92,9 @@ pub fn prepare(a: &AuthArgs) -> anyhow::Result<Option<Check>> {
         psk: read_psk_arg(spec, std::io::stdin().is_terminal(), |m| {
             rpassword::prompt_password(m)
         })?,
-        options: Options {
+        options: E2eOptions {
             deadline: a.deadline,
-            ..Options::default()
+            ..E2eOptions::default()
         },
         keys_out: a.keys_out.clone(),
     }))

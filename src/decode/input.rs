@@ -14,6 +14,7 @@
 //!
 //! Not here: what the bytes mean (see the parent module).
 
+use crate::capture::FileKind;
 use std::io::{BufRead, Read};
 use std::path::PathBuf;
 
@@ -27,15 +28,13 @@ pub const MAX_MESSAGE_BYTES: usize = 65_535 + 4;
 /// The longest line of an xxd or hexdump -C dump (theirs are under 100 bytes).
 pub const MAX_DUMP_LINE: usize = 4096;
 
-/// What a file holds, judged from its first bytes.
+/// What `qcd decode` was given, judged from its first bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FileKind {
+pub enum InputKind {
+    /// A capture ([`crate::capture::sniff`] knows its magic number).
+    Capture(FileKind),
     /// Text: hex, xxd or hexdump -C.
     Text,
-    /// A legacy pcap capture (any byte order, µs or ns).
-    Pcap,
-    /// A pcapng capture.
-    PcapNg,
     /// Neither text nor a known capture format.
     Binary,
 }
@@ -193,8 +192,8 @@ pub fn classify(source: Source) -> Result<Input, SourceError> {
             source,
         })?;
     let stream: Box<dyn Read> = Box::new(std::io::Cursor::new(head[..n].to_vec()).chain(stream));
-    Ok(match file_kind(&head[..n]) {
-        FileKind::Pcap | FileKind::PcapNg => Input::Capture(CaptureInput {
+    Ok(match input_kind(&head[..n]) {
+        InputKind::Capture(_) => Input::Capture(CaptureInput {
             name,
             path,
             stream,
@@ -234,16 +233,14 @@ impl TextInput {
     }
 }
 
-/// Decides what a file holds. The one place to extend for capture formats.
-pub fn file_kind(bytes: &[u8]) -> FileKind {
-    match bytes.get(..4) {
-        Some([0xd4, 0xc3, 0xb2, 0xa1])
-        | Some([0xa1, 0xb2, 0xc3, 0xd4])
-        | Some([0x4d, 0x3c, 0xb2, 0xa1])
-        | Some([0xa1, 0xb2, 0x3c, 0x4d]) => FileKind::Pcap,
-        Some([0x0a, 0x0d, 0x0d, 0x0a]) => FileKind::PcapNg,
-        _ if looks_like_text(bytes) => FileKind::Text,
-        _ => FileKind::Binary,
+/// Decides what a file holds: a capture by its magic number (the capture
+/// module's [`crate::capture::sniff`], the one place that knows them), else
+/// text or binary.
+pub fn input_kind(bytes: &[u8]) -> InputKind {
+    match crate::capture::sniff(bytes) {
+        FileKind::Other if looks_like_text(bytes) => InputKind::Text,
+        FileKind::Other => InputKind::Binary,
+        capture => InputKind::Capture(capture),
     }
 }
 
@@ -257,11 +254,11 @@ fn looks_like_text(bytes: &[u8]) -> bool {
 
 /// Turns the contents of a file (or stdin) into the bytes to decode.
 pub fn bytes_from_contents(contents: &[u8]) -> Result<(TextFormat, Vec<u8>), InputError> {
-    match file_kind(contents) {
-        FileKind::Pcap => Err(InputError::Capture("pcap")),
-        FileKind::PcapNg => Err(InputError::Capture("pcapng")),
-        FileKind::Binary => Err(InputError::Binary),
-        FileKind::Text => read_text(contents, MAX_MESSAGE_BYTES),
+    match input_kind(contents) {
+        InputKind::Capture(FileKind::PcapNg) => Err(InputError::Capture("pcapng")),
+        InputKind::Capture(_) => Err(InputError::Capture("pcap")),
+        InputKind::Binary => Err(InputError::Binary),
+        InputKind::Text => read_text(contents, MAX_MESSAGE_BYTES),
     }
 }
 
@@ -666,10 +663,12 @@ mod tests {
     }
 
     #[test]
-    fn file_kinds() {
-        assert_eq!(file_kind(&[0xd4, 0xc3, 0xb2, 0xa1, 2, 0]), FileKind::Pcap);
-        assert_eq!(file_kind(&[0x0a, 0x0d, 0x0d, 0x0a]), FileKind::PcapNg);
-        assert_eq!(file_kind(b"2900"), FileKind::Text);
-        assert_eq!(file_kind(&[0xff, 0xfe, 0x00]), FileKind::Binary);
+    fn input_kinds() {
+        let pcap = [0xd4, 0xc3, 0xb2, 0xa1, 2, 0];
+        assert_eq!(input_kind(&pcap), InputKind::Capture(FileKind::Pcap));
+        let pcapng = [0x0a, 0x0d, 0x0d, 0x0a];
+        assert_eq!(input_kind(&pcapng), InputKind::Capture(FileKind::PcapNg));
+        assert_eq!(input_kind(b"2900"), InputKind::Text);
+        assert_eq!(input_kind(&[0xff, 0xfe, 0x00]), InputKind::Binary);
     }
 }

@@ -700,7 +700,7 @@ fn esp_endpoint(a: &str) -> &str {
 mod tests {
     use super::*;
     use crate::capture::synth_ike::{ike_heavy, IkeHeavySpec};
-    use crate::capture::{CaptureReader, Event, Options};
+    use crate::capture::{CaptureReader, Event, ReadOptions};
     use crate::decode::digest::NotifySummary;
     use crate::wire::ProtocolId;
 
@@ -762,9 +762,9 @@ mod tests {
         CaptureReader::new(
             std::io::Cursor::new(capture.to_vec()),
             "t",
-            Options {
+            ReadOptions {
                 esp_events: true,
-                ..Options::default()
+                ..ReadOptions::default()
             },
         )
         .unwrap()

@@ -218,16 +218,16 @@ fn wrap<'a>(line: &'a str, room: usize, out: &mut Vec<&'a str>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::capture::{CaptureReader, Options};
+    use crate::capture::{CaptureReader, ReadOptions};
     use crate::decode::summary::SummaryFilter;
 
     fn summary(name: &str) -> Summary {
         let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(name);
         let mut r = CaptureReader::open(
             &path,
-            Options {
+            ReadOptions {
                 esp_events: true,
-                ..Options::default()
+                ..ReadOptions::default()
             },
         )
         .unwrap();

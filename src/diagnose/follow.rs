@@ -18,8 +18,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::capture::{
-    CaptureError, Counters, Event, IkeDatagram, Options as CaptureOptions, Source, Timestamp,
-    Warning,
+    CaptureError, Counters, Event, IkeDatagram, ReadOptions, Source, Timestamp, Warning,
 };
 use crate::ikecrypto::KeyTable;
 
@@ -109,7 +108,7 @@ enum Msg {
 /// was raised; an error from `emit` ends it at once.
 pub fn follow(
     source: &Source,
-    reader: CaptureOptions,
+    reader: ReadOptions,
     keys: Option<&KeyTable>,
     opts: &Options<'_>,
     fopts: FollowOptions,
@@ -204,7 +203,7 @@ impl<R: io::Read> io::Read for SendBeforeRead<R> {
 
 fn read_events(
     source: &Source,
-    reader: CaptureOptions,
+    reader: ReadOptions,
     done: Arc<AtomicBool>,
     poll: Duration,
     tx: mpsc::SyncSender<Vec<Msg>>,

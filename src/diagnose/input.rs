@@ -9,8 +9,7 @@ use std::time::{Duration, SystemTime};
 use std::net::SocketAddr;
 
 use crate::capture::{
-    CaptureError, CaptureReader, Counters, Event, IkeDatagram, Options as CaptureOptions, Source,
-    Timestamp,
+    CaptureError, CaptureReader, Counters, Event, IkeDatagram, ReadOptions, Source, Timestamp,
 };
 use crate::ikecrypto::KeyTable;
 use crate::secret::Keyring;
@@ -105,13 +104,13 @@ fn warning_kind(w: &crate::capture::Warning) -> &'static str {
 }
 
 /// The capture reader options the diagnosis reads with.
-pub fn reader_options(extra_ports: Vec<u16>) -> CaptureOptions {
-    CaptureOptions {
+pub fn reader_options(extra_ports: Vec<u16>) -> ReadOptions {
+    ReadOptions {
         extra_ports,
         esp_events: true,
         // The engine tallies ESP per IKE SA itself.
         icmp_events: true,
-        ..CaptureOptions::default()
+        ..ReadOptions::default()
     }
 }
 
@@ -120,7 +119,7 @@ pub fn reader_options(extra_ports: Vec<u16>) -> CaptureOptions {
 /// [`reader_options`].
 pub fn diagnose_capture<'a>(
     path: &Path,
-    reader: CaptureOptions,
+    reader: ReadOptions,
     keys: Option<&KeyTable>,
     opts: &'a Options<'a>,
 ) -> Result<CaptureDiagnosis<'a>, CaptureError> {
@@ -132,7 +131,7 @@ pub fn diagnose_capture<'a>(
 /// its end.
 pub fn diagnose_source<'a>(
     source: &Source,
-    reader: CaptureOptions,
+    reader: ReadOptions,
     keys: Option<&KeyTable>,
     opts: &'a Options<'a>,
 ) -> Result<CaptureDiagnosis<'a>, CaptureError> {

@@ -31,7 +31,8 @@ pub use input::{
     KeyringChecker, WarningLog,
 };
 pub use model::{
-    DecryptFailure, DeleteSummary, Event, IkeSummary, Inputs, NotifySummary, OutageReport, Packet,
-    PacketKind, PayloadSet, Rare, SaReport, TakerView, TokenCheck, TokenChecker, Verdict,
+    DecryptFailure, DeleteSummary, IkeSummary, Inputs, NotifySummary, OutageReport, Packet,
+    PacketKind, PayloadSet, Rare, SaReport, TakerView, TimelineEvent, TokenCheck, TokenChecker,
+    Verdict,
 };
 pub use takers::Taker;

@@ -152,7 +152,7 @@ pub struct Inputs<'a> {
 
 /// One line of an SA's timeline.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Event {
+pub struct TimelineEvent {
     pub frame: u64,
     /// RFC 3339 UTC.
     pub time: String,
@@ -228,7 +228,7 @@ pub struct SaReport {
     pub notes: Vec<String>,
     /// Time-ordered; long timelines keep their first and last events and
     /// every event the verdict rests on.
-    pub events: Vec<Event>,
+    pub events: Vec<TimelineEvent>,
     /// Messages of this IKE SA left out of `events` (long timelines only).
     pub events_omitted: u64,
     /// The capture's end as the judgement took it, when the reason or a note

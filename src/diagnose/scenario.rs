@@ -706,7 +706,7 @@ mod tests {
             let mut r = crate::capture::CaptureReader::new(
                 std::io::Cursor::new(a),
                 s.name(),
-                crate::capture::Options::default(),
+                crate::capture::ReadOptions::default(),
             )
             .unwrap();
             let table = KeyTable::parse(KEY_TABLE, "t").unwrap();

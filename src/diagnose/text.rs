@@ -66,7 +66,7 @@ mod tests {
     use std::time::SystemTime;
 
     use super::*;
-    use crate::diagnose::model::{Event, Verdict};
+    use crate::diagnose::model::{TimelineEvent, Verdict};
     use crate::report::memory::output;
 
     fn report() -> SaReport {
@@ -87,7 +87,7 @@ mod tests {
             new_sa: None,
             recovery_of: None,
             notes: vec!["one note".into()],
-            events: vec![Event {
+            events: vec![TimelineEvent {
                 frame: 12,
                 time: "2024-01-01T00:00:00Z".into(),
                 what: "IKE_SA_INIT request".into(),

@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use super::identity::identity_text;
 use super::run::child_text;
-use super::{e2e, Config, E2eReport, InitError, Options, Verdict};
+use super::{e2e, Config, E2eOptions, E2eReport, InitError, Verdict};
 use crate::ikecrypto::keys::{wireshark_line, write_table};
 use crate::ikecrypto::KeyTableError;
 use crate::probe::{Target, TargetReport, UdpTransport};
@@ -26,7 +26,7 @@ pub struct Check {
     /// The identity the gateway must authenticate as; any without it.
     pub peer_id: Option<IdRepr>,
     pub psk: SecretBytes,
-    pub options: Options,
+    pub options: E2eOptions,
     /// Where to write the IKE SAs' keys (a Wireshark table, mode 0600).
     pub keys_out: Option<PathBuf>,
 }

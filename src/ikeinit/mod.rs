@@ -33,7 +33,7 @@ pub mod suite;
 pub use identity::parse_identity;
 pub use initiator::{AuthOutcome, ChildOutcome, Config, Initiator, Progress, QcdReply};
 pub use keys::IkeKeys;
-pub use run::{e2e, E2eReport, Options, Verdict};
+pub use run::{e2e, E2eOptions, E2eReport, Verdict};
 pub use suite::{Prf, Suite};
 
 use crate::ikecrypto::{CryptoError, SealError};

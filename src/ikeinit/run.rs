@@ -75,7 +75,7 @@ impl Link<'_> {
 
 /// Timing of the check.
 #[derive(Debug, Clone, Copy)]
-pub struct Options {
+pub struct E2eOptions {
     /// First retransmission timeout of a request; it doubles after each try.
     pub retransmit: Duration,
     /// Transmissions of one request before giving up.
@@ -86,9 +86,9 @@ pub struct Options {
     pub interval: Duration,
 }
 
-impl Default for Options {
-    fn default() -> Options {
-        Options {
+impl Default for E2eOptions {
+    fn default() -> E2eOptions {
+        E2eOptions {
             retransmit: Duration::from_secs(1),
             tries: 5,
             deadline: Duration::from_secs(60),
@@ -163,7 +163,7 @@ pub struct E2eReport {
 fn exchange(
     initiator: &mut Initiator,
     link: &mut Link<'_>,
-    options: &Options,
+    options: &E2eOptions,
 ) -> Result<Progress, InitError> {
     let started = Instant::now();
     let mut tries = 0;
@@ -205,7 +205,7 @@ pub fn e2e(
     config: Config,
     peer: SocketAddr,
     transport: &mut dyn Transport,
-    options: &Options,
+    options: &E2eOptions,
     on_keys: &mut dyn FnMut(&IkeKeys),
 ) -> Result<E2eReport, InitError> {
     let mut link = Link { transport, peer };

@@ -5,7 +5,7 @@
 use crate::support;
 
 use proptest::prelude::*;
-use qcd::capture::{CaptureReader, Event, LinkType, Options, WarningKind};
+use qcd::capture::{CaptureReader, Event, LinkType, ReadOptions, WarningKind};
 use support::*;
 
 fn conv_pcap() -> Vec<u8> {
@@ -154,10 +154,10 @@ fn unknown_interface_is_reported() {
 }
 
 fn drain(bytes: &[u8]) {
-    let opts = Options {
+    let opts = ReadOptions {
         esp_events: true,
         buffer_size: 64 * 1024,
-        ..Options::default()
+        ..ReadOptions::default()
     };
     if let Ok(mut r) = CaptureReader::new(bytes, "fuzz", opts) {
         let mut n = 0;

@@ -5,7 +5,7 @@ use crate::support;
 
 use qcd::capture::write::{ip_udp, CaptureWriter, Encap, Interface};
 use qcd::capture::{
-    sniff, CaptureError, CaptureReader, FileKind, LinkType, Options, Precision, Timestamp,
+    sniff, CaptureError, CaptureReader, FileKind, LinkType, Precision, ReadOptions, Timestamp,
 };
 use support::*;
 
@@ -215,9 +215,9 @@ fn extra_ports_and_non_ike_traffic() {
     );
     let r = read_with(
         &bytes,
-        Options {
+        ReadOptions {
             extra_ports: vec![7000, 7001],
-            ..Options::default()
+            ..ReadOptions::default()
         },
     );
     assert_eq!(r.ike.len(), 2);
@@ -270,17 +270,17 @@ fn malformed_nat_t_payload_and_unsupported_link_type_warn() {
 #[test]
 fn not_a_capture_and_empty() {
     assert!(matches!(
-        CaptureReader::new(&b"00 11 22 33"[..], "x.txt", Options::default()),
+        CaptureReader::new(&b"00 11 22 33"[..], "x.txt", ReadOptions::default()),
         Err(CaptureError::NotACapture { .. })
     ));
     assert!(matches!(
-        CaptureReader::new(&b""[..], "empty", Options::default()),
+        CaptureReader::new(&b""[..], "empty", ReadOptions::default()),
         Err(CaptureError::Empty { .. })
     ));
     let e = CaptureReader::new(
         &[0xd4, 0xc3, 0xb2, 0xa1, 2][..],
         "short.pcap",
-        Options::default(),
+        ReadOptions::default(),
     );
     assert!(matches!(e, Err(CaptureError::BadHeader { .. })));
 }
@@ -319,9 +319,9 @@ fn synthetic_captures_read_back_exactly() {
                 // A small buffer: many refills, records straddling them.
                 let r = read_with(
                     &bytes,
-                    Options {
+                    ReadOptions {
                         buffer_size: 64 * 1024,
-                        ..Options::default()
+                        ..ReadOptions::default()
                     },
                 );
                 let what = format!("{format:?} {encap:?} v6={ipv6}");
@@ -350,9 +350,9 @@ fn records_larger_than_the_read_buffer() {
         &ike_samples::qcd_reply(),
     ));
     let frames = vec![ike.clone(), big.clone(), ike.clone(), big, ike];
-    let small = Options {
+    let small = ReadOptions {
         buffer_size: 64 * 1024,
-        ..Options::default()
+        ..ReadOptions::default()
     };
     let ng = pcapng(
         &[Interface {

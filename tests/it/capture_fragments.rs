@@ -4,7 +4,7 @@
 use crate::support;
 
 use qcd::capture::write::{fragment, Encap};
-use qcd::capture::{DefragLimits, LinkType, Options, WarningKind};
+use qcd::capture::{DefragLimits, LinkType, ReadOptions, WarningKind};
 use std::time::Duration;
 use support::*;
 
@@ -145,9 +145,9 @@ fn expiry_by_capture_time_and_bounds() {
         a[2].clone(),
     ];
     let bytes = pcap(LinkType::ETHERNET, &eth_frames(&frames));
-    let opts = |limits| Options {
+    let opts = |limits| ReadOptions {
         defrag: limits,
-        ..Options::default()
+        ..ReadOptions::default()
     };
     let r = read_with(
         &bytes,
@@ -233,12 +233,12 @@ fn memory_bound_evicts_oldest() {
     ];
     let r = read_with(
         &pcap(LinkType::ETHERNET, &eth(&frames)),
-        Options {
+        ReadOptions {
             defrag: DefragLimits {
                 max_bytes: 4000,
                 ..DefragLimits::default()
             },
-            ..Options::default()
+            ..ReadOptions::default()
         },
     );
     assert_eq!(r.ike.len(), 1, "{:?}", r.warnings);

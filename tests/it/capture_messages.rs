@@ -8,7 +8,7 @@ use crate::support;
 
 use std::path::Path;
 
-use qcd::capture::{CaptureReader, Options};
+use qcd::capture::{CaptureReader, ReadOptions};
 use qcd::decode::messages::{CaptureMessages, MessageEvent};
 use qcd::decode::summary::SummaryFilter;
 use qcd::decode::DecodeOptions;
@@ -21,7 +21,7 @@ fn run(
     keys: Option<&KeyTable>,
     filter: SummaryFilter,
 ) -> (Vec<(u64, String, String)>, usize) {
-    let mut reader = CaptureReader::open(file, Options::default()).unwrap();
+    let mut reader = CaptureReader::open(file, ReadOptions::default()).unwrap();
     let opts = DecodeOptions {
         keys,
         ignore_icv: false,
@@ -50,7 +50,7 @@ fn check_capture(file: &Path) -> (usize, usize, usize) {
     let keys = support::keys_beside(file);
     // The full decode, once: every message with its frame.
     let decoded: Vec<_> = {
-        let mut reader = CaptureReader::open(file, Options::default()).unwrap();
+        let mut reader = CaptureReader::open(file, ReadOptions::default()).unwrap();
         let opts = DecodeOptions {
             keys: keys.as_ref(),
             ignore_icv: false,

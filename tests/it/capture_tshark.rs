@@ -221,7 +221,7 @@ fn qcd_and_tshark_agree_on_every_fixture() {
 #[test]
 fn summary_agrees_with_tshark() {
     let _heavy = support::heavy();
-    use qcd::capture::{CaptureReader, Options};
+    use qcd::capture::{CaptureReader, ReadOptions};
     use qcd::decode::summary::{Summary, SummaryFilter, SummaryNote};
     use std::collections::BTreeMap;
 
@@ -231,7 +231,7 @@ fn summary_agrees_with_tshark() {
     for (c, path) in &files {
         let name = &c.name;
         let all_rows = golden_rows(c);
-        let mut reader = CaptureReader::open(path, Options::default()).unwrap();
+        let mut reader = CaptureReader::open(path, ReadOptions::default()).unwrap();
         let mut undecoded = 0;
         let summary = Summary::from_capture(&mut reader, None, SummaryFilter::default(), |n| {
             if let SummaryNote::Undecoded(_) = n {

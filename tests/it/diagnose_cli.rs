@@ -749,7 +749,7 @@ fn consistency_check_finds_contradictions() {
     assert_eq!(qcd::diagnose::consistency::check(&[replaced]).len(), 1);
     // Issue 21: claiming the stored token without the given token in the
     // timeline (a keyring match is not it) is a contradiction.
-    let event = |frame, secs: u64, what: &str| qcd::diagnose::Event {
+    let event = |frame, secs: u64, what: &str| qcd::diagnose::TimelineEvent {
         frame,
         time: String::new(),
         what: what.into(),
@@ -966,7 +966,7 @@ fn summary_and_diagnosis_assign_esp_alike() {
             let Ok(file) = std::fs::File::open(cap) else {
                 continue;
             };
-            let opts = qcd::capture::Options {
+            let opts = qcd::capture::ReadOptions {
                 esp_events: true,
                 ..Default::default()
             };
@@ -1149,7 +1149,7 @@ fn decrypted_ike_auth_shows_the_same_identities_before_and_after_the_crash() {
     let cap = root().join("rockhopper/restart_same_secret.pcap");
     let keys = qcd::ikecrypto::KeyTable::load(&cap.with_extension("keys")).unwrap();
     let mut reader =
-        qcd::capture::CaptureReader::open(&cap, qcd::capture::Options::default()).unwrap();
+        qcd::capture::CaptureReader::open(&cap, qcd::capture::ReadOptions::default()).unwrap();
     let mut seen = Vec::new();
     while let Some(ev) = reader.next_event() {
         let qcd::capture::Event::Ike(d) = ev else {

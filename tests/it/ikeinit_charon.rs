@@ -21,7 +21,7 @@ use std::time::Duration;
 use netns::{skip_unless_root, skip_unless_tool, NetnsPair, Side, CHARON};
 use qcd::ikecrypto::keys::wireshark_line;
 use qcd::ikeinit::identity::identity_text;
-use qcd::ikeinit::{e2e, parse_identity, ChildOutcome, Config, E2eReport, Options, Verdict};
+use qcd::ikeinit::{e2e, parse_identity, ChildOutcome, Config, E2eOptions, E2eReport, Verdict};
 use qcd::probe::UdpTransport;
 use qcd::secretmem::SecretBytes;
 use qcd::wire::DhGroup;
@@ -118,7 +118,7 @@ fn probe(pair: &NetnsPair, peer_id: Option<&str>, psk: &str) -> Run {
             local,
             remote,
         };
-        let options = Options {
+        let options = E2eOptions {
             retransmit: Duration::from_millis(500),
             tries: 4,
             deadline: Duration::from_secs(5),

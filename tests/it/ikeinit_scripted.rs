@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use ike_responder::{Responder, Script};
 use qcd::ikeinit::{
-    e2e, parse_identity, ChildOutcome, Config, E2eReport, InitError, Options, Verdict,
+    e2e, parse_identity, ChildOutcome, Config, E2eOptions, E2eReport, InitError, Verdict,
 };
 use qcd::probe::UdpTransport;
 use qcd::secretmem::SecretBytes;
@@ -35,7 +35,7 @@ fn check(
     r: &Responder,
     psk: &[u8],
     group: DhGroup,
-    options: Options,
+    options: E2eOptions,
 ) -> Result<E2eReport, InitError> {
     check_peer(r, psk, group, options, "fqdn:gw.scripted.test")
 }
@@ -44,7 +44,7 @@ fn check_peer(
     r: &Responder,
     psk: &[u8],
     group: DhGroup,
-    options: Options,
+    options: E2eOptions,
     peer_id: &str,
 ) -> Result<E2eReport, InitError> {
     let config = Config {
@@ -60,8 +60,8 @@ fn check_peer(
     e2e(config, target, &mut t, &options, &mut |_| {})
 }
 
-fn quick() -> Options {
-    Options {
+fn quick() -> E2eOptions {
+    E2eOptions {
         retransmit: Duration::from_millis(300),
         tries: 3,
         deadline: Duration::from_secs(3),
@@ -162,10 +162,10 @@ fn a_gateway_silent_after_the_delete_still_gives_match() {
     let _timed = support::timed();
     let token = [0x77u8; 64];
     let r = Responder::start(script(Some(&token), Some(&token), Duration::from_secs(5)));
-    let options = Options {
+    let options = E2eOptions {
         interval: Duration::from_millis(500),
         deadline: Duration::from_secs(20),
-        ..Options::default()
+        ..E2eOptions::default()
     };
     let report = check(&r, PSK, DhGroup::CURVE_25519, options).unwrap();
     assert_eq!(report.verdict, Verdict::Match);

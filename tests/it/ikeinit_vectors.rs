@@ -16,7 +16,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use qcd::capture::{CaptureReader, Event, Options};
+use qcd::capture::{CaptureReader, Event, ReadOptions};
 use qcd::ikeinit::dh::KeyShare;
 use qcd::ikeinit::keys::{prf_plus, psk_auth, skeyseed, IkeKeys};
 use qcd::ikeinit::{Prf, Suite};
@@ -88,7 +88,7 @@ fn dump<'a>(dumps: &'a [(String, Vec<u8>)], label: &str, nth: usize) -> &'a [u8]
 
 /// The IKE_SA_INIT request and response of a capture.
 fn init_messages(pcap: &Path) -> (Vec<u8>, Vec<u8>) {
-    let mut r = CaptureReader::open(pcap, Options::default()).unwrap();
+    let mut r = CaptureReader::open(pcap, ReadOptions::default()).unwrap();
     let (mut req, mut resp) = (None, None);
     while let Some(ev) = r.next_event() {
         if let Event::Ike(d) = ev {

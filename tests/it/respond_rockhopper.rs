@@ -10,7 +10,7 @@ use std::net::SocketAddr;
 use std::path::Path;
 use std::time::SystemTime;
 
-use qcd::capture::{CaptureReader, Event, Options};
+use qcd::capture::{CaptureReader, Event, ReadOptions};
 use qcd::respond::{Decision, Maker};
 use qcd::secret::keyring::Origin;
 use qcd::secret::Keyring;
@@ -44,7 +44,7 @@ struct Datagram {
 }
 
 fn ike(path: &str) -> Vec<Datagram> {
-    let mut r = CaptureReader::open(Path::new(path), Options::default()).unwrap();
+    let mut r = CaptureReader::open(Path::new(path), ReadOptions::default()).unwrap();
     let mut out = Vec::new();
     while let Some(e) = r.next_event() {
         if let Event::Ike(d) = e {

@@ -36,7 +36,7 @@ const MAX_RECORD: usize = 8 << 20;
 
 /// How to read a capture.
 #[derive(Debug, Clone)]
-pub struct Options {
+pub struct ReadOptions {
     /// UDP ports carrying IKE besides 500 and 4500 (`--port N`). Treated like
     /// 500, except that a leading 4-byte zero non-ESP marker is stripped.
     pub extra_ports: Vec<u16>,
@@ -56,9 +56,9 @@ pub struct Options {
     pub live: bool,
 }
 
-impl Default for Options {
+impl Default for ReadOptions {
     fn default() -> Self {
-        Options {
+        ReadOptions {
             extra_ports: Vec::new(),
             esp_events: false,
             icmp_events: false,
@@ -108,7 +108,7 @@ pub struct IkeDatagram<'a> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Event<'a> {
     Ike(IkeDatagram<'a>),
-    /// An ESP packet (only with [`Options::esp_events`]). Ports are 0 for
+    /// An ESP packet (only with [`ReadOptions::esp_events`]). Ports are 0 for
     /// ESP in IP (protocol 50).
     Esp {
         frame: u64,
@@ -119,7 +119,7 @@ pub enum Event<'a> {
         seq: u32,
     },
     /// An ICMP or ICMPv6 error quoting an IKE or ESP packet (only with
-    /// [`Options::icmp_events`]); `src` sent it.
+    /// [`ReadOptions::icmp_events`]); `src` sent it.
     Icmp {
         frame: u64,
         time: Option<Timestamp>,
@@ -215,7 +215,7 @@ enum Payload {
 
 /// Everything but the pcap-parser reader, so both can be borrowed at once.
 struct State {
-    opts: Options,
+    opts: ReadOptions,
     format: Format,
     legacy_link: Option<Iface>,
     ifaces: Vec<Iface>,
@@ -237,8 +237,8 @@ struct State {
 /// extension headers), fragments reassembled within [`DefragLimits`].
 ///
 /// ```no_run
-/// use qcd::capture::{CaptureReader, Event, Options};
-/// let mut r = CaptureReader::open("gw.pcapng".as_ref(), Options::default())?;
+/// use qcd::capture::{CaptureReader, Event, ReadOptions};
+/// let mut r = CaptureReader::open("gw.pcapng".as_ref(), ReadOptions::default())?;
 /// while let Some(ev) = r.next_event() {
 ///     if let Event::Ike(m) = ev {
 ///         println!("{} {} -> {} {} bytes", m.frame, m.src, m.dst, m.payload.len());
@@ -261,7 +261,7 @@ pub struct CaptureReader<'r> {
 
 impl CaptureReader<'static> {
     /// Opens a capture file.
-    pub fn open(path: &Path, opts: Options) -> Result<CaptureReader<'static>, CaptureError> {
+    pub fn open(path: &Path, opts: ReadOptions) -> Result<CaptureReader<'static>, CaptureError> {
         let f = File::open(path).map_err(|source| CaptureError::Open {
             path: path.to_path_buf(),
             source,
@@ -275,7 +275,7 @@ impl<'r> CaptureReader<'r> {
     pub fn new<R: Read + 'r>(
         mut input: R,
         name: &str,
-        opts: Options,
+        opts: ReadOptions,
     ) -> Result<CaptureReader<'r>, CaptureError> {
         let mut head = [0u8; 4];
         let got = read_head(&mut input, &mut head).map_err(|e| CaptureError::BadHeader {
@@ -305,7 +305,7 @@ impl<'r> CaptureReader<'r> {
     fn with_reader(
         reader: Box<dyn PcapReaderIterator + 'r>,
         kind: FileKind,
-        opts: Options,
+        opts: ReadOptions,
     ) -> CaptureReader<'r> {
         let defrag = Defragmenter::new(opts.defrag);
         CaptureReader {
@@ -339,7 +339,7 @@ impl<'r> CaptureReader<'r> {
     }
 
     /// Yield an [`Event::Esp`] per ESP packet from now on
-    /// ([`Options::esp_events`]), for a consumer that needs them whatever
+    /// ([`ReadOptions::esp_events`]), for a consumer that needs them whatever
     /// options the reader was opened with.
     pub fn yield_esp_events(&mut self) {
         self.st.opts.esp_events = true;
@@ -598,7 +598,7 @@ mod tests {
         assert_eq!(iface(-10).time(25).secs, 15);
 
         let crash = include_bytes!("../../../tests/data/fuzz/capture-tsoffset-overflow.bin");
-        let mut r = CaptureReader::new(&crash[..], "crash", Options::default()).unwrap();
+        let mut r = CaptureReader::new(&crash[..], "crash", ReadOptions::default()).unwrap();
         while let Some(e) = r.next_event() {
             if let Event::Ike(IkeDatagram { time: Some(t), .. }) = e {
                 let _ = t.format_rfc3339();

@@ -89,7 +89,7 @@ pub(super) struct Judge<'e, 'a> {
     pub(super) suite: Option<Suite>,
     pub(super) recs: Vec<&'e Rec>,
     pub(super) end: Option<(u64, SystemTime)>,
-    pub(super) events: Vec<Event>,
+    pub(super) events: Vec<TimelineEvent>,
     pub(super) notes: Vec<String>,
     pub(super) times: crate::timefmt::Rfc3339Writer,
 }

@@ -128,7 +128,7 @@ pub(super) fn informational_kind(m: &IkeSummary, last_word: bool, suite: Option<
 
 impl<'e, 'a> Judge<'e, 'a> {
     pub(super) fn event(&mut self, frame: u64, at: SystemTime, what: String) {
-        self.events.push(Event {
+        self.events.push(TimelineEvent {
             frame,
             time: self.times.precise(at),
             what,

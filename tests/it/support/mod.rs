@@ -22,8 +22,8 @@ use qcd::capture::write::{
 };
 
 use qcd::capture::{
-    CaptureReader, Counters, EspStats, Event, IkeDatagram, LinkType, Options, Precision, Timestamp,
-    Warning,
+    CaptureReader, Counters, EspStats, Event, IkeDatagram, LinkType, Precision, ReadOptions,
+    Timestamp, Warning,
 };
 use std::net::{IpAddr, SocketAddr};
 
@@ -86,9 +86,9 @@ pub struct Read {
 
 /// What the reader yields with `opts`; `stats` tallies every ESP packet
 /// (whether or not `opts` asks for ESP events) as `qcd decode --summary` does.
-pub fn read_with(bytes: &[u8], opts: Options) -> Read {
+pub fn read_with(bytes: &[u8], opts: ReadOptions) -> Read {
     let events = opts.esp_events;
-    let opts = Options {
+    let opts = ReadOptions {
         esp_events: true,
         ..opts
     };
@@ -139,9 +139,9 @@ pub fn read_with(bytes: &[u8], opts: Options) -> Read {
 pub fn read(bytes: &[u8]) -> Read {
     read_with(
         bytes,
-        Options {
+        ReadOptions {
             esp_events: true,
-            ..Options::default()
+            ..ReadOptions::default()
         },
     )
 }
