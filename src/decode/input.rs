@@ -6,7 +6,7 @@
 //! decoded bytes (at most [`MAX_MESSAGE_BYTES`]: one IKE message) and one
 //! line of a dump, whatever the size of the input.
 //!
-//! [`file_kind`] is the single place that decides what a file holds, and
+//! [`input_kind`] decides what a file holds (captures by [`crate::capture::sniff`]), and
 //! [`classify`] the one operation that applies it to what `qcd decode` is
 //! given (`--hex`, stdin or a file): text is decoded here
 //! ([`TextInput::read`]), captures go to `qcd::capture` ([`CaptureInput`];
@@ -162,7 +162,7 @@ pub enum SourceError {
 }
 
 /// Opens `source` and decides what it holds: a capture when its first
-/// bytes are a pcap or pcapng magic number ([`file_kind`]), else text.
+/// bytes are a pcap or pcapng magic number ([`input_kind`]), else text.
 /// `--hex` is always text.
 pub fn classify(source: Source) -> Result<Input, SourceError> {
     let name = source.name();
