@@ -248,14 +248,10 @@ pub fn format_rfc3339(t: SystemTime) -> String {
 }
 
 /// Formats a time as RFC 3339 UTC with microseconds: `2026-11-22T21:19:29.250000Z`.
-/// Never panics (see [`format_rfc3339`]).
+/// Never panics (see [`format_rfc3339`]). The same text as
+/// [`Rfc3339Writer::precise`], which it calls.
 pub fn format_rfc3339_precise(t: SystemTime) -> String {
-    if (UNIX_EPOCH..=latest()).contains(&t) {
-        humantime::format_rfc3339_micros(t).to_string()
-    } else {
-        let (secs, nanos) = signed_parts(t);
-        civil(secs, Some(nanos / 1_000))
-    }
+    Rfc3339Writer::new().precise(t)
 }
 
 /// RFC 3339 UTC text as humantime writes it, appended to a caller's
@@ -304,12 +300,17 @@ impl Rfc3339Writer {
         true
     }
 
-    /// What [`format_rfc3339_precise`] returns for `t`.
+    /// `t` with microseconds (what [`format_rfc3339_precise`] returns):
+    /// [`Rfc3339Writer::push`] from 1970 to 9999, else the expanded layout of
+    /// [`format_rfc3339`].
     pub fn precise(&mut self, t: SystemTime) -> String {
         let mut out = String::with_capacity(28);
         match t.duration_since(UNIX_EPOCH) {
             Ok(d) if self.push(d.as_secs(), d.subsec_nanos(), 6, &mut out) => out,
-            _ => format_rfc3339_precise(t),
+            _ => {
+                let (secs, nanos) = signed_parts(t);
+                civil(secs, Some(nanos / 1_000))
+            }
         }
     }
 }
