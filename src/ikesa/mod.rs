@@ -186,13 +186,19 @@ impl<T: Ord + Copy> SaIndex<T> {
             return Placed::Known { sa, completed };
         }
         let sa = self.new_sa(hosts, time);
+        self.name(sa, spis);
+        Placed::New { sa }
+    }
+
+    /// Makes a new IKE SA `sa` findable by its SPIs (by SPI-I alone until
+    /// its SPI-R is known).
+    fn name(&mut self, sa: SaId, spis: SpiPair) {
         if spis.responder.is_zero() {
             self.pending.insert(spis.initiator, sa);
         } else {
             self.by_pair.insert(spis, sa);
             self.by_initiator.entry(spis.initiator).or_insert(sa);
         }
-        Placed::New { sa }
     }
 
     /// Places a notice that names no IKE SA anybody set up (an unprotected
@@ -208,12 +214,7 @@ impl<T: Ord + Copy> SaIndex<T> {
         }
         let sa = self.count;
         self.count += 1;
-        if spis.responder.is_zero() {
-            self.pending.insert(spis.initiator, sa);
-        } else {
-            self.by_pair.insert(spis, sa);
-            self.by_initiator.entry(spis.initiator).or_insert(sa);
-        }
+        self.name(sa, spis);
         Placed::New { sa }
     }
 

@@ -652,31 +652,13 @@ fn a_keyring_of_the_secret_on_disk_now_is_not_the_stored_token() {
 #[test]
 fn verdicts_never_contradict_each_other() {
     let _heavy = support::heavy();
-    let mut captures = Vec::new();
-    let mut stack = vec![root()];
-    while let Some(dir) = stack.pop() {
-        for e in std::fs::read_dir(&dir).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                stack.push(p);
-            } else if p.extension().is_some_and(|e| e == "pcap" || e == "pcapng") {
-                captures.push(p);
-            }
-        }
-    }
+    let captures = support::data_captures();
     assert!(captures.len() >= 30, "{}", captures.len());
     // A few captures at a time.
     let judged: usize = support::parallel::parallel(&captures, |cap| {
         let mut judged = 0;
-        let table = [
-            cap.with_extension("keys"),
-            PathBuf::from(format!("{}.ikev2_decryption_table", cap.display())),
-            data("scenarios.keys"),
-        ]
-        .into_iter()
-        .find(|t| t.exists() && (cap.starts_with(data("")) == t.starts_with(data(""))));
-        let tables: Vec<Option<qcd::ikecrypto::KeyTable>> = match &table {
-            Some(t) => vec![None, qcd::ikecrypto::KeyTable::load(t).ok()],
+        let tables = match support::keys_beside(cap) {
+            Some(t) => vec![None, Some(t)],
             None => vec![None],
         };
         for keys in &tables {
@@ -936,28 +918,10 @@ type EspCounts = std::collections::BTreeMap<(String, String, String), u64>;
 fn summary_and_diagnosis_assign_esp_alike() {
     let _heavy = support::heavy();
     use qcd::decode::summary::{Summary, SummaryFilter};
-    let mut captures = Vec::new();
-    let mut stack = vec![root()];
-    while let Some(dir) = stack.pop() {
-        for e in std::fs::read_dir(&dir).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                stack.push(p);
-            } else if p.extension().is_some_and(|e| e == "pcap" || e == "pcapng") {
-                captures.push(p);
-            }
-        }
-    }
+    let captures = support::data_captures();
     let compared: Vec<(usize, bool)> = support::parallel::parallel(&captures, |cap| {
-        let table = [
-            cap.with_extension("keys"),
-            PathBuf::from(format!("{}.ikev2_decryption_table", cap.display())),
-            data("scenarios.keys"),
-        ]
-        .into_iter()
-        .find(|t| t.exists() && (cap.starts_with(data("")) == t.starts_with(data(""))));
-        let tables: Vec<Option<qcd::ikecrypto::KeyTable>> = match &table {
-            Some(t) => vec![None, qcd::ikecrypto::KeyTable::load(t).ok()],
+        let tables = match support::keys_beside(cap) {
+            Some(t) => vec![None, Some(t)],
             None => vec![None],
         };
         let mut compared = 0;
