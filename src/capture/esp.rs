@@ -3,42 +3,7 @@
 
 use super::Timestamp;
 use indexmap::IndexMap;
-use std::hash::{BuildHasherDefault, Hasher};
 use std::net::SocketAddr;
-
-/// A multiplicative hasher (the FxHash construction) for [`EspKey`]s, run
-/// once per ESP packet: keys come from the capture, but a crowded bucket
-/// only costs time, never a wrong count.
-#[derive(Default, Clone, Copy)]
-pub(crate) struct KeyHasher(u64);
-
-impl Hasher for KeyHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        for chunk in bytes.chunks(8) {
-            let mut b = [0u8; 8];
-            b[..chunk.len()].copy_from_slice(chunk);
-            self.write_u64(u64::from_le_bytes(b));
-        }
-    }
-    fn write_u8(&mut self, i: u8) {
-        self.write_u64(u64::from(i));
-    }
-    fn write_u16(&mut self, i: u16) {
-        self.write_u64(u64::from(i));
-    }
-    fn write_u32(&mut self, i: u32) {
-        self.write_u64(u64::from(i));
-    }
-    fn write_u64(&mut self, i: u64) {
-        self.0 = (self.0.rotate_left(5) ^ i).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-    }
-    fn write_usize(&mut self, i: usize) {
-        self.write_u64(i as u64);
-    }
-    fn finish(&self) -> u64 {
-        self.0
-    }
-}
 
 /// One direction of one SA: the SPI and the endpoints. For ESP carried
 /// directly in IP (protocol 50) both ports are 0; for ESP-in-UDP (RFC 3948)
@@ -62,13 +27,17 @@ pub struct EspFlow {
     pub last_seq: u32,
 }
 
-/// ESP packets aggregated per [`EspKey`], in order of first appearance (an
-/// insertion-ordered map: the flows themselves in one vector, the hash
-/// table holding only their positions); recording a packet allocates only
-/// when a new SA direction appears.
+/// ESP packets aggregated per [`EspKey`] and per group (a number the caller
+/// chooses, e.g. the IKE SA a packet belongs to; 0 with
+/// [`EspStats::record`]), in order of first appearance (an insertion-ordered
+/// map: the flows themselves in one vector, the hash table holding only
+/// their positions); recording a packet allocates only when a new SA
+/// direction (or group) appears.
 #[derive(Debug, Clone, Default)]
 pub struct EspStats {
-    flows: IndexMap<EspKey, EspFlow, BuildHasherDefault<KeyHasher>>,
+    /// foldhash, seeded per process (as the SA index): keys come from the
+    /// capture, and a crafted one cannot aim at collisions.
+    flows: IndexMap<(u32, EspKey), EspFlow, foldhash::fast::RandomState>,
     packets: u64,
     /// Position + 1 in `flows` of a recent flow, by a hash of its SPI (0:
     /// none).
@@ -77,6 +46,19 @@ pub struct EspStats {
 
 impl EspStats {
     pub fn record(&mut self, key: EspKey, frame: u64, time: Option<Timestamp>, seq: u32) {
+        self.record_in(0, key, frame, time, seq);
+    }
+
+    /// [`EspStats::record`] in `group`.
+    pub fn record_in(
+        &mut self,
+        group: u32,
+        key: EspKey,
+        frame: u64,
+        time: Option<Timestamp>,
+        seq: u32,
+    ) {
+        let key = (group, key);
         self.packets += 1;
         let update = |f: &mut EspFlow| {
             f.packets += 1;
@@ -88,7 +70,7 @@ impl EspStats {
         };
         // The flows seen lately, by their SPI: ESP comes in runs of a few
         // flows, and a hit costs one comparison instead of a hash lookup.
-        let slot = (key.spi.wrapping_mul(0x9e37_79b9) >> 28) as usize;
+        let slot = (key.1.spi.wrapping_mul(0x9e37_79b9) >> 28) as usize;
         if let Some(i) = self.recent[slot].checked_sub(1) {
             if let Some((k, f)) = self.flows.get_index_mut(i) {
                 if *k == key {
@@ -133,23 +115,24 @@ impl EspStats {
         self.flows.is_empty()
     }
 
+    /// The flow of `key` in group 0.
     pub fn get(&self, key: &EspKey) -> Option<&EspFlow> {
-        self.flows.get(key)
+        self.flows.get(&(0, *key))
     }
 
-    /// The flows in order of first appearance, borrowed.
-    pub fn iter(&self) -> impl ExactSizeIterator<Item = (&EspKey, &EspFlow)> {
-        self.flows.iter()
+    /// The flows in order of first appearance, borrowed, with their group.
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = (u32, &EspKey, &EspFlow)> {
+        self.flows.iter().map(|((g, k), f)| (*g, k, f))
     }
 
     /// The `i`-th flow in order of first appearance.
     pub fn get_index(&self, i: usize) -> Option<(&EspKey, &EspFlow)> {
-        self.flows.get_index(i)
+        self.flows.get_index(i).map(|((_, k), f)| (k, f))
     }
 
     /// Flows in order of first appearance in the capture, copied.
     pub fn flows(&self) -> Vec<(EspKey, EspFlow)> {
-        self.flows.iter().map(|(k, f)| (*k, *f)).collect()
+        self.flows.iter().map(|((_, k), f)| (*k, *f)).collect()
     }
 }
 
@@ -187,7 +170,7 @@ mod tests {
         // First appearance, not key order: k3 sorts before k1 but came later.
         let k3 = EspKey { spi: 1, ..k1 };
         s.record(k3, 4, t(13), 1);
-        let order: Vec<EspKey> = s.iter().map(|(k, _)| *k).collect();
+        let order: Vec<EspKey> = s.iter().map(|(_, k, _)| *k).collect();
         assert_eq!(order, [k1, k2, k3]);
         assert_eq!(s.get_index(2).map(|(k, _)| *k), Some(k3));
     }
@@ -219,7 +202,7 @@ mod tests {
             }
             let got: Vec<(EspKey, u64, u64, u64)> = s
                 .iter()
-                .map(|(k, f)| (*k, f.packets, f.first_frame, f.last_frame))
+                .map(|(_, k, f)| (*k, f.packets, f.first_frame, f.last_frame))
                 .collect();
             proptest::prop_assert_eq!(got, model);
             proptest::prop_assert_eq!(s.packets(), packets.len() as u64);

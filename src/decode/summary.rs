@@ -15,7 +15,7 @@ use crate::capture::{
 };
 use crate::decode::digest::{summarize, IkeSummary, Keep};
 use crate::ikecrypto::KeyTable;
-use crate::ikesa::{HostPair, Map, SaIndex};
+use crate::ikesa::{HostPair, SaId, SaIndex};
 use crate::spi::{Spi, SpiPair};
 use crate::wire::{ExchangeType, NotifyType, PayloadType, WireError};
 
@@ -236,18 +236,17 @@ impl Summary {
     }
 }
 
+/// The [`EspStats`] group of ESP that passed before any IKE SA between its
+/// hosts.
+const EARLY: u32 = u32::MAX;
+
 /// Adds a flow's packets seen before its IKE SA began (`early`) to the same
-/// flow's packets under that SA, if any.
-fn merge_flow(group: &mut Vec<(EspKey, EspFlow)>, key: EspKey, early: EspFlow) {
-    match group.iter_mut().find(|(k, _)| *k == key) {
-        Some((_, f)) => {
-            f.packets += early.packets;
-            f.first_frame = early.first_frame;
-            f.first_time = early.first_time;
-            f.first_seq = early.first_seq;
-        }
-        None => group.push((key, early)),
-    }
+/// flow's packets under that SA.
+fn merge_early(f: &mut EspFlow, early: EspFlow) {
+    f.packets += early.packets;
+    f.first_frame = early.first_frame;
+    f.first_time = early.first_time;
+    f.first_seq = early.first_seq;
 }
 
 /// ESP packets of one SPI and direction, as the summary shows them.
@@ -358,15 +357,20 @@ pub struct Summary {
     /// IKE SAs ordered by their first frame.
     index: SaIndex<u64>,
     sas: Vec<SaAcc>,
-    /// ESP by the IKE SA in force when each packet passed
-    /// ([`SaIndex::esp_owner`], the rule the diagnosis follows too).
-    esp: Vec<Option<Box<EspStats>>>,
-    /// ESP between hosts that had no IKE SA yet when it passed.
-    early: Map<HostPair, EspStats>,
-    /// Built by [`Summary::finish_esp`]: the flows of each IKE SA in turn,
-    /// then the flows without an IKE SA; each group in order of first
-    /// appearance.
-    groups: Vec<Vec<(EspKey, EspFlow)>>,
+    /// ESP by the IKE SA in force when each packet passed (the group is
+    /// that SA, [`SaIndex::esp_owner`], the rule the diagnosis follows too),
+    /// or [`EARLY`] between hosts that had no IKE SA yet.
+    esp: EspStats,
+    /// The last packet's hosts, the number of IKE SAs then, and its owner:
+    /// a run of ESP between the same hosts with no new IKE SA has the same
+    /// owner.
+    last_owner: Option<(HostPair, usize, Option<SaId>)>,
+    /// Built by [`Summary::finish_esp`]: every flow with its group (its IKE
+    /// SA, or the flows without one after the last SA), ordered by group,
+    /// then by first appearance; `esp_start[g]..esp_start[g + 1]` are group
+    /// `g`'s.
+    esp_flows: Vec<(usize, EspKey, EspFlow)>,
+    esp_start: Vec<usize>,
 }
 
 fn fmt_time(t: Option<Timestamp>) -> Option<String> {
@@ -461,16 +465,16 @@ impl Summary {
     /// One index lookup and one flow lookup per packet.
     pub fn add_esp(&mut self, key: EspKey, frame: u64, time: Option<Timestamp>, seq: u32) {
         let hosts = HostPair::new(key.src.ip(), key.dst.ip());
-        let stats = match self.index.esp_owner(hosts, frame) {
-            Some(sa) => {
-                if self.esp.len() <= sa {
-                    self.esp.resize_with(sa + 1, || None);
-                }
-                &mut **self.esp[sa].get_or_insert_with(Box::default)
+        let owner = match self.last_owner {
+            Some((h, n, owner)) if h == hosts && n == self.index.len() => owner,
+            _ => {
+                let owner = self.index.esp_owner(hosts, frame);
+                self.last_owner = Some((hosts, self.index.len(), owner));
+                owner
             }
-            None => self.early.entry(hosts).or_default(),
         };
-        stats.record(key, frame, time, seq);
+        let group = owner.map_or(EARLY, |sa| u32::try_from(sa).unwrap_or(EARLY - 1));
+        self.esp.record_in(group, key, frame, time, seq);
     }
 
     /// Groups the ESP seen by [`Summary::add_esp`] under the IKE SAs: ESP
@@ -480,35 +484,55 @@ impl Summary {
     /// hosts have no listed SA are left out. Call once, after the last packet.
     pub fn finish_esp(&mut self, filtered: bool) {
         let orphans = self.sas.len();
-        let mut groups: Vec<Vec<(EspKey, EspFlow)>> = vec![Vec::new(); orphans + 1];
-        for (sa, stats) in std::mem::take(&mut self.esp).into_iter().enumerate() {
-            if let Some(stats) = stats {
-                groups[sa].extend(stats.iter().map(|(k, f)| (*k, *f)));
+        let esp = std::mem::take(&mut self.esp);
+        let mut flat: Vec<(usize, EspKey, EspFlow)> = Vec::with_capacity(esp.len());
+        let mut early = Vec::new();
+        for (group, k, f) in esp.iter() {
+            if group != EARLY {
+                flat.push(((group as usize).min(orphans), *k, *f));
+                continue;
+            }
+            let hosts = HostPair::new(k.src.ip(), k.dst.ip());
+            match self.index.esp_owner(hosts, f.first_frame) {
+                Some(sa) => early.push((sa, *k, *f)),
+                None if !filtered => flat.push((orphans, *k, *f)),
+                None => {}
             }
         }
-        for (hosts, stats) in std::mem::take(&mut self.early) {
-            for (k, f) in stats.iter() {
-                match self.index.esp_owner(hosts, f.first_frame) {
-                    Some(sa) => merge_flow(&mut groups[sa], *k, *f),
-                    None if !filtered => groups[orphans].push((*k, *f)),
-                    None => {}
+        // ESP before the first IKE SA between its hosts joins the same
+        // flow's packets under that SA (rare: a capture started mid-flow).
+        if !early.is_empty() {
+            let mut at: crate::ikesa::Map<(usize, EspKey), usize> = crate::ikesa::Map::default();
+            for (i, (g, k, _)) in flat.iter().enumerate() {
+                at.insert((*g, *k), i);
+            }
+            for (g, k, f) in early {
+                match at.get(&(g, k)) {
+                    Some(&i) => merge_early(&mut flat[i].2, f),
+                    None => flat.push((g, k, f)),
                 }
             }
         }
         // A flow's first packet is its own frame: the order is total.
-        for g in &mut groups {
-            g.sort_unstable_by_key(|(_, f)| f.first_frame);
+        flat.sort_unstable_by_key(|(g, _, f)| (*g, f.first_frame));
+        let mut start = vec![0usize; orphans + 2];
+        for (g, _, _) in &flat {
+            start[g + 1] += 1;
         }
-        self.groups = groups;
+        for g in 1..start.len() {
+            start[g] += start[g - 1];
+        }
+        self.esp_flows = flat;
+        self.esp_start = start;
     }
 
     /// The ESP flows of group `g` (IKE SA `g`, or the orphans after the last).
     fn esp_of(&self, g: usize) -> impl Iterator<Item = (&EspKey, &EspFlow)> + '_ {
-        self.groups
-            .get(g)
-            .into_iter()
-            .flatten()
-            .map(|(k, f)| (k, f))
+        let range = match (self.esp_start.get(g), self.esp_start.get(g + 1)) {
+            (Some(&a), Some(&b)) => a..b,
+            _ => 0..0,
+        };
+        self.esp_flows[range].iter().map(|(_, k, f)| (k, f))
     }
 
     fn has_orphans(&self) -> bool {
