@@ -54,7 +54,9 @@ impl Timestamp {
     /// RFC 3339 UTC with 6 or 9 fractional digits according to the
     /// precision: `2026-11-22T21:19:29.123456Z`.
     pub fn format_rfc3339(&self) -> String {
-        self.to_string()
+        let mut out = String::with_capacity(30);
+        self.push_rfc3339(&mut Rfc3339Writer::new(), &mut out);
+        out
     }
 
     /// Appends what [`Timestamp::format_rfc3339`] returns, through a
@@ -76,9 +78,7 @@ impl Timestamp {
 
 impl fmt::Display for Timestamp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut out = String::with_capacity(32);
-        self.push_rfc3339(&mut Rfc3339Writer::new(), &mut out);
-        f.write_str(&out)
+        f.write_str(&self.format_rfc3339())
     }
 }
 
