@@ -37,8 +37,8 @@ pub(super) struct Facts {
     /// Hosts that answered a request for an unknown IKE SA (an unprotected
     /// INVALID_IKE_SPI).
     answered_unknown: std::collections::HashSet<IpAddr, foldhash::fast::RandomState>,
-    /// The last IKE_SA_INIT response between two hosts.
-    pub(super) init_answered: Map<HostPair, SystemTime>,
+    /// The last few IKE_SA_INIT responses between two hosts, in order.
+    pub(super) init_answered: Map<HostPair, Vec<SystemTime>>,
     /// The last few token replies (an unprotected INVALID_IKE_SPI with a
     /// QCD_TOKEN) each maker sent: (time, taker, the SPIs it answered).
     pub(super) token_replies: Map<IpAddr, Vec<(SystemTime, IpAddr, SpiPair)>>,
@@ -72,7 +72,11 @@ impl Facts {
     /// One IKE message from `from` between `hosts` at `time`.
     pub(super) fn ike(&mut self, hosts: HostPair, from: IpAddr, time: SystemTime, m: &IkeSummary) {
         if m.exchange == ExchangeType::IKE_SA_INIT && m.response {
-            self.init_answered.insert(hosts, time);
+            let kept = self.init_answered.entry(hosts).or_default();
+            if kept.len() == KEPT_REPLIES {
+                kept.remove(0);
+            }
+            kept.push(time);
         }
         if !m.encrypted && m.notify(NotifyType::INVALID_IKE_SPI).is_some() {
             self.answered_unknown.insert(from);
@@ -133,6 +137,7 @@ impl Judge<'_, '_> {
         if facts
             .init_answered
             .get(&sa.hosts)
+            .and_then(|t| t.last())
             .is_some_and(|&t| t >= first.time)
         {
             return None;

@@ -241,6 +241,16 @@ impl<'a> Engine<'a> {
         let release = match report.verdict {
             Verdict::Healthy => report.replaced_by.is_some() || self.closed(sa, (frame, clock)),
             Verdict::NotRekeyed => false,
+            // An attempt within a recovery waits for the reconnect, as
+            // file mode sees it (engine/attempts.rs).
+            Verdict::NotEstablished if report.recovery_of.is_none() => {
+                let lone = self.expanded(sa);
+                let waits = self.attempt_waits(sa, clock);
+                if let Some(l) = lone {
+                    self.sas[sa] = l;
+                }
+                !waits
+            }
             _ => self.new_sa_settled(&report, clock),
         };
         if release {

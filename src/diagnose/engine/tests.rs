@@ -1050,6 +1050,29 @@ fn a_slow_reconnect_names_the_unanswered_attempts_from_another_address() {
         assert!(a.action.is_empty(), "{}", a.action);
         assert!(a.is_ok());
     }
+    // Follow mode gives the same verdicts: the attempts wait for the
+    // reconnect (24 s later, beyond twice --silence) instead of being
+    // released as plain failures.
+    let opts = Options::default();
+    let mut follow = Engine::follow(&opts);
+    let mut released = Vec::new();
+    for p in &sc.packets {
+        match &p.kind {
+            PacketKind::Ike(m) => follow.ike(p.frame, p.time, p.src, p.dst, (**m).clone()),
+            PacketKind::Esp { spi } => follow.esp(p.frame, p.time, p.src, p.dst, *spi),
+            PacketKind::Icmp(e) => follow.icmp(p.frame, p.time, p.src.ip(), *e),
+        }
+        follow.advance(p.time);
+        released.extend(follow.take_released());
+    }
+    released.extend(follow.finish(None));
+    for a in &attempts {
+        let f = released
+            .iter()
+            .find(|x| x.spi_i == a.spi_i)
+            .unwrap_or_else(|| panic!("{released:#?}"));
+        assert_eq!(f.recovery_of, a.recovery_of, "{f:#?}");
+    }
     let tally = crate::diagnose::outcome::Tally::of(&r);
     assert_eq!(
         tally.exit_status("c", Default::default()),
